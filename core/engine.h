@@ -1,0 +1,148 @@
+#pragma once
+// The training engine's public face: start a job on its own thread, steer it, observe it. No torch here.
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/recipe.h"
+#include "core/types.h"
+
+namespace distillery {
+
+struct StepEvent {
+    int64_t step = 0;  // global optimisation step, 1-based
+    int epoch = 0;     // 1-based
+    int64_t stepsPerEpoch = 0;
+    int64_t totalSteps = 0;
+    std::vector<std::pair<std::string, double>> terms;  // weighted value of each loss term, in recipe order
+    double total = 0.0;
+    double lr = 0.0;
+    double imagesPerSecond = 0.0;
+    double etaSeconds = 0.0;
+};
+
+struct EpochEvent {
+    int epoch = 0;
+    int64_t step = 0;
+    std::string split = "val";
+    std::vector<std::pair<std::string, double>> metrics;  // top1 / miou, loss
+    std::vector<double> perClassIoU;                        // segmentation only (NaN where a class is absent)
+    bool best = false;
+};
+
+struct ActivationSnapshot {
+    int64_t step = 0;
+    int64_t sampleIndex = 0;
+    std::string split;
+    FeatureMap teacher;  // empty channels when the job has no teacher
+    FeatureMap student;  // after the term's adapter when the student's channels differ from the teacher's
+    Sample sample;       // the untransformed input
+};
+
+struct RunSummary {
+    std::string status;  // finished, cancelled, failed
+    std::string message;
+    int epochs = 0;
+    int64_t steps = 0;
+    std::vector<std::pair<std::string, double>> finalMetrics;
+    std::vector<std::pair<std::string, double>> bestMetrics;
+    double wallSeconds = 0.0;
+    int64_t params = 0;
+    int64_t macs = 0;
+};
+
+enum class LogLevel { Info, Warning, Error };
+
+/**
+ * Receives events from the job's thread. Implementations must be quick and thread-safe (the GUI posts them
+ * to its own thread as queued signals).
+ */
+class Observer {
+public:
+    virtual ~Observer() = default;
+    virtual void onStep(const StepEvent&) {}
+    virtual void onEpoch(const EpochEvent&) {}
+    virtual void onLog(LogLevel, const std::string&) {}
+    virtual void onSnapshot(const ActivationSnapshot&) {}
+    virtual void onFinished(const RunSummary&) {}
+};
+
+struct JobOptions {
+    std::string runDir;    // created if missing; must be empty or absent for a new run
+    bool resume = false;   // continue the run in runDir from checkpoints/last
+    int threads = 0;       // overrides recipe.threads when > 0
+    int64_t maxSteps = 0;  // overrides recipe.maxSteps when > 0
+};
+
+/** One training or distillation run. */
+class Job {
+public:
+    /** Validates everything that can be checked before training (models, taps, files) and throws Error. */
+    Job(Recipe recipe, JobOptions options);
+    ~Job();
+    Job(const Job&) = delete;
+    Job& operator=(const Job&) = delete;
+
+    /** Adds an observer; the job keeps it alive. May be called from any thread. */
+    void addObserver(std::shared_ptr<Observer> observer);
+    void removeObserver(const std::shared_ptr<Observer>& observer);
+
+    void start();
+    void pause();
+    void resume();
+    void cancel();
+    /** Blocks until the job's thread ends; returns its summary. */
+    RunSummary wait();
+    bool running() const;
+    bool paused() const;
+
+    /** Asks for one activation snapshot at the next step boundary (or now, if the job is not running). */
+    void requestSnapshot(const std::string& teacherTap, const std::string& studentTap, int64_t sampleIndex,
+                         const std::string& split = "val");
+
+    const Recipe& recipe() const;
+    const std::string& runDir() const;
+    ModelInfo studentInfo() const;
+    ModelInfo teacherInfo() const;  // arch empty when no teacher
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+/** Resolves the recipe stored in a run folder, for `resume`. */
+Recipe loadRunRecipe(const std::string& runDir);
+
+struct EvalResult {
+    std::vector<std::pair<std::string, double>> metrics;
+    std::vector<double> perClassIoU;
+    std::vector<std::vector<int64_t>> confusion;  // [truth][prediction]
+    int64_t samples = 0;
+};
+
+/** Evaluates a run's best (or last) checkpoint on its validation split. */
+EvalResult evaluateRun(const std::string& runDir, const std::string& which = "best", int threads = 0,
+                       int subset = 0);
+
+/** Computes one tap's feature map for one sample of a run's validation (or train) split. */
+struct InspectRequest {
+    std::string runDir;
+    std::string tap;
+    std::string model = "student";  // student or teacher
+    int64_t sampleIndex = 0;
+    std::string split = "val";
+    std::string checkpoint = "best";
+};
+struct InspectResult {
+    FeatureMap map;
+    Sample sample;
+    int64_t predicted = -1;
+};
+InspectResult inspectRun(const InspectRequest& request);
+
+void setThreadCount(int threads);
+
+}  // namespace distillery

@@ -1,0 +1,87 @@
+#pragma once
+// A recipe describes one run completely. It is parsed from YAML with errors that name the file, the line,
+// the field and what was expected. No torch here: the GUI edits recipes directly.
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/dataset.h"
+
+namespace distillery {
+
+struct ModelSpec {
+    std::string arch;       // resnet8, resnet20, ..., mobilenetv2
+    std::string head;       // segmentation: fcn, psp, deeplabv3 (empty for classification)
+    double width = 1.0;     // mobilenetv2 width multiplier
+};
+
+struct TeacherSpec {
+    ModelSpec model;
+    std::string checkpoint;  // run folder or checkpoint file (absolute after resolution)
+};
+
+struct LossTermSpec {
+    std::string method;  // task, kd, fitnet, at, pixel_kd, pair_kd, cwd
+    std::string teacherTap;
+    std::string studentTap;
+    double weight = 1.0;
+    double tau = 1.0;
+    int poolSize = 2;       // pair_kd: β×β patches per node
+    bool hasTau = false;
+    std::string label() const;  // e.g. "cwd[stage3]" — unique within a recipe
+};
+
+struct OptimSpec {
+    std::string name = "sgd";  // sgd, adamw
+    double lr = 0.05;
+    double momentum = 0.9;
+    bool nesterov = true;
+    double weightDecay = 5e-4;
+    double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+};
+
+struct ScheduleSpec {
+    std::string name = "cosine";  // cosine, step, constant
+    double warmupEpochs = 0.0;
+    std::vector<int> milestones;  // step: epochs where lr *= gamma
+    double gamma = 0.1;
+    double minLr = 0.0;  // cosine floor
+};
+
+struct Recipe {
+    std::string sourcePath;  // file it came from (for messages), empty if built in code
+    std::string baseDir;     // folder relative paths resolve against
+    std::string name = "run";
+    std::string job = "train";  // train, distill
+    uint64_t seed = 0;
+    int threads = 0;            // 0 = all cores
+    std::string device = "auto";  // auto, cpu, cuda
+    DataConfig data;
+    std::vector<TransformStep> trainTransforms;
+    std::vector<TransformStep> evalTransforms;
+    ModelSpec student;  // the model trained ("model" for train jobs)
+    TeacherSpec teacher;
+    std::vector<LossTermSpec> losses;
+    OptimSpec optim;
+    ScheduleSpec schedule;
+    int epochs = 1;
+    int batchSize = 128;
+    int evalBatchSize = 256;
+    int64_t maxSteps = 0;  // 0 = no limit
+    int logEvery = 10;     // steps between metrics.jsonl step records
+};
+
+/** Parses a recipe file. `overrides` are dotted.key=value pairs applied on top (like --set). */
+Recipe loadRecipe(const std::string& path, const std::vector<std::string>& overrides = {});
+/** Parses recipe text; `sourceName` is used in messages, `baseDir` for relative paths. */
+Recipe parseRecipe(const std::string& yamlText, const std::string& sourceName, const std::string& baseDir,
+                   const std::vector<std::string>& overrides = {});
+/** Serialises a recipe back to YAML that parseRecipe accepts (paths as stored, i.e. resolved). */
+std::string recipeToYaml(const Recipe& recipe);
+
+/** Allowed values, for messages and for the GUI. */
+std::vector<std::string> lossMethodNames();
+
+}  // namespace distillery

@@ -1,0 +1,43 @@
+#include <QCoreApplication>
+#include <QtTest/QtTest>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "tests/core/suites.h"
+
+namespace distillery::tests {
+
+std::map<std::string, SuiteFactory>& suites() {
+    static std::map<std::string, SuiteFactory> all;
+    return all;
+}
+
+std::string scratchDir(const std::string& name) {
+    auto dir = std::filesystem::temp_directory_path() / ("distillery-tests-" + std::to_string(getpid())) / name;
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir.string();
+}
+
+}  // namespace distillery::tests
+
+int main(int argc, char** argv) {
+    QCoreApplication app(argc, argv);
+    auto& all = distillery::tests::suites();
+    if (argc < 2 || !all.count(argv[1])) {
+        std::fprintf(stderr, "usage: %s SUITE [qtest options]\nsuites:", argv[0]);
+        for (auto& [name, _] : all) std::fprintf(stderr, " %s", name.c_str());
+        std::fprintf(stderr, "\n");
+        return 2;
+    }
+    auto suite = all[argv[1]]();
+    // QTest sees the suite name as argv[0].
+    std::vector<char*> args{argv[0]};
+    for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+    int rc = QTest::qExec(suite.get(), static_cast<int>(args.size()), args.data());
+    std::error_code ec;
+    std::filesystem::remove_all(std::filesystem::temp_directory_path() / ("distillery-tests-" + std::to_string(getpid())), ec);
+    return rc;
+}
