@@ -1,0 +1,156 @@
+#include "core/checkpoint.h"
+
+#include <filesystem>
+
+namespace distillery {
+
+namespace fs = std::filesystem;
+
+nlohmann::json CheckpointMeta::toJson() const {
+    return {{"format", 1},
+            {"arch", model.arch},
+            {"head", model.head},
+            {"width", model.width},
+            {"task", taskName(task)},
+            {"in_channels", inChannels},
+            {"num_classes", numClasses},
+            {"input_h", inputH},
+            {"input_w", inputW},
+            {"epoch", epoch},
+            {"batch_in_epoch", batchInEpoch},
+            {"step", step},
+            {"best_metric", bestMetric},
+            {"best_epoch", bestEpoch},
+            {"class_names", classNames}};
+}
+
+CheckpointMeta CheckpointMeta::fromJson(const nlohmann::json& j, const std::string& path) {
+    try {
+        CheckpointMeta m;
+        m.model.arch = j.at("arch").get<std::string>();
+        m.model.head = j.value("head", std::string());
+        m.model.width = j.value("width", 1.0);
+        m.task = j.at("task").get<std::string>() == "segmentation" ? Task::Segmentation : Task::Classification;
+        m.inChannels = j.at("in_channels").get<int64_t>();
+        m.numClasses = j.at("num_classes").get<int64_t>();
+        m.inputH = j.value("input_h", int64_t{0});
+        m.inputW = j.value("input_w", int64_t{0});
+        m.epoch = j.value("epoch", 0);
+        m.batchInEpoch = j.value("batch_in_epoch", int64_t{0});
+        m.step = j.value("step", int64_t{0});
+        m.bestMetric = j.value("best_metric", -1.0);
+        m.bestEpoch = j.value("best_epoch", 0);
+        m.classNames = j.value("class_names", std::vector<std::string>{});
+        return m;
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(path + ": checkpoint description is incomplete (" + std::string(e.what()) + ")");
+    }
+}
+
+void saveCheckpoint(const std::string& path, const CheckpointMeta& meta, GraphNet& model,
+                    std::vector<LossTerm>& terms, torch::optim::Optimizer* optimizer) {
+    torch::serialize::OutputArchive archive;
+    archive.write("meta", c10::IValue(meta.toJson().dump()));
+    torch::serialize::OutputArchive modelArchive;
+    model->save(modelArchive);
+    archive.write("model", modelArchive);
+    for (size_t i = 0; i < terms.size(); ++i) {
+        if (terms[i]->parameters().empty()) continue;
+        torch::serialize::OutputArchive termArchive;
+        terms[i]->save(termArchive);
+        archive.write("term" + std::to_string(i), termArchive);
+    }
+    if (optimizer) {
+        torch::serialize::OutputArchive optArchive;
+        optimizer->save(optArchive);
+        archive.write("optimizer", optArchive);
+    }
+    fs::path target(path);
+    fs::create_directories(target.parent_path());
+    fs::path tmp = target;
+    tmp += ".tmp";
+    try {
+        archive.save_to(tmp.string());
+    } catch (const c10::Error& e) {
+        throw Error("cannot write checkpoint " + path + ": " + e.what_without_backtrace());
+    }
+    std::error_code ec;
+    fs::rename(tmp, target, ec);
+    if (ec) throw Error("cannot write checkpoint " + path + ": " + ec.message());
+}
+
+namespace {
+torch::serialize::InputArchive openArchive(const std::string& path) {
+    if (!fs::is_regular_file(path)) throw Error("checkpoint " + path + " not found");
+    torch::serialize::InputArchive archive;
+    try {
+        archive.load_from(path);
+    } catch (const c10::Error&) {
+        throw Error(path + " is not a Distillery checkpoint (cannot read it as a torch archive)");
+    }
+    return archive;
+}
+
+CheckpointMeta metaOf(torch::serialize::InputArchive& archive, const std::string& path) {
+    c10::IValue value;
+    if (!archive.try_read("meta", value) || !value.isString())
+        throw Error(path + " is not a Distillery checkpoint (no description)");
+    try {
+        return CheckpointMeta::fromJson(nlohmann::json::parse(value.toStringRef()), path);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(path + ": checkpoint description is not valid JSON");
+    }
+}
+}  // namespace
+
+CheckpointMeta readCheckpointMeta(const std::string& path) {
+    auto archive = openArchive(path);
+    return metaOf(archive, path);
+}
+
+void loadCheckpoint(const std::string& path, GraphNet& model, std::vector<LossTerm>* terms,
+                    torch::optim::Optimizer* optimizer) {
+    auto archive = openArchive(path);
+    try {
+        torch::serialize::InputArchive modelArchive;
+        archive.read("model", modelArchive);
+        model->load(modelArchive);
+        if (terms) {
+            for (size_t i = 0; i < terms->size(); ++i) {
+                if ((*terms)[i]->parameters().empty()) continue;
+                torch::serialize::InputArchive termArchive;
+                if (archive.try_read("term" + std::to_string(i), termArchive)) (*terms)[i]->load(termArchive);
+            }
+        }
+        if (optimizer) {
+            torch::serialize::InputArchive optArchive;
+            if (archive.try_read("optimizer", optArchive)) optimizer->load(optArchive);
+        }
+    } catch (const c10::Error& e) {
+        throw Error(path + ": weights do not fit the model (" + e.what_without_backtrace() + ")");
+    }
+}
+
+std::string resolveCheckpoint(const std::string& path, const std::string& which) {
+    fs::path p(path);
+    if (fs::is_directory(p)) {
+        for (const fs::path& candidate : {p / "checkpoints" / (which + ".pt"), p / (which + ".pt")})
+            if (fs::is_regular_file(candidate)) return candidate.string();
+        throw Error(path + " holds no checkpoint (expected checkpoints/" + which + ".pt inside a run folder)");
+    }
+    if (!fs::is_regular_file(p)) throw Error("checkpoint " + path + " not found");
+    return p.string();
+}
+
+GraphNet loadModel(const std::string& checkpointPath, CheckpointMeta* metaOut, torch::Device device) {
+    auto archive = openArchive(checkpointPath);
+    CheckpointMeta meta = metaOf(archive, checkpointPath);
+    GraphNet net = buildModel(meta.model, meta.task, meta.inChannels, meta.numClasses);
+    loadCheckpoint(checkpointPath, net, nullptr, nullptr);
+    net->to(device);
+    net->eval();
+    if (metaOut) *metaOut = meta;
+    return net;
+}
+
+}  // namespace distillery

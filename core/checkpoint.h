@@ -1,0 +1,51 @@
+#pragma once
+// Checkpoints: one torch archive holding the model, the loss terms' adapters, optionally the optimiser, and a
+// JSON description (architecture, data shape, position in training) so that a file alone rebuilds its model.
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/graph_net.h"
+#include "core/losses.h"
+
+namespace distillery {
+
+struct CheckpointMeta {
+    ModelSpec model;
+    Task task = Task::Classification;
+    int64_t inChannels = 0;
+    int64_t numClasses = 0;
+    int64_t inputH = 0;
+    int64_t inputW = 0;
+    int epoch = 0;          // epochs completed (or the epoch in progress when batchInEpoch > 0)
+    int64_t batchInEpoch = 0;  // batches of `epoch + 1` already done; 0 at an epoch boundary
+    int64_t step = 0;
+    double bestMetric = -1.0;
+    int bestEpoch = 0;
+    std::vector<std::string> classNames;
+
+    nlohmann::json toJson() const;
+    static CheckpointMeta fromJson(const nlohmann::json& j, const std::string& path);
+};
+
+/** Writes atomically (temporary file + rename). `optimizer` may be null (weights-only checkpoint). */
+void saveCheckpoint(const std::string& path, const CheckpointMeta& meta, GraphNet& model,
+                    std::vector<LossTerm>& terms, torch::optim::Optimizer* optimizer);
+
+/** Reads only the description. Throws Error naming the file when it is missing or not a checkpoint. */
+CheckpointMeta readCheckpointMeta(const std::string& path);
+
+/** Loads weights (and adapters/optimiser when given) into already-built modules. */
+void loadCheckpoint(const std::string& path, GraphNet& model, std::vector<LossTerm>* terms,
+                    torch::optim::Optimizer* optimizer);
+
+/** A run folder (→ checkpoints/best.pt) or a checkpoint file; throws Error when neither exists. */
+std::string resolveCheckpoint(const std::string& path, const std::string& which = "best");
+
+/** Builds the checkpoint's model and loads its weights, in eval mode on `device`. */
+GraphNet loadModel(const std::string& checkpointPath, CheckpointMeta* meta, torch::Device device);
+
+}  // namespace distillery

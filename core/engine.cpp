@@ -1,0 +1,644 @@
+#include "core/engine.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "core/checkpoint.h"
+#include "core/evaluation.h"
+#include "core/imaging.h"
+#include "core/loader.h"
+#include "core/losses.h"
+#include "core/run_files.h"
+#include "core/zoo.h"
+
+namespace distillery {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string tapNames(const ModelInfo& info) {
+    std::string s;
+    for (const auto& t : info.taps) s += (s.empty() ? "" : ", ") + t.name;
+    return s;
+}
+
+const TapInfo* findTap(const ModelInfo& info, const std::string& name) {
+    for (const auto& t : info.taps)
+        if (t.name == name) return &t;
+    return nullptr;
+}
+
+double scheduledLr(const Recipe& r, int64_t step0, int64_t stepsPerEpoch) {
+    const double base = r.optim.lr;
+    const int64_t total = std::max<int64_t>(1, static_cast<int64_t>(r.epochs) * stepsPerEpoch);
+    const auto warmup = static_cast<int64_t>(std::llround(r.schedule.warmupEpochs * stepsPerEpoch));
+    if (step0 < warmup) return base * static_cast<double>(step0 + 1) / static_cast<double>(warmup);
+    if (r.schedule.name == "cosine") {
+        const double progress =
+            static_cast<double>(step0 - warmup) / static_cast<double>(std::max<int64_t>(1, total - warmup));
+        return r.schedule.minLr + (base - r.schedule.minLr) * 0.5 * (1.0 + std::cos(M_PI * std::min(1.0, progress)));
+    }
+    if (r.schedule.name == "step") {
+        const int64_t epoch0 = step0 / std::max<int64_t>(1, stepsPerEpoch);
+        double lr = base;
+        for (int m : r.schedule.milestones)
+            if (epoch0 >= m) lr *= r.schedule.gamma;
+        return lr;
+    }
+    return base;
+}
+
+nlohmann::json pairsToJson(const std::vector<std::pair<std::string, double>>& pairs) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [k, v] : pairs) j[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+    return j;
+}
+
+std::string firstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+}  // namespace
+
+struct Job::Impl {
+    Recipe recipe;
+    JobOptions options;
+    RunPaths paths;
+    torch::Device device{torch::kCPU};
+
+    std::shared_ptr<Dataset> trainData, valData;
+    GraphNet student{nullptr};
+    GraphNet teacher{nullptr};
+    std::vector<LossTerm> terms;
+    std::vector<std::string> studentTaps, teacherTaps;
+    ModelInfo studentInfo, teacherInfo;
+    int64_t numClasses = 0;
+    Task task = Task::Classification;
+
+    std::thread thread;
+    std::atomic<bool> cancelRequested{false};
+    std::atomic<bool> running{false};
+    bool pauseRequested = false;
+    std::mutex pauseMutex;
+    std::condition_variable pauseChanged;
+
+    std::mutex observerMutex;
+    std::vector<std::shared_ptr<Observer>> observers;
+
+    struct SnapshotRequest {
+        std::string teacherTap, studentTap, split;
+        int64_t sample = 0;
+    };
+    std::mutex snapshotMutex;
+    std::optional<SnapshotRequest> pendingSnapshot;
+    std::mutex modelMutex;  // the loop holds it while it uses the models; idle snapshots take it too
+    int64_t currentStep = 0;
+
+    RunSummary summary;
+    bool started = false;
+
+    // ---- observers ----
+    template <typename F>
+    void emit(F&& f) {
+        std::vector<std::shared_ptr<Observer>> copy;
+        {
+            std::lock_guard<std::mutex> lock(observerMutex);
+            copy = observers;
+        }
+        for (auto& o : copy) f(*o);
+    }
+    void log(LogLevel level, const std::string& text) {
+        emit([&](Observer& o) { o.onLog(level, text); });
+    }
+
+    void setup();
+    void runLoop();
+    void train();
+    void serviceSnapshot();
+    ActivationSnapshot takeSnapshot(const SnapshotRequest& request);
+    std::unique_ptr<torch::optim::Optimizer> makeOptimizer();
+    void writeSummary(const RunSummary& s);
+};
+
+void Job::Impl::setup() {
+    const Recipe& r = recipe;
+    if (r.job != "train" && r.job != "distill")
+        throw Error(r.sourcePath + ": job: unknown job '" + r.job + "' (allowed: train, distill)");
+    device = chooseDevice(r.device);
+    trainData = openDataset(r.data, Split::Train);
+    valData = openDataset(r.data, Split::Val);
+    if (trainData->size() == 0) throw Error("data: the train split of " + r.data.dataset + " is empty");
+    if (valData->size() == 0) throw Error("data: the val split of " + r.data.dataset + " is empty");
+    task = trainData->task();
+    numClasses = trainData->numClasses();
+
+    // Input size as the model sees it: one validation sample through the eval transforms.
+    Sample probe = valData->get(0);
+    std::mt19937_64 rng(0);
+    applyTransforms(r.evalTransforms, probe, rng);
+    const int inC = probe.image.channels, h = probe.image.height, w = probe.image.width;
+
+    auto label = [&](const std::string& field) { return r.sourcePath + ": " + field + ": "; };
+    torch::manual_seed(r.seed);
+    try {
+        student = buildModel(r.student, task, inC, numClasses);
+    } catch (const Error& e) {
+        throw Error(label("model") + e.what());
+    }
+    studentInfo = measureModel(student, r.student, task, inC, numClasses, h, w);
+
+    if (r.job == "distill") {
+        std::string ckpt;
+        try {
+            ckpt = resolveCheckpoint(r.teacher.checkpoint);
+        } catch (const Error& e) {
+            throw Error(label("teacher.checkpoint") + e.what());
+        }
+        CheckpointMeta meta;
+        teacher = loadModel(ckpt, &meta, torch::kCPU);
+        if (!r.teacher.model.arch.empty() && r.teacher.model.arch != meta.model.arch)
+            throw Error(label("teacher.arch") + "'" + r.teacher.model.arch + "' but " + ckpt + " holds a " +
+                        meta.model.arch);
+        if (meta.task != task || meta.inChannels != inC || meta.numClasses != numClasses)
+            throw Error(label("teacher.checkpoint") + ckpt + " was trained for " + taskName(meta.task) + " with " +
+                        std::to_string(meta.inChannels) + " input channels and " + std::to_string(meta.numClasses) +
+                        " classes, but the data has " + std::to_string(inC) + " channels and " +
+                        std::to_string(numClasses) + " classes");
+        for (auto& p : teacher->parameters()) p.set_requires_grad(false);
+        teacherInfo = measureModel(teacher, meta.model, task, inC, numClasses, h, w);
+    }
+
+    std::set<std::string> sTaps, tTaps;
+    for (size_t i = 0; i < r.losses.size(); ++i) {
+        const LossTermSpec& spec = r.losses[i];
+        const std::string field = "losses[" + std::to_string(i) + "]";
+        std::vector<int64_t> tShape, sShape;
+        if (spec.method != "task") {
+            if (!teacher) throw Error(label(field + ".method") + spec.method + " needs job: distill and a teacher");
+            const TapInfo* t = findTap(teacherInfo, spec.teacherTap);
+            if (!t)
+                throw Error(label(field + ".teacher_tap") + "'" + spec.teacherTap + "' is not a tap of " +
+                            teacherInfo.arch + " (taps: " + tapNames(teacherInfo) + ")");
+            const TapInfo* s = findTap(studentInfo, spec.studentTap);
+            if (!s)
+                throw Error(label(field + ".student_tap") + "'" + spec.studentTap + "' is not a tap of " +
+                            studentInfo.arch + " (taps: " + tapNames(studentInfo) + ")");
+            tShape = t->shape;
+            sShape = s->shape;
+            tTaps.insert(spec.teacherTap);
+            sTaps.insert(spec.studentTap);
+        }
+        torch::manual_seed(r.seed + 1000 + i);
+        try {
+            terms.push_back(LossTerm(spec, task, tShape, sShape));
+        } catch (const Error& e) {
+            throw Error(label(field) + e.what());
+        }
+    }
+    if (terms.empty()) throw Error(label("losses") + "no loss terms");
+    studentTaps.assign(sTaps.begin(), sTaps.end());
+    teacherTaps.assign(tTaps.begin(), tTaps.end());
+
+    student->to(device);
+    if (teacher) teacher->to(device);
+    for (auto& t : terms) t->to(device);
+}
+
+std::unique_ptr<torch::optim::Optimizer> Job::Impl::makeOptimizer() {
+    std::vector<torch::Tensor> params = student->parameters();
+    for (auto& t : terms)
+        for (auto& p : t->parameters()) params.push_back(p);
+    const OptimSpec& o = recipe.optim;
+    if (o.name == "adamw")
+        return std::make_unique<torch::optim::AdamW>(
+            params, torch::optim::AdamWOptions(o.lr).betas({o.beta1, o.beta2}).eps(o.eps).weight_decay(o.weightDecay));
+    if (o.name == "sgd")
+        return std::make_unique<torch::optim::SGD>(
+            params,
+            torch::optim::SGDOptions(o.lr).momentum(o.momentum).nesterov(o.nesterov).weight_decay(o.weightDecay));
+    throw Error(recipe.sourcePath + ": optim.name: unknown optimiser '" + o.name + "' (allowed: sgd, adamw)");
+}
+
+void Job::Impl::writeSummary(const RunSummary& s) {
+    nlohmann::json j;
+    j["name"] = recipe.name;
+    j["job"] = recipe.job;
+    j["status"] = s.status;
+    j["message"] = s.message;
+    j["epochs"] = s.epochs;
+    j["steps"] = s.steps;
+    j["final"] = pairsToJson(s.finalMetrics);
+    j["best"] = pairsToJson(s.bestMetrics);
+    j["main_metric"] = mainMetric(task);
+    j["wall_seconds"] = s.wallSeconds;
+    j["student"] = {{"arch", studentInfo.arch}, {"head", studentInfo.head}, {"params", studentInfo.params},
+                    {"macs", studentInfo.macs}};
+    if (teacher)
+        j["teacher"] = {{"arch", teacherInfo.arch}, {"head", teacherInfo.head}, {"params", teacherInfo.params},
+                        {"macs", teacherInfo.macs}, {"checkpoint", recipe.teacher.checkpoint}};
+    j["params"] = studentInfo.params;
+    j["macs"] = studentInfo.macs;
+    nlohmann::json terms = nlohmann::json::array();
+    for (const auto& t : recipe.losses) terms.push_back(t.label());
+    j["loss_terms"] = terms;
+    j["dataset"] = recipe.data.dataset;
+    j["seed"] = recipe.seed;
+    writeFileAtomically(paths.summary(), j.dump(2) + "\n");
+}
+
+ActivationSnapshot Job::Impl::takeSnapshot(const SnapshotRequest& req) {
+    ActivationSnapshot snap;
+    snap.step = currentStep;
+    snap.sampleIndex = req.sample;
+    snap.split = req.split;
+    auto data = req.split == "train" ? trainData : valData;
+    if (req.sample < 0 || req.sample >= data->size())
+        throw Error("snapshot: sample " + std::to_string(req.sample) + " out of range (" +
+                    std::to_string(data->size()) + " samples)");
+    if (!student->hasTap(req.studentTap)) throw Error("snapshot: unknown student tap '" + req.studentTap + "'");
+    if (!req.teacherTap.empty() && (!teacher || !teacher->hasTap(req.teacherTap)))
+        throw Error("snapshot: unknown teacher tap '" + req.teacherTap + "'");
+    snap.sample = data->get(req.sample);
+    torch::NoGradGuard noGrad;
+    auto input = sampleTensor(snap.sample, recipe.evalTransforms, device);
+    const bool wasTraining = student->is_training();
+    student->eval();
+    for (auto& t : terms) t->eval();
+    auto s = student->run(input, {req.studentTap}).taps.at(req.studentTap);
+    if (teacher && !req.teacherTap.empty()) {
+        auto t = teacher->run(input, {req.teacherTap}).taps.at(req.teacherTap);
+        // Show the student as the loss sees it: the term that pairs these taps supplies adapter and resize.
+        for (auto& term : terms) {
+            if (term->spec().teacherTap == req.teacherTap && term->spec().studentTap == req.studentTap &&
+                term->spec().method != "task") {
+                s = term->alignStudent(s, t);
+                break;
+            }
+        }
+        snap.teacher = toFeatureMap(req.teacherTap, t);
+    }
+    snap.student = toFeatureMap(req.studentTap, s);
+    student->train(wasTraining);
+    for (auto& t : terms) t->train(wasTraining);
+    return snap;
+}
+
+void Job::Impl::serviceSnapshot() {
+    std::optional<SnapshotRequest> req;
+    {
+        std::lock_guard<std::mutex> lock(snapshotMutex);
+        req.swap(pendingSnapshot);
+    }
+    if (!req) return;
+    try {
+        auto snap = takeSnapshot(*req);
+        emit([&](Observer& o) { o.onSnapshot(snap); });
+    } catch (const std::exception& e) {
+        log(LogLevel::Warning, firstLine(e.what()));
+    }
+}
+
+void Job::Impl::runLoop() {
+    const auto t0 = Clock::now();
+    RunSummary s;
+    try {
+        std::lock_guard<std::mutex> lock(modelMutex);
+        train();
+        s = summary;
+    } catch (const std::exception& e) {
+        s = summary;
+        s.status = "failed";
+        s.message = firstLine(e.what());
+        log(LogLevel::Error, s.message);
+    }
+    s.wallSeconds += std::chrono::duration<double>(Clock::now() - t0).count();
+    s.params = studentInfo.params;
+    s.macs = studentInfo.macs;
+    try {
+        writeSummary(s);
+    } catch (const std::exception& e) {
+        log(LogLevel::Error, firstLine(e.what()));
+    }
+    summary = s;
+    running = false;
+    emit([&](Observer& o) { o.onFinished(s); });
+}
+
+void Job::Impl::train() {
+    const Recipe& r = recipe;
+    applyThreadCount(options.threads > 0 ? options.threads : r.threads);
+    const int64_t maxSteps = options.maxSteps > 0 ? options.maxSteps : r.maxSteps;
+
+    BatchLoader trainLoader(trainData, r.trainTransforms, r.batchSize, true, trainData->size() >= r.batchSize,
+                            r.seed, r.data.workers);
+    BatchLoader valLoader(valData, r.evalTransforms, r.evalBatchSize, false, false, r.seed, r.data.workers);
+    const int64_t stepsPerEpoch = trainLoader.batchesPerEpoch();
+    const int64_t plannedSteps = static_cast<int64_t>(r.epochs) * stepsPerEpoch;
+    const int64_t totalSteps = maxSteps > 0 ? std::min(maxSteps, plannedSteps) : plannedSteps;
+
+    auto optimizer = makeOptimizer();
+    CheckpointMeta meta;
+    meta.model = r.student;
+    if (task == Task::Segmentation && meta.model.head.empty()) meta.model.head = "fcn";
+    meta.task = task;
+    meta.inChannels = studentInfo.inChannels;
+    meta.numClasses = numClasses;
+    meta.inputH = studentInfo.inputH;
+    meta.inputW = studentInfo.inputW;
+    meta.classNames = trainData->classNames();
+
+    int startEpoch = 1;
+    int64_t startBatch = 0;
+    int64_t step = 0;
+    double previousWall = 0.0;
+    if (options.resume) {
+        const std::string last = paths.checkpoint("last");
+        CheckpointMeta saved = readCheckpointMeta(last);
+        loadCheckpoint(last, student, &terms, optimizer.get());
+        step = saved.step;
+        startEpoch = saved.epoch + 1;
+        startBatch = saved.batchInEpoch;
+        meta.bestMetric = saved.bestMetric;
+        meta.bestEpoch = saved.bestEpoch;
+        if (fs::exists(paths.summary())) {
+            try {
+                std::ifstream in(paths.summary());
+                previousWall = nlohmann::json::parse(in).value("wall_seconds", 0.0);
+            } catch (const std::exception&) {
+            }
+        }
+        log(LogLevel::Info, "resuming at epoch " + std::to_string(startEpoch) + ", step " + std::to_string(step));
+    }
+    summary.wallSeconds = previousWall;
+    MetricsLog metrics(paths.metrics(), options.resume ? step : -1);
+
+    auto saveAt = [&](const std::string& which, int epochDone, int64_t batchInEpoch, bool withOptimizer) {
+        meta.epoch = epochDone;
+        meta.batchInEpoch = batchInEpoch;
+        meta.step = step;
+        saveCheckpoint(paths.checkpoint(which), meta, student, terms, withOptimizer ? optimizer.get() : nullptr);
+    };
+
+    student->train();
+    for (auto& t : terms) t->train();
+    if (teacher) teacher->eval();
+
+    const std::string metricName = mainMetric(task);
+    std::vector<std::pair<std::string, double>> lastMetrics, bestMetrics;
+    double throughputEma = 0.0;
+    auto trainStart = Clock::now();
+    int64_t stepsThisSession = 0;
+    bool stopped = false;
+    std::string stopReason;
+
+    for (int epoch = startEpoch; epoch <= r.epochs && !stopped; ++epoch) {
+        trainLoader.startEpoch(epoch, epoch == startEpoch ? startBatch : 0);
+        int64_t batchInEpoch = epoch == startEpoch ? startBatch : 0;
+        Batch batch;
+        for (;;) {
+            // Cancel and pause are honoured between steps, so a step is never half applied.
+            {
+                std::unique_lock<std::mutex> lock(pauseMutex);
+                while (pauseRequested && !cancelRequested) {
+                    lock.unlock();
+                    serviceSnapshot();
+                    lock.lock();
+                    pauseChanged.wait_for(lock, std::chrono::milliseconds(50));
+                }
+            }
+            if (cancelRequested) {
+                stopped = true;
+                stopReason = "cancelled";
+                break;
+            }
+            if (maxSteps > 0 && step >= maxSteps) {
+                stopped = true;
+                stopReason = "max_steps";
+                break;
+            }
+            serviceSnapshot();
+            if (!trainLoader.next(batch)) break;
+            const auto stepStart = Clock::now();
+            const double lr = scheduledLr(r, step, stepsPerEpoch);
+            for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
+
+            auto images = batch.images.to(device);
+            auto targets = batch.targets.to(device);
+            std::unordered_map<std::string, torch::Tensor> tOut;
+            if (teacher) {
+                torch::NoGradGuard noGrad;
+                tOut = teacher->run(images, teacherTaps).taps;
+            }
+            auto sRun = student->run(images, studentTaps);
+            std::vector<torch::Tensor> values;
+            torch::Tensor total;
+            for (auto& term : terms) {
+                auto v = term->compute(tOut, sRun.taps, sRun.output, targets) * term->spec().weight;
+                values.push_back(v);
+                total = total.defined() ? total + v : v;
+            }
+            // One device→host transfer for all terms; they are reported anyway.
+            auto host = torch::stack(values).detach().to(torch::kCPU, torch::kFloat64);
+            const double* hv = host.data_ptr<double>();
+            StepEvent ev;
+            ev.step = step + 1;
+            ev.epoch = epoch;
+            ev.stepsPerEpoch = stepsPerEpoch;
+            ev.totalSteps = totalSteps;
+            ev.lr = lr;
+            for (size_t i = 0; i < terms.size(); ++i) {
+                if (!std::isfinite(hv[i]))
+                    throw Error("loss term " + terms[i]->spec().label() + " is " + (std::isnan(hv[i]) ? "NaN" : "Inf") +
+                                " at step " + std::to_string(step + 1) + " (epoch " + std::to_string(epoch) +
+                                "); lower optim.lr or the term's weight");
+                ev.terms.emplace_back(terms[i]->spec().label(), hv[i]);
+                ev.total += hv[i];
+            }
+            optimizer->zero_grad();
+            total.backward();
+            optimizer->step();
+            ++step;
+            ++batchInEpoch;
+            ++stepsThisSession;
+            currentStep = step;
+
+            const double stepSeconds = std::chrono::duration<double>(Clock::now() - stepStart).count();
+            const double ips = batch.images.size(0) / std::max(stepSeconds, 1e-9);
+            throughputEma = throughputEma == 0.0 ? ips : 0.9 * throughputEma + 0.1 * ips;
+            ev.imagesPerSecond = throughputEma;
+            const double elapsed = std::chrono::duration<double>(Clock::now() - trainStart).count();
+            ev.etaSeconds = elapsed / stepsThisSession * static_cast<double>(totalSteps - step);
+            emit([&](Observer& o) { o.onStep(ev); });
+
+            if (r.logEvery > 0 && (step % r.logEvery == 0 || batchInEpoch == stepsPerEpoch)) {
+                std::vector<MetricRecord> recs;
+                for (const auto& [name, value] : ev.terms) recs.push_back({step, epoch, "train", "loss/" + name, value});
+                recs.push_back({step, epoch, "train", "loss/total", ev.total});
+                recs.push_back({step, epoch, "train", "lr", lr});
+                recs.push_back({step, epoch, "train", "images_per_second", throughputEma});
+                metrics.append(recs);
+            }
+        }
+
+        if (stopped && batchInEpoch == (epoch == startEpoch ? startBatch : 0) && stopReason == "max_steps") break;
+        if (stopped && stopReason == "cancelled") {
+            saveAt("last", epoch - 1, batchInEpoch, true);
+            log(LogLevel::Info, "cancelled at step " + std::to_string(step) + "; resume continues from here");
+            break;
+        }
+        const bool epochComplete = batchInEpoch >= stepsPerEpoch;
+        // Evaluate after every full epoch, and once when max_steps ends training mid-epoch.
+        valLoader.startEpoch(1);
+        EvalResult ev = evaluateModel(student, valLoader, numClasses, device);
+        lastMetrics = ev.metrics;
+        double value = 0;
+        for (const auto& [k, v] : ev.metrics)
+            if (k == metricName) value = v;
+        EpochEvent ee;
+        ee.epoch = epoch;
+        ee.step = step;
+        ee.metrics = ev.metrics;
+        ee.perClassIoU = ev.perClassIoU;
+        ee.best = value > meta.bestMetric;
+        std::vector<MetricRecord> recs;
+        for (const auto& [k, v] : ev.metrics) recs.push_back({step, epoch, "val", k, v});
+        for (size_t c = 0; c < ev.perClassIoU.size(); ++c)
+            recs.push_back({step, epoch, "val", "iou/" + std::to_string(c), ev.perClassIoU[c]});
+        metrics.append(recs);
+        if (ee.best) {
+            meta.bestMetric = value;
+            meta.bestEpoch = epoch;
+            bestMetrics = ev.metrics;
+            saveAt("best", epochComplete ? epoch : epoch - 1, epochComplete ? 0 : batchInEpoch, false);
+        }
+        saveAt("last", epochComplete ? epoch : epoch - 1, epochComplete ? 0 : batchInEpoch, true);
+        emit([&](Observer& o) { o.onEpoch(ee); });
+        std::string line = "epoch " + std::to_string(epoch) + " val";
+        for (const auto& [k, v] : ev.metrics) line += " " + k + "=" + std::to_string(v);
+        log(LogLevel::Info, line);
+    }
+
+    if (bestMetrics.empty() && options.resume && fs::exists(paths.summary())) {
+        try {
+            std::ifstream in(paths.summary());
+            auto j = nlohmann::json::parse(in);
+            for (auto& [k, v] : j.at("best").items())
+                if (v.is_number()) bestMetrics.emplace_back(k, v.get<double>());
+        } catch (const std::exception&) {
+        }
+    }
+    serviceSnapshot();
+    summary.status = stopReason == "cancelled" ? "cancelled" : "finished";
+    summary.message = stopReason == "max_steps" ? "stopped at max_steps " + std::to_string(maxSteps) : "";
+    summary.epochs = meta.epoch;
+    summary.steps = step;
+    summary.finalMetrics = lastMetrics;
+    summary.bestMetrics = bestMetrics;
+}
+
+Job::Job(Recipe recipe, JobOptions options) : d(std::make_unique<Impl>()) {
+    d->recipe = std::move(recipe);
+    d->options = std::move(options);
+    if (d->options.maxSteps > 0) d->recipe.maxSteps = d->options.maxSteps;
+    if (d->options.threads > 0) d->recipe.threads = d->options.threads;
+    if (d->options.runDir.empty()) throw Error("no run folder given (--out DIR)");
+    d->paths.root = fs::absolute(d->options.runDir).lexically_normal().string();
+    if (d->options.resume) {
+        if (!fs::is_regular_file(d->paths.checkpoint("last")))
+            throw Error(d->paths.root + " is not a resumable run (no checkpoints/last.pt)");
+    } else if (fs::exists(d->paths.root) && !fs::is_empty(d->paths.root)) {
+        throw Error("run folder " + d->paths.root + " already exists and is not empty (choose another --out, or resume it)");
+    }
+    applyThreadCount(d->recipe.threads);
+    d->setup();
+    fs::create_directories(d->paths.checkpoints());
+    if (!d->options.resume) writeFileAtomically(d->paths.recipe(), recipeToYaml(d->recipe));
+}
+
+Job::~Job() {
+    cancel();
+    if (d->thread.joinable()) d->thread.join();
+}
+
+void Job::addObserver(std::shared_ptr<Observer> observer) {
+    std::lock_guard<std::mutex> lock(d->observerMutex);
+    d->observers.push_back(std::move(observer));
+}
+
+void Job::removeObserver(const std::shared_ptr<Observer>& observer) {
+    std::lock_guard<std::mutex> lock(d->observerMutex);
+    d->observers.erase(std::remove(d->observers.begin(), d->observers.end(), observer), d->observers.end());
+}
+
+void Job::start() {
+    if (d->started) throw Error("job already started");
+    d->started = true;
+    d->running = true;
+    d->thread = std::thread([this] { d->runLoop(); });
+}
+
+void Job::pause() {
+    std::lock_guard<std::mutex> lock(d->pauseMutex);
+    d->pauseRequested = true;
+}
+
+void Job::resume() {
+    {
+        std::lock_guard<std::mutex> lock(d->pauseMutex);
+        d->pauseRequested = false;
+    }
+    d->pauseChanged.notify_all();
+}
+
+void Job::cancel() {
+    d->cancelRequested = true;
+    d->pauseChanged.notify_all();
+}
+
+RunSummary Job::wait() {
+    if (d->thread.joinable()) d->thread.join();
+    return d->summary;
+}
+
+bool Job::running() const { return d->running; }
+
+bool Job::paused() const {
+    std::lock_guard<std::mutex> lock(d->pauseMutex);
+    return d->pauseRequested;
+}
+
+void Job::requestSnapshot(const std::string& teacherTap, const std::string& studentTap, int64_t sampleIndex,
+                          const std::string& split) {
+    {
+        std::lock_guard<std::mutex> lock(d->snapshotMutex);
+        d->pendingSnapshot = Impl::SnapshotRequest{teacherTap, studentTap, split, sampleIndex};
+    }
+    if (!d->running) {
+        // Not training: answer on the caller's thread (the models are idle).
+        std::lock_guard<std::mutex> lock(d->modelMutex);
+        d->serviceSnapshot();
+    }
+}
+
+const Recipe& Job::recipe() const { return d->recipe; }
+const std::string& Job::runDir() const { return d->paths.root; }
+ModelInfo Job::studentInfo() const { return d->studentInfo; }
+ModelInfo Job::teacherInfo() const { return d->teacherInfo; }
+
+Recipe loadRunRecipe(const std::string& runDir) {
+    RunPaths paths{runDir};
+    if (!fs::is_directory(runDir)) throw Error("run folder " + runDir + " not found");
+    if (!fs::is_regular_file(paths.recipe())) throw Error(runDir + " is not a run folder (no recipe.yaml)");
+    return loadRecipe(paths.recipe());
+}
+
+}  // namespace distillery

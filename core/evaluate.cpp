@@ -1,0 +1,171 @@
+#include <cmath>
+#include <filesystem>
+#include <thread>
+
+#include "core/checkpoint.h"
+#include "core/evaluation.h"
+#include "core/run_files.h"
+
+namespace distillery {
+
+void applyThreadCount(int threads) {
+    int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (at::get_num_threads() != n) at::set_num_threads(n);
+}
+
+void setThreadCount(int threads) { applyThreadCount(threads); }
+
+torch::Device chooseDevice(const std::string& name) {
+    if (name == "cpu") return torch::kCPU;
+    const bool cuda = torch::cuda::is_available();
+    if (name == "cuda") {
+        if (!cuda) throw Error("device: 'cuda' requested but this LibTorch build has no usable CUDA device");
+        return torch::kCUDA;
+    }
+    if (name == "auto" || name.empty()) return cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    throw Error("device: unknown device '" + name + "' (allowed: auto, cpu, cuda)");
+}
+
+const char* mainMetric(Task task) { return task == Task::Classification ? "top1" : "miou"; }
+
+void fillMetrics(EvalResult& result, Task task, const torch::Tensor& confusion, double lossSum, int64_t lossCount) {
+    auto conf = confusion.to(torch::kCPU).to(torch::kInt64).contiguous();
+    const int64_t k = conf.size(0);
+    auto acc = conf.accessor<int64_t, 2>();
+    result.confusion.assign(k, std::vector<int64_t>(k, 0));
+    int64_t total = 0, correct = 0;
+    for (int64_t t = 0; t < k; ++t)
+        for (int64_t p = 0; p < k; ++p) {
+            result.confusion[t][p] = acc[t][p];
+            total += acc[t][p];
+            if (t == p) correct += acc[t][p];
+        }
+    const double pixelAcc = total > 0 ? 100.0 * correct / total : 0.0;
+    result.metrics.clear();
+    if (task == Task::Classification) {
+        result.metrics.emplace_back("top1", pixelAcc);
+    } else {
+        result.perClassIoU.assign(k, std::nan(""));
+        double sum = 0;
+        int present = 0;
+        for (int64_t c = 0; c < k; ++c) {
+            int64_t tp = acc[c][c], fp = 0, fn = 0;
+            for (int64_t o = 0; o < k; ++o) {
+                if (o == c) continue;
+                fp += acc[o][c];
+                fn += acc[c][o];
+            }
+            const int64_t uni = tp + fp + fn;
+            if (uni == 0) continue;  // class absent from truth and prediction: not part of the mean
+            result.perClassIoU[c] = 100.0 * tp / uni;
+            sum += result.perClassIoU[c];
+            ++present;
+        }
+        result.metrics.emplace_back("miou", present ? sum / present : 0.0);
+        result.metrics.emplace_back("pixel_acc", pixelAcc);
+    }
+    result.metrics.emplace_back("loss", lossCount ? lossSum / lossCount : 0.0);
+}
+
+EvalResult evaluateModel(GraphNet& net, BatchLoader& loader, int64_t numClasses, torch::Device device,
+                         const std::function<bool()>& cancelled) {
+    torch::NoGradGuard noGrad;
+    const bool wasTraining = net->is_training();
+    net->eval();
+    const Task task = loader.dataset().task();
+    auto confusion = torch::zeros({numClasses * numClasses}, torch::TensorOptions().dtype(torch::kInt64).device(device));
+    double lossSum = 0;
+    int64_t lossCount = 0, samples = 0;
+    Batch batch;
+    while (loader.next(batch)) {
+        if (cancelled && cancelled()) break;
+        auto images = batch.images.to(device);
+        auto targets = batch.targets.to(device);
+        auto logits = net->forward(images);
+        auto loss = torch::nn::functional::cross_entropy(
+            logits, targets, torch::nn::functional::CrossEntropyFuncOptions().ignore_index(255).reduction(torch::kSum));
+        auto valid = targets != 255;
+        lossSum += loss.item<double>();
+        lossCount += valid.sum().item<int64_t>();
+        auto pred = logits.argmax(1);
+        auto t = targets.masked_select(valid);
+        auto p = pred.masked_select(valid);
+        confusion += torch::bincount(t * numClasses + p, {}, numClasses * numClasses);
+        samples += batch.images.size(0);
+    }
+    net->train(wasTraining);
+    EvalResult result;
+    result.samples = samples;
+    fillMetrics(result, task, confusion.view({numClasses, numClasses}), lossSum, lossCount);
+    return result;
+}
+
+torch::Tensor sampleTensor(Sample sample, const std::vector<TransformStep>& transforms, torch::Device device) {
+    std::mt19937_64 rng(0);
+    applyTransforms(transforms, sample, rng);
+    std::vector<Sample> one{std::move(sample)};
+    return collate(one, {0}, Task::Classification).images.to(device);
+}
+
+FeatureMap toFeatureMap(const std::string& tap, const torch::Tensor& value) {
+    auto v = value.detach().to(torch::kCPU).to(torch::kFloat32);
+    if (v.dim() == 2) v = v.view({v.size(0), v.size(1), 1, 1});
+    v = v[0].contiguous();
+    FeatureMap map;
+    map.tap = tap;
+    map.channels = v.size(0);
+    map.height = v.size(1);
+    map.width = v.size(2);
+    map.data.assign(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
+    return map;
+}
+
+EvalResult evaluateRun(const std::string& runDir, const std::string& which, int threads, int subset) {
+    applyThreadCount(threads);
+    Recipe recipe = loadRunRecipe(runDir);
+    if (subset > 0) recipe.data.subset = subset;
+    const auto device = chooseDevice(recipe.device);
+    CheckpointMeta meta;
+    GraphNet net = loadModel(resolveCheckpoint(runDir, which), &meta, device);
+    auto val = openDataset(recipe.data, Split::Val);
+    BatchLoader loader(val, recipe.evalTransforms, recipe.evalBatchSize, false, false, recipe.seed,
+                       recipe.data.workers);
+    loader.startEpoch(1);
+    return evaluateModel(net, loader, meta.numClasses, device);
+}
+
+InspectResult inspectRun(const InspectRequest& request) {
+    Recipe recipe = loadRunRecipe(request.runDir);
+    const auto device = chooseDevice(recipe.device);
+    std::string checkpoint;
+    if (request.model == "student") {
+        checkpoint = resolveCheckpoint(request.runDir, request.checkpoint);
+    } else if (request.model == "teacher") {
+        if (recipe.job != "distill") throw Error("--model teacher: run " + request.runDir + " has no teacher");
+        checkpoint = resolveCheckpoint(recipe.teacher.checkpoint);
+    } else {
+        throw Error("--model: unknown model '" + request.model + "' (allowed: student, teacher)");
+    }
+    CheckpointMeta meta;
+    GraphNet net = loadModel(checkpoint, &meta, device);
+    if (!net->hasTap(request.tap)) {
+        std::string taps;
+        for (const auto& [name, _] : net->tapList()) taps += (taps.empty() ? "" : ", ") + name;
+        throw Error("--tap: '" + request.tap + "' is not a tap of " + meta.model.arch + " (taps: " + taps + ")");
+    }
+    if (request.split != "val" && request.split != "train")
+        throw Error("--split: unknown split '" + request.split + "' (allowed: val, train)");
+    auto data = openDataset(recipe.data, request.split == "val" ? Split::Val : Split::Train);
+    if (request.sampleIndex < 0 || request.sampleIndex >= data->size())
+        throw Error("--sample: " + std::to_string(request.sampleIndex) + " out of range (the " + request.split +
+                    " split has " + std::to_string(data->size()) + " samples)");
+    InspectResult result;
+    result.sample = data->get(request.sampleIndex);
+    torch::NoGradGuard noGrad;
+    auto out = net->run(sampleTensor(result.sample, recipe.evalTransforms, device), {request.tap});
+    result.map = toFeatureMap(request.tap, out.taps.at(request.tap));
+    if (meta.task == Task::Classification) result.predicted = out.output.argmax(1).item<int64_t>();
+    return result;
+}
+
+}  // namespace distillery

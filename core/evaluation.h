@@ -1,0 +1,35 @@
+#pragma once
+// Pieces shared by the trainer, `eval` and `inspect`: device choice, evaluation, single-sample inference.
+
+#include <torch/torch.h>
+
+#include <functional>
+
+#include "core/engine.h"
+#include "core/graph_net.h"
+#include "core/loader.h"
+
+namespace distillery {
+
+/** "auto" → CUDA when this LibTorch build has a usable GPU, else CPU. Throws Error for unusable choices. */
+torch::Device chooseDevice(const std::string& name);
+
+/** "top1" for classification, "miou" for segmentation: the metric that picks the best checkpoint. */
+const char* mainMetric(Task task);
+
+/** Runs the model over every batch of the loader's current epoch (call startEpoch first). */
+EvalResult evaluateModel(GraphNet& net, BatchLoader& loader, int64_t numClasses, torch::Device device,
+                         const std::function<bool()>& cancelled = {});
+
+/** Metrics from a confusion matrix [truth][prediction] (percentages). */
+void fillMetrics(EvalResult& result, Task task, const torch::Tensor& confusion, double lossSum, int64_t lossCount);
+
+/** One sample through the eval transforms, as a (1,C,H,W) tensor on `device`. */
+torch::Tensor sampleTensor(Sample sample, const std::vector<TransformStep>& transforms, torch::Device device);
+
+/** Batch item 0 of a (N,C,H,W) or (N,C) tensor as plain floats. */
+FeatureMap toFeatureMap(const std::string& tap, const torch::Tensor& value);
+
+void applyThreadCount(int threads);
+
+}  // namespace distillery

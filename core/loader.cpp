@@ -1,0 +1,158 @@
+#include "core/loader.h"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+namespace distillery {
+
+namespace {
+uint64_t splitmix(uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+}  // namespace
+
+uint64_t sampleSeed(uint64_t seed, int64_t epoch, int64_t index) {
+    return splitmix(splitmix(splitmix(seed) ^ static_cast<uint64_t>(epoch)) ^ static_cast<uint64_t>(index));
+}
+
+Batch collate(std::vector<Sample>& samples, const std::vector<int64_t>& indices, Task task) {
+    Batch batch;
+    batch.indices = indices;
+    const auto n = static_cast<int64_t>(samples.size());
+    const Image& first = samples.at(0).image;
+    batch.images = torch::empty({n, first.channels, first.height, first.width}, torch::kFloat32);
+    const size_t imageFloats = first.data.size();
+    float* dst = batch.images.data_ptr<float>();
+    if (task == Task::Classification) {
+        batch.targets = torch::empty({n}, torch::kInt64);
+    } else {
+        batch.targets = torch::empty({n, first.height, first.width}, torch::kInt64);
+    }
+    int64_t* tgt = batch.targets.data_ptr<int64_t>();
+    for (int64_t i = 0; i < n; ++i) {
+        const Sample& s = samples[i];
+        if (s.image.channels != first.channels || s.image.height != first.height || s.image.width != first.width)
+            throw Error("sample " + std::to_string(indices[i]) + " is " + std::to_string(s.image.channels) + "x" +
+                        std::to_string(s.image.height) + "x" + std::to_string(s.image.width) + " but sample " +
+                        std::to_string(indices[0]) + " is " + std::to_string(first.channels) + "x" +
+                        std::to_string(first.height) + "x" + std::to_string(first.width) +
+                        " (add a resize transform or set data.image_size)");
+        std::memcpy(dst + i * imageFloats, s.image.data.data(), imageFloats * sizeof(float));
+        if (task == Task::Classification) {
+            tgt[i] = s.label;
+        } else {
+            if (s.mask.height != first.height || s.mask.width != first.width)
+                throw Error("mask of sample " + std::to_string(indices[i]) + " does not match its image size");
+            const size_t px = s.mask.data.size();
+            for (size_t p = 0; p < px; ++p) tgt[i * px + p] = s.mask.data[p];
+        }
+    }
+    return batch;
+}
+
+BatchLoader::BatchLoader(std::shared_ptr<Dataset> dataset, std::vector<TransformStep> transforms, int batchSize,
+                         bool shuffle, bool dropLast, uint64_t seed, int workers)
+    : mDataset(std::move(dataset)),
+      mTransforms(std::move(transforms)),
+      mBatchSize(std::max(1, batchSize)),
+      mShuffle(shuffle),
+      mDropLast(dropLast),
+      mSeed(seed),
+      mWorkers(std::max(1, workers)) {}
+
+BatchLoader::~BatchLoader() { stop(); }
+
+int64_t BatchLoader::batchesPerEpoch() const {
+    const int64_t n = mDataset->size();
+    if (mDropLast && n >= mBatchSize) return n / mBatchSize;
+    return (n + mBatchSize - 1) / mBatchSize;
+}
+
+void BatchLoader::stop() {
+    {
+        std::lock_guard<std::mutex> lock(mMutex);
+        mStopping = true;
+    }
+    mChanged.notify_all();
+    for (auto& t : mThreads) t.join();
+    mThreads.clear();
+}
+
+void BatchLoader::startEpoch(int64_t epoch, int64_t firstBatch) {
+    stop();
+    mEpoch = epoch;
+    const int64_t n = mDataset->size();
+    mOrder.resize(n);
+    std::iota(mOrder.begin(), mOrder.end(), 0);
+    if (mShuffle) {
+        std::mt19937_64 rng(sampleSeed(mSeed, epoch, -1));
+        std::shuffle(mOrder.begin(), mOrder.end(), rng);
+    }
+    mReady.clear();
+    mError = nullptr;
+    mStopping = false;
+    mCursor = mClaimed = std::min(firstBatch, batchesPerEpoch());
+    mEnd = batchesPerEpoch();
+    for (int i = 0; i < mWorkers; ++i) mThreads.emplace_back([this] { work(); });
+}
+
+Batch BatchLoader::build(int64_t batchIndex) {
+    const int64_t n = mDataset->size();
+    const int64_t begin = batchIndex * mBatchSize;
+    const int64_t end = std::min(n, begin + mBatchSize);
+    std::vector<Sample> samples;
+    std::vector<int64_t> indices;
+    samples.reserve(end - begin);
+    for (int64_t i = begin; i < end; ++i) {
+        const int64_t index = mOrder[i];
+        Sample s = mDataset->get(index);
+        std::mt19937_64 rng(sampleSeed(mSeed, mEpoch, index));
+        applyTransforms(mTransforms, s, rng);
+        samples.push_back(std::move(s));
+        indices.push_back(index);
+    }
+    return collate(samples, indices, mDataset->task());
+}
+
+void BatchLoader::work() {
+    // Workers run at most this many batches ahead of the consumer, bounding memory.
+    const int64_t ahead = 2 * mWorkers + 2;
+    for (;;) {
+        int64_t index;
+        {
+            std::unique_lock<std::mutex> lock(mMutex);
+            mChanged.wait(lock, [&] { return mStopping || mClaimed >= mEnd || mClaimed < mCursor + ahead; });
+            if (mStopping || mClaimed >= mEnd) return;
+            index = mClaimed++;
+        }
+        try {
+            Batch b = build(index);
+            std::lock_guard<std::mutex> lock(mMutex);
+            mReady.emplace(index, std::move(b));
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(mMutex);
+            if (!mError) mError = std::current_exception();
+        }
+        mChanged.notify_all();
+    }
+}
+
+bool BatchLoader::next(Batch& batch) {
+    std::unique_lock<std::mutex> lock(mMutex);
+    if (mCursor >= mEnd) return false;
+    mChanged.wait(lock, [&] { return mError || mReady.count(mCursor); });
+    if (mError) std::rethrow_exception(mError);
+    auto it = mReady.find(mCursor);
+    batch = std::move(it->second);
+    mReady.erase(it);
+    ++mCursor;
+    lock.unlock();
+    mChanged.notify_all();
+    return true;
+}
+
+}  // namespace distillery

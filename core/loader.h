@@ -1,0 +1,73 @@
+#pragma once
+// Batches prepared on worker threads while the model trains. The content of every batch depends only on
+// (seed, epoch, batch index), never on thread timing, so runs and resumed runs see the same data.
+
+#include <torch/torch.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/dataset.h"
+
+namespace distillery {
+
+struct Batch {
+    torch::Tensor images;   // N, C, H, W float
+    torch::Tensor targets;  // N (classification) or N, H, W (segmentation), int64
+    std::vector<int64_t> indices;
+};
+
+/** Turns samples into one batch; throws Error when sample sizes differ. */
+Batch collate(std::vector<Sample>& samples, const std::vector<int64_t>& indices, Task task);
+
+/** Deterministic per-sample seed for random transforms. */
+uint64_t sampleSeed(uint64_t seed, int64_t epoch, int64_t index);
+
+class BatchLoader {
+public:
+    BatchLoader(std::shared_ptr<Dataset> dataset, std::vector<TransformStep> transforms, int batchSize,
+                bool shuffle, bool dropLast, uint64_t seed, int workers);
+    ~BatchLoader();
+    BatchLoader(const BatchLoader&) = delete;
+    BatchLoader& operator=(const BatchLoader&) = delete;
+
+    int64_t batchesPerEpoch() const;
+    /** Starts preparing `epoch` (1-based) from batch `firstBatch` on. */
+    void startEpoch(int64_t epoch, int64_t firstBatch = 0);
+    /** Next batch in order; false at the end of the epoch. Rethrows a worker's error. */
+    bool next(Batch& batch);
+    void stop();
+
+    const Dataset& dataset() const { return *mDataset; }
+
+private:
+    void work();
+    Batch build(int64_t batchIndex);
+
+    std::shared_ptr<Dataset> mDataset;
+    std::vector<TransformStep> mTransforms;
+    int mBatchSize;
+    bool mShuffle;
+    bool mDropLast;
+    uint64_t mSeed;
+    int mWorkers;
+
+    std::vector<int64_t> mOrder;
+    int64_t mEpoch = 0;
+    int64_t mCursor = 0;   // next batch handed out by next()
+    int64_t mClaimed = 0;  // next batch a worker will build
+    int64_t mEnd = 0;
+    std::map<int64_t, Batch> mReady;
+    std::exception_ptr mError;
+    bool mStopping = false;
+    std::mutex mMutex;
+    std::condition_variable mChanged;
+    std::vector<std::thread> mThreads;
+};
+
+}  // namespace distillery

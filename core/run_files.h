@@ -1,0 +1,46 @@
+#pragma once
+// The files of a run folder other than checkpoints: metrics.jsonl (one JSON object per scalar) and
+// summary.json. No torch here.
+
+#include <cstdint>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace distillery {
+
+struct MetricRecord {
+    int64_t step = 0;
+    int epoch = 0;
+    std::string split;  // train, val
+    std::string name;
+    double value = 0.0;
+};
+
+/** Appends records to metrics.jsonl, one line each, flushed per call so a killed run loses nothing. */
+class MetricsLog {
+public:
+    /** Opens for appending; when `keepUpToStep` >= 0, first drops records after that step (resume). */
+    MetricsLog(const std::string& path, int64_t keepUpToStep = -1);
+    void append(const std::vector<MetricRecord>& records);
+
+private:
+    std::string mPath;
+    std::ofstream mOut;
+    std::mutex mMutex;
+};
+
+/** Reads metrics.jsonl; throws Error naming the file and line on malformed input. */
+std::vector<MetricRecord> readMetrics(const std::string& path);
+
+struct RunPaths {
+    std::string root;
+    std::string recipe() const { return root + "/recipe.yaml"; }
+    std::string metrics() const { return root + "/metrics.jsonl"; }
+    std::string summary() const { return root + "/summary.json"; }
+    std::string checkpoints() const { return root + "/checkpoints"; }
+    std::string checkpoint(const std::string& which) const { return checkpoints() + "/" + which + ".pt"; }
+};
+
+}  // namespace distillery
