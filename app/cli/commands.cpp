@@ -1,0 +1,518 @@
+#include "app/cli/commands.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "app/cli/arguments.h"
+#include "app/cli/progress.h"
+#include "core/dataset.h"
+#include "core/engine.h"
+#include "core/imaging.h"
+#include "core/recipe.h"
+#include "core/zoo.h"
+
+namespace distillery::cli {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+constexpr int kExitFinished = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitCancelled = 130;
+
+// `models` describes every architecture for a Fashion-MNIST sized problem.
+constexpr int kModelChannels = 1;
+constexpr int kModelSize = 28;
+constexpr int kModelClasses = 10;
+
+const std::vector<std::string> kCheckpoints{"best", "last"};
+
+std::string joined(const std::vector<std::string>& items, const std::string& separator) {
+    std::string out;
+    for (size_t i = 0; i < items.size(); ++i)
+        out += (i ? separator : "") + items[i];
+    return out;
+}
+
+std::string shapeText(const std::vector<int64_t>& shape) {
+    std::vector<std::string> dims;
+    for (auto d : shape)
+        dims.push_back(std::to_string(d));
+    return joined(dims, "x");
+}
+
+std::string plural(int64_t n, const std::string& word) {
+    return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+void checkNewRunFolder(const std::string& dir) {
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) return;
+    if (!fs::is_directory(dir, ec)) throw Error("run folder " + dir + " exists and is not a folder");
+    if (!fs::is_empty(dir, ec))
+        throw Error("run folder " + dir + " is not empty; continue it with 'distillery-cli resume " + dir +
+                    "' or choose another --out");
+}
+
+void checkRunFolder(const std::string& dir) {
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) throw Error("run folder " + dir + " does not exist");
+    if (!fs::is_directory(dir, ec)) throw Error(dir + " is not a run folder (not a folder)");
+    if (!fs::exists(fs::path(dir) / "recipe.yaml", ec))
+        throw Error(dir + " is not a run folder (no recipe.yaml)");
+}
+
+void checkCheckpoint(const std::string& dir, const std::string& which) {
+    std::error_code ec;
+    const fs::path file = fs::path(dir) / "checkpoints" / (which + ".pt");
+    if (!fs::exists(file, ec))
+        throw Error("run folder " + dir + " has no " + which + " checkpoint (" + file.string() + ")");
+}
+
+/** Display names of the run's classes; indices when the data set cannot be opened (it is only cosmetic). */
+std::vector<std::string> classNamesOf(const std::string& runDir, size_t count) {
+    std::vector<std::string> names;
+    try {
+        names = openDataset(loadRunRecipe(runDir).data, Split::Val)->classNames();
+    } catch (const std::exception&) {
+    }
+    names.resize(std::max(names.size(), count));
+    for (size_t i = 0; i < names.size(); ++i)
+        if (names[i].empty()) names[i] = std::to_string(i);
+    return names;
+}
+
+// ---- running a job --------------------------------------------------------------------------------
+
+volatile std::sig_atomic_t gInterrupted = 0;
+
+void onInterrupt(int) {
+    // The first Ctrl-C asks the job to stop cleanly (it stays resumable); a second one leaves at once.
+    if (gInterrupted) ::_exit(kExitCancelled);
+    gInterrupted = 1;
+    const char message[] = "\ncancelling at the next step (Ctrl-C again to quit at once)\n";
+    [[maybe_unused]] auto ignored = ::write(STDERR_FILENO, message, sizeof message - 1);
+}
+
+/** Routes SIGINT and SIGTERM to onInterrupt while a job runs. */
+class InterruptHandler {
+public:
+    InterruptHandler() {
+        gInterrupted = 0;
+        struct sigaction action {};
+        action.sa_handler = onInterrupt;
+        sigemptyset(&action.sa_mask);
+        ::sigaction(SIGINT, &action, &mOldInt);
+        ::sigaction(SIGTERM, &action, &mOldTerm);
+    }
+    ~InterruptHandler() {
+        ::sigaction(SIGINT, &mOldInt, nullptr);
+        ::sigaction(SIGTERM, &mOldTerm, nullptr);
+    }
+    InterruptHandler(const InterruptHandler&) = delete;
+    InterruptHandler& operator=(const InterruptHandler&) = delete;
+
+private:
+    struct sigaction mOldInt {};
+    struct sigaction mOldTerm {};
+};
+
+std::string modelText(const ModelInfo& info) {
+    std::string text = info.arch + (info.head.empty() ? "" : "+" + info.head);
+    return text + " (" + formatCount(info.params) + " params, " + formatCount(info.macs) + " MACs)";
+}
+
+void printSummary(const RunSummary& summary, const std::string& runDir) {
+    std::printf("%s: %s, %s in %s\n", summary.status.c_str(), plural(summary.epochs, "epoch").c_str(),
+                plural(summary.steps, "step").c_str(), formatDuration(summary.wallSeconds).c_str());
+    if (!summary.finalMetrics.empty())
+        std::printf("final: %s\n", formatMetrics(summary.finalMetrics).c_str());
+    if (!summary.bestMetrics.empty()) std::printf("best:  %s\n", formatMetrics(summary.bestMetrics).c_str());
+    if (summary.params > 0)
+        std::printf("model: %s params, %s MACs\n", formatCount(summary.params).c_str(),
+                    formatCount(summary.macs).c_str());
+    std::printf("run folder: %s\n", runDir.c_str());
+    std::fflush(stdout);
+}
+
+int runJob(Job& job, bool resumed) {
+    const Recipe& recipe = job.recipe();
+    auto printer = std::make_shared<ProgressPrinter>(recipe.epochs, ProgressPrinter::stderrIsInteractive());
+    job.addObserver(printer);
+
+    std::string header = std::string(resumed ? "resuming " : "starting ") + recipe.job + " run '" +
+                         recipe.name + "': " + modelText(job.studentInfo());
+    const ModelInfo teacher = job.teacherInfo();
+    if (!teacher.arch.empty()) header += " taught by " + modelText(teacher);
+    header += " on " + recipe.data.dataset + ", " + plural(recipe.epochs, "epoch") + ", into " + job.runDir();
+    std::fprintf(stderr, "%s\n", header.c_str());
+
+    InterruptHandler interrupts;
+    std::atomic<bool> done{false};
+    job.start();
+    // cancel() takes locks, so the signal handler only raises a flag and this thread forwards it.
+    std::thread watcher([&] {
+        while (!done) {
+            if (gInterrupted) {
+                job.cancel();
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    });
+    RunSummary summary;
+    try {
+        summary = job.wait();
+    } catch (...) {
+        done = true;
+        watcher.join();
+        throw;
+    }
+    done = true;
+    watcher.join();
+    printer->finish();
+    const auto errors = printer->takeErrors();
+
+    if (summary.status == "finished" || summary.status == "cancelled") {
+        // Errors that did not stop the run (say, a summary that could not be written) still matter.
+        for (const auto& error : errors)
+            std::fprintf(stderr, "error: %s\n", firstLine(error).c_str());
+    }
+    if (summary.status == "finished") {
+        printSummary(summary, job.runDir());
+        return kExitFinished;
+    }
+    if (summary.status == "cancelled") {
+        printSummary(summary, job.runDir());
+        std::fprintf(stderr, "cancelled; continue with: distillery-cli resume %s\n", job.runDir().c_str());
+        return kExitCancelled;
+    }
+    const std::string message = firstLine(summary.message.empty() ? "the run failed" : summary.message);
+    for (const auto& error : errors)
+        if (firstLine(error) != message) std::fprintf(stderr, "error: %s\n", firstLine(error).c_str());
+    std::fprintf(stderr, "distillery-cli: %s\n", message.c_str());
+    return kExitFailed;
+}
+
+// ---- models ---------------------------------------------------------------------------------------
+
+struct Described {
+    ArchitectureEntry entry;
+    ModelInfo info;
+    std::string error;  // describeModel() failed for this architecture
+};
+
+std::vector<Described> describeAll() {
+    std::vector<Described> all;
+    for (const auto& entry : architectures()) {
+        Described d{entry, {}, {}};
+        ModelSpec spec;
+        spec.arch = entry.name;
+        try {
+            d.info = describeModel(spec, Task::Classification, kModelChannels, kModelClasses, kModelSize,
+                                   kModelSize);
+        } catch (const std::exception& e) {
+            d.error = firstLine(e.what());
+        }
+        all.push_back(std::move(d));
+    }
+    return all;
+}
+
+Json modelJson(const Described& d, const std::vector<std::string>& heads) {
+    Json j;
+    j["name"] = d.entry.name;
+    j["family"] = d.entry.family;
+    j["description"] = d.entry.description;
+    j["input"] = {kModelChannels, kModelSize, kModelSize};
+    j["classes"] = kModelClasses;
+    if (!d.error.empty()) {
+        j["error"] = d.error;
+    } else {
+        j["params"] = d.info.params;
+        j["macs"] = d.info.macs;
+        j["taps"] = Json::array();
+        for (const auto& tap : d.info.taps)
+            j["taps"].push_back({{"name", tap.name}, {"shape", tap.shape}});
+        j["layers"] = Json::array();
+        for (const auto& layer : d.info.layers)
+            j["layers"].push_back({{"name", layer.name},
+                                   {"op", layer.op},
+                                   {"inputs", layer.inputs},
+                                   {"out_shape", layer.outShape},
+                                   {"params", layer.params},
+                                   {"macs", layer.macs}});
+    }
+    j["segmentation_heads"] = heads;
+    return j;
+}
+
+void printModelTable(const std::vector<Described>& all, const std::vector<std::string>& heads) {
+    std::vector<std::vector<std::string>> rows{{"ARCH", "FAMILY", "PARAMS", "MACS", "TAPS"}};
+    for (const auto& d : all) {
+        if (!d.error.empty()) {
+            rows.push_back({d.entry.name, d.entry.family, "-", "-", "(" + d.error + ")"});
+            continue;
+        }
+        std::vector<std::string> taps;
+        for (const auto& tap : d.info.taps)
+            taps.push_back(tap.name);
+        rows.push_back({d.entry.name, d.entry.family, formatCount(d.info.params), formatCount(d.info.macs),
+                        joined(taps, " ")});
+    }
+    std::vector<size_t> width(4, 0);
+    for (const auto& row : rows)
+        for (size_t c = 0; c < width.size(); ++c)
+            width[c] = std::max(width[c], row[c].size());
+    for (const auto& row : rows) {
+        // Names left-aligned, numbers right-aligned.
+        std::printf("%-*s  %-*s  %*s  %*s  %s\n", static_cast<int>(width[0]), row[0].c_str(),
+                    static_cast<int>(width[1]), row[1].c_str(), static_cast<int>(width[2]), row[2].c_str(),
+                    static_cast<int>(width[3]), row[3].c_str(), row[4].c_str());
+    }
+    std::printf("\nparams and MACs for a %dx%dx%d input and %d classes\n", kModelChannels, kModelSize,
+                kModelSize, kModelClasses);
+    std::printf("segmentation heads: %s\n", joined(heads, ", ").c_str());
+}
+
+// ---- usage ----------------------------------------------------------------------------------------
+
+const std::map<std::string, std::string>& commandUsages() {
+    static const std::map<std::string, std::string> usages{
+        {"models",
+         "usage: distillery-cli models [--json]\n"
+         "\n"
+         "Lists the model zoo: each architecture's family, parameters, MACs and taps (named intermediate\n"
+         "outputs usable in distillation losses) for a 1x28x28 input with 10 classes, and the segmentation\n"
+         "heads. --json prints an array with each tap's shape and the per-layer costs.\n"},
+        {"train",
+         "usage: distillery-cli train RECIPE --out DIR [--max-steps N] [--subset N] [--threads N]\n"
+         "                            [--set dotted.key=value]...\n"
+         "\n"
+         "Trains (or distils) as the YAML recipe says, writing the run folder DIR: recipe.yaml, "
+         "metrics.jsonl,\n"
+         "summary.json and checkpoints/. DIR must be new or empty.\n"
+         "  --max-steps N   stop after N optimisation steps (0 = as the recipe says)\n"
+         "  --subset N      use only the first N samples of each split (same as --set data.subset=N)\n"
+         "  --threads N     CPU threads (0 = as the recipe says)\n"
+         "  --set K=V       override a recipe field, e.g. --set train.epochs=5 (repeatable)\n"
+         "Ctrl-C stops at the next step; the run can then be continued with 'resume'.\n"},
+        {"resume",
+         "usage: distillery-cli resume DIR [--threads N] [--max-steps N]\n"
+         "\n"
+         "Continues the run in DIR from its last checkpoint, with the recipe stored in DIR.\n"},
+        {"eval",
+         "usage: distillery-cli eval DIR [--checkpoint best|last] [--subset N] [--threads N] [--json]\n"
+         "\n"
+         "Evaluates a run's checkpoint (default best) on its validation split and prints the metrics with\n"
+         "per-class accuracy (classification) or per-class IoU (segmentation), all in percent.\n"},
+        {"inspect",
+         "usage: distillery-cli inspect DIR --tap NAME --out PREFIX [--model student|teacher] [--sample N]\n"
+         "                              [--split val|train] [--checkpoint best|last] [--tau T]\n"
+         "\n"
+         "Computes one tap's feature map for one sample and writes PREFIX.png (a heat map per channel) and\n"
+         "PREFIX.csv (per-channel mean, std, min, max and spatial entropy of softmax(x/T) over H*W).\n"},
+    };
+    return usages;
+}
+
+}  // namespace
+
+std::string firstLine(const std::string& message) {
+    size_t begin = message.find_first_not_of(" \t\r\n");
+    if (begin == std::string::npos) return "unknown error";
+    size_t end = message.find_first_of("\r\n", begin);
+    std::string line = message.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+    line.erase(line.find_last_not_of(" \t") + 1);
+    return line;
+}
+
+std::string usage(const std::string& command) {
+    auto it = commandUsages().find(command);
+    if (it != commandUsages().end()) return it->second;
+    return "usage: distillery-cli COMMAND [OPTIONS]\n"
+           "\n"
+           "Distillery: train and distil compact vision models from YAML recipes.\n"
+           "\n"
+           "commands:\n"
+           "  models [--json]          list architectures with params, MACs and taps\n"
+           "  train RECIPE --out DIR   train or distil as the recipe says\n"
+           "  resume DIR               continue an interrupted run\n"
+           "  eval DIR                 evaluate a run's best or last checkpoint\n"
+           "  inspect DIR --tap NAME --out PREFIX\n"
+           "                           write a tap's channels as a PNG grid and a CSV of statistics\n"
+           "\n"
+           "'distillery-cli COMMAND --help' shows a command's options; --version prints the version.\n"
+           "Exit status: 0 done, 1 the run failed, 2 bad input, 130 cancelled (resumable).\n";
+}
+
+int runModels(const std::vector<std::string>& args) {
+    Arguments a("models", args, {"--json"}, {});
+    a.positionals({});
+    const auto heads = segmentationHeads();
+    const auto all = describeAll();
+    if (a.has("--json")) {
+        Json array = Json::array();
+        for (const auto& d : all)
+            array.push_back(modelJson(d, heads));
+        std::printf("%s\n", array.dump(2).c_str());
+    } else {
+        printModelTable(all, heads);
+    }
+    return 0;
+}
+
+int runTrain(const std::vector<std::string>& args) {
+    Arguments a("train", args, {}, {"--out", "--max-steps", "--subset", "--threads", "--set"});
+    const std::string recipePath = a.positionals({"RECIPE"})[0];
+    const std::string out = a.required("--out", "DIR");
+    const int64_t maxSteps = a.integer("--max-steps", 0);
+    const int64_t subset = a.integer("--subset", 0, 0, INT_MAX);
+    const int threads = static_cast<int>(a.integer("--threads", 0, 0, INT_MAX));
+    std::vector<std::string> overrides;
+    for (const auto& setting : a.values("--set")) {
+        const auto eq = setting.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw a.error("--set expects dotted.key=value, got '" + setting + "'");
+        overrides.push_back(setting);
+    }
+    // Last, so that --subset wins over a --set of the same field.
+    if (a.has("--subset")) overrides.push_back("data.subset=" + std::to_string(subset));
+
+    checkNewRunFolder(out);
+    Recipe recipe = loadRecipe(recipePath, overrides);
+    Job job(std::move(recipe), JobOptions{out, false, threads, maxSteps});
+    return runJob(job, false);
+}
+
+int runResume(const std::vector<std::string>& args) {
+    Arguments a("resume", args, {}, {"--threads", "--max-steps"});
+    const std::string dir = a.positionals({"DIR"})[0];
+    const int threads = static_cast<int>(a.integer("--threads", 0, 0, INT_MAX));
+    const int64_t maxSteps = a.integer("--max-steps", 0);
+    checkRunFolder(dir);
+    Job job(loadRunRecipe(dir), JobOptions{dir, true, threads, maxSteps});
+    return runJob(job, true);
+}
+
+int runEval(const std::vector<std::string>& args) {
+    Arguments a("eval", args, {"--json"}, {"--checkpoint", "--subset", "--threads"});
+    const std::string dir = a.positionals({"DIR"})[0];
+    const std::string which = a.choice("--checkpoint", "best", kCheckpoints);
+    const int subset = static_cast<int>(a.integer("--subset", 0, 0, INT_MAX));
+    const int threads = static_cast<int>(a.integer("--threads", 0, 0, INT_MAX));
+    checkRunFolder(dir);
+    checkCheckpoint(dir, which);
+
+    const EvalResult result = evaluateRun(dir, which, threads, subset);
+    const bool segmentation = !result.perClassIoU.empty();
+    const auto names = classNamesOf(dir, std::max(result.perClassIoU.size(), result.confusion.size()));
+
+    // Class-wise accuracy is the confusion matrix's diagonal over its row sums, in percent like top1 (NaN for
+    // absent classes).
+    std::vector<double> accuracy;
+    std::vector<int64_t> support;
+    for (size_t k = 0; k < result.confusion.size(); ++k) {
+        int64_t total = 0;
+        for (auto n : result.confusion[k])
+            total += n;
+        const int64_t hit = k < result.confusion[k].size() ? result.confusion[k][k] : 0;
+        support.push_back(total);
+        accuracy.push_back(total > 0 ? 100.0 * static_cast<double>(hit) / static_cast<double>(total)
+                                     : std::nan(""));
+    }
+
+    if (a.has("--json")) {
+        Json j;
+        j["run"] = dir;
+        j["checkpoint"] = which;
+        j["samples"] = result.samples;
+        j["metrics"] = Json::object();
+        for (const auto& [name, value] : result.metrics)
+            j["metrics"][name] = value;  // NaN becomes null
+        j["class_names"] = names;
+        if (segmentation) j["per_class_iou"] = result.perClassIoU;
+        if (!result.confusion.empty()) {
+            if (!segmentation) j["class_accuracy"] = accuracy;
+            j["confusion"] = result.confusion;
+        }
+        std::printf("%s\n", j.dump(2).c_str());
+        return 0;
+    }
+
+    std::printf("run %s, %s checkpoint, %s\n", dir.c_str(), which.c_str(),
+                plural(result.samples, "sample").c_str());
+    for (const auto& [name, value] : result.metrics)
+        std::printf("%-6s %s\n", name.c_str(), formatValue(value).c_str());
+    size_t nameWidth = 0;
+    for (const auto& n : names)
+        nameWidth = std::max(nameWidth, n.size());
+    if (segmentation) {
+        std::printf("\nper-class IoU:\n");
+        for (size_t k = 0; k < result.perClassIoU.size(); ++k) {
+            const double iou = result.perClassIoU[k];
+            std::printf("  %3zu %-*s  %8s\n", k, static_cast<int>(nameWidth), names[k].c_str(),
+                        std::isnan(iou) ? "absent" : formatValue(iou).c_str());
+        }
+    } else if (!accuracy.empty()) {
+        std::printf("\nper-class accuracy:\n");
+        for (size_t k = 0; k < accuracy.size(); ++k)
+            std::printf("  %3zu %-*s  %8s  (%lld samples)\n", k, static_cast<int>(nameWidth),
+                        names[k].c_str(), std::isnan(accuracy[k]) ? "n/a" : formatValue(accuracy[k]).c_str(),
+                        static_cast<long long>(support[k]));
+    }
+    return 0;
+}
+
+int runInspect(const std::vector<std::string>& args) {
+    Arguments a("inspect", args, {},
+                {"--tap", "--model", "--sample", "--split", "--checkpoint", "--tau", "--out"});
+    InspectRequest request;
+    request.runDir = a.positionals({"DIR"})[0];
+    request.tap = a.required("--tap", "NAME");
+    const std::string prefix = a.required("--out", "PREFIX");
+    request.model = a.choice("--model", "student", {"student", "teacher"});
+    request.sampleIndex = a.integer("--sample", 0);
+    request.split = a.choice("--split", "val", {"val", "train"});
+    request.checkpoint = a.choice("--checkpoint", "best", kCheckpoints);
+    const double tau = a.number("--tau", 1.0);
+    if (!(tau > 0)) throw a.error("--tau must be positive");
+    checkRunFolder(request.runDir);
+    checkCheckpoint(request.runDir, request.checkpoint);
+
+    const InspectResult result = inspectRun(request);
+    const fs::path parent = fs::path(prefix).parent_path();
+    std::error_code ec;
+    if (!parent.empty() && !fs::is_directory(parent, ec)) {
+        fs::create_directories(parent, ec);
+        if (ec) throw Error("cannot create folder " + parent.string() + ": " + ec.message());
+    }
+    const std::string png = prefix + ".png", csv = prefix + ".csv";
+    writeChannelGrid(result.map, png);
+    writeChannelCsv(channelStatistics(result.map, tau), csv);
+
+    const FeatureMap& map = result.map;
+    std::printf("tap %s of the %s (%s sample %lld): %s\n", request.tap.c_str(), request.model.c_str(),
+                request.split.c_str(), static_cast<long long>(request.sampleIndex),
+                shapeText({map.channels, map.height, map.width}).c_str());
+    if (result.sample.label >= 0 || result.predicted >= 0)
+        std::printf("label %lld, predicted %lld\n", static_cast<long long>(result.sample.label),
+                    static_cast<long long>(result.predicted));
+    std::printf("wrote %s\nwrote %s\n", png.c_str(), csv.c_str());
+    return 0;
+}
+
+}  // namespace distillery::cli

@@ -1,0 +1,410 @@
+// distillery-cli as a user meets it: the real binary in a child process, plus the imaging helpers it uses.
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QtTest/QtTest>
+#include <cmath>
+#include <string>
+
+#include "core/imaging.h"
+#include "tests/core/suites.h"
+
+namespace {
+
+constexpr int kQuickMs = 120 * 1000;  // `models` builds every architecture once
+constexpr int kTrainMs = 600 * 1000;
+
+struct CliRun {
+    int exitCode = -1;
+    bool crashed = false;
+    bool timedOut = false;
+    QString out;
+    QString err;
+};
+
+CliRun runCli(const QStringList& args, int timeoutMs = kQuickMs) {
+    QProcess process;
+    process.setProgram(QStringLiteral(DISTILLERY_CLI));
+    process.setArguments(args);
+    process.start();
+    CliRun run;
+    if (!process.waitForStarted()) {
+        run.crashed = true;
+        run.err = process.errorString();
+        return run;
+    }
+    if (!process.waitForFinished(timeoutMs)) {
+        run.timedOut = true;
+        process.kill();
+        process.waitForFinished();
+    }
+    run.crashed = process.exitStatus() == QProcess::CrashExit;
+    run.exitCode = process.exitCode();
+    run.out = QString::fromUtf8(process.readAllStandardOutput());
+    run.err = QString::fromUtf8(process.readAllStandardError());
+    return run;
+}
+
+QString describe(const CliRun& run) {
+    return QStringLiteral("exit %1%2\nstdout:\n%3\nstderr:\n%4")
+        .arg(run.exitCode)
+        .arg(run.crashed    ? " (crashed)"
+             : run.timedOut ? " (timed out)"
+                            : "")
+        .arg(run.out.right(2000), run.err.right(4000));
+}
+
+void writeText(const QString& path, const QString& text) {
+    QFile file(path);
+    QVERIFY2(file.open(QIODevice::WriteOnly | QIODevice::Truncate), qPrintable(path));
+    file.write(text.toUtf8());
+}
+
+QByteArray readBytes(const QString& path) {
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) return {};
+    return file.readAll();
+}
+
+bool isPng(const QByteArray& bytes) {
+    return bytes.size() > 8 && bytes.startsWith("\x89PNG\r\n\x1a\n");
+}
+
+QStringList nonEmptyLines(const QByteArray& bytes) {
+    QStringList lines;
+    for (const QString& line : QString::fromUtf8(bytes).split('\n'))
+        if (!line.trimmed().isEmpty()) lines << line;
+    return lines;
+}
+
+/** Channels of the first CxHxW shape printed by `inspect`. */
+int printedChannels(const QString& out) {
+    auto match = QRegularExpression(QStringLiteral("(\\d+)x(\\d+)x(\\d+)")).match(out);
+    return match.hasMatch() ? match.captured(1).toInt() : -1;
+}
+
+QString trainRecipe() {
+    return QStringLiteral(
+        "name: cli-tiny\n"
+        "job: train\n"
+        "seed: 1\n"
+        "data:\n"
+        "  dataset: fashion_mnist\n"
+        "  workers: 1\n"
+        "model:\n"
+        "  arch: resnet8\n"
+        "losses:\n"
+        "  - method: task\n"
+        "optim:\n"
+        "  name: sgd\n"
+        "  lr: 0.05\n"
+        "train:\n"
+        "  epochs: 1\n"
+        "  batch_size: 32\n"
+        "  eval_batch_size: 64\n");
+}
+
+QString distillRecipe(const QString& teacher) {
+    return QStringLiteral(
+               "name: cli-distill\n"
+               "job: distill\n"
+               "seed: 1\n"
+               "data:\n"
+               "  dataset: fashion_mnist\n"
+               "  workers: 1\n"
+               "teacher:\n"
+               "  arch: resnet20\n"
+               "  checkpoint: %1\n"
+               "model:\n"
+               "  arch: resnet8\n"
+               "losses:\n"
+               "  - method: task\n"
+               "    weight: 1.0\n"
+               "  - method: kd\n"
+               "    tau: 4\n"
+               "    weight: 1.0\n"
+               "  - method: cwd\n"
+               "    tap: stage3\n"
+               "    tau: 4\n"
+               "    weight: 50\n"
+               "optim:\n"
+               "  name: sgd\n"
+               "  lr: 0.05\n"
+               "train:\n"
+               "  epochs: 1\n"
+               "  batch_size: 32\n"
+               "  eval_batch_size: 64\n")
+        .arg(teacher);
+}
+
+}  // namespace
+
+class CliTest : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() {
+        QVERIFY2(QFileInfo(QStringLiteral(DISTILLERY_CLI)).isExecutable(), DISTILLERY_CLI);
+        mScratch = QString::fromStdString(distillery::tests::scratchDir("cli"));
+        mRecipe = mScratch + "/tiny.yaml";
+        writeText(mRecipe, trainRecipe());
+        QVERIFY(QDir().mkpath(mScratch + "/not-a-run"));
+    }
+
+    void channelStatisticsByHand() {
+        // Channel 0: softmax of (0, 0, 0, ln 3) is (1/6, 1/6, 1/6, 1/2): H = ln(6)/2 + ln(2)/2 = ln(12)/2.
+        // Channel 1: (1, 2, 3, 4): mean 2.5, population std sqrt(1.25); at tau = 2, logits (0.5, 1, 1.5, 2).
+        distillery::FeatureMap map;
+        map.tap = "hand";
+        map.channels = 2;
+        map.height = 2;
+        map.width = 2;
+        map.data = {0.0f, 0.0f, 0.0f, static_cast<float>(std::log(3.0)), 1.0f, 2.0f, 3.0f, 4.0f};
+
+        const auto stats = distillery::channelStatistics(map, 1.0);
+        QCOMPARE(stats.size(), size_t(2));
+        QCOMPARE(stats[0].channel, 0);
+        QVERIFY(std::abs(stats[0].mean - std::log(3.0) / 4) < 1e-6);
+        QVERIFY(std::abs(stats[0].min - 0.0) < 1e-12);
+        QVERIFY(std::abs(stats[0].max - std::log(3.0)) < 1e-6);
+        QVERIFY(std::abs(stats[0].spatialEntropy - std::log(12.0) / 2) < 1e-6);
+        QCOMPARE(stats[1].channel, 1);
+        QVERIFY(std::abs(stats[1].mean - 2.5) < 1e-12);
+        QVERIFY(std::abs(stats[1].std - std::sqrt(1.25)) < 1e-9);
+        QCOMPARE(stats[1].min, 1.0);
+        QCOMPARE(stats[1].max, 4.0);
+
+        auto entropy = [](std::vector<double> logits) {
+            double z = 0, h = 0;
+            for (double l : logits)
+                z += std::exp(l);
+            for (double l : logits)
+                h -= std::exp(l) / z * (l - std::log(z));
+            return h;
+        };
+        const auto warm = distillery::channelStatistics(map, 2.0);
+        QVERIFY(std::abs(warm[1].spatialEntropy - entropy({0.5, 1.0, 1.5, 2.0})) < 1e-9);
+        // A higher temperature flattens the distribution towards the maximum ln(H*W).
+        QVERIFY(warm[1].spatialEntropy > stats[1].spatialEntropy);
+        QVERIFY(warm[1].spatialEntropy < std::log(4.0));
+
+        // Large activations must not overflow exp(): a single dominant position has entropy ~0.
+        map.data = {1000.0f, 0.0f, 0.0f, 0.0f, 5.0f, 5.0f, 5.0f, 5.0f};
+        const auto extreme = distillery::channelStatistics(map, 1.0);
+        QVERIFY(std::isfinite(extreme[0].spatialEntropy));
+        QVERIFY(extreme[0].spatialEntropy < 1e-6);
+        QVERIFY(std::abs(extreme[1].spatialEntropy - std::log(4.0)) < 1e-9);
+        QCOMPARE(extreme[1].std, 0.0);
+
+        QVERIFY_THROWS_EXCEPTION(distillery::Error, distillery::channelStatistics(map, 0.0));
+        map.data.pop_back();
+        QVERIFY_THROWS_EXCEPTION(distillery::Error, distillery::channelStatistics(map, 1.0));
+    }
+
+    void channelFilesAreWritten() {
+        distillery::FeatureMap map;
+        map.tap = "grid";
+        map.channels = 5;
+        map.height = 3;
+        map.width = 4;
+        for (int i = 0; i < 5 * 3 * 4; ++i)
+            map.data.push_back(static_cast<float>(i % 7));
+        const std::string png = (mScratch + "/grid.png").toStdString();
+        const std::string csv = (mScratch + "/grid.csv").toStdString();
+        distillery::writeChannelGrid(map, png, 16);
+        distillery::writeChannelCsv(distillery::channelStatistics(map), csv);
+        QVERIFY(isPng(readBytes(QString::fromStdString(png))));
+        const QStringList lines = nonEmptyLines(readBytes(QString::fromStdString(csv)));
+        QCOMPARE(lines.size(), 1 + 5);
+        QCOMPARE(lines[0], QStringLiteral("channel,mean,std,min,max,spatial_entropy"));
+        QVERIFY(lines[3].startsWith("2,"));
+        // No temporary files are left beside the targets.
+        QCOMPARE(QDir(mScratch).entryList(QStringList{"*tmp*"}, QDir::Files | QDir::Hidden).size(), 0);
+
+        const std::string missing = (mScratch + "/no-such-folder/out.csv").toStdString();
+        try {
+            distillery::writeFileAtomically(missing, "x");
+            QFAIL("writing into a missing folder did not throw");
+        } catch (const distillery::Error& e) {
+            QVERIFY2(std::string(e.what()).find(missing) != std::string::npos, e.what());
+        }
+    }
+
+    void usageAndVersion() {
+        const CliRun help = runCli({"--help"});
+        QVERIFY2(help.exitCode == 0, qPrintable(describe(help)));
+        for (const char* command : {"models", "train", "resume", "eval", "inspect"})
+            QVERIFY2(help.out.contains(command), command);
+        const CliRun version = runCli({"--version"});
+        QCOMPARE(version.exitCode, 0);
+        QVERIFY(version.out.startsWith("distillery-cli "));
+    }
+
+    void modelsJsonListsTaps() {
+        const CliRun run = runCli({"models", "--json"});
+        QVERIFY2(run.exitCode == 0 && !run.crashed, qPrintable(describe(run)));
+        QJsonParseError error;
+        const QJsonDocument doc = QJsonDocument::fromJson(run.out.toUtf8(), &error);
+        QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
+        QVERIFY(doc.isArray());
+
+        QJsonObject resnet8;
+        for (const auto& entry : doc.array())
+            if (entry.toObject().value("name").toString() == "resnet8") resnet8 = entry.toObject();
+        QVERIFY2(!resnet8.isEmpty(), "resnet8 is not listed");
+        QCOMPARE(resnet8.value("family").toString(), QStringLiteral("resnet"));
+        QVERIFY(resnet8.value("params").toDouble() > 0);
+        QVERIFY(resnet8.value("macs").toDouble() > resnet8.value("params").toDouble());
+        QVERIFY(!resnet8.value("layers").toArray().isEmpty());
+
+        QJsonArray stage1Shape;
+        for (const auto& tap : resnet8.value("taps").toArray())
+            if (tap.toObject().value("name").toString() == "stage1")
+                stage1Shape = tap.toObject().value("shape").toArray();
+        QCOMPARE(stage1Shape.size(), 3);  // (C, H, W) for a 1x28x28 input
+        QVERIFY(stage1Shape[0].toInt() > 0);
+        QCOMPARE(stage1Shape[1].toInt(), 28);
+
+        const CliRun table = runCli({"models"});
+        QVERIFY2(table.exitCode == 0, qPrintable(describe(table)));
+        QVERIFY(table.out.contains("resnet8"));
+        QVERIFY(table.out.contains("stage1"));
+    }
+
+    void badInputExitsTwo_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("named");
+        const QString out = mScratch + "/never";
+        QTest::newRow("unknown command") << QStringList{"frobnicate"} << "frobnicate";
+        QTest::newRow("unknown option") << QStringList{"models", "--colour"} << "--colour";
+        QTest::newRow("missing recipe")
+            << QStringList{"train", mScratch + "/missing.yaml", "--out", out} << "missing.yaml";
+        QTest::newRow("missing --out") << QStringList{"train", mRecipe} << "--out";
+        QTest::newRow("unknown field")
+            << QStringList{"train", mRecipe, "--out", out, "--set", "train.epochz=1"} << "epochz";
+        QTest::newRow("non-integer steps")
+            << QStringList{"train", mRecipe, "--out", out, "--max-steps", "abc"} << "--max-steps";
+        QTest::newRow("missing value")
+            << QStringList{"train", mRecipe, "--out", out, "--subset"} << "--subset";
+        QTest::newRow("eval non-run") << QStringList{"eval", mScratch + "/not-a-run"} << "not-a-run";
+        QTest::newRow("eval missing") << QStringList{"eval", mScratch + "/nowhere"} << "nowhere";
+        QTest::newRow("bad checkpoint")
+            << QStringList{"eval", mScratch + "/not-a-run", "--checkpoint", "worst"} << "worst";
+        QTest::newRow("inspect without tap")
+            << QStringList{"inspect", mScratch + "/not-a-run", "--out", out} << "--tap";
+    }
+
+    void badInputExitsTwo() {
+        QFETCH(QStringList, args);
+        QFETCH(QString, named);
+        const CliRun run = runCli(args);
+        QVERIFY2(!run.crashed && run.exitCode == 2, qPrintable(describe(run)));
+        const QString message = run.err.trimmed();
+        QVERIFY2(!message.contains('\n'), qPrintable("more than one line:\n" + run.err));
+        QVERIFY2(message.startsWith("distillery-cli: "), qPrintable(message));
+        QVERIFY2(message.contains(named), qPrintable(message));
+        QVERIFY2(!QFileInfo::exists(mScratch + "/never"), "a run folder was created for bad input");
+    }
+
+    void trainEvalInspectEndToEnd() {
+        const QString runDir = mScratch + "/run";
+        const CliRun train = runCli(
+            {"train", mRecipe, "--out", runDir, "--subset", "256", "--max-steps", "6", "--threads", "2"},
+            kTrainMs);
+        QVERIFY2(train.exitCode == 0 && !train.crashed, qPrintable(describe(train)));
+        QVERIFY2(train.out.contains("finished"), qPrintable(describe(train)));
+        // Not a terminal, so progress comes as plain lines, and the epoch's validation is reported.
+        QVERIFY2(train.err.contains("step 6/8") && !train.err.contains('\r'), qPrintable(describe(train)));
+        QVERIFY2(train.err.contains("val: top1"), qPrintable(describe(train)));
+
+        for (const char* file : {"recipe.yaml", "metrics.jsonl", "summary.json"})
+            QVERIFY2(QFileInfo(runDir + "/" + file).isFile(), file);
+        QVERIFY(QFileInfo(runDir + "/checkpoints").isDir());
+        QVERIFY(QFileInfo(runDir + "/checkpoints/last.pt").isFile());
+        QVERIFY(QFileInfo(runDir + "/checkpoints/best.pt").isFile());
+
+        const QStringList records = nonEmptyLines(readBytes(runDir + "/metrics.jsonl"));
+        QVERIFY(!records.isEmpty());
+        int maxStep = 0;
+        for (const QString& line : records) {
+            const QJsonDocument doc = QJsonDocument::fromJson(line.toUtf8());
+            QVERIFY2(doc.isObject(), qPrintable(line));
+            const QJsonObject record = doc.object();
+            for (const char* key : {"step", "epoch", "split", "name", "value"})
+                QVERIFY2(record.contains(key), qPrintable(QStringLiteral("%1 lacks %2").arg(line, key)));
+            QVERIFY(record.value("split").toString() == "train" || record.value("split").toString() == "val");
+            maxStep = std::max(maxStep, record.value("step").toInt());
+        }
+        QVERIFY2(maxStep <= 6, "--max-steps 6 was not honoured");
+        QVERIFY(QJsonDocument::fromJson(readBytes(runDir + "/summary.json")).isObject());
+
+        const CliRun eval = runCli({"eval", runDir, "--subset", "128"}, kTrainMs);
+        QVERIFY2(eval.exitCode == 0, qPrintable(describe(eval)));
+        QVERIFY2(eval.out.contains("top1"), qPrintable(describe(eval)));
+
+        const CliRun evalJson =
+            runCli({"eval", runDir, "--checkpoint", "last", "--subset", "128", "--json"}, kTrainMs);
+        QVERIFY2(evalJson.exitCode == 0, qPrintable(describe(evalJson)));
+        const QJsonObject result = QJsonDocument::fromJson(evalJson.out.toUtf8()).object();
+        const double top1 = result.value("metrics").toObject().value("top1").toDouble(-1);
+        QVERIFY2(top1 >= 0 && top1 <= 100, qPrintable(evalJson.out));  // percent
+        QCOMPARE(result.value("confusion").toArray().size(), 10);
+
+        const QString prefix = mScratch + "/inspect/stage1";
+        const CliRun inspect = runCli(
+            {"inspect", runDir, "--tap", "stage1", "--checkpoint", "last", "--sample", "3", "--out", prefix});
+        QVERIFY2(inspect.exitCode == 0, qPrintable(describe(inspect)));
+        QVERIFY2(inspect.out.contains(prefix + ".png"), qPrintable(inspect.out));
+        QVERIFY(isPng(readBytes(prefix + ".png")));
+        const int channels = printedChannels(inspect.out);
+        QVERIFY2(channels > 0, qPrintable(inspect.out));
+        QCOMPARE(nonEmptyLines(readBytes(prefix + ".csv")).size(), 1 + channels);
+
+        const CliRun badTap =
+            runCli({"inspect", runDir, "--tap", "stage9", "--checkpoint", "last", "--out", prefix});
+        QVERIFY2(badTap.exitCode == 2 && badTap.err.contains("stage9"), qPrintable(describe(badTap)));
+
+        // A used run folder is refused for a new run, with a pointer to resume.
+        const CliRun again = runCli({"train", mRecipe, "--out", runDir, "--max-steps", "1"});
+        QVERIFY2(again.exitCode == 2 && again.err.contains("resume"), qPrintable(describe(again)));
+    }
+
+    void distillFromShippedTeacher() {
+        const QString teacher = QStringLiteral(DISTILLERY_SOURCE_DIR) + "/resources/teachers/fmnist_resnet20";
+        if (!QFileInfo::exists(teacher))
+            QSKIP("resources/teachers/fmnist_resnet20 is not shipped in this checkout");
+        const QString recipe = mScratch + "/distill.yaml";
+        writeText(recipe, distillRecipe(teacher));
+        const QString runDir = mScratch + "/distill";
+        const CliRun train = runCli({"train", recipe, "--out", runDir, "--subset", "256", "--max-steps", "4",
+                                     "--threads", "2", "--set", "train.log_every=1"},
+                                    kTrainMs);
+        QVERIFY2(train.exitCode == 0, qPrintable(describe(train)));
+
+        // The loss terms of a distillation run are logged by their labels.
+        const QString metrics = QString::fromUtf8(readBytes(runDir + "/metrics.jsonl"));
+        QVERIFY2(metrics.contains("kd[logits]"), qPrintable(metrics.left(2000)));
+        QVERIFY2(metrics.contains("cwd[stage3]"), qPrintable(metrics.left(2000)));
+
+        const QString prefix = mScratch + "/teacher-stage3";
+        const CliRun inspect = runCli({"inspect", runDir, "--model", "teacher", "--tap", "stage3",
+                                       "--checkpoint", "last", "--tau", "4", "--out", prefix});
+        QVERIFY2(inspect.exitCode == 0, qPrintable(describe(inspect)));
+        QVERIFY(isPng(readBytes(prefix + ".png")));
+        QCOMPARE(nonEmptyLines(readBytes(prefix + ".csv")).size(), 1 + printedChannels(inspect.out));
+    }
+
+private:
+    QString mScratch;
+    QString mRecipe;
+};
+
+DISTILLERY_TEST_SUITE("cli", CliTest);
+
+#include "test_cli.moc"
