@@ -58,7 +58,8 @@ torch::Tensor pixelKdLoss(const torch::Tensor& student, const torch::Tensor& tea
 
 torch::Tensor pairKdLoss(const torch::Tensor& student, const torch::Tensor& teacher, int64_t pool) {
     auto similarity = [pool](const torch::Tensor& f) {
-        auto p = pool > 1 ? F::avg_pool2d(f, F::AvgPool2dFuncOptions(pool).stride(pool).ceil_mode(true)) : f;
+        // Max pooling into nodes, as the structured-KD reference code does.
+        auto p = pool > 1 ? F::max_pool2d(f, F::MaxPool2dFuncOptions(pool).stride(pool).ceil_mode(true)) : f;
         auto nodes = p.flatten(2);  // N, C, M
         nodes = F::normalize(nodes, F::NormalizeFuncOptions().p(2).dim(1));
         return torch::bmm(nodes.transpose(1, 2), nodes);  // N, M, M

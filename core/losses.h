@@ -23,7 +23,7 @@ torch::Tensor fitnetLoss(const torch::Tensor& student, const torch::Tensor& teac
 torch::Tensor atLoss(const torch::Tensor& student, const torch::Tensor& teacher);
 /** Pixel-wise KD: mean over N·H·W of KL over classes at temperature τ. */
 torch::Tensor pixelKdLoss(const torch::Tensor& student, const torch::Tensor& teacher, double tau);
-/** Pair-wise KD: β×β average-pooled nodes, cosine-similarity matrices, mean squared difference. */
+/** Pair-wise KD: β×β max-pooled nodes, cosine-similarity matrices, mean squared difference. */
 torch::Tensor pairKdLoss(const torch::Tensor& student, const torch::Tensor& teacher, int64_t pool);
 /** Channel-wise distillation: τ²/(N·C)·Σ_{n,c} KL(softmax_HW(t/τ) ‖ softmax_HW(s/τ)). Shapes must match. */
 torch::Tensor cwdLoss(const torch::Tensor& student, const torch::Tensor& teacher, double tau);

@@ -1,0 +1,163 @@
+// The model zoo: shapes, taps, parameter and MAC counts against hand-derived values.
+
+#include <torch/torch.h>
+
+#include <QtTest/QtTest>
+
+#include "core/graph_net.h"
+#include "core/zoo.h"
+#include "tests/core/suites.h"
+
+using namespace distillery;
+
+namespace {
+const TapInfo* tap(const ModelInfo& info, const std::string& name) {
+    for (const auto& t : info.taps)
+        if (t.name == name) return &t;
+    return nullptr;
+}
+}  // namespace
+
+class ModelsTest : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void registryListsTheZoo() {
+        std::vector<std::string> names;
+        for (const auto& a : architectures()) names.push_back(a.name);
+        for (const char* expected : {"resnet8", "resnet20", "resnet56", "resnet8x4", "resnet32x4", "wrn_16_2",
+                                     "wrn_40_2", "vgg8", "vgg13", "mobilenetv2"})
+            QVERIFY2(std::find(names.begin(), names.end(), expected) != names.end(), expected);
+        QCOMPARE(segmentationHeads(), (std::vector<std::string>{"fcn", "psp", "deeplabv3"}));
+    }
+
+    void resnet20ParamsByHand() {
+        // He et al.'s CIFAR ResNet-20 with 1×1-conv shortcuts: stem 464, stage1 14016, stage2 51648,
+        // stage3 205696, classifier 650 → 272474 for RGB input and 10 classes.
+        auto rgb = describeModel({"resnet20", "", 1.0}, Task::Classification, 3, 10, 32, 32);
+        QCOMPARE(rgb.params, int64_t{272474});
+        auto gray = describeModel({"resnet20", "", 1.0}, Task::Classification, 1, 10, 28, 28);
+        QCOMPARE(gray.params, int64_t{272474 - 2 * 16 * 9});
+        // Stem conv MACs on 28×28: 28·28·16 outputs × 1·3·3 each.
+        QCOMPARE(gray.layers.at(1).op, std::string("conv"));
+        QCOMPARE(gray.layers.at(1).macs, int64_t{28 * 28 * 16 * 9});
+        // Classifier MACs = 64·10.
+        QCOMPARE(gray.layers.back().macs, int64_t{640});
+        int64_t sum = 0;
+        for (const auto& l : gray.layers) sum += l.macs;
+        QCOMPARE(gray.macs, sum);
+        // The usual figure for CIFAR ResNet-20 is about 41M MACs at 32×32.
+        QVERIFY(rgb.macs > 40'000'000 && rgb.macs < 42'000'000);
+    }
+
+    void tapsAndShapes() {
+        auto info = describeModel({"resnet20", "", 1.0}, Task::Classification, 1, 10, 28, 28);
+        QCOMPARE(tap(info, "stem")->shape, (std::vector<int64_t>{16, 28, 28}));
+        QCOMPARE(tap(info, "stage1")->shape, (std::vector<int64_t>{16, 28, 28}));
+        QCOMPARE(tap(info, "stage2")->shape, (std::vector<int64_t>{32, 14, 14}));
+        QCOMPARE(tap(info, "stage3")->shape, (std::vector<int64_t>{64, 7, 7}));
+        QCOMPARE(tap(info, "prelogits")->shape, (std::vector<int64_t>{64}));
+        QCOMPARE(tap(info, "logits")->shape, (std::vector<int64_t>{10}));
+        auto wide = describeModel({"resnet8x4", "", 1.0}, Task::Classification, 3, 100, 32, 32);
+        QCOMPARE(tap(wide, "stage3")->shape, (std::vector<int64_t>{256, 8, 8}));
+        QCOMPARE(tap(wide, "logits")->shape, (std::vector<int64_t>{100}));
+    }
+
+    void everyArchitectureRunsAndOrdersBySize() {
+        std::map<std::string, int64_t> params;
+        for (const auto& a : architectures()) {
+            auto info = describeModel({a.name, "", 1.0}, Task::Classification, 3, 10, 32, 32);
+            params[a.name] = info.params;
+            QVERIFY2(tap(info, "stem") && tap(info, "stage1") && tap(info, "prelogits") && tap(info, "logits"),
+                     a.name.c_str());
+            QCOMPARE(tap(info, "logits")->shape, (std::vector<int64_t>{10}));
+            // Tap shapes are what a real forward pass produces.
+            torch::NoGradGuard g;
+            auto net = buildModel({a.name, "", 1.0}, Task::Classification, 3, 10);
+            net->eval();
+            std::vector<std::string> names;
+            for (const auto& t : info.taps) names.push_back(t.name);
+            auto out = net->run(torch::randn({2, 3, 32, 32}), names);
+            for (const auto& t : info.taps) {
+                auto sizes = out.taps.at(t.name).sizes().vec();
+                sizes.erase(sizes.begin());
+                QCOMPARE(sizes, t.shape);
+            }
+        }
+        QVERIFY(params["resnet8"] < params["resnet20"] && params["resnet20"] < params["resnet56"]);
+        QVERIFY(params["wrn_16_2"] < params["wrn_40_2"]);
+        QVERIFY(params["resnet8x4"] < params["resnet32x4"]);
+        QVERIFY(params["vgg8"] < params["vgg13"]);
+        // Published sizes (CRD paper, CIFAR-100 variants differ only in the classifier): ResNet-56 0.86M,
+        // WRN-40-2 2.2M, ResNet-32x4 7.4M.
+        QVERIFY(params["resnet56"] > 840'000 && params["resnet56"] < 870'000);
+        QVERIFY(params["wrn_40_2"] > 2'150'000 && params["wrn_40_2"] < 2'250'000);
+        QVERIFY(params["resnet32x4"] > 7'350'000 && params["resnet32x4"] < 7'500'000);
+    }
+
+    void mobilenetWidthScalesChannels() {
+        auto half = describeModel({"mobilenetv2", "", 0.5}, Task::Classification, 3, 10, 32, 32);
+        auto full = describeModel({"mobilenetv2", "", 1.0}, Task::Classification, 3, 10, 32, 32);
+        QCOMPARE(tap(full, "stage1")->shape.at(0), int64_t{16});
+        QCOMPARE(tap(half, "stage1")->shape.at(0), int64_t{8});
+        QCOMPARE(tap(full, "stage5")->shape.at(0), int64_t{320});
+        QCOMPARE(tap(half, "stage5")->shape.at(0), int64_t{160});
+        QVERIFY(half.params < full.params);
+        QVERIFY(half.macs < full.macs);
+    }
+
+    void segmentationModels_data() {
+        QTest::addColumn<QString>("arch");
+        QTest::addColumn<QString>("head");
+        for (const char* arch : {"resnet8", "resnet20", "wrn_16_2", "vgg8", "mobilenetv2"})
+            for (const char* head : {"fcn", "psp", "deeplabv3"})
+                QTest::newRow((std::string(arch) + "/" + head).c_str()) << QString(arch) << QString(head);
+    }
+
+    void segmentationModels() {
+        QFETCH(QString, arch);
+        QFETCH(QString, head);
+        ModelSpec spec{arch.toStdString(), head.toStdString(), 1.0};
+        auto info = describeModel(spec, Task::Segmentation, 1, 11, 64, 64);
+        QCOMPARE(tap(info, "logits")->shape, (std::vector<int64_t>{11, 64, 64}));
+        QVERIFY(tap(info, "head") != nullptr);
+        QVERIFY(tap(info, "stage2") != nullptr);
+        QCOMPARE(tap(info, "prelogits"), nullptr);
+        bool hasConcat = false, hasResize = false;
+        for (const auto& l : info.layers) {
+            hasConcat |= l.op == "concat";
+            hasResize |= l.op == "resize";
+        }
+        QVERIFY(hasResize);
+        QCOMPARE(hasConcat, head != "fcn");
+    }
+
+    void unknownNamesAreClearErrors() {
+        try {
+            describeModel({"resnet9", "", 1.0}, Task::Classification, 1, 10, 28, 28);
+            QFAIL("expected an error");
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).contains("resnet9") && QString(e.what()).contains("resnet20"), e.what());
+        }
+        try {
+            describeModel({"resnet8", "unet", 1.0}, Task::Segmentation, 1, 11, 64, 64);
+            QFAIL("expected an error");
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).contains("unet") && QString(e.what()).contains("deeplabv3"), e.what());
+        }
+        QVERIFY_THROWS_EXCEPTION(Error, describeModel({"resnet8", "psp", 1.0}, Task::Classification, 1, 10, 28, 28));
+    }
+
+    void sameSeedSameWeights() {
+        torch::manual_seed(7);
+        auto a = buildModel({"resnet8", "", 1.0}, Task::Classification, 1, 10);
+        torch::manual_seed(7);
+        auto b = buildModel({"resnet8", "", 1.0}, Task::Classification, 1, 10);
+        auto pa = a->parameters(), pb = b->parameters();
+        QCOMPARE(pa.size(), pb.size());
+        for (size_t i = 0; i < pa.size(); ++i) QVERIFY(torch::equal(pa[i], pb[i]));
+    }
+};
+
+DISTILLERY_TEST_SUITE("models", ModelsTest);
+#include "test_models.moc"

@@ -1,0 +1,294 @@
+// The training engine on real Fashion-MNIST subsets: learning, pause/resume/cancel, exact resume from a
+// checkpoint, NaN detection, distillation with adapters and activation snapshots, run-folder files.
+
+#include <QtTest/QtTest>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/engine.h"
+#include "core/run_files.h"
+#include "tests/core/suites.h"
+
+using namespace distillery;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string baseRecipe(const std::string& extra = {}) {
+    return R"(
+name: test
+job: train
+seed: 3
+threads: 2
+data: {dataset: fashion_mnist, subset: 256, workers: 2}
+transforms:
+  train: [{random_crop: {size: 28, padding: 2}}, {hflip: 0.5}, {normalize: {mean: [0.286], std: [0.353]}}]
+  eval: [{normalize: {mean: [0.286], std: [0.353]}}]
+model: {arch: resnet8}
+optim: {name: sgd, lr: 0.05, momentum: 0.9, nesterov: true, weight_decay: 5.0e-4}
+schedule: {name: cosine, warmup_epochs: 0.25}
+train: {epochs: 2, batch_size: 32, eval_batch_size: 128, log_every: 1}
+)" + extra;
+}
+
+Recipe recipeFrom(const std::string& text, const std::vector<std::string>& overrides = {}) {
+    return parseRecipe(text, "test.yaml", fs::current_path().string(), overrides);
+}
+
+/** Records what the job reports, from the job's thread. */
+struct Recorder : Observer {
+    std::mutex mutex;
+    std::vector<StepEvent> steps;
+    std::vector<EpochEvent> epochs;
+    std::vector<ActivationSnapshot> snapshots;
+    std::vector<std::string> logs;
+    std::function<void(const StepEvent&)> onEachStep;
+    std::atomic<int64_t> lastStep{0};
+
+    void onStep(const StepEvent& e) override {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            steps.push_back(e);
+        }
+        lastStep = e.step;
+        if (onEachStep) onEachStep(e);
+    }
+    void onEpoch(const EpochEvent& e) override {
+        std::lock_guard<std::mutex> lock(mutex);
+        epochs.push_back(e);
+    }
+    void onSnapshot(const ActivationSnapshot& s) override {
+        std::lock_guard<std::mutex> lock(mutex);
+        snapshots.push_back(s);
+    }
+    void onLog(LogLevel, const std::string& text) override {
+        std::lock_guard<std::mutex> lock(mutex);
+        logs.push_back(text);
+    }
+};
+
+double metric(const std::vector<std::pair<std::string, double>>& m, const std::string& name) {
+    for (const auto& [k, v] : m)
+        if (k == name) return v;
+    return std::nan("");
+}
+
+std::vector<std::string> lines(const std::string& path) {
+    std::ifstream in(path);
+    std::vector<std::string> out;
+    std::string line;
+    while (std::getline(in, line)) out.push_back(line);
+    return out;
+}
+
+RunSummary trainTeacher(const std::string& dir) {
+    Job job(recipeFrom(baseRecipe(), {"train.epochs=1", "name=teacher"}), {dir});
+    job.start();
+    return job.wait();
+}
+
+}  // namespace
+
+class TrainerTest : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void lossFallsAndRunFolderIsComplete() {
+        const std::string dir = tests::scratchDir("learn") + "/run";
+        Job job(recipeFrom(baseRecipe(), {"train.epochs=3", "data.subset=512"}), {dir});
+        auto rec = std::make_shared<Recorder>();
+        job.addObserver(rec);
+        job.start();
+        RunSummary s = job.wait();
+        QCOMPARE(s.status, std::string("finished"));
+        QCOMPARE(rec->steps.size(), size_t{48});  // 512 / 32 × 3 epochs
+        double first = 0, last = 0;
+        for (int i = 0; i < 8; ++i) {
+            first += rec->steps[i].total / 8;
+            last += rec->steps[rec->steps.size() - 1 - i].total / 8;
+        }
+        QVERIFY2(last < 0.75 * first, qPrintable(QString("loss %1 -> %2").arg(first).arg(last)));
+        QCOMPARE(rec->epochs.size(), size_t{3});
+        // Ten classes: chance is 10 %; 48 steps on 512 images reach well above it.
+        QVERIFY2(metric(s.finalMetrics, "top1") > 40.0, qPrintable(QString::number(metric(s.finalMetrics, "top1"))));
+        QCOMPARE(rec->steps.back().etaSeconds, 0.0);
+        QVERIFY(rec->steps.front().imagesPerSecond > 0);
+        QCOMPARE(rec->steps.front().terms.size(), size_t{1});
+        QCOMPARE(rec->steps.front().terms[0].first, std::string("task"));
+
+        RunPaths p{dir};
+        QVERIFY(fs::is_regular_file(p.checkpoint("last")));
+        QVERIFY(fs::is_regular_file(p.checkpoint("best")));
+        // recipe.yaml is the resolved recipe and parses back to the same run.
+        Recipe back = loadRecipe(p.recipe());
+        QCOMPARE(back.epochs, 3);
+        QCOMPARE(back.data.subset, 512);
+        // metrics.jsonl: one scalar per line, train losses every step, val metrics every epoch.
+        auto records = readMetrics(p.metrics());
+        int trainTotals = 0, valTop1 = 0;
+        for (const auto& r : records) {
+            if (r.split == "train" && r.name == "loss/total") ++trainTotals;
+            if (r.split == "val" && r.name == "top1") {
+                ++valTop1;
+                QCOMPARE(r.step, int64_t{16} * r.epoch);
+            }
+        }
+        QCOMPARE(trainTotals, 48);
+        QCOMPARE(valTop1, 3);
+        std::ifstream in(p.summary());
+        auto summary = nlohmann::json::parse(in);
+        QCOMPARE(summary["status"].get<std::string>(), std::string("finished"));
+        QCOMPARE(summary["steps"].get<int64_t>(), int64_t{48});
+        QVERIFY(summary["params"].get<int64_t>() > 70'000);
+        QVERIFY(summary["macs"].get<int64_t>() > 0);
+        QVERIFY(summary["wall_seconds"].get<double>() > 0);
+        QCOMPARE(summary["final"]["top1"].get<double>(), metric(s.finalMetrics, "top1"));
+
+        // eval on the run folder reproduces the best epoch's number.
+        EvalResult ev = evaluateRun(dir, "best", 2);
+        QCOMPARE(ev.samples, int64_t{512});
+        QCOMPARE(metric(ev.metrics, "top1"), summary["best"]["top1"].get<double>());
+    }
+
+    void pauseResumeCancel() {
+        const std::string dir = tests::scratchDir("pause") + "/run";
+        Job job(recipeFrom(baseRecipe(), {"train.epochs=20"}), {dir});
+        auto rec = std::make_shared<Recorder>();
+        job.addObserver(rec);
+        job.start();
+        while (rec->lastStep < 3) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        job.pause();
+        QVERIFY(job.paused());
+        const int64_t atPause = rec->lastStep;
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        const int64_t afterWait = rec->lastStep;
+        QVERIFY2(afterWait <= atPause + 1, "a paused job kept training");
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        QCOMPARE(int64_t(rec->lastStep), afterWait);
+        job.resume();
+        while (rec->lastStep < afterWait + 3) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        job.cancel();
+        const int64_t atCancel = rec->lastStep;
+        RunSummary s = job.wait();
+        QCOMPARE(s.status, std::string("cancelled"));
+        QVERIFY2(s.steps <= atCancel + 1, "cancel was not honoured within one step");
+        QVERIFY(s.steps < 8 * 20);
+        QVERIFY(fs::is_regular_file(RunPaths{dir}.checkpoint("last")));
+    }
+
+    void resumeMatchesUninterruptedRun() {
+        const std::string root = tests::scratchDir("resume");
+        Recipe recipe = recipeFrom(baseRecipe());
+        // Uninterrupted reference.
+        Job a(recipe, {root + "/a"});
+        RunSummary ra = (a.start(), a.wait());
+        // Same run, cancelled mid-epoch at step 5 and resumed from its checkpoint.
+        {
+            Job b(recipe, {root + "/b"});
+            auto rec = std::make_shared<Recorder>();
+            rec->onEachStep = [&b](const StepEvent& e) {
+                if (e.step == 5) b.cancel();
+            };
+            b.addObserver(rec);
+            b.start();
+            QCOMPARE(b.wait().status, std::string("cancelled"));
+            QCOMPARE(rec->steps.size(), size_t{5});
+        }
+        Job c(loadRunRecipe(root + "/b"), {root + "/b", true});
+        RunSummary rc = (c.start(), c.wait());
+        QCOMPARE(rc.status, std::string("finished"));
+        QCOMPARE(rc.steps, ra.steps);
+        QCOMPARE(metric(rc.finalMetrics, "top1"), metric(ra.finalMetrics, "top1"));
+        QCOMPARE(metric(rc.finalMetrics, "loss"), metric(ra.finalMetrics, "loss"));
+        // Every logged scalar of the resumed run equals the uninterrupted one, except throughput.
+        auto ma = readMetrics(root + "/a/metrics.jsonl"), mb = readMetrics(root + "/b/metrics.jsonl");
+        QCOMPARE(mb.size(), ma.size());
+        for (size_t i = 0; i < ma.size(); ++i) {
+            QCOMPARE(mb[i].step, ma[i].step);
+            QCOMPARE(mb[i].name, ma[i].name);
+            if (ma[i].name != "images_per_second") QCOMPARE(mb[i].value, ma[i].value);
+        }
+    }
+
+    void nanLossStopsTheRun() {
+        const std::string dir = tests::scratchDir("nan") + "/run";
+        Job job(recipeFrom(baseRecipe(), {"optim.lr=1.0e+30", "schedule.name=constant", "schedule.warmup_epochs=0"}),
+                {dir});
+        RunSummary s = (job.start(), job.wait());
+        QCOMPARE(s.status, std::string("failed"));
+        QVERIFY2(QString::fromStdString(s.message).contains("loss term task is"), s.message.c_str());
+        QVERIFY2(QString::fromStdString(s.message).contains("at step"), s.message.c_str());
+    }
+
+    void distillWithAdapterAndSnapshots() {
+        const std::string root = tests::scratchDir("distill");
+        QCOMPARE(trainTeacher(root + "/teacher").status, std::string("finished"));
+        // Teacher stage3 is 64×7×7, student stage2 is 32×14×14: a learned 1×1 adapter and a resize.
+        const std::string distill = baseRecipe(R"(
+teacher: {arch: resnet8, checkpoint: )" + root + R"(/teacher}
+losses:
+  - {method: task, weight: 1.0}
+  - {method: kd, weight: 1.0, tau: 4}
+  - {method: cwd, teacher_tap: stage3, student_tap: stage2, weight: 5, tau: 4}
+)");
+        Job job(recipeFrom(distill, {"job=distill", "train.epochs=1"}), {root + "/student"});
+        auto rec = std::make_shared<Recorder>();
+        rec->onEachStep = [&job](const StepEvent& e) {
+            if (e.step == 2) job.requestSnapshot("stage3", "stage2", 7);
+        };
+        job.addObserver(rec);
+        job.start();
+        RunSummary s = job.wait();
+        QCOMPARE(s.status, std::string("finished"));
+        QCOMPARE(rec->steps.front().terms.size(), size_t{3});
+        QCOMPARE(rec->steps.front().terms[2].first, std::string("cwd[stage3/stage2]"));
+        for (const auto& st : rec->steps) {
+            double sum = 0;
+            for (const auto& [_, v] : st.terms) sum += v;
+            QVERIFY(std::abs(sum - st.total) < 1e-6 * std::max(1.0, std::abs(sum)));
+            QVERIFY(st.terms[2].second > 0);
+        }
+        QCOMPARE(rec->snapshots.size(), size_t{1});
+        const auto& snap = rec->snapshots[0];
+        QCOMPARE(snap.sampleIndex, int64_t{7});
+        QCOMPARE(snap.teacher.channels, int64_t{64});
+        QCOMPARE(snap.teacher.height, int64_t{7});
+        QCOMPARE(snap.student.channels, int64_t{64});  // after the adapter
+        QCOMPARE(snap.student.height, int64_t{7});     // after the resize
+        QCOMPARE(snap.teacher.data.size(), size_t{64 * 7 * 7});
+        QCOMPARE(snap.sample.image.height, 28);
+        // Idle job: a snapshot is answered at once, on this thread.
+        job.requestSnapshot("stage1", "stage1", 0, "train");
+        QCOMPARE(rec->snapshots.size(), size_t{2});
+        QCOMPARE(rec->snapshots[1].student.channels, int64_t{16});
+
+        // A teacher tap the teacher does not have is an error naming the field and the allowed taps.
+        try {
+            Job bad(recipeFrom(distill, {"job=distill", "losses.2.teacher_tap=stage9"}), {root + "/bad"});
+            QFAIL("expected an error");
+        } catch (const Error& e) {
+            const QString m = e.what();
+            QVERIFY2(m.contains("losses[2].teacher_tap") && m.contains("stage9") && m.contains("stage3"), e.what());
+        }
+        QVERIFY(!fs::exists(root + "/bad"));
+    }
+
+    void refusesToOverwriteARun() {
+        const std::string dir = tests::scratchDir("overwrite");
+        std::ofstream(dir + "/precious.txt") << "keep me";
+        try {
+            Job job(recipeFrom(baseRecipe()), {dir});
+            QFAIL("expected an error");
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).contains("not empty"), e.what());
+        }
+        QCOMPARE(lines(dir + "/precious.txt").at(0), std::string("keep me"));
+        QVERIFY_THROWS_EXCEPTION(Error, Job(recipeFrom(baseRecipe()), {dir + "/none", true}));
+    }
+};
+
+DISTILLERY_TEST_SUITE("trainer", TrainerTest);
+#include "test_trainer.moc"
