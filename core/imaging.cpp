@@ -15,6 +15,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
+#include <utility>
 
 namespace distillery {
 
@@ -33,16 +34,21 @@ void checkMap(const FeatureMap& map) {
                     "x" + std::to_string(map.height) + "x" + std::to_string(map.width));
 }
 
-/** One channel as an 8-bit image, min-max normalised over its finite values (non-finite ones become 0). */
-cv::Mat normalisedChannel(const FeatureMap& map, int64_t c) {
+/** Finite min and max of `count` values; lo > hi when there are none. */
+std::pair<float, float> finiteRange(const float* values, size_t count) {
+    float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+    for (size_t i = 0; i < count; ++i) {
+        if (!std::isfinite(values[i])) continue;
+        lo = std::min(lo, values[i]);
+        hi = std::max(hi, values[i]);
+    }
+    return {lo, hi};
+}
+
+/** One channel as an 8-bit image scaled from [lo, hi] to [0, 255]; non-finite values become 0. */
+cv::Mat channelImage(const FeatureMap& map, int64_t c, float lo, float hi) {
     const int h = static_cast<int>(map.height), w = static_cast<int>(map.width);
     const float* src = map.data.data() + static_cast<size_t>(c) * h * w;
-    float lo = std::numeric_limits<float>::infinity(), hi = -lo;
-    for (int i = 0; i < h * w; ++i) {
-        if (!std::isfinite(src[i])) continue;
-        lo = std::min(lo, src[i]);
-        hi = std::max(hi, src[i]);
-    }
     cv::Mat out(h, w, CV_8UC1, cv::Scalar(0));
     // A flat channel carries no spatial information; show it uniformly dark rather than amplifying rounding.
     const float range = hi - lo;
@@ -122,8 +128,12 @@ void writeChannelGrid(const FeatureMap& map, const std::string& pngPath, int til
     cv::Mat canvas(rows * tileSize + (rows + 1) * kGap, cols * tileSize + (cols + 1) * kGap, CV_8UC3,
                    kBackground);
     const bool labelled = tileSize >= 24;
+    // A vector tap (1x1 per channel) would be flat under per-channel scaling; compare its channels instead.
+    const size_t plane = static_cast<size_t>(map.height * map.width);
+    const auto shared = finiteRange(map.data.data(), map.data.size());
     for (int c = 0; c < channels; ++c) {
-        cv::Mat gray = normalisedChannel(map, c), scaled, coloured;
+        const auto [lo, hi] = plane == 1 ? shared : finiteRange(map.data.data() + c * plane, plane);
+        cv::Mat gray = channelImage(map, c, lo, hi), scaled, coloured;
         cv::resize(gray, scaled, cv::Size(tileW, tileH), 0, 0, cv::INTER_NEAREST);
         cv::applyColorMap(scaled, coloured, cv::COLORMAP_VIRIDIS);
         const int x0 = kGap + (c % cols) * (tileSize + kGap) + (tileSize - tileW) / 2;

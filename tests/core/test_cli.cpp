@@ -224,6 +224,16 @@ private Q_SLOTS:
         QCOMPARE(lines.size(), 1 + 5);
         QCOMPARE(lines[0], QStringLiteral("channel,mean,std,min,max,spatial_entropy"));
         QVERIFY(lines[3].startsWith("2,"));
+        // A vector tap (1x1 per channel) draws too.
+        distillery::FeatureMap logits;
+        logits.tap = "logits";
+        logits.channels = 10;
+        logits.height = logits.width = 1;
+        for (int i = 0; i < 10; ++i)
+            logits.data.push_back(static_cast<float>(i));
+        const std::string logitsPng = (mScratch + "/logits.png").toStdString();
+        distillery::writeChannelGrid(logits, logitsPng);
+        QVERIFY(isPng(readBytes(QString::fromStdString(logitsPng))));
         // No temporary files are left beside the targets.
         QCOMPARE(QDir(mScratch).entryList(QStringList{"*tmp*"}, QDir::Files | QDir::Hidden).size(), 0);
 
