@@ -1,0 +1,69 @@
+// The Qt bridge delivers the engine's events on the GUI thread as queued signals.
+
+#include <QSignalSpy>
+#include <QThread>
+#include <QtTest/QtTest>
+#include <filesystem>
+
+#include "widgets/engine_bridge.h"
+
+using namespace distillery;
+
+class EngineBridgeTest : public QObject {
+    Q_OBJECT
+
+    QString mScratch;
+
+    Recipe recipe(const std::vector<std::string>& overrides = {}) {
+        return parseRecipe(R"(
+name: bridge
+job: train
+threads: 2
+data: {dataset: fashion_mnist, subset: 128, workers: 1}
+transforms: {eval: [{normalize: {mean: [0.286], std: [0.353]}}], train: [{normalize: {mean: [0.286], std: [0.353]}}]}
+model: {arch: resnet8}
+train: {epochs: 1, batch_size: 32, eval_batch_size: 64}
+)",
+                           "bridge.yaml", mScratch.toStdString(), overrides);
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        mScratch = QDir::temp().filePath(QString("distillery-bridge-%1").arg(QCoreApplication::applicationPid()));
+        QDir(mScratch).removeRecursively();
+        QDir().mkpath(mScratch);
+    }
+    void cleanupTestCase() { QDir(mScratch).removeRecursively(); }
+
+    void eventsArriveOnTheGuiThread() {
+        EngineBridge bridge;
+        int steps = 0;
+        bool allOnGuiThread = true;
+        connect(&bridge, &EngineBridge::stepReported, this, [&](const StepEvent& e) {
+            ++steps;
+            allOnGuiThread &= QThread::currentThread() == qApp->thread();
+            QCOMPARE(e.step, int64_t(steps));
+        });
+        QSignalSpy epochs(&bridge, &EngineBridge::epochReported);
+        QSignalSpy finished(&bridge, &EngineBridge::finished);
+        QString error;
+        QVERIFY2(bridge.start(recipe(), {(mScratch + "/run").toStdString()}, &error), qPrintable(error));
+        QVERIFY(finished.wait(120000));
+        QCOMPARE(steps, 4);  // 128 samples / 32
+        QVERIFY(allOnGuiThread);
+        QCOMPARE(epochs.count(), 1);
+        const auto summary = finished.at(0).at(0).value<RunSummary>();
+        QCOMPARE(summary.status, std::string("finished"));
+        QVERIFY(!bridge.isRunning());
+    }
+
+    void badRecipeIsAnErrorNotACrash() {
+        EngineBridge bridge;
+        QString error;
+        QVERIFY(!bridge.start(recipe({"model.arch=resnet9"}), {(mScratch + "/bad").toStdString()}, &error));
+        QVERIFY2(error.contains("resnet9"), qPrintable(error));
+    }
+};
+
+QTEST_MAIN(EngineBridgeTest)
+#include "test_engine_bridge.moc"
