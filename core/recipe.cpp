@@ -1,0 +1,941 @@
+#include "core/recipe.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <type_traits>
+
+namespace distillery {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Kept here rather than asked of datasets.cpp/zoo so that recipes parse without linking the engine.
+const std::vector<std::string> kJobs{"train", "distill"};
+const std::vector<std::string> kDevices{"auto", "cpu", "cuda"};
+const std::vector<std::string> kDatasets{"fashion_mnist", "fashion_scenes", "image_folder",
+                                         "seg_folder",    "cifar10",        "cifar100"};
+const std::vector<std::string> kHeads{"fcn", "psp", "deeplabv3"};
+const std::vector<std::string> kOptimizers{"sgd", "adamw"};
+const std::vector<std::string> kSchedules{"cosine", "step", "constant"};
+const std::vector<std::string> kMethods{"task", "kd", "fitnet", "at", "pixel_kd", "pair_kd", "cwd"};
+const std::vector<std::string> kTransforms{"normalize", "random_crop", "hflip", "resize"};
+
+const std::vector<std::string> kTopKeys{"name",  "job",        "seed",  "threads", "device",
+                                        "data",  "transforms", "model", "teacher", "losses",
+                                        "optim", "schedule",   "train"};
+const std::vector<std::string> kDataKeys{
+    "dataset",    "root",       "val_root",       "subset",       "workers",      "canvas",
+    "min_items",  "max_items",  "min_scale",      "max_scale",    "train_scenes", "val_scenes",
+    "scene_seed", "image_size", "image_channels", "val_fraction", "num_classes",  "class_names"};
+const std::vector<std::string> kModelKeys{"arch", "head", "width"};
+const std::vector<std::string> kTeacherKeys{"arch", "head", "width", "checkpoint"};
+const std::vector<std::string> kLossKeys{"method",      "weight",      "tau", "tap",
+                                         "teacher_tap", "student_tap", "pool"};
+const std::vector<std::string> kOptimKeys{"name",         "lr",    "momentum", "nesterov",
+                                          "weight_decay", "betas", "eps"};
+const std::vector<std::string> kScheduleKeys{"name", "warmup_epochs", "milestones", "gamma", "min_lr"};
+const std::vector<std::string> kTrainKeys{"epochs", "batch_size", "eval_batch_size", "max_steps",
+                                          "log_every"};
+
+std::string joined(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& item : items)
+        out += (out.empty() ? "" : ", ") + item;
+    return out;
+}
+
+bool contains(const std::vector<std::string>& items, const std::string& value) {
+    return std::find(items.begin(), items.end(), value) != items.end();
+}
+
+double defaultTau(const std::string& method) {
+    return method == "kd" || method == "cwd" ? 4.0 : 1.0;
+}
+
+// Shortest text that reads back to the same value; to_chars ignores the C locale, which Qt sets from the
+// environment (a decimal comma would break both writing and reading).
+template <typename T>
+std::string formatNumber(T value) {
+    char buffer[64];
+    auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+    return std::string(buffer, result.ptr);
+}
+
+std::string describe(const YAML::Node& node) {
+    switch (node.Type()) {
+        case YAML::NodeType::Sequence:
+            return "a sequence";
+        case YAML::NodeType::Map:
+            return "a map";
+        case YAML::NodeType::Scalar:
+            return "'" + node.Scalar() + "'";
+        default:
+            return "nothing";
+    }
+}
+
+/** True when `path` is `prefix` or lies inside it ("losses[1].tau" inside "losses[1]"). */
+bool within(const std::string& path, const std::string& prefix) {
+    if (path.size() < prefix.size() || path.compare(0, prefix.size(), prefix) != 0) return false;
+    return path.size() == prefix.size() || path[prefix.size()] == '.' || path[prefix.size()] == '[';
+}
+
+std::string joinPath(const std::string& parent, const std::string& key) {
+    return parent.empty() ? key : parent + "." + key;
+}
+
+/** A --set and the field path it wrote, in message form ("losses[1].weight"). */
+struct Override {
+    std::string text;
+    std::string path;
+};
+
+bool isIndex(const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+// Recursion instead of walking a Node handle: assigning one yaml-cpp Node to another rewrites the tree.
+void setPath(YAML::Node node, const std::vector<std::string>& segments, size_t i, const YAML::Node& value,
+             std::string& path, const std::string& where) {
+    const std::string& segment = segments[i];
+    const bool last = i + 1 == segments.size();
+    const std::string shown = path.empty() ? "the recipe" : path;
+    if (isIndex(segment)) {
+        if (!node.IsSequence())
+            throw Error(where + ": " + joinPath(path, segment) + ": " + shown +
+                        " is not a list, cannot index it");
+        size_t index = 0;
+        const auto parsed = std::from_chars(segment.data(), segment.data() + segment.size(), index);
+        if (parsed.ec != std::errc() || index > node.size())
+            throw Error(where + ": " + path + "[" + segment + "]: index out of range (" + path + " has " +
+                        std::to_string(node.size()) + " entries; an index equal to the count appends)");
+        path += "[" + segment + "]";
+        if (index == node.size()) node.push_back(YAML::Node(YAML::NodeType::Map));
+        if (last) {
+            node[index] = value;
+            return;
+        }
+        setPath(node[index], segments, i + 1, value, path, where);
+        return;
+    }
+    if (node.IsScalar() || node.IsSequence())
+        throw Error(where + ": " + joinPath(path, segment) + ": " + shown + " is " + describe(node) +
+                    ", not a map, so it has no field '" + segment + "'");
+    path = joinPath(path, segment);
+    if (last) {
+        node[segment] = value;
+        return;
+    }
+    setPath(node[segment], segments, i + 1, value, path, where);
+}
+
+Override applyOverride(YAML::Node& root, const std::string& text) {
+    const std::string where = "--set " + text;
+    const size_t eq = text.find('=');
+    std::string key = eq == std::string::npos ? text : text.substr(0, eq);
+    key.erase(key.find_last_not_of(" \t") + 1);
+    key.erase(0, key.find_first_not_of(" \t"));
+    if (eq == std::string::npos || key.empty())
+        throw Error(where + ": " + (key.empty() ? "(none)" : key) +
+                    ": expected dotted.key=value (e.g. train.epochs=3 or losses.1.weight=10)");
+    std::vector<std::string> segments;
+    std::stringstream stream(key);
+    for (std::string segment; std::getline(stream, segment, '.');)
+        segments.push_back(segment);
+    if (key.back() == '.' ||
+        std::any_of(segments.begin(), segments.end(), [](const std::string& s) { return s.empty(); }))
+        throw Error(where + ": " + key + ": empty part in the key (expected dotted.key=value)");
+    YAML::Node value;
+    try {
+        value = YAML::Load(text.substr(eq + 1));
+    } catch (const YAML::Exception& e) {
+        throw Error(where + ": " + key + ": the value is not valid YAML: " + e.msg);
+    }
+    std::string path;
+    setPath(root, segments, 0, value, path, where);
+    return {text, path};
+}
+
+/** A value in the tree with its dotted path and where to point messages about it. */
+struct Field {
+    std::string path;
+    std::string where;
+    bool present = false;
+    YAML::Node node;  // a valid Null node when absent: yaml-cpp's "zombie" nodes throw on most calls
+
+    Field() = default;
+    Field(const Field&) = default;
+    // Assigning yaml-cpp nodes rewrites the tree they point into; fields are only ever constructed.
+    Field& operator=(const Field&) = delete;
+};
+
+class Parser {
+public:
+    Parser(std::string source, std::vector<Override> overrides)
+        : mSource(std::move(source)), mOverrides(std::move(overrides)) {}
+
+    Recipe parse(const YAML::Node& rootNode, const std::string& baseDir);
+
+private:
+    std::string mSource;
+    std::vector<Override> mOverrides;
+    std::string mBaseDir;
+    std::string mJob = "train";
+
+    [[noreturn]] void fail(const Field& field, const std::string& message) const {
+        throw Error(field.where + ": " + (field.path.empty() ? "recipe" : field.path) + ": " + message);
+    }
+    [[noreturn]] void fail(const std::string& where, const std::string& path,
+                           const std::string& message) const {
+        throw Error(where + ": " + path + ": " + message);
+    }
+
+    // Nodes written by --set carry marks from the override's own text, so the override names them.
+    std::string whereOf(const std::string& path, const YAML::Node& node, const std::string& fallback) const {
+        if (!path.empty())
+            for (auto it = mOverrides.rbegin(); it != mOverrides.rend(); ++it)
+                if (within(path, it->path)) return "--set " + it->text;
+        if (node.IsDefined() && node.Mark().line >= 0)
+            return mSource + ":" + std::to_string(node.Mark().line + 1);
+        if (!path.empty())
+            for (auto it = mOverrides.rbegin(); it != mOverrides.rend(); ++it)
+                if (within(it->path, path)) return "--set " + it->text;
+        return fallback;
+    }
+
+    // Points at the key's line: a null or block value's own mark lies on the next line.
+    Field child(const Field& parent, const std::string& key) const {
+        Field field;
+        field.path = joinPath(parent.path, key);
+        YAML::Node keyNode;
+        if (parent.present && parent.node.IsMap())
+            for (const auto& entry : parent.node)
+                if (entry.first.IsScalar() && entry.first.Scalar() == key) {
+                    field.node.reset(entry.second);
+                    keyNode.reset(entry.first);
+                    field.present = true;
+                    break;
+                }
+        field.where = whereOf(field.path, keyNode, parent.where);
+        return field;
+    }
+
+    Field item(const Field& parent, size_t index) const {
+        Field field;
+        field.path = parent.path + "[" + std::to_string(index) + "]";
+        const YAML::Node& sequence = parent.node;
+        field.node.reset(sequence[index]);
+        field.present = true;
+        field.where = whereOf(field.path, field.node, parent.where);
+        return field;
+    }
+
+    /** Requires a map (or nothing/null) and rejects keys outside `allowed`, pointing at the key's line. */
+    void checkMap(const Field& field, const std::vector<std::string>& allowed,
+                  const std::string& example) const {
+        if (!field.present || field.node.IsNull()) return;
+        if (!field.node.IsMap()) fail(field, "expected a map" + example + ", got " + describe(field.node));
+        std::set<std::string> seen;
+        for (const auto& entry : field.node) {
+            const YAML::Node& keyNode = entry.first;
+            if (!keyNode.IsScalar())
+                fail(whereOf(field.path, keyNode, field.where), field.path.empty() ? "recipe" : field.path,
+                     "expected plain key names, got " + describe(keyNode) + " as a key");
+            const std::string key = keyNode.Scalar();
+            const std::string path = joinPath(field.path, key);
+            const std::string where = whereOf(path, keyNode, field.where);
+            if (!contains(allowed, key)) fail(where, path, "unknown key (allowed: " + joined(allowed) + ")");
+            if (!seen.insert(key).second) fail(where, path, "duplicate key (each key may appear once)");
+        }
+    }
+
+    bool scalar(const Field& field, const std::string& expected, std::string& out) const {
+        if (!field.present) return false;
+        if (!field.node.IsScalar()) fail(field, "expected " + expected + ", got " + describe(field.node));
+        out = field.node.Scalar();
+        return true;
+    }
+
+    bool getString(const Field& field, std::string& out) const {
+        if (!field.present) return false;
+        if (field.node.IsNull()) {
+            out.clear();
+            return true;
+        }
+        return scalar(field, "a string", out);
+    }
+
+    bool getNonEmpty(const Field& field, std::string& out) const {
+        if (!getString(field, out)) return false;
+        if (out.empty()) fail(field, "expected a non-empty string, got nothing");
+        return true;
+    }
+
+    bool getChoice(const Field& field, std::string& out, const std::vector<std::string>& allowed,
+                   const std::string& noun) const {
+        std::string value;
+        if (!getString(field, value)) return false;
+        if (!contains(allowed, value))
+            fail(field, "unknown " + noun + " '" + value + "' (allowed: " + joined(allowed) + ")");
+        out = value;
+        return true;
+    }
+
+    template <typename T>
+    bool getInt(const Field& field, T& out) const {
+        static_assert(std::is_integral_v<T>);
+        const std::string expected = std::is_unsigned_v<T> ? "a non-negative integer" : "an integer";
+        std::string text;
+        if (!scalar(field, expected, text)) return false;
+        const bool plus =
+            text.size() > 1 && text[0] == '+' && std::isdigit(static_cast<unsigned char>(text[1]));
+        const char* end = text.data() + text.size();
+        std::conditional_t<std::is_signed_v<T>, long long, unsigned long long> value{};
+        auto result = std::from_chars(text.data() + (plus ? 1 : 0), end, value);
+        if (text.empty() || result.ptr != end ||
+            (result.ec != std::errc() && result.ec != std::errc::result_out_of_range))
+            fail(field, "expected " + expected + ", got '" + text + "'");
+        if (result.ec == std::errc::result_out_of_range || value < std::numeric_limits<T>::min() ||
+            value > std::numeric_limits<T>::max())
+            fail(field, "expected " + expected + ", got '" + text + "' (out of range)");
+        out = static_cast<T>(value);
+        return true;
+    }
+
+    template <typename T>
+    bool getNumber(const Field& field, T& out) const {
+        std::string text;
+        if (!scalar(field, "a number", text)) return false;
+        const bool plus = text.size() > 1 && text[0] == '+' && text[1] != '-';
+        const char* end = text.data() + text.size();
+        T value{};
+        auto result = std::from_chars(text.data() + (plus ? 1 : 0), end, value, std::chars_format::general);
+        if (text.empty() || result.ec != std::errc() || result.ptr != end || !std::isfinite(value))
+            fail(field, "expected a number, got '" + text + "'");
+        out = value;
+        return true;
+    }
+
+    bool getBool(const Field& field, bool& out) const {
+        std::string text;
+        if (!scalar(field, "true or false", text)) return false;
+        bool value = false;
+        if (!YAML::convert<bool>::decode(field.node, value))
+            fail(field, "expected true or false, got '" + text + "'");
+        out = value;
+        return true;
+    }
+
+    template <typename T>
+    void intAtLeast(const Field& field, T& out, T minimum) const {
+        if (getInt(field, out) && out < minimum)
+            fail(field, "expected an integer >= " + std::to_string(minimum) + ", got " + std::to_string(out));
+    }
+
+    void positive(const Field& field, double& out) const {
+        if (getNumber(field, out) && !(out > 0))
+            fail(field, "expected a number > 0, got " + formatNumber(out));
+    }
+
+    void nonNegative(const Field& field, double& out) const {
+        if (getNumber(field, out) && out < 0) fail(field, "expected a number >= 0, got " + formatNumber(out));
+    }
+
+    void unitInterval(const Field& field, double& out, bool includeOne) const {
+        if (getNumber(field, out) && (out < 0 || out > 1 || (!includeOne && out == 1)))
+            fail(field, std::string("expected a number in [0, 1") + (includeOne ? "]" : ")") + ", got " +
+                            formatNumber(out));
+    }
+
+    bool getSequence(const Field& field, const std::string& example) const {
+        if (!field.present || field.node.IsNull()) return false;
+        if (!field.node.IsSequence())
+            fail(field, "expected a sequence" + example + ", got " + describe(field.node));
+        return true;
+    }
+
+    template <typename T>
+    bool getNumberList(const Field& field, std::vector<T>& out) const {
+        if (!field.present) return false;
+        out.clear();
+        if (field.node.IsScalar()) {  // a single number stands for a one-element list
+            T value{};
+            getNumber(field, value);
+            out.push_back(value);
+            return true;
+        }
+        if (!getSequence(field, " of numbers")) return true;
+        for (size_t i = 0; i < field.node.size(); ++i) {
+            T value{};
+            getNumber(item(field, i), value);
+            out.push_back(value);
+        }
+        return true;
+    }
+
+    std::string resolvePath(const std::string& path) const {
+        if (path.empty()) return path;
+        fs::path p(path);
+        if (p.is_relative()) p = fs::path(mBaseDir) / p;
+        p = p.lexically_normal();
+        if (!p.has_filename() && p.has_parent_path() && p != p.root_path()) p = p.parent_path();
+        return p.string();
+    }
+
+    void parseData(const Field& field, DataConfig& data) const;
+    void parseTransforms(const Field& field, std::vector<TransformStep>& steps) const;
+    void parseModel(const Field& field, ModelSpec& model, bool required) const;
+    void parseTeacher(const Field& field, const Field& jobField, TeacherSpec& teacher) const;
+    void parseLosses(const Field& field, std::vector<LossTermSpec>& losses) const;
+    void parseOptim(const Field& field, OptimSpec& optim) const;
+    void parseSchedule(const Field& field, ScheduleSpec& schedule) const;
+    void parseTrain(const Field& field, Recipe& recipe) const;
+};
+
+Recipe Parser::parse(const YAML::Node& rootNode, const std::string& baseDir) {
+    mBaseDir = baseDir;
+    Field root;
+    root.node.reset(rootNode);
+    root.present = true;
+    root.where = whereOf("", rootNode, mSource + ":1");
+    checkMap(root, kTopKeys, "");
+
+    Recipe recipe;
+    recipe.sourcePath = mSource;
+    recipe.baseDir = baseDir;
+    getNonEmpty(child(root, "name"), recipe.name);
+    const Field job = child(root, "job");
+    getChoice(job, recipe.job, kJobs, "job");
+    mJob = recipe.job;
+    getInt(child(root, "seed"), recipe.seed);
+    intAtLeast(child(root, "threads"), recipe.threads, 0);
+    getChoice(child(root, "device"), recipe.device, kDevices, "device");
+    parseData(child(root, "data"), recipe.data);
+
+    const Field transforms = child(root, "transforms");
+    checkMap(transforms, {"train", "eval"}, " with train and eval lists");
+    parseTransforms(child(transforms, "train"), recipe.trainTransforms);
+    parseTransforms(child(transforms, "eval"), recipe.evalTransforms);
+
+    const Field model = child(root, "model");
+    if (!model.present) fail(model, "required (expected a map with arch, e.g. {arch: resnet8})");
+    parseModel(model, recipe.student, true);
+    parseTeacher(child(root, "teacher"), job, recipe.teacher);
+    parseLosses(child(root, "losses"), recipe.losses);
+    parseOptim(child(root, "optim"), recipe.optim);
+    parseSchedule(child(root, "schedule"), recipe.schedule);
+    parseTrain(child(root, "train"), recipe);
+    return recipe;
+}
+
+void Parser::parseData(const Field& field, DataConfig& data) const {
+    checkMap(field, kDataKeys, "");
+    getChoice(child(field, "dataset"), data.dataset, kDatasets, "dataset");
+    if (getString(child(field, "root"), data.root)) data.root = resolvePath(data.root);
+    if (getString(child(field, "val_root"), data.valRoot)) data.valRoot = resolvePath(data.valRoot);
+    intAtLeast(child(field, "subset"), data.subset, 0);
+    intAtLeast(child(field, "workers"), data.workers, 0);
+    intAtLeast(child(field, "canvas"), data.canvas, 1);
+    intAtLeast(child(field, "min_items"), data.minItems, 1);
+    const Field maxItems = child(field, "max_items");
+    if (getInt(maxItems, data.maxItems) && data.maxItems < data.minItems)
+        fail(maxItems, "expected an integer >= min_items (" + std::to_string(data.minItems) + "), got " +
+                           std::to_string(data.maxItems));
+    positive(child(field, "min_scale"), data.minScale);
+    const Field maxScale = child(field, "max_scale");
+    if (getNumber(maxScale, data.maxScale) && data.maxScale < data.minScale)
+        fail(maxScale, "expected a number >= min_scale (" + formatNumber(data.minScale) + "), got " +
+                           formatNumber(data.maxScale));
+    intAtLeast(child(field, "train_scenes"), data.trainScenes, 1);
+    intAtLeast(child(field, "val_scenes"), data.valScenes, 1);
+    getInt(child(field, "scene_seed"), data.sceneSeed);
+    intAtLeast(child(field, "image_size"), data.imageSize, 0);
+    const Field channels = child(field, "image_channels");
+    if (getInt(channels, data.imageChannels) && data.imageChannels != 1 && data.imageChannels != 3)
+        fail(channels, "expected 1 (grayscale) or 3 (colour), got " + std::to_string(data.imageChannels));
+    unitInterval(child(field, "val_fraction"), data.valFraction, false);
+    intAtLeast(child(field, "num_classes"), data.numClasses, 0);
+    const Field names = child(field, "class_names");
+    if (names.present) {
+        data.classNames.clear();
+        if (getSequence(names, " of strings"))
+            for (size_t i = 0; i < names.node.size(); ++i) {
+                std::string name;
+                getString(item(names, i), name);
+                data.classNames.push_back(name);
+            }
+    }
+}
+
+void Parser::parseTransforms(const Field& field, std::vector<TransformStep>& steps) const {
+    if (!field.present) return;
+    steps.clear();
+    if (!getSequence(field, " of transforms, e.g. [{hflip: 0.5}]")) return;
+    for (size_t i = 0; i < field.node.size(); ++i) {
+        const Field entry = item(field, i);
+        if (!entry.node.IsMap() || entry.node.size() != 1)
+            fail(entry, "expected a map with one transform, e.g. {hflip: 0.5}, got " + describe(entry.node));
+        const YAML::Node keyNode = entry.node.begin()->first;  // a copy: the iterator's proxy is temporary
+        const std::string kind = keyNode.IsScalar() ? keyNode.Scalar() : describe(keyNode);
+        if (!contains(kTransforms, kind))
+            fail(whereOf(entry.path, keyNode, entry.where), entry.path,
+                 "unknown transform '" + kind + "' (allowed: " + joined(kTransforms) + ")");
+        const Field value = child(entry, kind);
+        TransformStep step;
+        if (kind == "hflip") {
+            step.kind = TransformStep::Kind::HFlip;
+            if (value.node.IsNull()) fail(value, "expected a probability in [0, 1], got nothing");
+            unitInterval(value, step.probability, true);
+        } else if (kind == "normalize") {
+            step.kind = TransformStep::Kind::Normalize;
+            checkMap(value, {"mean", "std"}, " with mean and std");
+            const Field mean = child(value, "mean");
+            const Field stdev = child(value, "std");
+            if (!getNumberList(mean, step.mean) || step.mean.empty())
+                fail(mean, "required (expected a list of per-channel means, e.g. [0.286])");
+            if (!getNumberList(stdev, step.std) || step.std.size() != step.mean.size())
+                fail(stdev, "expected a list of " + std::to_string(step.mean.size()) +
+                                " per-channel standard deviations (as many as mean)");
+            for (size_t c = 0; c < step.std.size(); ++c)
+                if (!(step.std[c] > 0))
+                    fail(item(stdev, c), "expected a number > 0, got " + formatNumber(step.std[c]));
+        } else if (kind == "random_crop") {
+            step.kind = TransformStep::Kind::RandomCrop;
+            if (value.node.IsScalar()) {  // {random_crop: 28} is short for {random_crop: {size: 28}}
+                intAtLeast(value, step.size, 0);
+            } else {
+                checkMap(value, {"size", "padding"}, " with size and padding");
+                intAtLeast(child(value, "size"), step.size, 0);
+                intAtLeast(child(value, "padding"), step.padding, 0);
+            }
+        } else {
+            step.kind = TransformStep::Kind::Resize;
+            if (value.node.IsScalar()) {
+                intAtLeast(value, step.size, 1);
+            } else {
+                checkMap(value, {"size", "height", "width"}, " with size, or height and width");
+                const Field size = child(value, "size");
+                const Field height = child(value, "height");
+                const Field width = child(value, "width");
+                if (size.present) {
+                    if (height.present || width.present)
+                        fail(size, "give either size or height and width, not both");
+                    intAtLeast(size, step.size, 1);
+                } else {
+                    if (!height.present || !width.present)
+                        fail(value, "expected size, or both height and width (e.g. {size: 32})");
+                    intAtLeast(height, step.height, 1);
+                    intAtLeast(width, step.width, 1);
+                }
+            }
+        }
+        steps.push_back(step);
+    }
+}
+
+void Parser::parseModel(const Field& field, ModelSpec& model, bool required) const {
+    checkMap(field, required ? kModelKeys : kTeacherKeys, " with arch");
+    const Field arch = child(field, "arch");
+    if (!getString(arch, model.arch) || model.arch.empty()) {
+        if (required) fail(arch, "required (expected an architecture name, e.g. resnet8)");
+    }
+    const Field head = child(field, "head");
+    if (getString(head, model.head) && !model.head.empty() && !contains(kHeads, model.head))
+        fail(head, "unknown head '" + model.head + "' (allowed: " + joined(kHeads) +
+                       ", or empty for classification)");
+    positive(child(field, "width"), model.width);
+}
+
+void Parser::parseTeacher(const Field& field, const Field& jobField, TeacherSpec& teacher) const {
+    const bool distill = mJob == "distill";
+    if (distill && !field.present)
+        fail(jobField.where, "teacher",
+             "required for job: distill (expected a map with arch and checkpoint)");
+    parseModel(field, teacher.model, false);
+    const Field arch = child(field, "arch");
+    if (distill && teacher.model.arch.empty())
+        fail(arch, "required for job: distill (expected an architecture name, e.g. resnet20)");
+    const Field checkpoint = child(field, "checkpoint");
+    getString(checkpoint, teacher.checkpoint);
+    if (distill && teacher.checkpoint.empty())
+        fail(checkpoint, "required for job: distill (expected a run folder or checkpoint file)");
+    teacher.checkpoint = resolvePath(teacher.checkpoint);
+}
+
+void Parser::parseLosses(const Field& field, std::vector<LossTermSpec>& losses) const {
+    losses.clear();
+    if (!field.present) {
+        LossTermSpec task;
+        task.method = "task";
+        losses.push_back(task);
+        return;
+    }
+    if (!getSequence(field, " of loss terms, e.g. [{method: task}]") || field.node.size() == 0)
+        fail(field, "expected at least one loss term, e.g. [{method: task}]");
+    std::set<std::string> labels;
+    for (size_t i = 0; i < field.node.size(); ++i) {
+        const Field entry = item(field, i);
+        if (!entry.node.IsMap())
+            fail(entry, "expected a map like {method: kd, weight: 1}, got " + describe(entry.node));
+        checkMap(entry, kLossKeys, "");
+        LossTermSpec term;
+        const Field method = child(entry, "method");
+        const std::string allowed = " (allowed: " + joined(kMethods) + ")";
+        if (!getString(method, term.method)) fail(method, "required" + allowed);
+        if (!contains(kMethods, term.method)) fail(method, "unknown method '" + term.method + "'" + allowed);
+        if (term.method != "task" && mJob != "distill")
+            fail(method, "'" + term.method +
+                             "' is a distillation term and needs job: distill (train jobs allow only task)");
+
+        const Field tap = child(entry, "tap");
+        const Field teacherTap = child(entry, "teacher_tap");
+        const Field studentTap = child(entry, "student_tap");
+        if (term.method == "task") {
+            for (const Field* f : {&tap, &teacherTap, &studentTap})
+                if (f->present)
+                    fail(*f, "task takes no taps (it compares the student's logits with the labels)");
+        } else {
+            if (tap.present && (teacherTap.present || studentTap.present))
+                fail(tap, "give either tap or teacher_tap and student_tap, not both");
+            if (tap.present) {
+                getNonEmpty(tap, term.teacherTap);
+                term.studentTap = term.teacherTap;
+            } else {
+                getNonEmpty(teacherTap, term.teacherTap);
+                getNonEmpty(studentTap, term.studentTap);
+            }
+            const bool logitsByDefault = term.method == "kd" || term.method == "pixel_kd";
+            if (logitsByDefault) {
+                if (term.teacherTap.empty()) term.teacherTap = "logits";
+                if (term.studentTap.empty()) term.studentTap = "logits";
+            }
+            for (const Field* f : {&teacherTap, &studentTap})
+                if ((f == &teacherTap ? term.teacherTap : term.studentTap).empty())
+                    fail(*f,
+                         "required for " + term.method + " (a tap name such as stage3, or tap: to set both)");
+        }
+
+        nonNegative(child(entry, "weight"), term.weight);
+        term.tau = defaultTau(term.method);
+        const Field tau = child(entry, "tau");
+        positive(tau, term.tau);
+        term.hasTau = tau.present;
+        intAtLeast(child(entry, "pool"), term.poolSize, 1);
+
+        if (!labels.insert(term.label()).second)
+            fail(entry, "duplicate term " + term.label() + " (each method and tap pair may appear once)");
+        losses.push_back(term);
+    }
+}
+
+void Parser::parseOptim(const Field& field, OptimSpec& optim) const {
+    checkMap(field, kOptimKeys, "");
+    getChoice(child(field, "name"), optim.name, kOptimizers, "optimizer");
+    positive(child(field, "lr"), optim.lr);
+    const Field momentum = child(field, "momentum");
+    unitInterval(momentum, optim.momentum, false);
+    const Field nesterov = child(field, "nesterov");
+    getBool(nesterov, optim.nesterov);
+    if (optim.name == "sgd" && optim.nesterov && optim.momentum == 0)
+        fail(momentum.present ? momentum : nesterov,
+             "nesterov needs momentum > 0, got 0 (set a momentum or nesterov: false)");
+    nonNegative(child(field, "weight_decay"), optim.weightDecay);
+    const Field betas = child(field, "betas");
+    std::vector<double> values;
+    if (getNumberList(betas, values)) {
+        if (values.size() != 2) fail(betas, "expected two numbers [beta1, beta2], e.g. [0.9, 0.999]");
+        for (size_t i = 0; i < 2; ++i)
+            if (values[i] < 0 || values[i] >= 1)
+                fail(item(betas, i), "expected a number in [0, 1), got " + formatNumber(values[i]));
+        optim.beta1 = values[0];
+        optim.beta2 = values[1];
+    }
+    positive(child(field, "eps"), optim.eps);
+}
+
+void Parser::parseSchedule(const Field& field, ScheduleSpec& schedule) const {
+    checkMap(field, kScheduleKeys, "");
+    const Field name = child(field, "name");
+    getChoice(name, schedule.name, kSchedules, "schedule");
+    nonNegative(child(field, "warmup_epochs"), schedule.warmupEpochs);
+    const Field milestones = child(field, "milestones");
+    if (milestones.present) {
+        schedule.milestones.clear();
+        if (getSequence(milestones, " of epochs, e.g. [30, 60]"))
+            for (size_t i = 0; i < milestones.node.size(); ++i) {
+                const Field entry = item(milestones, i);
+                int epoch = 0;
+                intAtLeast(entry, epoch, 1);
+                if (!schedule.milestones.empty() && epoch <= schedule.milestones.back())
+                    fail(entry, "expected increasing epochs, got " + std::to_string(epoch) + " after " +
+                                    std::to_string(schedule.milestones.back()));
+                schedule.milestones.push_back(epoch);
+            }
+    }
+    if (schedule.name == "step" && schedule.milestones.empty())
+        fail(milestones, "required for the step schedule (expected epochs where lr is multiplied by gamma)");
+    positive(child(field, "gamma"), schedule.gamma);
+    nonNegative(child(field, "min_lr"), schedule.minLr);
+}
+
+void Parser::parseTrain(const Field& field, Recipe& recipe) const {
+    checkMap(field, kTrainKeys, "");
+    intAtLeast(child(field, "epochs"), recipe.epochs, 1);
+    intAtLeast(child(field, "batch_size"), recipe.batchSize, 1);
+    intAtLeast(child(field, "eval_batch_size"), recipe.evalBatchSize, 1);
+    intAtLeast(child(field, "max_steps"), recipe.maxSteps, int64_t{0});
+    intAtLeast(child(field, "log_every"), recipe.logEvery, 1);
+}
+
+// ---- writing --------------------------------------------------------------------------------------
+
+void emitString(YAML::Emitter& out, const std::string& value) {
+    // These read back as null, which would turn a real name into an empty one.
+    static const std::set<std::string> nullLike{"", "~", "null", "Null", "NULL"};
+    if (nullLike.count(value)) out << YAML::DoubleQuoted;
+    out << value;
+}
+
+template <typename T>
+void emitNumber(YAML::Emitter& out, T value) {
+    if constexpr (std::is_floating_point_v<T>)
+        out << formatNumber(value);
+    else
+        out << std::to_string(value);
+}
+
+template <typename T>
+void emitField(YAML::Emitter& out, const char* key, const T& value) {
+    out << YAML::Key << key << YAML::Value;
+    if constexpr (std::is_same_v<T, std::string>)
+        emitString(out, value);
+    else if constexpr (std::is_same_v<T, bool>)
+        out << (value ? "true" : "false");
+    else
+        emitNumber(out, value);
+}
+
+template <typename T>
+void emitList(YAML::Emitter& out, const char* key, const std::vector<T>& values) {
+    out << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& value : values) {
+        if constexpr (std::is_same_v<T, std::string>)
+            emitString(out, value);
+        else
+            emitNumber(out, value);
+    }
+    out << YAML::EndSeq;
+}
+
+void emitTransforms(YAML::Emitter& out, const char* key, const std::vector<TransformStep>& steps) {
+    out << YAML::Key << key << YAML::Value;
+    if (steps.empty()) {
+        out << YAML::Flow << YAML::BeginSeq << YAML::EndSeq;
+        return;
+    }
+    out << YAML::BeginSeq;
+    for (const auto& step : steps) {
+        out << YAML::Flow << YAML::BeginMap;
+        switch (step.kind) {
+            case TransformStep::Kind::HFlip:
+                emitField(out, "hflip", step.probability);
+                break;
+            case TransformStep::Kind::Normalize:
+                out << YAML::Key << "normalize" << YAML::Value << YAML::BeginMap;
+                emitList(out, "mean", step.mean);
+                emitList(out, "std", step.std);
+                out << YAML::EndMap;
+                break;
+            case TransformStep::Kind::RandomCrop:
+                out << YAML::Key << "random_crop" << YAML::Value << YAML::BeginMap;
+                emitField(out, "size", step.size);
+                emitField(out, "padding", step.padding);
+                out << YAML::EndMap;
+                break;
+            case TransformStep::Kind::Resize:
+                out << YAML::Key << "resize" << YAML::Value << YAML::BeginMap;
+                if (step.size > 0) {
+                    emitField(out, "size", step.size);
+                } else {
+                    emitField(out, "height", step.height);
+                    emitField(out, "width", step.width);
+                }
+                out << YAML::EndMap;
+                break;
+        }
+        out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+}
+
+void emitModel(YAML::Emitter& out, const ModelSpec& model) {
+    emitField(out, "arch", model.arch);
+    emitField(out, "head", model.head);
+    emitField(out, "width", model.width);
+}
+
+}  // namespace
+
+std::string LossTermSpec::label() const {
+    if (teacherTap.empty() && studentTap.empty()) return method;
+    if (teacherTap == studentTap) return method + "[" + teacherTap + "]";
+    return method + "[" + teacherTap + "/" + studentTap + "]";
+}
+
+std::vector<std::string> lossMethodNames() {
+    return kMethods;
+}
+
+Recipe parseRecipe(const std::string& yamlText, const std::string& sourceName, const std::string& baseDir,
+                   const std::vector<std::string>& overrides) {
+    std::string base = baseDir.empty() ? fs::current_path().string() : baseDir;
+    base = fs::absolute(base).lexically_normal().string();
+    if (base.size() > 1 && base.back() == '/') base.pop_back();
+    try {
+        YAML::Node root;
+        try {
+            root = YAML::Load(yamlText);
+        } catch (const YAML::ParserException& e) {
+            std::string message = e.msg;
+            std::replace(message.begin(), message.end(), '\n', ' ');
+            throw Error(sourceName + ":" + std::to_string(std::max(0, e.mark.line) + 1) +
+                        ": yaml: syntax error: " + message);
+        }
+        if (!root.IsDefined() || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+        if (!root.IsMap())
+            throw Error(sourceName + ":" + std::to_string(std::max(0, root.Mark().line) + 1) +
+                        ": recipe: expected a map of sections (name, job, data, model, ...), got " +
+                        describe(root));
+        std::vector<Override> applied;
+        for (const auto& text : overrides)
+            applied.push_back(applyOverride(root, text));
+        return Parser(sourceName, std::move(applied)).parse(root, base);
+    } catch (const YAML::Exception& e) {
+        // Anything yaml-cpp raises past the checks above still becomes a one-line, located message.
+        std::string message = e.msg;
+        std::replace(message.begin(), message.end(), '\n', ' ');
+        throw Error(sourceName + ":" + std::to_string(std::max(0, e.mark.line) + 1) + ": yaml: " + message);
+    }
+}
+
+Recipe loadRecipe(const std::string& path, const std::vector<std::string>& overrides) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) throw Error(path + ": cannot read recipe: no such file");
+    if (fs::is_directory(path, ec))
+        throw Error(path + ": cannot read recipe: it is a folder, expected a YAML file");
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) throw Error(path + ": cannot read recipe: the file is not readable");
+    const fs::path absolute = fs::absolute(path).lexically_normal();
+    return parseRecipe(text.str(), path, absolute.parent_path().string(), overrides);
+}
+
+std::string recipeToYaml(const Recipe& recipe) {
+    YAML::Emitter out;
+    out << YAML::BeginMap;
+    emitField(out, "name", recipe.name);
+    emitField(out, "job", recipe.job);
+    emitField(out, "seed", recipe.seed);
+    emitField(out, "threads", recipe.threads);
+    emitField(out, "device", recipe.device);
+
+    const DataConfig& d = recipe.data;
+    out << YAML::Key << "data" << YAML::Value << YAML::BeginMap;
+    emitField(out, "dataset", d.dataset);
+    emitField(out, "root", d.root);
+    emitField(out, "val_root", d.valRoot);
+    emitField(out, "subset", d.subset);
+    emitField(out, "workers", d.workers);
+    emitField(out, "canvas", d.canvas);
+    emitField(out, "min_items", d.minItems);
+    emitField(out, "max_items", d.maxItems);
+    emitField(out, "min_scale", d.minScale);
+    emitField(out, "max_scale", d.maxScale);
+    emitField(out, "train_scenes", d.trainScenes);
+    emitField(out, "val_scenes", d.valScenes);
+    emitField(out, "scene_seed", d.sceneSeed);
+    emitField(out, "image_size", d.imageSize);
+    emitField(out, "image_channels", d.imageChannels);
+    emitField(out, "val_fraction", d.valFraction);
+    emitField(out, "num_classes", d.numClasses);
+    emitList(out, "class_names", d.classNames);
+    out << YAML::EndMap;
+
+    out << YAML::Key << "transforms" << YAML::Value << YAML::BeginMap;
+    emitTransforms(out, "train", recipe.trainTransforms);
+    emitTransforms(out, "eval", recipe.evalTransforms);
+    out << YAML::EndMap;
+
+    out << YAML::Key << "model" << YAML::Value << YAML::BeginMap;
+    emitModel(out, recipe.student);
+    out << YAML::EndMap;
+
+    const TeacherSpec& t = recipe.teacher;
+    if (recipe.job == "distill" || !t.model.arch.empty() || !t.model.head.empty() || t.model.width != 1.0 ||
+        !t.checkpoint.empty()) {
+        out << YAML::Key << "teacher" << YAML::Value << YAML::BeginMap;
+        emitModel(out, t.model);
+        emitField(out, "checkpoint", t.checkpoint);
+        out << YAML::EndMap;
+    }
+
+    // No terms (a Recipe built in code) is left out so that it reads back as the default task term, which an
+    // empty list would not.
+    if (!recipe.losses.empty()) out << YAML::Key << "losses" << YAML::Value << YAML::BeginSeq;
+    for (const auto& term : recipe.losses) {
+        out << YAML::Flow << YAML::BeginMap;
+        emitField(out, "method", term.method);
+        if (!term.teacherTap.empty()) emitField(out, "teacher_tap", term.teacherTap);
+        if (!term.studentTap.empty()) emitField(out, "student_tap", term.studentTap);
+        emitField(out, "weight", term.weight);
+        // Only a tau that was given is written, so hasTau survives the round trip.
+        if (term.hasTau || term.tau != defaultTau(term.method)) emitField(out, "tau", term.tau);
+        if (term.method == "pair_kd" || term.poolSize != 2) emitField(out, "pool", term.poolSize);
+        out << YAML::EndMap;
+    }
+    if (!recipe.losses.empty()) out << YAML::EndSeq;
+
+    const OptimSpec& o = recipe.optim;
+    out << YAML::Key << "optim" << YAML::Value << YAML::BeginMap;
+    emitField(out, "name", o.name);
+    emitField(out, "lr", o.lr);
+    emitField(out, "momentum", o.momentum);
+    emitField(out, "nesterov", o.nesterov);
+    emitField(out, "weight_decay", o.weightDecay);
+    emitList(out, "betas", std::vector<double>{o.beta1, o.beta2});
+    emitField(out, "eps", o.eps);
+    out << YAML::EndMap;
+
+    const ScheduleSpec& s = recipe.schedule;
+    out << YAML::Key << "schedule" << YAML::Value << YAML::BeginMap;
+    emitField(out, "name", s.name);
+    emitField(out, "warmup_epochs", s.warmupEpochs);
+    emitList(out, "milestones", s.milestones);
+    emitField(out, "gamma", s.gamma);
+    emitField(out, "min_lr", s.minLr);
+    out << YAML::EndMap;
+
+    out << YAML::Key << "train" << YAML::Value << YAML::BeginMap;
+    emitField(out, "epochs", recipe.epochs);
+    emitField(out, "batch_size", recipe.batchSize);
+    emitField(out, "eval_batch_size", recipe.evalBatchSize);
+    emitField(out, "max_steps", recipe.maxSteps);
+    emitField(out, "log_every", recipe.logEvery);
+    out << YAML::EndMap;
+
+    out << YAML::EndMap;
+    return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace distillery
