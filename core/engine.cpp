@@ -634,6 +634,18 @@ const std::string& Job::runDir() const { return d->paths.root; }
 ModelInfo Job::studentInfo() const { return d->studentInfo; }
 ModelInfo Job::teacherInfo() const { return d->teacherInfo; }
 
+ActivationSnapshot snapshotRun(const std::string& runDir, const std::string& teacherTap,
+                               const std::string& studentTap, int64_t sampleIndex, const std::string& split,
+                               const std::string& checkpoint) {
+    if (split != "val" && split != "train") throw Error("split: unknown split '" + split + "' (allowed: val, train)");
+    Job::Impl impl;
+    impl.recipe = loadRunRecipe(runDir);
+    impl.paths.root = runDir;
+    impl.setup();
+    loadCheckpoint(resolveCheckpoint(runDir, checkpoint), impl.student, &impl.terms, nullptr);
+    return impl.takeSnapshot({teacherTap, studentTap, split, sampleIndex});
+}
+
 Recipe loadRunRecipe(const std::string& runDir) {
     RunPaths paths{runDir};
     if (!fs::is_directory(runDir)) throw Error("run folder " + runDir + " not found");

@@ -77,6 +77,14 @@ struct JobOptions {
     int64_t maxSteps = 0;  // overrides recipe.maxSteps when > 0
 };
 
+/**
+ * Teacher/student feature maps of a finished (or stopped) run, the student through its term's adapter.
+ * `split` is "val" or "train", `checkpoint` "best" or "last"; `teacherTap` empty for train jobs.
+ */
+ActivationSnapshot snapshotRun(const std::string& runDir, const std::string& teacherTap,
+                               const std::string& studentTap, int64_t sampleIndex, const std::string& split = "val",
+                               const std::string& checkpoint = "best");
+
 /** One training or distillation run. */
 class Job {
 public:
@@ -109,6 +117,8 @@ public:
     ModelInfo teacherInfo() const;  // arch empty when no teacher
 
 private:
+    friend ActivationSnapshot snapshotRun(const std::string&, const std::string&, const std::string&, int64_t,
+                                          const std::string&, const std::string&);
     struct Impl;
     std::unique_ptr<Impl> d;
 };
@@ -142,6 +152,19 @@ struct InspectResult {
     int64_t predicted = -1;
 };
 InspectResult inspectRun(const InspectRequest& request);
+
+/** Per-sample predictions of a run's student (and its teacher, for distillation runs). */
+struct SamplePrediction {
+    int64_t index = 0;
+    Sample sample;                     // untransformed input with its label / mask
+    int64_t studentLabel = -1;         // classification
+    std::vector<float> studentProbs;   // classification: softmax over classes
+    int64_t teacherLabel = -1;
+    Mask studentMask;                  // segmentation: argmax per pixel
+    Mask teacherMask;                  // empty without a teacher
+};
+std::vector<SamplePrediction> predictRun(const std::string& runDir, const std::vector<int64_t>& indices,
+                                         const std::string& split = "val", const std::string& checkpoint = "best");
 
 void setThreadCount(int threads);
 

@@ -168,4 +168,50 @@ InspectResult inspectRun(const InspectRequest& request) {
     return result;
 }
 
+namespace {
+Mask maskFrom(const torch::Tensor& labels) {
+    auto l = labels.to(torch::kCPU).to(torch::kUInt8).contiguous();
+    Mask m;
+    m.height = static_cast<int>(l.size(0));
+    m.width = static_cast<int>(l.size(1));
+    m.data.assign(l.data_ptr<uint8_t>(), l.data_ptr<uint8_t>() + l.numel());
+    return m;
+}
+}  // namespace
+
+std::vector<SamplePrediction> predictRun(const std::string& runDir, const std::vector<int64_t>& indices,
+                                         const std::string& split, const std::string& checkpoint) {
+    Recipe recipe = loadRunRecipe(runDir);
+    if (split != "val" && split != "train") throw Error("split: unknown split '" + split + "' (allowed: val, train)");
+    const auto device = chooseDevice(recipe.device);
+    CheckpointMeta meta;
+    GraphNet student = loadModel(resolveCheckpoint(runDir, checkpoint), &meta, device);
+    GraphNet teacher{nullptr};
+    if (recipe.job == "distill") teacher = loadModel(resolveCheckpoint(recipe.teacher.checkpoint), nullptr, device);
+    auto data = openDataset(recipe.data, split == "val" ? Split::Val : Split::Train);
+    std::vector<SamplePrediction> out;
+    torch::NoGradGuard noGrad;
+    for (int64_t index : indices) {
+        if (index < 0 || index >= data->size())
+            throw Error("sample " + std::to_string(index) + " out of range (the " + split + " split has " +
+                        std::to_string(data->size()) + " samples)");
+        SamplePrediction p;
+        p.index = index;
+        p.sample = data->get(index);
+        auto input = sampleTensor(p.sample, recipe.evalTransforms, device);
+        auto logits = student->forward(input);
+        if (meta.task == Task::Classification) {
+            auto probs = torch::softmax(logits, 1)[0].to(torch::kCPU).contiguous();
+            p.studentProbs.assign(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
+            p.studentLabel = logits.argmax(1).item<int64_t>();
+            if (teacher) p.teacherLabel = teacher->forward(input).argmax(1).item<int64_t>();
+        } else {
+            p.studentMask = maskFrom(logits.argmax(1)[0]);
+            if (teacher) p.teacherMask = maskFrom(teacher->forward(input).argmax(1)[0]);
+        }
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
 }  // namespace distillery

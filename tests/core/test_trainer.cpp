@@ -265,6 +265,30 @@ losses:
         QCOMPARE(rec->snapshots.size(), size_t{2});
         QCOMPARE(rec->snapshots[1].student.channels, int64_t{16});
 
+        // A finished run gives the same maps from its last checkpoint as the live job's final weights.
+        job.requestSnapshot("stage3", "stage2", 7);
+        QCOMPARE(rec->snapshots.size(), size_t{3});
+        ActivationSnapshot fromRun = snapshotRun(root + "/student", "stage3", "stage2", 7, "val", "last");
+        QCOMPARE(fromRun.student.channels, int64_t{64});
+        QCOMPARE(fromRun.student.data, rec->snapshots[2].student.data);
+        QCOMPARE(fromRun.teacher.data, rec->snapshots[2].teacher.data);
+
+        // Predictions: probabilities sum to one, the label is their argmax, the teacher predicts too.
+        auto preds = predictRun(root + "/student", {0, 5, 9});
+        QCOMPARE(preds.size(), size_t{3});
+        for (const auto& p : preds) {
+            QCOMPARE(p.studentProbs.size(), size_t{10});
+            double sum = 0;
+            for (float v : p.studentProbs) sum += v;
+            QVERIFY(std::abs(sum - 1.0) < 1e-5);
+            auto best = std::max_element(p.studentProbs.begin(), p.studentProbs.end()) - p.studentProbs.begin();
+            QCOMPARE(p.studentLabel, int64_t(best));
+            QVERIFY(p.teacherLabel >= 0 && p.teacherLabel < 10);
+            QVERIFY(p.sample.label >= 0 && p.sample.label < 10);
+        }
+        QCOMPARE(preds[1].index, int64_t{5});
+        QVERIFY_THROWS_EXCEPTION(Error, predictRun(root + "/student", {100000}));
+
         // A teacher tap the teacher does not have is an error naming the field and the allowed taps.
         try {
             Job bad(recipeFrom(distill, {"job=distill", "losses.2.teacher_tap=stage9"}), {root + "/bad"});
