@@ -38,10 +38,7 @@ private:
 };
 
 EngineBridge::EngineBridge(QObject* parent) : QObject(parent) {
-    qRegisterMetaType<StepEvent>();
-    qRegisterMetaType<EpochEvent>();
-    qRegisterMetaType<ActivationSnapshot>();
-    qRegisterMetaType<RunSummary>();
+    registerEngineMetaTypes();
 }
 
 EngineBridge::~EngineBridge() {

@@ -7,11 +7,7 @@
 #include <memory>
 
 #include "core/engine.h"
-
-Q_DECLARE_METATYPE(distillery::StepEvent)
-Q_DECLARE_METATYPE(distillery::EpochEvent)
-Q_DECLARE_METATYPE(distillery::ActivationSnapshot)
-Q_DECLARE_METATYPE(distillery::RunSummary)
+#include "widgets/views/view_types.h"
 
 namespace distillery {
 

@@ -1,0 +1,10 @@
+#include "widgets/views/view_types.h"
+
+namespace distillery {
+void registerEngineMetaTypes() {
+    qRegisterMetaType<StepEvent>();
+    qRegisterMetaType<EpochEvent>();
+    qRegisterMetaType<ActivationSnapshot>();
+    qRegisterMetaType<RunSummary>();
+}
+}  // namespace distillery
