@@ -9,7 +9,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git clang-format
   qt6-base-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools linguist-qt6 libgl1-mesa-dev
   libqcustomplot-dev libqcustomplot2.1-qt6
-  libtorch-dev python3-torch python3-numpy
+  libtorch-dev python3-torch python3-torchvision python3-numpy
   libopenblas0-pthread
   libopencv-dev libyaml-cpp-dev nlohmann-json3-dev zlib1g-dev libonnx-dev libprotobuf-dev protobuf-compiler
   dataset-fashion-mnist

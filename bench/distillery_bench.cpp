@@ -1,0 +1,149 @@
+// Micro and end-to-end measurements for docs/BENCHMARKS.md; bench/run_benchmarks.sh drives it.
+//   distillery-bench sgemm [N]                      warm N×N sgemm GFLOP/s through LibTorch's BLAS
+//   distillery-bench conv                           warm oneDNN 3×3 convolution GFLOP/s (best of a few shapes)
+//   distillery-bench train RECIPE [--steps N] [--warmup W] [--threads T] [--set k=v]...
+//                                                   images/s of the engine over N steps after W warm-up steps
+// Each prints one JSON line.
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/engine.h"
+
+using namespace distillery;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+template <typename F>
+double bestSeconds(F&& f, int repeats) {
+    double best = 1e30;
+    for (int i = 0; i < repeats; ++i) {
+        auto t0 = Clock::now();
+        f();
+        best = std::min(best, seconds(t0, Clock::now()));
+    }
+    return best;
+}
+
+int sgemm(int n) {
+    torch::NoGradGuard g;
+    auto a = torch::randn({n, n}), b = torch::randn({n, n});
+    torch::mm(a, b);  // warm-up
+    const double s = bestSeconds([&] { torch::mm(a, b); }, 3);
+    std::cout << nlohmann::json{{"n", n}, {"gflops", 2.0 * n * n * n / s / 1e9}, {"threads", at::get_num_threads()}}
+              << std::endl;
+    return 0;
+}
+
+int conv() {
+    torch::NoGradGuard g;
+    struct Shape {
+        int64_t n, c, h, k;
+    };
+    double best = 0;
+    nlohmann::json shapes = nlohmann::json::array();
+    for (Shape sh : {Shape{64, 64, 56, 64}, Shape{128, 64, 14, 64}, Shape{128, 32, 28, 32}}) {
+        auto x = torch::randn({sh.n, sh.c, sh.h, sh.h});
+        auto w = torch::randn({sh.k, sh.c, 3, 3});
+        for (int i = 0; i < 3; ++i) torch::conv2d(x, w, {}, 1, 1);  // oneDNN's first calls are slow
+        const double s = bestSeconds([&] { torch::conv2d(x, w, {}, 1, 1); }, 5);
+        const double gflops = 2.0 * sh.n * sh.k * sh.h * sh.h * sh.c * 9 / s / 1e9;
+        shapes.push_back({{"input", {sh.n, sh.c, sh.h, sh.h}}, {"out_channels", sh.k}, {"gflops", gflops}});
+        best = std::max(best, gflops);
+    }
+    std::cout << nlohmann::json{{"gflops", best}, {"shapes", shapes}, {"threads", at::get_num_threads()}} << std::endl;
+    return 0;
+}
+
+struct Timer : Observer {
+    int64_t warmup = 10, steps = 100;
+    Clock::time_point start, end;
+    int64_t images = 0;
+    double lastBatch = 0;
+    void onStep(const StepEvent& e) override {
+        if (e.step == warmup) start = Clock::now();
+        if (e.step == warmup + steps) end = Clock::now();
+    }
+};
+
+int train(int argc, char** argv) {
+    if (argc < 3) throw Error("usage: distillery-bench train RECIPE [--steps N] [--warmup W] [--threads T]");
+    std::string recipePath = argv[2];
+    int64_t steps = 100, warmup = 10;
+    int threads = 2;
+    std::vector<std::string> overrides;
+    for (int i = 3; i < argc; ++i) {
+        std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) throw Error(a + " needs a value");
+            return argv[++i];
+        };
+        if (a == "--steps") steps = std::stoll(value());
+        else if (a == "--warmup") warmup = std::stoll(value());
+        else if (a == "--threads") threads = std::stoi(value());
+        else if (a == "--set") overrides.push_back(value());
+        else throw Error("unknown option " + a);
+    }
+    Recipe recipe = loadRecipe(recipePath, overrides);
+    // No evaluation pass inside the timed window: stop right after the last timed step.
+    const auto dir = std::filesystem::temp_directory_path() / ("distillery-bench-" + std::to_string(getpid()));
+    std::filesystem::remove_all(dir);
+    auto timer = std::make_shared<Timer>();
+    timer->warmup = warmup;
+    timer->steps = steps;
+    RunSummary summary;
+    ModelInfo student, teacher;
+    {
+        Job job(recipe, {dir.string(), false, threads, warmup + steps});
+        student = job.studentInfo();
+        teacher = job.teacherInfo();
+        job.addObserver(timer);
+        job.start();
+        summary = job.wait();
+    }
+    std::filesystem::remove_all(dir);
+    if (summary.status == "failed") throw Error(summary.message);
+    const double s = seconds(timer->start, timer->end);
+    const double ips = steps * recipe.batchSize / s;
+    // Training FLOPs per image: forward + backward (≈ 2× forward) of the student, forward of the teacher.
+    const double flopsPerImage = 2.0 * (3.0 * student.macs + teacher.macs);
+    std::cout << nlohmann::json{{"recipe", recipePath},
+                                {"images_per_second", ips},
+                                {"step_ms", 1000.0 * s / steps},
+                                {"steps", steps},
+                                {"batch_size", recipe.batchSize},
+                                {"student_macs", student.macs},
+                                {"teacher_macs", teacher.macs},
+                                {"training_gflops", flopsPerImage * ips / 1e9}}
+              << std::endl;
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        if (argc < 2) throw Error("usage: distillery-bench sgemm|conv|train ...");
+        const std::string cmd = argv[1];
+        setThreadCount(2);
+        for (int i = 2; i + 1 < argc; ++i)
+            if (std::string(argv[i]) == "--threads") setThreadCount(std::stoi(argv[i + 1]));
+        if (cmd == "sgemm") return sgemm(argc > 2 && argv[2][0] != '-' ? std::stoi(argv[2]) : 2048);
+        if (cmd == "conv") return conv();
+        if (cmd == "train") return train(argc, argv);
+        throw Error("unknown command " + cmd);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "distillery-bench: %s\n", e.what());
+        return 2;
+    }
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+"""The Fashion-MNIST CWD recipe (resources/recipes/fmnist_cwd.yaml) written the usual way in PyTorch:
+ResNet-20 teacher -> ResNet-8 student, CE + CWD(stage3, tau 4, weight 50), SGD Nesterov, batch 128, the same
+augmentation (random crop with padding 2, horizontal flip, normalise) through torchvision transforms and a
+DataLoader with worker processes. The baseline for bench/run_benchmarks.sh (Debian's python3-torch, the same
+LibTorch 1.13 as the engine).
+
+Prints one JSON line: {"images_per_second": ..., "step_ms": ..., "steps": ...}.
+"""
+import argparse
+import gzip
+import json
+import math
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision.transforms as T
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+class FashionMNIST(torch.utils.data.Dataset):
+    def __init__(self, root, transform):
+        self.images = torch.from_numpy(read_idx(f"{root}/train-images-idx3-ubyte.gz").copy())
+        self.labels = torch.from_numpy(read_idx(f"{root}/train-labels-idx1-ubyte.gz").astype(np.int64))
+        self.transform = transform
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        x = self.images[i].unsqueeze(0).float().div(255.0)
+        return self.transform(x), self.labels[i]
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return F.relu(y + (x if self.down is None else self.down(x)))
+
+
+class ResNet(nn.Module):
+    """CIFAR ResNet as in the engine's zoo: stem 16, stages 16-32-64, (depth-2)/6 blocks per stage."""
+
+    def __init__(self, depth, in_channels=1, classes=10):
+        super().__init__()
+        n = (depth - 2) // 6
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
+        stages, cin = [], 16
+        for i, c in enumerate([16, 32, 64]):
+            blocks = []
+            for b in range(n):
+                blocks.append(BasicBlock(cin, c, 2 if i > 0 and b == 0 else 1))
+                cin = c
+            stages.append(nn.Sequential(*blocks))
+        self.stages = nn.ModuleList(stages)
+        self.fc = nn.Linear(64, classes)
+
+    def forward(self, x):
+        x = self.stem(x)
+        for s in self.stages:
+            x = s(x)
+        feat = x
+        return self.fc(x.mean((2, 3))), feat
+
+
+def cwd(s, t, tau):
+    n, c, h, w = s.shape
+    pt = F.softmax(t.reshape(-1, h * w) / tau, dim=1)
+    loss = torch.sum(pt * F.log_softmax(t.reshape(-1, h * w) / tau, dim=1) -
+                     pt * F.log_softmax(s.reshape(-1, h * w) / tau, dim=1)) * tau ** 2
+    return loss / (n * c)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--warmup", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--student-only", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    transform = T.Compose([T.RandomCrop(28, padding=2), T.RandomHorizontalFlip(), T.Normalize([0.2860], [0.3530])])
+    loader = torch.utils.data.DataLoader(FashionMNIST(args.root, transform), batch_size=args.batch, shuffle=True,
+                                         num_workers=args.workers, drop_last=True, persistent_workers=args.workers > 0)
+    teacher, student = ResNet(20).eval(), ResNet(8).train()
+    opt = torch.optim.SGD(student.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    total = args.warmup + args.steps
+    steps_per_epoch = len(loader)
+    step, t0 = 0, None
+    while step < total:
+        for x, y in loader:
+            if step == args.warmup:
+                t0 = time.perf_counter()
+            lr = 0.1 * 0.5 * (1 + math.cos(math.pi * step / (3 * steps_per_epoch)))
+            for g in opt.param_groups:
+                g["lr"] = lr
+            logits, feat = student(x)
+            loss = F.cross_entropy(logits, y)
+            if not args.student_only:
+                with torch.no_grad():
+                    _, tfeat = teacher(x)
+                loss = loss + 50.0 * cwd(feat, tfeat, 4.0)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            step += 1
+            if step >= total:
+                break
+    elapsed = time.perf_counter() - t0
+    print(json.dumps({"images_per_second": args.steps * args.batch / elapsed,
+                      "step_ms": 1000 * elapsed / args.steps, "steps": args.steps}))
+
+
+if __name__ == "__main__":
+    main()
