@@ -1,7 +1,7 @@
 // Micro and end-to-end measurements for docs/BENCHMARKS.md; bench/run_benchmarks.sh drives it.
 //   distillery-bench sgemm [N]                      warm N×N sgemm GFLOP/s through LibTorch's BLAS
-//   distillery-bench conv                           warm oneDNN 3×3 convolution GFLOP/s (best of a few shapes)
-//   distillery-bench train RECIPE [--steps N] [--warmup W] [--threads T] [--set k=v]...
+//   distillery-bench conv                           warm oneDNN 3×3 convolution GFLOP/s (best of a few
+//   shapes) distillery-bench train RECIPE [--steps N] [--warmup W] [--threads T] [--set k=v]...
 //                                                   images/s of the engine over N steps after W warm-up steps
 // Each prints one JSON line.
 
@@ -22,7 +22,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+double seconds(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+}
 
 template <typename F>
 double bestSeconds(F&& f, int repeats) {
@@ -40,7 +42,9 @@ int sgemm(int n) {
     auto a = torch::randn({n, n}), b = torch::randn({n, n});
     torch::mm(a, b);  // warm-up
     const double s = bestSeconds([&] { torch::mm(a, b); }, 3);
-    std::cout << nlohmann::json{{"n", n}, {"gflops", 2.0 * n * n * n / s / 1e9}, {"threads", at::get_num_threads()}}
+    std::cout << nlohmann::json{{"n", n},
+                                {"gflops", 2.0 * n * n * n / s / 1e9},
+                                {"threads", at::get_num_threads()}}
               << std::endl;
     return 0;
 }
@@ -55,13 +59,15 @@ int conv() {
     for (Shape sh : {Shape{64, 64, 56, 64}, Shape{128, 64, 14, 64}, Shape{128, 32, 28, 32}}) {
         auto x = torch::randn({sh.n, sh.c, sh.h, sh.h});
         auto w = torch::randn({sh.k, sh.c, 3, 3});
-        for (int i = 0; i < 3; ++i) torch::conv2d(x, w, {}, 1, 1);  // oneDNN's first calls are slow
+        for (int i = 0; i < 3; ++i)
+            torch::conv2d(x, w, {}, 1, 1);  // oneDNN's first calls are slow
         const double s = bestSeconds([&] { torch::conv2d(x, w, {}, 1, 1); }, 5);
         const double gflops = 2.0 * sh.n * sh.k * sh.h * sh.h * sh.c * 9 / s / 1e9;
         shapes.push_back({{"input", {sh.n, sh.c, sh.h, sh.h}}, {"out_channels", sh.k}, {"gflops", gflops}});
         best = std::max(best, gflops);
     }
-    std::cout << nlohmann::json{{"gflops", best}, {"shapes", shapes}, {"threads", at::get_num_threads()}} << std::endl;
+    std::cout << nlohmann::json{{"gflops", best}, {"shapes", shapes}, {"threads", at::get_num_threads()}}
+              << std::endl;
     return 0;
 }
 
@@ -88,15 +94,21 @@ int train(int argc, char** argv) {
             if (i + 1 >= argc) throw Error(a + " needs a value");
             return argv[++i];
         };
-        if (a == "--steps") steps = std::stoll(value());
-        else if (a == "--warmup") warmup = std::stoll(value());
-        else if (a == "--threads") threads = std::stoi(value());
-        else if (a == "--set") overrides.push_back(value());
-        else throw Error("unknown option " + a);
+        if (a == "--steps")
+            steps = std::stoll(value());
+        else if (a == "--warmup")
+            warmup = std::stoll(value());
+        else if (a == "--threads")
+            threads = std::stoi(value());
+        else if (a == "--set")
+            overrides.push_back(value());
+        else
+            throw Error("unknown option " + a);
     }
     Recipe recipe = loadRecipe(recipePath, overrides);
     // No evaluation pass inside the timed window: stop right after the last timed step.
-    const auto dir = std::filesystem::temp_directory_path() / ("distillery-bench-" + std::to_string(getpid()));
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("distillery-bench-" + std::to_string(getpid()));
     std::filesystem::remove_all(dir);
     auto timer = std::make_shared<Timer>();
     timer->warmup = warmup;
@@ -117,15 +129,12 @@ int train(int argc, char** argv) {
     const double ips = steps * recipe.batchSize / s;
     // Training FLOPs per image: forward + backward (≈ 2× forward) of the student, forward of the teacher.
     const double flopsPerImage = 2.0 * (3.0 * student.macs + teacher.macs);
-    std::cout << nlohmann::json{{"recipe", recipePath},
-                                {"images_per_second", ips},
-                                {"step_ms", 1000.0 * s / steps},
-                                {"steps", steps},
-                                {"batch_size", recipe.batchSize},
-                                {"student_macs", student.macs},
-                                {"teacher_macs", teacher.macs},
-                                {"training_gflops", flopsPerImage * ips / 1e9}}
-              << std::endl;
+    std::cout
+        << nlohmann::json{{"recipe", recipePath},           {"images_per_second", ips},
+                          {"step_ms", 1000.0 * s / steps},  {"steps", steps},
+                          {"batch_size", recipe.batchSize}, {"student_macs", student.macs},
+                          {"teacher_macs", teacher.macs},   {"training_gflops", flopsPerImage * ips / 1e9}}
+        << std::endl;
     return 0;
 }
 

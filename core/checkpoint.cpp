@@ -30,7 +30,8 @@ CheckpointMeta CheckpointMeta::fromJson(const nlohmann::json& j, const std::stri
         m.model.arch = j.at("arch").get<std::string>();
         m.model.head = j.value("head", std::string());
         m.model.width = j.value("width", 1.0);
-        m.task = j.at("task").get<std::string>() == "segmentation" ? Task::Segmentation : Task::Classification;
+        m.task =
+            j.at("task").get<std::string>() == "segmentation" ? Task::Segmentation : Task::Classification;
         m.inChannels = j.at("in_channels").get<int64_t>();
         m.numClasses = j.at("num_classes").get<int64_t>();
         m.inputH = j.value("input_h", int64_t{0});
@@ -136,7 +137,8 @@ std::string resolveCheckpoint(const std::string& path, const std::string& which)
     if (fs::is_directory(p)) {
         for (const fs::path& candidate : {p / "checkpoints" / (which + ".pt"), p / (which + ".pt")})
             if (fs::is_regular_file(candidate)) return candidate.string();
-        throw Error(path + " holds no checkpoint (expected checkpoints/" + which + ".pt inside a run folder)");
+        throw Error(path + " holds no checkpoint (expected checkpoints/" + which +
+                    ".pt inside a run folder)");
     }
     if (!fs::is_regular_file(p)) throw Error("checkpoint " + path + " not found");
     return p.string();

@@ -20,7 +20,7 @@ struct CheckpointMeta {
     int64_t numClasses = 0;
     int64_t inputH = 0;
     int64_t inputW = 0;
-    int epoch = 0;          // epochs completed (or the epoch in progress when batchInEpoch > 0)
+    int epoch = 0;             // epochs completed (or the epoch in progress when batchInEpoch > 0)
     int64_t batchInEpoch = 0;  // batches of `epoch + 1` already done; 0 at an epoch boundary
     int64_t step = 0;
     double bestMetric = -1.0;

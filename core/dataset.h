@@ -13,15 +13,18 @@ namespace distillery {
 
 enum class Split { Train, Val };
 
-inline const char* splitName(Split s) { return s == Split::Train ? "train" : "val"; }
+inline const char* splitName(Split s) {
+    return s == Split::Train ? "train" : "val";
+}
 
 /** Every knob of a data set; unused ones are ignored by the set that does not need them. */
 struct DataConfig {
-    std::string dataset = "fashion_mnist";  // fashion_mnist, fashion_scenes, image_folder, seg_folder, cifar10, cifar100
-    std::string root;                       // folder (resolved to an absolute path)
-    std::string valRoot;                    // image_folder / seg_folder: optional separate val folder
-    int subset = 0;                         // use only the first N samples of each split (0 = all)
-    int workers = 2;                        // batch-preparation threads
+    std::string dataset =
+        "fashion_mnist";  // fashion_mnist, fashion_scenes, image_folder, seg_folder, cifar10, cifar100
+    std::string root;     // folder (resolved to an absolute path)
+    std::string valRoot;  // image_folder / seg_folder: optional separate val folder
+    int subset = 0;       // use only the first N samples of each split (0 = all)
+    int workers = 2;      // batch-preparation threads
     // fashion_scenes
     int canvas = 64;
     int minItems = 2;
@@ -33,9 +36,10 @@ struct DataConfig {
     uint64_t sceneSeed = 1;
     // image_folder / seg_folder: images are resized to this size (0 = keep)
     int imageSize = 0;
-    int imageChannels = 3;  // 1 = grayscale, 3 = BGR->RGB
+    int imageChannels = 3;     // 1 = grayscale, 3 = BGR->RGB
     double valFraction = 0.2;  // image_folder/seg_folder without valRoot: deterministic split
-    int numClasses = 0;        // seg_folder: number of classes (0 = infer from the masks)
+    int holdout = 0;     // > 0: validate on the last N training samples (for tuning) instead of the val split
+    int numClasses = 0;  // seg_folder: number of classes (0 = infer from the masks)
     std::vector<std::string> classNames;  // optional display names (seg_folder, image_folder override)
 };
 
@@ -54,7 +58,8 @@ public:
     virtual std::string name() const = 0;
 };
 
-/** Opens the split of the data set described by the config. Throws Error naming the path and what is wrong. */
+/** Opens the split of the data set described by the config. Throws Error naming the path and what is wrong.
+ */
 std::shared_ptr<Dataset> openDataset(const DataConfig& config, Split split);
 
 /** Names accepted in DataConfig::dataset. */
@@ -78,7 +83,8 @@ struct TransformStep {
     double probability = 0.5;      // HFlip
 };
 
-/** Applies the steps in order; `rng` drives random ones so that a (seed, epoch, index) gives the same result. */
+/** Applies the steps in order; `rng` drives random ones so that a (seed, epoch, index) gives the same result.
+ */
 void applyTransforms(const std::vector<TransformStep>& steps, Sample& sample, std::mt19937_64& rng);
 
 }  // namespace distillery

@@ -811,6 +811,34 @@ private:
     std::vector<std::string> mClassNames;
 };
 
+/** A contiguous slice of another data set: the train/holdout split used for tuning. */
+class SliceView : public Dataset {
+public:
+    SliceView(std::shared_ptr<Dataset> base, int64_t begin, int64_t size)
+        : mBase(std::move(base)), mBegin(begin), mSize(size) {}
+    int64_t size() const override { return mSize; }
+    Sample get(int64_t index) const override {
+        if (index < 0 || index >= mSize)
+            throw Error(mBase->name() + ": sample " + std::to_string(index) + " out of range (" +
+                        std::to_string(mSize) + " samples)");
+        return mBase->get(mBegin + index);
+    }
+    Task task() const override { return mBase->task(); }
+    int channels() const override { return mBase->channels(); }
+    int height() const override { return mBase->height(); }
+    int width() const override { return mBase->width(); }
+    int numClasses() const override { return mBase->numClasses(); }
+    std::vector<std::string> classNames() const override { return mBase->classNames(); }
+    std::string name() const override { return mBase->name(); }
+
+private:
+    std::shared_ptr<Dataset> mBase;
+    int64_t mBegin;
+    int64_t mSize;
+};
+
+std::shared_ptr<Dataset> openSplit(const DataConfig& config, Split split);
+
 }  // namespace
 
 std::vector<std::string> datasetNames() {
@@ -818,6 +846,27 @@ std::vector<std::string> datasetNames() {
 }
 
 std::shared_ptr<Dataset> openDataset(const DataConfig& config, Split split) {
+    if (config.holdout < 0)
+        fail(config.dataset, "holdout must not be negative, got " + std::to_string(config.holdout));
+    if (config.holdout == 0) return openSplit(config, split);
+    // Tuning split: the last `holdout` training samples validate, the rest train; the test split stays
+    // unseen.
+    DataConfig whole = config;
+    whole.subset = 0;
+    auto train = openSplit(whole, Split::Train);
+    const int64_t n = train->size();
+    if (config.holdout >= n)
+        fail(config.dataset, "holdout " + std::to_string(config.holdout) +
+                                 " leaves no training samples (the train split has " + std::to_string(n) +
+                                 ")");
+    const int64_t begin = split == Split::Train ? 0 : n - config.holdout;
+    int64_t size = split == Split::Train ? n - config.holdout : config.holdout;
+    size = limitToSubset(size, config.subset);
+    return std::make_shared<SliceView>(train, begin, size);
+}
+
+namespace {
+std::shared_ptr<Dataset> openSplit(const DataConfig& config, Split split) {
     const std::string& n = config.dataset;
     if (config.subset < 0) fail(n, "subset must not be negative, got " + std::to_string(config.subset));
     if (n == "fashion_mnist") return std::make_shared<FashionMnist>(config, split);
@@ -831,5 +880,7 @@ std::shared_ptr<Dataset> openDataset(const DataConfig& config, Split split) {
         allowed += (allowed.empty() ? "" : ", ") + name;
     throw Error("unknown dataset '" + n + "' (expected one of: " + allowed + ")");
 }
+
+}  // namespace
 
 }  // namespace distillery

@@ -29,7 +29,8 @@ namespace {
 
 std::string tapNames(const ModelInfo& info) {
     std::string s;
-    for (const auto& t : info.taps) s += (s.empty() ? "" : ", ") + t.name;
+    for (const auto& t : info.taps)
+        s += (s.empty() ? "" : ", ") + t.name;
     return s;
 }
 
@@ -47,7 +48,8 @@ double scheduledLr(const Recipe& r, int64_t step0, int64_t stepsPerEpoch) {
     if (r.schedule.name == "cosine") {
         const double progress =
             static_cast<double>(step0 - warmup) / static_cast<double>(std::max<int64_t>(1, total - warmup));
-        return r.schedule.minLr + (base - r.schedule.minLr) * 0.5 * (1.0 + std::cos(M_PI * std::min(1.0, progress)));
+        return r.schedule.minLr +
+               (base - r.schedule.minLr) * 0.5 * (1.0 + std::cos(M_PI * std::min(1.0, progress)));
     }
     if (r.schedule.name == "step") {
         const int64_t epoch0 = step0 / std::max<int64_t>(1, stepsPerEpoch);
@@ -61,11 +63,14 @@ double scheduledLr(const Recipe& r, int64_t step0, int64_t stepsPerEpoch) {
 
 nlohmann::json pairsToJson(const std::vector<std::pair<std::string, double>>& pairs) {
     nlohmann::json j = nlohmann::json::object();
-    for (const auto& [k, v] : pairs) j[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+    for (const auto& [k, v] : pairs)
+        j[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
     return j;
 }
 
-std::string firstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
+std::string firstLine(const std::string& s) {
+    return s.substr(0, s.find('\n'));
+}
 
 }  // namespace
 
@@ -114,7 +119,8 @@ struct Job::Impl {
             std::lock_guard<std::mutex> lock(observerMutex);
             copy = observers;
         }
-        for (auto& o : copy) f(*o);
+        for (auto& o : copy)
+            f(*o);
     }
     void log(LogLevel level, const std::string& text) {
         emit([&](Observer& o) { o.onLog(level, text); });
@@ -169,11 +175,12 @@ void Job::Impl::setup() {
             throw Error(label("teacher.arch") + "'" + r.teacher.model.arch + "' but " + ckpt + " holds a " +
                         meta.model.arch);
         if (meta.task != task || meta.inChannels != inC || meta.numClasses != numClasses)
-            throw Error(label("teacher.checkpoint") + ckpt + " was trained for " + taskName(meta.task) + " with " +
-                        std::to_string(meta.inChannels) + " input channels and " + std::to_string(meta.numClasses) +
-                        " classes, but the data has " + std::to_string(inC) + " channels and " +
-                        std::to_string(numClasses) + " classes");
-        for (auto& p : teacher->parameters()) p.set_requires_grad(false);
+            throw Error(label("teacher.checkpoint") + ckpt + " was trained for " + taskName(meta.task) +
+                        " with " + std::to_string(meta.inChannels) + " input channels and " +
+                        std::to_string(meta.numClasses) + " classes, but the data has " +
+                        std::to_string(inC) + " channels and " + std::to_string(numClasses) + " classes");
+        for (auto& p : teacher->parameters())
+            p.set_requires_grad(false);
         teacherInfo = measureModel(teacher, meta.model, task, inC, numClasses, h, w);
     }
 
@@ -183,7 +190,8 @@ void Job::Impl::setup() {
         const std::string field = "losses[" + std::to_string(i) + "]";
         std::vector<int64_t> tShape, sShape;
         if (spec.method != "task") {
-            if (!teacher) throw Error(label(field + ".method") + spec.method + " needs job: distill and a teacher");
+            if (!teacher)
+                throw Error(label(field + ".method") + spec.method + " needs job: distill and a teacher");
             const TapInfo* t = findTap(teacherInfo, spec.teacherTap);
             if (!t)
                 throw Error(label(field + ".teacher_tap") + "'" + spec.teacherTap + "' is not a tap of " +
@@ -210,21 +218,26 @@ void Job::Impl::setup() {
 
     student->to(device);
     if (teacher) teacher->to(device);
-    for (auto& t : terms) t->to(device);
+    for (auto& t : terms)
+        t->to(device);
 }
 
 std::unique_ptr<torch::optim::Optimizer> Job::Impl::makeOptimizer() {
     std::vector<torch::Tensor> params = student->parameters();
     for (auto& t : terms)
-        for (auto& p : t->parameters()) params.push_back(p);
+        for (auto& p : t->parameters())
+            params.push_back(p);
     const OptimSpec& o = recipe.optim;
     if (o.name == "adamw")
-        return std::make_unique<torch::optim::AdamW>(
-            params, torch::optim::AdamWOptions(o.lr).betas({o.beta1, o.beta2}).eps(o.eps).weight_decay(o.weightDecay));
+        return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(o.lr)
+                                                                 .betas({o.beta1, o.beta2})
+                                                                 .eps(o.eps)
+                                                                 .weight_decay(o.weightDecay));
     if (o.name == "sgd")
-        return std::make_unique<torch::optim::SGD>(
-            params,
-            torch::optim::SGDOptions(o.lr).momentum(o.momentum).nesterov(o.nesterov).weight_decay(o.weightDecay));
+        return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(o.lr)
+                                                               .momentum(o.momentum)
+                                                               .nesterov(o.nesterov)
+                                                               .weight_decay(o.weightDecay));
     throw Error(recipe.sourcePath + ": optim.name: unknown optimiser '" + o.name + "' (allowed: sgd, adamw)");
 }
 
@@ -240,15 +253,21 @@ void Job::Impl::writeSummary(const RunSummary& s) {
     j["best"] = pairsToJson(s.bestMetrics);
     j["main_metric"] = mainMetric(task);
     j["wall_seconds"] = s.wallSeconds;
-    j["student"] = {{"arch", studentInfo.arch}, {"head", studentInfo.head}, {"params", studentInfo.params},
+    j["student"] = {{"arch", studentInfo.arch},
+                    {"head", studentInfo.head},
+                    {"params", studentInfo.params},
                     {"macs", studentInfo.macs}};
     if (teacher)
-        j["teacher"] = {{"arch", teacherInfo.arch}, {"head", teacherInfo.head}, {"params", teacherInfo.params},
-                        {"macs", teacherInfo.macs}, {"checkpoint", recipe.teacher.checkpoint}};
+        j["teacher"] = {{"arch", teacherInfo.arch},
+                        {"head", teacherInfo.head},
+                        {"params", teacherInfo.params},
+                        {"macs", teacherInfo.macs},
+                        {"checkpoint", recipe.teacher.checkpoint}};
     j["params"] = studentInfo.params;
     j["macs"] = studentInfo.macs;
     nlohmann::json terms = nlohmann::json::array();
-    for (const auto& t : recipe.losses) terms.push_back(t.label());
+    for (const auto& t : recipe.losses)
+        terms.push_back(t.label());
     j["loss_terms"] = terms;
     j["dataset"] = recipe.data.dataset;
     j["seed"] = recipe.seed;
@@ -264,7 +283,8 @@ ActivationSnapshot Job::Impl::takeSnapshot(const SnapshotRequest& req) {
     if (req.sample < 0 || req.sample >= data->size())
         throw Error("snapshot: sample " + std::to_string(req.sample) + " out of range (" +
                     std::to_string(data->size()) + " samples)");
-    if (!student->hasTap(req.studentTap)) throw Error("snapshot: unknown student tap '" + req.studentTap + "'");
+    if (!student->hasTap(req.studentTap))
+        throw Error("snapshot: unknown student tap '" + req.studentTap + "'");
     if (!req.teacherTap.empty() && (!teacher || !teacher->hasTap(req.teacherTap)))
         throw Error("snapshot: unknown teacher tap '" + req.teacherTap + "'");
     snap.sample = data->get(req.sample);
@@ -272,7 +292,8 @@ ActivationSnapshot Job::Impl::takeSnapshot(const SnapshotRequest& req) {
     auto input = sampleTensor(snap.sample, recipe.evalTransforms, device);
     const bool wasTraining = student->is_training();
     student->eval();
-    for (auto& t : terms) t->eval();
+    for (auto& t : terms)
+        t->eval();
     auto s = student->run(input, {req.studentTap}).taps.at(req.studentTap);
     if (teacher && !req.teacherTap.empty()) {
         auto t = teacher->run(input, {req.teacherTap}).taps.at(req.teacherTap);
@@ -288,7 +309,8 @@ ActivationSnapshot Job::Impl::takeSnapshot(const SnapshotRequest& req) {
     }
     snap.student = toFeatureMap(req.studentTap, s);
     student->train(wasTraining);
-    for (auto& t : terms) t->train(wasTraining);
+    for (auto& t : terms)
+        t->train(wasTraining);
     return snap;
 }
 
@@ -376,7 +398,8 @@ void Job::Impl::train() {
             } catch (const std::exception&) {
             }
         }
-        log(LogLevel::Info, "resuming at epoch " + std::to_string(startEpoch) + ", step " + std::to_string(step));
+        log(LogLevel::Info,
+            "resuming at epoch " + std::to_string(startEpoch) + ", step " + std::to_string(step));
     }
     summary.wallSeconds = previousWall;
     MetricsLog metrics(paths.metrics(), options.resume ? step : -1);
@@ -385,11 +408,13 @@ void Job::Impl::train() {
         meta.epoch = epochDone;
         meta.batchInEpoch = batchInEpoch;
         meta.step = step;
-        saveCheckpoint(paths.checkpoint(which), meta, student, terms, withOptimizer ? optimizer.get() : nullptr);
+        saveCheckpoint(paths.checkpoint(which), meta, student, terms,
+                       withOptimizer ? optimizer.get() : nullptr);
     };
 
     student->train();
-    for (auto& t : terms) t->train();
+    for (auto& t : terms)
+        t->train();
     if (teacher) teacher->eval();
 
     const std::string metricName = mainMetric(task);
@@ -429,7 +454,8 @@ void Job::Impl::train() {
             if (!trainLoader.next(batch)) break;
             const auto stepStart = Clock::now();
             const double lr = scheduledLr(r, step, stepsPerEpoch);
-            for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
+            for (auto& group : optimizer->param_groups())
+                group.options().set_lr(lr);
 
             auto images = batch.images.to(device);
             auto targets = batch.targets.to(device);
@@ -457,8 +483,9 @@ void Job::Impl::train() {
             ev.lr = lr;
             for (size_t i = 0; i < terms.size(); ++i) {
                 if (!std::isfinite(hv[i]))
-                    throw Error("loss term " + terms[i]->spec().label() + " is " + (std::isnan(hv[i]) ? "NaN" : "Inf") +
-                                " at step " + std::to_string(step + 1) + " (epoch " + std::to_string(epoch) +
+                    throw Error("loss term " + terms[i]->spec().label() + " is " +
+                                (std::isnan(hv[i]) ? "NaN" : "Inf") + " at step " + std::to_string(step + 1) +
+                                " (epoch " + std::to_string(epoch) +
                                 "); lower optim.lr or the term's weight");
                 ev.terms.emplace_back(terms[i]->spec().label(), hv[i]);
                 ev.total += hv[i];
@@ -481,7 +508,8 @@ void Job::Impl::train() {
 
             if (r.logEvery > 0 && (step % r.logEvery == 0 || batchInEpoch == stepsPerEpoch)) {
                 std::vector<MetricRecord> recs;
-                for (const auto& [name, value] : ev.terms) recs.push_back({step, epoch, "train", "loss/" + name, value});
+                for (const auto& [name, value] : ev.terms)
+                    recs.push_back({step, epoch, "train", "loss/" + name, value});
                 recs.push_back({step, epoch, "train", "loss/total", ev.total});
                 recs.push_back({step, epoch, "train", "lr", lr});
                 recs.push_back({step, epoch, "train", "images_per_second", throughputEma});
@@ -489,7 +517,8 @@ void Job::Impl::train() {
             }
         }
 
-        if (stopped && batchInEpoch == (epoch == startEpoch ? startBatch : 0) && stopReason == "max_steps") break;
+        if (stopped && batchInEpoch == (epoch == startEpoch ? startBatch : 0) && stopReason == "max_steps")
+            break;
         if (stopped && stopReason == "cancelled") {
             saveAt("last", epoch - 1, batchInEpoch, true);
             log(LogLevel::Info, "cancelled at step " + std::to_string(step) + "; resume continues from here");
@@ -510,7 +539,8 @@ void Job::Impl::train() {
         ee.perClassIoU = ev.perClassIoU;
         ee.best = value > meta.bestMetric;
         std::vector<MetricRecord> recs;
-        for (const auto& [k, v] : ev.metrics) recs.push_back({step, epoch, "val", k, v});
+        for (const auto& [k, v] : ev.metrics)
+            recs.push_back({step, epoch, "val", k, v});
         for (size_t c = 0; c < ev.perClassIoU.size(); ++c)
             recs.push_back({step, epoch, "val", "iou/" + std::to_string(c), ev.perClassIoU[c]});
         metrics.append(recs);
@@ -523,7 +553,8 @@ void Job::Impl::train() {
         saveAt("last", epochComplete ? epoch : epoch - 1, epochComplete ? 0 : batchInEpoch, true);
         emit([&](Observer& o) { o.onEpoch(ee); });
         std::string line = "epoch " + std::to_string(epoch) + " val";
-        for (const auto& [k, v] : ev.metrics) line += " " + k + "=" + std::to_string(v);
+        for (const auto& [k, v] : ev.metrics)
+            line += " " + k + "=" + std::to_string(v);
         log(LogLevel::Info, line);
     }
 
@@ -556,7 +587,8 @@ Job::Job(Recipe recipe, JobOptions options) : d(std::make_unique<Impl>()) {
         if (!fs::is_regular_file(d->paths.checkpoint("last")))
             throw Error(d->paths.root + " is not a resumable run (no checkpoints/last.pt)");
     } else if (fs::exists(d->paths.root) && !fs::is_empty(d->paths.root)) {
-        throw Error("run folder " + d->paths.root + " already exists and is not empty (choose another --out, or resume it)");
+        throw Error("run folder " + d->paths.root +
+                    " already exists and is not empty (choose another --out, or resume it)");
     }
     applyThreadCount(d->recipe.threads);
     d->setup();
@@ -609,7 +641,9 @@ RunSummary Job::wait() {
     return d->summary;
 }
 
-bool Job::running() const { return d->running; }
+bool Job::running() const {
+    return d->running;
+}
 
 bool Job::paused() const {
     std::lock_guard<std::mutex> lock(d->pauseMutex);
@@ -629,15 +663,24 @@ void Job::requestSnapshot(const std::string& teacherTap, const std::string& stud
     }
 }
 
-const Recipe& Job::recipe() const { return d->recipe; }
-const std::string& Job::runDir() const { return d->paths.root; }
-ModelInfo Job::studentInfo() const { return d->studentInfo; }
-ModelInfo Job::teacherInfo() const { return d->teacherInfo; }
+const Recipe& Job::recipe() const {
+    return d->recipe;
+}
+const std::string& Job::runDir() const {
+    return d->paths.root;
+}
+ModelInfo Job::studentInfo() const {
+    return d->studentInfo;
+}
+ModelInfo Job::teacherInfo() const {
+    return d->teacherInfo;
+}
 
 ActivationSnapshot snapshotRun(const std::string& runDir, const std::string& teacherTap,
                                const std::string& studentTap, int64_t sampleIndex, const std::string& split,
                                const std::string& checkpoint) {
-    if (split != "val" && split != "train") throw Error("split: unknown split '" + split + "' (allowed: val, train)");
+    if (split != "val" && split != "train")
+        throw Error("split: unknown split '" + split + "' (allowed: val, train)");
     Job::Impl impl;
     impl.recipe = loadRunRecipe(runDir);
     impl.paths.root = runDir;

@@ -29,7 +29,7 @@ struct EpochEvent {
     int64_t step = 0;
     std::string split = "val";
     std::vector<std::pair<std::string, double>> metrics;  // top1 / miou, loss
-    std::vector<double> perClassIoU;                        // segmentation only (NaN where a class is absent)
+    std::vector<double> perClassIoU;                      // segmentation only (NaN where a class is absent)
     bool best = false;
 };
 
@@ -82,8 +82,8 @@ struct JobOptions {
  * `split` is "val" or "train", `checkpoint` "best" or "last"; `teacherTap` empty for train jobs.
  */
 ActivationSnapshot snapshotRun(const std::string& runDir, const std::string& teacherTap,
-                               const std::string& studentTap, int64_t sampleIndex, const std::string& split = "val",
-                               const std::string& checkpoint = "best");
+                               const std::string& studentTap, int64_t sampleIndex,
+                               const std::string& split = "val", const std::string& checkpoint = "best");
 
 /** One training or distillation run. */
 class Job {
@@ -156,15 +156,16 @@ InspectResult inspectRun(const InspectRequest& request);
 /** Per-sample predictions of a run's student (and its teacher, for distillation runs). */
 struct SamplePrediction {
     int64_t index = 0;
-    Sample sample;                     // untransformed input with its label / mask
-    int64_t studentLabel = -1;         // classification
-    std::vector<float> studentProbs;   // classification: softmax over classes
+    Sample sample;                    // untransformed input with its label / mask
+    int64_t studentLabel = -1;        // classification
+    std::vector<float> studentProbs;  // classification: softmax over classes
     int64_t teacherLabel = -1;
-    Mask studentMask;                  // segmentation: argmax per pixel
-    Mask teacherMask;                  // empty without a teacher
+    Mask studentMask;  // segmentation: argmax per pixel
+    Mask teacherMask;  // empty without a teacher
 };
 std::vector<SamplePrediction> predictRun(const std::string& runDir, const std::vector<int64_t>& indices,
-                                         const std::string& split = "val", const std::string& checkpoint = "best");
+                                         const std::string& split = "val",
+                                         const std::string& checkpoint = "best");
 
 void setThreadCount(int threads);
 

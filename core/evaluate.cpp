@@ -13,7 +13,9 @@ void applyThreadCount(int threads) {
     if (at::get_num_threads() != n) at::set_num_threads(n);
 }
 
-void setThreadCount(int threads) { applyThreadCount(threads); }
+void setThreadCount(int threads) {
+    applyThreadCount(threads);
+}
 
 torch::Device chooseDevice(const std::string& name) {
     if (name == "cpu") return torch::kCPU;
@@ -22,13 +24,17 @@ torch::Device chooseDevice(const std::string& name) {
         if (!cuda) throw Error("device: 'cuda' requested but this LibTorch build has no usable CUDA device");
         return torch::kCUDA;
     }
-    if (name == "auto" || name.empty()) return cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    if (name == "auto" || name.empty())
+        return cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
     throw Error("device: unknown device '" + name + "' (allowed: auto, cpu, cuda)");
 }
 
-const char* mainMetric(Task task) { return task == Task::Classification ? "top1" : "miou"; }
+const char* mainMetric(Task task) {
+    return task == Task::Classification ? "top1" : "miou";
+}
 
-void fillMetrics(EvalResult& result, Task task, const torch::Tensor& confusion, double lossSum, int64_t lossCount) {
+void fillMetrics(EvalResult& result, Task task, const torch::Tensor& confusion, double lossSum,
+                 int64_t lossCount) {
     auto conf = confusion.to(torch::kCPU).to(torch::kInt64).contiguous();
     const int64_t k = conf.size(0);
     auto acc = conf.accessor<int64_t, 2>();
@@ -73,7 +79,8 @@ EvalResult evaluateModel(GraphNet& net, BatchLoader& loader, int64_t numClasses,
     const bool wasTraining = net->is_training();
     net->eval();
     const Task task = loader.dataset().task();
-    auto confusion = torch::zeros({numClasses * numClasses}, torch::TensorOptions().dtype(torch::kInt64).device(device));
+    auto confusion =
+        torch::zeros({numClasses * numClasses}, torch::TensorOptions().dtype(torch::kInt64).device(device));
     double lossSum = 0;
     int64_t lossCount = 0, samples = 0;
     Batch batch;
@@ -83,7 +90,8 @@ EvalResult evaluateModel(GraphNet& net, BatchLoader& loader, int64_t numClasses,
         auto targets = batch.targets.to(device);
         auto logits = net->forward(images);
         auto loss = torch::nn::functional::cross_entropy(
-            logits, targets, torch::nn::functional::CrossEntropyFuncOptions().ignore_index(255).reduction(torch::kSum));
+            logits, targets,
+            torch::nn::functional::CrossEntropyFuncOptions().ignore_index(255).reduction(torch::kSum));
         auto valid = targets != 255;
         lossSum += loss.item<double>();
         lossCount += valid.sum().item<int64_t>();
@@ -100,7 +108,8 @@ EvalResult evaluateModel(GraphNet& net, BatchLoader& loader, int64_t numClasses,
     return result;
 }
 
-torch::Tensor sampleTensor(Sample sample, const std::vector<TransformStep>& transforms, torch::Device device) {
+torch::Tensor sampleTensor(Sample sample, const std::vector<TransformStep>& transforms,
+                           torch::Device device) {
     std::mt19937_64 rng(0);
     applyTransforms(transforms, sample, rng);
     std::vector<Sample> one{std::move(sample)};
@@ -141,7 +150,8 @@ InspectResult inspectRun(const InspectRequest& request) {
     if (request.model == "student") {
         checkpoint = resolveCheckpoint(request.runDir, request.checkpoint);
     } else if (request.model == "teacher") {
-        if (recipe.job != "distill") throw Error("--model teacher: run " + request.runDir + " has no teacher");
+        if (recipe.job != "distill")
+            throw Error("--model teacher: run " + request.runDir + " has no teacher");
         checkpoint = resolveCheckpoint(recipe.teacher.checkpoint);
     } else {
         throw Error("--model: unknown model '" + request.model + "' (allowed: student, teacher)");
@@ -150,15 +160,17 @@ InspectResult inspectRun(const InspectRequest& request) {
     GraphNet net = loadModel(checkpoint, &meta, device);
     if (!net->hasTap(request.tap)) {
         std::string taps;
-        for (const auto& [name, _] : net->tapList()) taps += (taps.empty() ? "" : ", ") + name;
-        throw Error("--tap: '" + request.tap + "' is not a tap of " + meta.model.arch + " (taps: " + taps + ")");
+        for (const auto& [name, _] : net->tapList())
+            taps += (taps.empty() ? "" : ", ") + name;
+        throw Error("--tap: '" + request.tap + "' is not a tap of " + meta.model.arch + " (taps: " + taps +
+                    ")");
     }
     if (request.split != "val" && request.split != "train")
         throw Error("--split: unknown split '" + request.split + "' (allowed: val, train)");
     auto data = openDataset(recipe.data, request.split == "val" ? Split::Val : Split::Train);
     if (request.sampleIndex < 0 || request.sampleIndex >= data->size())
-        throw Error("--sample: " + std::to_string(request.sampleIndex) + " out of range (the " + request.split +
-                    " split has " + std::to_string(data->size()) + " samples)");
+        throw Error("--sample: " + std::to_string(request.sampleIndex) + " out of range (the " +
+                    request.split + " split has " + std::to_string(data->size()) + " samples)");
     InspectResult result;
     result.sample = data->get(request.sampleIndex);
     torch::NoGradGuard noGrad;
@@ -182,12 +194,14 @@ Mask maskFrom(const torch::Tensor& labels) {
 std::vector<SamplePrediction> predictRun(const std::string& runDir, const std::vector<int64_t>& indices,
                                          const std::string& split, const std::string& checkpoint) {
     Recipe recipe = loadRunRecipe(runDir);
-    if (split != "val" && split != "train") throw Error("split: unknown split '" + split + "' (allowed: val, train)");
+    if (split != "val" && split != "train")
+        throw Error("split: unknown split '" + split + "' (allowed: val, train)");
     const auto device = chooseDevice(recipe.device);
     CheckpointMeta meta;
     GraphNet student = loadModel(resolveCheckpoint(runDir, checkpoint), &meta, device);
     GraphNet teacher{nullptr};
-    if (recipe.job == "distill") teacher = loadModel(resolveCheckpoint(recipe.teacher.checkpoint), nullptr, device);
+    if (recipe.job == "distill")
+        teacher = loadModel(resolveCheckpoint(recipe.teacher.checkpoint), nullptr, device);
     auto data = openDataset(recipe.data, split == "val" ? Split::Val : Split::Train);
     std::vector<SamplePrediction> out;
     torch::NoGradGuard noGrad;

@@ -22,7 +22,8 @@ EvalResult evaluateModel(GraphNet& net, BatchLoader& loader, int64_t numClasses,
                          const std::function<bool()>& cancelled = {});
 
 /** Metrics from a confusion matrix [truth][prediction] (percentages). */
-void fillMetrics(EvalResult& result, Task task, const torch::Tensor& confusion, double lossSum, int64_t lossCount);
+void fillMetrics(EvalResult& result, Task task, const torch::Tensor& confusion, double lossSum,
+                 int64_t lossCount);
 
 /** One sample through the eval transforms, as a (1,C,H,W) tensor on `device`. */
 torch::Tensor sampleTensor(Sample sample, const std::vector<TransformStep>& transforms, torch::Device device);

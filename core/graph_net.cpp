@@ -8,20 +8,34 @@ namespace F = torch::nn::functional;
 
 const char* opName(OpKind op) {
     switch (op) {
-        case OpKind::Input: return "input";
-        case OpKind::Conv: return "conv";
-        case OpKind::BatchNorm: return "bn";
-        case OpKind::ReLU: return "relu";
-        case OpKind::ReLU6: return "relu6";
-        case OpKind::Add: return "add";
-        case OpKind::MaxPool: return "maxpool";
-        case OpKind::AvgPool: return "avgpool";
-        case OpKind::GlobalAvgPool: return "gap";
-        case OpKind::AdaptiveAvgPool: return "adaptive_avgpool";
-        case OpKind::Flatten: return "flatten";
-        case OpKind::Linear: return "linear";
-        case OpKind::Resize: return "resize";
-        case OpKind::Concat: return "concat";
+        case OpKind::Input:
+            return "input";
+        case OpKind::Conv:
+            return "conv";
+        case OpKind::BatchNorm:
+            return "bn";
+        case OpKind::ReLU:
+            return "relu";
+        case OpKind::ReLU6:
+            return "relu6";
+        case OpKind::Add:
+            return "add";
+        case OpKind::MaxPool:
+            return "maxpool";
+        case OpKind::AvgPool:
+            return "avgpool";
+        case OpKind::GlobalAvgPool:
+            return "gap";
+        case OpKind::AdaptiveAvgPool:
+            return "adaptive_avgpool";
+        case OpKind::Flatten:
+            return "flatten";
+        case OpKind::Linear:
+            return "linear";
+        case OpKind::Resize:
+            return "resize";
+        case OpKind::Concat:
+            return "concat";
     }
     return "?";
 }
@@ -34,10 +48,13 @@ std::string moduleName(const std::string& nodeName) {
 }
 }  // namespace
 
-std::string GraphNetImpl::autoName(const char* prefix) { return std::string(prefix) + std::to_string(mCounter++); }
+std::string GraphNetImpl::autoName(const char* prefix) {
+    return std::string(prefix) + std::to_string(mCounter++);
+}
 
 int GraphNetImpl::append(GraphNode node) {
-    for (int in : node.inputs) TORCH_CHECK(in >= 0 && in < static_cast<int>(mNodes.size()), "bad graph input");
+    for (int in : node.inputs)
+        TORCH_CHECK(in >= 0 && in < static_cast<int>(mNodes.size()), "bad graph input");
     mNodes.push_back(std::move(node));
     return static_cast<int>(mNodes.size()) - 1;
 }
@@ -50,8 +67,8 @@ int GraphNetImpl::input(int64_t channels) {
     return append(n);
 }
 
-int GraphNetImpl::conv(int x, int64_t outChannels, int64_t kernel, int64_t stride, int64_t groups, int64_t dilation,
-                       bool bias, const std::string& name) {
+int GraphNetImpl::conv(int x, int64_t outChannels, int64_t kernel, int64_t stride, int64_t groups,
+                       int64_t dilation, bool bias, const std::string& name) {
     GraphNode n;
     n.name = name.empty() ? autoName("conv") : name;
     n.op = OpKind::Conv;
@@ -177,7 +194,8 @@ int GraphNetImpl::linear(int x, int64_t outFeatures, const std::string& name) {
     n.channels = outFeatures;
     n.bias = true;
     n.moduleIndex = static_cast<int>(mLinears.size());
-    mLinears.push_back(register_module(moduleName(n.name), torch::nn::Linear(mNodes.at(x).channels, outFeatures)));
+    mLinears.push_back(
+        register_module(moduleName(n.name), torch::nn::Linear(mNodes.at(x).channels, outFeatures)));
     return append(n);
 }
 
@@ -196,13 +214,15 @@ int GraphNetImpl::concat(const std::vector<int>& xs) {
     n.name = autoName("concat");
     n.op = OpKind::Concat;
     n.inputs = xs;
-    for (int x : xs) n.channels += mNodes.at(x).channels;
+    for (int x : xs)
+        n.channels += mNodes.at(x).channels;
     return append(n);
 }
 
 int GraphNetImpl::convBnAct(int x, int64_t outChannels, int64_t kernel, int64_t stride, int64_t groups,
                             int64_t dilation, bool relu6Act, const std::string& name) {
-    int c = conv(x, outChannels, kernel, stride, groups, dilation, false, name.empty() ? std::string() : name + ".conv");
+    int c = conv(x, outChannels, kernel, stride, groups, dilation, false,
+                 name.empty() ? std::string() : name + ".conv");
     int b = batchNorm(c, name.empty() ? std::string() : name + ".bn");
     return relu6Act ? relu6(b) : relu(b);
 }
@@ -212,13 +232,16 @@ void GraphNetImpl::tap(const std::string& name, int node) {
     mTaps.emplace_back(name, node);
 }
 
-void GraphNetImpl::setOutput(int node) { mOutput = node; }
+void GraphNetImpl::setOutput(int node) {
+    mOutput = node;
+}
 
 void GraphNetImpl::finalize() {
     // Free each intermediate after its last reader so that inference keeps only what is still needed.
     mLastUse.assign(mNodes.size(), -1);
     for (size_t i = 0; i < mNodes.size(); ++i)
-        for (int in : mNodes[i].inputs) mLastUse[in] = static_cast<int>(i);
+        for (int in : mNodes[i].inputs)
+            mLastUse[in] = static_cast<int>(i);
     if (mOutput < 0) mOutput = static_cast<int>(mNodes.size()) - 1;
 }
 
@@ -230,13 +253,21 @@ int64_t GraphNetImpl::nodeParams(int node) const {
     const GraphNode& n = mNodes.at(node);
     int64_t count = 0;
     auto sum = [&](const torch::nn::Module& m) {
-        for (const auto& p : m.parameters()) count += p.numel();
+        for (const auto& p : m.parameters())
+            count += p.numel();
     };
     switch (n.op) {
-        case OpKind::Conv: sum(*mConvs[n.moduleIndex]); break;
-        case OpKind::BatchNorm: sum(*mBns[n.moduleIndex]); break;
-        case OpKind::Linear: sum(*mLinears[n.moduleIndex]); break;
-        default: break;
+        case OpKind::Conv:
+            sum(*mConvs[n.moduleIndex]);
+            break;
+        case OpKind::BatchNorm:
+            sum(*mBns[n.moduleIndex]);
+            break;
+        case OpKind::Linear:
+            sum(*mLinears[n.moduleIndex]);
+            break;
+        default:
+            break;
     }
     return count;
 }
@@ -244,19 +275,30 @@ int64_t GraphNetImpl::nodeParams(int node) const {
 torch::Tensor GraphNetImpl::evalNode(const GraphNode& n, const std::vector<torch::Tensor>& v) {
     const torch::Tensor& x = n.inputs.empty() ? v[0] : v[n.inputs[0]];
     switch (n.op) {
-        case OpKind::Input: return x;
-        case OpKind::Conv: return mConvs[n.moduleIndex]->forward(x);
-        case OpKind::BatchNorm: return mBns[n.moduleIndex]->forward(x);
-        case OpKind::ReLU: return torch::relu(x);
-        case OpKind::ReLU6: return torch::hardtanh(x, 0.0, 6.0);
-        case OpKind::Add: return x + v[n.inputs[1]];
+        case OpKind::Input:
+            return x;
+        case OpKind::Conv:
+            return mConvs[n.moduleIndex]->forward(x);
+        case OpKind::BatchNorm:
+            return mBns[n.moduleIndex]->forward(x);
+        case OpKind::ReLU:
+            return torch::relu(x);
+        case OpKind::ReLU6:
+            return torch::hardtanh(x, 0.0, 6.0);
+        case OpKind::Add:
+            return x + v[n.inputs[1]];
         case OpKind::MaxPool:
             return F::max_pool2d(x, F::MaxPool2dFuncOptions(n.kernel).stride(n.stride).padding(n.padding));
-        case OpKind::AvgPool: return F::avg_pool2d(x, F::AvgPool2dFuncOptions(n.kernel).stride(n.stride));
-        case OpKind::GlobalAvgPool: return x.mean({2, 3}, /*keepdim=*/true);
-        case OpKind::AdaptiveAvgPool: return F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions(n.bins));
-        case OpKind::Flatten: return x.flatten(1);
-        case OpKind::Linear: return mLinears[n.moduleIndex]->forward(x);
+        case OpKind::AvgPool:
+            return F::avg_pool2d(x, F::AvgPool2dFuncOptions(n.kernel).stride(n.stride));
+        case OpKind::GlobalAvgPool:
+            return x.mean({2, 3}, /*keepdim=*/true);
+        case OpKind::AdaptiveAvgPool:
+            return F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions(n.bins));
+        case OpKind::Flatten:
+            return x.flatten(1);
+        case OpKind::Linear:
+            return mLinears[n.moduleIndex]->forward(x);
         case OpKind::Resize: {
             const auto& ref = v[n.sizeOf];
             if (x.size(2) == ref.size(2) && x.size(3) == ref.size(3)) return x;
@@ -267,7 +309,8 @@ torch::Tensor GraphNetImpl::evalNode(const GraphNode& n, const std::vector<torch
         }
         case OpKind::Concat: {
             std::vector<torch::Tensor> parts;
-            for (int in : n.inputs) parts.push_back(v[in]);
+            for (int in : n.inputs)
+                parts.push_back(v[in]);
             return torch::cat(parts, 1);
         }
     }
@@ -277,7 +320,8 @@ torch::Tensor GraphNetImpl::evalNode(const GraphNode& n, const std::vector<torch
 std::vector<torch::Tensor> GraphNetImpl::runAll(const torch::Tensor& x) {
     std::vector<torch::Tensor> values(mNodes.size());
     values[0] = x;
-    for (size_t i = 1; i < mNodes.size(); ++i) values[i] = evalNode(mNodes[i], values);
+    for (size_t i = 1; i < mNodes.size(); ++i)
+        values[i] = evalNode(mNodes[i], values);
     return values;
 }
 
@@ -300,14 +344,17 @@ GraphNetImpl::Outputs GraphNetImpl::run(const torch::Tensor& x, const std::vecto
     }
     Outputs out;
     out.output = values[mOutput];
-    for (const auto& [name, node] : wanted) out.taps[name] = values[node];
+    for (const auto& [name, node] : wanted)
+        out.taps[name] = values[node];
     return out;
 }
 
-torch::Tensor GraphNetImpl::forward(const torch::Tensor& x) { return run(x, {}).output; }
+torch::Tensor GraphNetImpl::forward(const torch::Tensor& x) {
+    return run(x, {}).output;
+}
 
-ModelInfo measureModel(GraphNet& net, const ModelSpec& spec, Task task, int64_t inChannels, int64_t numClasses,
-                       int64_t height, int64_t width) {
+ModelInfo measureModel(GraphNet& net, const ModelSpec& spec, Task task, int64_t inChannels,
+                       int64_t numClasses, int64_t height, int64_t width) {
     ModelInfo info;
     info.arch = spec.arch;
     info.head = spec.head;
@@ -321,7 +368,8 @@ ModelInfo measureModel(GraphNet& net, const ModelSpec& spec, Task task, int64_t 
     const bool wasTraining = net->is_training();
     net->eval();
     auto device = net->parameters().empty() ? torch::Device(torch::kCPU) : net->parameters()[0].device();
-    auto values = net->runAll(torch::zeros({1, inChannels, height, width}, torch::TensorOptions().device(device)));
+    auto values =
+        net->runAll(torch::zeros({1, inChannels, height, width}, torch::TensorOptions().device(device)));
     net->train(wasTraining);
 
     const auto& nodes = net->nodes();
@@ -330,7 +378,8 @@ ModelInfo measureModel(GraphNet& net, const ModelSpec& spec, Task task, int64_t 
         LayerInfo layer;
         layer.name = n.name;
         layer.op = opName(n.op);
-        for (int in : n.inputs) layer.inputs.push_back(nodes[in].name);
+        for (int in : n.inputs)
+            layer.inputs.push_back(nodes[in].name);
         auto sizes = values[i].sizes();
         layer.outShape.assign(sizes.begin() + 1, sizes.end());
         layer.params = net->nodeParams(static_cast<int>(i));

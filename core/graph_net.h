@@ -40,8 +40,8 @@ struct GraphNode {
     int64_t channels = 0;  // output channels (features for Linear)
     int64_t kernel = 1, stride = 1, padding = 0, dilation = 1, groups = 1;
     bool bias = false;
-    int64_t bins = 0;     // AdaptiveAvgPool output size
-    int sizeOf = -1;      // Resize: match the spatial size of this node
+    int64_t bins = 0;      // AdaptiveAvgPool output size
+    int sizeOf = -1;       // Resize: match the spatial size of this node
     int moduleIndex = -1;  // index into the node's conv/bn/linear module list
 };
 
@@ -112,7 +112,7 @@ TORCH_MODULE(GraphNet);
 GraphNet buildModel(const ModelSpec& spec, Task task, int64_t inChannels, int64_t numClasses);
 
 /** Measures a built model with a dry run on a zero input of the given size. */
-ModelInfo measureModel(GraphNet& net, const ModelSpec& spec, Task task, int64_t inChannels, int64_t numClasses,
-                       int64_t height, int64_t width);
+ModelInfo measureModel(GraphNet& net, const ModelSpec& spec, Task task, int64_t inChannels,
+                       int64_t numClasses, int64_t height, int64_t width);
 
 }  // namespace distillery

@@ -35,27 +35,30 @@ Batch collate(std::vector<Sample>& samples, const std::vector<int64_t>& indices,
     int64_t* tgt = batch.targets.data_ptr<int64_t>();
     for (int64_t i = 0; i < n; ++i) {
         const Sample& s = samples[i];
-        if (s.image.channels != first.channels || s.image.height != first.height || s.image.width != first.width)
-            throw Error("sample " + std::to_string(indices[i]) + " is " + std::to_string(s.image.channels) + "x" +
-                        std::to_string(s.image.height) + "x" + std::to_string(s.image.width) + " but sample " +
-                        std::to_string(indices[0]) + " is " + std::to_string(first.channels) + "x" +
-                        std::to_string(first.height) + "x" + std::to_string(first.width) +
-                        " (add a resize transform or set data.image_size)");
+        if (s.image.channels != first.channels || s.image.height != first.height ||
+            s.image.width != first.width)
+            throw Error("sample " + std::to_string(indices[i]) + " is " + std::to_string(s.image.channels) +
+                        "x" + std::to_string(s.image.height) + "x" + std::to_string(s.image.width) +
+                        " but sample " + std::to_string(indices[0]) + " is " +
+                        std::to_string(first.channels) + "x" + std::to_string(first.height) + "x" +
+                        std::to_string(first.width) + " (add a resize transform or set data.image_size)");
         std::memcpy(dst + i * imageFloats, s.image.data.data(), imageFloats * sizeof(float));
         if (task == Task::Classification) {
             tgt[i] = s.label;
         } else {
             if (s.mask.height != first.height || s.mask.width != first.width)
-                throw Error("mask of sample " + std::to_string(indices[i]) + " does not match its image size");
+                throw Error("mask of sample " + std::to_string(indices[i]) +
+                            " does not match its image size");
             const size_t px = s.mask.data.size();
-            for (size_t p = 0; p < px; ++p) tgt[i * px + p] = s.mask.data[p];
+            for (size_t p = 0; p < px; ++p)
+                tgt[i * px + p] = s.mask.data[p];
         }
     }
     return batch;
 }
 
-BatchLoader::BatchLoader(std::shared_ptr<Dataset> dataset, std::vector<TransformStep> transforms, int batchSize,
-                         bool shuffle, bool dropLast, uint64_t seed, int workers)
+BatchLoader::BatchLoader(std::shared_ptr<Dataset> dataset, std::vector<TransformStep> transforms,
+                         int batchSize, bool shuffle, bool dropLast, uint64_t seed, int workers)
     : mDataset(std::move(dataset)),
       mTransforms(std::move(transforms)),
       mBatchSize(std::max(1, batchSize)),
@@ -64,7 +67,9 @@ BatchLoader::BatchLoader(std::shared_ptr<Dataset> dataset, std::vector<Transform
       mSeed(seed),
       mWorkers(std::max(1, workers)) {}
 
-BatchLoader::~BatchLoader() { stop(); }
+BatchLoader::~BatchLoader() {
+    stop();
+}
 
 int64_t BatchLoader::batchesPerEpoch() const {
     const int64_t n = mDataset->size();
@@ -78,7 +83,8 @@ void BatchLoader::stop() {
         mStopping = true;
     }
     mChanged.notify_all();
-    for (auto& t : mThreads) t.join();
+    for (auto& t : mThreads)
+        t.join();
     mThreads.clear();
 }
 
@@ -97,7 +103,8 @@ void BatchLoader::startEpoch(int64_t epoch, int64_t firstBatch) {
     mStopping = false;
     mCursor = mClaimed = std::min(firstBatch, batchesPerEpoch());
     mEnd = batchesPerEpoch();
-    for (int i = 0; i < mWorkers; ++i) mThreads.emplace_back([this] { work(); });
+    for (int i = 0; i < mWorkers; ++i)
+        mThreads.emplace_back([this] { work(); });
 }
 
 Batch BatchLoader::build(int64_t batchIndex) {

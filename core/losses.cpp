@@ -7,11 +7,14 @@ namespace F = torch::nn::functional;
 namespace {
 
 /** (N,C) vectors become (N,C,1,1) so that every feature loss works on 4-D maps. */
-torch::Tensor as4d(const torch::Tensor& x) { return x.dim() == 2 ? x.view({x.size(0), x.size(1), 1, 1}) : x; }
+torch::Tensor as4d(const torch::Tensor& x) {
+    return x.dim() == 2 ? x.view({x.size(0), x.size(1), 1, 1}) : x;
+}
 
 std::string shapeText(const std::vector<int64_t>& s) {
     std::string out;
-    for (auto d : s) out += (out.empty() ? "" : "x") + std::to_string(d);
+    for (auto d : s)
+        out += (out.empty() ? "" : "x") + std::to_string(d);
     return out;
 }
 
@@ -91,7 +94,8 @@ LossTermImpl::LossTermImpl(LossTermSpec spec, Task task, std::vector<int64_t> te
     const bool tSpatial = teacherShape.size() == 3, sSpatial = studentShape.size() == 3;
     const int64_t tc = teacherShape.at(0), sc = studentShape.at(0);
     if (m == "kd") {
-        if (tSpatial || sSpatial) throw Error(where + "kd needs class logits vectors; use pixel_kd for dense maps" + shapes);
+        if (tSpatial || sSpatial)
+            throw Error(where + "kd needs class logits vectors; use pixel_kd for dense maps" + shapes);
         if (tc != sc) throw Error(where + "teacher and student class counts differ" + shapes);
     } else if (m == "pixel_kd") {
         if (!tSpatial || !sSpatial) throw Error(where + "pixel_kd needs dense (C×H×W) logits" + shapes);
@@ -101,7 +105,8 @@ LossTermImpl::LossTermImpl(LossTermSpec spec, Task task, std::vector<int64_t> te
     }
     const bool needsAdapter = m == "fitnet" || (m == "cwd" && tc != sc);
     if (needsAdapter) {
-        mAdapter = register_module("adapter", torch::nn::Conv2d(torch::nn::Conv2dOptions(sc, tc, 1).bias(m == "cwd")));
+        mAdapter = register_module("adapter",
+                                   torch::nn::Conv2d(torch::nn::Conv2dOptions(sc, tc, 1).bias(m == "cwd")));
         if (m == "fitnet") mAdapterBn = register_module("adapter_bn", torch::nn::BatchNorm2d(tc));
     }
 }

@@ -33,14 +33,18 @@ torch::Tensor resizeTo(const torch::Tensor& x, int64_t h, int64_t w);
 
 /**
  * One term of a recipe: its method, taps, weight, and the learned adapter that maps the student's tap to the
- * teacher's (FitNets always; CWD when channel counts differ). Adapters are parameters trained with the student.
+ * teacher's (FitNets always; CWD when channel counts differ). Adapters are parameters trained with the
+ * student.
  */
 class LossTermImpl : public torch::nn::Module {
 public:
-    /** `teacherShape`/`studentShape` are tap shapes without batch; throws Error when they cannot be matched. */
-    LossTermImpl(LossTermSpec spec, Task task, std::vector<int64_t> teacherShape, std::vector<int64_t> studentShape);
+    /** `teacherShape`/`studentShape` are tap shapes without batch; throws Error when they cannot be matched.
+     */
+    LossTermImpl(LossTermSpec spec, Task task, std::vector<int64_t> teacherShape,
+                 std::vector<int64_t> studentShape);
 
-    /** Unweighted loss value. Taps are looked up by the spec's names; `output`/`target` serve the task term. */
+    /** Unweighted loss value. Taps are looked up by the spec's names; `output`/`target` serve the task term.
+     */
     torch::Tensor compute(const std::unordered_map<std::string, torch::Tensor>& teacherTaps,
                           const std::unordered_map<std::string, torch::Tensor>& studentTaps,
                           const torch::Tensor& output, const torch::Tensor& target);

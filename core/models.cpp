@@ -17,7 +17,9 @@ struct Backbone {
     int features = -1;
 };
 
-std::string stageName(int i) { return "stage" + std::to_string(i); }
+std::string stageName(int i) {
+    return "stage" + std::to_string(i);
+}
 
 // ---- ResNet (CIFAR BasicBlock) ----
 
@@ -40,7 +42,8 @@ Backbone resnet(GraphNetImpl& g, int x, int depth, const std::vector<int64_t>& f
     for (int s = 0; s < 3; ++s) {
         for (int b = 0; b < n; ++b) {
             const int64_t stride = (s > 0 && b == 0) ? 2 : 1;
-            y = basicBlock(g, y, filters[s + 1], stride, "layer" + std::to_string(s + 1) + "." + std::to_string(b));
+            y = basicBlock(g, y, filters[s + 1], stride,
+                           "layer" + std::to_string(s + 1) + "." + std::to_string(b));
         }
         g.tap(stageName(s + 1), y);
     }
@@ -67,7 +70,8 @@ Backbone wideResnet(GraphNetImpl& g, int x, int depth, int widen) {
     for (int s = 0; s < 3; ++s) {
         for (int b = 0; b < n; ++b) {
             const int64_t stride = (s > 0 && b == 0) ? 2 : 1;
-            y = wideBlock(g, y, channels[s + 1], stride, "block" + std::to_string(s + 1) + "." + std::to_string(b));
+            y = wideBlock(g, y, channels[s + 1], stride,
+                          "block" + std::to_string(s + 1) + "." + std::to_string(b));
         }
         if (s < 2) g.tap(stageName(s + 1), y);
     }
@@ -110,7 +114,7 @@ Backbone mobilenetv2(GraphNetImpl& g, int x, double width) {
         int n, s;
     };
     // Strides follow the CIFAR adaptation: stem stride 1 and three stride-2 stages (output stride 8).
-    const std::vector<Setting> settings{{1, 16, 1, 1}, {6, 24, 2, 1}, {6, 32, 3, 2}, {6, 64, 4, 2},
+    const std::vector<Setting> settings{{1, 16, 1, 1}, {6, 24, 2, 1},  {6, 32, 3, 2}, {6, 64, 4, 2},
                                         {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
     // Taps after the settings that end a resolution (and after the first), as stage1..stage5.
     const std::map<size_t, int> tapAfter{{0, 1}, {1, 2}, {2, 3}, {4, 4}, {6, 5}};
@@ -192,16 +196,20 @@ struct ArchDef {
 const std::vector<ArchDef>& registry() {
     static const std::vector<ArchDef> defs = [] {
         std::vector<ArchDef> d;
-        auto addResnet = [&](const std::string& name, int depth, std::vector<int64_t> filters, const char* desc) {
-            d.push_back({{name, "resnet", desc}, [depth, filters](GraphNetImpl& g, int x, const ModelSpec&, bool) {
-                             return resnet(g, x, depth, filters);
-                         }});
+        auto addResnet = [&](const std::string& name, int depth, std::vector<int64_t> filters,
+                             const char* desc) {
+            d.push_back(
+                {{name, "resnet", desc}, [depth, filters](GraphNetImpl& g, int x, const ModelSpec&, bool) {
+                     return resnet(g, x, depth, filters);
+                 }});
         };
         addResnet("resnet8", 8, {16, 16, 32, 64}, "CIFAR ResNet, 1 block per stage, 16-32-64 channels");
         addResnet("resnet20", 20, {16, 16, 32, 64}, "CIFAR ResNet, 3 blocks per stage, 16-32-64 channels");
         addResnet("resnet56", 56, {16, 16, 32, 64}, "CIFAR ResNet, 9 blocks per stage, 16-32-64 channels");
-        addResnet("resnet8x4", 8, {32, 64, 128, 256}, "CIFAR ResNet, 1 block per stage, 4x wide (64-128-256)");
-        addResnet("resnet32x4", 32, {32, 64, 128, 256}, "CIFAR ResNet, 5 blocks per stage, 4x wide (64-128-256)");
+        addResnet("resnet8x4", 8, {32, 64, 128, 256},
+                  "CIFAR ResNet, 1 block per stage, 4x wide (64-128-256)");
+        addResnet("resnet32x4", 32, {32, 64, 128, 256},
+                  "CIFAR ResNet, 5 blocks per stage, 4x wide (64-128-256)");
         auto addWrn = [&](const std::string& name, int depth, int widen, const char* desc) {
             d.push_back({{name, "wrn", desc}, [depth, widen](GraphNetImpl& g, int x, const ModelSpec&, bool) {
                              return wideResnet(g, x, depth, widen);
@@ -217,10 +225,11 @@ const std::vector<ArchDef>& registry() {
         addVgg("vgg8", {{64}, {128}, {256}, {512}, {512}}, "CIFAR VGG-8 with BN, one conv per block");
         addVgg("vgg13", {{64, 64}, {128, 128}, {256, 256}, {512, 512}, {512, 512}},
                "CIFAR VGG-13 with BN, two convs per block");
-        d.push_back({{"mobilenetv2", "mobilenetv2", "MobileNetV2 (CIFAR strides); model.width scales channels"},
-                     [](GraphNetImpl& g, int x, const ModelSpec& spec, bool) {
-                         return mobilenetv2(g, x, spec.width);
-                     }});
+        d.push_back(
+            {{"mobilenetv2", "mobilenetv2", "MobileNetV2 (CIFAR strides); model.width scales channels"},
+             [](GraphNetImpl& g, int x, const ModelSpec& spec, bool) {
+                 return mobilenetv2(g, x, spec.width);
+             }});
         return d;
     }();
     return defs;
@@ -229,7 +238,8 @@ const std::vector<ArchDef>& registry() {
 template <typename T, typename F>
 std::string joinNames(const std::vector<T>& items, F name) {
     std::string s;
-    for (const auto& it : items) s += (s.empty() ? "" : ", ") + name(it);
+    for (const auto& it : items)
+        s += (s.empty() ? "" : ", ") + name(it);
     return s;
 }
 
@@ -237,23 +247,27 @@ std::string joinNames(const std::vector<T>& items, F name) {
 
 std::vector<ArchitectureEntry> architectures() {
     std::vector<ArchitectureEntry> out;
-    for (const auto& def : registry()) out.push_back(def.entry);
+    for (const auto& def : registry())
+        out.push_back(def.entry);
     return out;
 }
 
-std::vector<std::string> segmentationHeads() { return {"fcn", "psp", "deeplabv3"}; }
+std::vector<std::string> segmentationHeads() {
+    return {"fcn", "psp", "deeplabv3"};
+}
 
 GraphNet buildModel(const ModelSpec& spec, Task task, int64_t inChannels, int64_t numClasses) {
     const auto& defs = registry();
-    auto it = std::find_if(defs.begin(), defs.end(), [&](const ArchDef& d) { return d.entry.name == spec.arch; });
+    auto it =
+        std::find_if(defs.begin(), defs.end(), [&](const ArchDef& d) { return d.entry.name == spec.arch; });
     if (it == defs.end())
-        throw Error("unknown architecture '" + spec.arch + "' (allowed: " +
-                    joinNames(defs, [](const ArchDef& d) { return d.entry.name; }) + ")");
+        throw Error("unknown architecture '" + spec.arch +
+                    "' (allowed: " + joinNames(defs, [](const ArchDef& d) { return d.entry.name; }) + ")");
     if (!(spec.width > 0.0) || spec.width > 8.0)
         throw Error("model width " + std::to_string(spec.width) + " out of range (expected 0 < width <= 8)");
     if (inChannels <= 0 || numClasses <= 1)
-        throw Error("model needs input channels > 0 and at least 2 classes (got " + std::to_string(inChannels) +
-                    " channels, " + std::to_string(numClasses) + " classes)");
+        throw Error("model needs input channels > 0 and at least 2 classes (got " +
+                    std::to_string(inChannels) + " channels, " + std::to_string(numClasses) + " classes)");
     const bool seg = task == Task::Segmentation;
     std::string head = spec.head;
     if (seg && head.empty()) head = "fcn";
@@ -273,7 +287,7 @@ GraphNet buildModel(const ModelSpec& spec, Task task, int64_t inChannels, int64_
         g.tap("prelogits", p);
         out = g.linear(p, numClasses, "classifier");
     } else {
-        int scores = head == "fcn" ? fcnHead(g, bb.features, numClasses)
+        int scores = head == "fcn"   ? fcnHead(g, bb.features, numClasses)
                      : head == "psp" ? pspHead(g, bb.features, numClasses)
                                      : deeplabHead(g, bb.features, numClasses);
         out = g.resizeLike(scores, x);
@@ -284,7 +298,8 @@ GraphNet buildModel(const ModelSpec& spec, Task task, int64_t inChannels, int64_
     return net;
 }
 
-ModelInfo describeModel(const ModelSpec& spec, Task task, int inChannels, int numClasses, int height, int width) {
+ModelInfo describeModel(const ModelSpec& spec, Task task, int inChannels, int numClasses, int height,
+                        int width) {
     torch::NoGradGuard noGrad;
     GraphNet net = buildModel(spec, task, inChannels, numClasses);
     ModelSpec resolved = spec;

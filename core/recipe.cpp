@@ -36,7 +36,7 @@ const std::vector<std::string> kTopKeys{"name",  "job",        "seed",  "threads
 const std::vector<std::string> kDataKeys{
     "dataset",    "root",       "val_root",       "subset",       "workers",      "canvas",
     "min_items",  "max_items",  "min_scale",      "max_scale",    "train_scenes", "val_scenes",
-    "scene_seed", "image_size", "image_channels", "val_fraction", "num_classes",  "class_names"};
+    "scene_seed", "image_size", "image_channels", "val_fraction", "holdout", "num_classes",  "class_names"};
 const std::vector<std::string> kModelKeys{"arch", "head", "width"};
 const std::vector<std::string> kTeacherKeys{"arch", "head", "width", "checkpoint"};
 const std::vector<std::string> kLossKeys{"method",      "weight",      "tau", "tap",
@@ -464,6 +464,7 @@ void Parser::parseData(const Field& field, DataConfig& data) const {
     if (getInt(channels, data.imageChannels) && data.imageChannels != 1 && data.imageChannels != 3)
         fail(channels, "expected 1 (grayscale) or 3 (colour), got " + std::to_string(data.imageChannels));
     unitInterval(child(field, "val_fraction"), data.valFraction, false);
+    intAtLeast(child(field, "holdout"), data.holdout, 0);
     intAtLeast(child(field, "num_classes"), data.numClasses, 0);
     const Field names = child(field, "class_names");
     if (names.present) {
@@ -868,6 +869,7 @@ std::string recipeToYaml(const Recipe& recipe) {
     emitField(out, "image_size", d.imageSize);
     emitField(out, "image_channels", d.imageChannels);
     emitField(out, "val_fraction", d.valFraction);
+    emitField(out, "holdout", d.holdout);
     emitField(out, "num_classes", d.numClasses);
     emitList(out, "class_names", d.classNames);
     out << YAML::EndMap;

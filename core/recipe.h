@@ -12,9 +12,9 @@
 namespace distillery {
 
 struct ModelSpec {
-    std::string arch;       // resnet8, resnet20, ..., mobilenetv2
-    std::string head;       // segmentation: fcn, psp, deeplabv3 (empty for classification)
-    double width = 1.0;     // mobilenetv2 width multiplier
+    std::string arch;    // resnet8, resnet20, ..., mobilenetv2
+    std::string head;    // segmentation: fcn, psp, deeplabv3 (empty for classification)
+    double width = 1.0;  // mobilenetv2 width multiplier
 };
 
 struct TeacherSpec {
@@ -28,7 +28,7 @@ struct LossTermSpec {
     std::string studentTap;
     double weight = 1.0;
     double tau = 1.0;
-    int poolSize = 2;       // pair_kd: β×β patches per node
+    int poolSize = 2;  // pair_kd: β×β patches per node
     bool hasTau = false;
     std::string label() const;  // e.g. "cwd[stage3]" — unique within a recipe
 };
@@ -56,7 +56,7 @@ struct Recipe {
     std::string name = "run";
     std::string job = "train";  // train, distill
     uint64_t seed = 0;
-    int threads = 0;            // 0 = all cores
+    int threads = 0;              // 0 = all cores
     std::string device = "auto";  // auto, cpu, cuda
     DataConfig data;
     std::vector<TransformStep> trainTransforms;

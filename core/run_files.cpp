@@ -18,7 +18,8 @@ MetricRecord parseRecord(const std::string& line, const std::string& path, int l
         r.epoch = j.at("epoch").get<int>();
         r.split = j.at("split").get<std::string>();
         r.name = j.at("name").get<std::string>();
-        r.value = j.at("value").is_null() ? std::numeric_limits<double>::quiet_NaN() : j.at("value").get<double>();
+        r.value =
+            j.at("value").is_null() ? std::numeric_limits<double>::quiet_NaN() : j.at("value").get<double>();
         return r;
     } catch (const nlohmann::json::exception& e) {
         throw Error(path + ":" + std::to_string(lineNo) + ": not a metrics record (" + e.what() + ")");

@@ -16,7 +16,9 @@ public:
 
 enum class Task { Classification, Segmentation };
 
-inline const char* taskName(Task t) { return t == Task::Classification ? "classification" : "segmentation"; }
+inline const char* taskName(Task t) {
+    return t == Task::Classification ? "classification" : "segmentation";
+}
 
 /** A named intermediate output of a model; shape without the batch dimension (C, H, W) or (C). */
 struct TapInfo {
@@ -27,7 +29,8 @@ struct TapInfo {
 /** One node of a model's op graph with its cost for a given input size. */
 struct LayerInfo {
     std::string name;
-    std::string op;  // conv, bn, relu, relu6, add, maxpool, avgpool, gap, flatten, linear, resize, concat, ...
+    std::string
+        op;  // conv, bn, relu, relu6, add, maxpool, avgpool, gap, flatten, linear, resize, concat, ...
     std::vector<std::string> inputs;
     std::vector<int64_t> outShape;  // without batch
     int64_t params = 0;

@@ -20,6 +20,7 @@ std::vector<ArchitectureEntry> architectures();
 std::vector<std::string> segmentationHeads();
 
 /** Builds the model on the CPU and measures it with a dry run. Throws Error for unknown names. */
-ModelInfo describeModel(const ModelSpec& spec, Task task, int inChannels, int numClasses, int height, int width);
+ModelInfo describeModel(const ModelSpec& spec, Task task, int inChannels, int numClasses, int height,
+                        int width);
 
 }  // namespace distillery

@@ -10,8 +10,12 @@ class EngineBridge::Forwarder : public Observer {
 public:
     explicit Forwarder(EngineBridge* bridge) : mBridge(bridge) {}
 
-    void onStep(const StepEvent& e) override { post([e](EngineBridge* b) { Q_EMIT b->stepReported(e); }); }
-    void onEpoch(const EpochEvent& e) override { post([e](EngineBridge* b) { Q_EMIT b->epochReported(e); }); }
+    void onStep(const StepEvent& e) override {
+        post([e](EngineBridge* b) { Q_EMIT b->stepReported(e); });
+    }
+    void onEpoch(const EpochEvent& e) override {
+        post([e](EngineBridge* b) { Q_EMIT b->epochReported(e); });
+    }
     void onSnapshot(const ActivationSnapshot& s) override {
         post([s](EngineBridge* b) { Q_EMIT b->snapshotReady(s); });
     }
@@ -19,7 +23,9 @@ public:
         const QString t = QString::fromStdString(text);
         post([level, t](EngineBridge* b) { Q_EMIT b->logReported(static_cast<int>(level), t); });
     }
-    void onFinished(const RunSummary& s) override { post([s](EngineBridge* b) { Q_EMIT b->finished(s); }); }
+    void onFinished(const RunSummary& s) override {
+        post([s](EngineBridge* b) { Q_EMIT b->finished(s); });
+    }
 
 private:
     template <typename F>
@@ -79,6 +85,8 @@ void EngineBridge::cancel() {
     if (mJob) mJob->cancel();
 }
 
-bool EngineBridge::isRunning() const { return mJob && mJob->running(); }
+bool EngineBridge::isRunning() const {
+    return mJob && mJob->running();
+}
 
 }  // namespace distillery

@@ -173,6 +173,27 @@ private Q_SLOTS:
         QCOMPARE(openDataset(c, Split::Val)->size(), int64_t(10000));
     }
 
+    void holdoutCarvesValidationFromTrain() {
+        DataConfig config;
+        config.dataset = "fashion_mnist";
+        config.holdout = 10000;
+        auto train = openDataset(config, Split::Train);
+        auto val = openDataset(config, Split::Val);
+        QCOMPARE(train->size(), int64_t{50000});
+        QCOMPARE(val->size(), int64_t{10000});
+        // The held-out samples are the last training samples, not the test split.
+        DataConfig plain;
+        plain.dataset = "fashion_mnist";
+        auto whole = openDataset(plain, Split::Train);
+        QCOMPARE(val->get(0).image.data, whole->get(50000).image.data);
+        QCOMPARE(val->get(9999).label, whole->get(59999).label);
+        QCOMPARE(train->get(123).image.data, whole->get(123).image.data);
+        config.subset = 100;
+        QCOMPARE(openDataset(config, Split::Val)->size(), int64_t{100});
+        config.holdout = 60000;
+        QVERIFY_THROWS_EXCEPTION(Error, openDataset(config, Split::Train));
+    }
+
     void fashionMnistErrors() {
         const std::string dir = tests::scratchDir("fashion-missing");
         DataConfig c = fashionConfig();

@@ -16,7 +16,8 @@ namespace {
 /** Same tensor as det() in tests/oracle/loss_oracle.py. */
 torch::Tensor det(std::vector<int64_t> shape, double a, double b, double c = 1.0) {
     int64_t n = 1;
-    for (auto s : shape) n *= s;
+    for (auto s : shape)
+        n *= s;
     auto t = torch::arange(n, torch::kFloat32).reshape(shape);
     return torch::sin(t * a + b) * c;
 }

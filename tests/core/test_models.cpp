@@ -24,7 +24,8 @@ class ModelsTest : public QObject {
 private Q_SLOTS:
     void registryListsTheZoo() {
         std::vector<std::string> names;
-        for (const auto& a : architectures()) names.push_back(a.name);
+        for (const auto& a : architectures())
+            names.push_back(a.name);
         for (const char* expected : {"resnet8", "resnet20", "resnet56", "resnet8x4", "resnet32x4", "wrn_16_2",
                                      "wrn_40_2", "vgg8", "vgg13", "mobilenetv2"})
             QVERIFY2(std::find(names.begin(), names.end(), expected) != names.end(), expected);
@@ -44,7 +45,8 @@ private Q_SLOTS:
         // Classifier MACs = 64·10.
         QCOMPARE(gray.layers.back().macs, int64_t{640});
         int64_t sum = 0;
-        for (const auto& l : gray.layers) sum += l.macs;
+        for (const auto& l : gray.layers)
+            sum += l.macs;
         QCOMPARE(gray.macs, sum);
         // The usual figure for CIFAR ResNet-20 is about 41M MACs at 32×32.
         QVERIFY(rgb.macs > 40'000'000 && rgb.macs < 42'000'000);
@@ -68,15 +70,17 @@ private Q_SLOTS:
         for (const auto& a : architectures()) {
             auto info = describeModel({a.name, "", 1.0}, Task::Classification, 3, 10, 32, 32);
             params[a.name] = info.params;
-            QVERIFY2(tap(info, "stem") && tap(info, "stage1") && tap(info, "prelogits") && tap(info, "logits"),
-                     a.name.c_str());
+            QVERIFY2(
+                tap(info, "stem") && tap(info, "stage1") && tap(info, "prelogits") && tap(info, "logits"),
+                a.name.c_str());
             QCOMPARE(tap(info, "logits")->shape, (std::vector<int64_t>{10}));
             // Tap shapes are what a real forward pass produces.
             torch::NoGradGuard g;
             auto net = buildModel({a.name, "", 1.0}, Task::Classification, 3, 10);
             net->eval();
             std::vector<std::string> names;
-            for (const auto& t : info.taps) names.push_back(t.name);
+            for (const auto& t : info.taps)
+                names.push_back(t.name);
             auto out = net->run(torch::randn({2, 3, 32, 32}), names);
             for (const auto& t : info.taps) {
                 auto sizes = out.taps.at(t.name).sizes().vec();
@@ -137,7 +141,8 @@ private Q_SLOTS:
             describeModel({"resnet9", "", 1.0}, Task::Classification, 1, 10, 28, 28);
             QFAIL("expected an error");
         } catch (const Error& e) {
-            QVERIFY2(QString(e.what()).contains("resnet9") && QString(e.what()).contains("resnet20"), e.what());
+            QVERIFY2(QString(e.what()).contains("resnet9") && QString(e.what()).contains("resnet20"),
+                     e.what());
         }
         try {
             describeModel({"resnet8", "unet", 1.0}, Task::Segmentation, 1, 11, 64, 64);
@@ -145,7 +150,8 @@ private Q_SLOTS:
         } catch (const Error& e) {
             QVERIFY2(QString(e.what()).contains("unet") && QString(e.what()).contains("deeplabv3"), e.what());
         }
-        QVERIFY_THROWS_EXCEPTION(Error, describeModel({"resnet8", "psp", 1.0}, Task::Classification, 1, 10, 28, 28));
+        QVERIFY_THROWS_EXCEPTION(Error,
+                                 describeModel({"resnet8", "psp", 1.0}, Task::Classification, 1, 10, 28, 28));
     }
 
     void sameSeedSameWeights() {
@@ -155,7 +161,8 @@ private Q_SLOTS:
         auto b = buildModel({"resnet8", "", 1.0}, Task::Classification, 1, 10);
         auto pa = a->parameters(), pb = b->parameters();
         QCOMPARE(pa.size(), pb.size());
-        for (size_t i = 0; i < pa.size(); ++i) QVERIFY(torch::equal(pa[i], pb[i]));
+        for (size_t i = 0; i < pa.size(); ++i)
+            QVERIFY(torch::equal(pa[i], pb[i]));
     }
 };
 

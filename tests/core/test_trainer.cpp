@@ -80,7 +80,8 @@ std::vector<std::string> lines(const std::string& path) {
     std::ifstream in(path);
     std::vector<std::string> out;
     std::string line;
-    while (std::getline(in, line)) out.push_back(line);
+    while (std::getline(in, line))
+        out.push_back(line);
     return out;
 }
 
@@ -113,7 +114,8 @@ private Q_SLOTS:
         QVERIFY2(last < 0.75 * first, qPrintable(QString("loss %1 -> %2").arg(first).arg(last)));
         QCOMPARE(rec->epochs.size(), size_t{3});
         // Ten classes: chance is 10 %; 48 steps on 512 images reach well above it.
-        QVERIFY2(metric(s.finalMetrics, "top1") > 40.0, qPrintable(QString::number(metric(s.finalMetrics, "top1"))));
+        QVERIFY2(metric(s.finalMetrics, "top1") > 40.0,
+                 qPrintable(QString::number(metric(s.finalMetrics, "top1"))));
         QCOMPARE(rec->steps.back().etaSeconds, 0.0);
         QVERIFY(rec->steps.front().imagesPerSecond > 0);
         QCOMPARE(rec->steps.front().terms.size(), size_t{1});
@@ -159,7 +161,8 @@ private Q_SLOTS:
         auto rec = std::make_shared<Recorder>();
         job.addObserver(rec);
         job.start();
-        while (rec->lastStep < 3) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        while (rec->lastStep < 3)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
         job.pause();
         QVERIFY(job.paused());
         const int64_t atPause = rec->lastStep;
@@ -169,7 +172,8 @@ private Q_SLOTS:
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         QCOMPARE(int64_t(rec->lastStep), afterWait);
         job.resume();
-        while (rec->lastStep < afterWait + 3) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        while (rec->lastStep < afterWait + 3)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
         job.cancel();
         const int64_t atCancel = rec->lastStep;
         RunSummary s = job.wait();
@@ -215,7 +219,8 @@ private Q_SLOTS:
 
     void nanLossStopsTheRun() {
         const std::string dir = tests::scratchDir("nan") + "/run";
-        Job job(recipeFrom(baseRecipe(), {"optim.lr=1.0e+30", "schedule.name=constant", "schedule.warmup_epochs=0"}),
+        Job job(recipeFrom(baseRecipe(),
+                           {"optim.lr=1.0e+30", "schedule.name=constant", "schedule.warmup_epochs=0"}),
                 {dir});
         RunSummary s = (job.start(), job.wait());
         QCOMPARE(s.status, std::string("failed"));
@@ -228,7 +233,8 @@ private Q_SLOTS:
         QCOMPARE(trainTeacher(root + "/teacher").status, std::string("finished"));
         // Teacher stage3 is 64×7×7, student stage2 is 32×14×14: a learned 1×1 adapter and a resize.
         const std::string distill = baseRecipe(R"(
-teacher: {arch: resnet8, checkpoint: )" + root + R"(/teacher}
+teacher: {arch: resnet8, checkpoint: )" + root +
+                                               R"(/teacher}
 losses:
   - {method: task, weight: 1.0}
   - {method: kd, weight: 1.0, tau: 4}
@@ -247,7 +253,8 @@ losses:
         QCOMPARE(rec->steps.front().terms[2].first, std::string("cwd[stage3/stage2]"));
         for (const auto& st : rec->steps) {
             double sum = 0;
-            for (const auto& [_, v] : st.terms) sum += v;
+            for (const auto& [_, v] : st.terms)
+                sum += v;
             QVERIFY(std::abs(sum - st.total) < 1e-6 * std::max(1.0, std::abs(sum)));
             QVERIFY(st.terms[2].second > 0);
         }
@@ -279,9 +286,11 @@ losses:
         for (const auto& p : preds) {
             QCOMPARE(p.studentProbs.size(), size_t{10});
             double sum = 0;
-            for (float v : p.studentProbs) sum += v;
+            for (float v : p.studentProbs)
+                sum += v;
             QVERIFY(std::abs(sum - 1.0) < 1e-5);
-            auto best = std::max_element(p.studentProbs.begin(), p.studentProbs.end()) - p.studentProbs.begin();
+            auto best =
+                std::max_element(p.studentProbs.begin(), p.studentProbs.end()) - p.studentProbs.begin();
             QCOMPARE(p.studentLabel, int64_t(best));
             QVERIFY(p.teacherLabel >= 0 && p.teacherLabel < 10);
             QVERIFY(p.sample.label >= 0 && p.sample.label < 10);
@@ -295,7 +304,8 @@ losses:
             QFAIL("expected an error");
         } catch (const Error& e) {
             const QString m = e.what();
-            QVERIFY2(m.contains("losses[2].teacher_tap") && m.contains("stage9") && m.contains("stage3"), e.what());
+            QVERIFY2(m.contains("losses[2].teacher_tap") && m.contains("stage9") && m.contains("stage3"),
+                     e.what());
         }
         QVERIFY(!fs::exists(root + "/bad"));
     }

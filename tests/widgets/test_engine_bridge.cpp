@@ -29,7 +29,8 @@ train: {epochs: 1, batch_size: 32, eval_batch_size: 64}
 
 private Q_SLOTS:
     void initTestCase() {
-        mScratch = QDir::temp().filePath(QString("distillery-bridge-%1").arg(QCoreApplication::applicationPid()));
+        mScratch =
+            QDir::temp().filePath(QString("distillery-bridge-%1").arg(QCoreApplication::applicationPid()));
         QDir(mScratch).removeRecursively();
         QDir().mkpath(mScratch);
     }
