@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs the experiments behind docs/RESULTS.md into runs/results/ and regenerates the document.
+# Finished runs are skipped, so the script can be stopped and started again.
+#   bash scripts/results.sh [fmnist|scenes|tune|all] [--seeds "0 1 2"] [--epochs N] [--threads N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-all}"; shift || true
+seeds="0 1 2"; epochs=2; threads=2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seeds) seeds="$2"; shift 2 ;;
+    --epochs) epochs="$2"; shift 2 ;;
+    --threads) threads="$2"; shift 2 ;;
+    *) echo "results.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+CLI=./build/app/distillery-cli
+OUT=runs/results
+
+run() {  # run NAME RECIPE [--set ...]
+  local name="$1" recipe="$2"; shift 2
+  local dir="$OUT/$name"
+  if [ -f "$dir/summary.json" ] && grep -q '"status": "finished"' "$dir/summary.json"; then return 0; fi
+  rm -rf "$dir"
+  echo "== $name"
+  "$CLI" train "$recipe" --out "$dir" --threads "$threads" "$@"
+}
+
+students() {  # students PREFIX RECIPE...
+  local prefix="$1"; shift
+  for recipe in "$@"; do
+    local base; base=$(basename "$recipe" .yaml)
+    for s in $seeds; do
+      run "$base-s$s" "$recipe" --set seed="$s" --set train.epochs="$epochs"
+    done
+  done
+}
+
+if [ "$what" = tune ] || [ "$what" = all ]; then
+  # Tuning on a validation split carved from train (data.holdout), never on the test split.
+  for w in 10 50; do for tau in 1 4; do
+    run "tune-fmnist_cwd-w$w-t$tau" resources/recipes/fmnist_cwd.yaml --set data.holdout=10000 \
+      --set train.epochs=1 --set losses.1.weight=$w --set losses.1.tau=$tau
+  done; done
+  for w in 1 3 10; do
+    run "tune-scenes_cwd-w$w" resources/recipes/scenes_cwd.yaml --set data.holdout=2000 \
+      --set train.epochs=1 --set losses.1.weight=$w
+  done
+fi
+if [ "$what" = fmnist ] || [ "$what" = all ]; then
+  students fmnist resources/recipes/fmnist_{student,kd,fitnet,at,cwd}.yaml
+fi
+if [ "$what" = scenes ] || [ "$what" = all ]; then
+  students scenes resources/recipes/scenes_{student,pixel_kd,pair_kd,cwd,cwd_features}.yaml
+fi
+/usr/bin/python3 scripts/make_results.py "$OUT" docs/RESULTS.md
