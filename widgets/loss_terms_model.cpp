@@ -1,0 +1,356 @@
+#include "widgets/loss_terms_model.h"
+
+#include <QBrush>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+
+#include "widgets/recipe_document.h"
+#include "widgets/tap_rules.h"
+
+namespace distillery {
+
+namespace {
+
+bool takesTaps(const std::string& method) {
+    return method != "task";
+}
+bool takesTau(const std::string& method) {
+    return method == "kd" || method == "pixel_kd" || method == "cwd";
+}
+double defaultTau(const std::string& method) {
+    return method == "kd" || method == "cwd" ? 4.0 : 1.0;
+}
+
+QString methodDescription(const std::string& m) {
+    if (m == "task") return LossTermsModel::tr("Cross-entropy with the labels");
+    if (m == "kd") return LossTermsModel::tr("Hinton KD: match the teacher's softened class probabilities");
+    if (m == "fitnet")
+        return LossTermsModel::tr("FitNets hint: regress the teacher's feature map through a 1×1 conv");
+    if (m == "at") return LossTermsModel::tr("Attention transfer: match where the feature maps are active");
+    if (m == "pixel_kd") return LossTermsModel::tr("Pixel-wise KD: match class probabilities at every pixel");
+    if (m == "pair_kd")
+        return LossTermsModel::tr("Pair-wise KD: match the similarities between image regions");
+    if (m == "cwd")
+        return LossTermsModel::tr("Channel-wise distillation: match where each channel puts its mass");
+    return {};
+}
+
+/** The taps a changed method keeps, or the deepest pair it accepts. */
+void fitTaps(LossTermSpec& t, const ModelInfo& teacher, const ModelInfo& student) {
+    if (!takesTaps(t.method)) {
+        t.teacherTap.clear();
+        t.studentTap.clear();
+        return;
+    }
+    const auto tChoices = compatibleTaps(t.method, teacher);
+    if (std::find(tChoices.begin(), tChoices.end(), t.teacherTap) == tChoices.end()) {
+        // Prefer the deepest backbone stage: what the feature methods are usually applied to.
+        std::string pick;
+        for (const auto& name : tChoices)
+            if (name != "logits" && name != "head") pick = name;
+        if (pick.empty() && !tChoices.empty()) pick = tChoices.back();
+        t.teacherTap = pick;
+    }
+    const auto sChoices = compatibleStudentTaps(t.method, teacher, t.teacherTap, student);
+    if (std::find(sChoices.begin(), sChoices.end(), t.studentTap) == sChoices.end()) {
+        if (std::find(sChoices.begin(), sChoices.end(), t.teacherTap) != sChoices.end())
+            t.studentTap = t.teacherTap;
+        else if (!sChoices.empty())
+            t.studentTap = sChoices.back();
+    }
+    // Without model descriptions (no data yet) fall back to the method's usual tap.
+    if (t.teacherTap.empty()) t.teacherTap = t.method == "kd" || t.method == "pixel_kd" ? "logits" : "stage3";
+    if (t.studentTap.empty()) t.studentTap = t.teacherTap;
+}
+
+}  // namespace
+
+LossTermsModel::LossTermsModel(RecipeDocument* document, QObject* parent)
+    : QAbstractTableModel(parent), mDocument(document) {
+    connect(mDocument, &RecipeDocument::changed, this, [this] {
+        beginResetModel();
+        endResetModel();
+    });
+}
+
+void LossTermsModel::setModels(const ModelInfo& teacher, const ModelInfo& student) {
+    beginResetModel();
+    mTeacher = teacher;
+    mStudent = student;
+    endResetModel();
+}
+
+int LossTermsModel::rowCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : static_cast<int>(mDocument->recipe().losses.size());
+}
+
+int LossTermsModel::columnCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QString LossTermsModel::tapText(const ModelInfo& model, const std::string& tap) const {
+    const TapInfo* info = findTap(model, tap);
+    const QString name = QString::fromStdString(tap);
+    return info ? QStringLiteral("%1  (%2)").arg(name, shapeText(info->shape)) : name;
+}
+
+QString LossTermsModel::problem(int row) const {
+    const auto& terms = mDocument->recipe().losses;
+    if (row < 0 || row >= static_cast<int>(terms.size())) return {};
+    const LossTermSpec& t = terms[row];
+    if (!takesTaps(t.method)) return {};
+    if (mTeacher.arch.empty()) return tr("%1 needs a teacher").arg(QString::fromStdString(t.method));
+    if (mStudent.arch.empty()) return {};
+    const TapInfo* tt = findTap(mTeacher, t.teacherTap);
+    const TapInfo* st = findTap(mStudent, t.studentTap);
+    if (!tt)
+        return tr("the teacher %1 has no tap '%2'")
+            .arg(QString::fromStdString(mTeacher.arch), QString::fromStdString(t.teacherTap));
+    if (!st)
+        return tr("the student %1 has no tap '%2'")
+            .arg(QString::fromStdString(mStudent.arch), QString::fromStdString(t.studentTap));
+    if (!tapPairFits(t.method, *tt, *st, mStudent.numClasses)) {
+        if (t.method == "kd") return tr("kd compares class-logit vectors of equal length");
+        if (t.method == "pixel_kd")
+            return tr("pixel_kd compares dense logits (segmentation) of equal classes");
+        return tr("%1 compares spatial C×H×W feature maps").arg(QString::fromStdString(t.method));
+    }
+    return {};
+}
+
+QVariant LossTermsModel::data(const QModelIndex& index, int role) const {
+    const auto& terms = mDocument->recipe().losses;
+    if (!index.isValid() || index.row() >= static_cast<int>(terms.size())) return {};
+    const LossTermSpec& t = terms[index.row()];
+    const int c = index.column();
+    if (role == ValueRole || role == Qt::EditRole) {
+        switch (c) {
+            case Method:
+                return QString::fromStdString(t.method);
+            case TeacherTap:
+                return QString::fromStdString(t.teacherTap);
+            case StudentTap:
+                return QString::fromStdString(t.studentTap);
+            case Weight:
+                return t.weight;
+            case Tau:
+                return t.tau;
+        }
+    }
+    if (role == Qt::DisplayRole) {
+        switch (c) {
+            case Method:
+                return QString::fromStdString(t.method);
+            case TeacherTap:
+                return takesTaps(t.method) ? tapText(mTeacher, t.teacherTap) : QStringLiteral("—");
+            case StudentTap:
+                return takesTaps(t.method) ? tapText(mStudent, t.studentTap) : QStringLiteral("—");
+            case Weight:
+                return QString::number(t.weight, 'g', 6);
+            case Tau:
+                return takesTau(t.method) ? QString::number(t.tau, 'g', 6) : QStringLiteral("—");
+        }
+    }
+    const QString issue = (c == TeacherTap || c == StudentTap) ? problem(index.row()) : QString();
+    if (role == Qt::ForegroundRole && !issue.isEmpty()) return QBrush(QColor(0xb0, 0x00, 0x20));
+    if (role == Qt::ToolTipRole) {
+        if (!issue.isEmpty()) return issue;
+        if (c == Method) return methodDescription(t.method);
+        if (c == Tau) return tr("Temperature: higher values soften the distributions being matched");
+        if (c == Weight) return tr("Multiplier of this term in the total loss");
+    }
+    if (role == Qt::TextAlignmentRole && (c == Weight || c == Tau))
+        return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+    return {};
+}
+
+QVariant LossTermsModel::headerData(int section, Qt::Orientation orientation, int role) const {
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
+    switch (section) {
+        case Method:
+            return tr("Method");
+        case TeacherTap:
+            return tr("Teacher tap");
+        case StudentTap:
+            return tr("Student tap");
+        case Weight:
+            return tr("Weight");
+        case Tau:
+            return tr("τ");
+    }
+    return {};
+}
+
+Qt::ItemFlags LossTermsModel::flags(const QModelIndex& index) const {
+    if (!index.isValid()) return Qt::NoItemFlags;
+    Qt::ItemFlags f = Qt::ItemIsEnabled | Qt::ItemIsSelectable;
+    const std::string& m = mDocument->recipe().losses[index.row()].method;
+    const int c = index.column();
+    const bool editable = c == Method || c == Weight ||
+                          ((c == TeacherTap || c == StudentTap) && takesTaps(m)) || (c == Tau && takesTau(m));
+    return editable ? f | Qt::ItemIsEditable : f;
+}
+
+bool LossTermsModel::setData(const QModelIndex& index, const QVariant& value, int role) {
+    if (!index.isValid() || role != Qt::EditRole) return false;
+    const int row = index.row();
+    const int c = index.column();
+    const ModelInfo teacher = mTeacher, student = mStudent;
+    QString text;
+    switch (c) {
+        case Method:
+            text = tr("Change method to %1").arg(value.toString());
+            break;
+        case TeacherTap:
+            text = tr("Change teacher tap to %1").arg(value.toString());
+            break;
+        case StudentTap:
+            text = tr("Change student tap to %1").arg(value.toString());
+            break;
+        case Weight:
+            text = tr("Change weight");
+            break;
+        case Tau:
+            text = tr("Change τ");
+            break;
+    }
+    return mDocument->edit(
+        text,
+        [&](Recipe& r) {
+            if (row >= static_cast<int>(r.losses.size())) return;
+            LossTermSpec& t = r.losses[row];
+            switch (c) {
+                case Method:
+                    t.method = value.toString().toStdString();
+                    if (!takesTau(t.method)) t.hasTau = false;
+                    if (!t.hasTau) t.tau = defaultTau(t.method);
+                    fitTaps(t, teacher, student);
+                    break;
+                case TeacherTap:
+                    t.teacherTap = value.toString().toStdString();
+                    fitTaps(t, teacher, student);
+                    break;
+                case StudentTap:
+                    t.studentTap = value.toString().toStdString();
+                    break;
+                case Weight:
+                    t.weight = value.toDouble();
+                    break;
+                case Tau:
+                    t.tau = value.toDouble();
+                    t.hasTau = true;
+                    break;
+            }
+        },
+        QStringLiteral("losses[%1].%2").arg(row).arg(c));
+}
+
+QStringList LossTermsModel::tapChoices(const QModelIndex& index) const {
+    const auto& terms = mDocument->recipe().losses;
+    if (!index.isValid() || index.row() >= static_cast<int>(terms.size())) return {};
+    const LossTermSpec& t = terms[index.row()];
+    std::vector<std::string> names = index.column() == TeacherTap
+                                         ? compatibleTaps(t.method, mTeacher)
+                                         : compatibleStudentTaps(t.method, mTeacher, t.teacherTap, mStudent);
+    QStringList out;
+    for (const auto& n : names)
+        out << QString::fromStdString(n);
+    return out;
+}
+
+void LossTermsModel::addTerm() {
+    const ModelInfo teacher = mTeacher, student = mStudent;
+    mDocument->edit(tr("Add loss term"), [&](Recipe& r) {
+        if (r.losses.empty()) r.losses.push_back(LossTermSpec{"task"});
+        LossTermSpec t;
+        t.method = "cwd";
+        t.tau = 4.0;
+        t.hasTau = true;
+        fitTaps(t, teacher, student);
+        // Labels must be unique: a second cwd goes to another tap when there is one.
+        auto taken = [&r](const LossTermSpec& x) {
+            for (const auto& o : r.losses)
+                if (o.label() == x.label()) return true;
+            return false;
+        };
+        if (taken(t)) {
+            for (const auto& name : compatibleTaps(t.method, teacher)) {
+                LossTermSpec candidate = t;
+                candidate.teacherTap = candidate.studentTap = name;
+                if (!taken(candidate) && findTap(student, name)) {
+                    t = candidate;
+                    break;
+                }
+            }
+        }
+        r.losses.push_back(t);
+    });
+}
+
+void LossTermsModel::removeTerm(int row) {
+    mDocument->edit(tr("Remove loss term"), [row](Recipe& r) {
+        if (row >= 0 && row < static_cast<int>(r.losses.size())) r.losses.erase(r.losses.begin() + row);
+    });
+}
+
+QWidget* LossTermDelegate::createEditor(QWidget* parent, const QStyleOptionViewItem& option,
+                                        const QModelIndex& index) const {
+    const auto* model = qobject_cast<const LossTermsModel*>(index.model());
+    const int c = index.column();
+    if (c == LossTermsModel::Method || c == LossTermsModel::TeacherTap || c == LossTermsModel::StudentTap) {
+        auto* combo = new QComboBox(parent);
+        if (c == LossTermsModel::Method) {
+            for (const auto& m : lossMethodNames()) {
+                combo->addItem(QString::fromStdString(m), QString::fromStdString(m));
+                combo->setItemData(combo->count() - 1, methodDescription(m), Qt::ToolTipRole);
+            }
+        } else if (model) {
+            const ModelInfo& info = c == LossTermsModel::TeacherTap ? model->teacher() : model->student();
+            for (const QString& name : model->tapChoices(index)) {
+                const TapInfo* tap = findTap(info, name.toStdString());
+                combo->addItem(tap ? QStringLiteral("%1  (%2)").arg(name, shapeText(tap->shape)) : name,
+                               name);
+            }
+        }
+        // A choice is one decision: commit it at once rather than when focus leaves.
+        connect(combo, &QComboBox::activated, this, [this, combo] {
+            auto* self = const_cast<LossTermDelegate*>(this);
+            Q_EMIT self->commitData(combo);
+            Q_EMIT self->closeEditor(combo);
+        });
+        return combo;
+    }
+    auto* spin = new QDoubleSpinBox(parent);
+    if (c == LossTermsModel::Weight) {
+        spin->setRange(0.0, 1e6);
+        spin->setDecimals(4);
+    } else {
+        spin->setRange(0.01, 100.0);
+        spin->setDecimals(2);
+        spin->setSingleStep(0.5);
+    }
+    Q_UNUSED(option);
+    return spin;
+}
+
+void LossTermDelegate::setEditorData(QWidget* editor, const QModelIndex& index) const {
+    const QVariant value = index.data(LossTermsModel::ValueRole);
+    if (auto* combo = qobject_cast<QComboBox*>(editor)) {
+        const int i = combo->findData(value.toString());
+        if (i >= 0) combo->setCurrentIndex(i);
+    } else if (auto* spin = qobject_cast<QDoubleSpinBox*>(editor)) {
+        spin->setValue(value.toDouble());
+    }
+}
+
+void LossTermDelegate::setModelData(QWidget* editor, QAbstractItemModel* model,
+                                    const QModelIndex& index) const {
+    if (auto* combo = qobject_cast<QComboBox*>(editor)) {
+        if (combo->currentIndex() >= 0) model->setData(index, combo->currentData(), Qt::EditRole);
+    } else if (auto* spin = qobject_cast<QDoubleSpinBox*>(editor)) {
+        spin->interpretText();
+        model->setData(index, spin->value(), Qt::EditRole);
+    }
+}
+
+}  // namespace distillery

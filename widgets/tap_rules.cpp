@@ -1,0 +1,223 @@
+#include "widgets/tap_rules.h"
+
+#include <QCoreApplication>
+#include <algorithm>
+
+namespace distillery {
+
+namespace {
+
+bool isSpatial(const TapInfo& tap) {
+    return tap.shape.size() == 3;
+}
+
+/** Spatial taps of the backbone: what the feature methods are meant for (logits and head maps excluded). */
+std::vector<std::string> featureTaps(const ModelInfo& model) {
+    std::vector<std::string> names;
+    for (const auto& tap : model.taps)
+        if (isSpatial(tap) && tap.name != "logits" && tap.name != "head") names.push_back(tap.name);
+    return names;
+}
+
+/** Feature taps both models have by name, in the teacher's order. */
+std::vector<std::string> commonFeatureTaps(const ModelInfo& teacher, const ModelInfo& student) {
+    std::vector<std::string> common;
+    const auto studentTaps = featureTaps(student);
+    for (const auto& name : featureTaps(teacher))
+        if (std::find(studentTaps.begin(), studentTaps.end(), name) != studentTaps.end())
+            common.push_back(name);
+    return common;
+}
+
+LossTermSpec term(const std::string& method, const std::string& teacherTap, const std::string& studentTap,
+                  double weight, double tau) {
+    LossTermSpec spec;
+    spec.method = method;
+    spec.teacherTap = teacherTap;
+    spec.studentTap = studentTap;
+    spec.weight = weight;
+    spec.tau = tau;
+    spec.hasTau = method == "kd" || method == "pixel_kd" || method == "cwd";
+    return spec;
+}
+
+}  // namespace
+
+bool tapFits(const std::string& method, const TapInfo& tap, int64_t numClasses) {
+    if (tap.shape.empty()) return false;
+    if (method == "kd") return tap.name == "logits" && tap.shape.size() == 1 && tap.shape[0] == numClasses;
+    if (method == "pixel_kd") return tap.name == "logits" && isSpatial(tap) && tap.shape[0] == numClasses;
+    if (method == "fitnet" || method == "at" || method == "pair_kd" || method == "cwd") return isSpatial(tap);
+    return false;
+}
+
+bool tapPairFits(const std::string& method, const TapInfo& teacher, const TapInfo& student,
+                 int64_t numClasses) {
+    if (!tapFits(method, teacher, numClasses) || !tapFits(method, student, numClasses)) return false;
+    if (method == "kd" || method == "pixel_kd") return teacher.shape[0] == student.shape[0];
+    return true;
+}
+
+std::vector<std::string> compatibleTaps(const std::string& method, const ModelInfo& model) {
+    std::vector<std::string> names;
+    for (const auto& tap : model.taps)
+        if (tapFits(method, tap, model.numClasses)) names.push_back(tap.name);
+    return names;
+}
+
+std::vector<std::string> compatibleStudentTaps(const std::string& method, const ModelInfo& teacher,
+                                               const std::string& teacherTap, const ModelInfo& student) {
+    const TapInfo* t = findTap(teacher, teacherTap);
+    std::vector<std::string> names;
+    for (const auto& tap : student.taps) {
+        const bool fits =
+            t ? tapPairFits(method, *t, tap, student.numClasses) : tapFits(method, tap, student.numClasses);
+        if (fits) names.push_back(tap.name);
+    }
+    return names;
+}
+
+const TapInfo* findTap(const ModelInfo& model, const std::string& name) {
+    for (const auto& tap : model.taps)
+        if (tap.name == name) return &tap;
+    return nullptr;
+}
+
+QString shapeText(const std::vector<int64_t>& shape) {
+    QStringList parts;
+    for (int64_t d : shape)
+        parts << QString::number(d);
+    return parts.join(QChar(0x00D7));
+}
+
+std::vector<Preset> allPresets() {
+    return {Preset::Kd,       Preset::FitNets,   Preset::Attention,  Preset::PixelWise,
+            Preset::PairWise, Preset::CwdLogits, Preset::CwdFeatures};
+}
+
+QString presetName(Preset preset) {
+    switch (preset) {
+        case Preset::Kd:
+            return QCoreApplication::translate("Preset", "KD (logits)");
+        case Preset::FitNets:
+            return QCoreApplication::translate("Preset", "FitNets (hint)");
+        case Preset::Attention:
+            return QCoreApplication::translate("Preset", "Attention transfer");
+        case Preset::PixelWise:
+            return QCoreApplication::translate("Preset", "Pixel-wise KD");
+        case Preset::PairWise:
+            return QCoreApplication::translate("Preset", "Pair-wise KD");
+        case Preset::CwdLogits:
+            return QCoreApplication::translate("Preset", "CWD on logits");
+        case Preset::CwdFeatures:
+            return QCoreApplication::translate("Preset", "CWD on features");
+    }
+    return {};
+}
+
+bool presetTerms(Preset preset, const ModelInfo& teacher, const ModelInfo& student,
+                 std::vector<LossTermSpec>* terms, QString* reason) {
+    std::vector<LossTermSpec> out{term("task", "", "", 1.0, 1.0)};
+    out.front().hasTau = false;
+    const auto common = commonFeatureTaps(teacher, student);
+    const auto teacherFeatures = featureTaps(teacher), studentFeatures = featureTaps(student);
+    const TapInfo* tLogits = findTap(teacher, "logits");
+    const TapInfo* sLogits = findTap(student, "logits");
+    const bool logitsPair = tLogits && sLogits && tLogits->shape.size() == sLogits->shape.size() &&
+                            tLogits->shape.front() == sLogits->shape.front();
+    const bool denseLogits = logitsPair && tLogits->shape.size() == 3;
+
+    // The deepest backbone stage both have; different families pair their last stages by position.
+    std::string tLast, sLast;
+    if (!common.empty())
+        tLast = sLast = common.back();
+    else if (!teacherFeatures.empty() && !studentFeatures.empty()) {
+        tLast = teacherFeatures.back();
+        sLast = studentFeatures.back();
+    }
+
+    switch (preset) {
+        case Preset::Kd:
+            if (!logitsPair || denseLogits) {
+                if (reason)
+                    *reason = QCoreApplication::translate(
+                        "Preset", "KD needs class-logit vectors (a classification data set)");
+                return false;
+            }
+            out.push_back(term("kd", "logits", "logits", 1.0, 4.0));
+            break;
+        case Preset::PixelWise:
+            if (!denseLogits) {
+                if (reason)
+                    *reason = QCoreApplication::translate(
+                        "Preset", "pixel-wise KD needs dense logits (a segmentation data set)");
+                return false;
+            }
+            out.push_back(term("pixel_kd", "logits", "logits", 10.0, 1.0));
+            break;
+        case Preset::CwdLogits:
+            if (!denseLogits) {
+                if (reason)
+                    *reason = QCoreApplication::translate(
+                        "Preset", "CWD on logits needs dense logits (a segmentation data set)");
+                return false;
+            }
+            out.push_back(term("cwd", "logits", "logits", 3.0, 4.0));
+            break;
+        case Preset::FitNets: {
+            if (tLast.empty()) {
+                if (reason)
+                    *reason =
+                        QCoreApplication::translate("Preset", "the models have no spatial feature taps");
+                return false;
+            }
+            // The hint sits in the middle of the network, as in the paper.
+            const std::string hint = common.size() >= 3 ? common[common.size() / 2] : tLast;
+            out.push_back(term("fitnet", common.size() >= 3 ? hint : tLast, common.size() >= 3 ? hint : sLast,
+                               10.0, 1.0));
+            out.back().hasTau = false;
+            break;
+        }
+        case Preset::Attention: {
+            if (tLast.empty()) {
+                if (reason)
+                    *reason =
+                        QCoreApplication::translate("Preset", "the models have no spatial feature taps");
+                return false;
+            }
+            // AT matches every stage; the stem sees only edges and is left out.
+            std::vector<std::string> stages;
+            for (const auto& name : common)
+                if (name != "stem") stages.push_back(name);
+            if (stages.empty()) out.push_back(term("at", tLast, sLast, 500.0, 1.0));
+            for (const auto& name : stages)
+                out.push_back(term("at", name, name, 500.0, 1.0));
+            for (auto& t : out)
+                t.hasTau = false;
+            break;
+        }
+        case Preset::PairWise:
+            if (tLast.empty()) {
+                if (reason)
+                    *reason =
+                        QCoreApplication::translate("Preset", "the models have no spatial feature taps");
+                return false;
+            }
+            out.push_back(term("pair_kd", tLast, sLast, 1.0, 1.0));
+            out.back().hasTau = false;
+            break;
+        case Preset::CwdFeatures:
+            if (tLast.empty()) {
+                if (reason)
+                    *reason =
+                        QCoreApplication::translate("Preset", "the models have no spatial feature taps");
+                return false;
+            }
+            out.push_back(term("cwd", tLast, sLast, 50.0, 4.0));
+            break;
+    }
+    if (terms) *terms = out;
+    return true;
+}
+
+}  // namespace distillery

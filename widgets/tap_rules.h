@@ -1,0 +1,47 @@
+#pragma once
+// Which taps a loss method can compare, mirroring the engine's checks (core/losses.cpp), so the recipe
+// editor offers only pairs that will start; and the presets of the recipe editor.
+
+#include <QString>
+#include <vector>
+
+#include "core/recipe.h"
+#include "core/types.h"
+
+namespace distillery {
+
+/** True when `method` accepts `tap` on one side: kd wants class-logit vectors, pixel_kd dense logits, the
+ *  feature methods (fitnet, at, pair_kd, cwd) spatial C×H×W maps. */
+bool tapFits(const std::string& method, const TapInfo& tap, int64_t numClasses);
+
+/** True when the two taps also fit together (kd and pixel_kd compare class distributions: same classes). */
+bool tapPairFits(const std::string& method, const TapInfo& teacher, const TapInfo& student,
+                 int64_t numClasses);
+
+/** Names of the model's taps that `method` accepts, in the model's order. */
+std::vector<std::string> compatibleTaps(const std::string& method, const ModelInfo& model);
+
+/** Student taps that pair with the teacher's `teacherTap` for `method`. */
+std::vector<std::string> compatibleStudentTaps(const std::string& method, const ModelInfo& teacher,
+                                               const std::string& teacherTap, const ModelInfo& student);
+
+/** Looks a tap up by name; nullptr when the model has none of that name. */
+const TapInfo* findTap(const ModelInfo& model, const std::string& name);
+
+/** "64×7×7" or "10". */
+QString shapeText(const std::vector<int64_t>& shape);
+
+enum class Preset { Kd, FitNets, Attention, PixelWise, PairWise, CwdLogits, CwdFeatures };
+
+std::vector<Preset> allPresets();
+QString presetName(Preset preset);
+
+/**
+ * The loss terms of a preset for these two models: the task term plus the preset's terms with the weights and
+ * temperatures of the methods' papers (shared/docs/METHODS.md). Returns false with a reason when the models
+ * have no taps the preset can use (e.g. pixel-wise KD on a classifier).
+ */
+bool presetTerms(Preset preset, const ModelInfo& teacher, const ModelInfo& student,
+                 std::vector<LossTermSpec>* terms, QString* reason);
+
+}  // namespace distillery
