@@ -525,9 +525,9 @@ void ChannelInspectorView::setSnapshot(const ActivationSnapshot& snapshot) {
     mSnapshot = snapshot;
     mHaveSnapshot = true;
     showMessage(QString());
-    // The view follows what the snapshot holds, so a finished run's answer and the controls agree.
-    setSampleIndex(snapshot.sampleIndex);
-    if (!snapshot.split.empty()) setSplit(QString::fromStdString(snapshot.split));
+    // The controls follow what the snapshot holds, unless the user is editing them right now.
+    if (!mSampleSpin->hasFocus()) setSampleIndex(snapshot.sampleIndex);
+    if (!snapshot.split.empty() && !mSplitCombo->hasFocus()) setSplit(QString::fromStdString(snapshot.split));
     recompute();
 }
 
