@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the experiments behind docs/RESULTS.md into runs/results/ and regenerates the document.
 # Finished runs are skipped, so the script can be stopped and started again.
-#   bash scripts/results.sh [fmnist|scenes|tune|all] [--seeds "0 1 2"] [--epochs N] [--threads N]
+#   bash scripts/results.sh [all|tune-fmnist|tune-scenes|fmnist|scenes|report] [--seeds "0 1 2"] [--epochs N]
+#                           [--threads N]
+# The parts can run side by side (e.g. fmnist and scenes with --threads 1 each on a 2-core machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"; shift || true
@@ -36,12 +38,14 @@ students() {  # students PREFIX RECIPE...
   done
 }
 
-if [ "$what" = tune ] || [ "$what" = all ]; then
-  # Tuning on a validation split carved from train (data.holdout), never on the test split.
+# Tuning on a validation split carved from train (data.holdout), never on the test split.
+if [ "$what" = tune-fmnist ] || [ "$what" = all ]; then
   for w in 10 50; do for tau in 1 4; do
     run "tune-fmnist_cwd-w$w-t$tau" resources/recipes/fmnist_cwd.yaml --set data.holdout=10000 \
       --set train.epochs=1 --set losses.1.weight=$w --set losses.1.tau=$tau
   done; done
+fi
+if [ "$what" = tune-scenes ] || [ "$what" = all ]; then
   for w in 1 3 10; do
     run "tune-scenes_cwd-w$w" resources/recipes/scenes_cwd.yaml --set data.holdout=2000 \
       --set train.epochs=1 --set losses.1.weight=$w
