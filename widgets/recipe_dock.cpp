@@ -72,7 +72,8 @@ QWidget* RecipeDock::makeTermsPage() {
                             QAbstractItemView::EditKeyPressed | QAbstractItemView::AnyKeyPressed);
     mTable->verticalHeader()->setVisible(false);
     mTable->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    mTable->horizontalHeader()->setStretchLastSection(true);
+    mTable->horizontalHeader()->setSectionResizeMode(LossTermsModel::TeacherTap, QHeaderView::Stretch);
+    mTable->horizontalHeader()->setSectionResizeMode(LossTermsModel::StudentTap, QHeaderView::Stretch);
     connect(mRemove, &QPushButton::clicked, this, [this] {
         const QModelIndex current = mTable->currentIndex();
         if (current.isValid()) mTerms->removeTerm(current.row());

@@ -82,7 +82,9 @@ SettingsDialog::SettingsDialog(const AppSettings& settings, QWidget* parent)
     form->addRow(tr("&Language:"), mLanguage);
     form->addRow(tr("&Autosave every:"), mAutosave);
     form->addRow(tr("&Inspector refresh:"), mSnapshotInterval);
-    form->addRow(tr("&Projects folder:"), rootRow);
+    auto* rootLabel = new QLabel(tr("&Projects folder:"), this);
+    rootLabel->setBuddy(mProjectsRoot);  // a row whose field is a layout gets no buddy by itself
+    form->addRow(rootLabel, rootRow);
 
     auto* note = new QLabel(tr("A new language takes effect the next time Distillery starts."), this);
     note->setWordWrap(true);
@@ -99,6 +101,7 @@ SettingsDialog::SettingsDialog(const AppSettings& settings, QWidget* parent)
     layout->addWidget(note);
     layout->addStretch();
     layout->addWidget(buttons);
+    setMinimumWidth(520);
 }
 
 AppSettings SettingsDialog::settings() const {

@@ -1,0 +1,295 @@
+// The workbench window driven headless: pick models and data, train a teacher, distil a student with the
+// CWD preset, and check what the live views show; projects, undo, the demo and bad recipes.
+
+#include <QAbstractButton>
+#include <QApplication>
+#include <QMessageBox>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QtTest/QtTest>
+
+#include "widgets/data_dock.h"
+#include "widgets/engine_bridge.h"
+#include "widgets/loss_terms_model.h"
+#include "widgets/main_window.h"
+#include "widgets/models_dock.h"
+#include "widgets/recipe_dock.h"
+#include "widgets/recipe_document.h"
+#include "widgets/views/channel_inspector_view.h"
+#include "widgets/views/loss_curves_view.h"
+#include "widgets/views/runs_table_view.h"
+#include "widgets/welcome_page.h"
+
+using namespace distillery;
+
+namespace {
+
+constexpr int kRunTimeoutMs = 300000;
+
+/** Channels whose values are not all equal: what a heat-map tile can show. */
+int nonConstantChannels(const FeatureMap& map) {
+    const int64_t plane = map.height * map.width;
+    int count = 0;
+    for (int64_t c = 0; c < map.channels; ++c) {
+        const auto begin = map.data.begin() + c * plane;
+        const auto [lo, hi] = std::minmax_element(begin, begin + plane);
+        if (*hi > *lo) ++count;
+    }
+    return count;
+}
+
+/** Answers the next modal message box with `button`. */
+void answerNextMessageBox(QMessageBox::StandardButton button) {
+    QTimer::singleShot(200, [button] {
+        auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+        if (box && box->button(button)) box->button(button)->click();
+    });
+}
+
+}  // namespace
+
+class MainWindowTest : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir mScratch;
+    QString mTeacherRun;
+
+    QString dir(const QString& name) const { return mScratch.path() + "/" + name; }
+
+    /** Small, quick settings: the first 256 samples, one epoch, two threads. */
+    static void makeQuick(MainWindow& w, int maxSteps = 0) {
+        w.document()->edit("quick", [maxSteps](Recipe& r) {
+            r.data.subset = 256;
+            r.data.workers = 1;
+            r.epochs = 1;
+            r.batchSize = 32;
+            r.evalBatchSize = 128;
+            r.threads = 2;
+            r.maxSteps = maxSteps;
+            r.logEvery = 1;  // short runs still leave step records for loadRun
+        });
+    }
+
+    static bool waitForData(MainWindow& w) {
+        QSignalSpy ready(w.dataDock(), &DataDock::previewReady);
+        if (w.dataDock()->isLoading() || !w.dataDock()->info().valid) ready.wait(60000);
+        return !w.dataDock()->isLoading() && w.dataDock()->info().valid;
+    }
+
+    QStringList runFolders(const QString& projectDir) const {
+        return QDir(projectDir + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        QVERIFY(mScratch.isValid());
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName("Distillery-test");
+        QCoreApplication::setApplicationName("test_main_window");
+        QSettings settings;
+        settings.clear();
+        settings.setValue("projectsRoot", dir("projects"));
+        settings.setValue("autosaveSeconds", 0);  // the tests decide when to save
+        settings.setValue("welcomeDone", true);
+    }
+
+    void tapChoicesFollowTheMethod() {
+        MainWindow w;
+        QVERIFY(waitForData(w));
+        w.modelsDock()->selectTeacher("resnet20");
+        w.modelsDock()->selectStudent("resnet8");
+        const ModelInfo& teacher = w.modelsDock()->teacherInfo();
+        QCOMPARE(teacher.arch, std::string("resnet20"));
+        QVERIFY(teacher.params > w.modelsDock()->studentInfo().params);
+        const TapInfo* stage3 = findTap(teacher, "stage3");
+        QVERIFY(stage3);
+        QCOMPARE(stage3->shape, (std::vector<int64_t>{64, 7, 7}));  // 28×28 Fashion-MNIST input
+
+        // The starter recipe is the CWD demo: task, then cwd on stage3.
+        LossTermsModel* terms = w.recipeDock()->lossTerms();
+        QCOMPARE(terms->rowCount(), 2);
+        const QModelIndex method = terms->index(1, LossTermsModel::Method);
+        const QModelIndex teacherTap = terms->index(1, LossTermsModel::TeacherTap);
+        QCOMPARE(terms->tapChoices(teacherTap), (QStringList{"stem", "stage1", "stage2", "stage3"}));
+        QVERIFY(terms->setData(method, "kd", Qt::EditRole));
+        QCOMPARE(terms->tapChoices(teacherTap), QStringList{"logits"});
+        QCOMPARE(w.document()->recipe().losses[1].label(), std::string("kd[logits]"));
+        QCOMPARE(w.document()->recipe().losses[1].tau, 4.0);
+        QVERIFY(terms->problem(1).isEmpty());
+        // Undo brings the cwd term back exactly.
+        w.document()->undoStack()->undo();
+        QCOMPARE(w.document()->recipe().losses[1].label(), std::string("cwd[stage3]"));
+        QCOMPARE(w.document()->recipe().losses[1].weight, 50.0);
+        w.document()->undoStack()->redo();
+        QCOMPARE(w.document()->recipe().losses[1].method, std::string("kd"));
+
+        // Pixel-wise KD needs dense logits, which a classifier does not have.
+        QString error;
+        QVERIFY(!w.recipeDock()->applyPreset(Preset::PixelWise, &error));
+        QVERIFY2(error.contains("segmentation"), qPrintable(error));
+        QVERIFY(w.recipeDock()->applyPreset(Preset::Attention, &error));
+        QCOMPARE(w.document()->recipe().losses.size(), size_t(4));  // task + at on stage1..3
+        QCOMPARE(w.document()->recipe().losses[3].label(), std::string("at[stage3]"));
+    }
+
+    void distillsThroughTheWindow() {
+        MainWindow w;
+        w.resize(1280, 800);
+        w.show();
+        const QString projectDir = dir("distill");
+        QVERIFY(w.newProject(projectDir));
+        QVERIFY(waitForData(w));
+        QCOMPARE(w.dataDock()->previewCount(), 24);
+        QVERIFY2(QStringList({"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                              "Sneaker", "Bag", "Ankle boot"})
+                     .contains(w.dataDock()->previewLabel(0)),
+                 qPrintable(w.dataDock()->previewLabel(0)));
+
+        // Train a small teacher through the window; the recipe then points at it.
+        w.modelsDock()->selectTeacher("resnet8");
+        w.modelsDock()->selectStudent("resnet8");
+        makeQuick(w);
+        QSignalSpy finished(&w, &MainWindow::runFinished);
+        QVERIFY2(w.trainTeacher(), qPrintable(w.lastError()));
+        QVERIFY(w.isRunning());
+        QVERIFY(finished.wait(kRunTimeoutMs));
+        QCOMPARE(finished.last().at(1).toString(), QString("finished"));
+        mTeacherRun = finished.last().at(0).toString();
+        QCOMPARE(QString::fromStdString(w.document()->recipe().teacher.checkpoint), mTeacherRun);
+
+        // The CWD preset on features, a few steps.
+        QString error;
+        QVERIFY2(w.recipeDock()->applyPreset(Preset::CwdFeatures, &error), qPrintable(error));
+        const auto& losses = w.document()->recipe().losses;
+        QCOMPARE(losses.size(), size_t(2));
+        QCOMPARE(losses[1].label(), std::string("cwd[stage3]"));
+        QCOMPARE(losses[1].weight, 50.0);
+        makeQuick(w, 6);
+
+        QSignalSpy snapshots(w.bridge(), &EngineBridge::snapshotReady);
+        QVERIFY2(w.distillStudent(), qPrintable(w.lastError()));
+        QVERIFY(finished.wait(kRunTimeoutMs));
+        QCOMPARE(finished.last().at(1).toString(), QString("finished"));
+        const QString runDir = finished.last().at(0).toString();
+        QVERIFY(runDir != mTeacherRun);
+
+        // Each loss term has one point per step.
+        const QStringList curves = w.lossCurves()->curveNames();
+        for (const QString& term : {QString("task"), QString("cwd[stage3]")}) {
+            const QString curve = "loss/" + term;
+            QVERIFY2(curves.contains(curve), qPrintable(curves.join(", ")));
+            QCOMPARE(w.lossCurves()->pointCount(curve), 6);
+        }
+
+        // The inspector shows the final snapshot of stage3: a tile per channel that is not constant.
+        QTRY_VERIFY_WITH_TIMEOUT(!snapshots.isEmpty() && w.inspector()->snapshot().step == 6, 30000);
+        const ActivationSnapshot& snap = w.inspector()->snapshot();
+        QCOMPARE(snap.teacher.tap, std::string("stage3"));
+        QCOMPARE(snap.teacher.channels, int64_t(64));
+        QCOMPARE(snap.student.channels, int64_t(64));
+        const int teacherTiles = nonConstantChannels(snap.teacher);
+        QVERIFY(teacherTiles > 0);
+        QCOMPARE(w.inspector()->nonConstantTiles(true), teacherTiles);
+        QCOMPARE(w.inspector()->nonConstantTiles(false), nonConstantChannels(snap.student));
+
+        // The runs table lists both runs; the distillation run has its metric in summary.json.
+        QTRY_COMPARE_WITH_TIMEOUT(w.runsTable()->rowCount(), 2, 10000);
+        int row = -1;
+        for (int i = 0; i < w.runsTable()->rowCount(); ++i)
+            if (QDir(w.runsTable()->runDirAt(i)) == QDir(runDir)) row = i;
+        QVERIFY(row >= 0);
+        const QString metric = w.runsTable()->textAt(row, RunsTableView::Metric);
+        QVERIFY2(metric.contains(QRegularExpression("[0-9]")), qPrintable(metric));
+
+        // Selecting the finished run reloads its curves from disk.
+        QVERIFY(w.lossCurves()->loadRun(runDir));
+        QVERIFY(w.lossCurves()->curveNames().contains("loss/cwd[stage3]"));
+
+        // The saved project reopens with the same recipe.
+        QVERIFY(w.saveProject());
+        QVERIFY(!w.document()->isModified());
+        MainWindow reopened;
+        QVERIFY(reopened.openProject(projectDir, &error));
+        QCOMPARE(QString::fromStdString(recipeToYaml(reopened.document()->recipe())),
+                 QString::fromStdString(recipeToYaml(w.document()->recipe())));
+    }
+
+    void badRecipeShowsAnErrorInsteadOfStarting() {
+        MainWindow w;
+        w.show();
+        const QString projectDir = dir("bad");
+        QVERIFY(w.newProject(projectDir));
+        QVERIFY(waitForData(w));
+        makeQuick(w, 2);
+        const QString yaml = QString::fromStdString(recipeToYaml(w.document()->recipe()));
+        QSignalSpy errors(&w, &MainWindow::errorShown);
+
+        // A negative weight typed into the YAML: the parser's message, no run.
+        QString negative = yaml;
+        negative.replace("weight: 50", "weight: -1");
+        QVERIFY(negative != yaml);
+        w.recipeDock()->setYamlText(negative);
+        QVERIFY(!w.distillStudent());
+        QVERIFY(!w.isRunning());
+        QCOMPARE(errors.count(), 1);
+        QVERIFY2(w.lastError().contains("weight") && w.lastError().contains(">= 0"),
+                 qPrintable(w.lastError()));
+        auto* box = w.findChild<QMessageBox*>();
+        QVERIFY(box && box->isVisible());
+        QVERIFY(runFolders(projectDir).isEmpty());
+
+        // An unknown tap parses but the engine refuses it; still no run folder left behind.
+        QString unknownTap = yaml;
+        unknownTap.replace("stage3", "stage9");
+        w.recipeDock()->setYamlText(unknownTap);
+        QVERIFY(!w.distillStudent());
+        QVERIFY(!w.isRunning());
+        QCOMPARE(errors.count(), 2);
+        QVERIFY2(w.lastError().contains("stage9"), qPrintable(w.lastError()));
+        QVERIFY(runFolders(projectDir).isEmpty());
+    }
+
+    void unsavedEditsAreNotLostSilently() {
+        MainWindow w;
+        w.show();
+        QVERIFY(w.newProject(dir("unsaved")));
+        w.document()->edit("rename", [](Recipe& r) { r.name = "edited"; });
+        QVERIFY(w.document()->isModified());
+        QVERIFY(w.isWindowModified());
+        answerNextMessageBox(QMessageBox::Cancel);
+        QVERIFY(!w.close());
+        QVERIFY(w.isVisible());
+        answerNextMessageBox(QMessageBox::Save);
+        QVERIFY(w.close());
+        Recipe saved = loadRecipe((dir("unsaved") + "/recipe.yaml").toStdString());
+        QCOMPARE(saved.name, std::string("edited"));
+    }
+
+    void demoRunsFromTheWelcomePage() {
+        MainWindow w;
+        w.show();
+        w.showWelcome(true);
+        QSignalSpy started(&w, &MainWindow::runStarted);
+        QSignalSpy finished(&w, &MainWindow::runFinished);
+        QSignalSpy snapshots(w.bridge(), &EngineBridge::snapshotReady);
+        // The shipped recipe as is, shortened only in length.
+        QVERIFY2(
+            w.runDemo({"data.subset=512", "train.max_steps=8", "threads=2", "train.eval_batch_size=256"}),
+            qPrintable(w.lastError()));
+        QCOMPARE(started.count(), 1);
+        QVERIFY(w.project().dir().startsWith(dir("projects") + "/demo-"));
+        QVERIFY(!w.welcomePage()->isVisible());
+        // The inspector refreshes from the start, not only at the end.
+        QVERIFY(snapshots.wait(60000));
+        QVERIFY(snapshots.first().at(0).value<ActivationSnapshot>().step < 8);
+        QVERIFY(finished.wait(kRunTimeoutMs));
+        QCOMPARE(finished.last().at(1).toString(), QString("finished"));
+        QVERIFY(w.lossCurves()->pointCount("loss/cwd[stage3]") == 8);
+    }
+};
+
+QTEST_MAIN(MainWindowTest)
+#include "test_main_window.moc"

@@ -1,0 +1,1713 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en_US">
+<context>
+    <name>Preset</name>
+    <message>
+        <source>KD (logits)</source>
+        <translation>KD (logits)</translation>
+    </message>
+    <message>
+        <source>FitNets (hint)</source>
+        <translation>FitNets (hint)</translation>
+    </message>
+    <message>
+        <source>Attention transfer</source>
+        <translation>Attention transfer</translation>
+    </message>
+    <message>
+        <source>Pixel-wise KD</source>
+        <translation>Pixel-wise KD</translation>
+    </message>
+    <message>
+        <source>Pair-wise KD</source>
+        <translation>Pair-wise KD</translation>
+    </message>
+    <message>
+        <source>CWD on logits</source>
+        <translation>CWD on logits</translation>
+    </message>
+    <message>
+        <source>CWD on features</source>
+        <translation>CWD on features</translation>
+    </message>
+    <message>
+        <source>KD needs class-logit vectors (a classification data set)</source>
+        <translation>KD needs class-logit vectors (a classification data set)</translation>
+    </message>
+    <message>
+        <source>pixel-wise KD needs dense logits (a segmentation data set)</source>
+        <translation>pixel-wise KD needs dense logits (a segmentation data set)</translation>
+    </message>
+    <message>
+        <source>CWD on logits needs dense logits (a segmentation data set)</source>
+        <translation>CWD on logits needs dense logits (a segmentation data set)</translation>
+    </message>
+    <message>
+        <source>the models have no spatial feature taps</source>
+        <translation>the models have no spatial feature taps</translation>
+    </message>
+</context>
+<context>
+    <name>Project</name>
+    <message>
+        <source>%1 already holds a project</source>
+        <translation>%1 already holds a project</translation>
+    </message>
+    <message>
+        <source>cannot create the folder %1</source>
+        <translation>cannot create the folder %1</translation>
+    </message>
+    <message>
+        <source>%1 is not a project folder (no recipe.yaml)</source>
+        <translation>%1 is not a project folder (no recipe.yaml)</translation>
+    </message>
+</context>
+<context>
+    <name>distillery</name>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 s</translation>
+    </message>
+    <message>
+        <source>%1 min %2 s</source>
+        <translation>%1 min %2 s</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 h %2 min</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::ChannelInspectorView</name>
+    <message>
+        <source>teacher</source>
+        <translation>teacher</translation>
+    </message>
+    <message>
+        <source>student</source>
+        <translation>student</translation>
+    </message>
+    <message>
+        <source>Teacher tap ← student tap (the student as the loss sees it, after its adapter)</source>
+        <translation>Teacher tap ← student tap (the student as the loss sees it, after its adapter)</translation>
+    </message>
+    <message>
+        <source>val</source>
+        <translation>val</translation>
+    </message>
+    <message>
+        <source>train</source>
+        <translation>train</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> ms</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>off</translation>
+    </message>
+    <message>
+        <source>Refresh interval while a job runs (0 = off)</source>
+        <translation>Refresh interval while a job runs (0 = off)</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>Refresh</translation>
+    </message>
+    <message>
+        <source>Taps</source>
+        <translation>Taps</translation>
+    </message>
+    <message>
+        <source>Split</source>
+        <translation>Split</translation>
+    </message>
+    <message>
+        <source>Sample</source>
+        <translation>Sample</translation>
+    </message>
+    <message>
+        <source>Live every</source>
+        <translation>Live every</translation>
+    </message>
+    <message>
+        <source>Raw (shared range per channel)</source>
+        <translation>Raw (shared range per channel)</translation>
+    </message>
+    <message>
+        <source>Per-channel min–max</source>
+        <translation>Per-channel min–max</translation>
+    </message>
+    <message>
+        <source>CWD spatial softmax at τ</source>
+        <translation>CWD spatial softmax at τ</translation>
+    </message>
+    <message>
+        <source>Temperature of the spatial softmax (display and KL)</source>
+        <translation>Temperature of the spatial softmax (display and KL)</translation>
+    </message>
+    <message>
+        <source>Tile size</source>
+        <translation>Tile size</translation>
+    </message>
+    <message>
+        <source>Sort bars by KL</source>
+        <translation>Sort bars by KL</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>Show</translation>
+    </message>
+    <message>
+        <source>τ</source>
+        <translation>τ</translation>
+    </message>
+    <message>
+        <source>Tiles</source>
+        <translation>Tiles</translation>
+    </message>
+    <message>
+        <source>No snapshot yet: pick a tap pair and a sample.</source>
+        <translation>No snapshot yet: pick a tap pair and a sample.</translation>
+    </message>
+    <message>
+        <source>input</source>
+        <translation>input</translation>
+    </message>
+    <message>
+        <source>student − teacher</source>
+        <translation>student − teacher</translation>
+    </message>
+    <message>
+        <source>KL(p_T ‖ p_S)</source>
+        <translation>KL(p_T ‖ p_S)</translation>
+    </message>
+    <message>
+        <source>channel %1</source>
+        <translation>channel %1</translation>
+    </message>
+    <message>
+        <source>
+teacher: %1 … %2</source>
+        <translation>
+teacher: %1 … %2</translation>
+    </message>
+    <message>
+        <source>
+student: %1 … %2</source>
+        <translation>
+student: %1 … %2</translation>
+    </message>
+    <message>
+        <source>
+KL(p_T‖p_S) = %1</source>
+        <translation>
+KL(p_T‖p_S) = %1</translation>
+    </message>
+    <message>
+        <source>%1 ← %2</source>
+        <translation>%1 ← %2</translation>
+    </message>
+    <message>
+        <source>The snapshot holds no student feature map.</source>
+        <translation>The snapshot holds no student feature map.</translation>
+    </message>
+    <message>
+        <source>channel (sorted by KL, worst first)</source>
+        <translation>channel (sorted by KL, worst first)</translation>
+    </message>
+    <message>
+        <source>channel</source>
+        <translation>channel</translation>
+    </message>
+    <message>
+        <source>Click a tile or bar to enlarge it.</source>
+        <translation>Click a tile or bar to enlarge it.</translation>
+    </message>
+    <message>
+        <source>student, channel %1</source>
+        <translation>student, channel %1</translation>
+    </message>
+    <message>
+        <source>T %1 … %2 · S %3 … %4</source>
+        <translation>T %1 … %2 · S %3 … %4</translation>
+    </message>
+    <message>
+        <source>%1 … %2</source>
+        <translation>%1 … %2</translation>
+    </message>
+    <message>
+        <source>teacher, channel %1</source>
+        <translation>teacher, channel %1</translation>
+    </message>
+    <message>
+        <source>−%1 … +%1</source>
+        <translation>−%1 … +%1</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Channel %1&lt;/b&gt;</source>
+        <translation>&lt;b&gt;Channel %1&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>KL(p_T‖p_S) at τ = %1: &lt;b&gt;%2&lt;/b&gt; (rank %3 of %4, worst first)</source>
+        <translation>KL(p_T‖p_S) at τ = %1: &lt;b&gt;%2&lt;/b&gt; (rank %3 of %4, worst first)</translation>
+    </message>
+    <message>
+        <source>teacher raw %1 … %2%3</source>
+        <translation>teacher raw %1 … %2%3</translation>
+    </message>
+    <message>
+        <source> (constant)</source>
+        <translation> (constant)</translation>
+    </message>
+    <message>
+        <source>student raw %1 … %2%3</source>
+        <translation>student raw %1 … %2%3</translation>
+    </message>
+    <message>
+        <source>Waiting for a snapshot.</source>
+        <translation>Waiting for a snapshot.</translation>
+    </message>
+    <message>
+        <source>step %1</source>
+        <translation>step %1</translation>
+    </message>
+    <message>
+        <source>%1 sample %2</source>
+        <translation>%1 sample %2</translation>
+    </message>
+    <message>
+        <source>teacher %1 %2</source>
+        <translation>teacher %1 %2</translation>
+    </message>
+    <message>
+        <source>student %1 %2</source>
+        <translation>student %1 %2</translation>
+    </message>
+    <message>
+        <source>CWD here: τ²·mean KL = %1</source>
+        <translation>CWD here: τ²·mean KL = %1</translation>
+    </message>
+    <message>
+        <source>channel counts differ: no adapter pairs these taps; KL compares the first %1</source>
+        <translation>channel counts differ: no adapter pairs these taps; KL compares the first %1</translation>
+    </message>
+    <message>
+        <source>student resized to the teacher's size for KL</source>
+        <translation>student resized to the teacher's size for KL</translation>
+    </message>
+    <message>
+        <source>%1 of %2 student channels constant</source>
+        <translation>%1 of %2 student channels constant</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::DataDock</name>
+    <message>
+        <source>Fashion-MNIST</source>
+        <translation>Fashion-MNIST</translation>
+    </message>
+    <message>
+        <source>Fashion-Scenes (segmentation)</source>
+        <translation>Fashion-Scenes (segmentation)</translation>
+    </message>
+    <message>
+        <source>Image folder (classification)</source>
+        <translation>Image folder (classification)</translation>
+    </message>
+    <message>
+        <source>Image and mask folder (segmentation)</source>
+        <translation>Image and mask folder (segmentation)</translation>
+    </message>
+    <message>
+        <source>CIFAR-10</source>
+        <translation>CIFAR-10</translation>
+    </message>
+    <message>
+        <source>CIFAR-100</source>
+        <translation>CIFAR-100</translation>
+    </message>
+    <message>
+        <source>Data</source>
+        <translation>Data</translation>
+    </message>
+    <message>
+        <source>default location</source>
+        <translation>default location</translation>
+    </message>
+    <message>
+        <source>split off the training folder</source>
+        <translation>split off the training folder</translation>
+    </message>
+    <message>
+        <source>keep</source>
+        <translation>keep</translation>
+    </message>
+    <message>
+        <source> px</source>
+        <translation> px</translation>
+    </message>
+    <message>
+        <source>Colour (3 channels)</source>
+        <translation>Colour (3 channels)</translation>
+    </message>
+    <message>
+        <source>Grey (1 channel)</source>
+        <translation>Grey (1 channel)</translation>
+    </message>
+    <message>
+        <source>…</source>
+        <translation>…</translation>
+    </message>
+    <message>
+        <source>Choose a folder</source>
+        <translation>Choose a folder</translation>
+    </message>
+    <message>
+        <source>Data &amp;set:</source>
+        <translation>Data &amp;set:</translation>
+    </message>
+    <message>
+        <source>&amp;Folder:</source>
+        <translation>&amp;Folder:</translation>
+    </message>
+    <message>
+        <source>&amp;Validation folder:</source>
+        <translation>&amp;Validation folder:</translation>
+    </message>
+    <message>
+        <source>&amp;Image size:</source>
+        <translation>&amp;Image size:</translation>
+    </message>
+    <message>
+        <source>&amp;Channels:</source>
+        <translation>&amp;Channels:</translation>
+    </message>
+    <message>
+        <source>Scene &amp;size:</source>
+        <translation>Scene &amp;size:</translation>
+    </message>
+    <message>
+        <source>&amp;Previous</source>
+        <translation>&amp;Previous</translation>
+    </message>
+    <message>
+        <source>&amp;Next</source>
+        <translation>&amp;Next</translation>
+    </message>
+    <message>
+        <source>Change validation folder</source>
+        <translation>Change validation folder</translation>
+    </message>
+    <message>
+        <source>Change image size</source>
+        <translation>Change image size</translation>
+    </message>
+    <message>
+        <source>Change image channels</source>
+        <translation>Change image channels</translation>
+    </message>
+    <message>
+        <source>Change scene size</source>
+        <translation>Change scene size</translation>
+    </message>
+    <message>
+        <source>Change data set to %1</source>
+        <translation>Change data set to %1</translation>
+    </message>
+    <message>
+        <source>Change data folder</source>
+        <translation>Change data folder</translation>
+    </message>
+    <message>
+        <source>Validation folder</source>
+        <translation>Validation folder</translation>
+    </message>
+    <message>
+        <source>Data folder</source>
+        <translation>Data folder</translation>
+    </message>
+    <message>
+        <source>Opening the data set…</source>
+        <translation>Opening the data set…</translation>
+    </message>
+    <message>
+        <source>Sample %1: %2</source>
+        <translation>Sample %1: %2</translation>
+    </message>
+    <message>
+        <source>segmentation</source>
+        <translation>segmentation</translation>
+    </message>
+    <message>
+        <source>classification</source>
+        <translation>classification</translation>
+    </message>
+    <message>
+        <source>%1 · %2 training / %3 validation samples · %4×%5×%6 · %7 classes</source>
+        <translation>%1 · %2 training / %3 validation samples · %4×%5×%6 · %7 classes</translation>
+    </message>
+    <message>
+        <source>samples %1–%2 of %3</source>
+        <translation>samples %1–%2 of %3</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::EngineBridge</name>
+    <message>
+        <source>A run is already in progress.</source>
+        <translation>A run is already in progress.</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::LossCurvesView</name>
+    <message>
+        <source>Smoothing</source>
+        <translation>Smoothing</translation>
+    </message>
+    <message>
+        <source>Exponential moving average of the loss curves (raw data stays faint)</source>
+        <translation>Exponential moving average of the loss curves (raw data stays faint)</translation>
+    </message>
+    <message>
+        <source>Log scale</source>
+        <translation>Log scale</translation>
+    </message>
+    <message>
+        <source>Logarithmic loss axis</source>
+        <translation>Logarithmic loss axis</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>Fit</translation>
+    </message>
+    <message>
+        <source>Show all data and follow new points (or double-click the plot)</source>
+        <translation>Show all data and follow new points (or double-click the plot)</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>Export</translation>
+    </message>
+    <message>
+        <source>Save as PNG…</source>
+        <translation>Save as PNG…</translation>
+    </message>
+    <message>
+        <source>Save plot</source>
+        <translation>Save plot</translation>
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation>PNG images (*.png)</translation>
+    </message>
+    <message>
+        <source>Save as CSV…</source>
+        <translation>Save as CSV…</translation>
+    </message>
+    <message>
+        <source>Save curves</source>
+        <translation>Save curves</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV files (*.csv)</translation>
+    </message>
+    <message>
+        <source>Hover over the plot to read values.</source>
+        <translation>Hover over the plot to read values.</translation>
+    </message>
+    <message>
+        <source>loss</source>
+        <translation>loss</translation>
+    </message>
+    <message>
+        <source>learning rate</source>
+        <translation>learning rate</translation>
+    </message>
+    <message>
+        <source>step</source>
+        <translation>step</translation>
+    </message>
+    <message>
+        <source>validation</source>
+        <translation>validation</translation>
+    </message>
+    <message>
+        <source>val mIoU (%)</source>
+        <translation>val mIoU (%)</translation>
+    </message>
+    <message>
+        <source>val top-1 (%)</source>
+        <translation>val top-1 (%)</translation>
+    </message>
+    <message>
+        <source>val %1</source>
+        <translation>val %1</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;step %1&lt;/b&gt;</source>
+        <translation>&lt;b&gt;step %1&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>%1 (raw %2)</source>
+        <translation>%1 (raw %2)</translation>
+    </message>
+    <message>
+        <source>step %1</source>
+        <translation>step %1</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::LossTermsModel</name>
+    <message>
+        <source>Cross-entropy with the labels</source>
+        <translation>Cross-entropy with the labels</translation>
+    </message>
+    <message>
+        <source>Hinton KD: match the teacher's softened class probabilities</source>
+        <translation>Hinton KD: match the teacher's softened class probabilities</translation>
+    </message>
+    <message>
+        <source>FitNets hint: regress the teacher's feature map through a 1×1 conv</source>
+        <translation>FitNets hint: regress the teacher's feature map through a 1×1 conv</translation>
+    </message>
+    <message>
+        <source>Attention transfer: match where the feature maps are active</source>
+        <translation>Attention transfer: match where the feature maps are active</translation>
+    </message>
+    <message>
+        <source>Pixel-wise KD: match class probabilities at every pixel</source>
+        <translation>Pixel-wise KD: match class probabilities at every pixel</translation>
+    </message>
+    <message>
+        <source>Pair-wise KD: match the similarities between image regions</source>
+        <translation>Pair-wise KD: match the similarities between image regions</translation>
+    </message>
+    <message>
+        <source>Channel-wise distillation: match where each channel puts its mass</source>
+        <translation>Channel-wise distillation: match where each channel puts its mass</translation>
+    </message>
+    <message>
+        <source>%1 needs a teacher</source>
+        <translation>%1 needs a teacher</translation>
+    </message>
+    <message>
+        <source>the teacher %1 has no tap '%2'</source>
+        <translation>the teacher %1 has no tap '%2'</translation>
+    </message>
+    <message>
+        <source>the student %1 has no tap '%2'</source>
+        <translation>the student %1 has no tap '%2'</translation>
+    </message>
+    <message>
+        <source>kd compares class-logit vectors of equal length</source>
+        <translation>kd compares class-logit vectors of equal length</translation>
+    </message>
+    <message>
+        <source>pixel_kd compares dense logits (segmentation) of equal classes</source>
+        <translation>pixel_kd compares dense logits (segmentation) of equal classes</translation>
+    </message>
+    <message>
+        <source>%1 compares spatial C×H×W feature maps</source>
+        <translation>%1 compares spatial C×H×W feature maps</translation>
+    </message>
+    <message>
+        <source>Temperature: higher values soften the distributions being matched</source>
+        <translation>Temperature: higher values soften the distributions being matched</translation>
+    </message>
+    <message>
+        <source>Multiplier of this term in the total loss</source>
+        <translation>Multiplier of this term in the total loss</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>Method</translation>
+    </message>
+    <message>
+        <source>Teacher tap</source>
+        <translation>Teacher tap</translation>
+    </message>
+    <message>
+        <source>Student tap</source>
+        <translation>Student tap</translation>
+    </message>
+    <message>
+        <source>Weight</source>
+        <translation>Weight</translation>
+    </message>
+    <message>
+        <source>τ</source>
+        <translation>τ</translation>
+    </message>
+    <message>
+        <source>Change method to %1</source>
+        <translation>Change method to %1</translation>
+    </message>
+    <message>
+        <source>Change teacher tap to %1</source>
+        <translation>Change teacher tap to %1</translation>
+    </message>
+    <message>
+        <source>Change student tap to %1</source>
+        <translation>Change student tap to %1</translation>
+    </message>
+    <message>
+        <source>Change weight</source>
+        <translation>Change weight</translation>
+    </message>
+    <message>
+        <source>Change τ</source>
+        <translation>Change τ</translation>
+    </message>
+    <message>
+        <source>Add loss term</source>
+        <translation>Add loss term</translation>
+    </message>
+    <message>
+        <source>Remove loss term</source>
+        <translation>Remove loss term</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::MainWindow</name>
+    <message>
+        <source>Loss curves</source>
+        <translation>Loss curves</translation>
+    </message>
+    <message>
+        <source>Channel inspector</source>
+        <translation>Channel inspector</translation>
+    </message>
+    <message>
+        <source>Predictions</source>
+        <translation>Predictions</translation>
+    </message>
+    <message>
+        <source>Runs</source>
+        <translation>Runs</translation>
+    </message>
+    <message>
+        <source>Log</source>
+        <translation>Log</translation>
+    </message>
+    <message>
+        <source>&amp;New Project…</source>
+        <translation>&amp;New Project…</translation>
+    </message>
+    <message>
+        <source>&amp;Open Project…</source>
+        <translation>&amp;Open Project…</translation>
+    </message>
+    <message>
+        <source>&amp;Save</source>
+        <translation>&amp;Save</translation>
+    </message>
+    <message>
+        <source>&amp;Import Recipe…</source>
+        <translation>&amp;Import Recipe…</translation>
+    </message>
+    <message>
+        <source>&amp;Export Recipe…</source>
+        <translation>&amp;Export Recipe…</translation>
+    </message>
+    <message>
+        <source>Export Curves as &amp;PNG…</source>
+        <translation>Export Curves as &amp;PNG…</translation>
+    </message>
+    <message>
+        <source>Export Curves as &amp;CSV…</source>
+        <translation>Export Curves as &amp;CSV…</translation>
+    </message>
+    <message>
+        <source>Se&amp;ttings…</source>
+        <translation>Se&amp;ttings…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Quit</translation>
+    </message>
+    <message>
+        <source>&amp;Undo</source>
+        <translation>&amp;Undo</translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation>&amp;Redo</translation>
+    </message>
+    <message>
+        <source>Train &amp;Teacher</source>
+        <translation>Train &amp;Teacher</translation>
+    </message>
+    <message>
+        <source>&amp;Distill Student</source>
+        <translation>&amp;Distill Student</translation>
+    </message>
+    <message>
+        <source>&amp;Pause</source>
+        <translation>&amp;Pause</translation>
+    </message>
+    <message>
+        <source>&amp;Resume</source>
+        <translation>&amp;Resume</translation>
+    </message>
+    <message>
+        <source>&amp;Stop</source>
+        <translation>&amp;Stop</translation>
+    </message>
+    <message>
+        <source>Run the &amp;Demo</source>
+        <translation>Run the &amp;Demo</translation>
+    </message>
+    <message>
+        <source>&amp;Welcome Page</source>
+        <translation>&amp;Welcome Page</translation>
+    </message>
+    <message>
+        <source>&amp;Reset Layout</source>
+        <translation>&amp;Reset Layout</translation>
+    </message>
+    <message>
+        <source>&amp;About Distillery</source>
+        <translation>&amp;About Distillery</translation>
+    </message>
+    <message>
+        <source>About Distillery</source>
+        <translation>About Distillery</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;&lt;b&gt;Distillery&lt;/b&gt; %1&lt;/p&gt;&lt;p&gt;A workbench for knowledge distillation: teach a small network to imitate a large one, and watch how it learns.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;&lt;b&gt;Distillery&lt;/b&gt; %1&lt;/p&gt;&lt;p&gt;A workbench for knowledge distillation: teach a small network to imitate a large one, and watch how it learns.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Train the teacher model alone on the data set (Ctrl+T)</source>
+        <translation>Train the teacher model alone on the data set (Ctrl+T)</translation>
+    </message>
+    <message>
+        <source>Train the student with the recipe's loss terms (F5)</source>
+        <translation>Train the student with the recipe's loss terms (F5)</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;File</translation>
+    </message>
+    <message>
+        <source>Open &amp;Recent</source>
+        <translation>Open &amp;Recent</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>&amp;Edit</translation>
+    </message>
+    <message>
+        <source>&amp;Run</source>
+        <translation>&amp;Run</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>&amp;View</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>&amp;Help</translation>
+    </message>
+    <message>
+        <source>Main</source>
+        <translation>Main</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>Ready</translation>
+    </message>
+    <message>
+        <source>Created project %1</source>
+        <translation>Created project %1</translation>
+    </message>
+    <message>
+        <source>Stop the current run before opening another project.</source>
+        <translation>Stop the current run before opening another project.</translation>
+    </message>
+    <message>
+        <source>Opened project %1</source>
+        <translation>Opened project %1</translation>
+    </message>
+    <message>
+        <source>Save as a new project folder</source>
+        <translation>Save as a new project folder</translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation>Saved %1</translation>
+    </message>
+    <message>
+        <source>Created project %1 for the runs of this recipe</source>
+        <translation>Created project %1 for the runs of this recipe</translation>
+    </message>
+    <message>
+        <source>Unsaved changes</source>
+        <translation>Unsaved changes</translation>
+    </message>
+    <message>
+        <source>The recipe has changes that are not saved. Save them?</source>
+        <translation>The recipe has changes that are not saved. Save them?</translation>
+    </message>
+    <message>
+        <source>Autosaved</source>
+        <translation>Autosaved</translation>
+    </message>
+    <message>
+        <source>Autosave failed: %1</source>
+        <translation>Autosave failed: %1</translation>
+    </message>
+    <message>
+        <source>New project folder</source>
+        <translation>New project folder</translation>
+    </message>
+    <message>
+        <source>project</source>
+        <translation>project</translation>
+    </message>
+    <message>
+        <source>Open project folder</source>
+        <translation>Open project folder</translation>
+    </message>
+    <message>
+        <source>Import recipe %1</source>
+        <translation>Import recipe %1</translation>
+    </message>
+    <message>
+        <source>Import recipe</source>
+        <translation>Import recipe</translation>
+    </message>
+    <message>
+        <source>Recipes (*.yaml *.yml)</source>
+        <translation>Recipes (*.yaml *.yml)</translation>
+    </message>
+    <message>
+        <source>Export recipe</source>
+        <translation>Export recipe</translation>
+    </message>
+    <message>
+        <source>Exported %1</source>
+        <translation>Exported %1</translation>
+    </message>
+    <message>
+        <source>Export curves as PNG</source>
+        <translation>Export curves as PNG</translation>
+    </message>
+    <message>
+        <source>Export curves as CSV</source>
+        <translation>Export curves as CSV</translation>
+    </message>
+    <message>
+        <source>Images (*.png)</source>
+        <translation>Images (*.png)</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV files (*.csv)</translation>
+    </message>
+    <message>
+        <source>Cannot write %1</source>
+        <translation>Cannot write %1</translation>
+    </message>
+    <message>
+        <source>Paused; the inspector still answers</source>
+        <translation>Paused; the inspector still answers</translation>
+    </message>
+    <message>
+        <source>Resumed</source>
+        <translation>Resumed</translation>
+    </message>
+    <message>
+        <source>Stopping at the end of this step…</source>
+        <translation>Stopping at the end of this step…</translation>
+    </message>
+    <message>
+        <source>A run is already in progress.</source>
+        <translation>A run is already in progress.</translation>
+    </message>
+    <message>
+        <source>The recipe has an error, so nothing was started:
+%1</source>
+        <translation>The recipe has an error, so nothing was started:
+%1</translation>
+    </message>
+    <message>
+        <source>Choose a teacher architecture in the Models dock first.</source>
+        <translation>Choose a teacher architecture in the Models dock first.</translation>
+    </message>
+    <message>
+        <source>Cannot start the run:
+%1</source>
+        <translation>Cannot start the run:
+%1</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>Starting…</translation>
+    </message>
+    <message>
+        <source>Training teacher %1 in %2</source>
+        <translation>Training teacher %1 in %2</translation>
+    </message>
+    <message>
+        <source>Training student %1 in %2</source>
+        <translation>Training student %1 in %2</translation>
+    </message>
+    <message>
+        <source>The demo recipe resources/recipes/fmnist_cwd.yaml was not found next to the program.</source>
+        <translation>The demo recipe resources/recipes/fmnist_cwd.yaml was not found next to the program.</translation>
+    </message>
+    <message>
+        <source>The shipped teacher %1 is missing; training it first.</source>
+        <translation>The shipped teacher %1 is missing; training it first.</translation>
+    </message>
+    <message>
+        <source>Epoch %1/%2 · step %3/%4 · loss %5</source>
+        <translation>Epoch %1/%2 · step %3/%4 · loss %5</translation>
+    </message>
+    <message>
+        <source>%1 img/s</source>
+        <translation>%1 img/s</translation>
+    </message>
+    <message>
+        <source>ETA %1</source>
+        <translation>ETA %1</translation>
+    </message>
+    <message>
+        <source>Epoch %1 (%2): %3%4</source>
+        <translation>Epoch %1 (%2): %3%4</translation>
+    </message>
+    <message>
+        <source> — best so far</source>
+        <translation> — best so far</translation>
+    </message>
+    <message>
+        <source>Finished in %1. Best: %2</source>
+        <translation>Finished in %1. Best: %2</translation>
+    </message>
+    <message>
+        <source>Finished %1: best %2</source>
+        <translation>Finished %1: best %2</translation>
+    </message>
+    <message>
+        <source>Stopped; the run can be continued later</source>
+        <translation>Stopped; the run can be continued later</translation>
+    </message>
+    <message>
+        <source>Stopped %1</source>
+        <translation>Stopped %1</translation>
+    </message>
+    <message>
+        <source>The run failed: %1</source>
+        <translation>The run failed: %1</translation>
+    </message>
+    <message>
+        <source>Use the trained teacher</source>
+        <translation>Use the trained teacher</translation>
+    </message>
+    <message>
+        <source>The recipe's teacher is now %1</source>
+        <translation>The recipe's teacher is now %1</translation>
+    </message>
+    <message>
+        <source>This run has no checkpoint yet.</source>
+        <translation>This run has no checkpoint yet.</translation>
+    </message>
+    <message>
+        <source>Untitled</source>
+        <translation>Untitled</translation>
+    </message>
+    <message>
+        <source>%1[*] — Distillery</source>
+        <translation>%1[*] — Distillery</translation>
+    </message>
+    <message>
+        <source>Distillery</source>
+        <translation>Distillery</translation>
+    </message>
+    <message>
+        <source>A run is in progress</source>
+        <translation>A run is in progress</translation>
+    </message>
+    <message>
+        <source>Stop the run and quit? It can be continued later.</source>
+        <translation>Stop the run and quit? It can be continued later.</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::ModelsDock</name>
+    <message>
+        <source>Models</source>
+        <translation>Models</translation>
+    </message>
+    <message>
+        <source>Teacher</source>
+        <translation>Teacher</translation>
+    </message>
+    <message>
+        <source>Student</source>
+        <translation>Student</translation>
+    </message>
+    <message>
+        <source>(none)</source>
+        <translation>(none)</translation>
+    </message>
+    <message>
+        <source>MobileNetV2 width multiplier: scales every layer's channels</source>
+        <translation>MobileNetV2 width multiplier: scales every layer's channels</translation>
+    </message>
+    <message>
+        <source>Tap</source>
+        <translation>Tap</translation>
+    </message>
+    <message>
+        <source>Shape</source>
+        <translation>Shape</translation>
+    </message>
+    <message>
+        <source>&amp;Architecture:</source>
+        <translation>&amp;Architecture:</translation>
+    </message>
+    <message>
+        <source>&amp;Head:</source>
+        <translation>&amp;Head:</translation>
+    </message>
+    <message>
+        <source>&amp;Width:</source>
+        <translation>&amp;Width:</translation>
+    </message>
+    <message>
+        <source>trained teacher: a run folder or a .pt file</source>
+        <translation>trained teacher: a run folder or a .pt file</translation>
+    </message>
+    <message>
+        <source>Run &amp;folder…</source>
+        <translation>Run &amp;folder…</translation>
+    </message>
+    <message>
+        <source>Load a trained teacher from a run folder (its architecture comes along)</source>
+        <translation>Load a trained teacher from a run folder (its architecture comes along)</translation>
+    </message>
+    <message>
+        <source>Check&amp;point…</source>
+        <translation>Check&amp;point…</translation>
+    </message>
+    <message>
+        <source>Load a teacher checkpoint file (.pt)</source>
+        <translation>Load a teacher checkpoint file (.pt)</translation>
+    </message>
+    <message>
+        <source>Change teacher checkpoint</source>
+        <translation>Change teacher checkpoint</translation>
+    </message>
+    <message>
+        <source>&amp;Checkpoint:</source>
+        <translation>&amp;Checkpoint:</translation>
+    </message>
+    <message>
+        <source>Change segmentation head</source>
+        <translation>Change segmentation head</translation>
+    </message>
+    <message>
+        <source>Change model width</source>
+        <translation>Change model width</translation>
+    </message>
+    <message>
+        <source>Change student to %1</source>
+        <translation>Change student to %1</translation>
+    </message>
+    <message>
+        <source>Remove teacher</source>
+        <translation>Remove teacher</translation>
+    </message>
+    <message>
+        <source>Change teacher to %1</source>
+        <translation>Change teacher to %1</translation>
+    </message>
+    <message>
+        <source>%1 does not exist</source>
+        <translation>%1 does not exist</translation>
+    </message>
+    <message>
+        <source>%1 is not a run folder (no recipe.yaml)</source>
+        <translation>%1 is not a run folder (no recipe.yaml)</translation>
+    </message>
+    <message>
+        <source>Choose the teacher's architecture first: %1 does not say which it is</source>
+        <translation>Choose the teacher's architecture first: %1 does not say which it is</translation>
+    </message>
+    <message>
+        <source>Load teacher %1</source>
+        <translation>Load teacher %1</translation>
+    </message>
+    <message>
+        <source>Teacher run folder</source>
+        <translation>Teacher run folder</translation>
+    </message>
+    <message>
+        <source>Teacher checkpoint</source>
+        <translation>Teacher checkpoint</translation>
+    </message>
+    <message>
+        <source>Checkpoints (*.pt);;All files (*)</source>
+        <translation>Checkpoints (*.pt);;All files (*)</translation>
+    </message>
+    <message>
+        <source>The student has %1% of the teacher's parameters and needs %2% of its MACs.</source>
+        <translation>The student has %1% of the teacher's parameters and needs %2% of its MACs.</translation>
+    </message>
+    <message>
+        <source>No teacher: the student trains alone.</source>
+        <translation>No teacher: the student trains alone.</translation>
+    </message>
+    <message>
+        <source>%1 parameters · %2 MACs for %3×%4×%5 input</source>
+        <translation>%1 parameters · %2 MACs for %3×%4×%5 input</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::PredictionsView</name>
+    <message>
+        <source>No samples to show.</source>
+        <translation>No samples to show.</translation>
+    </message>
+    <message>
+        <source>#%1 %2</source>
+        <translation>#%1 %2</translation>
+    </message>
+    <message>
+        <source>S: %1</source>
+        <translation>S: %1</translation>
+    </message>
+    <message>
+        <source>T: %1</source>
+        <translation>T: %1</translation>
+    </message>
+    <message>
+        <source>image</source>
+        <translation>image</translation>
+    </message>
+    <message>
+        <source>ground truth</source>
+        <translation>ground truth</translation>
+    </message>
+    <message>
+        <source>teacher</source>
+        <translation>teacher</translation>
+    </message>
+    <message>
+        <source>student</source>
+        <translation>student</translation>
+    </message>
+    <message>
+        <source>pixel acc %1 %</source>
+        <translation>pixel acc %1 %</translation>
+    </message>
+    <message>
+        <source>No run evaluated yet.</source>
+        <translation>No run evaluated yet.</translation>
+    </message>
+    <message>
+        <source>predicted (student)</source>
+        <translation>predicted (student)</translation>
+    </message>
+    <message>
+        <source>true class</source>
+        <translation>true class</translation>
+    </message>
+    <message>
+        <source>Colour: share of the true class (row). Click a cell to list those samples.</source>
+        <translation>Colour: share of the true class (row). Click a cell to list those samples.</translation>
+    </message>
+    <message>
+        <source>Misclassified only</source>
+        <translation>Misclassified only</translation>
+    </message>
+    <message>
+        <source>Show all</source>
+        <translation>Show all</translation>
+    </message>
+    <message>
+        <source>true %1 → predicted %2: %3 (%4 % of %1)</source>
+        <translation>true %1 → predicted %2: %3 (%4 % of %1)</translation>
+    </message>
+    <message>
+        <source>Evaluating %1 (%2 checkpoint)…</source>
+        <translation>Evaluating %1 (%2 checkpoint)…</translation>
+    </message>
+    <message>
+        <source>&lt;span style='color:#b00020'&gt;Evaluation failed: %1&lt;/span&gt;</source>
+        <translation>&lt;span style='color:#b00020'&gt;Evaluation failed: %1&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <source>class %1</source>
+        <translation>class %1</translation>
+    </message>
+    <message>
+        <source>%1 %2 %</source>
+        <translation>%1 %2 %</translation>
+    </message>
+    <message>
+        <source>true %1 → predicted %2: %3 of the %4 samples shown</source>
+        <translation>true %1 → predicted %2: %3 of the %4 samples shown</translation>
+    </message>
+    <message>
+        <source>%1 samples, %2 misclassified</source>
+        <translation>%1 samples, %2 misclassified</translation>
+    </message>
+    <message>
+        <source>loss %1</source>
+        <translation>loss %1</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;top-1 %1 %&lt;/b&gt;</source>
+        <translation>&lt;b&gt;top-1 %1 %&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;mIoU %1 %&lt;/b&gt;</source>
+        <translation>&lt;b&gt;mIoU %1 %&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>pixel accuracy %1 %</source>
+        <translation>pixel accuracy %1 %</translation>
+    </message>
+    <message>
+        <source>%1 validation samples</source>
+        <translation>%1 validation samples</translation>
+    </message>
+    <message>
+        <source>(absent)</source>
+        <translation>(absent)</translation>
+    </message>
+    <message>
+        <source>IoU&amp;nbsp;%1</source>
+        <translation>IoU&amp;nbsp;%1</translation>
+    </message>
+    <message>
+        <source>ignore (255)</source>
+        <translation>ignore (255)</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::RecipeDock</name>
+    <message>
+        <source>Recipe</source>
+        <translation>Recipe</translation>
+    </message>
+    <message>
+        <source>&amp;Loss terms</source>
+        <translation>&amp;Loss terms</translation>
+    </message>
+    <message>
+        <source>&amp;Training</source>
+        <translation>&amp;Training</translation>
+    </message>
+    <message>
+        <source>&amp;YAML</source>
+        <translation>&amp;YAML</translation>
+    </message>
+    <message>
+        <source>&amp;Presets</source>
+        <translation>&amp;Presets</translation>
+    </message>
+    <message>
+        <source>Replace the loss terms with a method's usual setting</source>
+        <translation>Replace the loss terms with a method's usual setting</translation>
+    </message>
+    <message>
+        <source>&amp;Add term</source>
+        <translation>&amp;Add term</translation>
+    </message>
+    <message>
+        <source>&amp;Remove term</source>
+        <translation>&amp;Remove term</translation>
+    </message>
+    <message>
+        <source>SGD with momentum</source>
+        <translation>SGD with momentum</translation>
+    </message>
+    <message>
+        <source>AdamW</source>
+        <translation>AdamW</translation>
+    </message>
+    <message>
+        <source>Cosine</source>
+        <translation>Cosine</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>Step</translation>
+    </message>
+    <message>
+        <source>Constant</source>
+        <translation>Constant</translation>
+    </message>
+    <message>
+        <source>all cores</source>
+        <translation>all cores</translation>
+    </message>
+    <message>
+        <source>all samples</source>
+        <translation>all samples</translation>
+    </message>
+    <message>
+        <source>Use only the first N samples of each split, for quick trials</source>
+        <translation>Use only the first N samples of each split, for quick trials</translation>
+    </message>
+    <message>
+        <source>no limit</source>
+        <translation>no limit</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>&amp;Name:</translation>
+    </message>
+    <message>
+        <source>&amp;Epochs:</source>
+        <translation>&amp;Epochs:</translation>
+    </message>
+    <message>
+        <source>&amp;Batch size:</source>
+        <translation>&amp;Batch size:</translation>
+    </message>
+    <message>
+        <source>&amp;Learning rate:</source>
+        <translation>&amp;Learning rate:</translation>
+    </message>
+    <message>
+        <source>&amp;Optimiser:</source>
+        <translation>&amp;Optimiser:</translation>
+    </message>
+    <message>
+        <source>&amp;Schedule:</source>
+        <translation>&amp;Schedule:</translation>
+    </message>
+    <message>
+        <source>S&amp;eed:</source>
+        <translation>S&amp;eed:</translation>
+    </message>
+    <message>
+        <source>&amp;Threads:</source>
+        <translation>&amp;Threads:</translation>
+    </message>
+    <message>
+        <source>Sub&amp;set:</source>
+        <translation>Sub&amp;set:</translation>
+    </message>
+    <message>
+        <source>&amp;Max steps:</source>
+        <translation>&amp;Max steps:</translation>
+    </message>
+    <message>
+        <source>Rename recipe</source>
+        <translation>Rename recipe</translation>
+    </message>
+    <message>
+        <source>Change epochs</source>
+        <translation>Change epochs</translation>
+    </message>
+    <message>
+        <source>Change batch size</source>
+        <translation>Change batch size</translation>
+    </message>
+    <message>
+        <source>Change seed</source>
+        <translation>Change seed</translation>
+    </message>
+    <message>
+        <source>Change threads</source>
+        <translation>Change threads</translation>
+    </message>
+    <message>
+        <source>Change subset</source>
+        <translation>Change subset</translation>
+    </message>
+    <message>
+        <source>Change max steps</source>
+        <translation>Change max steps</translation>
+    </message>
+    <message>
+        <source>Change learning rate</source>
+        <translation>Change learning rate</translation>
+    </message>
+    <message>
+        <source>Change optimiser</source>
+        <translation>Change optimiser</translation>
+    </message>
+    <message>
+        <source>Change schedule</source>
+        <translation>Change schedule</translation>
+    </message>
+    <message>
+        <source>&amp;Apply</source>
+        <translation>&amp;Apply</translation>
+    </message>
+    <message>
+        <source>Use this YAML as the recipe (Ctrl+Return)</source>
+        <translation>Use this YAML as the recipe (Ctrl+Return)</translation>
+    </message>
+    <message>
+        <source>Re&amp;vert</source>
+        <translation>Re&amp;vert</translation>
+    </message>
+    <message>
+        <source>Edited: Apply to use it.</source>
+        <translation>Edited: Apply to use it.</translation>
+    </message>
+    <message>
+        <source>%1: choose a teacher first</source>
+        <translation>%1: choose a teacher first</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <source>Apply preset %1</source>
+        <translation>Apply preset %1</translation>
+    </message>
+    <message>
+        <source>choose a teacher first</source>
+        <translation>choose a teacher first</translation>
+    </message>
+    <message>
+        <source>Edit recipe as YAML</source>
+        <translation>Edit recipe as YAML</translation>
+    </message>
+    <message>
+        <source>Edited: Apply to use it, or Revert to see the current recipe.</source>
+        <translation>Edited: Apply to use it, or Revert to see the current recipe.</translation>
+    </message>
+    <message>
+        <source>The same YAML the command-line tool reads.</source>
+        <translation>The same YAML the command-line tool reads.</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::RunsTableView</name>
+    <message>
+        <source>top-1</source>
+        <translation>top-1</translation>
+    </message>
+    <message>
+        <source>mIoU</source>
+        <translation>mIoU</translation>
+    </message>
+    <message>
+        <source>finished</source>
+        <translation>finished</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>cancelled</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>failed</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>running</translation>
+    </message>
+    <message>
+        <source>incomplete</source>
+        <translation>incomplete</translation>
+    </message>
+    <message>
+        <source>unreadable</source>
+        <translation>unreadable</translation>
+    </message>
+    <message>
+        <source>%1: weight %2</source>
+        <translation>%1: weight %2</translation>
+    </message>
+    <message>
+        <source>, τ %1</source>
+        <translation>, τ %1</translation>
+    </message>
+    <message>
+        <source>%1 %2 %</source>
+        <translation>%1 %2 %</translation>
+    </message>
+    <message>
+        <source>metrics.jsonl is being written; no summary yet</source>
+        <translation>metrics.jsonl is being written; no summary yet</translation>
+    </message>
+    <message>
+        <source>no summary.json: the run was stopped or killed (resume continues it)</source>
+        <translation>no summary.json: the run was stopped or killed (resume continues it)</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Job</source>
+        <translation>Job</translation>
+    </message>
+    <message>
+        <source>Student</source>
+        <translation>Student</translation>
+    </message>
+    <message>
+        <source>Teacher</source>
+        <translation>Teacher</translation>
+    </message>
+    <message>
+        <source>Loss terms</source>
+        <translation>Loss terms</translation>
+    </message>
+    <message>
+        <source>Best metric</source>
+        <translation>Best metric</translation>
+    </message>
+    <message>
+        <source>Params</source>
+        <translation>Params</translation>
+    </message>
+    <message>
+        <source>MACs</source>
+        <translation>MACs</translation>
+    </message>
+    <message>
+        <source>Wall time</source>
+        <translation>Wall time</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>No project folder.</source>
+        <translation>No project folder.</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>Refresh</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n run(s) in %1</source>
+        <translation>
+            <numerusform>%n run in %1</numerusform>
+            <numerusform>%n runs in %1</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>distillery::SettingsDialog</name>
+    <message>
+        <source>Settings</source>
+        <translation>Settings</translation>
+    </message>
+    <message>
+        <source>System language</source>
+        <translation>System language</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> s</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>Off</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> ms</translation>
+    </message>
+    <message>
+        <source>…</source>
+        <translation>…</translation>
+    </message>
+    <message>
+        <source>Choose the folder</source>
+        <translation>Choose the folder</translation>
+    </message>
+    <message>
+        <source>Projects folder</source>
+        <translation>Projects folder</translation>
+    </message>
+    <message>
+        <source>&amp;Language:</source>
+        <translation>&amp;Language:</translation>
+    </message>
+    <message>
+        <source>&amp;Autosave every:</source>
+        <translation>&amp;Autosave every:</translation>
+    </message>
+    <message>
+        <source>&amp;Inspector refresh:</source>
+        <translation>&amp;Inspector refresh:</translation>
+    </message>
+    <message>
+        <source>&amp;Projects folder:</source>
+        <translation>&amp;Projects folder:</translation>
+    </message>
+    <message>
+        <source>A new language takes effect the next time Distillery starts.</source>
+        <translation>A new language takes effect the next time Distillery starts.</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::WelcomePage</name>
+    <message>
+        <source>Welcome to Distillery</source>
+        <translation>Welcome to Distillery</translation>
+    </message>
+    <message>
+        <source>Distillery teaches a small neural network (the student) to imitate a large one (the teacher). Pick the two models, a data set and a recipe of loss terms, then watch every loss curve and compare the channel maps of teacher and student while it trains.</source>
+        <translation>Distillery teaches a small neural network (the student) to imitate a large one (the teacher). Pick the two models, a data set and a recipe of loss terms, then watch every loss curve and compare the channel maps of teacher and student while it trains.</translation>
+    </message>
+    <message>
+        <source>Run the Fashion-MNIST demo</source>
+        <translation>Run the Fashion-MNIST demo</translation>
+    </message>
+    <message>
+        <source>A ResNet-8 student learns from a trained ResNet-20 teacher with channel-wise distillation (CWD). Curves and channel maps appear within seconds; the whole run takes a few minutes.</source>
+        <translation>A ResNet-8 student learns from a trained ResNet-20 teacher with channel-wise distillation (CWD). Curves and channel maps appear within seconds; the whole run takes a few minutes.</translation>
+    </message>
+    <message>
+        <source>&amp;New project…</source>
+        <translation>&amp;New project…</translation>
+    </message>
+    <message>
+        <source>&amp;Open project…</source>
+        <translation>&amp;Open project…</translation>
+    </message>
+    <message>
+        <source>Recent projects</source>
+        <translation>Recent projects</translation>
+    </message>
+    <message>
+        <source>Close this page</source>
+        <translation>Close this page</translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <source>Knowledge-distillation workbench</source>
+        <translation>Knowledge-distillation workbench</translation>
+    </message>
+    <message>
+        <source>Run a short demo and save screenshots to DIR.</source>
+        <translation>Run a short demo and save screenshots to DIR.</translation>
+    </message>
+    <message>
+        <source>User-interface language (en, zh_CN).</source>
+        <translation>User-interface language (en, zh_CN).</translation>
+    </message>
+    <message>
+        <source>Override a demo recipe key (with --screenshots).</source>
+        <translation>Override a demo recipe key (with --screenshots).</translation>
+    </message>
+    <message>
+        <source>Project folder to open.</source>
+        <translation>Project folder to open.</translation>
+    </message>
+</context>
+</TS>

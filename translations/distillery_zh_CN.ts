@@ -1,0 +1,1712 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>Preset</name>
+    <message>
+        <source>KD (logits)</source>
+        <translation>KD（logits）</translation>
+    </message>
+    <message>
+        <source>FitNets (hint)</source>
+        <translation>FitNets（提示层）</translation>
+    </message>
+    <message>
+        <source>Attention transfer</source>
+        <translation>注意力迁移</translation>
+    </message>
+    <message>
+        <source>Pixel-wise KD</source>
+        <translation>逐像素 KD</translation>
+    </message>
+    <message>
+        <source>Pair-wise KD</source>
+        <translation>成对 KD</translation>
+    </message>
+    <message>
+        <source>CWD on logits</source>
+        <translation>logits 上的 CWD</translation>
+    </message>
+    <message>
+        <source>CWD on features</source>
+        <translation>特征上的 CWD</translation>
+    </message>
+    <message>
+        <source>KD needs class-logit vectors (a classification data set)</source>
+        <translation>KD 需要类别 logit 向量（分类数据集）</translation>
+    </message>
+    <message>
+        <source>pixel-wise KD needs dense logits (a segmentation data set)</source>
+        <translation>逐像素 KD 需要稠密 logits（分割数据集）</translation>
+    </message>
+    <message>
+        <source>CWD on logits needs dense logits (a segmentation data set)</source>
+        <translation>logits 上的 CWD 需要稠密 logits（分割数据集）</translation>
+    </message>
+    <message>
+        <source>the models have no spatial feature taps</source>
+        <translation>模型没有空间特征抽头</translation>
+    </message>
+</context>
+<context>
+    <name>Project</name>
+    <message>
+        <source>%1 already holds a project</source>
+        <translation>%1 中已有一个项目</translation>
+    </message>
+    <message>
+        <source>cannot create the folder %1</source>
+        <translation>无法创建文件夹 %1</translation>
+    </message>
+    <message>
+        <source>%1 is not a project folder (no recipe.yaml)</source>
+        <translation>%1 不是项目文件夹（没有 recipe.yaml）</translation>
+    </message>
+</context>
+<context>
+    <name>distillery</name>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>%1 min %2 s</source>
+        <translation>%1 分 %2 秒</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 小时 %2 分</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::ChannelInspectorView</name>
+    <message>
+        <source>teacher</source>
+        <translation>教师</translation>
+    </message>
+    <message>
+        <source>student</source>
+        <translation>学生</translation>
+    </message>
+    <message>
+        <source>Teacher tap ← student tap (the student as the loss sees it, after its adapter)</source>
+        <translation>教师抽头 ← 学生抽头（学生按损失所见显示，即经过适配层之后）</translation>
+    </message>
+    <message>
+        <source>val</source>
+        <translation>验证</translation>
+    </message>
+    <message>
+        <source>train</source>
+        <translation>训练</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> 毫秒</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Refresh interval while a job runs (0 = off)</source>
+        <translation>任务运行时的刷新间隔（0 = 关闭）</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Taps</source>
+        <translation>抽头</translation>
+    </message>
+    <message>
+        <source>Split</source>
+        <translation>数据划分</translation>
+    </message>
+    <message>
+        <source>Sample</source>
+        <translation>样本</translation>
+    </message>
+    <message>
+        <source>Live every</source>
+        <translation>实时刷新间隔</translation>
+    </message>
+    <message>
+        <source>Raw (shared range per channel)</source>
+        <translation>原始值（每通道共用范围）</translation>
+    </message>
+    <message>
+        <source>Per-channel min–max</source>
+        <translation>按通道最小–最大归一化</translation>
+    </message>
+    <message>
+        <source>CWD spatial softmax at τ</source>
+        <translation>温度 τ 下的 CWD 空间 softmax</translation>
+    </message>
+    <message>
+        <source>Temperature of the spatial softmax (display and KL)</source>
+        <translation>空间 softmax 的温度（用于显示和 KL）</translation>
+    </message>
+    <message>
+        <source>Tile size</source>
+        <translation>图块大小</translation>
+    </message>
+    <message>
+        <source>Sort bars by KL</source>
+        <translation>按 KL 排序柱状图</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>显示</translation>
+    </message>
+    <message>
+        <source>τ</source>
+        <translation>τ</translation>
+    </message>
+    <message>
+        <source>Tiles</source>
+        <translation>图块</translation>
+    </message>
+    <message>
+        <source>No snapshot yet: pick a tap pair and a sample.</source>
+        <translation>尚无快照：请选择一对抽头和一个样本。</translation>
+    </message>
+    <message>
+        <source>input</source>
+        <translation>输入</translation>
+    </message>
+    <message>
+        <source>student − teacher</source>
+        <translation>学生 − 教师</translation>
+    </message>
+    <message>
+        <source>KL(p_T ‖ p_S)</source>
+        <translation>KL(p_T ‖ p_S)</translation>
+    </message>
+    <message>
+        <source>channel %1</source>
+        <translation>通道 %1</translation>
+    </message>
+    <message>
+        <source>
+teacher: %1 … %2</source>
+        <translation>
+教师：%1 … %2</translation>
+    </message>
+    <message>
+        <source>
+student: %1 … %2</source>
+        <translation>
+学生：%1 … %2</translation>
+    </message>
+    <message>
+        <source>
+KL(p_T‖p_S) = %1</source>
+        <translation>
+KL(p_T‖p_S) = %1</translation>
+    </message>
+    <message>
+        <source>%1 ← %2</source>
+        <translation>%1 ← %2</translation>
+    </message>
+    <message>
+        <source>The snapshot holds no student feature map.</source>
+        <translation>快照中没有学生的特征图。</translation>
+    </message>
+    <message>
+        <source>channel (sorted by KL, worst first)</source>
+        <translation>通道（按 KL 排序，最差在前）</translation>
+    </message>
+    <message>
+        <source>channel</source>
+        <translation>通道</translation>
+    </message>
+    <message>
+        <source>Click a tile or bar to enlarge it.</source>
+        <translation>点击图块或柱条可放大查看。</translation>
+    </message>
+    <message>
+        <source>student, channel %1</source>
+        <translation>学生，通道 %1</translation>
+    </message>
+    <message>
+        <source>T %1 … %2 · S %3 … %4</source>
+        <translation>教 %1 … %2 · 学 %3 … %4</translation>
+    </message>
+    <message>
+        <source>%1 … %2</source>
+        <translation>%1 … %2</translation>
+    </message>
+    <message>
+        <source>teacher, channel %1</source>
+        <translation>教师，通道 %1</translation>
+    </message>
+    <message>
+        <source>−%1 … +%1</source>
+        <translation>−%1 … +%1</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Channel %1&lt;/b&gt;</source>
+        <translation>&lt;b&gt;通道 %1&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>KL(p_T‖p_S) at τ = %1: &lt;b&gt;%2&lt;/b&gt; (rank %3 of %4, worst first)</source>
+        <translation>τ = %1 时 KL(p_T‖p_S)：&lt;b&gt;%2&lt;/b&gt;（%4 个中排第 %3，最差在前）</translation>
+    </message>
+    <message>
+        <source>teacher raw %1 … %2%3</source>
+        <translation>教师原始值 %1 … %2%3</translation>
+    </message>
+    <message>
+        <source> (constant)</source>
+        <translation>（恒定）</translation>
+    </message>
+    <message>
+        <source>student raw %1 … %2%3</source>
+        <translation>学生原始值 %1 … %2%3</translation>
+    </message>
+    <message>
+        <source>Waiting for a snapshot.</source>
+        <translation>正在等待快照。</translation>
+    </message>
+    <message>
+        <source>step %1</source>
+        <translation>第 %1 步</translation>
+    </message>
+    <message>
+        <source>%1 sample %2</source>
+        <translation>%1 样本 %2</translation>
+    </message>
+    <message>
+        <source>teacher %1 %2</source>
+        <translation>教师 %1 %2</translation>
+    </message>
+    <message>
+        <source>student %1 %2</source>
+        <translation>学生 %1 %2</translation>
+    </message>
+    <message>
+        <source>CWD here: τ²·mean KL = %1</source>
+        <translation>此处 CWD：τ²·平均 KL = %1</translation>
+    </message>
+    <message>
+        <source>channel counts differ: no adapter pairs these taps; KL compares the first %1</source>
+        <translation>通道数不同：没有适配层连接这两个抽头；KL 只比较前 %1 个通道</translation>
+    </message>
+    <message>
+        <source>student resized to the teacher's size for KL</source>
+        <translation>为计算 KL，学生已缩放到教师的尺寸</translation>
+    </message>
+    <message>
+        <source>%1 of %2 student channels constant</source>
+        <translation>%2 个学生通道中有 %1 个恒定</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::DataDock</name>
+    <message>
+        <source>Fashion-MNIST</source>
+        <translation>Fashion-MNIST</translation>
+    </message>
+    <message>
+        <source>Fashion-Scenes (segmentation)</source>
+        <translation>Fashion-Scenes（分割）</translation>
+    </message>
+    <message>
+        <source>Image folder (classification)</source>
+        <translation>图像文件夹（分类）</translation>
+    </message>
+    <message>
+        <source>Image and mask folder (segmentation)</source>
+        <translation>图像与掩码文件夹（分割）</translation>
+    </message>
+    <message>
+        <source>CIFAR-10</source>
+        <translation>CIFAR-10</translation>
+    </message>
+    <message>
+        <source>CIFAR-100</source>
+        <translation>CIFAR-100</translation>
+    </message>
+    <message>
+        <source>Data</source>
+        <translation>数据</translation>
+    </message>
+    <message>
+        <source>default location</source>
+        <translation>默认位置</translation>
+    </message>
+    <message>
+        <source>split off the training folder</source>
+        <translation>从训练文件夹中划分</translation>
+    </message>
+    <message>
+        <source>keep</source>
+        <translation>保持原样</translation>
+    </message>
+    <message>
+        <source> px</source>
+        <translation> 像素</translation>
+    </message>
+    <message>
+        <source>Colour (3 channels)</source>
+        <translation>彩色（3 通道）</translation>
+    </message>
+    <message>
+        <source>Grey (1 channel)</source>
+        <translation>灰度（1 通道）</translation>
+    </message>
+    <message>
+        <source>…</source>
+        <translation>…</translation>
+    </message>
+    <message>
+        <source>Choose a folder</source>
+        <translation>选择文件夹</translation>
+    </message>
+    <message>
+        <source>Data &amp;set:</source>
+        <translation>数据集(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>&amp;Folder:</source>
+        <translation>文件夹(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>&amp;Validation folder:</source>
+        <translation>验证文件夹(&amp;V)：</translation>
+    </message>
+    <message>
+        <source>&amp;Image size:</source>
+        <translation>图像大小(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>&amp;Channels:</source>
+        <translation>通道(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>Scene &amp;size:</source>
+        <translation>场景大小(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>&amp;Previous</source>
+        <translation>上一页(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Next</source>
+        <translation>下一页(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Change validation folder</source>
+        <translation>更改验证文件夹</translation>
+    </message>
+    <message>
+        <source>Change image size</source>
+        <translation>更改图像大小</translation>
+    </message>
+    <message>
+        <source>Change image channels</source>
+        <translation>更改图像通道</translation>
+    </message>
+    <message>
+        <source>Change scene size</source>
+        <translation>更改场景大小</translation>
+    </message>
+    <message>
+        <source>Change data set to %1</source>
+        <translation>将数据集改为 %1</translation>
+    </message>
+    <message>
+        <source>Change data folder</source>
+        <translation>更改数据文件夹</translation>
+    </message>
+    <message>
+        <source>Validation folder</source>
+        <translation>验证文件夹</translation>
+    </message>
+    <message>
+        <source>Data folder</source>
+        <translation>数据文件夹</translation>
+    </message>
+    <message>
+        <source>Opening the data set…</source>
+        <translation>正在打开数据集…</translation>
+    </message>
+    <message>
+        <source>Sample %1: %2</source>
+        <translation>样本 %1：%2</translation>
+    </message>
+    <message>
+        <source>segmentation</source>
+        <translation>分割</translation>
+    </message>
+    <message>
+        <source>classification</source>
+        <translation>分类</translation>
+    </message>
+    <message>
+        <source>%1 · %2 training / %3 validation samples · %4×%5×%6 · %7 classes</source>
+        <translation>%1 · %2 个训练样本 / %3 个验证样本 · %4×%5×%6 · %7 个类别</translation>
+    </message>
+    <message>
+        <source>samples %1–%2 of %3</source>
+        <translation>第 %1–%2 个样本，共 %3 个</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::EngineBridge</name>
+    <message>
+        <source>A run is already in progress.</source>
+        <translation>已有一个运行正在进行。</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::LossCurvesView</name>
+    <message>
+        <source>Smoothing</source>
+        <translation>平滑</translation>
+    </message>
+    <message>
+        <source>Exponential moving average of the loss curves (raw data stays faint)</source>
+        <translation>损失曲线的指数移动平均（原始数据以淡色显示）</translation>
+    </message>
+    <message>
+        <source>Log scale</source>
+        <translation>对数坐标</translation>
+    </message>
+    <message>
+        <source>Logarithmic loss axis</source>
+        <translation>损失轴使用对数刻度</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>适应窗口</translation>
+    </message>
+    <message>
+        <source>Show all data and follow new points (or double-click the plot)</source>
+        <translation>显示全部数据并跟随新数据点（或双击图表）</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>Save as PNG…</source>
+        <translation>另存为 PNG…</translation>
+    </message>
+    <message>
+        <source>Save plot</source>
+        <translation>保存图表</translation>
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation>PNG 图像 (*.png)</translation>
+    </message>
+    <message>
+        <source>Save as CSV…</source>
+        <translation>另存为 CSV…</translation>
+    </message>
+    <message>
+        <source>Save curves</source>
+        <translation>保存曲线</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <source>Hover over the plot to read values.</source>
+        <translation>将鼠标悬停在图表上读取数值。</translation>
+    </message>
+    <message>
+        <source>loss</source>
+        <translation>损失</translation>
+    </message>
+    <message>
+        <source>learning rate</source>
+        <translation>学习率</translation>
+    </message>
+    <message>
+        <source>step</source>
+        <translation>步</translation>
+    </message>
+    <message>
+        <source>validation</source>
+        <translation>验证</translation>
+    </message>
+    <message>
+        <source>val mIoU (%)</source>
+        <translation>验证 mIoU (%)</translation>
+    </message>
+    <message>
+        <source>val top-1 (%)</source>
+        <translation>验证 top-1 (%)</translation>
+    </message>
+    <message>
+        <source>val %1</source>
+        <translation>验证 %1</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;step %1&lt;/b&gt;</source>
+        <translation>&lt;b&gt;第 %1 步&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>%1 (raw %2)</source>
+        <translation>%1（原始 %2）</translation>
+    </message>
+    <message>
+        <source>step %1</source>
+        <translation>第 %1 步</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::LossTermsModel</name>
+    <message>
+        <source>Cross-entropy with the labels</source>
+        <translation>与标签的交叉熵</translation>
+    </message>
+    <message>
+        <source>Hinton KD: match the teacher's softened class probabilities</source>
+        <translation>Hinton KD：匹配教师软化后的类别概率</translation>
+    </message>
+    <message>
+        <source>FitNets hint: regress the teacher's feature map through a 1×1 conv</source>
+        <translation>FitNets 提示：通过 1×1 卷积回归教师的特征图</translation>
+    </message>
+    <message>
+        <source>Attention transfer: match where the feature maps are active</source>
+        <translation>注意力迁移：匹配特征图的激活位置</translation>
+    </message>
+    <message>
+        <source>Pixel-wise KD: match class probabilities at every pixel</source>
+        <translation>逐像素 KD：在每个像素上匹配类别概率</translation>
+    </message>
+    <message>
+        <source>Pair-wise KD: match the similarities between image regions</source>
+        <translation>成对 KD：匹配图像区域之间的相似度</translation>
+    </message>
+    <message>
+        <source>Channel-wise distillation: match where each channel puts its mass</source>
+        <translation>通道蒸馏：匹配每个通道的激活分布位置</translation>
+    </message>
+    <message>
+        <source>%1 needs a teacher</source>
+        <translation>%1 需要教师模型</translation>
+    </message>
+    <message>
+        <source>the teacher %1 has no tap '%2'</source>
+        <translation>教师 %1 没有抽头“%2”</translation>
+    </message>
+    <message>
+        <source>the student %1 has no tap '%2'</source>
+        <translation>学生 %1 没有抽头“%2”</translation>
+    </message>
+    <message>
+        <source>kd compares class-logit vectors of equal length</source>
+        <translation>kd 比较长度相同的类别 logit 向量</translation>
+    </message>
+    <message>
+        <source>pixel_kd compares dense logits (segmentation) of equal classes</source>
+        <translation>pixel_kd 比较类别数相同的稠密 logits（分割）</translation>
+    </message>
+    <message>
+        <source>%1 compares spatial C×H×W feature maps</source>
+        <translation>%1 比较空间 C×H×W 特征图</translation>
+    </message>
+    <message>
+        <source>Temperature: higher values soften the distributions being matched</source>
+        <translation>温度：数值越大，被匹配的分布越平滑</translation>
+    </message>
+    <message>
+        <source>Multiplier of this term in the total loss</source>
+        <translation>该项在总损失中的倍数</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <source>Teacher tap</source>
+        <translation>教师抽头</translation>
+    </message>
+    <message>
+        <source>Student tap</source>
+        <translation>学生抽头</translation>
+    </message>
+    <message>
+        <source>Weight</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <source>τ</source>
+        <translation>τ</translation>
+    </message>
+    <message>
+        <source>Change method to %1</source>
+        <translation>将方法改为 %1</translation>
+    </message>
+    <message>
+        <source>Change teacher tap to %1</source>
+        <translation>将教师抽头改为 %1</translation>
+    </message>
+    <message>
+        <source>Change student tap to %1</source>
+        <translation>将学生抽头改为 %1</translation>
+    </message>
+    <message>
+        <source>Change weight</source>
+        <translation>更改权重</translation>
+    </message>
+    <message>
+        <source>Change τ</source>
+        <translation>更改 τ</translation>
+    </message>
+    <message>
+        <source>Add loss term</source>
+        <translation>添加损失项</translation>
+    </message>
+    <message>
+        <source>Remove loss term</source>
+        <translation>删除损失项</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::MainWindow</name>
+    <message>
+        <source>Loss curves</source>
+        <translation>损失曲线</translation>
+    </message>
+    <message>
+        <source>Channel inspector</source>
+        <translation>通道检查器</translation>
+    </message>
+    <message>
+        <source>Predictions</source>
+        <translation>预测</translation>
+    </message>
+    <message>
+        <source>Runs</source>
+        <translation>运行记录</translation>
+    </message>
+    <message>
+        <source>Log</source>
+        <translation>日志</translation>
+    </message>
+    <message>
+        <source>&amp;New Project…</source>
+        <translation>新建项目(&amp;N)…</translation>
+    </message>
+    <message>
+        <source>&amp;Open Project…</source>
+        <translation>打开项目(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>&amp;Save</source>
+        <translation>保存(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Import Recipe…</source>
+        <translation>导入配方(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>&amp;Export Recipe…</source>
+        <translation>导出配方(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Export Curves as &amp;PNG…</source>
+        <translation>将曲线导出为 &amp;PNG…</translation>
+    </message>
+    <message>
+        <source>Export Curves as &amp;CSV…</source>
+        <translation>将曲线导出为 &amp;CSV…</translation>
+    </message>
+    <message>
+        <source>Se&amp;ttings…</source>
+        <translation>设置(&amp;T)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Undo</source>
+        <translation>撤销(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation>重做(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Train &amp;Teacher</source>
+        <translation>训练教师(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Distill Student</source>
+        <translation>蒸馏学生(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Pause</source>
+        <translation>暂停(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Resume</source>
+        <translation>继续(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Stop</source>
+        <translation>停止(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Run the &amp;Demo</source>
+        <translation>运行演示(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Welcome Page</source>
+        <translation>欢迎页(&amp;W)</translation>
+    </message>
+    <message>
+        <source>&amp;Reset Layout</source>
+        <translation>重置布局(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;About Distillery</source>
+        <translation>关于 Distillery(&amp;A)</translation>
+    </message>
+    <message>
+        <source>About Distillery</source>
+        <translation>关于 Distillery</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;&lt;b&gt;Distillery&lt;/b&gt; %1&lt;/p&gt;&lt;p&gt;A workbench for knowledge distillation: teach a small network to imitate a large one, and watch how it learns.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;&lt;b&gt;Distillery&lt;/b&gt; %1&lt;/p&gt;&lt;p&gt;知识蒸馏工作台：让小网络模仿大网络，并观察它如何学习。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Train the teacher model alone on the data set (Ctrl+T)</source>
+        <translation>在数据集上单独训练教师模型（Ctrl+T）</translation>
+    </message>
+    <message>
+        <source>Train the student with the recipe's loss terms (F5)</source>
+        <translation>用配方中的损失项训练学生（F5）</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Open &amp;Recent</source>
+        <translation>最近的项目(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>编辑(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Run</source>
+        <translation>运行(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Main</source>
+        <translation>主工具栏</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <source>Created project %1</source>
+        <translation>已创建项目 %1</translation>
+    </message>
+    <message>
+        <source>Stop the current run before opening another project.</source>
+        <translation>请先停止当前运行，再打开其他项目。</translation>
+    </message>
+    <message>
+        <source>Opened project %1</source>
+        <translation>已打开项目 %1</translation>
+    </message>
+    <message>
+        <source>Save as a new project folder</source>
+        <translation>另存为新的项目文件夹</translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation>已保存 %1</translation>
+    </message>
+    <message>
+        <source>Created project %1 for the runs of this recipe</source>
+        <translation>已为此配方的运行创建项目 %1</translation>
+    </message>
+    <message>
+        <source>Unsaved changes</source>
+        <translation>未保存的更改</translation>
+    </message>
+    <message>
+        <source>The recipe has changes that are not saved. Save them?</source>
+        <translation>配方有未保存的更改。要保存吗？</translation>
+    </message>
+    <message>
+        <source>Autosaved</source>
+        <translation>已自动保存</translation>
+    </message>
+    <message>
+        <source>Autosave failed: %1</source>
+        <translation>自动保存失败：%1</translation>
+    </message>
+    <message>
+        <source>New project folder</source>
+        <translation>新项目文件夹</translation>
+    </message>
+    <message>
+        <source>project</source>
+        <translation>项目</translation>
+    </message>
+    <message>
+        <source>Open project folder</source>
+        <translation>打开项目文件夹</translation>
+    </message>
+    <message>
+        <source>Import recipe %1</source>
+        <translation>导入配方 %1</translation>
+    </message>
+    <message>
+        <source>Import recipe</source>
+        <translation>导入配方</translation>
+    </message>
+    <message>
+        <source>Recipes (*.yaml *.yml)</source>
+        <translation>配方 (*.yaml *.yml)</translation>
+    </message>
+    <message>
+        <source>Export recipe</source>
+        <translation>导出配方</translation>
+    </message>
+    <message>
+        <source>Exported %1</source>
+        <translation>已导出 %1</translation>
+    </message>
+    <message>
+        <source>Export curves as PNG</source>
+        <translation>将曲线导出为 PNG</translation>
+    </message>
+    <message>
+        <source>Export curves as CSV</source>
+        <translation>将曲线导出为 CSV</translation>
+    </message>
+    <message>
+        <source>Images (*.png)</source>
+        <translation>图像 (*.png)</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <source>Cannot write %1</source>
+        <translation>无法写入 %1</translation>
+    </message>
+    <message>
+        <source>Paused; the inspector still answers</source>
+        <translation>已暂停；通道检查器仍可使用</translation>
+    </message>
+    <message>
+        <source>Resumed</source>
+        <translation>已继续</translation>
+    </message>
+    <message>
+        <source>Stopping at the end of this step…</source>
+        <translation>将在本步结束时停止…</translation>
+    </message>
+    <message>
+        <source>A run is already in progress.</source>
+        <translation>已有一个运行正在进行。</translation>
+    </message>
+    <message>
+        <source>The recipe has an error, so nothing was started:
+%1</source>
+        <translation>配方有错误，因此没有开始运行：
+%1</translation>
+    </message>
+    <message>
+        <source>Choose a teacher architecture in the Models dock first.</source>
+        <translation>请先在“模型”面板中选择教师架构。</translation>
+    </message>
+    <message>
+        <source>Cannot start the run:
+%1</source>
+        <translation>无法开始运行：
+%1</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在启动…</translation>
+    </message>
+    <message>
+        <source>Training teacher %1 in %2</source>
+        <translation>正在训练教师 %1，输出到 %2</translation>
+    </message>
+    <message>
+        <source>Training student %1 in %2</source>
+        <translation>正在训练学生 %1，输出到 %2</translation>
+    </message>
+    <message>
+        <source>The demo recipe resources/recipes/fmnist_cwd.yaml was not found next to the program.</source>
+        <translation>在程序旁找不到演示配方 resources/recipes/fmnist_cwd.yaml。</translation>
+    </message>
+    <message>
+        <source>The shipped teacher %1 is missing; training it first.</source>
+        <translation>缺少随附的教师模型 %1；先训练它。</translation>
+    </message>
+    <message>
+        <source>Epoch %1/%2 · step %3/%4 · loss %5</source>
+        <translation>第 %1/%2 轮 · 第 %3/%4 步 · 损失 %5</translation>
+    </message>
+    <message>
+        <source>%1 img/s</source>
+        <translation>%1 张/秒</translation>
+    </message>
+    <message>
+        <source>ETA %1</source>
+        <translation>剩余 %1</translation>
+    </message>
+    <message>
+        <source>Epoch %1 (%2): %3%4</source>
+        <translation>第 %1 轮（%2）：%3%4</translation>
+    </message>
+    <message>
+        <source> — best so far</source>
+        <translation> — 目前最佳</translation>
+    </message>
+    <message>
+        <source>Finished in %1. Best: %2</source>
+        <translation>用时 %1 完成。最佳：%2</translation>
+    </message>
+    <message>
+        <source>Finished %1: best %2</source>
+        <translation>已完成 %1：最佳 %2</translation>
+    </message>
+    <message>
+        <source>Stopped; the run can be continued later</source>
+        <translation>已停止；之后可以继续此运行</translation>
+    </message>
+    <message>
+        <source>Stopped %1</source>
+        <translation>已停止 %1</translation>
+    </message>
+    <message>
+        <source>The run failed: %1</source>
+        <translation>运行失败：%1</translation>
+    </message>
+    <message>
+        <source>Use the trained teacher</source>
+        <translation>使用训练好的教师</translation>
+    </message>
+    <message>
+        <source>The recipe's teacher is now %1</source>
+        <translation>配方的教师现在是 %1</translation>
+    </message>
+    <message>
+        <source>This run has no checkpoint yet.</source>
+        <translation>此运行还没有检查点。</translation>
+    </message>
+    <message>
+        <source>Untitled</source>
+        <translation>未命名</translation>
+    </message>
+    <message>
+        <source>%1[*] — Distillery</source>
+        <translation>%1[*] — Distillery</translation>
+    </message>
+    <message>
+        <source>Distillery</source>
+        <translation>Distillery</translation>
+    </message>
+    <message>
+        <source>A run is in progress</source>
+        <translation>有运行正在进行</translation>
+    </message>
+    <message>
+        <source>Stop the run and quit? It can be continued later.</source>
+        <translation>停止运行并退出吗？之后可以继续此运行。</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::ModelsDock</name>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Teacher</source>
+        <translation>教师</translation>
+    </message>
+    <message>
+        <source>Student</source>
+        <translation>学生</translation>
+    </message>
+    <message>
+        <source>(none)</source>
+        <translation>（无）</translation>
+    </message>
+    <message>
+        <source>MobileNetV2 width multiplier: scales every layer's channels</source>
+        <translation>MobileNetV2 宽度系数：按比例缩放每层的通道数</translation>
+    </message>
+    <message>
+        <source>Tap</source>
+        <translation>抽头</translation>
+    </message>
+    <message>
+        <source>Shape</source>
+        <translation>形状</translation>
+    </message>
+    <message>
+        <source>&amp;Architecture:</source>
+        <translation>架构(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>&amp;Head:</source>
+        <translation>分割头(&amp;H)：</translation>
+    </message>
+    <message>
+        <source>&amp;Width:</source>
+        <translation>宽度(&amp;W)：</translation>
+    </message>
+    <message>
+        <source>trained teacher: a run folder or a .pt file</source>
+        <translation>训练好的教师：运行文件夹或 .pt 文件</translation>
+    </message>
+    <message>
+        <source>Run &amp;folder…</source>
+        <translation>运行文件夹(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>Load a trained teacher from a run folder (its architecture comes along)</source>
+        <translation>从运行文件夹加载训练好的教师（同时采用其架构）</translation>
+    </message>
+    <message>
+        <source>Check&amp;point…</source>
+        <translation>检查点(&amp;P)…</translation>
+    </message>
+    <message>
+        <source>Load a teacher checkpoint file (.pt)</source>
+        <translation>加载教师检查点文件（.pt）</translation>
+    </message>
+    <message>
+        <source>Change teacher checkpoint</source>
+        <translation>更改教师检查点</translation>
+    </message>
+    <message>
+        <source>&amp;Checkpoint:</source>
+        <translation>检查点(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>Change segmentation head</source>
+        <translation>更改分割头</translation>
+    </message>
+    <message>
+        <source>Change model width</source>
+        <translation>更改模型宽度</translation>
+    </message>
+    <message>
+        <source>Change student to %1</source>
+        <translation>将学生改为 %1</translation>
+    </message>
+    <message>
+        <source>Remove teacher</source>
+        <translation>移除教师</translation>
+    </message>
+    <message>
+        <source>Change teacher to %1</source>
+        <translation>将教师改为 %1</translation>
+    </message>
+    <message>
+        <source>%1 does not exist</source>
+        <translation>%1 不存在</translation>
+    </message>
+    <message>
+        <source>%1 is not a run folder (no recipe.yaml)</source>
+        <translation>%1 不是运行文件夹（没有 recipe.yaml）</translation>
+    </message>
+    <message>
+        <source>Choose the teacher's architecture first: %1 does not say which it is</source>
+        <translation>请先选择教师的架构：%1 中没有说明架构</translation>
+    </message>
+    <message>
+        <source>Load teacher %1</source>
+        <translation>加载教师 %1</translation>
+    </message>
+    <message>
+        <source>Teacher run folder</source>
+        <translation>教师运行文件夹</translation>
+    </message>
+    <message>
+        <source>Teacher checkpoint</source>
+        <translation>教师检查点</translation>
+    </message>
+    <message>
+        <source>Checkpoints (*.pt);;All files (*)</source>
+        <translation>检查点 (*.pt);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>The student has %1% of the teacher's parameters and needs %2% of its MACs.</source>
+        <translation>学生的参数量是教师的 %1%，计算量（MACs）是教师的 %2%。</translation>
+    </message>
+    <message>
+        <source>No teacher: the student trains alone.</source>
+        <translation>没有教师：学生单独训练。</translation>
+    </message>
+    <message>
+        <source>%1 parameters · %2 MACs for %3×%4×%5 input</source>
+        <translation>%1 个参数 · %2 次 MAC（输入 %3×%4×%5）</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::PredictionsView</name>
+    <message>
+        <source>No samples to show.</source>
+        <translation>没有可显示的样本。</translation>
+    </message>
+    <message>
+        <source>#%1 %2</source>
+        <translation>#%1 %2</translation>
+    </message>
+    <message>
+        <source>S: %1</source>
+        <translation>学：%1</translation>
+    </message>
+    <message>
+        <source>T: %1</source>
+        <translation>教：%1</translation>
+    </message>
+    <message>
+        <source>image</source>
+        <translation>图像</translation>
+    </message>
+    <message>
+        <source>ground truth</source>
+        <translation>真实标注</translation>
+    </message>
+    <message>
+        <source>teacher</source>
+        <translation>教师</translation>
+    </message>
+    <message>
+        <source>student</source>
+        <translation>学生</translation>
+    </message>
+    <message>
+        <source>pixel acc %1 %</source>
+        <translation>像素准确率 %1 %</translation>
+    </message>
+    <message>
+        <source>No run evaluated yet.</source>
+        <translation>尚未评估任何运行。</translation>
+    </message>
+    <message>
+        <source>predicted (student)</source>
+        <translation>预测类别（学生）</translation>
+    </message>
+    <message>
+        <source>true class</source>
+        <translation>真实类别</translation>
+    </message>
+    <message>
+        <source>Colour: share of the true class (row). Click a cell to list those samples.</source>
+        <translation>颜色：占该真实类别（行）的比例。点击单元格可列出这些样本。</translation>
+    </message>
+    <message>
+        <source>Misclassified only</source>
+        <translation>仅显示分错的样本</translation>
+    </message>
+    <message>
+        <source>Show all</source>
+        <translation>显示全部</translation>
+    </message>
+    <message>
+        <source>true %1 → predicted %2: %3 (%4 % of %1)</source>
+        <translation>真实 %1 → 预测 %2：%3 个（占 %1 的 %4 %）</translation>
+    </message>
+    <message>
+        <source>Evaluating %1 (%2 checkpoint)…</source>
+        <translation>正在评估 %1（%2 检查点）…</translation>
+    </message>
+    <message>
+        <source>&lt;span style='color:#b00020'&gt;Evaluation failed: %1&lt;/span&gt;</source>
+        <translation>&lt;span style='color:#b00020'&gt;评估失败：%1&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <source>class %1</source>
+        <translation>类别 %1</translation>
+    </message>
+    <message>
+        <source>%1 %2 %</source>
+        <translation>%1 %2 %</translation>
+    </message>
+    <message>
+        <source>true %1 → predicted %2: %3 of the %4 samples shown</source>
+        <translation>真实 %1 → 预测 %2：所显示的 %4 个样本中有 %3 个</translation>
+    </message>
+    <message>
+        <source>%1 samples, %2 misclassified</source>
+        <translation>%1 个样本，%2 个分错</translation>
+    </message>
+    <message>
+        <source>loss %1</source>
+        <translation>损失 %1</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;top-1 %1 %&lt;/b&gt;</source>
+        <translation>&lt;b&gt;top-1 %1 %&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;mIoU %1 %&lt;/b&gt;</source>
+        <translation>&lt;b&gt;mIoU %1 %&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>pixel accuracy %1 %</source>
+        <translation>像素准确率 %1 %</translation>
+    </message>
+    <message>
+        <source>%1 validation samples</source>
+        <translation>%1 个验证样本</translation>
+    </message>
+    <message>
+        <source>(absent)</source>
+        <translation>（未出现）</translation>
+    </message>
+    <message>
+        <source>IoU&amp;nbsp;%1</source>
+        <translation>IoU&amp;nbsp;%1</translation>
+    </message>
+    <message>
+        <source>ignore (255)</source>
+        <translation>忽略 (255)</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::RecipeDock</name>
+    <message>
+        <source>Recipe</source>
+        <translation>配方</translation>
+    </message>
+    <message>
+        <source>&amp;Loss terms</source>
+        <translation>损失项(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Training</source>
+        <translation>训练(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;YAML</source>
+        <translation>&amp;YAML</translation>
+    </message>
+    <message>
+        <source>&amp;Presets</source>
+        <translation>预设(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Replace the loss terms with a method's usual setting</source>
+        <translation>用某种方法的常用设置替换损失项</translation>
+    </message>
+    <message>
+        <source>&amp;Add term</source>
+        <translation>添加项(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Remove term</source>
+        <translation>删除项(&amp;R)</translation>
+    </message>
+    <message>
+        <source>SGD with momentum</source>
+        <translation>带动量的 SGD</translation>
+    </message>
+    <message>
+        <source>AdamW</source>
+        <translation>AdamW</translation>
+    </message>
+    <message>
+        <source>Cosine</source>
+        <translation>余弦</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>阶梯</translation>
+    </message>
+    <message>
+        <source>Constant</source>
+        <translation>恒定</translation>
+    </message>
+    <message>
+        <source>all cores</source>
+        <translation>全部核心</translation>
+    </message>
+    <message>
+        <source>all samples</source>
+        <translation>全部样本</translation>
+    </message>
+    <message>
+        <source>Use only the first N samples of each split, for quick trials</source>
+        <translation>每个划分只使用前 N 个样本，用于快速试验</translation>
+    </message>
+    <message>
+        <source>no limit</source>
+        <translation>不限</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>名称(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>&amp;Epochs:</source>
+        <translation>轮数(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>&amp;Batch size:</source>
+        <translation>批大小(&amp;B)：</translation>
+    </message>
+    <message>
+        <source>&amp;Learning rate:</source>
+        <translation>学习率(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>&amp;Optimiser:</source>
+        <translation>优化器(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>&amp;Schedule:</source>
+        <translation>学习率调度(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>S&amp;eed:</source>
+        <translation>随机种子(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>&amp;Threads:</source>
+        <translation>线程数(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>Sub&amp;set:</source>
+        <translation>子集(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>&amp;Max steps:</source>
+        <translation>最大步数(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>Rename recipe</source>
+        <translation>重命名配方</translation>
+    </message>
+    <message>
+        <source>Change epochs</source>
+        <translation>更改轮数</translation>
+    </message>
+    <message>
+        <source>Change batch size</source>
+        <translation>更改批大小</translation>
+    </message>
+    <message>
+        <source>Change seed</source>
+        <translation>更改随机种子</translation>
+    </message>
+    <message>
+        <source>Change threads</source>
+        <translation>更改线程数</translation>
+    </message>
+    <message>
+        <source>Change subset</source>
+        <translation>更改子集</translation>
+    </message>
+    <message>
+        <source>Change max steps</source>
+        <translation>更改最大步数</translation>
+    </message>
+    <message>
+        <source>Change learning rate</source>
+        <translation>更改学习率</translation>
+    </message>
+    <message>
+        <source>Change optimiser</source>
+        <translation>更改优化器</translation>
+    </message>
+    <message>
+        <source>Change schedule</source>
+        <translation>更改学习率调度</translation>
+    </message>
+    <message>
+        <source>&amp;Apply</source>
+        <translation>应用(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Use this YAML as the recipe (Ctrl+Return)</source>
+        <translation>将此 YAML 用作配方（Ctrl+回车）</translation>
+    </message>
+    <message>
+        <source>Re&amp;vert</source>
+        <translation>还原(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Edited: Apply to use it.</source>
+        <translation>已编辑：点击“应用”后生效。</translation>
+    </message>
+    <message>
+        <source>%1: choose a teacher first</source>
+        <translation>%1：请先选择教师</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <source>Apply preset %1</source>
+        <translation>应用预设 %1</translation>
+    </message>
+    <message>
+        <source>choose a teacher first</source>
+        <translation>请先选择教师</translation>
+    </message>
+    <message>
+        <source>Edit recipe as YAML</source>
+        <translation>以 YAML 编辑配方</translation>
+    </message>
+    <message>
+        <source>Edited: Apply to use it, or Revert to see the current recipe.</source>
+        <translation>已编辑：点击“应用”后生效，或点击“还原”查看当前配方。</translation>
+    </message>
+    <message>
+        <source>The same YAML the command-line tool reads.</source>
+        <translation>与命令行工具读取的 YAML 相同。</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::RunsTableView</name>
+    <message>
+        <source>top-1</source>
+        <translation>top-1</translation>
+    </message>
+    <message>
+        <source>mIoU</source>
+        <translation>mIoU</translation>
+    </message>
+    <message>
+        <source>finished</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>incomplete</source>
+        <translation>未完成</translation>
+    </message>
+    <message>
+        <source>unreadable</source>
+        <translation>无法读取</translation>
+    </message>
+    <message>
+        <source>%1: weight %2</source>
+        <translation>%1：权重 %2</translation>
+    </message>
+    <message>
+        <source>, τ %1</source>
+        <translation>，τ %1</translation>
+    </message>
+    <message>
+        <source>%1 %2 %</source>
+        <translation>%1 %2 %</translation>
+    </message>
+    <message>
+        <source>metrics.jsonl is being written; no summary yet</source>
+        <translation>正在写入 metrics.jsonl；尚无摘要</translation>
+    </message>
+    <message>
+        <source>no summary.json: the run was stopped or killed (resume continues it)</source>
+        <translation>没有 summary.json：运行被停止或中断（可用 resume 继续）</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Job</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>Student</source>
+        <translation>学生</translation>
+    </message>
+    <message>
+        <source>Teacher</source>
+        <translation>教师</translation>
+    </message>
+    <message>
+        <source>Loss terms</source>
+        <translation>损失项</translation>
+    </message>
+    <message>
+        <source>Best metric</source>
+        <translation>最佳指标</translation>
+    </message>
+    <message>
+        <source>Params</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <source>MACs</source>
+        <translation>MACs</translation>
+    </message>
+    <message>
+        <source>Wall time</source>
+        <translation>耗时</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>No project folder.</source>
+        <translation>没有项目文件夹。</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n run(s) in %1</source>
+        <translation>
+            <numerusform>%1 中有 %n 个运行</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>distillery::SettingsDialog</name>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>System language</source>
+        <translation>系统语言</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> 毫秒</translation>
+    </message>
+    <message>
+        <source>…</source>
+        <translation>…</translation>
+    </message>
+    <message>
+        <source>Choose the folder</source>
+        <translation>选择文件夹</translation>
+    </message>
+    <message>
+        <source>Projects folder</source>
+        <translation>项目文件夹</translation>
+    </message>
+    <message>
+        <source>&amp;Language:</source>
+        <translation>语言(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>&amp;Autosave every:</source>
+        <translation>自动保存间隔(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>&amp;Inspector refresh:</source>
+        <translation>检查器刷新间隔(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>&amp;Projects folder:</source>
+        <translation>项目文件夹(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>A new language takes effect the next time Distillery starts.</source>
+        <translation>新语言将在下次启动 Distillery 时生效。</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::WelcomePage</name>
+    <message>
+        <source>Welcome to Distillery</source>
+        <translation>欢迎使用 Distillery</translation>
+    </message>
+    <message>
+        <source>Distillery teaches a small neural network (the student) to imitate a large one (the teacher). Pick the two models, a data set and a recipe of loss terms, then watch every loss curve and compare the channel maps of teacher and student while it trains.</source>
+        <translation>Distillery 让一个小型神经网络（学生）学习模仿一个大型网络（教师）。选择两个模型、一个数据集和由损失项组成的配方，然后在训练过程中观察每条损失曲线，并比较教师与学生的通道图。</translation>
+    </message>
+    <message>
+        <source>Run the Fashion-MNIST demo</source>
+        <translation>运行 Fashion-MNIST 演示</translation>
+    </message>
+    <message>
+        <source>A ResNet-8 student learns from a trained ResNet-20 teacher with channel-wise distillation (CWD). Curves and channel maps appear within seconds; the whole run takes a few minutes.</source>
+        <translation>ResNet-8 学生通过通道蒸馏（CWD）向训练好的 ResNet-20 教师学习。几秒钟内即可看到曲线和通道图；整个运行需要几分钟。</translation>
+    </message>
+    <message>
+        <source>&amp;New project…</source>
+        <translation>新建项目(&amp;N)…</translation>
+    </message>
+    <message>
+        <source>&amp;Open project…</source>
+        <translation>打开项目(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Recent projects</source>
+        <translation>最近的项目</translation>
+    </message>
+    <message>
+        <source>Close this page</source>
+        <translation>关闭此页</translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <source>Knowledge-distillation workbench</source>
+        <translation>知识蒸馏工作台</translation>
+    </message>
+    <message>
+        <source>Run a short demo and save screenshots to DIR.</source>
+        <translation>运行简短演示并将截图保存到 DIR。</translation>
+    </message>
+    <message>
+        <source>User-interface language (en, zh_CN).</source>
+        <translation>界面语言（en、zh_CN）。</translation>
+    </message>
+    <message>
+        <source>Override a demo recipe key (with --screenshots).</source>
+        <translation>覆盖演示配方中的某个键（与 --screenshots 一起使用）。</translation>
+    </message>
+    <message>
+        <source>Project folder to open.</source>
+        <translation>要打开的项目文件夹。</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,143 @@
+#include "widgets/screenshot_tour.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileInfo>
+#include <QProgressBar>
+#include <QTabWidget>
+#include <QTimer>
+
+#include "widgets/data_dock.h"
+#include "widgets/main_window.h"
+#include "widgets/models_dock.h"
+#include "widgets/recipe_dock.h"
+#include "widgets/settings_dialog.h"
+#include "widgets/views/channel_inspector_view.h"
+#include "widgets/views/loss_curves_view.h"
+#include "widgets/views/predictions_view.h"
+#include "widgets/views/runs_table_view.h"
+
+namespace distillery {
+
+namespace {
+constexpr int kWindowWidth = 1440;
+constexpr int kWindowHeight = 900;
+constexpr int kTourLimitMs = 9 * 60 * 1000;
+
+/** Lets queued events (repaints, replot timers) run for a while. */
+void settle(int ms) {
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < ms)
+        QApplication::processEvents(QEventLoop::AllEvents, 50);
+}
+}  // namespace
+
+ScreenshotTour::ScreenshotTour(MainWindow* window, QString outDir, QString prefix,
+                               std::vector<std::string> overrides, QObject* parent)
+    : QObject(parent),
+      mWindow(window),
+      mOutDir(std::move(outDir)),
+      mPrefix(std::move(prefix)),
+      mOverrides(std::move(overrides)) {}
+
+void ScreenshotTour::start() {
+    QDir().mkpath(mOutDir);
+    mWindow->resize(kWindowWidth, kWindowHeight);
+    mWindow->resetLayout();
+    mWindow->show();
+    mWindow->showWelcome(true);
+    settle(800);
+    shoot(mWindow, "welcome");
+
+    connect(mWindow, &MainWindow::runFinished, this, [this](const QString& runDir, const QString& status) {
+        // The demo may train its teacher first; the pictures are of the distillation.
+        if (QFileInfo(runDir).fileName().startsWith("teacher_")) return;
+        if (status != "finished") {
+            finish(1);
+            return;
+        }
+        shootViews();
+        finish(0);
+    });
+    // Mid-run picture: once the curves have some length.
+    mPoll = new QTimer(this);
+    connect(mPoll, &QTimer::timeout, this, [this] {
+        auto* bar = mWindow->findChild<QProgressBar*>();
+        if (!mShotTraining && bar && bar->maximum() > 1 && bar->value() >= bar->maximum() / 3 &&
+            !QFileInfo(mWindow->currentRunDir()).fileName().startsWith("teacher_")) {
+            mShotTraining = true;
+            settle(300);
+            shoot(mWindow, "training");
+        }
+    });
+    mPoll->start(250);
+    QTimer::singleShot(kTourLimitMs, this, [this] { finish(2); });
+    if (!mWindow->runDemo(mOverrides)) finish(1);
+}
+
+void ScreenshotTour::shoot(QWidget* widget, const QString& name) {
+    const QString path = mOutDir + "/" + mPrefix + name + ".png";
+    if (widget->grab().save(path)) mWritten << path;
+}
+
+void ScreenshotTour::shootViews() {
+    // Predictions are computed after the run; give them and the final snapshot time to arrive.
+    QEventLoop wait;
+    connect(mWindow->predictions(), &PredictionsView::ready, &wait, &QEventLoop::quit);
+    connect(mWindow->predictions(), &PredictionsView::errorOccurred, &wait, &QEventLoop::quit);
+    QTimer::singleShot(8000, &wait, &QEventLoop::quit);
+    wait.exec();
+    settle(1500);
+    shoot(mWindow, "main_window");
+
+    // The live views are shown floating at a generous size, as a user would enlarge them to study them.
+    auto dockShot = [this](QWidget* view, const QString& name, QSize floating = {}) {
+        QDockWidget* dock = mWindow->dockFor(view);
+        if (!dock) return;
+        dock->raise();
+        if (floating.isValid()) {
+            dock->setFloating(true);
+            dock->resize(floating);
+        }
+        settle(600);
+        shoot(dock, name);
+        if (floating.isValid()) dock->setFloating(false);
+    };
+    dockShot(mWindow->lossCurves(), "loss_curves", QSize(1100, 620));
+    dockShot(mWindow->inspector(), "channel_inspector", QSize(1200, 860));
+    dockShot(mWindow->predictions(), "predictions", QSize(1100, 760));
+    dockShot(mWindow->runsTable(), "runs");
+    dockShot(mWindow->modelsDock(), "models");
+    dockShot(mWindow->dataDock(), "data");
+    if (auto* tabs = mWindow->recipeDock()->findChild<QTabWidget*>()) {
+        const QStringList names{"recipe_terms", "recipe_training", "recipe_yaml"};
+        for (int i = 0; i < tabs->count() && i < names.size(); ++i) {
+            tabs->setCurrentIndex(i);
+            dockShot(mWindow->recipeDock(), names[i]);
+        }
+        tabs->setCurrentIndex(0);
+    }
+    SettingsDialog dialog(AppSettings::load(), mWindow);
+    dialog.show();
+    settle(300);
+    shoot(&dialog, "settings");
+    dialog.close();
+}
+
+void ScreenshotTour::finish(int exitCode) {
+    if (mDone) return;
+    mDone = true;
+    if (mPoll) mPoll->stop();
+    if (mWindow->isRunning()) {
+        mWindow->stopRun();
+        QEventLoop wait;
+        connect(mWindow, &MainWindow::runFinished, &wait, &QEventLoop::quit);
+        QTimer::singleShot(30000, &wait, &QEventLoop::quit);
+        wait.exec();
+    }
+    Q_EMIT finished(exitCode);
+}
+
+}  // namespace distillery
