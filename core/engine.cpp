@@ -72,6 +72,84 @@ std::string firstLine(const std::string& s) {
     return s.substr(0, s.find('\n'));
 }
 
+/** True when the train transforms give every sample the same input in every epoch. */
+bool deterministicPipeline(const std::vector<TransformStep>& steps, int height, int width) {
+    for (const auto& t : steps) {
+        if (t.kind == TransformStep::Kind::HFlip && t.probability > 0.0 && t.probability < 1.0) return false;
+        if (t.kind == TransformStep::Kind::RandomCrop) {
+            const int size = t.size > 0 ? t.size : std::max(height, width);
+            if (t.padding > 0 || size < height || size < width) return false;
+        }
+    }
+    return true;
+}
+
+/**
+ * Teacher outputs per training sample, kept after their first computation when the input pipeline is
+ * deterministic: from the second epoch on the frozen teacher is not run at all. Stored in float32 so that a
+ * cached run computes exactly what an uncached one does.
+ */
+class TeacherCache {
+public:
+    static constexpr int64_t kBudgetBytes = int64_t{3} << 30;
+
+    /** Returns false (and stays disabled) when the outputs would not fit the memory budget. */
+    bool enable(int64_t samples, const std::vector<std::string>& taps, const ModelInfo& teacher) {
+        int64_t bytes = 0;
+        for (const auto& tap : taps)
+            for (const auto& t : teacher.taps)
+                if (t.name == tap) {
+                    int64_t n = samples * 4;
+                    for (auto d : t.shape)
+                        n *= d;
+                    bytes += n;
+                    mShapes[tap] = t.shape;
+                }
+        if (bytes > kBudgetBytes) return false;
+        mFilled.assign(samples, 0);
+        mBytes = bytes;
+        mEnabled = true;
+        return true;
+    }
+    int64_t bytes() const { return mBytes; }
+
+    bool lookup(const std::vector<int64_t>& indices, torch::Device device,
+                std::unordered_map<std::string, torch::Tensor>& out) const {
+        if (!mEnabled || mStore.empty()) return false;
+        for (auto i : indices)
+            if (!mFilled[i]) return false;
+        auto idx = torch::tensor(indices, torch::kInt64);
+        for (const auto& [tap, store] : mStore)
+            out[tap] = store.index_select(0, idx).to(device);
+        return true;
+    }
+
+    void insert(const std::vector<int64_t>& indices,
+                const std::unordered_map<std::string, torch::Tensor>& outputs) {
+        if (!mEnabled) return;
+        auto idx = torch::tensor(indices, torch::kInt64);
+        for (const auto& [tap, value] : outputs) {
+            auto& store = mStore[tap];
+            if (!store.defined()) {
+                std::vector<int64_t> shape{static_cast<int64_t>(mFilled.size())};
+                for (auto d : mShapes.at(tap))
+                    shape.push_back(d);
+                store = torch::empty(shape, torch::kFloat32);
+            }
+            store.index_copy_(0, idx, value.detach().to(torch::kCPU, torch::kFloat32));
+        }
+        for (auto i : indices)
+            mFilled[i] = 1;
+    }
+
+private:
+    bool mEnabled = false;
+    int64_t mBytes = 0;
+    std::vector<char> mFilled;
+    std::unordered_map<std::string, std::vector<int64_t>> mShapes;
+    std::unordered_map<std::string, torch::Tensor> mStore;
+};
+
 }  // namespace
 
 struct Job::Impl {
@@ -416,6 +494,15 @@ void Job::Impl::train() {
     for (auto& t : terms)
         t->train();
     if (teacher) teacher->eval();
+    TeacherCache teacherCache;
+    if (teacher && options.cacheTeacher && startEpoch < r.epochs &&
+        deterministicPipeline(r.trainTransforms, studentInfo.inputH, studentInfo.inputW)) {
+        if (teacherCache.enable(trainData->size(), teacherTaps, teacherInfo))
+            log(LogLevel::Info, "input pipeline is deterministic: caching teacher outputs (" +
+                                    std::to_string(teacherCache.bytes() >> 20) + " MiB)");
+        else
+            log(LogLevel::Info, "teacher outputs would exceed the cache budget; the teacher runs every step");
+    }
 
     const std::string metricName = mainMetric(task);
     std::vector<std::pair<std::string, double>> lastMetrics, bestMetrics;
@@ -460,9 +547,10 @@ void Job::Impl::train() {
             auto images = batch.images.to(device);
             auto targets = batch.targets.to(device);
             std::unordered_map<std::string, torch::Tensor> tOut;
-            if (teacher) {
+            if (teacher && !teacherCache.lookup(batch.indices, device, tOut)) {
                 torch::NoGradGuard noGrad;
                 tOut = teacher->run(images, teacherTaps).taps;
+                teacherCache.insert(batch.indices, tOut);
             }
             auto sRun = student->run(images, studentTaps);
             std::vector<torch::Tensor> values;

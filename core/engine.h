@@ -71,10 +71,11 @@ public:
 };
 
 struct JobOptions {
-    std::string runDir;    // created if missing; must be empty or absent for a new run
-    bool resume = false;   // continue the run in runDir from checkpoints/last
-    int threads = 0;       // overrides recipe.threads when > 0
-    int64_t maxSteps = 0;  // overrides recipe.maxSteps when > 0
+    std::string runDir;        // created if missing; must be empty or absent for a new run
+    bool resume = false;       // continue the run in runDir from checkpoints/last
+    int threads = 0;           // overrides recipe.threads when > 0
+    int64_t maxSteps = 0;      // overrides recipe.maxSteps when > 0
+    bool cacheTeacher = true;  // keep teacher outputs when the train pipeline is deterministic
 };
 
 /**

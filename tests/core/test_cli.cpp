@@ -410,6 +410,61 @@ private Q_SLOTS:
         QCOMPARE(nonEmptyLines(readBytes(prefix + ".csv")).size(), 1 + printedChannels(inspect.out));
     }
 
+    void killedRunResumesToTheSameResult() {
+        // Reference: four short epochs uninterrupted.
+        const QString refDir = mScratch + "/ref";
+        const QStringList common{"--subset", "256", "--threads", "2", "--set", "train.epochs=4"};
+        const CliRun ref = runCli(QStringList{"train", mRecipe, "--out", refDir} + common, kTrainMs);
+        QVERIFY2(ref.exitCode == 0, qPrintable(describe(ref)));
+
+        // Same run, SIGKILLed once its second epoch's checkpoint is on disk, then resumed.
+        const QString runDir = mScratch + "/killed";
+        QProcess process;
+        process.setProgram(QStringLiteral(DISTILLERY_CLI));
+        process.setArguments(QStringList{"train", mRecipe, "--out", runDir} + common);
+        process.start();
+        QVERIFY(process.waitForStarted());
+        QElapsedTimer timer;
+        timer.start();
+        auto valEpochs = [&] {
+            return QString::fromUtf8(readBytes(runDir + "/metrics.jsonl")).count("\"top1\"");
+        };
+        while (valEpochs() < 2 && process.state() == QProcess::Running && timer.elapsed() < kTrainMs)
+            QTest::qWait(20);
+        QVERIFY2(process.state() == QProcess::Running, "the run ended before it could be killed");
+        process.kill();
+        process.waitForFinished();
+        QVERIFY(QFileInfo::exists(runDir + "/checkpoints/last.pt"));
+        const CliRun resumed = runCli({"resume", runDir, "--threads", "2"}, kTrainMs);
+        QVERIFY2(resumed.exitCode == 0, qPrintable(describe(resumed)));
+
+        auto summary = [](const QString& dir) {
+            return QJsonDocument::fromJson(readBytes(dir + "/summary.json")).object();
+        };
+        const QJsonObject a = summary(refDir), b = summary(runDir);
+        QCOMPARE(b["status"].toString(), QString("finished"));
+        QCOMPARE(b["steps"].toInt(), a["steps"].toInt());
+        QCOMPARE(b["final"].toObject()["top1"].toDouble(), a["final"].toObject()["top1"].toDouble());
+        QCOMPARE(b["final"].toObject()["loss"].toDouble(), a["final"].toObject()["loss"].toDouble());
+        // One record per epoch, not duplicated by the restart.
+        QCOMPARE(valEpochs(), 4);
+    }
+
+    void shippedRecipesAreValid() {
+        // Every shipped recipe loads, and its distillation teacher resolves to a shipped run.
+        const QDir dir(QStringLiteral(DISTILLERY_SOURCE_DIR) + "/resources/recipes");
+        const QStringList files = dir.entryList({"*.yaml"}, QDir::Files);
+        QVERIFY(files.size() >= 8);
+        for (const QString& f : files) {
+            const CliRun run =
+                runCli({"train", dir.filePath(f), "--out", mScratch + "/recipe-" + f, "--max-steps", "1",
+                        "--subset", "64", "--threads", "2", "--set", "train.eval_batch_size=64", "--set",
+                        "data.train_scenes=64", "--set", "data.val_scenes=64"},
+                       kTrainMs);
+            QVERIFY2(run.exitCode == 0, qPrintable(f + ": " + describe(run)));
+        }
+    }
+
 private:
     QString mScratch;
     QString mRecipe;

@@ -310,6 +310,41 @@ losses:
         QVERIFY(!fs::exists(root + "/bad"));
     }
 
+    void teacherCacheGivesIdenticalTraining() {
+        const std::string root = tests::scratchDir("cache");
+        QCOMPARE(trainTeacher(root + "/teacher").status, std::string("finished"));
+        // No random transforms: every epoch feeds the teacher the same inputs, so its outputs are cached.
+        const std::string text = baseRecipe(R"(
+teacher: {arch: resnet8, checkpoint: )" + root +
+                                            R"(/teacher}
+losses:
+  - {method: task, weight: 1.0}
+  - {method: cwd, teacher_tap: stage3, student_tap: stage3, weight: 5, tau: 4}
+  - {method: kd, weight: 1.0, tau: 4}
+)");
+        auto run = [&](const std::string& name, bool cache) -> std::shared_ptr<Recorder> {
+            Recipe r = recipeFrom(
+                text, {"job=distill", "transforms.train=[{normalize: {mean: [0.286], std: [0.353]}}]"});
+            JobOptions o{root + "/" + name};
+            o.cacheTeacher = cache;
+            Job job(r, o);
+            auto rec = std::make_shared<Recorder>();
+            job.addObserver(rec);
+            job.start();
+            return job.wait().status == "finished" ? rec : nullptr;
+        };
+        auto cached = run("cached", true), plain = run("plain", false);
+        QVERIFY(cached && plain);
+        QVERIFY(std::any_of(cached->logs.begin(), cached->logs.end(), [](const std::string& l) {
+            return l.find("caching teacher outputs") != std::string::npos;
+        }));
+        QCOMPARE(cached->steps.size(), size_t{16});
+        QCOMPARE(cached->steps.size(), plain->steps.size());
+        for (size_t i = 0; i < cached->steps.size(); ++i)
+            for (size_t t = 0; t < 3; ++t)
+                QCOMPARE(cached->steps[i].terms[t].second, plain->steps[i].terms[t].second);
+    }
+
     void refusesToOverwriteARun() {
         const std::string dir = tests::scratchDir("overwrite");
         std::ofstream(dir + "/precious.txt") << "keep me";
