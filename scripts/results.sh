@@ -2,17 +2,18 @@
 # Runs the experiments behind docs/RESULTS.md into runs/results/ and regenerates the document.
 # Finished runs are skipped, so the script can be stopped and started again.
 #   bash scripts/results.sh [all|tune-fmnist|tune-scenes|fmnist|scenes|report] [--seeds "0 1 2"] [--epochs N]
-#                           [--threads N]
+#                           [--threads N] [--set key=value]...   (--set applies to the student runs)
 # The parts can run side by side (e.g. fmnist and scenes with --threads 1 each on a 2-core machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"; shift || true
-seeds="0 1 2"; epochs=2; threads=2
+seeds="0 1 2"; epochs=2; threads=2; extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seeds) seeds="$2"; shift 2 ;;
     --epochs) epochs="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
+    --set) extra+=(--set "$2"); shift 2 ;;
     *) echo "results.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -33,7 +34,7 @@ students() {  # students PREFIX RECIPE...
   for recipe in "$@"; do
     local base; base=$(basename "$recipe" .yaml)
     for s in $seeds; do
-      run "$base-s$s" "$recipe" --set seed="$s" --set train.epochs="$epochs"
+      run "$base-s$s" "$recipe" --set seed="$s" --set train.epochs="$epochs" ${extra[@]+"${extra[@]}"}
     done
   done
 }
