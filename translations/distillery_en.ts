@@ -295,8 +295,8 @@ KL(p_T‖p_S) = %1</translation>
         <translation>channel counts differ: no adapter pairs these taps; KL compares the first %1</translation>
     </message>
     <message>
-        <source>student resized to the teacher's size for KL</source>
-        <translation>student resized to the teacher's size for KL</translation>
+        <source>student resized to the teacher&apos;s size for KL</source>
+        <translation>student resized to the teacher&apos;s size for KL</translation>
     </message>
     <message>
         <source>%1 of %2 student channels constant</source>
@@ -567,12 +567,12 @@ KL(p_T‖p_S) = %1</translation>
         <translation>Cross-entropy with the labels</translation>
     </message>
     <message>
-        <source>Hinton KD: match the teacher's softened class probabilities</source>
-        <translation>Hinton KD: match the teacher's softened class probabilities</translation>
+        <source>Hinton KD: match the teacher&apos;s softened class probabilities</source>
+        <translation>Hinton KD: match the teacher&apos;s softened class probabilities</translation>
     </message>
     <message>
-        <source>FitNets hint: regress the teacher's feature map through a 1×1 conv</source>
-        <translation>FitNets hint: regress the teacher's feature map through a 1×1 conv</translation>
+        <source>FitNets hint: regress the teacher&apos;s feature map through a 1×1 conv</source>
+        <translation>FitNets hint: regress the teacher&apos;s feature map through a 1×1 conv</translation>
     </message>
     <message>
         <source>Attention transfer: match where the feature maps are active</source>
@@ -595,12 +595,12 @@ KL(p_T‖p_S) = %1</translation>
         <translation>%1 needs a teacher</translation>
     </message>
     <message>
-        <source>the teacher %1 has no tap '%2'</source>
-        <translation>the teacher %1 has no tap '%2'</translation>
+        <source>the teacher %1 has no tap &apos;%2&apos;</source>
+        <translation>the teacher %1 has no tap &apos;%2&apos;</translation>
     </message>
     <message>
-        <source>the student %1 has no tap '%2'</source>
-        <translation>the student %1 has no tap '%2'</translation>
+        <source>the student %1 has no tap &apos;%2&apos;</source>
+        <translation>the student %1 has no tap &apos;%2&apos;</translation>
     </message>
     <message>
         <source>kd compares class-logit vectors of equal length</source>
@@ -786,8 +786,8 @@ KL(p_T‖p_S) = %1</translation>
         <translation>Train the teacher model alone on the data set (Ctrl+T)</translation>
     </message>
     <message>
-        <source>Train the student with the recipe's loss terms (F5)</source>
-        <translation>Train the student with the recipe's loss terms (F5)</translation>
+        <source>Train the student with the recipe&apos;s loss terms (F5)</source>
+        <translation>Train the student with the recipe&apos;s loss terms (F5)</translation>
     </message>
     <message>
         <source>&amp;File</source>
@@ -1010,8 +1010,8 @@ KL(p_T‖p_S) = %1</translation>
         <translation>Use the trained teacher</translation>
     </message>
     <message>
-        <source>The recipe's teacher is now %1</source>
-        <translation>The recipe's teacher is now %1</translation>
+        <source>The recipe&apos;s teacher is now %1</source>
+        <translation>The recipe&apos;s teacher is now %1</translation>
     </message>
     <message>
         <source>This run has no checkpoint yet.</source>
@@ -1057,8 +1057,8 @@ KL(p_T‖p_S) = %1</translation>
         <translation>(none)</translation>
     </message>
     <message>
-        <source>MobileNetV2 width multiplier: scales every layer's channels</source>
-        <translation>MobileNetV2 width multiplier: scales every layer's channels</translation>
+        <source>MobileNetV2 width multiplier: scales every layer&apos;s channels</source>
+        <translation>MobileNetV2 width multiplier: scales every layer&apos;s channels</translation>
     </message>
     <message>
         <source>Tap</source>
@@ -1137,8 +1137,8 @@ KL(p_T‖p_S) = %1</translation>
         <translation>%1 is not a run folder (no recipe.yaml)</translation>
     </message>
     <message>
-        <source>Choose the teacher's architecture first: %1 does not say which it is</source>
-        <translation>Choose the teacher's architecture first: %1 does not say which it is</translation>
+        <source>Choose the teacher&apos;s architecture first: %1 does not say which it is</source>
+        <translation>Choose the teacher&apos;s architecture first: %1 does not say which it is</translation>
     </message>
     <message>
         <source>Load teacher %1</source>
@@ -1157,8 +1157,8 @@ KL(p_T‖p_S) = %1</translation>
         <translation>Checkpoints (*.pt);;All files (*)</translation>
     </message>
     <message>
-        <source>The student has %1% of the teacher's parameters and needs %2% of its MACs.</source>
-        <translation>The student has %1% of the teacher's parameters and needs %2% of its MACs.</translation>
+        <source>The student has %1% of the teacher&apos;s parameters and needs %2% of its MACs.</source>
+        <translation>The student has %1% of the teacher&apos;s parameters and needs %2% of its MACs.</translation>
     </message>
     <message>
         <source>No teacher: the student trains alone.</source>
@@ -1240,8 +1240,8 @@ KL(p_T‖p_S) = %1</translation>
         <translation>Evaluating %1 (%2 checkpoint)…</translation>
     </message>
     <message>
-        <source>&lt;span style='color:#b00020'&gt;Evaluation failed: %1&lt;/span&gt;</source>
-        <translation>&lt;span style='color:#b00020'&gt;Evaluation failed: %1&lt;/span&gt;</translation>
+        <source>&lt;span style=&apos;color:#b00020&apos;&gt;Evaluation failed: %1&lt;/span&gt;</source>
+        <translation>&lt;span style=&apos;color:#b00020&apos;&gt;Evaluation failed: %1&lt;/span&gt;</translation>
     </message>
     <message>
         <source>class %1</source>
@@ -1315,8 +1315,8 @@ KL(p_T‖p_S) = %1</translation>
         <translation>&amp;Presets</translation>
     </message>
     <message>
-        <source>Replace the loss terms with a method's usual setting</source>
-        <translation>Replace the loss terms with a method's usual setting</translation>
+        <source>Replace the loss terms with a method&apos;s usual setting</source>
+        <translation>Replace the loss terms with a method&apos;s usual setting</translation>
     </message>
     <message>
         <source>&amp;Add term</source>
@@ -1485,6 +1485,10 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>The same YAML the command-line tool reads.</source>
         <translation>The same YAML the command-line tool reads.</translation>
+    </message>
+    <message>
+        <source>Double-click a cell to change it; only taps the method can compare are offered. A preset replaces all terms with a method&apos;s usual setting.</source>
+        <translation>Double-click a cell to change it; only taps the method can compare are offered. A preset replaces all terms with a method&apos;s usual setting.</translation>
     </message>
 </context>
 <context>

@@ -295,7 +295,7 @@ KL(p_T‖p_S) = %1</translation>
         <translation>通道数不同：没有适配层连接这两个抽头；KL 只比较前 %1 个通道</translation>
     </message>
     <message>
-        <source>student resized to the teacher's size for KL</source>
+        <source>student resized to the teacher&apos;s size for KL</source>
         <translation>为计算 KL，学生已缩放到教师的尺寸</translation>
     </message>
     <message>
@@ -567,11 +567,11 @@ KL(p_T‖p_S) = %1</translation>
         <translation>与标签的交叉熵</translation>
     </message>
     <message>
-        <source>Hinton KD: match the teacher's softened class probabilities</source>
+        <source>Hinton KD: match the teacher&apos;s softened class probabilities</source>
         <translation>Hinton KD：匹配教师软化后的类别概率</translation>
     </message>
     <message>
-        <source>FitNets hint: regress the teacher's feature map through a 1×1 conv</source>
+        <source>FitNets hint: regress the teacher&apos;s feature map through a 1×1 conv</source>
         <translation>FitNets 提示：通过 1×1 卷积回归教师的特征图</translation>
     </message>
     <message>
@@ -595,11 +595,11 @@ KL(p_T‖p_S) = %1</translation>
         <translation>%1 需要教师模型</translation>
     </message>
     <message>
-        <source>the teacher %1 has no tap '%2'</source>
+        <source>the teacher %1 has no tap &apos;%2&apos;</source>
         <translation>教师 %1 没有抽头“%2”</translation>
     </message>
     <message>
-        <source>the student %1 has no tap '%2'</source>
+        <source>the student %1 has no tap &apos;%2&apos;</source>
         <translation>学生 %1 没有抽头“%2”</translation>
     </message>
     <message>
@@ -786,7 +786,7 @@ KL(p_T‖p_S) = %1</translation>
         <translation>在数据集上单独训练教师模型（Ctrl+T）</translation>
     </message>
     <message>
-        <source>Train the student with the recipe's loss terms (F5)</source>
+        <source>Train the student with the recipe&apos;s loss terms (F5)</source>
         <translation>用配方中的损失项训练学生（F5）</translation>
     </message>
     <message>
@@ -1010,7 +1010,7 @@ KL(p_T‖p_S) = %1</translation>
         <translation>使用训练好的教师</translation>
     </message>
     <message>
-        <source>The recipe's teacher is now %1</source>
+        <source>The recipe&apos;s teacher is now %1</source>
         <translation>配方的教师现在是 %1</translation>
     </message>
     <message>
@@ -1057,7 +1057,7 @@ KL(p_T‖p_S) = %1</translation>
         <translation>（无）</translation>
     </message>
     <message>
-        <source>MobileNetV2 width multiplier: scales every layer's channels</source>
+        <source>MobileNetV2 width multiplier: scales every layer&apos;s channels</source>
         <translation>MobileNetV2 宽度系数：按比例缩放每层的通道数</translation>
     </message>
     <message>
@@ -1137,7 +1137,7 @@ KL(p_T‖p_S) = %1</translation>
         <translation>%1 不是运行文件夹（没有 recipe.yaml）</translation>
     </message>
     <message>
-        <source>Choose the teacher's architecture first: %1 does not say which it is</source>
+        <source>Choose the teacher&apos;s architecture first: %1 does not say which it is</source>
         <translation>请先选择教师的架构：%1 中没有说明架构</translation>
     </message>
     <message>
@@ -1157,7 +1157,7 @@ KL(p_T‖p_S) = %1</translation>
         <translation>检查点 (*.pt);;所有文件 (*)</translation>
     </message>
     <message>
-        <source>The student has %1% of the teacher's parameters and needs %2% of its MACs.</source>
+        <source>The student has %1% of the teacher&apos;s parameters and needs %2% of its MACs.</source>
         <translation>学生的参数量是教师的 %1%，计算量（MACs）是教师的 %2%。</translation>
     </message>
     <message>
@@ -1240,8 +1240,8 @@ KL(p_T‖p_S) = %1</translation>
         <translation>正在评估 %1（%2 检查点）…</translation>
     </message>
     <message>
-        <source>&lt;span style='color:#b00020'&gt;Evaluation failed: %1&lt;/span&gt;</source>
-        <translation>&lt;span style='color:#b00020'&gt;评估失败：%1&lt;/span&gt;</translation>
+        <source>&lt;span style=&apos;color:#b00020&apos;&gt;Evaluation failed: %1&lt;/span&gt;</source>
+        <translation>&lt;span style=&apos;color:#b00020&apos;&gt;评估失败：%1&lt;/span&gt;</translation>
     </message>
     <message>
         <source>class %1</source>
@@ -1315,7 +1315,7 @@ KL(p_T‖p_S) = %1</translation>
         <translation>预设(&amp;P)</translation>
     </message>
     <message>
-        <source>Replace the loss terms with a method's usual setting</source>
+        <source>Replace the loss terms with a method&apos;s usual setting</source>
         <translation>用某种方法的常用设置替换损失项</translation>
     </message>
     <message>
@@ -1485,6 +1485,10 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>The same YAML the command-line tool reads.</source>
         <translation>与命令行工具读取的 YAML 相同。</translation>
+    </message>
+    <message>
+        <source>Double-click a cell to change it; only taps the method can compare are offered. A preset replaces all terms with a method&apos;s usual setting.</source>
+        <translation>双击单元格即可修改；只会列出该方法能够比较的抽头。预设会用某种方法的常用设置替换全部损失项。</translation>
     </message>
 </context>
 <context>

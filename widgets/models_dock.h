@@ -39,7 +39,7 @@ public:
     void selectTeacher(const QString& arch);
     /** Points the teacher at a run folder (taking its architecture) or a checkpoint file; one undoable edit.
      */
-    bool loadTeacher(const QString& path, QString* error);
+    bool loadTeacher(const QString& path, QString* error = nullptr);
 
 Q_SIGNALS:
     void modelInfoChanged();

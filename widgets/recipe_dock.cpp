@@ -82,10 +82,14 @@ QWidget* RecipeDock::makeTermsPage() {
         const QModelIndex current = mTable->currentIndex();
         mRemove->setEnabled(current.isValid() && mTerms->rowCount() > 1);
         const QString problem = current.isValid() ? mTerms->problem(current.row()) : tapProblem();
-        mTermHint->setText(
-            problem.isEmpty() && current.isValid()
-                ? mTerms->index(current.row(), LossTermsModel::Method).data(Qt::ToolTipRole).toString()
-                : problem);
+        QString hint = problem;
+        if (hint.isEmpty() && current.isValid())
+            hint = mTerms->index(current.row(), LossTermsModel::Method).data(Qt::ToolTipRole).toString();
+        if (hint.isEmpty())
+            hint =
+                tr("Double-click a cell to change it; only taps the method can compare are offered. "
+                   "A preset replaces all terms with a method's usual setting.");
+        mTermHint->setText(hint);
         mTermHint->setStyleSheet(problem.isEmpty() ? QString() : QStringLiteral("color: #b00020;"));
     };
     connect(mTable->selectionModel(), &QItemSelectionModel::currentChanged, this, updateHint);

@@ -119,6 +119,14 @@ void ScreenshotTour::shootViews() {
         }
         tabs->setCurrentIndex(0);
     }
+    // Segmentation samples with their masks, after everything else (it changes the recipe).
+    QEventLoop dataReady;
+    connect(mWindow->dataDock(), &DataDock::previewReady, &dataReady, &QEventLoop::quit);
+    QTimer::singleShot(60000, &dataReady, &QEventLoop::quit);
+    mWindow->dataDock()->selectDataset("fashion_scenes");
+    dataReady.exec();
+    dockShot(mWindow->dataDock(), "data_segmentation");
+
     SettingsDialog dialog(AppSettings::load(), mWindow);
     dialog.show();
     settle(300);

@@ -208,6 +208,13 @@ private Q_SLOTS:
         QVERIFY(w.lossCurves()->loadRun(runDir));
         QVERIFY(w.lossCurves()->curveNames().contains("loss/cwd[stage3]"));
 
+        // Selecting the teacher's run in the table inspects it off the GUI thread: its own maps, no teacher.
+        w.runsTable()->selectRunDirs({mTeacherRun});
+        QTRY_VERIFY_WITH_TIMEOUT(
+            w.inspector()->snapshot().teacher.channels == 0 && w.inspector()->snapshot().student.channels > 0,
+            60000);
+        QVERIFY(w.inspector()->nonConstantTiles(false) > 0);
+
         // The saved project reopens with the same recipe.
         QVERIFY(w.saveProject());
         QVERIFY(!w.document()->isModified());
@@ -215,6 +222,48 @@ private Q_SLOTS:
         QVERIFY(reopened.openProject(projectDir, &error));
         QCOMPARE(QString::fromStdString(recipeToYaml(reopened.document()->recipe())),
                  QString::fromStdString(recipeToYaml(w.document()->recipe())));
+    }
+
+    void pauseResumeAndStop() {
+        QVERIFY2(!mTeacherRun.isEmpty(), "needs the teacher of distillsThroughTheWindow");
+        MainWindow w;
+        w.show();
+        QVERIFY(w.newProject(dir("pause")));
+        QVERIFY(w.modelsDock()->loadTeacher(mTeacherRun));
+        w.modelsDock()->selectStudent("resnet8");
+        makeQuick(w);
+        w.document()->edit("longer", [](Recipe& r) { r.data.subset = 8192; });  // 256 steps: time to steer
+
+        QSignalSpy steps(w.bridge(), &EngineBridge::stepReported);
+        QSignalSpy finished(&w, &MainWindow::runFinished);
+        QVERIFY2(w.distillStudent(), qPrintable(w.lastError()));
+        QVERIFY(steps.wait(60000));
+        QVERIFY(w.action("pause")->isEnabled());
+        QVERIFY(!w.action("distill")->isEnabled());
+        w.action("pause")->trigger();
+        QVERIFY(w.bridge()->job()->paused());
+        QVERIFY(w.action("resume")->isEnabled());
+        QTest::qWait(300);  // a step under way when pausing still reports
+        const int pausedAt = steps.count();
+        QTest::qWait(1000);
+        QCOMPARE(steps.count(), pausedAt);
+        w.action("resume")->trigger();
+        QVERIFY(steps.wait(30000));
+        w.action("stop")->trigger();
+        QVERIFY(finished.wait(60000));
+        QCOMPARE(finished.last().at(1).toString(), QString("cancelled"));
+        QVERIFY(!w.isRunning());
+        QVERIFY(w.action("distill")->isEnabled());
+    }
+
+    void autosaveWritesTheProjectRecipe() {
+        QSettings().setValue("autosaveSeconds", 1);
+        MainWindow w;
+        QSettings().setValue("autosaveSeconds", 0);
+        QVERIFY(w.newProject(dir("autosave")));
+        w.document()->edit("rename", [](Recipe& r) { r.name = "autosaved"; });
+        QTRY_VERIFY_WITH_TIMEOUT(!w.document()->isModified(), 5000);
+        QCOMPARE(loadRecipe((dir("autosave") + "/recipe.yaml").toStdString()).name, std::string("autosaved"));
     }
 
     void badRecipeShowsAnErrorInsteadOfStarting() {
