@@ -1037,6 +1037,18 @@ KL(p_T‖p_S) = %1</translation>
         <source>Stop the run and quit? It can be continued later.</source>
         <translation>Stop the run and quit? It can be continued later.</translation>
     </message>
+    <message>
+        <source>&amp;Continue Stopped Run</source>
+        <translation>&amp;Continue Stopped Run</translation>
+    </message>
+    <message>
+        <source>Continue the run selected in the Runs table from where it stopped</source>
+        <translation>Continue the run selected in the Runs table from where it stopped</translation>
+    </message>
+    <message>
+        <source>%1 cannot be continued: it finished, or it has no checkpoint yet.</source>
+        <translation>%1 cannot be continued: it finished, or it has no checkpoint yet.</translation>
+    </message>
 </context>
 <context>
     <name>distillery::ModelsDock</name>

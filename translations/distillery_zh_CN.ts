@@ -1037,6 +1037,18 @@ KL(p_T‖p_S) = %1</translation>
         <source>Stop the run and quit? It can be continued later.</source>
         <translation>停止运行并退出吗？之后可以继续此运行。</translation>
     </message>
+    <message>
+        <source>&amp;Continue Stopped Run</source>
+        <translation>继续已停止的运行(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Continue the run selected in the Runs table from where it stopped</source>
+        <translation>从停止处继续“运行记录”中选中的运行</translation>
+    </message>
+    <message>
+        <source>%1 cannot be continued: it finished, or it has no checkpoint yet.</source>
+        <translation>%1 无法继续：它已完成，或者还没有检查点。</translation>
+    </message>
 </context>
 <context>
     <name>distillery::ModelsDock</name>

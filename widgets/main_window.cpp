@@ -8,6 +8,8 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QKeySequence>
 #include <QLabel>
 #include <QMenuBar>
@@ -284,6 +286,9 @@ void MainWindow::createActions() {
     make(
         "stop", tr("&Stop"), QKeySequence(Qt::SHIFT | Qt::Key_F5), [this] { stopRun(); },
         QStyle::SP_MediaStop);
+    make("continueRun", tr("&Continue Stopped Run"), QKeySequence(Qt::SHIFT | Qt::Key_F7), [this] {
+        if (!mSelectedRuns.isEmpty()) continueRun(mSelectedRuns.first());
+    });
     make("runDemo", tr("Run the &Demo"), QKeySequence(), [this] {
         if (maybeSave()) runDemo();
     });
@@ -298,6 +303,8 @@ void MainWindow::createActions() {
     });
     action("trainTeacher")->setToolTip(tr("Train the teacher model alone on the data set (Ctrl+T)"));
     action("distill")->setToolTip(tr("Train the student with the recipe's loss terms (F5)"));
+    action("continueRun")
+        ->setToolTip(tr("Continue the run selected in the Runs table from where it stopped"));
 }
 
 void MainWindow::createMenus() {
@@ -327,6 +334,7 @@ void MainWindow::createMenus() {
     run->addAction(action("pause"));
     run->addAction(action("resume"));
     run->addAction(action("stop"));
+    run->addAction(action("continueRun"));
     run->addSeparator();
     run->addAction(action("runDemo"));
 
@@ -724,8 +732,14 @@ bool MainWindow::startRun(RunKind kind) {
     const QString runDir = mProject.newRunDir(QString::fromStdString(recipe.name));
     JobOptions options;
     options.runDir = runDir.toStdString();
+    return launch(recipe, options, kind);
+}
+
+bool MainWindow::launch(const Recipe& recipe, const JobOptions& options, RunKind kind) {
+    const QString runDir = QString::fromStdString(options.runDir);
+    QString error;
     if (!mBridge->start(recipe, options, &error)) {
-        if (QDir(runDir).exists() && QDir(runDir).isEmpty()) QDir().rmdir(runDir);
+        if (!options.resume && QDir(runDir).exists() && QDir(runDir).isEmpty()) QDir().rmdir(runDir);
         showError(tr("Cannot start the run:\n%1").arg(error));
         return false;
     }
@@ -736,6 +750,8 @@ bool MainWindow::startRun(RunKind kind) {
 
     mLossCurves->clearOverlays();
     mLossCurves->clear();
+    // A continued run shows what it did before it stopped; new steps extend those curves.
+    if (options.resume) mLossCurves->loadRun(runDir);
     mInspector->setTapPairs(tapPairs(recipe));
     const DatasetInfo& data = mDataDock->info();
     if (data.valid)
@@ -758,6 +774,37 @@ bool MainWindow::startRun(RunKind kind) {
     updateActions();
     Q_EMIT runStarted(runDir);
     return true;
+}
+
+bool MainWindow::isResumable(const QString& runDir) {
+    if (!QFileInfo::exists(runDir + "/checkpoints/last.pt")) return false;
+    QFile file(runDir + "/summary.json");
+    // No summary: the run was killed. A summary says whether it finished.
+    if (!file.open(QIODevice::ReadOnly)) return true;
+    return QJsonDocument::fromJson(file.readAll()).object().value("status").toString() != "finished";
+}
+
+bool MainWindow::continueRun(const QString& runDir) {
+    if (isRunning()) {
+        showError(tr("A run is already in progress."));
+        return false;
+    }
+    if (!isResumable(runDir)) {
+        showError(tr("%1 cannot be continued: it finished, or it has no checkpoint yet.").arg(runDir));
+        return false;
+    }
+    Recipe recipe;
+    try {
+        recipe = loadRunRecipe(runDir.toStdString());
+    } catch (const std::exception& e) {
+        showError(QString::fromStdString(e.what()));
+        return false;
+    }
+    JobOptions options;
+    options.runDir = runDir.toStdString();
+    options.resume = true;
+    const bool teacher = QFileInfo(runDir).fileName().startsWith("teacher_");
+    return launch(recipe, options, teacher ? RunKind::Teacher : RunKind::Student);
 }
 
 bool MainWindow::runDemo(const std::vector<std::string>& overrides) {
@@ -932,6 +979,8 @@ void MainWindow::inspectRun(const QString& runDir) {
 }
 
 void MainWindow::onRunsSelected(const QStringList& runDirs) {
+    mSelectedRuns = runDirs;
+    updateActions();
     if (runDirs.isEmpty()) return;
     mLossCurves->clearOverlays();
     if (isRunning()) {
@@ -959,6 +1008,8 @@ void MainWindow::updateActions() {
     action("pause")->setEnabled(running && !paused);
     action("resume")->setEnabled(running && paused);
     action("stop")->setEnabled(running);
+    action("continueRun")
+        ->setEnabled(!running && mSelectedRuns.size() == 1 && isResumable(mSelectedRuns.first()));
     action("openProject")->setEnabled(!running);
     action("newProject")->setEnabled(!running);
     mRecentMenu->setEnabled(!running && !mRecentMenu->isEmpty());

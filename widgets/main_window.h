@@ -64,6 +64,10 @@ public:
     /** The shipped Fashion-MNIST CWD demo in a new project; `overrides` (--set style) shorten it for tours.
      */
     bool runDemo(const std::vector<std::string>& overrides = {});
+    /** Continues a stopped or killed run from its last checkpoint, in its own folder. */
+    bool continueRun(const QString& runDir);
+    /** A run with a last checkpoint that did not finish. */
+    static bool isResumable(const QString& runDir);
     bool isRunning() const;
     RunKind runKind() const { return mRunKind; }
     QString currentRunDir() const { return mRunDir; }
@@ -112,6 +116,7 @@ private:
     void log(const QString& text, bool error = false);
     bool ensureProject(QString* error);
     bool startRun(RunKind kind);
+    bool launch(const Recipe& recipe, const JobOptions& options, RunKind kind);
     Recipe starterRecipe() const;
     void addRecent(const QString& dir);
     void rebuildRecentMenu();
@@ -167,6 +172,7 @@ private:
 
     // Snapshots of finished runs are computed off the GUI thread, one at a time, newest request wins.
     QString mInspectedRun;
+    QStringList mSelectedRuns;
     QFutureWatcher<SnapshotResult> mSnapshotWatcher;
     bool mSnapshotPending = false;
 };

@@ -254,6 +254,19 @@ private Q_SLOTS:
         QCOMPARE(finished.last().at(1).toString(), QString("cancelled"));
         QVERIFY(!w.isRunning());
         QVERIFY(w.action("distill")->isEnabled());
+
+        // The stopped run continues in its own folder from its last checkpoint, to the end.
+        const QString runDir = finished.last().at(0).toString();
+        QTRY_COMPARE_WITH_TIMEOUT(w.runsTable()->rowCount(), 1, 10000);
+        w.runsTable()->selectRunDirs({w.runsTable()->runDirAt(0)});
+        QTRY_VERIFY(w.action("continueRun")->isEnabled());
+        w.action("continueRun")->trigger();
+        QVERIFY2(w.isRunning(), qPrintable(w.lastError()));
+        QCOMPARE(w.currentRunDir(), w.runsTable()->runDirAt(0));
+        QVERIFY(finished.wait(kRunTimeoutMs));
+        QCOMPARE(finished.last().at(1).toString(), QString("finished"));
+        QVERIFY(!MainWindow::isResumable(runDir));
+        QCOMPARE(w.lossCurves()->pointCount("loss/cwd[stage3]"), 256);  // before the stop and after
     }
 
     void autosaveWritesTheProjectRecipe() {
