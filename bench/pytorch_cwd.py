@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The Fashion-MNIST CWD recipe (resources/recipes/fmnist_cwd.yaml) written the usual way in PyTorch:
-ResNet-20 teacher -> ResNet-8 student, CE + CWD(stage3, tau 4, weight 50), SGD Nesterov, batch 128, the same
+ResNet-20 teacher -> ResNet-8 student, CE + CWD(stage3, tau 1, weight 50), SGD Nesterov, batch 128, the same
 augmentation (random crop with padding 2, horizontal flip, normalise) through torchvision transforms and a
 DataLoader with worker processes. The baseline for bench/run_benchmarks.sh (Debian's python3-torch, the same
 LibTorch 1.13 as the engine).
@@ -124,7 +124,7 @@ def main():
             if not args.student_only:
                 with torch.no_grad():
                     _, tfeat = teacher(x)
-                loss = loss + 50.0 * cwd(feat, tfeat, 4.0)
+                loss = loss + 50.0 * cwd(feat, tfeat, 1.0)
             opt.zero_grad()
             loss.backward()
             opt.step()
