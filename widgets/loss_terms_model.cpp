@@ -222,8 +222,9 @@ bool LossTermsModel::setData(const QModelIndex& index, const QVariant& value, in
             switch (c) {
                 case Method:
                     t.method = value.toString().toStdString();
-                    if (!takesTau(t.method)) t.hasTau = false;
-                    if (!t.hasTau) t.tau = defaultTau(t.method);
+                    // τ means something else for each method: a new method starts from its own default.
+                    t.tau = defaultTau(t.method);
+                    t.hasTau = takesTau(t.method);
                     fitTaps(t, teacher, student);
                     break;
                 case TeacherTap:

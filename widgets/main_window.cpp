@@ -8,6 +8,7 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QGuiApplication>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QKeySequence>
@@ -16,6 +17,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProgressBar>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
@@ -123,7 +125,13 @@ MainWindow::MainWindow(QWidget* parent)
     mDocument->reset(starterRecipe());
     resetLayout();
     QSettings settings;
-    restoreGeometry(settings.value("window/geometry").toByteArray());
+    if (!restoreGeometry(settings.value("window/geometry").toByteArray())) {
+        // First start: most of the screen, since the live views want room.
+        const QSize screen = QGuiApplication::primaryScreen()
+                                 ? QGuiApplication::primaryScreen()->availableSize()
+                                 : QSize(1440, 900);
+        resize(std::min(screen.width() * 9 / 10, 1600), std::min(screen.height() * 9 / 10, 1000));
+    }
     if (restoreState(settings.value("window/state").toByteArray())) mRestoredLayout = true;
     applySettings();
     rebuildRecentMenu();
