@@ -22,9 +22,23 @@ SCENES = [("scenes_student", "student alone"), ("scenes_pixel_kd", "+ pixel-wise
           ("scenes_cwd_features", "+ CWD on features (stage 3)")]
 
 
+def recipe_value(path, key):
+    """A scalar from a run's resolved recipe.yaml (flat `key: value` lines are enough here)."""
+    try:
+        with open(os.path.join(path, "recipe.yaml")) as f:
+            for line in f:
+                m = re.match(rf"\s*{key}:\s*(\S+)", line)
+                if m:
+                    return m.group(1)
+    except OSError:
+        pass
+    return None
+
+
 def load_run(path):
     with open(os.path.join(path, "summary.json")) as f:
         summary = json.load(f)
+    summary["path"] = path
     final_step, val = -1, {}
     with open(os.path.join(path, "metrics.jsonl")) as f:
         for line in f:
@@ -109,7 +123,14 @@ def main():
     section("Fashion-MNIST (60 000 train / 10 000 test): top-1 %", FMNIST, "top1", "resources/teachers/fmnist_resnet20",
             "resnet20")
 
-    section("Fashion-Scenes (10 000 train / 2 000 val scenes, 64×64, 11 classes): mIoU %", SCENES, "miou",
+    scene_runs = [r for key, _ in SCENES for r in groups.get(key, [])]
+    t = teacher("resources/teachers/scenes_psp_resnet20")
+    sizes = ""
+    if scene_runs:
+        sizes = (f"students train on {recipe_value(scene_runs[0]['path'], 'train_scenes')} scenes"
+                 + (f", the teacher on {recipe_value(t['path'], 'train_scenes')}" if t else "")
+                 + f"; {recipe_value(scene_runs[0]['path'], 'val_scenes')} val scenes, ")
+    section(f"Fashion-Scenes ({sizes}64×64, 11 classes): mIoU %", SCENES, "miou",
             "resources/teachers/scenes_psp_resnet20", "resnet20/psp")
     # Per-class IoU, mean over seeds.
     header = "| model | " + " | ".join(SCENE_CLASSES) + " |"
