@@ -761,6 +761,7 @@ bool MainWindow::launch(const Recipe& recipe, const JobOptions& options, RunKind
     // A continued run shows what it did before it stopped; new steps extend those curves.
     if (options.resume) mLossCurves->loadRun(runDir);
     mInspector->setTapPairs(tapPairs(recipe));
+    matchInspectorTau(recipe);
     const DatasetInfo& data = mDataDock->info();
     if (data.valid)
         mInspector->setSampleCount(recipe.data.subset > 0 ? std::min<qint64>(recipe.data.subset, data.valSize)
@@ -968,6 +969,16 @@ void MainWindow::startBackgroundSnapshot() {
     }));
 }
 
+void MainWindow::matchInspectorTau(const Recipe& recipe) {
+    // The inspector's KL is the recipe's CWD term when it uses the same temperature.
+    for (const auto& t : recipe.losses) {
+        if (t.method == "cwd") {
+            mInspector->setTau(t.tau);
+            return;
+        }
+    }
+}
+
 void MainWindow::inspectRun(const QString& runDir) {
     Recipe recipe;
     try {
@@ -979,6 +990,7 @@ void MainWindow::inspectRun(const QString& runDir) {
     mInspectedRun = runDir;
     mInspector->setLive(false);
     mInspector->setTapPairs(tapPairs(recipe));
+    matchInspectorTau(recipe);
     if (!hasCheckpoint(runDir)) {
         mInspector->showMessage(tr("This run has no checkpoint yet."));
         return;

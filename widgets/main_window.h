@@ -128,6 +128,7 @@ private:
                              const QString& split);
     void onRunsSelected(const QStringList& runDirs);
     void inspectRun(const QString& runDir);
+    void matchInspectorTau(const Recipe& recipe);
     void startBackgroundSnapshot();
     void showRunPredictions(const QString& runDir);
     void chooseNewProject();
