@@ -1,5 +1,7 @@
 #include "core/losses.h"
 
+#include "core/zoo.h"
+
 namespace distillery {
 
 namespace F = torch::nn::functional;
@@ -83,6 +85,26 @@ torch::Tensor cwdLoss(const torch::Tensor& student, const torch::Tensor& teacher
     return kl * (tau * tau) / static_cast<double>(n * c);
 }
 
+std::string tapPairProblem(const std::string& m, const std::vector<int64_t>& teacherShape,
+                           const std::vector<int64_t>& studentShape) {
+    if (m == "task") return {};
+    if (teacherShape.empty() || studentShape.empty()) return "taps have no shape";
+    const bool tSpatial = teacherShape.size() == 3, sSpatial = studentShape.size() == 3;
+    const int64_t tc = teacherShape[0], sc = studentShape[0];
+    if (m == "kd") {
+        if (tSpatial || sSpatial) return "kd needs class logits vectors; use pixel_kd for dense maps";
+        if (tc != sc) return "teacher and student class counts differ";
+    } else if (m == "pixel_kd") {
+        if (!tSpatial || !sSpatial) return "pixel_kd needs dense (C×H×W) logits";
+        if (tc != sc) return "teacher and student class counts differ";
+    } else if (m == "at" || m == "pair_kd" || m == "cwd") {
+        if (!tSpatial || !sSpatial) return m + " needs spatial (C×H×W) taps";
+    } else if (m != "fitnet") {
+        return "unknown loss method '" + m + "'";
+    }
+    return {};
+}
+
 LossTermImpl::LossTermImpl(LossTermSpec spec, Task task, std::vector<int64_t> teacherShape,
                            std::vector<int64_t> studentShape)
     : mSpec(std::move(spec)), mTask(task) {
@@ -91,18 +113,9 @@ LossTermImpl::LossTermImpl(LossTermSpec spec, Task task, std::vector<int64_t> te
     const std::string where = "loss term " + mSpec.label() + ": ";
     const std::string shapes = " (teacher tap '" + mSpec.teacherTap + "' is " + shapeText(teacherShape) +
                                ", student tap '" + mSpec.studentTap + "' is " + shapeText(studentShape) + ")";
-    const bool tSpatial = teacherShape.size() == 3, sSpatial = studentShape.size() == 3;
+    const std::string problem = tapPairProblem(m, teacherShape, studentShape);
+    if (!problem.empty()) throw Error(where + problem + shapes);
     const int64_t tc = teacherShape.at(0), sc = studentShape.at(0);
-    if (m == "kd") {
-        if (tSpatial || sSpatial)
-            throw Error(where + "kd needs class logits vectors; use pixel_kd for dense maps" + shapes);
-        if (tc != sc) throw Error(where + "teacher and student class counts differ" + shapes);
-    } else if (m == "pixel_kd") {
-        if (!tSpatial || !sSpatial) throw Error(where + "pixel_kd needs dense (C×H×W) logits" + shapes);
-        if (tc != sc) throw Error(where + "teacher and student class counts differ" + shapes);
-    } else if (m == "at" || m == "pair_kd" || m == "cwd") {
-        if (!tSpatial || !sSpatial) throw Error(where + m + " needs spatial (C×H×W) taps" + shapes);
-    }
     const bool needsAdapter = m == "fitnet" || (m == "cwd" && tc != sc);
     if (needsAdapter) {
         mAdapter = register_module("adapter",

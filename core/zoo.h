@@ -23,4 +23,12 @@ std::vector<std::string> segmentationHeads();
 ModelInfo describeModel(const ModelSpec& spec, Task task, int inChannels, int numClasses, int height,
                         int width);
 
+/**
+ * Why a loss method cannot pair a teacher tap of `teacherShape` with a student tap of `studentShape` (shapes
+ * without batch: (C) or (C, H, W)); empty when it can. The engine's loss terms and the GUI's tap pickers
+ * share this rule.
+ */
+std::string tapPairProblem(const std::string& method, const std::vector<int64_t>& teacherShape,
+                           const std::vector<int64_t>& studentShape);
+
 }  // namespace distillery

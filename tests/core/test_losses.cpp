@@ -6,6 +6,7 @@
 #include <QtTest/QtTest>
 
 #include "core/losses.h"
+#include "core/zoo.h"
 #include "tests/core/suites.h"
 
 using namespace distillery;
@@ -127,6 +128,20 @@ private Q_SLOTS:
         LossTerm plain(spec, Task::Segmentation, Shape{3, 4, 5}, Shape{3, 4, 5});
         QVERIFY(!plain->hasAdapter());
         near(plain->compute({{"stage3", t4}}, {{"stage3", s4}}, {}, {}), 2.89453149);
+    }
+
+    void tapPairRules() {
+        QVERIFY(tapPairProblem("cwd", Shape{64, 7, 7}, Shape{32, 14, 14}).empty());
+        QVERIFY(!tapPairProblem("cwd", Shape{64}, Shape{64}).empty());
+        QVERIFY(tapPairProblem("kd", Shape{10}, Shape{10}).empty());
+        QVERIFY(!tapPairProblem("kd", Shape{10}, Shape{7}).empty());
+        QVERIFY(!tapPairProblem("kd", Shape{11, 64, 64}, Shape{11, 64, 64}).empty());
+        QVERIFY(tapPairProblem("pixel_kd", Shape{11, 64, 64}, Shape{11, 32, 32}).empty());
+        QVERIFY(tapPairProblem("fitnet", Shape{64}, Shape{32}).empty());
+        QVERIFY(tapPairProblem("pair_kd", Shape{128, 8, 8}, Shape{64, 8, 8}).empty());
+        QVERIFY(!tapPairProblem("at", Shape{128, 8, 8}, Shape{64}).empty());
+        QVERIFY(tapPairProblem("task", Shape{}, Shape{}).empty());
+        QVERIFY(!tapPairProblem("cwdd", Shape{1, 1, 1}, Shape{1, 1, 1}).empty());
     }
 
     void termRejectsIncompatibleTaps() {
