@@ -13,7 +13,7 @@ PACKAGES=(
   libopenblas0-pthread
   libopencv-dev libyaml-cpp-dev nlohmann-json3-dev zlib1g-dev libonnx-dev libprotobuf-dev protobuf-compiler
   dataset-fashion-mnist
-  xvfb xauth
+  xvfb xauth fonts-wqy-microhei qt6-translations-l10n
 )
 
 missing=()

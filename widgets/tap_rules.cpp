@@ -1,5 +1,7 @@
 #include "widgets/tap_rules.h"
 
+#include "core/zoo.h"
+
 #include <QCoreApplication>
 #include <algorithm>
 
@@ -53,9 +55,9 @@ bool tapFits(const std::string& method, const TapInfo& tap, int64_t numClasses) 
 
 bool tapPairFits(const std::string& method, const TapInfo& teacher, const TapInfo& student,
                  int64_t numClasses) {
-    if (!tapFits(method, teacher, numClasses) || !tapFits(method, student, numClasses)) return false;
-    if (method == "kd" || method == "pixel_kd") return teacher.shape[0] == student.shape[0];
-    return true;
+    // The engine's own rule decides; tapFits only narrows the offer to the taps each method is meant for.
+    return tapFits(method, teacher, numClasses) && tapFits(method, student, numClasses) &&
+           tapPairProblem(method, teacher.shape, student.shape).empty();
 }
 
 std::vector<std::string> compatibleTaps(const std::string& method, const ModelInfo& model) {

@@ -1,6 +1,6 @@
 #pragma once
-// Which taps a loss method can compare, mirroring the engine's checks (core/losses.cpp), so the recipe
-// editor offers only pairs that will start; and the presets of the recipe editor.
+// Which taps a loss method can compare (the engine's tapPairProblem, narrowed to the taps each method is
+// meant for), so the recipe editor offers only pairs that will start; and the presets of the recipe editor.
 
 #include <QString>
 #include <vector>
