@@ -111,6 +111,12 @@ same losses; `tests/core/test_trainer.cpp`) and the teacher no longer runs.
 | speed-up | **{ob['gflops'] / ref['gflops']:.0f}×** |
 """
 out = "docs/BENCHMARKS.md"
+# Keep the section bench/run_gui_benchmark.sh writes (measured by that script, not this one).
+if os.path.exists(out):
+    import re
+    kept = re.search(r"^## Workbench responsiveness[^\n]*\n.*?(?=^## |\Z)", open(out).read(), flags=re.M | re.S)
+    if kept:
+        text = text.rstrip("\n") + "\n\n" + kept.group(0).rstrip("\n") + "\n"
 with open(out + ".tmp", "w") as f:
     f.write(text)
 os.replace(out + ".tmp", out)
