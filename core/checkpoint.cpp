@@ -104,14 +104,9 @@ CheckpointMeta metaOf(torch::serialize::InputArchive& archive, const std::string
 }
 }  // namespace
 
-CheckpointMeta readCheckpointMeta(const std::string& path) {
-    auto archive = openArchive(path);
-    return metaOf(archive, path);
-}
-
-void loadCheckpoint(const std::string& path, GraphNet& model, std::vector<LossTerm>* terms,
-                    torch::optim::Optimizer* optimizer) {
-    auto archive = openArchive(path);
+namespace {
+void loadInto(torch::serialize::InputArchive& archive, const std::string& path, GraphNet& model,
+              std::vector<LossTerm>* terms, torch::optim::Optimizer* optimizer) {
     try {
         torch::serialize::InputArchive modelArchive;
         archive.read("model", modelArchive);
@@ -131,6 +126,15 @@ void loadCheckpoint(const std::string& path, GraphNet& model, std::vector<LossTe
         throw Error(path + ": weights do not fit the model (" + e.what_without_backtrace() + ")");
     }
 }
+}  // namespace
+
+CheckpointMeta loadCheckpoint(const std::string& path, GraphNet& model, std::vector<LossTerm>* terms,
+                              torch::optim::Optimizer* optimizer) {
+    auto archive = openArchive(path);
+    CheckpointMeta meta = metaOf(archive, path);
+    loadInto(archive, path, model, terms, optimizer);
+    return meta;
+}
 
 std::string resolveCheckpoint(const std::string& path, const std::string& which) {
     fs::path p(path);
@@ -148,7 +152,7 @@ GraphNet loadModel(const std::string& checkpointPath, CheckpointMeta* metaOut, t
     auto archive = openArchive(checkpointPath);
     CheckpointMeta meta = metaOf(archive, checkpointPath);
     GraphNet net = buildModel(meta.model, meta.task, meta.inChannels, meta.numClasses);
-    loadCheckpoint(checkpointPath, net, nullptr, nullptr);
+    loadInto(archive, checkpointPath, net, nullptr, nullptr);
     net->to(device);
     net->eval();
     if (metaOut) *metaOut = meta;

@@ -35,12 +35,9 @@ struct CheckpointMeta {
 void saveCheckpoint(const std::string& path, const CheckpointMeta& meta, GraphNet& model,
                     std::vector<LossTerm>& terms, torch::optim::Optimizer* optimizer);
 
-/** Reads only the description. Throws Error naming the file when it is missing or not a checkpoint. */
-CheckpointMeta readCheckpointMeta(const std::string& path);
-
-/** Loads weights (and adapters/optimiser when given) into already-built modules. */
-void loadCheckpoint(const std::string& path, GraphNet& model, std::vector<LossTerm>* terms,
-                    torch::optim::Optimizer* optimizer);
+/** Loads weights (and adapters/optimiser when given) into already-built modules; returns the description. */
+CheckpointMeta loadCheckpoint(const std::string& path, GraphNet& model, std::vector<LossTerm>* terms,
+                              torch::optim::Optimizer* optimizer);
 
 /** A run folder (→ checkpoints/best.pt) or a checkpoint file; throws Error when neither exists. */
 std::string resolveCheckpoint(const std::string& path, const std::string& which = "best");

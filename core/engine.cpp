@@ -459,11 +459,11 @@ void Job::Impl::train() {
     int startEpoch = 1;
     int64_t startBatch = 0;
     int64_t step = 0;
-    double previousWall = 0.0;
+    // What the interrupted session had reported: its wall time and, if no epoch ends after the resume, its
+    // best.
+    nlohmann::json previousSummary = nlohmann::json::object();
     if (options.resume) {
-        const std::string last = paths.checkpoint("last");
-        CheckpointMeta saved = readCheckpointMeta(last);
-        loadCheckpoint(last, student, &terms, optimizer.get());
+        CheckpointMeta saved = loadCheckpoint(paths.checkpoint("last"), student, &terms, optimizer.get());
         step = saved.step;
         startEpoch = saved.epoch + 1;
         startBatch = saved.batchInEpoch;
@@ -472,14 +472,14 @@ void Job::Impl::train() {
         if (fs::exists(paths.summary())) {
             try {
                 std::ifstream in(paths.summary());
-                previousWall = nlohmann::json::parse(in).value("wall_seconds", 0.0);
+                previousSummary = nlohmann::json::parse(in);
             } catch (const std::exception&) {
             }
         }
         log(LogLevel::Info,
             "resuming at epoch " + std::to_string(startEpoch) + ", step " + std::to_string(step));
     }
-    summary.wallSeconds = previousWall;
+    summary.wallSeconds = previousSummary.value("wall_seconds", 0.0);
     MetricsLog metrics(paths.metrics(), options.resume ? step : -1);
 
     auto saveAt = [&](const std::string& which, int epochDone, int64_t batchInEpoch, bool withOptimizer) {
@@ -646,14 +646,9 @@ void Job::Impl::train() {
         log(LogLevel::Info, line);
     }
 
-    if (bestMetrics.empty() && options.resume && fs::exists(paths.summary())) {
-        try {
-            std::ifstream in(paths.summary());
-            auto j = nlohmann::json::parse(in);
-            for (auto& [k, v] : j.at("best").items())
-                if (v.is_number()) bestMetrics.emplace_back(k, v.get<double>());
-        } catch (const std::exception&) {
-        }
+    if (bestMetrics.empty() && previousSummary.contains("best") && previousSummary["best"].is_object()) {
+        for (auto& [k, v] : previousSummary["best"].items())
+            if (v.is_number()) bestMetrics.emplace_back(k, v.get<double>());
     }
     serviceSnapshot();
     summary.status = stopReason == "cancelled" ? "cancelled" : "finished";
