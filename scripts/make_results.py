@@ -151,6 +151,27 @@ def main():
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append("")
 
+    # How much each distillation term weighs at the end of training: a term that is a sliver of the total
+    # barely steers the student, which explains a method that does not beat the student alone.
+    lines.extend(["## Loss terms at the end of training (weighted, mean of the last five logged steps, seed 0)", "",
+                  "| student | task | distillation term(s) | distillation share of the total |", "|---|---|---|---|"])
+    for key, label in FMNIST + SCENES:
+        runs = [r for r in groups.get(key, []) if r["path"].endswith("-s0")]
+        if not runs or len(runs[0]["loss_terms"]) < 2:
+            continue
+        series = collections.defaultdict(list)
+        with open(os.path.join(runs[0]["path"], "metrics.jsonl")) as f:
+            for line in f:
+                r = json.loads(line)
+                if r["split"] == "train" and r["name"].startswith("loss/"):
+                    series[r["name"][5:]].append(r["value"])
+        end = {k: statistics.mean(v[-5:]) for k, v in series.items() if v}
+        kd = {k: v for k, v in end.items() if k not in ("task", "total")}
+        share = sum(kd.values()) / end["total"] if end.get("total") else float("nan")
+        lines.append(f"| {key} | {end.get('task', float('nan')):.3f} | "
+                     + ", ".join(f"{k} {v:.3f}" for k, v in kd.items()) + f" | {100 * share:.0f} % |")
+    lines.append("")
+
     if tuning:
         lines.extend(["## Tuning (validation split carved from train with `data.holdout`, one seed, one epoch)", "",
                       "| run | loss terms | metric on the held-out split |", "|---|---|---|"])
