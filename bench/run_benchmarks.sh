@@ -85,8 +85,9 @@ Debian's `python3-torch`, the same LibTorch 1.13.1 the engine links.
 |---|---|---|---|
 """ + "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows) + f"""
 
-With random crops and flips every epoch feeds the teacher new inputs, so it must run every step; its forward pass
-(31.0M MACs) costs more than the student's (9.3M MACs), which is why that ratio sits above 2. When the training
+With random crops and flips every epoch feeds the teacher new inputs, so it must run every step (under
+`NoGradGuard`, overlapped with batch preparation on worker threads); its forward pass (31.0M MACs) costs more
+than the student's (9.3M MACs) but runs far more efficiently than the student's backward pass. When the training
 pipeline is deterministic the engine keeps the teacher's outputs from the first epoch (float32, exactly the
 same losses; `tests/core/test_trainer.cpp`) and the teacher no longer runs.
 
