@@ -107,22 +107,21 @@ int GraphNetImpl::batchNorm(int x, const std::string& name) {
     return append(n);
 }
 
-int GraphNetImpl::relu(int x) {
+GraphNode GraphNetImpl::sameChannels(OpKind op, int x, const char* prefix) {
     GraphNode n;
-    n.name = autoName("relu");
-    n.op = OpKind::ReLU;
+    n.name = autoName(prefix);
+    n.op = op;
     n.inputs = {x};
     n.channels = mNodes.at(x).channels;
-    return append(n);
+    return n;
+}
+
+int GraphNetImpl::relu(int x) {
+    return append(sameChannels(OpKind::ReLU, x, "relu"));
 }
 
 int GraphNetImpl::relu6(int x) {
-    GraphNode n;
-    n.name = autoName("relu6_");
-    n.op = OpKind::ReLU6;
-    n.inputs = {x};
-    n.channels = mNodes.at(x).channels;
-    return append(n);
+    return append(sameChannels(OpKind::ReLU6, x, "relu6_"));
 }
 
 int GraphNetImpl::add(int a, int b) {
@@ -136,11 +135,7 @@ int GraphNetImpl::add(int a, int b) {
 }
 
 int GraphNetImpl::maxPool(int x, int64_t kernel, int64_t stride, int64_t padding) {
-    GraphNode n;
-    n.name = autoName("maxpool");
-    n.op = OpKind::MaxPool;
-    n.inputs = {x};
-    n.channels = mNodes.at(x).channels;
+    GraphNode n = sameChannels(OpKind::MaxPool, x, "maxpool");
     n.kernel = kernel;
     n.stride = stride;
     n.padding = padding;
@@ -148,42 +143,24 @@ int GraphNetImpl::maxPool(int x, int64_t kernel, int64_t stride, int64_t padding
 }
 
 int GraphNetImpl::avgPool(int x, int64_t kernel, int64_t stride) {
-    GraphNode n;
-    n.name = autoName("avgpool");
-    n.op = OpKind::AvgPool;
-    n.inputs = {x};
-    n.channels = mNodes.at(x).channels;
+    GraphNode n = sameChannels(OpKind::AvgPool, x, "avgpool");
     n.kernel = kernel;
     n.stride = stride;
     return append(n);
 }
 
 int GraphNetImpl::globalAvgPool(int x) {
-    GraphNode n;
-    n.name = autoName("gap");
-    n.op = OpKind::GlobalAvgPool;
-    n.inputs = {x};
-    n.channels = mNodes.at(x).channels;
-    return append(n);
+    return append(sameChannels(OpKind::GlobalAvgPool, x, "gap"));
 }
 
 int GraphNetImpl::adaptiveAvgPool(int x, int64_t bins) {
-    GraphNode n;
-    n.name = autoName("pool");
-    n.op = OpKind::AdaptiveAvgPool;
-    n.inputs = {x};
-    n.channels = mNodes.at(x).channels;
+    GraphNode n = sameChannels(OpKind::AdaptiveAvgPool, x, "pool");
     n.bins = bins;
     return append(n);
 }
 
 int GraphNetImpl::flatten(int x) {
-    GraphNode n;
-    n.name = autoName("flatten");
-    n.op = OpKind::Flatten;
-    n.inputs = {x};
-    n.channels = mNodes.at(x).channels;
-    return append(n);
+    return append(sameChannels(OpKind::Flatten, x, "flatten"));
 }
 
 int GraphNetImpl::linear(int x, int64_t outFeatures, const std::string& name) {

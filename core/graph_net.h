@@ -94,6 +94,8 @@ public:
 
 private:
     int append(GraphNode node);
+    /** A single-input node that keeps its input's channel count, auto-named `prefix<n>`. */
+    GraphNode sameChannels(OpKind op, int x, const char* prefix);
     torch::Tensor evalNode(const GraphNode& node, const std::vector<torch::Tensor>& values);
     std::string autoName(const char* prefix);
 
