@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include <functional>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -43,6 +45,19 @@ struct GraphNode {
     int64_t bins = 0;      // AdaptiveAvgPool output size
     int sizeOf = -1;       // Resize: match the spatial size of this node
     int moduleIndex = -1;  // index into the node's conv/bn/linear module list
+    // ---- quantization (set by foldBatchNorm / enableQuantization) ----
+    bool folded = false;  // BatchNorm folded into the conv before it: the node passes its input through
+    int quant = -1;       // activation quantizer whose grid this node's output lies on (-1: float)
+    bool requant = false; // the output is (fake-)quantized here with `quant`'s parameters
+    int weightQuant = -1; // conv/linear: index of its weight quantizer
+};
+
+/** Parameters of one quantizer, as plain numbers. */
+struct QuantParams {
+    int bits = 8;
+    double scale = 1.0;
+    int64_t zeroPoint = 0;  // activations: unsigned, [0, 2^bits - 1]; weights: symmetric (0)
+    int64_t qmin = 0, qmax = 255;
 };
 
 class GraphNetImpl : public torch::nn::Module {
@@ -92,11 +107,53 @@ public:
     /** Parameters owned by one node (conv/bn/linear), 0 otherwise. */
     int64_t nodeParams(int node) const;
 
+    // ---- quantization ----
+    /** Folds every BatchNorm into the conv that feeds it (the conv gains a bias; the BN node becomes a
+     *  pass-through). Exact for eval-mode BN. Idempotent. Throws Error if a BN does not follow a conv. */
+    void foldBatchNorm();
+    bool isFolded() const { return mFolded; }
+    /**
+     * Places activation quantizers (graph input; every conv, linear, add and concat output, after a ReLU /
+     * ReLU6 that alone consumes it; pooling and resize re-quantize with their input's parameters) and
+     * per-output-channel weight quantizers. `weightBits`: conv/linear name → bits (8/6/4/2); missing → 8.
+     * Requires foldBatchNorm(). Scales are buffers, or parameters when `lsq` (learned step size).
+     */
+    void enableQuantization(const std::map<std::string, int>& weightBits, bool lsq);
+    bool isQuantized() const { return !mActQuant.empty(); }
+    bool learnsStepSizes() const { return mLsq; }
+    /** When false the (folded) model runs in float although quantizers exist. */
+    void setQuantActive(bool active) { mQuantActive = active; }
+    bool quantActive() const { return mQuantActive; }
+    /** Calibration hook: while set, runs in float and calls it with each quantizer's float input. */
+    void setObserver(std::function<void(int quantizer, const torch::Tensor&)> observer) {
+        mObserver = std::move(observer);
+    }
+    int activationQuantizerCount() const { return static_cast<int>(mActQuant.size()); }
+    /** Sets quantizer `q`'s scale and zero point from a float range (widened to include 0). */
+    void setActivationRange(int q, double lo, double hi);
+    QuantParams activationParams(int q) const;
+    /** The node that owns activation quantizer q (where its values are produced). */
+    int activationQuantizerNode(int q) const { return mActQuantNode.at(q); }
+    /** Conv/linear weight width; recomputes the per-channel scales (max |w| at 8 bit, MSE-optimal clip
+     *  below 8 bit). 0 keeps the layer's weights in float. */
+    void setWeightBits(int node, int bits);
+    int weightBits(int node) const;
+    /** Folded float weight / bias of a conv or linear node (bias may be undefined for a conv). */
+    torch::Tensor layerWeight(int node) const;
+    torch::Tensor layerBias(int node) const;
+    /** Per-output-channel weight scales [C_out] (float). */
+    torch::Tensor weightScale(int node) const;
+    int nodeIndex(const std::string& name) const;  // -1 if absent
+    /** The scales (LSQ parameters); empty without LSQ. */
+    std::vector<torch::Tensor> stepSizeParameters() const;
+
 private:
     int append(GraphNode node);
     /** A single-input node that keeps its input's channel count, auto-named `prefix<n>`. */
     GraphNode sameChannels(OpKind op, int x, const char* prefix);
     torch::Tensor evalNode(const GraphNode& node, const std::vector<torch::Tensor>& values);
+    torch::Tensor quantizeOutput(const GraphNode& node, torch::Tensor value);
+    torch::Tensor effectiveWeight(const GraphNode& node) const;
     std::string autoName(const char* prefix);
 
     std::vector<GraphNode> mNodes;
@@ -107,6 +164,24 @@ private:
     std::vector<int> mLastUse;
     int mOutput = -1;
     int mCounter = 0;
+
+    bool mFolded = false;
+    std::vector<torch::Tensor> mFoldBias;  // per conv module: bias created by folding (undefined if none)
+    struct ActQuant {
+        torch::Tensor scale;      // [1] float
+        torch::Tensor zeroPoint;  // [1] float holding an integer
+        int bits = 8;
+    };
+    struct WeightQuant {
+        torch::Tensor scale;  // [C_out] float
+        int bits = 8;         // 0 = float
+    };
+    std::vector<ActQuant> mActQuant;
+    std::vector<int> mActQuantNode;
+    std::vector<WeightQuant> mWeightQuant;
+    bool mLsq = false;
+    bool mQuantActive = true;
+    std::function<void(int, const torch::Tensor&)> mObserver;
 };
 TORCH_MODULE(GraphNet);
 

@@ -50,6 +50,25 @@ struct ScheduleSpec {
     double minLr = 0.0;  // cosine floor
 };
 
+/**
+ * Quantization of the student (recipe section `quantize:`). With enabled = true the student starts from the
+ * fp32 weights in `from`, BatchNorm is folded into the convolutions, weights are fake-quantized per output
+ * channel (symmetric) and activations per tensor (8 bit, calibrated on the train split); a train/distill job
+ * then does quantization-aware training with a straight-through gradient.
+ */
+struct QuantSpec {
+    bool enabled = false;
+    std::string from;                 // fp32 student: run folder or checkpoint (absolute after resolution)
+    std::string observer = "minmax";  // minmax, percentile, mse (activation ranges)
+    double percentile = 99.99;        // percentile observer: upper percentile kept
+    int calibrationBatches = 8;       // train batches used to calibrate activation ranges
+    int weightBits = 8;               // default weight width: 8, 6, 4 or 2
+    std::map<std::string, int> layerBits;  // per conv/linear layer name, overrides weightBits
+    bool lsq = false;                      // learn the step sizes during QAT (LSQ)
+    std::string teacher = "recipe";        // QAT teacher: recipe (teacher section) or self (fp32 copy of `from`)
+    std::string budget;  // mixed precision: "size=40KB" or "bops=2.5G"; bits chosen from sensitivity
+};
+
 struct Recipe {
     std::string sourcePath;  // file it came from (for messages), empty if built in code
     std::string baseDir;     // folder relative paths resolve against
@@ -71,6 +90,7 @@ struct Recipe {
     int evalBatchSize = 256;
     int64_t maxSteps = 0;  // 0 = no limit
     int logEvery = 10;     // steps between metrics.jsonl step records
+    QuantSpec quant;
 };
 
 /** Parses a recipe file. `overrides` are dotted.key=value pairs applied on top (like --set). */
@@ -83,5 +103,7 @@ std::string recipeToYaml(const Recipe& recipe);
 
 /** Allowed values, for messages and for the GUI. */
 std::vector<std::string> lossMethodNames();
+std::vector<std::string> quantObserverNames();  // minmax, percentile, mse
+std::vector<int> weightBitChoices();            // 8, 6, 4, 2
 
 }  // namespace distillery

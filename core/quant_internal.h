@@ -1,0 +1,47 @@
+#pragma once
+// Tensor-level pieces of quantization shared by quantize.cpp, the int8 runtime, the exporter and the tests.
+
+#include <torch/torch.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/checkpoint.h"
+#include "core/graph_net.h"
+
+namespace distillery {
+
+/** Fake quantization with a straight-through gradient: s·(clamp(round(x/s)+z, qmin, qmax) − z). `scale` and
+ *  `zeroPoint` broadcast against x (per tensor: [1]; per channel: [C,1,1,1] or [C,1]). With `lsqGradScale` > 0
+ *  the gradient reaching `scale` is multiplied by it (LSQ's g = 1/sqrt(numel·qmax)). */
+torch::Tensor fakeQuantize(const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& zeroPoint,
+                           double qmin, double qmax, double lsqGradScale = 0.0);
+
+/** Calibrates every activation quantizer of a quantized net on the batches `next` yields (false = done).
+ *  observer: minmax, percentile (upper `percentile` %, lower 100 − percentile %), mse. */
+void calibrateActivations(GraphNet& net, const std::function<bool(torch::Tensor&)>& next,
+                          const std::string& observer, double percentile);
+
+/** Builds the checkpoint's model; a quantized checkpoint (meta "quant") comes back folded and quantized. */
+GraphNet loadAnyModel(const std::string& checkpointPath, CheckpointMeta* meta, torch::Device device);
+
+/**
+ * A folded, quantized GraphNet executed with LibTorch's int8 kernels (quantized::conv2d / conv2d_relu /
+ * linear / add / add_relu / cat reached through c10::Dispatcher; pooling and resize on quantized tensors) on
+ * the oneDNN engine (QNNPACK when oneDNN is absent). Layers with float weights (bits 0) run dequantized.
+ */
+class Int8Net {
+public:
+    explicit Int8Net(GraphNet& net);
+    ~Int8Net();
+    /** Float NCHW input → float output (dequantized logits). CPU only. */
+    torch::Tensor forward(const torch::Tensor& input);
+    static std::string engineName();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+}  // namespace distillery
