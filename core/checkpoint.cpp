@@ -7,7 +7,7 @@ namespace distillery {
 namespace fs = std::filesystem;
 
 nlohmann::json CheckpointMeta::toJson() const {
-    return {{"format", 1},
+    nlohmann::json j = {{"format", 1},
             {"arch", model.arch},
             {"head", model.head},
             {"width", model.width},
@@ -22,6 +22,8 @@ nlohmann::json CheckpointMeta::toJson() const {
             {"best_metric", bestMetric},
             {"best_epoch", bestEpoch},
             {"class_names", classNames}};
+    if (quantized) j["quant"] = {{"lsq", lsq}, {"weight_bits", weightBits}};
+    return j;
 }
 
 CheckpointMeta CheckpointMeta::fromJson(const nlohmann::json& j, const std::string& path) {
@@ -42,6 +44,11 @@ CheckpointMeta CheckpointMeta::fromJson(const nlohmann::json& j, const std::stri
         m.bestMetric = j.value("best_metric", -1.0);
         m.bestEpoch = j.value("best_epoch", 0);
         m.classNames = j.value("class_names", std::vector<std::string>{});
+        if (j.contains("quant")) {
+            m.quantized = true;
+            m.lsq = j["quant"].value("lsq", false);
+            m.weightBits = j["quant"].value("weight_bits", std::map<std::string, int>{});
+        }
         return m;
     } catch (const nlohmann::json::exception& e) {
         throw Error(path + ": checkpoint description is incomplete (" + std::string(e.what()) + ")");
@@ -148,10 +155,18 @@ std::string resolveCheckpoint(const std::string& path, const std::string& which)
     return p.string();
 }
 
+void prepareForCheckpoint(GraphNet& net, const CheckpointMeta& meta) {
+    if (!meta.quantized) return;
+    net->eval();
+    net->foldBatchNorm();
+    net->enableQuantization(meta.weightBits, meta.lsq);
+}
+
 GraphNet loadModel(const std::string& checkpointPath, CheckpointMeta* metaOut, torch::Device device) {
     auto archive = openArchive(checkpointPath);
     CheckpointMeta meta = metaOf(archive, checkpointPath);
     GraphNet net = buildModel(meta.model, meta.task, meta.inChannels, meta.numClasses);
+    prepareForCheckpoint(net, meta);
     loadInto(archive, checkpointPath, net, nullptr, nullptr);
     net->to(device);
     net->eval();

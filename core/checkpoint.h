@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ struct CheckpointMeta {
     double bestMetric = -1.0;
     int bestEpoch = 0;
     std::vector<std::string> classNames;
+    // Quantized students: BN folded, these weight widths (conv/linear name → bits, 0 = float), LSQ scales.
+    bool quantized = false;
+    bool lsq = false;
+    std::map<std::string, int> weightBits;
 
     nlohmann::json toJson() const;
     static CheckpointMeta fromJson(const nlohmann::json& j, const std::string& path);
@@ -41,6 +46,9 @@ CheckpointMeta loadCheckpoint(const std::string& path, GraphNet& model, std::vec
 
 /** A run folder (→ checkpoints/best.pt) or a checkpoint file; throws Error when neither exists. */
 std::string resolveCheckpoint(const std::string& path, const std::string& which = "best");
+
+/** Gives a freshly built model the structure a quantized checkpoint needs (fold BN, add quantizers). */
+void prepareForCheckpoint(GraphNet& net, const CheckpointMeta& meta);
 
 /** Builds the checkpoint's model and loads its weights, in eval mode on `device`. */
 GraphNet loadModel(const std::string& checkpointPath, CheckpointMeta* meta, torch::Device device);

@@ -14,6 +14,8 @@
 
 #include "core/checkpoint.h"
 #include "core/evaluation.h"
+#include "core/quant_internal.h"
+#include "core/quantize.h"
 #include "core/imaging.h"
 #include "core/loader.h"
 #include "core/losses.h"
@@ -211,7 +213,80 @@ struct Job::Impl {
     ActivationSnapshot takeSnapshot(const SnapshotRequest& request);
     std::unique_ptr<torch::optim::Optimizer> makeOptimizer();
     void writeSummary(const RunSummary& s);
+    void setupQuantization();
+    void prepareQuantization();
 };
+
+void Job::Impl::setupQuantization() {
+    const QuantSpec& q = recipe.quant;
+    const std::string where = recipe.sourcePath + ": quantize.from: ";
+    std::string from;
+    try {
+        from = resolveCheckpoint(q.from);
+    } catch (const Error& e) {
+        throw Error(where + e.what());
+    }
+    if (!options.resume) {
+        CheckpointMeta m;
+        try {
+            m = loadCheckpoint(from, student, nullptr, nullptr);
+        } catch (const Error& e) {
+            throw Error(where + e.what());
+        }
+        if (m.quantized) throw Error(where + from + " is already quantized (expected the fp32 student's run)");
+    }
+    student->eval();
+    student->foldBatchNorm();
+    std::map<std::string, int> bits;
+    std::string layers;
+    for (const auto& n : student->nodes())
+        if (n.op == OpKind::Conv || n.op == OpKind::Linear) {
+            bits[n.name] = q.weightBits;
+            layers += (layers.empty() ? "" : ", ") + n.name;
+        }
+    for (const auto& [name, b] : q.layerBits) {
+        if (!bits.count(name))
+            throw Error(recipe.sourcePath + ": quantize.layer_bits: unknown layer '" + name +
+                        "' (quantizable layers: " + layers + ")");
+        bits[name] = b;
+    }
+    if (!q.budget.empty()) parseBudget(q.budget);  // fail early on a malformed budget
+    student->enableQuantization(bits, q.lsq);
+}
+
+// New QAT runs, on the job's thread: bits from the budget (if any), then activation calibration.
+void Job::Impl::prepareQuantization() {
+    const QuantSpec& q = recipe.quant;
+    if (!q.budget.empty()) {
+        log(LogLevel::Info, "measuring per-layer sensitivity for the budget " + q.budget);
+        auto sens = measureSensitivity(q.from, q, options.threads > 0 ? options.threads : recipe.threads);
+        auto bits = searchBitWidths(sens, parseBudget(q.budget));
+        std::string text;
+        for (const auto& [name, b] : bits) {
+            student->setWeightBits(student->nodeIndex(name), b);
+            text += (text.empty() ? "" : ", ") + name + "=" + std::to_string(b);
+        }
+        log(LogLevel::Info, "weight bits: " + text);
+        applyThreadCount(options.threads > 0 ? options.threads : recipe.threads);
+    }
+    log(LogLevel::Info, "calibrating activations on " + std::to_string(q.calibrationBatches) + " train batches (" +
+                            q.observer + ")");
+    BatchLoader calib(trainData, recipe.evalTransforms, recipe.batchSize, true, false, recipe.seed + 7,
+                      recipe.data.workers);
+    calib.startEpoch(1);
+    int used = 0;
+    calibrateActivations(
+        student,
+        [&](torch::Tensor& x) {
+            Batch b;
+            if (used >= q.calibrationBatches || !calib.next(b)) return false;
+            ++used;
+            x = b.images.to(device);
+            return true;
+        },
+        q.observer, q.percentile);
+    calib.stop();
+}
 
 void Job::Impl::setup() {
     const Recipe& r = recipe;
@@ -238,6 +313,7 @@ void Job::Impl::setup() {
     } catch (const Error& e) {
         throw Error(label("model") + e.what());
     }
+    if (r.quant.enabled) setupQuantization();
     studentInfo = measureModel(student, r.student, task, inC, numClasses, h, w);
 
     if (r.job == "distill") {
@@ -428,6 +504,15 @@ void Job::Impl::runLoop() {
     } catch (const std::exception& e) {
         log(LogLevel::Error, firstLine(e.what()));
     }
+    if (recipe.quant.enabled && s.status != "failed" && fs::is_regular_file(paths.checkpoint("best"))) {
+        try {
+            log(LogLevel::Info, "measuring the quantized student with LibTorch's int8 kernels");
+            writeQatReport(paths.root, recipe.job == "train" ? "none" : recipe.quant.teacher,
+                           options.threads > 0 ? options.threads : recipe.threads);
+        } catch (const std::exception& e) {
+            log(LogLevel::Warning, "int8 report: " + firstLine(e.what()));
+        }
+    }
     summary = s;
     running = false;
     emit([&](Observer& o) { o.onFinished(s); });
@@ -455,6 +540,13 @@ void Job::Impl::train() {
     meta.inputH = studentInfo.inputH;
     meta.inputW = studentInfo.inputW;
     meta.classNames = trainData->classNames();
+    if (r.quant.enabled && !options.resume) prepareQuantization();
+    if (r.quant.enabled) {
+        meta.quantized = true;
+        meta.lsq = r.quant.lsq;
+        for (const auto& n : student->nodes())
+            if (n.weightQuant >= 0) meta.weightBits[n.name] = student->weightBits(student->nodeIndex(n.name));
+    }
 
     int startEpoch = 1;
     int64_t startBatch = 0;

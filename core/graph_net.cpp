@@ -236,9 +236,10 @@ int64_t GraphNetImpl::nodeParams(int node) const {
     switch (n.op) {
         case OpKind::Conv:
             sum(*mConvs[n.moduleIndex]);
+            if (mFolded && mFoldBias[n.moduleIndex].defined()) count += mFoldBias[n.moduleIndex].numel();
             break;
         case OpKind::BatchNorm:
-            sum(*mBns[n.moduleIndex]);
+            if (!n.folded) sum(*mBns[n.moduleIndex]);
             break;
         case OpKind::Linear:
             sum(*mLinears[n.moduleIndex]);
@@ -254,9 +255,18 @@ torch::Tensor GraphNetImpl::evalNode(const GraphNode& n, const std::vector<torch
     switch (n.op) {
         case OpKind::Input:
             return x;
-        case OpKind::Conv:
-            return mConvs[n.moduleIndex]->forward(x);
+        case OpKind::Conv: {
+            if (!mFolded && !isQuantized()) return mConvs[n.moduleIndex]->forward(x);
+            return F::conv2d(x, effectiveWeight(n),
+                             F::Conv2dFuncOptions()
+                                 .bias(layerBias(static_cast<int>(&n - mNodes.data())))
+                                 .stride(n.stride)
+                                 .padding(n.padding)
+                                 .dilation(n.dilation)
+                                 .groups(n.groups));
+        }
         case OpKind::BatchNorm:
+            if (n.folded) return x;
             return mBns[n.moduleIndex]->forward(x);
         case OpKind::ReLU:
             return torch::relu(x);
@@ -275,7 +285,8 @@ torch::Tensor GraphNetImpl::evalNode(const GraphNode& n, const std::vector<torch
         case OpKind::Flatten:
             return x.flatten(1);
         case OpKind::Linear:
-            return mLinears[n.moduleIndex]->forward(x);
+            if (!isQuantized()) return mLinears[n.moduleIndex]->forward(x);
+            return F::linear(x, effectiveWeight(n), mLinears[n.moduleIndex]->bias);
         case OpKind::Resize: {
             const auto& ref = v[n.sizeOf];
             if (x.size(2) == ref.size(2) && x.size(3) == ref.size(3)) return x;
@@ -296,9 +307,9 @@ torch::Tensor GraphNetImpl::evalNode(const GraphNode& n, const std::vector<torch
 
 std::vector<torch::Tensor> GraphNetImpl::runAll(const torch::Tensor& x) {
     std::vector<torch::Tensor> values(mNodes.size());
-    values[0] = x;
+    values[0] = quantizeOutput(mNodes[0], x);
     for (size_t i = 1; i < mNodes.size(); ++i)
-        values[i] = evalNode(mNodes[i], values);
+        values[i] = quantizeOutput(mNodes[i], evalNode(mNodes[i], values));
     return values;
 }
 
@@ -313,9 +324,9 @@ GraphNetImpl::Outputs GraphNetImpl::run(const torch::Tensor& x, const std::vecto
     }
     keep[mOutput] = 1;
     std::vector<torch::Tensor> values(mNodes.size());
-    values[0] = x;
+    values[0] = quantizeOutput(mNodes[0], x);
     for (size_t i = 1; i < mNodes.size(); ++i) {
-        values[i] = evalNode(mNodes[i], values);
+        values[i] = quantizeOutput(mNodes[i], evalNode(mNodes[i], values));
         for (int in : mNodes[i].inputs)
             if (mLastUse[in] == static_cast<int>(i) && !keep[in]) values[in] = torch::Tensor();
     }

@@ -13,8 +13,8 @@
 namespace distillery {
 
 /** Fake quantization with a straight-through gradient: s·(clamp(round(x/s)+z, qmin, qmax) − z). `scale` and
- *  `zeroPoint` broadcast against x (per tensor: [1]; per channel: [C,1,1,1] or [C,1]). With `lsqGradScale` > 0
- *  the gradient reaching `scale` is multiplied by it (LSQ's g = 1/sqrt(numel·qmax)). */
+ *  `zeroPoint` broadcast against x (per tensor: [1]; per channel: [C,1,1,1] or [C,1]). With `lsqGradScale` >
+ * 0 the gradient reaching `scale` is multiplied by it (LSQ's g = 1/sqrt(numel·qmax)). */
 torch::Tensor fakeQuantize(const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& zeroPoint,
                            double qmin, double qmax, double lsqGradScale = 0.0);
 
@@ -25,6 +25,10 @@ void calibrateActivations(GraphNet& net, const std::function<bool(torch::Tensor&
 
 /** Builds the checkpoint's model; a quantized checkpoint (meta "quant") comes back folded and quantized. */
 GraphNet loadAnyModel(const std::string& checkpointPath, CheckpointMeta* meta, torch::Device device);
+
+/** Measures a finished QAT run (simulated and LibTorch int8 metric, agreement, latency, layer table) and
+ *  writes its quantization.json. `teacherMode`: none, recipe or self. */
+void writeQatReport(const std::string& runDir, const std::string& teacherMode, int threads);
 
 /**
  * A folded, quantized GraphNet executed with LibTorch's int8 kernels (quantized::conv2d / conv2d_relu /

@@ -17,8 +17,8 @@ namespace distillery {
 
 /** One quantizable layer (conv or linear) of a student. */
 struct QuantLayer {
-    std::string name;  // node name, e.g. "stage1.0.conv1" — what QuantSpec::layerBits uses
-    std::string op;    // conv, linear
+    std::string name;    // node name, e.g. "stage1.0.conv1" — what QuantSpec::layerBits uses
+    std::string op;      // conv, linear
     int64_t params = 0;  // weights + bias after BatchNorm folding
     int64_t macs = 0;    // for one input at the data's size
     int weightBits = 8;
@@ -42,7 +42,8 @@ struct QuantBudget {
     std::string kind;
     double value = 0.0;
 };
-/** Parses "size=40KB", "size=0.05MB", "size=40000", "bops=2.5G", "bops=800M". Throws Error naming the text. */
+/** Parses "size=40KB", "size=0.05MB", "size=40000", "bops=2.5G", "bops=800M". Throws Error naming the text.
+ */
 QuantBudget parseBudget(const std::string& text);
 std::string formatBudget(const QuantBudget& budget);
 

@@ -32,7 +32,12 @@ const std::vector<std::string> kTransforms{"normalize", "random_crop", "hflip", 
 
 const std::vector<std::string> kTopKeys{"name",  "job",        "seed",  "threads", "device",
                                         "data",  "transforms", "model", "teacher", "losses",
-                                        "optim", "schedule",   "train"};
+                                        "optim", "schedule",   "train",   "quantize"};
+const std::vector<std::string> kQuantKeys{"enabled", "from",        "observer", "percentile",
+                                          "calibration_batches",    "weight_bits", "layer_bits",
+                                          "lsq",     "teacher",     "budget"};
+const std::vector<std::string> kObservers{"minmax", "percentile", "mse"};
+const std::vector<std::string> kQuantTeachers{"recipe", "self"};
 const std::vector<std::string> kDataKeys{
     "dataset",    "root",       "val_root",       "subset",       "workers",      "canvas",
     "min_items",  "max_items",  "min_scale",      "max_scale",    "train_scenes", "val_scenes",
@@ -400,6 +405,7 @@ private:
     void parseOptim(const Field& field, OptimSpec& optim) const;
     void parseSchedule(const Field& field, ScheduleSpec& schedule) const;
     void parseTrain(const Field& field, Recipe& recipe) const;
+    void parseQuant(const Field& field, QuantSpec& quant) const;
 };
 
 Recipe Parser::parse(const YAML::Node& rootNode, const std::string& baseDir) {
@@ -435,7 +441,45 @@ Recipe Parser::parse(const YAML::Node& rootNode, const std::string& baseDir) {
     parseOptim(child(root, "optim"), recipe.optim);
     parseSchedule(child(root, "schedule"), recipe.schedule);
     parseTrain(child(root, "train"), recipe);
+    parseQuant(child(root, "quantize"), recipe.quant);
     return recipe;
+}
+
+void Parser::parseQuant(const Field& field, QuantSpec& quant) const {
+    if (!field.present) return;
+    checkMap(field, kQuantKeys, "");
+    getBool(child(field, "enabled"), quant.enabled);
+    const Field from = child(field, "from");
+    if (getString(from, quant.from)) quant.from = resolvePath(quant.from);
+    if (quant.enabled && quant.from.empty())
+        fail(from, "required when quantize.enabled is true (expected the fp32 student's run folder or checkpoint)");
+    getChoice(child(field, "observer"), quant.observer, kObservers, "observer");
+    const Field percentile = child(field, "percentile");
+    if (getNumber(percentile, quant.percentile) && !(quant.percentile > 50.0 && quant.percentile <= 100.0))
+        fail(percentile, "expected a percentage in (50, 100], got " + formatNumber(quant.percentile));
+    intAtLeast(child(field, "calibration_batches"), quant.calibrationBatches, 1);
+    auto bitsOk = [](int b) { return b == 8 || b == 6 || b == 4 || b == 2; };
+    const Field weightBits = child(field, "weight_bits");
+    if (getInt(weightBits, quant.weightBits) && !bitsOk(quant.weightBits))
+        fail(weightBits, "expected 8, 6, 4 or 2, got " + std::to_string(quant.weightBits));
+    const Field layerBits = child(field, "layer_bits");
+    if (layerBits.present && !layerBits.node.IsNull()) {
+        if (!layerBits.node.IsMap())
+            fail(layerBits, "expected a map of layer name to bits, e.g. {stage1.0.conv1: 4}, got " +
+                                describe(layerBits.node));
+        quant.layerBits.clear();
+        for (const auto& kv : layerBits.node) {
+            const std::string name = kv.first.as<std::string>();
+            const Field entry = child(layerBits, name);
+            int bits = 8;
+            if (getInt(entry, bits) && !(bitsOk(bits) || bits == 0))
+                fail(entry, "expected 8, 6, 4, 2 or 0 (float), got " + std::to_string(bits));
+            quant.layerBits[name] = bits;
+        }
+    }
+    getBool(child(field, "lsq"), quant.lsq);
+    getChoice(child(field, "teacher"), quant.teacher, kQuantTeachers, "teacher");
+    getString(child(field, "budget"), quant.budget);
 }
 
 void Parser::parseData(const Field& field, DataConfig& data) const {
@@ -793,6 +837,14 @@ std::string LossTermSpec::label() const {
     return method + "[" + teacherTap + "/" + studentTap + "]";
 }
 
+std::vector<std::string> quantObserverNames() {
+    return kObservers;
+}
+
+std::vector<int> weightBitChoices() {
+    return {8, 6, 4, 2};
+}
+
 std::vector<std::string> lossMethodNames() {
     return kMethods;
 }
@@ -935,6 +987,25 @@ std::string recipeToYaml(const Recipe& recipe) {
     emitField(out, "max_steps", recipe.maxSteps);
     emitField(out, "log_every", recipe.logEvery);
     out << YAML::EndMap;
+
+    const QuantSpec& q = recipe.quant;
+    if (q.enabled || !q.from.empty() || !q.layerBits.empty() || !q.budget.empty()) {
+        out << YAML::Key << "quantize" << YAML::Value << YAML::BeginMap;
+        emitField(out, "enabled", q.enabled);
+        emitField(out, "from", q.from);
+        emitField(out, "observer", q.observer);
+        emitField(out, "percentile", q.percentile);
+        emitField(out, "calibration_batches", q.calibrationBatches);
+        emitField(out, "weight_bits", q.weightBits);
+        out << YAML::Key << "layer_bits" << YAML::Value << YAML::BeginMap;
+        for (const auto& [name, bits] : q.layerBits)
+            emitField(out, name.c_str(), bits);
+        out << YAML::EndMap;
+        emitField(out, "lsq", q.lsq);
+        emitField(out, "teacher", q.teacher);
+        emitField(out, "budget", q.budget);
+        out << YAML::EndMap;
+    }
 
     out << YAML::EndMap;
     return std::string(out.c_str()) + "\n";

@@ -319,6 +319,25 @@ const std::map<std::string, std::string>& commandUsages() {
          "\n"
          "Evaluates a run's checkpoint (default best) on its validation split and prints the metrics with\n"
          "per-class accuracy (classification) or per-class IoU (segmentation), all in percent.\n"},
+        {"quantize",
+         "usage: distillery-cli quantize DIR --out OUT [--method ptq|qat] [--observer minmax|percentile|mse]\n"
+         "                               [--percentile P] [--calib-batches N] [--bits 8|6|4|2]\n"
+         "                               [--layer-bits NAME=B[,NAME=B...]] [--budget size=40KB|bops=2.5G]\n"
+         "                               [--teacher recipe|self|none] [--epochs N] [--lr LR] [--lsq]\n"
+         "                               [--subset N] [--threads N] [--max-steps N] [--no-int8]\n"
+         "       distillery-cli quantize DIR --sensitivity [--calib-batches N] [--threads N] [--json]\n"
+         "\n"
+         "Quantizes the fp32 student of run DIR into the new run folder OUT: BatchNorm folded, weights per\n"
+         "output channel (symmetric), activations per tensor (8 bit) calibrated on train batches.\n"
+         "  --method ptq    post-training quantization (default): calibrate, then evaluate the simulated\n"
+         "                  model and the same model on LibTorch's int8 kernels\n"
+         "  --method qat    quantization-aware training (straight-through gradient) for --epochs with the\n"
+         "                  run's KD terms; --teacher recipe (the run's teacher), self (the student's own\n"
+         "                  fp32 copy) or none (labels only); --lsq learns the step sizes\n"
+         "  --bits B        weight width of every layer; --layer-bits sets single layers (0 = float)\n"
+         "  --budget        mixed precision: measure each layer's sensitivity at 6/4/2 bits and choose the\n"
+         "                  widths that fit the model size (size=) or bit operations (bops=)\n"
+         "  --sensitivity   only print the per-layer table with sensitivities\n"},
         {"inspect",
          "usage: distillery-cli inspect DIR --tap NAME --out PREFIX [--model student|teacher] [--sample N]\n"
          "                              [--split val|train] [--checkpoint best|last] [--tau T]\n"
@@ -331,6 +350,10 @@ const std::map<std::string, std::string>& commandUsages() {
 
 }  // namespace
 
+int runJobWithProgress(Job& job, bool resumed) {
+    return runJob(job, resumed);
+}
+
 std::string firstLine(const std::string& message) {
     size_t begin = message.find_first_not_of(" \t\r\n");
     if (begin == std::string::npos) return "unknown error";
@@ -341,6 +364,7 @@ std::string firstLine(const std::string& message) {
 }
 
 std::string usage(const std::string& command) {
+    if (command == "export") return exportUsage();
     auto it = commandUsages().find(command);
     if (it != commandUsages().end()) return it->second;
     return "usage: distillery-cli COMMAND [OPTIONS]\n"
@@ -354,6 +378,9 @@ std::string usage(const std::string& command) {
            "  eval DIR                 evaluate a run's best or last checkpoint\n"
            "  inspect DIR --tap NAME --out PREFIX\n"
            "                           write a tap's channels as a PNG grid and a CSV of statistics\n"
+           "  quantize DIR --out OUT   PTQ, QAT or mixed precision of a run's student\n"
+           "  export DIR --format onnx|onnx-int8 --out FILE [--verify]\n"
+           "                           ONNX file and model card, checked in onnxruntime / OpenCV DNN\n"
            "\n"
            "'distillery-cli COMMAND --help' shows a command's options; --version prints the version.\n"
            "Exit status: 0 done, 1 the run failed, 2 bad input, 130 cancelled (resumable).\n";

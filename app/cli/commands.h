@@ -5,6 +5,10 @@
 #include <string>
 #include <vector>
 
+namespace distillery {
+class Job;
+}
+
 namespace distillery::cli {
 
 int runModels(const std::vector<std::string>& args);
@@ -12,6 +16,12 @@ int runTrain(const std::vector<std::string>& args);
 int runResume(const std::vector<std::string>& args);
 int runEval(const std::vector<std::string>& args);
 int runInspect(const std::vector<std::string>& args);
+int runQuantize(const std::vector<std::string>& args);
+int runExport(const std::vector<std::string>& args);  // export_command.cpp
+std::string exportUsage();
+
+/** Runs a started-here job with the terminal progress bar; returns the exit code (as `train`). */
+int runJobWithProgress(Job& job, bool resumed);
 
 /** The first non-empty line of a message, for one-line error reports. */
 std::string firstLine(const std::string& message);

@@ -1,0 +1,299 @@
+// Real int8 execution of a quantized GraphNet with LibTorch's quantized kernels, reached through
+// c10::Dispatcher (the quantized:: operators have no C++ API of their own). Boxed calls keep this file free
+// of the packed-parameter class headers, which differ between LibTorch versions.
+
+#include <ATen/core/dispatch/Dispatcher.h>
+
+#include <cmath>
+
+#include "core/quant_internal.h"
+#include "core/types.h"
+
+namespace distillery {
+
+namespace {
+
+c10::QEngine pickEngine() {
+    const auto& engines = at::globalContext().supportedQEngines();
+    for (auto want : {c10::QEngine::ONEDNN, c10::QEngine::X86, c10::QEngine::FBGEMM, c10::QEngine::QNNPACK})
+        if (std::find(engines.begin(), engines.end(), want) != engines.end()) return want;
+    throw Error("this LibTorch build has no quantized engine (needs oneDNN, x86, FBGEMM or QNNPACK)");
+}
+
+c10::OperatorHandle op(const char* name, const char* overload = "") {
+    return c10::Dispatcher::singleton().findSchemaOrThrow(name, overload);
+}
+
+c10::IValue callOne(const c10::OperatorHandle& handle, torch::jit::Stack stack) {
+    handle.callBoxed(&stack);
+    return stack.at(0);
+}
+
+}  // namespace
+
+struct Int8Net::Impl {
+    enum class Kind {
+        Input,
+        Alias,
+        Conv,
+        Linear,
+        FloatLayer,
+        Add,
+        ReLU,
+        ReLU6,
+        MaxPool,
+        AvgPool,
+        Gap,
+        Adaptive,
+        Flatten,
+        Resize,
+        Concat
+    };
+    struct Step {
+        Kind kind = Kind::Alias;
+        std::vector<int> inputs;
+        c10::IValue packed;  // conv / linear
+        bool relu = false;   // fused conv/linear/add + relu
+        double scale = 1.0;  // output quantization
+        int64_t zeroPoint = 0;
+        bool quantizeOut = false;  // FloatLayer / ReLU6: re-quantize the float result
+        GraphNode node;
+        torch::Tensor weight, bias;  // FloatLayer
+    };
+    std::vector<Step> steps;
+    std::vector<int> lastUse;
+    int output = -1;
+    c10::QEngine engine;
+};
+
+std::string Int8Net::engineName() {
+    return c10::toString(pickEngine());
+}
+
+Int8Net::~Int8Net() = default;
+
+Int8Net::Int8Net(GraphNet& net) : d(std::make_unique<Impl>()) {
+    if (!net->isQuantized()) throw Error("int8 execution needs a quantized model");
+    d->engine = pickEngine();
+    at::globalContext().setQEngine(d->engine);
+    torch::NoGradGuard noGrad;
+    const auto& nodes = net->nodes();
+    const int count = static_cast<int>(nodes.size());
+    // Folded BNs are aliases; a fused ReLU's producer writes the ReLU's quantization.
+    auto source = [&](int i) {
+        while (nodes[i].op == OpKind::BatchNorm && nodes[i].folded)
+            i = nodes[i].inputs[0];
+        return i;
+    };
+    std::vector<int> fusedInto(count, -1);  // producer → relu node that quantizes it
+    for (int i = 0; i < count; ++i) {
+        const GraphNode& n = nodes[i];
+        if ((n.op == OpKind::ReLU || n.op == OpKind::ReLU6) && n.requant &&
+            net->activationQuantizerNode(n.quant) == i) {
+            const int src = source(n.inputs[0]);
+            if (nodes[src].quant < 0) fusedInto[src] = i;
+        }
+    }
+    d->steps.resize(count);
+    for (int i = 0; i < count; ++i) {
+        const GraphNode& n = nodes[i];
+        Impl::Step& st = d->steps[i];
+        st.node = n;
+        st.inputs = n.inputs;
+        auto outParams = [&](int quantNode) {
+            const QuantParams p = net->activationParams(nodes[quantNode].quant);
+            st.scale = p.scale;
+            st.zeroPoint = p.zeroPoint;
+        };
+        switch (n.op) {
+            case OpKind::Input:
+                st.kind = Impl::Kind::Input;
+                outParams(i);
+                break;
+            case OpKind::BatchNorm:
+                if (!n.folded) throw Error("int8 execution needs folded batch norm");
+                st.kind = Impl::Kind::Alias;
+                break;
+            case OpKind::Conv:
+            case OpKind::Linear: {
+                const int relu = fusedInto[i];
+                st.relu = relu >= 0 && nodes[relu].op == OpKind::ReLU;
+                const bool relu6 = relu >= 0 && nodes[relu].op == OpKind::ReLU6;
+                outParams(relu >= 0 ? relu : i);
+                // ReLU6 fused: the output range is [0, ≤ 6] so conv+relu into that range clamps at 6 too.
+                if (relu6) st.relu = true;
+                const int bits = net->weightBits(i);
+                auto w = net->layerWeight(i).detach().to(torch::kCPU).contiguous();
+                auto b = net->layerBias(i);
+                if (b.defined()) b = b.detach().to(torch::kCPU).contiguous();
+                if (bits == 0) {
+                    st.kind = Impl::Kind::FloatLayer;
+                    st.weight = w;
+                    st.bias = b;
+                    st.quantizeOut = true;
+                    break;
+                }
+                const double qmax = static_cast<double>((int64_t{1} << (bits - 1)) - 1);
+                auto scale = net->weightScale(i).detach().to(torch::kCPU).to(torch::kDouble);
+                std::vector<int64_t> shape(w.dim(), 1);
+                shape[0] = -1;
+                auto limit = (scale * qmax).to(torch::kFloat).view(shape);
+                auto clipped = torch::max(torch::min(w, limit), -limit);
+                auto qw = torch::quantize_per_channel(clipped, scale, torch::zeros({w.size(0)}, torch::kLong),
+                                                      0, torch::kQInt8);
+                c10::optional<at::Tensor> bias;
+                if (b.defined()) bias = b;
+                if (n.op == OpKind::Conv) {
+                    st.kind = Impl::Kind::Conv;
+                    st.packed = callOne(op("quantized::conv2d_prepack"),
+                                        {qw, bias, std::vector<int64_t>{n.stride, n.stride},
+                                         std::vector<int64_t>{n.padding, n.padding},
+                                         std::vector<int64_t>{n.dilation, n.dilation}, n.groups});
+                } else {
+                    st.kind = Impl::Kind::Linear;
+                    st.packed = callOne(op("quantized::linear_prepack"), {qw, bias});
+                }
+                break;
+            }
+            case OpKind::Add: {
+                st.kind = Impl::Kind::Add;
+                const int relu = fusedInto[i];
+                st.relu = relu >= 0;
+                outParams(relu >= 0 ? relu : i);
+                break;
+            }
+            case OpKind::ReLU:
+                st.kind = fusedInto[source(n.inputs[0])] == i ? Impl::Kind::Alias : Impl::Kind::ReLU;
+                break;
+            case OpKind::ReLU6:
+                if (fusedInto[source(n.inputs[0])] == i) {
+                    st.kind = Impl::Kind::Alias;
+                } else {
+                    st.kind = Impl::Kind::ReLU6;
+                    outParams(i);
+                }
+                break;
+            case OpKind::MaxPool:
+                st.kind = Impl::Kind::MaxPool;
+                break;
+            case OpKind::AvgPool:
+                st.kind = Impl::Kind::AvgPool;
+                break;
+            case OpKind::GlobalAvgPool:
+                st.kind = Impl::Kind::Gap;
+                break;
+            case OpKind::AdaptiveAvgPool:
+                st.kind = Impl::Kind::Adaptive;
+                break;
+            case OpKind::Flatten:
+                st.kind = Impl::Kind::Flatten;
+                break;
+            case OpKind::Resize:
+                st.kind = Impl::Kind::Resize;
+                break;
+            case OpKind::Concat:
+                st.kind = Impl::Kind::Concat;
+                outParams(i);
+                break;
+        }
+    }
+    d->output = net->outputNode();
+    d->lastUse.assign(count, -1);
+    for (int i = 0; i < count; ++i)
+        for (int in : nodes[i].inputs)
+            d->lastUse[in] = i;
+}
+
+torch::Tensor Int8Net::forward(const torch::Tensor& input) {
+    torch::NoGradGuard noGrad;
+    if (at::globalContext().qEngine() != d->engine) at::globalContext().setQEngine(d->engine);
+    const int count = static_cast<int>(d->steps.size());
+    std::vector<torch::Tensor> v(count);
+    for (int i = 0; i < count; ++i) {
+        const Impl::Step& st = d->steps[i];
+        const GraphNode& n = st.node;
+        const torch::Tensor& x = st.inputs.empty() ? input : v[st.inputs[0]];
+        switch (st.kind) {
+            case Impl::Kind::Input:
+                v[i] = torch::quantize_per_tensor(input.to(torch::kCPU).contiguous(), st.scale, st.zeroPoint,
+                                                  torch::kQUInt8);
+                break;
+            case Impl::Kind::Alias:
+                v[i] = x;
+                break;
+            case Impl::Kind::Conv:
+                v[i] = callOne(op(st.relu ? "quantized::conv2d_relu" : "quantized::conv2d", "new"),
+                               {x, st.packed, st.scale, st.zeroPoint})
+                           .toTensor();
+                break;
+            case Impl::Kind::Linear:
+                v[i] = callOne(op(st.relu ? "quantized::linear_relu" : "quantized::linear"),
+                               {x, st.packed, st.scale, st.zeroPoint})
+                           .toTensor();
+                break;
+            case Impl::Kind::FloatLayer: {
+                auto fx = x.dequantize();
+                torch::Tensor y;
+                if (n.op == OpKind::Conv)
+                    y = torch::conv2d(fx, st.weight, st.bias, {n.stride, n.stride}, {n.padding, n.padding},
+                                      {n.dilation, n.dilation}, n.groups);
+                else
+                    y = torch::linear(fx, st.weight, st.bias);
+                if (st.relu) y = torch::relu(y);
+                v[i] = torch::quantize_per_tensor(y, st.scale, st.zeroPoint, torch::kQUInt8);
+                break;
+            }
+            case Impl::Kind::Add:
+                v[i] = callOne(op(st.relu ? "quantized::add_relu" : "quantized::add"),
+                               {x, v[st.inputs[1]], st.scale, st.zeroPoint})
+                           .toTensor();
+                break;
+            case Impl::Kind::ReLU:
+                v[i] = torch::relu(x);
+                break;
+            case Impl::Kind::ReLU6:
+                v[i] = torch::quantize_per_tensor(torch::hardtanh(x.dequantize(), 0.0, 6.0), st.scale,
+                                                  st.zeroPoint, torch::kQUInt8);
+                break;
+            case Impl::Kind::MaxPool:
+                v[i] =
+                    torch::max_pool2d(x, {n.kernel, n.kernel}, {n.stride, n.stride}, {n.padding, n.padding});
+                break;
+            case Impl::Kind::AvgPool:
+                v[i] = torch::avg_pool2d(x, {n.kernel, n.kernel}, {n.stride, n.stride});
+                break;
+            case Impl::Kind::Gap:
+                v[i] = torch::adaptive_avg_pool2d(x, {1, 1});
+                break;
+            case Impl::Kind::Adaptive:
+                v[i] = torch::adaptive_avg_pool2d(x, {n.bins, n.bins});
+                break;
+            case Impl::Kind::Flatten:
+                v[i] = x.contiguous().flatten(1);
+                break;
+            case Impl::Kind::Resize: {
+                const auto& ref = v[n.sizeOf];
+                if (x.size(2) == ref.size(2) && x.size(3) == ref.size(3)) {
+                    v[i] = x;
+                } else {
+                    v[i] = torch::upsample_bilinear2d(x, {ref.size(2), ref.size(3)}, false);
+                }
+                break;
+            }
+            case Impl::Kind::Concat: {
+                c10::List<at::Tensor> parts;
+                for (int in : st.inputs)
+                    parts.push_back(v[in]);
+                v[i] = callOne(op("quantized::cat"), {parts, int64_t{1}, c10::optional<double>(st.scale),
+                                                      c10::optional<int64_t>(st.zeroPoint)})
+                           .toTensor();
+                break;
+            }
+        }
+        for (int in : st.inputs)
+            if (d->lastUse[in] == i && in != d->output) v[in] = torch::Tensor();
+    }
+    return v[d->output].dequantize();
+}
+
+}  // namespace distillery

@@ -1,0 +1,321 @@
+// GraphNet's quantization: BatchNorm folding, placement of activation / weight quantizers and the
+// fake-quantized forward pass used by PTQ evaluation and quantization-aware training.
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/graph_net.h"
+#include "core/quant_internal.h"
+
+namespace distillery {
+
+torch::Tensor fakeQuantize(const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& zeroPoint,
+                           double qmin, double qmax, double lsqGradScale) {
+    torch::Tensor s = scale;
+    if (lsqGradScale > 0.0 && s.requires_grad()) {
+        // LSQ: same value, gradient to the step size scaled by g.
+        auto scaled = s * lsqGradScale;
+        s = (s - scaled).detach() + scaled;
+    }
+    auto v = x / s + zeroPoint;
+    // Straight-through rounding: the forward rounds, the backward passes the gradient unchanged; clamp then
+    // zeroes it outside the representable range. With a learnable s this gives LSQ's step-size gradient.
+    auto rounded = v + (torch::round(v) - v).detach();
+    return (torch::clamp(rounded, qmin, qmax) - zeroPoint) * s;
+}
+
+namespace {
+
+int64_t weightQmax(int bits) {
+    return (int64_t{1} << (bits - 1)) - 1;
+}
+
+// Per-output-channel symmetric scales. 8 bit: max |w|. Below: the clip (a fraction of max |w|) that
+// minimises the squared error per channel, which matters a lot at 4 and 2 bits.
+torch::Tensor channelScales(const torch::Tensor& weight, int bits) {
+    torch::NoGradGuard noGrad;
+    auto w = weight.detach().flatten(1);
+    auto maxAbs = w.abs().amax(1).clamp_min(1e-8);
+    const double qmax = static_cast<double>(weightQmax(bits));
+    auto best = maxAbs / qmax;
+    if (bits >= 8) return best;
+    auto bestErr = torch::full_like(maxAbs, std::numeric_limits<float>::infinity());
+    for (int i = 0; i <= 40; ++i) {
+        const double ratio = 1.0 - i * 0.02;  // 1.0 … 0.2
+        auto s = (maxAbs * ratio / qmax).unsqueeze(1);
+        auto q = torch::clamp(torch::round(w / s), -qmax, qmax) * s;
+        auto err = (q - w).pow(2).sum(1);
+        auto better = err < bestErr;
+        bestErr = torch::where(better, err, bestErr);
+        best = torch::where(better, s.squeeze(1), best);
+    }
+    return best;
+}
+
+}  // namespace
+
+int GraphNetImpl::nodeIndex(const std::string& name) const {
+    for (size_t i = 0; i < mNodes.size(); ++i)
+        if (mNodes[i].name == name) return static_cast<int>(i);
+    return -1;
+}
+
+void GraphNetImpl::foldBatchNorm() {
+    if (mFolded) return;
+    torch::NoGradGuard noGrad;
+    mFoldBias.assign(mConvs.size(), torch::Tensor());
+    std::vector<int> consumers(mNodes.size(), 0);
+    for (const auto& n : mNodes)
+        for (int in : n.inputs)
+            ++consumers[in];
+    for (auto& n : mNodes) {
+        if (n.op != OpKind::BatchNorm) continue;
+        const GraphNode& src = mNodes.at(n.inputs[0]);
+        if (src.op != OpKind::Conv || consumers[n.inputs[0]] != 1)
+            throw Error("cannot fold batch norm '" + n.name + "': it does not follow a conv used only by it");
+        auto& conv = mConvs[src.moduleIndex];
+        auto& bn = mBns[n.moduleIndex];
+        auto invStd = torch::rsqrt(bn->running_var + bn->options.eps());
+        auto gamma = bn->options.affine() ? bn->weight : torch::ones_like(bn->running_mean);
+        auto beta = bn->options.affine() ? bn->bias : torch::zeros_like(bn->running_mean);
+        auto factor = gamma * invStd;
+        conv->weight.mul_(factor.view({-1, 1, 1, 1}));
+        auto oldBias =
+            conv->options.bias() ? conv->bias.detach().clone() : torch::zeros_like(bn->running_mean);
+        auto bias = (oldBias - bn->running_mean) * factor + beta;
+        if (conv->options.bias()) {
+            conv->bias.copy_(bias);
+        } else {
+            const std::string name = "foldbias_" + std::to_string(src.moduleIndex);
+            mFoldBias[src.moduleIndex] = register_parameter(name, bias.detach().clone());
+        }
+        n.folded = true;
+    }
+    mFolded = true;
+}
+
+torch::Tensor GraphNetImpl::layerWeight(int node) const {
+    const GraphNode& n = mNodes.at(node);
+    if (n.op == OpKind::Conv) return mConvs[n.moduleIndex]->weight;
+    if (n.op == OpKind::Linear) return mLinears[n.moduleIndex]->weight;
+    throw Error("layer '" + n.name + "' has no weights");
+}
+
+torch::Tensor GraphNetImpl::layerBias(int node) const {
+    const GraphNode& n = mNodes.at(node);
+    if (n.op == OpKind::Linear) return mLinears[n.moduleIndex]->bias;
+    if (n.op != OpKind::Conv) throw Error("layer '" + n.name + "' has no weights");
+    const auto& conv = mConvs[n.moduleIndex];
+    if (conv->options.bias()) return conv->bias;
+    if (mFolded && static_cast<size_t>(n.moduleIndex) < mFoldBias.size()) return mFoldBias[n.moduleIndex];
+    return torch::Tensor();
+}
+
+void GraphNetImpl::enableQuantization(const std::map<std::string, int>& weightBits, bool lsq) {
+    if (!mFolded) throw Error("quantization needs folded batch norm (call foldBatchNorm first)");
+    if (isQuantized()) throw Error("the model is already quantized");
+    for (const auto& [name, bits] : weightBits) {
+        const int node = nodeIndex(name);
+        if (node < 0 || (mNodes[node].op != OpKind::Conv && mNodes[node].op != OpKind::Linear)) {
+            std::string layers;
+            for (const auto& n : mNodes)
+                if (n.op == OpKind::Conv || n.op == OpKind::Linear)
+                    layers += (layers.empty() ? "" : ", ") + n.name;
+            throw Error("unknown layer '" + name + "' (quantizable layers: " + layers + ")");
+        }
+        if (bits != 0 && bits != 2 && bits != 4 && bits != 6 && bits != 8)
+            throw Error("layer '" + name + "': " + std::to_string(bits) +
+                        " bits is not a supported weight width (expected 8, 6, 4, 2 or 0 for float)");
+    }
+    mLsq = lsq;
+    auto device = mConvs.empty() ? mLinears.at(0)->weight.device() : mConvs[0]->weight.device();
+    auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+
+    std::vector<int> consumers(mNodes.size(), 0);
+    std::vector<int> onlyConsumer(mNodes.size(), -1);
+    // Folded BNs are pass-throughs: count consumers through them.
+    auto source = [&](int i) {
+        while (mNodes[i].op == OpKind::BatchNorm && mNodes[i].folded)
+            i = mNodes[i].inputs[0];
+        return i;
+    };
+    for (size_t i = 0; i < mNodes.size(); ++i) {
+        if (mNodes[i].op == OpKind::BatchNorm && mNodes[i].folded) continue;
+        for (int in : mNodes[i].inputs) {
+            const int s = source(in);
+            ++consumers[s];
+            onlyConsumer[s] = static_cast<int>(i);
+        }
+    }
+    auto newActQuant = [&](int node) {
+        ActQuant q;
+        const std::string base = "actq_" + std::to_string(mActQuant.size());
+        auto scale = torch::ones({1}, opts);
+        auto zp = torch::zeros({1}, opts);
+        if (lsq) {
+            q.scale = register_parameter(base + "_scale", scale);
+        } else {
+            q.scale = register_buffer(base + "_scale", scale);
+        }
+        q.zeroPoint = register_buffer(base + "_zp", zp);
+        mActQuant.push_back(q);
+        mActQuantNode.push_back(node);
+        return static_cast<int>(mActQuant.size()) - 1;
+    };
+
+    for (size_t i = 0; i < mNodes.size(); ++i) {
+        GraphNode& n = mNodes[i];
+        n.quant = -1;
+        n.requant = false;
+        switch (n.op) {
+            case OpKind::Input:
+            case OpKind::Add:
+            case OpKind::Concat:
+            case OpKind::Conv:
+            case OpKind::Linear: {
+                const int c = onlyConsumer[i];
+                const bool fused = consumers[i] == 1 && c >= 0 &&
+                                   (mNodes[c].op == OpKind::ReLU || mNodes[c].op == OpKind::ReLU6) &&
+                                   (n.op == OpKind::Conv || n.op == OpKind::Add || n.op == OpKind::Linear) &&
+                                   static_cast<int>(i) != mOutput;
+                if (!fused) {
+                    n.quant = newActQuant(static_cast<int>(i));
+                    n.requant = true;
+                }
+                break;
+            }
+            case OpKind::BatchNorm:
+                n.quant = mNodes[n.inputs[0]].quant;
+                break;
+            case OpKind::ReLU:
+            case OpKind::ReLU6: {
+                const GraphNode& in = mNodes[source(n.inputs[0])];
+                if (in.quant < 0) {  // fused with the conv / add before it
+                    n.quant = newActQuant(static_cast<int>(i));
+                    n.requant = true;
+                } else {
+                    n.quant = in.quant;  // clamping values on a grid keeps them on it
+                    n.requant = n.op == OpKind::ReLU6;
+                }
+                break;
+            }
+            case OpKind::MaxPool:
+            case OpKind::Flatten:
+                n.quant = mNodes[n.inputs[0]].quant;
+                break;
+            case OpKind::AvgPool:
+            case OpKind::GlobalAvgPool:
+            case OpKind::AdaptiveAvgPool:
+            case OpKind::Resize:
+                // Averages leave the grid: re-quantize with the input's parameters, as the int8 kernels do.
+                n.quant = mNodes[n.inputs[0]].quant;
+                n.requant = n.quant >= 0;
+                break;
+        }
+    }
+
+    mWeightQuant.clear();
+    for (auto& n : mNodes) {
+        if (n.op != OpKind::Conv && n.op != OpKind::Linear) continue;
+        auto it = weightBits.find(n.name);
+        WeightQuant wq;
+        wq.bits = it == weightBits.end() ? 8 : it->second;
+        const std::string base = "wq_" + std::to_string(mWeightQuant.size());
+        auto w = layerWeight(static_cast<int>(&n - mNodes.data()));
+        auto scale = wq.bits > 0 ? channelScales(w, wq.bits) : torch::ones({w.size(0)}, opts);
+        wq.scale = lsq ? register_parameter(base + "_scale", scale.clone())
+                       : register_buffer(base + "_scale", scale.clone());
+        n.weightQuant = static_cast<int>(mWeightQuant.size());
+        mWeightQuant.push_back(wq);
+    }
+}
+
+void GraphNetImpl::setActivationRange(int q, double lo, double hi) {
+    ActQuant& a = mActQuant.at(q);
+    lo = std::min(lo, 0.0);
+    hi = std::max(hi, 0.0);
+    const double qmax = static_cast<double>((int64_t{1} << a.bits) - 1);
+    double scale = (hi - lo) / qmax;
+    if (!(scale > 1e-8)) scale = 1e-8;
+    double zp = std::round(-lo / scale);
+    zp = std::clamp(zp, 0.0, qmax);
+    torch::NoGradGuard noGrad;
+    a.scale.fill_(scale);
+    a.zeroPoint.fill_(zp);
+}
+
+QuantParams GraphNetImpl::activationParams(int q) const {
+    const ActQuant& a = mActQuant.at(q);
+    QuantParams p;
+    p.bits = a.bits;
+    p.scale = a.scale.item<double>();
+    p.zeroPoint = static_cast<int64_t>(std::llround(a.zeroPoint.item<double>()));
+    p.qmin = 0;
+    p.qmax = (int64_t{1} << a.bits) - 1;
+    return p;
+}
+
+void GraphNetImpl::setWeightBits(int node, int bits) {
+    const GraphNode& n = mNodes.at(node);
+    if (n.weightQuant < 0) throw Error("layer '" + n.name + "' has no quantized weights");
+    if (bits != 0 && bits != 2 && bits != 4 && bits != 6 && bits != 8)
+        throw Error("layer '" + n.name + "': " + std::to_string(bits) +
+                    " bits is not a supported weight width (expected 8, 6, 4, 2 or 0 for float)");
+    WeightQuant& wq = mWeightQuant[n.weightQuant];
+    wq.bits = bits;
+    if (bits > 0) {
+        torch::NoGradGuard noGrad;
+        wq.scale.copy_(channelScales(layerWeight(node), bits));
+    }
+}
+
+int GraphNetImpl::weightBits(int node) const {
+    const GraphNode& n = mNodes.at(node);
+    return n.weightQuant < 0 ? 0 : mWeightQuant[n.weightQuant].bits;
+}
+
+torch::Tensor GraphNetImpl::weightScale(int node) const {
+    const GraphNode& n = mNodes.at(node);
+    if (n.weightQuant < 0) throw Error("layer '" + n.name + "' has no quantized weights");
+    return mWeightQuant[n.weightQuant].scale;
+}
+
+std::vector<torch::Tensor> GraphNetImpl::stepSizeParameters() const {
+    std::vector<torch::Tensor> out;
+    if (!mLsq) return out;
+    for (const auto& a : mActQuant)
+        out.push_back(a.scale);
+    for (const auto& w : mWeightQuant)
+        out.push_back(w.scale);
+    return out;
+}
+
+torch::Tensor GraphNetImpl::effectiveWeight(const GraphNode& n) const {
+    torch::Tensor w = n.op == OpKind::Conv ? mConvs[n.moduleIndex]->weight : mLinears[n.moduleIndex]->weight;
+    if (!isQuantized() || !mQuantActive || mObserver || n.weightQuant < 0) return w;
+    const WeightQuant& wq = mWeightQuant[n.weightQuant];
+    if (wq.bits == 0) return w;
+    const double qmax = static_cast<double>(weightQmax(wq.bits));
+    std::vector<int64_t> shape(w.dim(), 1);
+    shape[0] = -1;
+    auto scale = wq.scale.view(shape);
+    const double g = mLsq ? 1.0 / std::sqrt(static_cast<double>(w[0].numel()) * qmax) : 0.0;
+    return fakeQuantize(w, scale, torch::zeros({1}, w.options()), -qmax, qmax, g);
+}
+
+torch::Tensor GraphNetImpl::quantizeOutput(const GraphNode& n, torch::Tensor value) {
+    if (!n.requant || n.quant < 0) return value;
+    if (mObserver) {
+        // Calibrate only where a quantizer is owned: re-quantizing nodes reuse their input's range.
+        if (mActQuantNode[n.quant] == static_cast<int>(&n - mNodes.data()))
+            mObserver(n.quant, value.detach());
+        return value;
+    }
+    if (!mQuantActive) return value;
+    const ActQuant& a = mActQuant[n.quant];
+    const double qmax = static_cast<double>((int64_t{1} << a.bits) - 1);
+    const double g = mLsq ? 1.0 / std::sqrt(static_cast<double>(value[0].numel()) * qmax) : 0.0;
+    return fakeQuantize(value, a.scale, a.zeroPoint, 0.0, qmax, g);
+}
+
+}  // namespace distillery
