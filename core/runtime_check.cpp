@@ -1,0 +1,505 @@
+// Verification of exported ONNX files in real runtimes. onnxruntime runs in a Node.js child process
+// (scripts/ort/run.js with onnxruntime-node) that reads the preprocessed inputs from a temporary file and
+// writes the outputs to another; OpenCV DNN runs in process. Both are compared with the engine on the same
+// float inputs.
+
+#include "core/runtime_check.h"
+
+#include <fcntl.h>
+#include <onnx/onnx_pb.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/dnn.hpp>
+#include <sstream>
+
+#include "core/checkpoint.h"
+#include "core/evaluation.h"
+#include "core/imaging.h"
+#include "core/loader.h"
+#include "core/quant_internal.h"
+
+extern char** environ;
+
+#ifndef DISTILLERY_ORT_DIR_DEFAULT
+#define DISTILLERY_ORT_DIR_DEFAULT "scripts/ort"
+#endif
+
+namespace distillery {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+const char* const kOrt = "onnxruntime";
+const char* const kOpenCv = "opencv-dnn";
+const char* const kEngineFp32 = "engine fp32";
+const char* const kEngineInt8 = "engine int8";
+const char* const kEngineSimulated = "engine simulated int8";
+
+std::string firstLineOf(const std::string& text) {
+    size_t begin = text.find_first_not_of(" \t\r\n");
+    if (begin == std::string::npos) return {};
+    const size_t end = text.find_first_of("\r\n", begin);
+    return text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+}
+
+std::string lastLineOf(const std::string& text) {
+    size_t end = text.find_last_not_of(" \t\r\n");
+    if (end == std::string::npos) return {};
+    const size_t begin = text.find_last_of("\r\n", end);
+    return text.substr(begin == std::string::npos ? 0 : begin + 1,
+                       end + 1 - (begin == std::string::npos ? 0 : begin + 1));
+}
+
+std::string formatNumber(double value, const char* fmt = "%.3g") {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, fmt, value);
+    return buf;
+}
+
+// ---- the file ---------------------------------------------------------------------------------------------
+
+struct OnnxInfo {
+    bool int8 = false;
+    int64_t channels = 0, height = 0, width = 0;
+};
+
+OnnxInfo readOnnxInfo(const std::string& path) {
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) throw Error("ONNX file " + path + " not found");
+    std::ifstream in(path, std::ios::binary);
+    onnx::ModelProto model;
+    if (!in || !model.ParseFromIstream(&in) || !model.has_graph())
+        throw Error(path + " is not an ONNX file (cannot parse it as an ONNX model)");
+    OnnxInfo info;
+    for (const auto& node : model.graph().node())
+        if (node.op_type() == "QuantizeLinear") info.int8 = true;
+    if (model.graph().input_size() < 1) throw Error(path + " has no graph input");
+    const auto& shape = model.graph().input(0).type().tensor_type().shape();
+    if (shape.dim_size() != 4)
+        throw Error(path + ": expected one NCHW input, the input has " + std::to_string(shape.dim_size()) +
+                    " dimensions");
+    auto dim = [&](int k) {
+        if (!shape.dim(k).has_dim_value())
+            throw Error(path + ": input dimension " + std::to_string(k) + " is not a fixed size");
+        return shape.dim(k).dim_value();
+    };
+    info.channels = dim(1);
+    info.height = dim(2);
+    info.width = dim(3);
+    return info;
+}
+
+// ---- the onnxruntime runner -----------------------------------------------------------------------------
+
+class TempDir {
+public:
+    TempDir() {
+        static std::atomic<int> counter{0};
+        mPath = fs::temp_directory_path() /
+                ("distillery-ort-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+        fs::remove_all(mPath);
+        fs::create_directories(mPath);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(mPath, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    fs::path file(const std::string& name) const { return mPath / name; }
+
+private:
+    fs::path mPath;
+};
+
+std::string readText(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+/** Runs `node run.js ARGS...`; returns its stdout's last line parsed as JSON. Throws Error on failure. */
+Json runNode(const std::vector<std::string>& args, const TempDir& tmp) {
+    const std::string dir = ortRunnerDir();
+    const fs::path script = fs::path(dir) / "run.js";
+    std::error_code ec;
+    if (!fs::is_regular_file(script, ec))
+        throw Error("the onnxruntime runner " + script.string() +
+                    " is missing; set DISTILLERY_ORT_DIR to Distillery's scripts/ort folder");
+    if (!fs::is_regular_file(fs::path(dir) / "node_modules" / "onnxruntime-node" / "package.json", ec))
+        throw Error("onnxruntime-node is not installed in " + dir +
+                    "; run scripts/setup.sh (it runs npm install there)");
+
+    const char* nodeEnv = std::getenv("DISTILLERY_NODE");
+    const std::string node = nodeEnv && *nodeEnv ? nodeEnv : "node";
+    std::vector<std::string> argv{node, script.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> cargv;
+    for (auto& a : argv)
+        cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+
+    const std::string outPath = tmp.file("node.out").string(), errPath = tmp.file("node.err").string();
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    pid_t pid = 0;
+    const int rc = posix_spawnp(&pid, node.c_str(), &actions, nullptr, cargv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc == ENOENT)
+        throw Error("Node.js ('" + node + "') is not installed or not on PATH; run scripts/setup.sh");
+    if (rc != 0) throw Error("cannot start Node.js ('" + node + "'): " + std::strerror(rc));
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) throw Error(std::string("waiting for Node.js failed: ") + std::strerror(errno));
+    }
+    const std::string out = readText(outPath), err = readText(errPath);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        std::string why = lastLineOf(err);
+        if (why.empty())
+            why = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                      : "exit status " + std::to_string(WEXITSTATUS(status));
+        throw Error("onnxruntime (node " + script.string() + ") failed: " + why);
+    }
+    try {
+        return Json::parse(lastLineOf(out));
+    } catch (const nlohmann::json::exception&) {
+        throw Error("onnxruntime runner " + script.string() + " printed no result (stdout: '" +
+                    firstLineOf(out) + "')");
+    }
+}
+
+// ---- comparisons ------------------------------------------------------------------------------------------
+
+struct Agreement {
+    double maxAbs = 0.0, sumAbs = 0.0;
+    int64_t values = 0, agree = 0, predictions = 0;
+
+    void add(const torch::Tensor& a, const torch::Tensor& b) {
+        auto d = (a - b).abs();
+        const double m = d.max().item<double>();
+        maxAbs = std::isfinite(m) ? std::max(maxAbs, m) : INFINITY;
+        sumAbs += d.sum().item<double>();
+        values += d.numel();
+        auto pa = a.argmax(1), pb = b.argmax(1);
+        agree += (pa == pb).sum().item<int64_t>();
+        predictions += pa.numel();
+    }
+
+    RuntimeComparison result(const std::string& runtime, const std::string& version,
+                             const std::string& reference) const {
+        RuntimeComparison c;
+        c.runtime = runtime;
+        c.version = version;
+        c.reference = reference;
+        c.maxAbsDiff = maxAbs;
+        c.meanAbsDiff = values ? sumAbs / static_cast<double>(values) : 0.0;
+        c.agreement =
+            predictions ? 100.0 * static_cast<double>(agree) / static_cast<double>(predictions) : 0.0;
+        return c;
+    }
+};
+
+struct MetricCounter {
+    int64_t classes = 0;
+    torch::Tensor confusion;
+
+    explicit MetricCounter(int64_t k) : classes(k), confusion(torch::zeros({k * k}, torch::kInt64)) {}
+
+    void add(const torch::Tensor& logits, const torch::Tensor& targets) {
+        auto valid = targets != 255;
+        auto t = targets.masked_select(valid);
+        auto p = logits.argmax(1).masked_select(valid);
+        confusion += torch::bincount(t * classes + p, {}, classes * classes);
+    }
+
+    double value(Task task) const {
+        EvalResult r;
+        fillMetrics(r, task, confusion.view({classes, classes}), 0.0, 0);
+        return r.metrics.at(0).second;  // top1 or miou
+    }
+};
+
+}  // namespace
+
+double ExportCheck::metricOf(const std::string& model) const {
+    for (const auto& [name, value] : metrics)
+        if (name == model) return value;
+    return -1.0;
+}
+
+std::string ortRunnerDir() {
+    const char* env = std::getenv("DISTILLERY_ORT_DIR");
+    if (env && *env) return env;
+    return DISTILLERY_ORT_DIR_DEFAULT;
+}
+
+std::string modelCardPath(const std::string& onnxFile) {
+    return fs::path(onnxFile).replace_extension(".card.json").string();
+}
+
+ExportCheck verifyExport(const std::string& runDir, const std::string& onnxFile, int subset, int threads) {
+    ExportCheck check;
+    check.runDir = runDir;
+    check.onnxFile = onnxFile;
+    const OnnxInfo info = readOnnxInfo(onnxFile);
+    check.format = info.int8 ? "onnx-int8" : "onnx";
+    applyThreadCount(threads);
+
+    Recipe recipe = loadRunRecipe(runDir);
+    if (subset > 0) recipe.data.subset = subset;
+    torch::NoGradGuard noGrad;
+    CheckpointMeta meta;
+    GraphNet net = loadAnyModel(resolveCheckpoint(runDir), &meta, torch::kCPU);
+    net->eval();
+    if (!net->isFolded()) net->foldBatchNorm();
+    if (info.int8 && !net->isQuantized())
+        throw Error(onnxFile + " is an int8 (QDQ) file but " + runDir +
+                    " is not a quantized run; verify it against the quantized run it was exported from");
+    check.metric = mainMetric(meta.task);
+    if (info.channels != meta.inChannels)
+        throw Error(onnxFile + " takes " + std::to_string(info.channels) +
+                    "-channel inputs but the model of " + runDir + " takes " +
+                    std::to_string(meta.inChannels));
+
+    // The validation split, preprocessed exactly as the engine's evaluation does.
+    auto val = openDataset(recipe.data, Split::Val);
+    BatchLoader loader(val, recipe.evalTransforms, recipe.evalBatchSize, false, false, recipe.seed,
+                       recipe.data.workers);
+    loader.startEpoch(1);
+    std::vector<torch::Tensor> images, labels;
+    Batch batch;
+    while (loader.next(batch)) {
+        images.push_back(batch.images);
+        labels.push_back(batch.targets);
+    }
+    loader.stop();
+    if (images.empty()) throw Error("run " + runDir + ": the validation split is empty");
+    const auto inputs = torch::cat(images).to(torch::kFloat32).contiguous();
+    const auto targets = torch::cat(labels).contiguous();
+    images.clear();
+    labels.clear();
+    const int64_t n = inputs.size(0);
+    if (inputs.size(1) != info.channels || inputs.size(2) != info.height || inputs.size(3) != info.width)
+        throw Error(onnxFile + " expects " + std::to_string(info.channels) + "x" +
+                    std::to_string(info.height) + "x" + std::to_string(info.width) +
+                    " inputs but the validation data of " + runDir + " are " +
+                    std::to_string(inputs.size(1)) + "x" + std::to_string(inputs.size(2)) + "x" +
+                    std::to_string(inputs.size(3)));
+    check.samples = n;
+
+    // onnxruntime, in one child process over every input.
+    TempDir tmp;
+    const fs::path inFile = tmp.file("inputs.bin"), outFile = tmp.file("outputs.bin");
+    {
+        std::ofstream out(inFile, std::ios::binary);
+        out.write(reinterpret_cast<const char*>(inputs.data_ptr<float>()),
+                  static_cast<std::streamsize>(inputs.numel() * sizeof(float)));
+        if (!out) throw Error("cannot write " + inFile.string() + " (is the temporary folder full?)");
+    }
+    const Json ort = runNode({"--threads", std::to_string(std::max(0, threads)), onnxFile, inFile.string(),
+                              std::to_string(n), std::to_string(info.channels), std::to_string(info.height),
+                              std::to_string(info.width), outFile.string()},
+                             tmp);
+    const std::string ortVersion = ort.value("onnxruntime", std::string());
+    std::ifstream ortOut(outFile, std::ios::binary);
+
+    // OpenCV DNN reads fp32 files (its QDQ support is partial, so int8 files are left to onnxruntime).
+    cv::dnn::Net cvNet;
+    bool haveCv = false;
+    if (!info.int8) {
+        try {
+            cvNet = cv::dnn::readNetFromONNX(onnxFile);
+            cvNet.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+            cvNet.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+            haveCv = true;
+        } catch (const cv::Exception& e) {
+            check.failures.push_back(std::string(kOpenCv) + " cannot read " + onnxFile + ": " +
+                                     firstLineOf(e.what()));
+        }
+        if (threads > 0) cv::setNumThreads(threads);
+    } else {
+        check.notes.push_back(std::string(kOpenCv) + ": not run on QDQ int8 files");
+    }
+
+    // The engine's models.
+    std::unique_ptr<Int8Net> int8Net;
+    if (info.int8) {
+        net->setQuantActive(true);
+        try {
+            int8Net = std::make_unique<Int8Net>(net);
+        } catch (const std::exception& e) {
+            check.notes.push_back(std::string(kEngineInt8) + " unavailable (" + firstLineOf(e.what()) +
+                                  "); onnxruntime is held to the simulated model instead");
+        }
+    } else if (net->isQuantized()) {
+        net->setQuantActive(false);  // an fp32 file of a quantized run holds its float weights
+    }
+
+    const int64_t k = meta.numClasses;
+    MetricCounter engineMetric(k), simMetric(k), ortMetric(k), cvMetric(k);
+    Agreement ortVsEngine, ortVsSim, cvVsEngine;
+    const int64_t chunk = std::max(1, recipe.evalBatchSize);
+    int64_t perSample = -1;
+    for (int64_t first = 0; first < n; first += chunk) {
+        const int64_t count = std::min(chunk, n - first);
+        const auto x = inputs.narrow(0, first, count).contiguous();
+        const auto t = targets.narrow(0, first, count);
+
+        torch::Tensor reference, simulated;
+        if (info.int8) {
+            simulated = net->forward(x);
+            simMetric.add(simulated, t);
+            if (int8Net) reference = int8Net->forward(x).to(torch::kFloat32);
+        } else {
+            reference = net->forward(x);
+        }
+        const torch::Tensor& shapeOf = reference.defined() ? reference : simulated;
+        if (perSample < 0) {
+            perSample = shapeOf.numel() / count;
+            std::error_code ec;
+            const auto bytes = static_cast<int64_t>(fs::file_size(outFile, ec));
+            if (ec || bytes != n * perSample * static_cast<int64_t>(sizeof(float)))
+                throw Error("onnxruntime's outputs for " + onnxFile + " hold " +
+                            std::to_string(ec ? 0 : bytes) + " bytes, expected " +
+                            std::to_string(n * perSample * 4) + " (" + std::to_string(perSample) +
+                            " floats per sample as the engine gives)");
+        }
+        auto y = torch::empty(shapeOf.sizes(), torch::kFloat32);
+        ortOut.read(reinterpret_cast<char*>(y.data_ptr<float>()),
+                    static_cast<std::streamsize>(y.numel() * sizeof(float)));
+        if (!ortOut) throw Error("cannot read onnxruntime's outputs (" + outFile.string() + ")");
+        ortMetric.add(y, t);
+        if (reference.defined()) {
+            engineMetric.add(reference, t);
+            ortVsEngine.add(y, reference);
+        }
+        if (info.int8) ortVsSim.add(y, simulated);
+
+        if (haveCv) {
+            try {
+                const int dims[4] = {static_cast<int>(count), static_cast<int>(info.channels),
+                                     static_cast<int>(info.height), static_cast<int>(info.width)};
+                cv::Mat blob(4, dims, CV_32F, const_cast<float*>(x.data_ptr<float>()));
+                cvNet.setInput(blob);
+                cv::Mat out = cvNet.forward();
+                if (!out.isContinuous()) out = out.clone();
+                if (static_cast<int64_t>(out.total()) != reference.numel())
+                    throw Error("its output has " + std::to_string(out.total()) + " values, expected " +
+                                std::to_string(reference.numel()));
+                auto z = torch::from_blob(out.ptr<float>(), reference.sizes(), torch::kFloat32).clone();
+                cvMetric.add(z, t);
+                cvVsEngine.add(z, reference);
+            } catch (const std::exception& e) {
+                check.failures.push_back(std::string(kOpenCv) + " failed on " + onnxFile + ": " +
+                                         firstLineOf(e.what()));
+                haveCv = false;
+                cvVsEngine = Agreement{};
+            }
+        }
+    }
+
+    const Task task = meta.task;
+    if (info.int8) {
+        if (int8Net) check.metrics.emplace_back(kEngineInt8, engineMetric.value(task));
+        check.metrics.emplace_back(kEngineSimulated, simMetric.value(task));
+        check.metrics.emplace_back(kOrt, ortMetric.value(task));
+        if (int8Net) check.comparisons.push_back(ortVsEngine.result(kOrt, ortVersion, kEngineInt8));
+        check.comparisons.push_back(ortVsSim.result(kOrt, ortVersion, kEngineSimulated));
+
+        const RuntimeComparison& target = check.comparisons.front();
+        if (target.agreement < kExportInt8MinAgreement)
+            check.failures.push_back(
+                std::string(kOrt) + " agrees with the " + target.reference + " model on " +
+                formatNumber(target.agreement, "%.2f") +
+                " % of predictions (target >= " + formatNumber(kExportInt8MinAgreement, "%.0f") + " %)");
+        const double gap = std::abs(check.metricOf(kOrt) - check.metricOf(target.reference));
+        if (gap > kExportInt8MaxMetricGap)
+            check.failures.push_back(std::string(kOrt) + " " + check.metric + " is " +
+                                     formatNumber(gap, "%.2f") + " points from the " + target.reference +
+                                     " model's (target <= " + formatNumber(kExportInt8MaxMetricGap, "%.1f") +
+                                     ")");
+    } else {
+        check.metrics.emplace_back(kEngineFp32, engineMetric.value(task));
+        check.metrics.emplace_back(kOrt, ortMetric.value(task));
+        check.comparisons.push_back(ortVsEngine.result(kOrt, ortVersion, kEngineFp32));
+        if (haveCv) {
+            check.metrics.emplace_back(kOpenCv, cvMetric.value(task));
+            check.comparisons.push_back(cvVsEngine.result(kOpenCv, CV_VERSION, kEngineFp32));
+        }
+        for (const auto& c : check.comparisons)
+            if (!(c.maxAbsDiff <= kExportFp32MaxAbsDiff))
+                check.failures.push_back(c.runtime + ": max |difference| " + formatNumber(c.maxAbsDiff) +
+                                         " from the " + c.reference + " model exceeds " +
+                                         formatNumber(kExportFp32MaxAbsDiff));
+    }
+    return check;
+}
+
+double ortLatencyMs(const std::string& onnxFile, int batch, int iters, int threads) {
+    if (batch < 1 || iters < 1) throw Error("ortLatencyMs: batch and iterations must be positive");
+    const OnnxInfo info = readOnnxInfo(onnxFile);
+    TempDir tmp;
+    const Json result =
+        runNode({"--bench", "--threads", std::to_string(std::max(0, threads)), onnxFile,
+                 std::to_string(batch), std::to_string(info.channels), std::to_string(info.height),
+                 std::to_string(info.width), std::to_string(iters)},
+                tmp);
+    if (!result.contains("ms_per_batch") || !result["ms_per_batch"].is_number())
+        throw Error("onnxruntime runner printed no ms_per_batch for " + onnxFile);
+    return result["ms_per_batch"].get<double>();
+}
+
+void addVerificationToCard(const std::string& cardPath, const ExportCheck& check) {
+    Json card;
+    {
+        std::ifstream in(cardPath);
+        if (!in) throw Error("model card " + cardPath + " not found");
+        try {
+            card = Json::parse(in);
+        } catch (const nlohmann::json::exception& e) {
+            throw Error("model card " + cardPath + " is not valid JSON");
+        }
+    }
+    Json metrics = Json::object();
+    for (const auto& [name, value] : check.metrics)
+        metrics[name] = value;
+    Json comparisons = Json::array();
+    for (const auto& c : check.comparisons)
+        comparisons.push_back(
+            {{"runtime", c.runtime},
+             {"version", c.version},
+             {"reference", c.reference},
+             {"max_abs_diff", std::isfinite(c.maxAbsDiff) ? Json(c.maxAbsDiff) : Json("inf")},
+             {"mean_abs_diff", c.meanAbsDiff},
+             {"agreement_percent", c.agreement}});
+    Json targets = check.format == "onnx-int8" ? Json{{"min_agreement_percent", kExportInt8MinAgreement},
+                                                      {"max_metric_gap_points", kExportInt8MaxMetricGap}}
+                                               : Json{{"max_abs_diff", kExportFp32MaxAbsDiff}};
+    card["verification"] = {{"samples", check.samples},   {"split", "val"},
+                            {"metric", check.metric},     {"metrics", metrics},
+                            {"comparisons", comparisons}, {"targets", targets},
+                            {"passed", check.passed()},   {"failures", check.failures},
+                            {"notes", check.notes}};
+    writeFileAtomically(cardPath, card.dump(2) + "\n");
+}
+
+}  // namespace distillery
