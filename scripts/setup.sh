@@ -16,6 +16,9 @@ PACKAGES=(
   xvfb xauth fonts-wqy-microhei qt6-translations-l10n
 )
 
+# Node.js runs onnxruntime for `distillery-cli export --verify`; any node/npm on PATH will do (e.g. NodeSource's).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then PACKAGES+=(nodejs npm); fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,5 +35,15 @@ for alt in libblas.so.3-x86_64-linux-gnu liblapack.so.3-x86_64-linux-gnu; do
   target=$(update-alternatives --list "$alt" 2>/dev/null | grep -m1 openblas-pthread || true)
   if [ -n "$target" ]; then $SUDO update-alternatives --set "$alt" "$target" >/dev/null; fi
 done
+
+# onnxruntime-node, pinned in scripts/ort/package.json, for checking exported ONNX files. --ignore-scripts: the
+# CPU binaries ship inside the package; its install script would only download CUDA ones.
+ORT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ort"
+want=$(node -p "require('$ORT_DIR/package.json').dependencies['onnxruntime-node']")
+have=$(node -p "try { require('$ORT_DIR/node_modules/onnxruntime-node/package.json').version } catch (e) { '' }")
+if [ "$want" != "$have" ]; then
+  echo "setup: installing onnxruntime-node $want in $ORT_DIR"
+  (cd "$ORT_DIR" && npm install --ignore-scripts --no-audit --no-fund)
+fi
 
 echo "setup: done"
