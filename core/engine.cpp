@@ -14,11 +14,11 @@
 
 #include "core/checkpoint.h"
 #include "core/evaluation.h"
-#include "core/quant_internal.h"
-#include "core/quantize.h"
 #include "core/imaging.h"
 #include "core/loader.h"
 #include "core/losses.h"
+#include "core/quant_internal.h"
+#include "core/quantize.h"
 #include "core/run_files.h"
 #include "core/zoo.h"
 
@@ -233,7 +233,8 @@ void Job::Impl::setupQuantization() {
         } catch (const Error& e) {
             throw Error(where + e.what());
         }
-        if (m.quantized) throw Error(where + from + " is already quantized (expected the fp32 student's run)");
+        if (m.quantized)
+            throw Error(where + from + " is already quantized (expected the fp32 student's run)");
     }
     student->eval();
     student->foldBatchNorm();
@@ -269,8 +270,8 @@ void Job::Impl::prepareQuantization() {
         log(LogLevel::Info, "weight bits: " + text);
         applyThreadCount(options.threads > 0 ? options.threads : recipe.threads);
     }
-    log(LogLevel::Info, "calibrating activations on " + std::to_string(q.calibrationBatches) + " train batches (" +
-                            q.observer + ")");
+    log(LogLevel::Info, "calibrating activations on " + std::to_string(q.calibrationBatches) +
+                            " train batches (" + q.observer + ")");
     BatchLoader calib(trainData, recipe.evalTransforms, recipe.batchSize, true, false, recipe.seed + 7,
                       recipe.data.workers);
     calib.startEpoch(1);
@@ -372,6 +373,14 @@ void Job::Impl::setup() {
 
     student->to(device);
     if (teacher) teacher->to(device);
+    // The frozen teacher runs in eval mode: folding its batch norms into the convolutions is exact and
+    // saves a pass over every feature map. Channels-last weights and inputs suit oneDNN's convolutions.
+    if (teacher) teacher->foldBatchNorm();
+    student->useChannelsLast();
+    if (teacher) teacher->useChannelsLast();
+    for (auto& t : terms)
+        for (auto& p : t->parameters())
+            if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
     for (auto& t : terms)
         t->to(device);
 }
@@ -636,7 +645,7 @@ void Job::Impl::train() {
             for (auto& group : optimizer->param_groups())
                 group.options().set_lr(lr);
 
-            auto images = batch.images.to(device);
+            auto images = batch.images.to(device).contiguous(torch::MemoryFormat::ChannelsLast);
             auto targets = batch.targets.to(device);
             std::unordered_map<std::string, torch::Tensor> tOut;
             if (teacher && !teacherCache.lookup(batch.indices, device, tOut)) {

@@ -86,7 +86,7 @@ EvalResult evaluateModel(GraphNet& net, BatchLoader& loader, int64_t numClasses,
     Batch batch;
     while (loader.next(batch)) {
         if (cancelled && cancelled()) break;
-        auto images = batch.images.to(device);
+        auto images = batch.images.to(device).contiguous(torch::MemoryFormat::ChannelsLast);
         auto targets = batch.targets.to(device);
         auto logits = net->forward(images);
         auto loss = torch::nn::functional::cross_entropy(

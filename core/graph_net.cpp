@@ -337,6 +337,12 @@ GraphNetImpl::Outputs GraphNetImpl::run(const torch::Tensor& x, const std::vecto
     return out;
 }
 
+void GraphNetImpl::useChannelsLast() {
+    torch::NoGradGuard noGrad;
+    for (auto& p : parameters())
+        if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
 torch::Tensor GraphNetImpl::forward(const torch::Tensor& x) {
     return run(x, {}).output;
 }

@@ -46,10 +46,10 @@ struct GraphNode {
     int sizeOf = -1;       // Resize: match the spatial size of this node
     int moduleIndex = -1;  // index into the node's conv/bn/linear module list
     // ---- quantization (set by foldBatchNorm / enableQuantization) ----
-    bool folded = false;  // BatchNorm folded into the conv before it: the node passes its input through
-    int quant = -1;       // activation quantizer whose grid this node's output lies on (-1: float)
-    bool requant = false; // the output is (fake-)quantized here with `quant`'s parameters
-    int weightQuant = -1; // conv/linear: index of its weight quantizer
+    bool folded = false;   // BatchNorm folded into the conv before it: the node passes its input through
+    int quant = -1;        // activation quantizer whose grid this node's output lies on (-1: float)
+    bool requant = false;  // the output is (fake-)quantized here with `quant`'s parameters
+    int weightQuant = -1;  // conv/linear: index of its weight quantizer
 };
 
 /** Parameters of one quantizer, as plain numbers. */
@@ -106,6 +106,9 @@ public:
     int outputNode() const { return mOutput; }
     /** Parameters owned by one node (conv/bn/linear), 0 otherwise. */
     int64_t nodeParams(int node) const;
+
+    /** Stores 4-D weights channels-last (NHWC): oneDNN's convolutions run faster on that layout. */
+    void useChannelsLast();
 
     // ---- quantization ----
     /** Folds every BatchNorm into the conv that feeds it (the conv gains a bias; the BN node becomes a
