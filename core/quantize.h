@@ -110,7 +110,8 @@ bool isQuantizedRun(const std::string& runDir);
  * The recipe for quantization-aware training of `runDir`'s student: its own recipe with `quantize` enabled
  * from that run, the given teacher mode ("recipe" keeps the run's teacher and KD terms, "self" distils from
  * the student's own fp32 copy with the same terms on its taps, "none" trains on labels only), a small lr and
- * `epochs`. Run it with a Job like any recipe.
+ * `epochs`. lr 0 means 1 % of the run's learning rate: the BN-folded network needs a small one. Run it with
+ * a Job like any recipe.
  */
 Recipe qatRecipe(const std::string& runDir, const QuantSpec& spec, const std::string& teacher, int epochs,
                  double lr);

@@ -173,8 +173,8 @@ int runQuantize(const std::vector<std::string>& args) {
     // QAT: a Job like any distillation, so progress, Ctrl-C and resume work as for `train`.
     const std::string teacher = a.choice("--teacher", "self", {"recipe", "self", "none"});
     const int epochs = static_cast<int>(a.integer("--epochs", 1, 1, 10000));
-    const double lr = a.number("--lr", 0.005);
-    if (!(lr > 0)) throw a.error("--lr expects a positive number");
+    const double lr = a.number("--lr", 0.0);
+    if (a.has("--lr") && !(lr > 0)) throw a.error("--lr expects a positive number");
     Recipe recipe = qatRecipe(dir, spec, teacher, epochs, lr);
     if (a.has("--subset")) recipe.data.subset = static_cast<int>(a.integer("--subset", 0, 0, INT_MAX));
     Job job(std::move(recipe), JobOptions{out, false, threads, a.integer("--max-steps", 0)});
