@@ -3,10 +3,14 @@
 //   distillery-bench conv                           warm oneDNN 3×3 convolution GFLOP/s (best of a few
 //   shapes) distillery-bench train RECIPE [--steps N] [--warmup W] [--threads T] [--set k=v]...
 //                                                   images/s of the engine over N steps after W warm-up steps
+//   distillery-bench int8 RUN [--batch B] [--threads T] [--iters N]
+//                                                   ms per batch of a quantized run's student: fp32 (BN
+//                                                   folded) vs LibTorch int8 kernels, same input
 // Each prints one JSON line.
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -15,7 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "core/checkpoint.h"
 #include "core/engine.h"
+#include "core/quant_internal.h"
 
 using namespace distillery;
 using Clock = std::chrono::steady_clock;
@@ -149,6 +155,55 @@ int train(int argc, char** argv) {
 
 }  // namespace
 
+int int8Latency(int argc, char** argv) {
+    if (argc < 3) throw Error("usage: distillery-bench int8 RUN [--batch B] [--threads T] [--iters N]");
+    const std::string run = argv[2];
+    int batch = 64, threads = 2, iters = 30;
+    for (int i = 3; i + 1 < argc; i += 2) {
+        const std::string opt = argv[i];
+        if (opt == "--batch")
+            batch = std::stoi(argv[i + 1]);
+        else if (opt == "--threads")
+            threads = std::stoi(argv[i + 1]);
+        else if (opt == "--iters")
+            iters = std::stoi(argv[i + 1]);
+        else
+            throw Error("int8: unknown option " + opt);
+    }
+    at::set_num_threads(threads);
+    torch::NoGradGuard noGrad;
+    CheckpointMeta meta;
+    GraphNet net = loadAnyModel(resolveCheckpoint(run), &meta, torch::kCPU);
+    if (!net->isQuantized()) throw Error(run + " is not a quantized run");
+    Int8Net int8(net);
+    torch::manual_seed(0);
+    auto x = torch::randn({batch, meta.inChannels, meta.inputH, meta.inputW});
+    auto median = [&](auto&& f) {
+        for (int i = 0; i < 5; ++i)
+            f();
+        std::vector<double> t;
+        for (int i = 0; i < iters; ++i) {
+            auto t0 = Clock::now();
+            f();
+            t.push_back(1e3 * seconds(t0, Clock::now()));
+        }
+        std::sort(t.begin(), t.end());
+        return t[t.size() / 2];
+    };
+    net->setQuantActive(false);
+    const double fp32 = median([&] { net->forward(x); });
+    const double q = median([&] { int8.forward(x); });
+    nlohmann::json j{{"run", run},
+                     {"batch", batch},
+                     {"threads", threads},
+                     {"fp32_ms", fp32},
+                     {"int8_ms", q},
+                     {"speedup", fp32 / q},
+                     {"engine", Int8Net::engineName()}};
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+}
+
 int main(int argc, char** argv) {
     try {
         if (argc < 2) throw Error("usage: distillery-bench sgemm|conv|train ...");
@@ -159,6 +214,7 @@ int main(int argc, char** argv) {
         if (cmd == "sgemm") return sgemm(argc > 2 && argv[2][0] != '-' ? std::stoi(argv[2]) : 2048);
         if (cmd == "conv") return conv();
         if (cmd == "train") return train(argc, argv);
+        if (cmd == "int8") return int8Latency(argc, argv);
         throw Error("unknown command " + cmd);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "distillery-bench: %s\n", e.what());

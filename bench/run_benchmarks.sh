@@ -112,12 +112,14 @@ same losses; `tests/core/test_trainer.cpp`) and the teacher no longer runs.
 | speed-up | **{ob['gflops'] / ref['gflops']:.0f}×** |
 """
 out = "docs/BENCHMARKS.md"
-# Keep the section bench/run_gui_benchmark.sh writes (measured by that script, not this one).
+# Keep the sections bench/run_gui_benchmark.sh and bench/run_quant_benchmarks.sh write.
 if os.path.exists(out):
     import re
-    kept = re.search(r"^## Workbench responsiveness[^\n]*\n.*?(?=^## |\Z)", open(out).read(), flags=re.M | re.S)
-    if kept:
-        text = text.rstrip("\n") + "\n\n" + kept.group(0).rstrip("\n") + "\n"
+    old = open(out).read()
+    for title in ("Workbench responsiveness", "Quantized students"):  # sections other scripts write
+        kept = re.search(rf"^## {title}[^\n]*\n.*?(?=^## |\Z)", old, flags=re.M | re.S)
+        if kept:
+            text = text.rstrip("\n") + "\n\n" + kept.group(0).rstrip("\n") + "\n"
 with open(out + ".tmp", "w") as f:
     f.write(text)
 os.replace(out + ".tmp", out)
