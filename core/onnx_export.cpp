@@ -178,13 +178,21 @@ public:
         const auto& nodes = mNet->nodes();
         mValue.assign(nodes.size(), {});
         mGrid.assign(nodes.size(), -1);
+        mGridScale.assign(nodes.size(), 0.f);
         for (size_t i = 0; i < nodes.size(); ++i) {
             const GraphNode& n = nodes[i];
             bool alias = false;
             mValue[i] = emit(static_cast<int>(i), n, alias);
-            if (alias) mGrid[i] = mGrid[n.inputs.at(0)];
+            if (alias) {
+                mGrid[i] = mGrid[n.inputs.at(0)];
+                mGridScale[i] = mGridScale[n.inputs.at(0)];
+            }
             if (mInt8 && n.quant >= 0 && !(alias && mGrid[i] == n.quant)) {
-                mValue[i] = quantizeDequantize(mValue[i], n.quant, n.name);
+                // onnxruntime runs a Resize between a DequantizeLinear and a QuantizeLinear of equal
+                // parameters on uint8, truncating where the engine rounds; a scale one float step larger
+                // keeps it in float between the two (a relative change of 6e-8).
+                const bool nudged = n.op == OpKind::Resize && !alias;
+                mValue[i] = quantizeDequantize(mValue[i], n.quant, n.name, nudged, &mGridScale[i]);
                 mGrid[i] = n.quant;
             }
         }
@@ -293,7 +301,7 @@ private:
     std::string bias(const GraphNode& n, const torch::Tensor& b, const torch::Tensor& weightScale) {
         const int inputGrid = mGrid.at(n.inputs.at(0));
         if (!mInt8 || inputGrid < 0 || !weightScale.defined()) return mB.floats(n.name + ".bias", b);
-        const double inScale = mNet->activationParams(inputGrid).scale;
+        const double inScale = mGridScale.at(n.inputs.at(0));
         auto scale = (weightScale.to(torch::kFloat64) * inScale).to(torch::kFloat32);
         auto q = torch::round(b.detach().to(torch::kCPU, torch::kFloat64) / scale.to(torch::kFloat64));
         const double limit = static_cast<double>(std::numeric_limits<int32_t>::max());
@@ -397,9 +405,10 @@ private:
     }
 
     /** QuantizeLinear → DequantizeLinear with activation quantizer q's parameters (shared initializers). */
-    std::string quantizeDequantize(const std::string& x, int q, const std::string& base) {
+    std::string quantizeDequantize(const std::string& x, int q, const std::string& base, bool nudged,
+                                   float* scaleUsed) {
         const QuantParams p = mNet->activationParams(q);
-        auto it = mQuantInit.find(q);
+        auto it = mQuantInit.find({q, nudged});
         if (it == mQuantInit.end()) {
             const bool isUnsigned = p.qmin >= 0;
             const int64_t typeMin = isUnsigned ? 0 : -128, typeMax = isUnsigned ? 255 : 127;
@@ -410,9 +419,12 @@ private:
             if (p.zeroPoint < p.qmin || p.zeroPoint > p.qmax)
                 throw Error("export: activation quantizer " + std::to_string(q) + " has zero point " +
                             std::to_string(p.zeroPoint) + " outside its range");
-            const std::string prefix = "act" + std::to_string(q);
+            const std::string prefix = "act" + std::to_string(q) + (nudged ? "_float_kernel" : "");
             QuantInit init;
-            init.scale = mB.floatScalar(prefix + ".scale", static_cast<float>(p.scale));
+            init.scaleValue = static_cast<float>(p.scale);
+            if (nudged)
+                init.scaleValue = std::nextafter(init.scaleValue, std::numeric_limits<float>::infinity());
+            init.scale = mB.floatScalar(prefix + ".scale", init.scaleValue);
             if (isUnsigned) {
                 const uint8_t z = static_cast<uint8_t>(p.zeroPoint);
                 init.zeroPoint = mB.initializer(prefix + ".zero_point", onnx::TensorProto::UINT8, {}, &z, 1);
@@ -427,9 +439,10 @@ private:
                 init.clipMax =
                     mB.floatScalar(prefix + ".max", static_cast<float>(p.scale * (p.qmax - p.zeroPoint)));
             }
-            it = mQuantInit.emplace(q, init).first;
+            it = mQuantInit.emplace(std::make_pair(q, nudged), init).first;
         }
         const QuantInit& init = it->second;
+        *scaleUsed = init.scaleValue;
         const std::string quantized =
             mB.node("QuantizeLinear", {x, init.scale, init.zeroPoint}, base + ".quantized");
         std::string out =
@@ -441,6 +454,7 @@ private:
 
     struct QuantInit {
         std::string scale, zeroPoint, clipMin, clipMax;
+        float scaleValue = 1.f;
     };
 
     GraphNet& mNet;
@@ -449,7 +463,9 @@ private:
     GraphBuilder mB;
     std::vector<std::string> mValue;  // the float value consumers of node i read
     std::vector<int> mGrid;           // activation quantizer that value has passed through (-1: none)
-    std::map<int, QuantInit> mQuantInit;
+    std::map<std::pair<int, bool>, QuantInit> mQuantInit;  // (quantizer, nudged scale)
+    std::vector<float>
+        mGridScale;  // the scale of the DequantizeLinear that produced mValue (when mGrid >= 0)
 };
 
 /** Renames the value `from` (produced by a node) to `to` everywhere in the graph. */
