@@ -463,9 +463,9 @@ double ortLatencyMs(const std::string& onnxFile, int batch, int iters, int threa
                  std::to_string(batch), std::to_string(info.channels), std::to_string(info.height),
                  std::to_string(info.width), std::to_string(iters)},
                 tmp);
-    if (!result.contains("ms_per_batch") || !result["ms_per_batch"].is_number())
-        throw Error("onnxruntime runner printed no ms_per_batch for " + onnxFile);
-    return result["ms_per_batch"].get<double>();
+    if (!result.contains("median_ms") || !result["median_ms"].is_number())
+        throw Error("onnxruntime runner printed no median_ms for " + onnxFile);
+    return result["median_ms"].get<double>();
 }
 
 void addVerificationToCard(const std::string& cardPath, const ExportCheck& check) {

@@ -52,7 +52,8 @@ constexpr double kExportInt8MaxMetricGap = 0.5;
 ExportCheck verifyExport(const std::string& runDir, const std::string& onnxFile, int subset = 0,
                          int threads = 0);
 
-/** Mean milliseconds per batch of `batch` random inputs in onnxruntime (CPU) after a warm-up. */
+/** Median milliseconds per batch of `batch` random inputs over `iters` runs in onnxruntime (CPU) after a
+ *  warm-up (the median, because machines shared with other work have slow outliers). */
 double ortLatencyMs(const std::string& onnxFile, int batch, int iters, int threads = 0);
 
 /** The model card written beside an exported file: FILE with its extension replaced by .card.json. */
