@@ -1049,6 +1049,22 @@ KL(p_T‖p_S) = %1</translation>
         <source>%1 cannot be continued: it finished, or it has no checkpoint yet.</source>
         <translation>%1 cannot be continued: it finished, or it has no checkpoint yet.</translation>
     </message>
+    <message>
+        <source>Quantize the run selected in the Runs table: bit widths, calibration, QAT and ONNX export (F8)</source>
+        <translation>Quantize the run selected in the Runs table: bit widths, calibration, QAT and ONNX export (F8)</translation>
+    </message>
+    <message>
+        <source>Quantization-aware training of %1 in %2</source>
+        <translation>Quantization-aware training of %1 in %2</translation>
+    </message>
+    <message>
+        <source>Quantize and Export</source>
+        <translation>Quantize and Export</translation>
+    </message>
+    <message>
+        <source>&amp;Quantize and Export</source>
+        <translation>&amp;Quantize and Export</translation>
+    </message>
 </context>
 <context>
     <name>distillery::ModelsDock</name>
@@ -1302,6 +1318,671 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>ignore (255)</source>
         <translation>ignore (255)</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::QuantizePage</name>
+    <message>
+        <source>float</source>
+        <translation>float</translation>
+    </message>
+    <message>
+        <source>top-1</source>
+        <translation>top-1</translation>
+    </message>
+    <message>
+        <source>mIoU</source>
+        <translation>mIoU</translation>
+    </message>
+    <message>
+        <source>PTQ</source>
+        <translation>PTQ</translation>
+    </message>
+    <message>
+        <source>QAT</source>
+        <translation>QAT</translation>
+    </message>
+    <message>
+        <source>QAT + KD</source>
+        <translation>QAT + KD</translation>
+    </message>
+    <message>
+        <source>%1 (mixed)</source>
+        <translation>%1 (mixed)</translation>
+    </message>
+    <message>
+        <source>%1 %2 vs %3: max |Δ| %4, agreement %5 %</source>
+        <translation>%1 %2 vs %3: max |Δ| %4, agreement %5 %</translation>
+    </message>
+    <message numerus="yes">
+        <source>Verified on %n sample(s): </source>
+        <translation>
+            <numerusform>Verified on %n sample: </numerusform>
+            <numerusform>Verified on %n samples: </numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Every target met.</source>
+        <translation>Every target met.</translation>
+    </message>
+    <message>
+        <source>Targets missed: %1.</source>
+        <translation>Targets missed: %1.</translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation>Layer</translation>
+    </message>
+    <message>
+        <source>Op</source>
+        <translation>Op</translation>
+    </message>
+    <message>
+        <source>Params</source>
+        <translation>Params</translation>
+    </message>
+    <message>
+        <source>MACs</source>
+        <translation>MACs</translation>
+    </message>
+    <message>
+        <source>Weight bits</source>
+        <translation>Weight bits</translation>
+    </message>
+    <message>
+        <source>Act. bits</source>
+        <translation>Act. bits</translation>
+    </message>
+    <message>
+        <source>Sens. 6 b</source>
+        <translation>Sens. 6 b</translation>
+    </message>
+    <message>
+        <source>Sens. 4 b</source>
+        <translation>Sens. 4 b</translation>
+    </message>
+    <message>
+        <source>Sens. 2 b</source>
+        <translation>Sens. 2 b</translation>
+    </message>
+    <message>
+        <source>Weights and bias after BatchNorm folding</source>
+        <translation>Weights and bias after BatchNorm folding</translation>
+    </message>
+    <message>
+        <source>Multiply-accumulates for one input</source>
+        <translation>Multiply-accumulates for one input</translation>
+    </message>
+    <message>
+        <source>Width of this layer&apos;s weights (per output channel, symmetric); click to change</source>
+        <translation>Width of this layer&apos;s weights (per output channel, symmetric); click to change</translation>
+    </message>
+    <message>
+        <source>Width of the layer&apos;s input activations</source>
+        <translation>Width of the layer&apos;s input activations</translation>
+    </message>
+    <message>
+        <source>Increase of the KL divergence between the fp32 and the quantized outputs when only this layer has %1-bit weights (nats per sample)</source>
+        <translation>Increase of the KL divergence between the fp32 and the quantized outputs when only this layer has %1-bit weights (nats per sample)</translation>
+    </message>
+    <message>
+        <source>&amp;Source (fp32 run):</source>
+        <translation>&amp;Source (fp32 run):</translation>
+    </message>
+    <message>
+        <source>A trained student (or teacher) run of the project, in float</source>
+        <translation>A trained student (or teacher) run of the project, in float</translation>
+    </message>
+    <message>
+        <source>Run &amp;folder…</source>
+        <translation>Run &amp;folder…</translation>
+    </message>
+    <message>
+        <source>Quantize a trained run from another folder</source>
+        <translation>Quantize a trained run from another folder</translation>
+    </message>
+    <message>
+        <source>Trained run folder</source>
+        <translation>Trained run folder</translation>
+    </message>
+    <message>
+        <source>Choose a trained fp32 run as the source.</source>
+        <translation>Choose a trained fp32 run as the source.</translation>
+    </message>
+    <message>
+        <source>Bit widths</source>
+        <translation>Bit widths</translation>
+    </message>
+    <message>
+        <source>%1 bit</source>
+        <translation>%1 bit</translation>
+    </message>
+    <message>
+        <source>All &amp;weights:</source>
+        <translation>All &amp;weights:</translation>
+    </message>
+    <message>
+        <source>Activations: 8 bit per tensor; weights per output channel</source>
+        <translation>Activations: 8 bit per tensor; weights per output channel</translation>
+    </message>
+    <message>
+        <source>Mixed-precision budget</source>
+        <translation>Mixed-precision budget</translation>
+    </message>
+    <message>
+        <source>Model size</source>
+        <translation>Model size</translation>
+    </message>
+    <message>
+        <source>Bit operations (BOPs)</source>
+        <translation>Bit operations (BOPs)</translation>
+    </message>
+    <message>
+        <source>From every weight at 2 bit (left) to every weight at 8 bit (right)</source>
+        <translation>From every weight at 2 bit (left) to every weight at 8 bit (right)</translation>
+    </message>
+    <message>
+        <source>size=40KB or bops=800M</source>
+        <translation>size=40KB or bops=800M</translation>
+    </message>
+    <message>
+        <source>The budget as the recipe&apos;s quantize.budget writes it; Enter applies it</source>
+        <translation>The budget as the recipe&apos;s quantize.budget writes it; Enter applies it</translation>
+    </message>
+    <message>
+        <source>&amp;Measure sensitivity</source>
+        <translation>&amp;Measure sensitivity</translation>
+    </message>
+    <message>
+        <source>For each layer alone at 6, 4 and 2 bit: how far the outputs move (calibration batches of the train split)</source>
+        <translation>For each layer alone at 6, 4 and 2 bit: how far the outputs move (calibration batches of the train split)</translation>
+    </message>
+    <message>
+        <source>Fit to &amp;budget</source>
+        <translation>Fit to &amp;budget</translation>
+    </message>
+    <message>
+        <source>Choose the widths that fit the budget and lose least, from the measured sensitivity</source>
+        <translation>Choose the widths that fit the budget and lose least, from the measured sensitivity</translation>
+    </message>
+    <message>
+        <source>&amp;Kind:</source>
+        <translation>&amp;Kind:</translation>
+    </message>
+    <message>
+        <source>B&amp;udget:</source>
+        <translation>B&amp;udget:</translation>
+    </message>
+    <message>
+        <source>&amp;As text:</source>
+        <translation>&amp;As text:</translation>
+    </message>
+    <message>
+        <source>Post-training quantization</source>
+        <translation>Post-training quantization</translation>
+    </message>
+    <message>
+        <source>How activation ranges are taken from the calibration batches: min–max, a percentile of the values, or the range with the least squared error</source>
+        <translation>How activation ranges are taken from the calibration batches: min–max, a percentile of the values, or the range with the least squared error</translation>
+    </message>
+    <message>
+        <source>Train batches used to calibrate activation ranges and measure sensitivity</source>
+        <translation>Train batches used to calibrate activation ranges and measure sensitivity</translation>
+    </message>
+    <message>
+        <source>all</source>
+        <translation>all</translation>
+    </message>
+    <message>
+        <source>Evaluate on the first N validation samples (all: the whole split)</source>
+        <translation>Evaluate on the first N validation samples (all: the whole split)</translation>
+    </message>
+    <message>
+        <source>Also run LibTorch&apos;s int8 kernels (accuracy, agreement, latency)</source>
+        <translation>Also run LibTorch&apos;s int8 kernels (accuracy, agreement, latency)</translation>
+    </message>
+    <message>
+        <source>&amp;Calibrate (PTQ)</source>
+        <translation>&amp;Calibrate (PTQ)</translation>
+    </message>
+    <message>
+        <source>Quantize the source with the table&apos;s widths into a new run folder</source>
+        <translation>Quantize the source with the table&apos;s widths into a new run folder</translation>
+    </message>
+    <message>
+        <source>&amp;Observer:</source>
+        <translation>&amp;Observer:</translation>
+    </message>
+    <message>
+        <source>&amp;Percentile:</source>
+        <translation>&amp;Percentile:</translation>
+    </message>
+    <message>
+        <source>Calibration &amp;batches:</source>
+        <translation>Calibration &amp;batches:</translation>
+    </message>
+    <message>
+        <source>&amp;Validation samples:</source>
+        <translation>&amp;Validation samples:</translation>
+    </message>
+    <message>
+        <source>Quantization-aware training</source>
+        <translation>Quantization-aware training</translation>
+    </message>
+    <message>
+        <source>the recipe&apos;s teacher</source>
+        <translation>the recipe&apos;s teacher</translation>
+    </message>
+    <message>
+        <source>itself in fp32 (self-distillation)</source>
+        <translation>itself in fp32 (self-distillation)</translation>
+    </message>
+    <message>
+        <source>none (labels only)</source>
+        <translation>none (labels only)</translation>
+    </message>
+    <message>
+        <source>Learn the step sizes (LSQ)</source>
+        <translation>Learn the step sizes (LSQ)</translation>
+    </message>
+    <message>
+        <source>Start &amp;QAT</source>
+        <translation>Start &amp;QAT</translation>
+    </message>
+    <message>
+        <source>Fine-tune the quantized student as a run: curves in Loss curves, Pause and Stop in the Run menu</source>
+        <translation>Fine-tune the quantized student as a run: curves in Loss curves, Pause and Stop in the Run menu</translation>
+    </message>
+    <message>
+        <source>&amp;Teacher:</source>
+        <translation>&amp;Teacher:</translation>
+    </message>
+    <message>
+        <source>&amp;Epochs:</source>
+        <translation>&amp;Epochs:</translation>
+    </message>
+    <message>
+        <source>&amp;Learning rate:</source>
+        <translation>&amp;Learning rate:</translation>
+    </message>
+    <message>
+        <source>Comparison</source>
+        <translation>Comparison</translation>
+    </message>
+    <message>
+        <source>Export ONNX (&amp;fp32)…</source>
+        <translation>Export ONNX (&amp;fp32)…</translation>
+    </message>
+    <message>
+        <source>The selected row&apos;s model in float, BatchNorm folded (opset 13)</source>
+        <translation>The selected row&apos;s model in float, BatchNorm folded (opset 13)</translation>
+    </message>
+    <message>
+        <source>Export ONNX &amp;int8…</source>
+        <translation>Export ONNX &amp;int8…</translation>
+    </message>
+    <message>
+        <source>The selected quantized run as QDQ int8 (opset 13)</source>
+        <translation>The selected quantized run as QDQ int8 (opset 13)</translation>
+    </message>
+    <message>
+        <source>&amp;Verify in onnxruntime / OpenCV</source>
+        <translation>&amp;Verify in onnxruntime / OpenCV</translation>
+    </message>
+    <message>
+        <source>Run the exported file in onnxruntime and OpenCV&apos;s DNN module on validation samples and compare with the engine</source>
+        <translation>Run the exported file in onnxruntime and OpenCV&apos;s DNN module on validation samples and compare with the engine</translation>
+    </message>
+    <message>
+        <source>choose a trained run</source>
+        <translation>choose a trained run</translation>
+    </message>
+    <message>
+        <source>no trained run in this project</source>
+        <translation>no trained run in this project</translation>
+    </message>
+    <message>
+        <source>%1 is not a run folder</source>
+        <translation>%1 is not a run folder</translation>
+    </message>
+    <message>
+        <source>%1 is not a run folder (no recipe.yaml)</source>
+        <translation>%1 is not a run folder (no recipe.yaml)</translation>
+    </message>
+    <message>
+        <source>%1 is already quantized: choose the fp32 student run it came from</source>
+        <translation>%1 is already quantized: choose the fp32 student run it came from</translation>
+    </message>
+    <message>
+        <source>%1 is already quantized: choose the fp32 student run it came from (%2)</source>
+        <translation>%1 is already quantized: choose the fp32 student run it came from (%2)</translation>
+    </message>
+    <message>
+        <source>%1 has no checkpoint yet: train it first</source>
+        <translation>%1 has no checkpoint yet: train it first</translation>
+    </message>
+    <message>
+        <source>Reading the layers of %1…</source>
+        <translation>Reading the layers of %1…</translation>
+    </message>
+    <message>
+        <source>%1 bit is not a weight width (8, 6, 4, 2 or 0 for float)</source>
+        <translation>%1 bit is not a weight width (8, 6, 4, 2 or 0 for float)</translation>
+    </message>
+    <message>
+        <source>Unknown layer %1: no source run is loaded</source>
+        <translation>Unknown layer %1: no source run is loaded</translation>
+    </message>
+    <message>
+        <source>Unknown layer %1 (layers: %2)</source>
+        <translation>Unknown layer %1 (layers: %2)</translation>
+    </message>
+    <message>
+        <source>No layers: choose a trained run.</source>
+        <translation>No layers: choose a trained run.</translation>
+    </message>
+    <message>
+        <source>Size %1 of %2 in fp32 (%3× smaller) · BOPs %4 of %5 in fp32 (%6× fewer)</source>
+        <translation>Size %1 of %2 in fp32 (%3× smaller) · BOPs %4 of %5 in fp32 (%6× fewer)</translation>
+    </message>
+    <message>
+        <source>Bad budget: %1</source>
+        <translation>Bad budget: %1</translation>
+    </message>
+    <message>
+        <source>Load a source run to set a budget.</source>
+        <translation>Load a source run to set a budget.</translation>
+    </message>
+    <message>
+        <source>the table fits (%1)</source>
+        <translation>the table fits (%1)</translation>
+    </message>
+    <message>
+        <source>&lt;span style=&quot;color:#b3261e&quot;&gt;the table needs %1&lt;/span&gt;</source>
+        <translation>&lt;span style=&quot;color:#b3261e&quot;&gt;the table needs %1&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;%1&lt;/b&gt; — %2&lt;br&gt;&lt;small&gt;all 2-bit %3 · all 8-bit %4&lt;/small&gt;</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt; — %2&lt;br&gt;&lt;small&gt;all 2-bit %3 · all 8-bit %4&lt;/small&gt;</translation>
+    </message>
+    <message>
+        <source>Choose a trained source run first.</source>
+        <translation>Choose a trained source run first.</translation>
+    </message>
+    <message>
+        <source>Measure sensitivity first: fitting lowers the widths of the layers that lose least.</source>
+        <translation>Measure sensitivity first: fitting lowers the widths of the layers that lose least.</translation>
+    </message>
+    <message>
+        <source>Cannot fit the budget: %1</source>
+        <translation>Cannot fit the budget: %1</translation>
+    </message>
+    <message>
+        <source>Fitted to %1: the table now needs %2 (%3)</source>
+        <translation>Fitted to %1: the table now needs %2 (%3)</translation>
+    </message>
+    <message>
+        <source>Busy: wait until the current step finishes.</source>
+        <translation>Busy: wait until the current step finishes.</translation>
+    </message>
+    <message>
+        <source>Cannot read the layers of %1: %2</source>
+        <translation>Cannot read the layers of %1: %2</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n layer(s)</source>
+        <translation>
+            <numerusform>%n layer</numerusform>
+            <numerusform>%n layers</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1: %n quantizable layer(s). Edit the widths, or measure sensitivity and fit a budget.</source>
+        <translation>
+            <numerusform>%1: %n quantizable layer. Edit the widths, or measure sensitivity and fit a budget.</numerusform>
+            <numerusform>%1: %n quantizable layers. Edit the widths, or measure sensitivity and fit a budget.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Measuring sensitivity failed: %1</source>
+        <translation>Measuring sensitivity failed: %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>Sensitivity measured for %n layer(s); Fit to budget can use it now.</source>
+        <translation>
+            <numerusform>Sensitivity measured for %n layer; Fit to budget can use it now.</numerusform>
+            <numerusform>Sensitivity measured for %n layers; Fit to budget can use it now.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Calibration failed: %1</source>
+        <translation>Calibration failed: %1</translation>
+    </message>
+    <message>
+        <source>%1: %2 %3 % simulated (fp32 %4 %)</source>
+        <translation>%1: %2 %3 % simulated (fp32 %4 %)</translation>
+    </message>
+    <message>
+        <source>, LibTorch int8 %1 %</source>
+        <translation>, LibTorch int8 %1 %</translation>
+    </message>
+    <message>
+        <source>; %1, %2× smaller</source>
+        <translation>; %1, %2× smaller</translation>
+    </message>
+    <message>
+        <source>Export failed: %1</source>
+        <translation>Export failed: %1</translation>
+    </message>
+    <message>
+        <source>Wrote %1 and its card %2</source>
+        <translation>Wrote %1 and its card %2</translation>
+    </message>
+    <message>
+        <source>Wrote %1 and its card %2. %3</source>
+        <translation>Wrote %1 and its card %2. %3</translation>
+    </message>
+    <message>
+        <source>Cannot start QAT: %1</source>
+        <translation>Cannot start QAT: %1</translation>
+    </message>
+    <message>
+        <source>QAT needs the workbench window to run it.</source>
+        <translation>QAT needs the workbench window to run it.</translation>
+    </message>
+    <message>
+        <source>QAT of %1 started (%2): follow it in Loss curves; its row appears here when it finishes.</source>
+        <translation>QAT of %1 started (%2): follow it in Loss curves; its row appears here when it finishes.</translation>
+    </message>
+    <message numerus="yes">
+        <source>Measuring sensitivity on %n calibration batch(es)…</source>
+        <translation>
+            <numerusform>Measuring sensitivity on %n calibration batch…</numerusform>
+            <numerusform>Measuring sensitivity on %n calibration batches…</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Open or create a project first: the quantized run is written to its runs folder.</source>
+        <translation>Open or create a project first: the quantized run is written to its runs folder.</translation>
+    </message>
+    <message numerus="yes">
+        <source>Calibrating %1 (%2, %n batch(es))…</source>
+        <translation>
+            <numerusform>Calibrating %1 (%2, %n batch)…</numerusform>
+            <numerusform>Calibrating %1 (%2, %n batches)…</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>A run is already in progress; QAT can start when it ends.</source>
+        <translation>A run is already in progress; QAT can start when it ends.</translation>
+    </message>
+    <message>
+        <source>%1 was trained without a teacher: choose itself (self-distillation) or none as the QAT teacher.</source>
+        <translation>%1 was trained without a teacher: choose itself (self-distillation) or none as the QAT teacher.</translation>
+    </message>
+    <message>
+        <source>Preparing QAT of %1…</source>
+        <translation>Preparing QAT of %1…</translation>
+    </message>
+    <message>
+        <source>Select a row of the comparison to export.</source>
+        <translation>Select a row of the comparison to export.</translation>
+    </message>
+    <message>
+        <source>This row has no run folder to export.</source>
+        <translation>This row has no run folder to export.</translation>
+    </message>
+    <message>
+        <source>%1 is not quantized: calibrate it (PTQ) or train it with QAT, then export that run as int8.</source>
+        <translation>%1 is not quantized: calibrate it (PTQ) or train it with QAT, then export that run as int8.</translation>
+    </message>
+    <message>
+        <source>Export ONNX int8</source>
+        <translation>Export ONNX int8</translation>
+    </message>
+    <message>
+        <source>Export ONNX (fp32)</source>
+        <translation>Export ONNX (fp32)</translation>
+    </message>
+    <message>
+        <source>ONNX models (*.onnx)</source>
+        <translation>ONNX models (*.onnx)</translation>
+    </message>
+    <message>
+        <source>Unknown export format %1 (onnx or onnx-int8)</source>
+        <translation>Unknown export format %1 (onnx or onnx-int8)</translation>
+    </message>
+    <message>
+        <source>Choose a file to export to.</source>
+        <translation>Choose a file to export to.</translation>
+    </message>
+    <message>
+        <source>Exporting %1…</source>
+        <translation>Exporting %1…</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Model</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>Run</translation>
+    </message>
+    <message>
+        <source>Bits</source>
+        <translation>Bits</translation>
+    </message>
+    <message>
+        <source>%1 (%)</source>
+        <translation>%1 (%)</translation>
+    </message>
+    <message>
+        <source>LibTorch int8 (%)</source>
+        <translation>LibTorch int8 (%)</translation>
+    </message>
+    <message>
+        <source>Agreement (%)</source>
+        <translation>Agreement (%)</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Size</translation>
+    </message>
+    <message>
+        <source>× smaller</source>
+        <translation>× smaller</translation>
+    </message>
+    <message>
+        <source>BOPs</source>
+        <translation>BOPs</translation>
+    </message>
+    <message>
+        <source>fp32 (ms)</source>
+        <translation>fp32 (ms)</translation>
+    </message>
+    <message>
+        <source>int8 (ms)</source>
+        <translation>int8 (ms)</translation>
+    </message>
+    <message>
+        <source>Weight and activation widths (W/A) of the conv and linear layers</source>
+        <translation>Weight and activation widths (W/A) of the conv and linear layers</translation>
+    </message>
+    <message>
+        <source>Validation metric; for quantized runs of the fake-quantized model in the engine</source>
+        <translation>Validation metric; for quantized runs of the fake-quantized model in the engine</translation>
+    </message>
+    <message>
+        <source>The same quantized model run with LibTorch&apos;s int8 kernels</source>
+        <translation>The same quantized model run with LibTorch&apos;s int8 kernels</translation>
+    </message>
+    <message>
+        <source>Share of validation predictions where LibTorch int8 and the simulated model agree</source>
+        <translation>Share of validation predictions where LibTorch int8 and the simulated model agree</translation>
+    </message>
+    <message>
+        <source>Conv and linear weights at their widths (1 KB = 1000 bytes)</source>
+        <translation>Conv and linear weights at their widths (1 KB = 1000 bytes)</translation>
+    </message>
+    <message>
+        <source>The fp32 student&apos;s size over this one&apos;s</source>
+        <translation>The fp32 student&apos;s size over this one&apos;s</translation>
+    </message>
+    <message>
+        <source>Bit operations: Σ MACs × weight bits × activation bits</source>
+        <translation>Bit operations: Σ MACs × weight bits × activation bits</translation>
+    </message>
+    <message>
+        <source>Time per batch of 64 in fp32 (BatchNorm folded)</source>
+        <translation>Time per batch of 64 in fp32 (BatchNorm folded)</translation>
+    </message>
+    <message>
+        <source>Time per batch of 64 with LibTorch&apos;s int8 kernels</source>
+        <translation>Time per batch of 64 with LibTorch&apos;s int8 kernels</translation>
+    </message>
+    <message>
+        <source>Teacher</source>
+        <translation>Teacher</translation>
+    </message>
+    <message>
+        <source>All parameters at 32 bit, from the teacher&apos;s summary</source>
+        <translation>All parameters at 32 bit, from the teacher&apos;s summary</translation>
+    </message>
+    <message>
+        <source>fp32 student</source>
+        <translation>fp32 student</translation>
+    </message>
+    <message>
+        <source>Simulated in the engine; the fp32 source had %1</source>
+        <translation>Simulated in the engine; the fp32 source had %1</translation>
+    </message>
+    <message>
+        <source>, observer %1</source>
+        <translation>, observer %1</translation>
+    </message>
+    <message>
+        <source>1 % of the run&apos;s</source>
+        <translation>1 % of the run&apos;s</translation>
+    </message>
+    <message>
+        <source>0 takes 1 % of the source run&apos;s learning rate: a BatchNorm-folded network diverges at its training rate</source>
+        <translation>0 takes 1 % of the source run&apos;s learning rate: a BatchNorm-folded network diverges at its training rate</translation>
+    </message>
+    <message>
+        <source>1 % of the run&apos;s (%1)</source>
+        <translation>1 % of the run&apos;s (%1)</translation>
+    </message>
+    <message>
+        <source>QAT %1 stopped; Run &gt; Continue Stopped Run continues it.</source>
+        <translation>QAT %1 stopped; Run &gt; Continue Stopped Run continues it.</translation>
+    </message>
+    <message>
+        <source>QAT %1 did not finish (%2); the log says why.</source>
+        <translation>QAT %1 did not finish (%2); the log says why.</translation>
+    </message>
+    <message>
+        <source>QAT %1 finished: %2 %3 % simulated, LibTorch int8 %4 % (fp32 %5 %)</source>
+        <translation>QAT %1 finished: %2 %3 % simulated, LibTorch int8 %4 % (fp32 %5 %)</translation>
     </message>
 </context>
 <context>

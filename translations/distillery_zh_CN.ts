@@ -1049,6 +1049,22 @@ KL(p_T‖p_S) = %1</translation>
         <source>%1 cannot be continued: it finished, or it has no checkpoint yet.</source>
         <translation>%1 无法继续：它已完成，或者还没有检查点。</translation>
     </message>
+    <message>
+        <source>Quantize the run selected in the Runs table: bit widths, calibration, QAT and ONNX export (F8)</source>
+        <translation>量化“运行记录”中选中的运行：位宽、校准、量化感知训练和 ONNX 导出（F8）</translation>
+    </message>
+    <message>
+        <source>Quantization-aware training of %1 in %2</source>
+        <translation>正在对 %1 做量化感知训练，输出到 %2</translation>
+    </message>
+    <message>
+        <source>Quantize and Export</source>
+        <translation>量化与导出</translation>
+    </message>
+    <message>
+        <source>&amp;Quantize and Export</source>
+        <translation>量化与导出(&amp;Q)</translation>
+    </message>
 </context>
 <context>
     <name>distillery::ModelsDock</name>
@@ -1302,6 +1318,665 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>ignore (255)</source>
         <translation>忽略 (255)</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::QuantizePage</name>
+    <message>
+        <source>float</source>
+        <translation>浮点</translation>
+    </message>
+    <message>
+        <source>top-1</source>
+        <translation>top-1</translation>
+    </message>
+    <message>
+        <source>mIoU</source>
+        <translation>mIoU</translation>
+    </message>
+    <message>
+        <source>PTQ</source>
+        <translation>PTQ</translation>
+    </message>
+    <message>
+        <source>QAT</source>
+        <translation>QAT</translation>
+    </message>
+    <message>
+        <source>QAT + KD</source>
+        <translation>QAT + KD</translation>
+    </message>
+    <message>
+        <source>%1 (mixed)</source>
+        <translation>%1（混合精度）</translation>
+    </message>
+    <message>
+        <source>%1 %2 vs %3: max |Δ| %4, agreement %5 %</source>
+        <translation>%1 %2 对比 %3：最大 |Δ| %4，一致率 %5 %</translation>
+    </message>
+    <message numerus="yes">
+        <source>Verified on %n sample(s): </source>
+        <translation>
+            <numerusform>在 %n 个样本上验证：</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Every target met.</source>
+        <translation>所有目标均已达到。</translation>
+    </message>
+    <message>
+        <source>Targets missed: %1.</source>
+        <translation>未达到的目标：%1。</translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>Op</source>
+        <translation>算子</translation>
+    </message>
+    <message>
+        <source>Params</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <source>MACs</source>
+        <translation>MACs</translation>
+    </message>
+    <message>
+        <source>Weight bits</source>
+        <translation>权重位宽</translation>
+    </message>
+    <message>
+        <source>Act. bits</source>
+        <translation>激活位宽</translation>
+    </message>
+    <message>
+        <source>Sens. 6 b</source>
+        <translation>敏感度 6 位</translation>
+    </message>
+    <message>
+        <source>Sens. 4 b</source>
+        <translation>敏感度 4 位</translation>
+    </message>
+    <message>
+        <source>Sens. 2 b</source>
+        <translation>敏感度 2 位</translation>
+    </message>
+    <message>
+        <source>Weights and bias after BatchNorm folding</source>
+        <translation>折叠 BatchNorm 之后的权重和偏置</translation>
+    </message>
+    <message>
+        <source>Multiply-accumulates for one input</source>
+        <translation>单个输入的乘加次数</translation>
+    </message>
+    <message>
+        <source>Width of this layer&apos;s weights (per output channel, symmetric); click to change</source>
+        <translation>此层权重的位宽（按输出通道、对称量化）；单击可修改</translation>
+    </message>
+    <message>
+        <source>Width of the layer&apos;s input activations</source>
+        <translation>此层输入激活的位宽</translation>
+    </message>
+    <message>
+        <source>Increase of the KL divergence between the fp32 and the quantized outputs when only this layer has %1-bit weights (nats per sample)</source>
+        <translation>只有此层使用 %1 位权重时，fp32 输出与量化输出之间 KL 散度的增量（每样本，单位 nat）</translation>
+    </message>
+    <message>
+        <source>&amp;Source (fp32 run):</source>
+        <translation>源运行（fp32）(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>A trained student (or teacher) run of the project, in float</source>
+        <translation>项目中一个训练好的浮点学生（或教师）运行</translation>
+    </message>
+    <message>
+        <source>Run &amp;folder…</source>
+        <translation>运行文件夹(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>Quantize a trained run from another folder</source>
+        <translation>量化其他文件夹中训练好的运行</translation>
+    </message>
+    <message>
+        <source>Trained run folder</source>
+        <translation>训练好的运行文件夹</translation>
+    </message>
+    <message>
+        <source>Choose a trained fp32 run as the source.</source>
+        <translation>请选择一个训练好的 fp32 运行作为源。</translation>
+    </message>
+    <message>
+        <source>Bit widths</source>
+        <translation>位宽</translation>
+    </message>
+    <message>
+        <source>%1 bit</source>
+        <translation>%1 位</translation>
+    </message>
+    <message>
+        <source>All &amp;weights:</source>
+        <translation>全部权重(&amp;W)：</translation>
+    </message>
+    <message>
+        <source>Activations: 8 bit per tensor; weights per output channel</source>
+        <translation>激活：按张量 8 位；权重：按输出通道</translation>
+    </message>
+    <message>
+        <source>Mixed-precision budget</source>
+        <translation>混合精度预算</translation>
+    </message>
+    <message>
+        <source>Model size</source>
+        <translation>模型大小</translation>
+    </message>
+    <message>
+        <source>Bit operations (BOPs)</source>
+        <translation>位运算量（BOPs）</translation>
+    </message>
+    <message>
+        <source>From every weight at 2 bit (left) to every weight at 8 bit (right)</source>
+        <translation>从全部权重 2 位（左）到全部权重 8 位（右）</translation>
+    </message>
+    <message>
+        <source>size=40KB or bops=800M</source>
+        <translation>size=40KB 或 bops=800M</translation>
+    </message>
+    <message>
+        <source>The budget as the recipe&apos;s quantize.budget writes it; Enter applies it</source>
+        <translation>与配方中 quantize.budget 相同写法的预算；按回车应用</translation>
+    </message>
+    <message>
+        <source>&amp;Measure sensitivity</source>
+        <translation>测量敏感度(&amp;M)</translation>
+    </message>
+    <message>
+        <source>For each layer alone at 6, 4 and 2 bit: how far the outputs move (calibration batches of the train split)</source>
+        <translation>逐层单独使用 6、4、2 位时输出的偏移程度（使用训练集的校准批次）</translation>
+    </message>
+    <message>
+        <source>Fit to &amp;budget</source>
+        <translation>按预算分配(&amp;B)</translation>
+    </message>
+    <message>
+        <source>Choose the widths that fit the budget and lose least, from the measured sensitivity</source>
+        <translation>根据测得的敏感度，选择满足预算且损失最小的位宽</translation>
+    </message>
+    <message>
+        <source>&amp;Kind:</source>
+        <translation>类型(&amp;K)：</translation>
+    </message>
+    <message>
+        <source>B&amp;udget:</source>
+        <translation>预算(&amp;U)：</translation>
+    </message>
+    <message>
+        <source>&amp;As text:</source>
+        <translation>文本形式(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>Post-training quantization</source>
+        <translation>训练后量化</translation>
+    </message>
+    <message>
+        <source>How activation ranges are taken from the calibration batches: min–max, a percentile of the values, or the range with the least squared error</source>
+        <translation>如何从校准批次得到激活范围：最小–最大值、数值的百分位，或平方误差最小的范围</translation>
+    </message>
+    <message>
+        <source>Train batches used to calibrate activation ranges and measure sensitivity</source>
+        <translation>用于校准激活范围和测量敏感度的训练批次数</translation>
+    </message>
+    <message>
+        <source>all</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>Evaluate on the first N validation samples (all: the whole split)</source>
+        <translation>在前 N 个验证样本上评估（全部：整个验证集）</translation>
+    </message>
+    <message>
+        <source>Also run LibTorch&apos;s int8 kernels (accuracy, agreement, latency)</source>
+        <translation>同时运行 LibTorch 的 int8 内核（精度、一致率、延迟）</translation>
+    </message>
+    <message>
+        <source>&amp;Calibrate (PTQ)</source>
+        <translation>校准（PTQ）(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Quantize the source with the table&apos;s widths into a new run folder</source>
+        <translation>按表中的位宽量化源模型，写入新的运行文件夹</translation>
+    </message>
+    <message>
+        <source>&amp;Observer:</source>
+        <translation>观察器(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>&amp;Percentile:</source>
+        <translation>百分位(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>Calibration &amp;batches:</source>
+        <translation>校准批次数(&amp;B)：</translation>
+    </message>
+    <message>
+        <source>&amp;Validation samples:</source>
+        <translation>验证样本数(&amp;V)：</translation>
+    </message>
+    <message>
+        <source>Quantization-aware training</source>
+        <translation>量化感知训练</translation>
+    </message>
+    <message>
+        <source>the recipe&apos;s teacher</source>
+        <translation>配方中的教师</translation>
+    </message>
+    <message>
+        <source>itself in fp32 (self-distillation)</source>
+        <translation>自身的 fp32 副本（自蒸馏）</translation>
+    </message>
+    <message>
+        <source>none (labels only)</source>
+        <translation>无（仅用标签）</translation>
+    </message>
+    <message>
+        <source>Learn the step sizes (LSQ)</source>
+        <translation>学习量化步长（LSQ）</translation>
+    </message>
+    <message>
+        <source>Start &amp;QAT</source>
+        <translation>开始 QAT(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>Fine-tune the quantized student as a run: curves in Loss curves, Pause and Stop in the Run menu</source>
+        <translation>将量化后的学生作为一次运行进行微调：曲线见“损失曲线”，暂停和停止在“运行”菜单中</translation>
+    </message>
+    <message>
+        <source>&amp;Teacher:</source>
+        <translation>教师(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>&amp;Epochs:</source>
+        <translation>轮数(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>&amp;Learning rate:</source>
+        <translation>学习率(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>Comparison</source>
+        <translation>对比</translation>
+    </message>
+    <message>
+        <source>Export ONNX (&amp;fp32)…</source>
+        <translation>导出 ONNX（fp32）(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>The selected row&apos;s model in float, BatchNorm folded (opset 13)</source>
+        <translation>选中行的浮点模型，已折叠 BatchNorm（opset 13）</translation>
+    </message>
+    <message>
+        <source>Export ONNX &amp;int8…</source>
+        <translation>导出 ONNX int8(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>The selected quantized run as QDQ int8 (opset 13)</source>
+        <translation>选中的量化运行，导出为 QDQ int8（opset 13）</translation>
+    </message>
+    <message>
+        <source>&amp;Verify in onnxruntime / OpenCV</source>
+        <translation>在 onnxruntime / OpenCV 中验证(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Run the exported file in onnxruntime and OpenCV&apos;s DNN module on validation samples and compare with the engine</source>
+        <translation>在验证样本上用 onnxruntime 和 OpenCV 的 DNN 模块运行导出的文件，并与引擎的结果比较</translation>
+    </message>
+    <message>
+        <source>choose a trained run</source>
+        <translation>请选择训练好的运行</translation>
+    </message>
+    <message>
+        <source>no trained run in this project</source>
+        <translation>此项目中没有训练好的运行</translation>
+    </message>
+    <message>
+        <source>%1 is not a run folder</source>
+        <translation>%1 不是运行文件夹</translation>
+    </message>
+    <message>
+        <source>%1 is not a run folder (no recipe.yaml)</source>
+        <translation>%1 不是运行文件夹（没有 recipe.yaml）</translation>
+    </message>
+    <message>
+        <source>%1 is already quantized: choose the fp32 student run it came from</source>
+        <translation>%1 已经量化过：请选择它所来自的 fp32 学生运行</translation>
+    </message>
+    <message>
+        <source>%1 is already quantized: choose the fp32 student run it came from (%2)</source>
+        <translation>%1 已经量化过：请选择它所来自的 fp32 学生运行（%2）</translation>
+    </message>
+    <message>
+        <source>%1 has no checkpoint yet: train it first</source>
+        <translation>%1 还没有检查点：请先训练它</translation>
+    </message>
+    <message>
+        <source>Reading the layers of %1…</source>
+        <translation>正在读取 %1 的各层…</translation>
+    </message>
+    <message>
+        <source>%1 bit is not a weight width (8, 6, 4, 2 or 0 for float)</source>
+        <translation>%1 位不是可用的权重位宽（8、6、4、2，或 0 表示浮点）</translation>
+    </message>
+    <message>
+        <source>Unknown layer %1: no source run is loaded</source>
+        <translation>未知的层 %1：尚未加载源运行</translation>
+    </message>
+    <message>
+        <source>Unknown layer %1 (layers: %2)</source>
+        <translation>未知的层 %1（可用的层：%2）</translation>
+    </message>
+    <message>
+        <source>No layers: choose a trained run.</source>
+        <translation>没有层：请选择训练好的运行。</translation>
+    </message>
+    <message>
+        <source>Size %1 of %2 in fp32 (%3× smaller) · BOPs %4 of %5 in fp32 (%6× fewer)</source>
+        <translation>大小 %1，fp32 为 %2（缩小 %3×）· BOPs %4，fp32 为 %5（减少 %6×）</translation>
+    </message>
+    <message>
+        <source>Bad budget: %1</source>
+        <translation>预算有误：%1</translation>
+    </message>
+    <message>
+        <source>Load a source run to set a budget.</source>
+        <translation>加载源运行后才能设置预算。</translation>
+    </message>
+    <message>
+        <source>the table fits (%1)</source>
+        <translation>当前表格满足预算（%1）</translation>
+    </message>
+    <message>
+        <source>&lt;span style=&quot;color:#b3261e&quot;&gt;the table needs %1&lt;/span&gt;</source>
+        <translation>&lt;span style=&quot;color:#b3261e&quot;&gt;当前表格需要 %1&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;%1&lt;/b&gt; — %2&lt;br&gt;&lt;small&gt;all 2-bit %3 · all 8-bit %4&lt;/small&gt;</source>
+        <translation>&lt;b&gt;%1&lt;/b&gt; — %2&lt;br&gt;&lt;small&gt;全部 2 位 %3 · 全部 8 位 %4&lt;/small&gt;</translation>
+    </message>
+    <message>
+        <source>Choose a trained source run first.</source>
+        <translation>请先选择一个训练好的源运行。</translation>
+    </message>
+    <message>
+        <source>Measure sensitivity first: fitting lowers the widths of the layers that lose least.</source>
+        <translation>请先测量敏感度：按预算分配会降低损失最小的那些层的位宽。</translation>
+    </message>
+    <message>
+        <source>Cannot fit the budget: %1</source>
+        <translation>无法满足预算：%1</translation>
+    </message>
+    <message>
+        <source>Fitted to %1: the table now needs %2 (%3)</source>
+        <translation>已按 %1 分配：当前表格需要 %2（%3）</translation>
+    </message>
+    <message>
+        <source>Busy: wait until the current step finishes.</source>
+        <translation>正忙：请等待当前步骤完成。</translation>
+    </message>
+    <message>
+        <source>Cannot read the layers of %1: %2</source>
+        <translation>无法读取 %1 的各层：%2</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n layer(s)</source>
+        <translation>
+            <numerusform>%n 层</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1: %n quantizable layer(s). Edit the widths, or measure sensitivity and fit a budget.</source>
+        <translation>
+            <numerusform>%1：%n 个可量化的层。可以编辑位宽，或测量敏感度后按预算分配。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Measuring sensitivity failed: %1</source>
+        <translation>测量敏感度失败：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>Sensitivity measured for %n layer(s); Fit to budget can use it now.</source>
+        <translation>
+            <numerusform>已测量 %n 个层的敏感度；现在可以按预算分配。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Calibration failed: %1</source>
+        <translation>校准失败：%1</translation>
+    </message>
+    <message>
+        <source>%1: %2 %3 % simulated (fp32 %4 %)</source>
+        <translation>%1：模拟量化 %2 %3 %（fp32 %4 %）</translation>
+    </message>
+    <message>
+        <source>, LibTorch int8 %1 %</source>
+        <translation>，LibTorch int8 %1 %</translation>
+    </message>
+    <message>
+        <source>; %1, %2× smaller</source>
+        <translation>；%1，缩小 %2×</translation>
+    </message>
+    <message>
+        <source>Export failed: %1</source>
+        <translation>导出失败：%1</translation>
+    </message>
+    <message>
+        <source>Wrote %1 and its card %2</source>
+        <translation>已写入 %1 及其模型卡 %2</translation>
+    </message>
+    <message>
+        <source>Wrote %1 and its card %2. %3</source>
+        <translation>已写入 %1 及其模型卡 %2。%3</translation>
+    </message>
+    <message>
+        <source>Cannot start QAT: %1</source>
+        <translation>无法开始 QAT：%1</translation>
+    </message>
+    <message>
+        <source>QAT needs the workbench window to run it.</source>
+        <translation>QAT 需要在工作台主窗口中运行。</translation>
+    </message>
+    <message>
+        <source>QAT of %1 started (%2): follow it in Loss curves; its row appears here when it finishes.</source>
+        <translation>%1 的 QAT 已开始（%2）：可在“损失曲线”中查看；完成后其结果会出现在这里。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Measuring sensitivity on %n calibration batch(es)…</source>
+        <translation>
+            <numerusform>正在 %n 个校准批次上测量敏感度…</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Open or create a project first: the quantized run is written to its runs folder.</source>
+        <translation>请先打开或新建项目：量化后的运行会写入项目的 runs 文件夹。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Calibrating %1 (%2, %n batch(es))…</source>
+        <translation>
+            <numerusform>正在校准 %1（%2，%n 个批次）…</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>A run is already in progress; QAT can start when it ends.</source>
+        <translation>已有运行在进行；结束后才能开始 QAT。</translation>
+    </message>
+    <message>
+        <source>%1 was trained without a teacher: choose itself (self-distillation) or none as the QAT teacher.</source>
+        <translation>%1 训练时没有教师：请选择“自身”（自蒸馏）或“无”作为 QAT 的教师。</translation>
+    </message>
+    <message>
+        <source>Preparing QAT of %1…</source>
+        <translation>正在准备 %1 的 QAT…</translation>
+    </message>
+    <message>
+        <source>Select a row of the comparison to export.</source>
+        <translation>请在对比表中选择要导出的一行。</translation>
+    </message>
+    <message>
+        <source>This row has no run folder to export.</source>
+        <translation>此行没有可导出的运行文件夹。</translation>
+    </message>
+    <message>
+        <source>%1 is not quantized: calibrate it (PTQ) or train it with QAT, then export that run as int8.</source>
+        <translation>%1 未经量化：请先校准（PTQ）或用 QAT 训练，再将得到的运行导出为 int8。</translation>
+    </message>
+    <message>
+        <source>Export ONNX int8</source>
+        <translation>导出 ONNX int8</translation>
+    </message>
+    <message>
+        <source>Export ONNX (fp32)</source>
+        <translation>导出 ONNX（fp32）</translation>
+    </message>
+    <message>
+        <source>ONNX models (*.onnx)</source>
+        <translation>ONNX 模型 (*.onnx)</translation>
+    </message>
+    <message>
+        <source>Unknown export format %1 (onnx or onnx-int8)</source>
+        <translation>未知的导出格式 %1（onnx 或 onnx-int8）</translation>
+    </message>
+    <message>
+        <source>Choose a file to export to.</source>
+        <translation>请选择要导出到的文件。</translation>
+    </message>
+    <message>
+        <source>Exporting %1…</source>
+        <translation>正在导出 %1…</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <source>Bits</source>
+        <translation>位宽</translation>
+    </message>
+    <message>
+        <source>%1 (%)</source>
+        <translation>%1（%）</translation>
+    </message>
+    <message>
+        <source>LibTorch int8 (%)</source>
+        <translation>LibTorch int8（%）</translation>
+    </message>
+    <message>
+        <source>Agreement (%)</source>
+        <translation>一致率（%）</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>× smaller</source>
+        <translation>缩小倍数</translation>
+    </message>
+    <message>
+        <source>BOPs</source>
+        <translation>BOPs</translation>
+    </message>
+    <message>
+        <source>fp32 (ms)</source>
+        <translation>fp32（ms）</translation>
+    </message>
+    <message>
+        <source>int8 (ms)</source>
+        <translation>int8（ms）</translation>
+    </message>
+    <message>
+        <source>Weight and activation widths (W/A) of the conv and linear layers</source>
+        <translation>卷积层和全连接层的权重与激活位宽（W/A）</translation>
+    </message>
+    <message>
+        <source>Validation metric; for quantized runs of the fake-quantized model in the engine</source>
+        <translation>验证指标；量化运行为引擎中伪量化模型的指标</translation>
+    </message>
+    <message>
+        <source>The same quantized model run with LibTorch&apos;s int8 kernels</source>
+        <translation>同一量化模型用 LibTorch int8 内核运行的结果</translation>
+    </message>
+    <message>
+        <source>Share of validation predictions where LibTorch int8 and the simulated model agree</source>
+        <translation>LibTorch int8 与模拟量化模型预测一致的验证样本比例</translation>
+    </message>
+    <message>
+        <source>Conv and linear weights at their widths (1 KB = 1000 bytes)</source>
+        <translation>卷积层和全连接层权重按各自位宽计算（1 KB = 1000 字节）</translation>
+    </message>
+    <message>
+        <source>The fp32 student&apos;s size over this one&apos;s</source>
+        <translation>fp32 学生的大小与此模型大小之比</translation>
+    </message>
+    <message>
+        <source>Bit operations: Σ MACs × weight bits × activation bits</source>
+        <translation>位运算量：Σ MACs × 权重位宽 × 激活位宽</translation>
+    </message>
+    <message>
+        <source>Time per batch of 64 in fp32 (BatchNorm folded)</source>
+        <translation>fp32 下每批 64 个样本的耗时（已折叠 BatchNorm）</translation>
+    </message>
+    <message>
+        <source>Time per batch of 64 with LibTorch&apos;s int8 kernels</source>
+        <translation>LibTorch int8 内核下每批 64 个样本的耗时</translation>
+    </message>
+    <message>
+        <source>Teacher</source>
+        <translation>教师</translation>
+    </message>
+    <message>
+        <source>All parameters at 32 bit, from the teacher&apos;s summary</source>
+        <translation>全部参数按 32 位计算，取自教师的运行摘要</translation>
+    </message>
+    <message>
+        <source>fp32 student</source>
+        <translation>fp32 学生</translation>
+    </message>
+    <message>
+        <source>Simulated in the engine; the fp32 source had %1</source>
+        <translation>在引擎中模拟量化；fp32 源模型为 %1</translation>
+    </message>
+    <message>
+        <source>, observer %1</source>
+        <translation>，观察器 %1</translation>
+    </message>
+    <message>
+        <source>1 % of the run&apos;s</source>
+        <translation>运行学习率的 1 %</translation>
+    </message>
+    <message>
+        <source>0 takes 1 % of the source run&apos;s learning rate: a BatchNorm-folded network diverges at its training rate</source>
+        <translation>0 表示取源运行学习率的 1 %：折叠 BatchNorm 后的网络用原训练学习率会发散</translation>
+    </message>
+    <message>
+        <source>1 % of the run&apos;s (%1)</source>
+        <translation>运行学习率的 1 %（%1）</translation>
+    </message>
+    <message>
+        <source>QAT %1 stopped; Run &gt; Continue Stopped Run continues it.</source>
+        <translation>QAT %1 已停止；可用“运行 &gt; 继续已停止的运行”继续。</translation>
+    </message>
+    <message>
+        <source>QAT %1 did not finish (%2); the log says why.</source>
+        <translation>QAT %1 未完成（%2）；原因见日志。</translation>
+    </message>
+    <message>
+        <source>QAT %1 finished: %2 %3 % simulated, LibTorch int8 %4 % (fp32 %5 %)</source>
+        <translation>QAT %1 已完成：模拟量化 %2 %3 %，LibTorch int8 %4 %（fp32 %5 %）</translation>
     </message>
 </context>
 <context>

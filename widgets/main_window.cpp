@@ -32,6 +32,7 @@
 #include "widgets/data_dock.h"
 #include "widgets/engine_bridge.h"
 #include "widgets/models_dock.h"
+#include "widgets/quantize_page.h"
 #include "widgets/recipe_dock.h"
 #include "widgets/recipe_document.h"
 #include "widgets/resource_paths.h"
@@ -158,6 +159,7 @@ void MainWindow::createDocks() {
     mInspector = new ChannelInspectorView(this);
     mPredictions = new PredictionsView(this);
     mRunsTable = new RunsTableView(this);
+    mQuantize = new QuantizePage(this);
     mLog = new QPlainTextEdit(this);
     mLog->setReadOnly(true);
     mLog->setMaximumBlockCount(5000);
@@ -166,6 +168,19 @@ void MainWindow::createDocks() {
     connect(mRunsTable, &RunsTableView::runsSelected, this, &MainWindow::onRunsSelected);
     connect(mPredictions, &PredictionsView::errorOccurred, this,
             [this](const QString& text) { log(text, true); });
+    // The page's messages stay on it; the status bar and the log echo them.
+    connect(mQuantize, &QuantizePage::statusMessage, this,
+            [this](const QString& text) { statusBar()->showMessage(text, kStatusTimeoutMs); });
+    connect(mQuantize, &QuantizePage::errorOccurred, this, [this](const QString& text) {
+        log(text, true);
+        statusBar()->showMessage(text.section('\n', 0, 0), kStatusTimeoutMs);
+    });
+    connect(mQuantize, &QuantizePage::taskFinished, this, [this](QuantizePage::Task task, bool ok) {
+        if (ok && task != QuantizePage::Task::Layers) log(mQuantize->message());
+    });
+    connect(mQuantize, &QuantizePage::runCreated, this, [this] { mRunsTable->refresh(); });
+    mQuantize->setQatLauncher(
+        [this](const Recipe& recipe, QString* error) { return startRecipe(recipe, RunKind::Qat, error); });
 
     auto wrap = [this](QWidget* view, const QString& title, const QString& name, bool scroll = false) {
         auto* dock = new QDockWidget(title, this);
@@ -189,6 +204,9 @@ void MainWindow::createDocks() {
     wrap(mInspector, tr("Channel inspector"), "inspectorDock", true);
     wrap(mPredictions, tr("Predictions"), "predictionsDock", true);
     wrap(mRunsTable, tr("Runs"), "runsDock");
+    // No '&' in a dock title: tab bars and the View menu would take it for a shortcut letter.
+    // Not in a scroll area: its settings scroll on their own, so both tables keep a share of a short dock.
+    wrap(mQuantize, tr("Quantize and Export"), "quantizeDock");
     wrap(mLog, tr("Log"), "logDock");
 }
 
@@ -218,6 +236,7 @@ void MainWindow::resetLayout() {
     splitDockWidget(dockFor(mLossCurves), dockFor(mInspector), Qt::Vertical);
     splitDockWidget(dockFor(mInspector), dockFor(mRunsTable), Qt::Vertical);
     tabifyDockWidget(dockFor(mInspector), dockFor(mPredictions));
+    tabifyDockWidget(dockFor(mPredictions), dockFor(mQuantize));
     tabifyDockWidget(dockFor(mRunsTable), dockFor(mLog));
     mModelsDock->raise();
     dockFor(mInspector)->raise();
@@ -297,6 +316,9 @@ void MainWindow::createActions() {
     make("continueRun", tr("&Continue Stopped Run"), QKeySequence(Qt::SHIFT | Qt::Key_F7), [this] {
         if (!mSelectedRuns.isEmpty()) continueRun(mSelectedRuns.first());
     });
+    make(
+        "quantize", tr("&Quantize and Export"), QKeySequence(Qt::Key_F8), [this] { showQuantize(); },
+        QStyle::SP_DriveHDIcon);
     make("runDemo", tr("Run the &Demo"), QKeySequence(), [this] {
         if (maybeSave()) runDemo();
     });
@@ -313,6 +335,9 @@ void MainWindow::createActions() {
     action("distill")->setToolTip(tr("Train the student with the recipe's loss terms (F5)"));
     action("continueRun")
         ->setToolTip(tr("Continue the run selected in the Runs table from where it stopped"));
+    action("quantize")
+        ->setToolTip(tr("Quantize the run selected in the Runs table: bit widths, calibration, QAT and ONNX "
+                        "export (F8)"));
 }
 
 void MainWindow::createMenus() {
@@ -343,6 +368,8 @@ void MainWindow::createMenus() {
     run->addAction(action("resume"));
     run->addAction(action("stop"));
     run->addAction(action("continueRun"));
+    run->addSeparator();
+    run->addAction(action("quantize"));
     run->addSeparator();
     run->addAction(action("runDemo"));
 
@@ -455,7 +482,7 @@ bool MainWindow::newProject(const QString& dir, QString* error) {
     mDocument->reset(recipe);
     mRecipeDock->setBaseDir(mProject.dir());
     // The table takes a folder holding recipe.yaml for a run; the project's own recipe is not one.
-    mRunsTable->setProjectDir(mProject.runsDir());
+    showProjectRuns();
     addRecent(mProject.dir());
     showWelcome(false);
     updateTitle();
@@ -474,7 +501,7 @@ bool MainWindow::openProject(const QString& dir, QString* error) {
     mProject = opened;
     mDocument->reset(recipe);
     mRecipeDock->setBaseDir(mProject.dir());
-    mRunsTable->setProjectDir(mProject.runsDir());
+    showProjectRuns();
     mLossCurves->clear();
     mLossCurves->clearOverlays();
     addRecent(mProject.dir());
@@ -494,7 +521,7 @@ bool MainWindow::saveProject(QString* error) {
         if (!Project::create(dir, mDocument->recipe(), &created, error)) return false;
         mProject = created;
         mRecipeDock->setBaseDir(mProject.dir());
-        mRunsTable->setProjectDir(mProject.runsDir());
+        showProjectRuns();
         addRecent(mProject.dir());
     } else if (!mProject.save(mDocument->recipe(), error)) {
         return false;
@@ -519,7 +546,7 @@ bool MainWindow::ensureProject(QString* error) {
     mProject = created;
     mDocument->setSaved();
     mRecipeDock->setBaseDir(mProject.dir());
-    mRunsTable->setProjectDir(mProject.runsDir());
+    showProjectRuns();
     addRecent(mProject.dir());
     updateTitle();
     log(tr("Created project %1 for the runs of this recipe").arg(mProject.dir()));
@@ -769,20 +796,66 @@ bool MainWindow::launch(const Recipe& recipe, const JobOptions& options, RunKind
     mInspector->setLive(true);
     mInspector->requestSnapshot();  // maps appear with the first steps, not after the first interval
     dockFor(mLossCurves)->raise();
-    dockFor(mInspector)->raise();
+    // QAT is started from the Quantize page, which stays in view; the curves are above it.
+    dockFor(kind == RunKind::Qat ? static_cast<QWidget*>(mQuantize) : mInspector)->raise();
     statusBar()->clearMessage();
     mProgress->setRange(0, 0);
     mProgress->setValue(0);
     mStatusStep->setText(tr("Starting…"));
     mStatusThroughput->clear();
     mStatusEta->clear();
-    log(kind == RunKind::Teacher
-            ? tr("Training teacher %1 in %2").arg(QString::fromStdString(recipe.student.arch), runDir)
-            : tr("Training student %1 in %2").arg(QString::fromStdString(recipe.student.arch), runDir));
+    if (kind == RunKind::Teacher)
+        log(tr("Training teacher %1 in %2").arg(QString::fromStdString(recipe.student.arch), runDir));
+    else if (kind == RunKind::Qat)
+        log(tr("Quantization-aware training of %1 in %2")
+                .arg(QString::fromStdString(recipe.student.arch), runDir));
+    else
+        log(tr("Training student %1 in %2").arg(QString::fromStdString(recipe.student.arch), runDir));
     mRunsTable->refresh();
     updateActions();
     Q_EMIT runStarted(runDir);
     return true;
+}
+
+void MainWindow::showProjectRuns() {
+    mRunsTable->setProjectDir(mProject.runsDir());
+    mQuantize->setProject(mProject);
+}
+
+bool MainWindow::startRecipe(const Recipe& recipe, RunKind kind, QString* error) {
+    if (isRunning()) {
+        if (error) *error = tr("A run is already in progress.");
+        return false;
+    }
+    if (!ensureProject(error)) return false;
+    JobOptions options;
+    options.runDir = mProject.newRunDir(QString::fromStdString(recipe.name)).toStdString();
+    if (!launch(recipe, options, kind)) {
+        if (error) *error = mLastError;
+        return false;
+    }
+    return true;
+}
+
+void MainWindow::showQuantize() {
+    QDockWidget* dock = dockFor(mQuantize);
+    dock->show();
+    dock->raise();
+    // The page holds two tables and its settings: give it most of the height of its column when it is short
+    // (the curves above stay in view for QAT).
+    if (!dock->isFloating() && dock->height() < 520 && dockWidgetArea(dock) == Qt::RightDockWidgetArea &&
+        !tabifiedDockWidgets(dockFor(mLossCurves)).contains(dock)) {
+        const int h = std::max(600, height());
+        resizeDocks({dockFor(mLossCurves), dock, dockFor(mRunsTable)},
+                    {h * 22 / 100, h * 62 / 100, h * 16 / 100}, Qt::Vertical);
+    }
+    if (mSelectedRuns.size() == 1 && !mQuantize->isBusy()) {
+        QString source = mSelectedRuns.first();
+        // A quantized run stands for the fp32 run it came from.
+        if (QuantizePage::isQuantizedFolder(source)) source = QuantizePage::sourceOf(source);
+        if (!source.isEmpty() && QDir(source) != QDir(mQuantize->sourceRun()))
+            mQuantize->setSourceRun(source);
+    }
 }
 
 bool MainWindow::isResumable(const QString& runDir) {
@@ -844,7 +917,7 @@ bool MainWindow::runDemo(const std::vector<std::string>& overrides) {
     mProject = created;
     mDocument->reset(recipe);
     mRecipeDock->setBaseDir(mProject.dir());
-    mRunsTable->setProjectDir(mProject.runsDir());
+    showProjectRuns();
     addRecent(mProject.dir());
     showWelcome(false);
     updateTitle();
@@ -913,6 +986,10 @@ void MainWindow::onFinished(const RunSummary& summary) {
     }
     mStatusEta->clear();
     mRunsTable->refresh();
+    if (kind == RunKind::Qat)
+        mQuantize->qatFinished(runDir, status);  // its row joins the comparison
+    else
+        mQuantize->refresh();  // a trained student joins the sources
     if (hasCheckpoint(runDir)) showRunPredictions(runDir);
 
     if (kind == RunKind::Teacher && status == "finished") {
@@ -1002,6 +1079,11 @@ void MainWindow::onRunsSelected(const QStringList& runDirs) {
     mSelectedRuns = runDirs;
     updateActions();
     if (runDirs.isEmpty()) return;
+    // With the Quantize page in view, a selected trained fp32 run becomes its source.
+    if (runDirs.size() == 1 && !mQuantize->visibleRegion().isEmpty() && !mQuantize->isBusy() &&
+        QuantizePage::isSourceCandidate(runDirs.first()) &&
+        QDir(runDirs.first()) != QDir(mQuantize->sourceRun()))
+        mQuantize->setSourceRun(runDirs.first());
     mLossCurves->clearOverlays();
     if (isRunning()) {
         // Keep the live curves and compare the selected runs against them.
@@ -1033,6 +1115,7 @@ void MainWindow::updateActions() {
     action("openProject")->setEnabled(!running);
     action("newProject")->setEnabled(!running);
     mRecentMenu->setEnabled(!running && !mRecentMenu->isEmpty());
+    mQuantize->setTrainingActive(running);
 }
 
 void MainWindow::updateTitle() {

@@ -27,6 +27,7 @@ class EngineBridge;
 class LossCurvesView;
 class ModelsDock;
 class PredictionsView;
+class QuantizePage;
 class RecipeDock;
 class RecipeDocument;
 class RunsTableView;
@@ -36,7 +37,7 @@ class MainWindow : public QMainWindow {
     Q_OBJECT
 
 public:
-    enum class RunKind { None, Teacher, Student };
+    enum class RunKind { None, Teacher, Student, Qat };
 
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -66,6 +67,8 @@ public:
     bool runDemo(const std::vector<std::string>& overrides = {});
     /** Continues a stopped or killed run from its last checkpoint, in its own folder. */
     bool continueRun(const QString& runDir);
+    /** Shows the Quantize & Export page with the selected run (or its fp32 source) as the source. */
+    void showQuantize();
     /** A run with a last checkpoint that did not finish. */
     static bool isResumable(const QString& runDir);
     bool isRunning() const;
@@ -85,6 +88,7 @@ public:
     ChannelInspectorView* inspector() const { return mInspector; }
     PredictionsView* predictions() const { return mPredictions; }
     RunsTableView* runsTable() const { return mRunsTable; }
+    QuantizePage* quantizePage() const { return mQuantize; }
     WelcomePage* welcomePage() const { return mWelcome; }
     QDockWidget* dockFor(QWidget* view) const;
     QAction* action(const QString& objectName) const;
@@ -117,6 +121,10 @@ private:
     bool ensureProject(QString* error);
     bool startRun(RunKind kind);
     bool launch(const Recipe& recipe, const JobOptions& options, RunKind kind);
+    /** A resolved recipe as a new run of the project (QAT from the Quantize page). */
+    bool startRecipe(const Recipe& recipe, RunKind kind, QString* error);
+    /** The project folder changed: the runs table and the Quantize page follow it. */
+    void showProjectRuns();
     Recipe starterRecipe() const;
     void addRecent(const QString& dir);
     void rebuildRecentMenu();
@@ -151,6 +159,7 @@ private:
     ChannelInspectorView* mInspector = nullptr;
     PredictionsView* mPredictions = nullptr;
     RunsTableView* mRunsTable = nullptr;
+    QuantizePage* mQuantize = nullptr;
     QPlainTextEdit* mLog = nullptr;
     WelcomePage* mWelcome = nullptr;
     QList<QDockWidget*> mDocks;

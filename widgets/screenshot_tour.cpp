@@ -5,12 +5,15 @@
 #include <QDockWidget>
 #include <QFileInfo>
 #include <QProgressBar>
+#include <QSpinBox>
+#include <QStatusBar>
 #include <QTabWidget>
 #include <QTimer>
 
 #include "widgets/data_dock.h"
 #include "widgets/main_window.h"
 #include "widgets/models_dock.h"
+#include "widgets/quantize_page.h"
 #include "widgets/recipe_dock.h"
 #include "widgets/settings_dialog.h"
 #include "widgets/views/channel_inspector_view.h"
@@ -54,17 +57,20 @@ void ScreenshotTour::start() {
     connect(mWindow, &MainWindow::runFinished, this, [this](const QString& runDir, const QString& status) {
         // The demo may train its teacher first; the pictures are of the distillation.
         if (QFileInfo(runDir).fileName().startsWith("teacher_")) return;
+        if (mShotViews) return;  // the tour's own later runs (QAT) end here too
+        mShotViews = true;
         if (status != "finished") {
             finish(1);
             return;
         }
-        shootViews();
+        shootViews(runDir);
         finish(0);
     });
     // Mid-run picture: once the curves have some length.
     mPoll = new QTimer(this);
     connect(mPoll, &QTimer::timeout, this, [this] {
-        auto* bar = mWindow->findChild<QProgressBar*>();
+        // The status bar's: the Quantize page has a progress bar of its own.
+        auto* bar = mWindow->statusBar()->findChild<QProgressBar*>();
         if (!mShotTraining && bar && bar->maximum() > 1 && bar->value() >= bar->maximum() / 3 &&
             !QFileInfo(mWindow->currentRunDir()).fileName().startsWith("teacher_")) {
             mShotTraining = true;
@@ -82,7 +88,7 @@ void ScreenshotTour::shoot(QWidget* widget, const QString& name) {
     if (widget->grab().save(path)) mWritten << path;
 }
 
-void ScreenshotTour::shootViews() {
+void ScreenshotTour::shootViews(const QString& studentRun) {
     // Predictions are computed after the run; give them and the final snapshot time to arrive.
     QEventLoop wait;
     connect(mWindow->predictions(), &PredictionsView::ready, &wait, &QEventLoop::quit);
@@ -119,6 +125,8 @@ void ScreenshotTour::shootViews() {
         }
         tabs->setCurrentIndex(0);
     }
+    shootQuantize(studentRun);
+
     // Segmentation samples with their masks, after everything else (it changes the recipe).
     QEventLoop dataReady;
     connect(mWindow->dataDock(), &DataDock::previewReady, &dataReady, &QEventLoop::quit);
@@ -132,6 +140,49 @@ void ScreenshotTour::shootViews() {
     settle(300);
     shoot(&dialog, "settings");
     dialog.close();
+}
+
+void ScreenshotTour::shootQuantize(const QString& studentRun) {
+    QuantizePage* page = mWindow->quantizePage();
+    // Waits for the page's work in flight; false when it failed or took too long.
+    auto done = [page]() {
+        if (!page->isBusy()) return false;
+        QEventLoop loop;
+        bool ok = false;
+        connect(page, &QuantizePage::taskFinished, &loop, [&](QuantizePage::Task, bool success) {
+            ok = success;
+            loop.quit();
+        });
+        QTimer::singleShot(180000, &loop, &QEventLoop::quit);
+        loop.exec();
+        return ok;
+    };
+    // As a user would: select the student in the Runs table, then Run > Quantize and Export.
+    mWindow->runsTable()->selectRunDirs({studentRun});
+    mWindow->action("quantize")->trigger();
+    if (!done()) return;
+    // Deselected, so that the runs table does not swap the QAT curves for the student's when it refreshes.
+    mWindow->runsTable()->selectRunDirs({});
+    if (!page->calibrate() || !done()) return;
+    if (!page->measureSensitivity() || !done()) return;
+    page->setBudgetSlider(300);
+    if (page->fitToBudget() && (!page->calibrate() || !done())) return;
+    // QAT for one epoch, watched in the loss curves above the page.
+    QEventLoop qat;
+    connect(mWindow, &MainWindow::runFinished, &qat, &QEventLoop::quit);
+    QTimer::singleShot(240000, &qat, &QEventLoop::quit);
+    if (auto* epochs = page->findChild<QSpinBox*>("quantQatEpochs")) epochs->setValue(1);
+    if (page->startQat() && done() && mWindow->isRunning()) qat.exec();
+    settle(1000);
+    mWindow->dockFor(page)->raise();
+    settle(600);
+    shoot(mWindow, "quantize_window");
+    QDockWidget* dock = mWindow->dockFor(page);
+    dock->setFloating(true);
+    dock->resize(1320, 900);
+    settle(800);
+    shoot(dock, "quantize");
+    dock->setFloating(false);
 }
 
 void ScreenshotTour::finish(int exitCode) {

@@ -30,7 +30,9 @@ Q_SIGNALS:
 
 private:
     void shoot(QWidget* widget, const QString& name);
-    void shootViews();
+    void shootViews(const QString& studentRun);
+    /** PTQ at 8 bit, sensitivity, a mixed-precision fit and QAT of the demo's student, then the page. */
+    void shootQuantize(const QString& studentRun);
     void finish(int exitCode);
 
     MainWindow* mWindow;
@@ -40,6 +42,7 @@ private:
     QStringList mWritten;
     QTimer* mPoll = nullptr;
     bool mShotTraining = false;
+    bool mShotViews = false;
     bool mDone = false;
 };
 
