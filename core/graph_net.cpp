@@ -259,7 +259,7 @@ torch::Tensor GraphNetImpl::evalNode(const GraphNode& n, const std::vector<torch
             if (!mFolded && !isQuantized()) return mConvs[n.moduleIndex]->forward(x);
             return F::conv2d(x, effectiveWeight(n),
                              F::Conv2dFuncOptions()
-                                 .bias(layerBias(static_cast<int>(&n - mNodes.data())))
+                                 .bias(effectiveBias(static_cast<int>(&n - mNodes.data())))
                                  .stride(n.stride)
                                  .padding(n.padding)
                                  .dilation(n.dilation)
@@ -286,7 +286,7 @@ torch::Tensor GraphNetImpl::evalNode(const GraphNode& n, const std::vector<torch
             return x.flatten(1);
         case OpKind::Linear:
             if (!isQuantized()) return mLinears[n.moduleIndex]->forward(x);
-            return F::linear(x, effectiveWeight(n), mLinears[n.moduleIndex]->bias);
+            return F::linear(x, effectiveWeight(n), effectiveBias(static_cast<int>(&n - mNodes.data())));
         case OpKind::Resize: {
             const auto& ref = v[n.sizeOf];
             if (x.size(2) == ref.size(2) && x.size(3) == ref.size(3)) return x;

@@ -144,6 +144,9 @@ public:
     /** Folded float weight / bias of a conv or linear node (bias may be undefined for a conv). */
     torch::Tensor layerWeight(int node) const;
     torch::Tensor layerBias(int node) const;
+    /** The bias as integer kernels add it: rounded to the grid s_in·s_w[c] (int32 in ONNX) when the layer's
+     *  weights and input are quantized and quantization is active; the float bias otherwise. */
+    torch::Tensor effectiveBias(int node) const;
     /** Per-output-channel weight scales [C_out] (float). */
     torch::Tensor weightScale(int node) const;
     int nodeIndex(const std::string& name) const;  // -1 if absent

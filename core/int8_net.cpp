@@ -77,6 +77,9 @@ Int8Net::Int8Net(GraphNet& net) : d(std::make_unique<Impl>()) {
     d->engine = pickEngine();
     at::globalContext().setQEngine(d->engine);
     torch::NoGradGuard noGrad;
+    // Biases are read on their int32 grid, which needs the quantizers switched on.
+    const bool wasActive = net->quantActive();
+    net->setQuantActive(true);
     const auto& nodes = net->nodes();
     const int count = static_cast<int>(nodes.size());
     // Folded BNs are aliases; a fused ReLU's producer writes the ReLU's quantization.
@@ -124,7 +127,8 @@ Int8Net::Int8Net(GraphNet& net) : d(std::make_unique<Impl>()) {
                 if (relu6) st.relu = true;
                 const int bits = net->weightBits(i);
                 auto w = net->layerWeight(i).detach().to(torch::kCPU).contiguous();
-                auto b = net->layerBias(i);
+                // On the int32 grid s_in·s_w, as the simulated model and ONNX's integer kernels add it.
+                auto b = bits > 0 ? net->effectiveBias(i) : net->layerBias(i);
                 if (b.defined()) b = b.detach().to(torch::kCPU).contiguous();
                 if (bits == 0) {
                     st.kind = Impl::Kind::FloatLayer;
@@ -197,6 +201,7 @@ Int8Net::Int8Net(GraphNet& net) : d(std::make_unique<Impl>()) {
                 break;
         }
     }
+    net->setQuantActive(wasActive);
     d->output = net->outputNode();
     d->lastUse.assign(count, -1);
     for (int i = 0; i < count; ++i)

@@ -92,7 +92,7 @@ public:
         const std::string output = unique(base);
         auto* n = mGraph->add_node();
         n->set_op_type(op);
-        n->set_name(output);
+        // Node names are optional; leaving them out keeps int8 files small (outputs carry the names).
         for (const auto& in : inputs)
             n->add_input(in);
         n->add_output(output);
@@ -286,6 +286,8 @@ private:
         const std::string qName = mB.initializer(n.name + ".weight_quantized", onnx::TensorProto::INT8,
                                                  q.sizes().vec(), q.data_ptr<int8_t>(), q.numel());
         const std::string sName = mB.floats(n.name + ".weight_scale", scale);
+        // Symmetric, but the zero points stay explicit: onnxruntime's QGemm needs them shaped like the
+        // scales.
         std::vector<int8_t> zeros(scale.numel(), 0);
         const std::string zName = mB.initializer(n.name + ".weight_zero_point", onnx::TensorProto::INT8,
                                                  {scale.numel()}, zeros.data(), zeros.size());
@@ -311,11 +313,8 @@ private:
             mB.initializer(n.name + ".bias_quantized", onnx::TensorProto::INT32, {q.numel()},
                            q.data_ptr<int32_t>(), q.numel() * sizeof(int32_t));
         const std::string sName = mB.floats(n.name + ".bias_scale", scale);
-        std::vector<int32_t> zeros(q.numel(), 0);
-        const std::string zName = mB.initializer(n.name + ".bias_zero_point", onnx::TensorProto::INT32,
-                                                 {q.numel()}, zeros.data(), zeros.size() * sizeof(int32_t));
         onnx::NodeProto* node = nullptr;
-        const std::string out = mB.node("DequantizeLinear", {qName, sName, zName}, n.name + ".bias", &node);
+        const std::string out = mB.node("DequantizeLinear", {qName, sName}, n.name + ".bias", &node);
         attrInt(node, "axis", 0);
         return out;
     }

@@ -303,6 +303,21 @@ torch::Tensor GraphNetImpl::effectiveWeight(const GraphNode& n) const {
     return fakeQuantize(w, scale, torch::zeros({1}, w.options()), -qmax, qmax, g);
 }
 
+torch::Tensor GraphNetImpl::effectiveBias(int node) const {
+    const GraphNode& n = mNodes.at(node);
+    torch::Tensor b = layerBias(node);
+    if (!b.defined() || !isQuantized() || !mQuantActive || mObserver || n.weightQuant < 0) return b;
+    const WeightQuant& wq = mWeightQuant[n.weightQuant];
+    const int q = mNodes.at(n.inputs.at(0)).quant;
+    if (wq.bits == 0 || q < 0) return b;
+    // Integer kernels (ONNX QLinearConv / QGemm, TensorRT) add an int32 bias at scale s_in·s_w: the float
+    // bias rounded to that grid. Simulating it keeps the engine's predictions equal to theirs.
+    // Straight-through for the bias; the grid itself gets no gradient.
+    auto s = (mActQuant[q].scale * wq.scale).detach();
+    auto v = b / s;
+    return (v + (torch::round(v) - v).detach()) * s;
+}
+
 torch::Tensor GraphNetImpl::quantizeOutput(const GraphNode& n, torch::Tensor value) {
     if (!n.requant || n.quant < 0) return value;
     if (mObserver) {
