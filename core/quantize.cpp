@@ -169,6 +169,26 @@ std::map<std::string, int> searchBitWidths(const std::vector<QuantLayer>& layers
         total -= cost(layers[best], choices[level[best]]) - cost(layers[best], choices[level[best] + 1]);
         ++level[best];
     }
+    // Lowering in big steps can leave budget unused: give it back where it buys the most sensitivity, one
+    // step up at a time, while the cost still fits.
+    for (;;) {
+        double bestGain = 0.0;
+        size_t best = layers.size();
+        for (size_t i = 0; i < layers.size(); ++i) {
+            if (level[i] == 0) continue;
+            const int from = choices[level[i]], to = choices[level[i] - 1];
+            const double extra = cost(layers[i], to) - cost(layers[i], from);
+            if (total + extra > budget.value + 1e-9) continue;
+            const double gain = (sens(layers[i], from) - sens(layers[i], to)) / std::max(extra, 1e-12);
+            if (gain > bestGain) {
+                bestGain = gain;
+                best = i;
+            }
+        }
+        if (best == layers.size()) break;
+        total += cost(layers[best], choices[level[best] - 1]) - cost(layers[best], choices[level[best]]);
+        --level[best];
+    }
     std::map<std::string, int> out;
     for (size_t i = 0; i < layers.size(); ++i)
         out[layers[i].name] = choices[level[i]];
@@ -796,7 +816,8 @@ Recipe qatRecipe(const std::string& runDir, const QuantSpec& specIn, const std::
     Recipe r = loadRunRecipe(dir);
     if (r.quant.enabled) throw Error(dir + " is already quantized; start QAT from the fp32 student's run");
     if (epochs < 1) throw Error("QAT epochs must be at least 1, got " + std::to_string(epochs));
-    if (lr < 0 || !std::isfinite(lr)) throw Error("QAT learning rate must be positive (or 0 for the default)");
+    if (lr < 0 || !std::isfinite(lr))
+        throw Error("QAT learning rate must be positive (or 0 for the default)");
     // Folding removed the batch norms that conditioned the weights: the folded network diverges at the
     // learning rates it was trained with (measured: 0.005 → chance level on Fashion-MNIST, 0.0005 fine).
     if (lr == 0) lr = r.optim.lr * 0.01;

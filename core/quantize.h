@@ -50,7 +50,8 @@ std::string formatBudget(const QuantBudget& budget);
 /**
  * Chooses each layer's weight width from `choices` (activations stay 8 bit) so that the cost fits the budget
  * while the summed sensitivity stays smallest (greedy: repeatedly lower the layer whose next step costs the
- * least sensitivity per saved bit). Layers need sensitivity for every choice below 8. Throws Error when the
+ * least sensitivity per saved bit, then raise layers back where budget is left, most sensitivity per added
+ * bit first). Layers need sensitivity for every choice below 8. Throws Error when the
  * budget is below what the lowest widths reach (the message gives that minimum) or not positive.
  */
 std::map<std::string, int> searchBitWidths(const std::vector<QuantLayer>& layers, const QuantBudget& budget,

@@ -233,6 +233,18 @@ private Q_SLOTS:
         QVERIFY(errorOf([&] { parseBudget("size=-5KB"); }).contains("positive"));
         QCOMPARE(parseBudget("size=40KB").value, 40000.0);
         QCOMPARE(parseBudget("bops=2.5G").value, 2.5e9);
+        // Budget left over after the greedy descent goes back to the layers: c is cheap to lower early, a's
+        // step then overshoots the budget by 50 bytes, which returns c to 8 bit (exactly 850 bytes).
+        std::vector<QuantLayer> two(2);
+        two[0].name = "a";
+        two[0].params = 1000;
+        two[0].sensitivity = {{6, 0.01}, {4, 0.02}, {2, 1.0}};
+        two[1].name = "c";
+        two[1].params = 100;
+        two[1].sensitivity = {{6, 0.0001}, {4, 0.0002}, {2, 0.5}};
+        bits = searchBitWidths(two, parseBudget("size=850"));
+        QCOMPARE(bits.at("a"), 6);
+        QCOMPARE(bits.at("c"), 8);
         layers[1].sensitivity.erase(2);
         QVERIFY(
             errorOf([&] { searchBitWidths(layers, parseBudget("size=300")); }).contains("no sensitivity"));
