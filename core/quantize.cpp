@@ -806,7 +806,10 @@ void writeQatReport(const std::string& runDir, const std::string& teacherMode, i
     r.layers = layerTable(c.net, c.info);
     r.cost = quantCost(r.layers);
     r.fp32Cost = floatCost(r.layers);
-    r.method = methodName(teacherMode == "none" ? "qat" : "qat-kd", r.layers);
+    r.method = methodName(teacherMode == "none"   ? "qat"
+                          : teacherMode == "self" ? "qat-self"
+                                                  : "qat-kd",
+                          r.layers);
     writeFileAtomically(c.runDir + "/quantization.json", reportJson(r).dump(2) + "\n");
 }
 

@@ -1347,6 +1347,10 @@ KL(p_T‖p_S) = %1</translation>
         <translation>QAT + KD</translation>
     </message>
     <message>
+        <source>QAT, self-taught</source>
+        <translation>QAT（自蒸馏）</translation>
+    </message>
+    <message>
         <source>%1 (mixed)</source>
         <translation>%1（混合精度）</translation>
     </message>

@@ -86,6 +86,8 @@ QString methodLabel(const QString& method) {
         label = QuantizePage::tr("QAT");
     else if (base == QLatin1String("qat-kd"))
         label = QuantizePage::tr("QAT + KD");
+    else if (base == QLatin1String("qat-self"))
+        label = QuantizePage::tr("QAT, self-taught");
     else
         label = base.toUpper();
     return mixed ? QuantizePage::tr("%1 (mixed)").arg(label) : label;
