@@ -17,6 +17,7 @@
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "core/run_files.h"
@@ -523,6 +524,23 @@ void LossCurvesView::doReplot() {
                     axis->setRange(r.center() - pad, r.center() + pad);
                 } else {
                     axis->setRange(r.lower - r.size() * 0.05, r.upper + r.size() * 0.05);
+                }
+            }
+            // One value on an axis (a single validation point): QCustomPlot's rescale keeps the previous span
+            // around it, which can be hundreds of units wide; centre it with a modest margin instead.
+            for (QCPAxis* axis : {mPlot->yAxis, mPlot->yAxis2, mMetricRect->axis(QCPAxis::atLeft)}) {
+                if (axis->scaleType() == QCPAxis::stLogarithmic) continue;
+                double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+                for (const auto& c : mCurves) {
+                    if (!c->graph->visible() || c->graph->valueAxis() != axis) continue;
+                    for (double v : c->values) {
+                        lo = std::min(lo, v);
+                        hi = std::max(hi, v);
+                    }
+                }
+                if (lo <= hi && hi - lo <= 1e-12) {
+                    const double pad = std::max(std::abs(lo) * 0.05, 1e-3);
+                    axis->setRange(lo - pad, hi + pad);
                 }
             }
         }
