@@ -4,11 +4,32 @@
 
 #include "core/checkpoint.h"
 #include "core/evaluation.h"
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <mutex>
 #include "core/run_files.h"
 
 namespace distillery {
 
+namespace {
+// Feature maps of a few MB are allocated and freed every op. glibc hands such blocks out with mmap and
+// returns them on free, so every op pays page faults on fresh zeroed pages (measured: 40 % of a ResNet-20
+// forward pass). Keeping them in the heap removes that cost; the price is memory the process keeps.
+void tuneAllocator() {
+#ifdef __GLIBC__
+    static std::once_flag once;
+    std::call_once(once, [] {
+        mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum on 64-bit
+        mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    });
+#endif
+}
+}  // namespace
+
 void applyThreadCount(int threads) {
+    tuneAllocator();
     int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     if (at::get_num_threads() != n) at::set_num_threads(n);
 }
