@@ -59,7 +59,11 @@ lines = ["## Quantized students", "",
          "alternating rounds. onnxruntime 1.20.1 (npm `onnxruntime-node`, CPU execution provider, all graph "
          "optimisations) runs the files `distillery-cli export` wrote; LibTorch int8 is the engine's own int8 "
          "execution (oneDNN quantized kernels through `c10::Dispatcher`) next to the same BN-folded model in fp32.", ""]
-for task, title in (("fmnist", "Fashion-MNIST resnet8 (1×28×28)"), ("scenes", "Fashion-Scenes resnet8/fcn (3×64×64)")):
+for task, name in (("fmnist", "Fashion-MNIST resnet8"), ("scenes", "Fashion-Scenes resnet8/fcn")):
+    card = f"runs/quant/exports/{task}-fp32.card.json"
+    if not os.path.exists(card):
+        continue
+    title = f"{name} ({'×'.join(str(d) for d in json.load(open(card))['input']['shape'][1:])} input)"
     fp = {b: best(f"ort-{task}-fp32-b{b}", "median_ms") for b in (1, 64)}
     if fp[1] is None:
         continue

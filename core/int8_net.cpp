@@ -278,10 +278,12 @@ torch::Tensor Int8Net::forward(const torch::Tensor& input) {
                 break;
             case Impl::Kind::Resize: {
                 const auto& ref = v[n.sizeOf];
-                if (x.size(2) == ref.size(2) && x.size(3) == ref.size(3)) {
-                    v[i] = x;
+                // Without a quantizer of its own (the model's output) the resize runs in float.
+                const torch::Tensor in = n.quant < 0 && x.is_quantized() ? x.dequantize() : x;
+                if (in.size(2) == ref.size(2) && in.size(3) == ref.size(3)) {
+                    v[i] = in;
                 } else {
-                    v[i] = torch::upsample_bilinear2d(x, {ref.size(2), ref.size(3)}, false);
+                    v[i] = torch::upsample_bilinear2d(in, {ref.size(2), ref.size(3)}, false);
                 }
                 break;
             }
@@ -298,7 +300,7 @@ torch::Tensor Int8Net::forward(const torch::Tensor& input) {
         for (int in : st.inputs)
             if (d->lastUse[in] == i && in != d->output) v[in] = torch::Tensor();
     }
-    return v[d->output].dequantize();
+    return v[d->output].is_quantized() ? v[d->output].dequantize() : v[d->output];
 }
 
 }  // namespace distillery

@@ -214,6 +214,17 @@ void GraphNetImpl::enableQuantization(const std::map<std::string, int>& weightBi
         }
     }
 
+    // A pooling or resize node that is the model's output (segmentation logits upsampled to the input size)
+    // needs no quantizer of its own: its float result is the output. Quantizing it would only add a
+    // quantize/dequantize pass over the largest tensor of the model (11 × 64 × 64 per image for the scenes).
+    if (mOutput >= 0) {
+        GraphNode& o = mNodes[mOutput];
+        if (o.requant && o.quant >= 0 && mActQuantNode[o.quant] != mOutput) {
+            o.requant = false;
+            o.quant = -1;
+        }
+    }
+
     mWeightQuant.clear();
     for (auto& n : mNodes) {
         if (n.op != OpKind::Conv && n.op != OpKind::Linear) continue;
