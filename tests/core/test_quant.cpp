@@ -358,7 +358,7 @@ private Q_SLOTS:
             QVERIFY(std::isfinite(e.total));
         QVERIFY(isQuantizedRun(out));
         const QuantizeResult q = readQuantReport(out);
-        QCOMPARE(QString::fromStdString(q.method), QString("qat-kd"));
+        QCOMPARE(QString::fromStdString(q.method), QString("qat-self"));
         QVERIFY2(q.int8Agreement >= 98.0, qPrintable(QString::number(q.int8Agreement)));
         // Resuming a QAT checkpoint rebuilds the quantized structure (fold + quantizers + LSQ scales).
         CheckpointMeta meta;
