@@ -545,7 +545,7 @@ private Q_SLOTS:
         QTest::newRow("unknown top-level key") << "model: {arch: resnet8}\nloss: []\n"
                                                << "recipes/x.yaml:2: loss: unknown key (allowed: name, job, "
                                                   "seed, threads, device, data, transforms, "
-                                                  "model, teacher, losses, optim, schedule, train)";
+                                                  "model, teacher, losses, optim, schedule, train, quantize)";
         QTest::newRow("string expected") << "model:\n  arch: [resnet8]\n"
                                          << "recipes/x.yaml:2: model.arch: expected a string, got a sequence";
         QTest::newRow("integer expected")
