@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the experiments behind docs/RESULTS.md into runs/results/ and regenerates the document.
 # Finished runs are skipped, so the script can be stopped and started again.
-#   bash scripts/results.sh [all|tune-fmnist|tune-scenes|fmnist|scenes|report] [--seeds "0 1 2"] [--epochs N]
+#   bash scripts/results.sh [all|tune-fmnist|tune-fmnist-at|tune-scenes|fmnist|scenes|report] [--seeds "0 1 2"] [--epochs N]
 #                           [--threads N] [--set key=value]...   (--set applies to the student runs)
 # The parts can run side by side (e.g. fmnist and scenes with --threads 1 each on a 2-core machine).
 set -euo pipefail
@@ -45,6 +45,13 @@ if [ "$what" = tune-fmnist ] || [ "$what" = all ]; then
     run "tune-fmnist_cwd-w$w-t$tau" resources/recipes/fmnist_cwd.yaml --set data.holdout=10000 \
       --set train.epochs=1 --set losses.1.weight=$w --set losses.1.tau=$tau
   done; done
+fi
+# AT: METHODS.md's per-pair weight 1000/2 with the sum-over-H·W formula swamps the task loss; try smaller ones.
+if [ "$what" = tune-fmnist-at ] || [ "$what" = all ]; then
+  for w in 1 5 50 500; do
+    run "tune-fmnist_at-w$w" resources/recipes/fmnist_at.yaml --set data.holdout=10000 \
+      --set train.epochs=1 --set losses.1.weight=$w --set losses.2.weight=$w
+  done
 fi
 if [ "$what" = tune-scenes ] || [ "$what" = all ]; then
   for w in 1 3 10; do
