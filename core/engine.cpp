@@ -239,17 +239,10 @@ void Job::Impl::setupQuantization() {
     student->eval();
     student->foldBatchNorm();
     std::map<std::string, int> bits;
-    std::string layers;
-    for (const auto& n : student->nodes())
-        if (n.op == OpKind::Conv || n.op == OpKind::Linear) {
-            bits[n.name] = q.weightBits;
-            layers += (layers.empty() ? "" : ", ") + n.name;
-        }
-    for (const auto& [name, b] : q.layerBits) {
-        if (!bits.count(name))
-            throw Error(recipe.sourcePath + ": quantize.layer_bits: unknown layer '" + name +
-                        "' (quantizable layers: " + layers + ")");
-        bits[name] = b;
+    try {
+        bits = resolveWeightBits(student, q);
+    } catch (const Error& e) {
+        throw Error(recipe.sourcePath + ": " + e.what());
     }
     if (!q.budget.empty()) parseBudget(q.budget);  // fail early on a malformed budget
     student->enableQuantization(bits, q.lsq);
@@ -272,21 +265,7 @@ void Job::Impl::prepareQuantization() {
     }
     log(LogLevel::Info, "calibrating activations on " + std::to_string(q.calibrationBatches) +
                             " train batches (" + q.observer + ")");
-    BatchLoader calib(trainData, recipe.evalTransforms, recipe.batchSize, true, false, recipe.seed + 7,
-                      recipe.data.workers);
-    calib.startEpoch(1);
-    int used = 0;
-    calibrateActivations(
-        student,
-        [&](torch::Tensor& x) {
-            Batch b;
-            if (used >= q.calibrationBatches || !calib.next(b)) return false;
-            ++used;
-            x = b.images.to(device);
-            return true;
-        },
-        q.observer, q.percentile);
-    calib.stop();
+    calibrateOn(student, calibrationBatches(trainData, recipe, q.calibrationBatches), q);
 }
 
 void Job::Impl::setup() {
@@ -379,8 +358,7 @@ void Job::Impl::setup() {
     student->useChannelsLast();
     if (teacher) teacher->useChannelsLast();
     for (auto& t : terms)
-        for (auto& p : t->parameters())
-            if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+        useChannelsLast(*t);
     for (auto& t : terms)
         t->to(device);
 }

@@ -337,10 +337,14 @@ GraphNetImpl::Outputs GraphNetImpl::run(const torch::Tensor& x, const std::vecto
     return out;
 }
 
-void GraphNetImpl::useChannelsLast() {
+void useChannelsLast(torch::nn::Module& module) {
     torch::NoGradGuard noGrad;
-    for (auto& p : parameters())
+    for (auto& p : module.parameters())
         if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
+void GraphNetImpl::useChannelsLast() {
+    distillery::useChannelsLast(*this);
 }
 
 torch::Tensor GraphNetImpl::forward(const torch::Tensor& x) {

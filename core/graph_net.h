@@ -191,6 +191,9 @@ private:
 };
 TORCH_MODULE(GraphNet);
 
+/** Stores a module's 4-D parameters channels-last (GraphNet's useChannelsLast; loss-term adapters). */
+void useChannelsLast(torch::nn::Module& module);
+
 /** Builds a zoo model. Throws Error for unknown architectures or heads (message lists the allowed ones). */
 GraphNet buildModel(const ModelSpec& spec, Task task, int64_t inChannels, int64_t numClasses);
 

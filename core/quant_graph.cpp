@@ -52,7 +52,27 @@ torch::Tensor channelScales(const torch::Tensor& weight, int bits) {
     return best;
 }
 
+std::string quantizableLayers(const std::vector<GraphNode>& nodes) {
+    std::string layers;
+    for (const auto& n : nodes)
+        if (n.op == OpKind::Conv || n.op == OpKind::Linear) layers += (layers.empty() ? "" : ", ") + n.name;
+    return layers;
+}
+
 }  // namespace
+
+std::map<std::string, int> resolveWeightBits(const GraphNet& net, const QuantSpec& spec) {
+    std::map<std::string, int> bits;
+    for (const auto& n : net->nodes())
+        if (n.op == OpKind::Conv || n.op == OpKind::Linear) bits[n.name] = spec.weightBits;
+    for (const auto& [name, b] : spec.layerBits) {
+        if (!bits.count(name))
+            throw Error("quantize.layer_bits: unknown layer '" + name +
+                        "' (quantizable layers: " + quantizableLayers(net->nodes()) + ")");
+        bits[name] = b;
+    }
+    return bits;
+}
 
 int GraphNetImpl::nodeIndex(const std::string& name) const {
     for (size_t i = 0; i < mNodes.size(); ++i)
@@ -116,13 +136,9 @@ void GraphNetImpl::enableQuantization(const std::map<std::string, int>& weightBi
     if (isQuantized()) throw Error("the model is already quantized");
     for (const auto& [name, bits] : weightBits) {
         const int node = nodeIndex(name);
-        if (node < 0 || (mNodes[node].op != OpKind::Conv && mNodes[node].op != OpKind::Linear)) {
-            std::string layers;
-            for (const auto& n : mNodes)
-                if (n.op == OpKind::Conv || n.op == OpKind::Linear)
-                    layers += (layers.empty() ? "" : ", ") + n.name;
-            throw Error("unknown layer '" + name + "' (quantizable layers: " + layers + ")");
-        }
+        if (node < 0 || (mNodes[node].op != OpKind::Conv && mNodes[node].op != OpKind::Linear))
+            throw Error("unknown layer '" + name + "' (quantizable layers: " + quantizableLayers(mNodes) +
+                        ")");
         if (bits != 0 && bits != 2 && bits != 4 && bits != 6 && bits != 8)
             throw Error("layer '" + name + "': " + std::to_string(bits) +
                         " bits is not a supported weight width (expected 8, 6, 4, 2 or 0 for float)");

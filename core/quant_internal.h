@@ -4,10 +4,13 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/checkpoint.h"
+#include "core/dataset.h"
 #include "core/graph_net.h"
 
 namespace distillery {
@@ -22,6 +25,17 @@ torch::Tensor fakeQuantize(const torch::Tensor& x, const torch::Tensor& scale, c
  *  observer: minmax, percentile (upper `percentile` %, lower 100 − percentile %), mse. */
 void calibrateActivations(GraphNet& net, const std::function<bool(torch::Tensor&)>& next,
                           const std::string& observer, double percentile);
+
+/** Conv/linear name → weight bits: spec.weightBits everywhere, spec.layerBits on top. Throws Error
+ *  "quantize.layer_bits: unknown layer '…' (quantizable layers: …)". */
+std::map<std::string, int> resolveWeightBits(const GraphNet& net, const QuantSpec& spec);
+
+/** Calibration input: the first `count` train batches through the eval transforms, shuffled with seed + 7. */
+std::vector<torch::Tensor> calibrationBatches(std::shared_ptr<Dataset> train, const Recipe& recipe,
+                                              int count);
+
+/** Calibrates the net's activation quantizers on stored batches (moved to the net's device). */
+void calibrateOn(GraphNet& net, const std::vector<torch::Tensor>& batches, const QuantSpec& spec);
 
 /** Builds the checkpoint's model; a quantized checkpoint (meta "quant") comes back folded and quantized. */
 GraphNet loadAnyModel(const std::string& checkpointPath, CheckpointMeta* meta, torch::Device device);

@@ -275,6 +275,33 @@ void calibrateActivations(GraphNet& net, const std::function<bool(torch::Tensor&
     }
 }
 
+std::vector<torch::Tensor> calibrationBatches(std::shared_ptr<Dataset> train, const Recipe& recipe,
+                                              int count) {
+    BatchLoader loader(std::move(train), recipe.evalTransforms, recipe.batchSize, true, false,
+                       recipe.seed + 7, recipe.data.workers);
+    loader.startEpoch(1);
+    std::vector<torch::Tensor> out;
+    Batch batch;
+    while (static_cast<int>(out.size()) < count && loader.next(batch))
+        out.push_back(batch.images);
+    loader.stop();
+    return out;
+}
+
+void calibrateOn(GraphNet& net, const std::vector<torch::Tensor>& batches, const QuantSpec& spec) {
+    const auto params = net->parameters();
+    const torch::Device device = params.empty() ? torch::Device(torch::kCPU) : params[0].device();
+    size_t i = 0;
+    calibrateActivations(
+        net,
+        [&](torch::Tensor& x) {
+            if (i >= batches.size()) return false;
+            x = batches[i++].to(device);
+            return true;
+        },
+        spec.observer, spec.percentile);
+}
+
 GraphNet loadAnyModel(const std::string& checkpointPath, CheckpointMeta* meta, torch::Device device) {
     return loadModel(checkpointPath, meta, device);
 }
@@ -311,23 +338,6 @@ RunContext openRun(const std::string& runDir, bool needData) {
     return c;
 }
 
-std::map<std::string, int> resolveBits(GraphNet& net, const QuantSpec& spec) {
-    std::map<std::string, int> bits;
-    std::string layers;
-    for (const auto& n : net->nodes())
-        if (n.op == OpKind::Conv || n.op == OpKind::Linear) {
-            bits[n.name] = spec.weightBits;
-            layers += (layers.empty() ? "" : ", ") + n.name;
-        }
-    for (const auto& [name, b] : spec.layerBits) {
-        if (!bits.count(name))
-            throw Error("quantize.layer_bits: unknown layer '" + name + "' (quantizable layers: " + layers +
-                        ")");
-        bits[name] = b;
-    }
-    return bits;
-}
-
 std::vector<QuantLayer> layerTable(GraphNet& net, const ModelInfo& info) {
     std::vector<QuantLayer> out;
     const auto& nodes = net->nodes();
@@ -349,31 +359,6 @@ std::vector<QuantLayer> layerTable(GraphNet& net, const ModelInfo& info) {
     return out;
 }
 
-// Calibration batches: the train split through the eval transforms, shuffled with the run's seed.
-std::vector<torch::Tensor> calibrationBatches(RunContext& c, int count) {
-    BatchLoader loader(c.train, c.recipe.evalTransforms, c.recipe.batchSize, true, false, c.recipe.seed + 7,
-                       c.recipe.data.workers);
-    loader.startEpoch(1);
-    std::vector<torch::Tensor> out;
-    Batch batch;
-    while (static_cast<int>(out.size()) < count && loader.next(batch))
-        out.push_back(batch.images);
-    loader.stop();
-    return out;
-}
-
-void calibrateOn(GraphNet& net, const std::vector<torch::Tensor>& batches, const QuantSpec& spec) {
-    size_t i = 0;
-    calibrateActivations(
-        net,
-        [&](torch::Tensor& x) {
-            if (i >= batches.size()) return false;
-            x = batches[i++];
-            return true;
-        },
-        spec.observer, spec.percentile);
-}
-
 double meanKl(const torch::Tensor& ref, const torch::Tensor& out) {
     auto p = torch::log_softmax(ref, 1);
     auto q = torch::log_softmax(out, 1);
@@ -383,7 +368,7 @@ double meanKl(const torch::Tensor& ref, const torch::Tensor& out) {
 
 std::vector<QuantLayer> sensitivityOf(RunContext& c, const QuantSpec& spec, const ProgressFn& progress) {
     torch::NoGradGuard noGrad;
-    auto batches = calibrationBatches(c, spec.calibrationBatches);
+    auto batches = calibrationBatches(c.train, c.recipe, spec.calibrationBatches);
     GraphNet& net = c.net;
     if (!net->isFolded()) net->foldBatchNorm();
     if (!net->isQuantized()) net->enableQuantization({}, false);
@@ -590,7 +575,7 @@ std::vector<QuantLayer> quantLayers(const std::string& runDir, const QuantSpec& 
     if (!c.net->isFolded()) c.net->foldBatchNorm();
     auto layers = layerTable(c.net, c.info);
     if (!c.meta.quantized || !spec.layerBits.empty() || spec.weightBits != 8) {
-        auto bits = resolveBits(c.net, spec);
+        auto bits = resolveWeightBits(c.net, spec);
         for (auto& l : layers)
             l.weightBits = bits.at(l.name);
     }
@@ -622,7 +607,7 @@ QuantizeResult quantizeRun(const QuantizeOptions& o, const ProgressFn& progress)
     torch::NoGradGuard noGrad;
     c.net->eval();
     c.net->foldBatchNorm();
-    auto bits = resolveBits(c.net, spec);  // validates layer names before any work
+    auto bits = resolveWeightBits(c.net, spec);  // validates layer names before any work
 
     QuantizeResult result;
     result.outDir = outDir;
@@ -643,7 +628,7 @@ QuantizeResult quantizeRun(const QuantizeOptions& o, const ProgressFn& progress)
     say("calibrating on " + std::to_string(spec.calibrationBatches) + " train batches (" + spec.observer +
             ")",
         0.5);
-    calibrateOn(c.net, calibrationBatches(c, spec.calibrationBatches), spec);
+    calibrateOn(c.net, calibrationBatches(c.train, c.recipe, spec.calibrationBatches), spec);
 
     std::unique_ptr<Int8Net> int8net;
     if (o.realInt8) int8net = std::make_unique<Int8Net>(c.net);
