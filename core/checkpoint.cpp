@@ -8,20 +8,21 @@ namespace fs = std::filesystem;
 
 nlohmann::json CheckpointMeta::toJson() const {
     nlohmann::json j = {{"format", 1},
-            {"arch", model.arch},
-            {"head", model.head},
-            {"width", model.width},
-            {"task", taskName(task)},
-            {"in_channels", inChannels},
-            {"num_classes", numClasses},
-            {"input_h", inputH},
-            {"input_w", inputW},
-            {"epoch", epoch},
-            {"batch_in_epoch", batchInEpoch},
-            {"step", step},
-            {"best_metric", bestMetric},
-            {"best_epoch", bestEpoch},
-            {"class_names", classNames}};
+                        {"arch", model.arch},
+                        {"onnx", model.onnx},
+                        {"head", model.head},
+                        {"width", model.width},
+                        {"task", taskName(task)},
+                        {"in_channels", inChannels},
+                        {"num_classes", numClasses},
+                        {"input_h", inputH},
+                        {"input_w", inputW},
+                        {"epoch", epoch},
+                        {"batch_in_epoch", batchInEpoch},
+                        {"step", step},
+                        {"best_metric", bestMetric},
+                        {"best_epoch", bestEpoch},
+                        {"class_names", classNames}};
     if (quantized) j["quant"] = {{"lsq", lsq}, {"weight_bits", weightBits}};
     return j;
 }
@@ -31,6 +32,7 @@ CheckpointMeta CheckpointMeta::fromJson(const nlohmann::json& j, const std::stri
         CheckpointMeta m;
         m.model.arch = j.at("arch").get<std::string>();
         m.model.head = j.value("head", std::string());
+        m.model.onnx = j.value("onnx", std::string());
         m.model.width = j.value("width", 1.0);
         m.task =
             j.at("task").get<std::string>() == "segmentation" ? Task::Segmentation : Task::Classification;
@@ -59,6 +61,8 @@ void saveCheckpoint(const std::string& path, const CheckpointMeta& meta, GraphNe
                     std::vector<LossTerm>& terms, torch::optim::Optimizer* optimizer) {
     torch::serialize::OutputArchive archive;
     archive.write("meta", c10::IValue(meta.toJson().dump()));
+    // Models that are not the zoo's (imported ones) carry their structure, so the file alone rebuilds them.
+    if (!meta.model.onnx.empty()) archive.write("graph", c10::IValue(model->structureJson()));
     torch::serialize::OutputArchive modelArchive;
     model->save(modelArchive);
     archive.write("model", modelArchive);
@@ -162,15 +166,52 @@ void prepareForCheckpoint(GraphNet& net, const CheckpointMeta& meta) {
     net->enableQuantization(meta.weightBits, meta.lsq);
 }
 
+GraphNet buildCheckpointModel(torch::serialize::InputArchive& archive, const std::string& path,
+                              const CheckpointMeta& meta) {
+    c10::IValue graph;
+    if (archive.try_read("graph", graph)) {
+        if (!graph.isString()) throw Error(path + ": the stored model structure is not text");
+        return graphFromJson(graph.toStringRef(), path);
+    }
+    if (!meta.model.onnx.empty())
+        throw Error(path + ": the checkpoint of an imported model holds no model structure");
+    return buildModel(meta.model, meta.task, meta.inChannels, meta.numClasses);
+}
+
 GraphNet loadModel(const std::string& checkpointPath, CheckpointMeta* metaOut, torch::Device device) {
     auto archive = openArchive(checkpointPath);
     CheckpointMeta meta = metaOf(archive, checkpointPath);
-    GraphNet net = buildModel(meta.model, meta.task, meta.inChannels, meta.numClasses);
+    GraphNet net = buildCheckpointModel(archive, checkpointPath, meta);
     prepareForCheckpoint(net, meta);
     loadInto(archive, checkpointPath, net, nullptr, nullptr);
     net->to(device);
     net->eval();
     if (metaOut) *metaOut = meta;
+    return net;
+}
+
+}  // namespace distillery
+
+namespace distillery {
+
+GraphNet loadTeacher(const TeacherSpec& teacher, Task task, int64_t inChannels, int64_t numClasses,
+                     int64_t height, int64_t width, torch::Device device, CheckpointMeta* metaOut) {
+    if (!teacher.checkpoint.empty() || teacher.model.onnx.empty())
+        return loadModel(resolveCheckpoint(teacher.checkpoint), metaOut, device);
+    // An imported teacher without a checkpoint: the file's own weights.
+    GraphNet net = buildModel(teacher.model, task, inChannels, numClasses, height, width);
+    net->to(device);
+    net->eval();
+    if (metaOut) {
+        CheckpointMeta m;
+        m.model = teacher.model;
+        m.task = task;
+        m.inChannels = inChannels;
+        m.numClasses = numClasses;
+        m.inputH = height;
+        m.inputW = width;
+        *metaOut = m;
+    }
     return net;
 }
 

@@ -4,8 +4,8 @@
 
 #include <torch/torch.h>
 
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -52,5 +52,10 @@ void prepareForCheckpoint(GraphNet& net, const CheckpointMeta& meta);
 
 /** Builds the checkpoint's model and loads its weights, in eval mode on `device`. */
 GraphNet loadModel(const std::string& checkpointPath, CheckpointMeta* meta, torch::Device device);
+
+/** A recipe's teacher in eval mode: its checkpoint, or an imported file's own weights when it has none (the
+ *  data's shape is needed to import it). `meta` describes what was loaded. */
+GraphNet loadTeacher(const TeacherSpec& teacher, Task task, int64_t inChannels, int64_t numClasses,
+                     int64_t height, int64_t width, torch::Device device, CheckpointMeta* meta = nullptr);
 
 }  // namespace distillery

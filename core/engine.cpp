@@ -20,6 +20,7 @@
 #include "core/quant_internal.h"
 #include "core/quantize.h"
 #include "core/run_files.h"
+#include "core/sha256.h"
 #include "core/zoo.h"
 
 namespace distillery {
@@ -166,6 +167,7 @@ struct Job::Impl {
     std::vector<LossTerm> terms;
     std::vector<std::string> studentTaps, teacherTaps;
     ModelInfo studentInfo, teacherInfo;
+    std::string studentOnnxHash, teacherOnnxHash;  // content of imported files (summary.json)
     int64_t numClasses = 0;
     Task task = Task::Classification;
 
@@ -289,25 +291,55 @@ void Job::Impl::setup() {
     auto label = [&](const std::string& field) { return r.sourcePath + ": " + field + ": "; };
     torch::manual_seed(r.seed);
     try {
-        student = buildModel(r.student, task, inC, numClasses);
+        student = buildModel(r.student, task, inC, numClasses, h, w);
     } catch (const Error& e) {
-        throw Error(label("model") + e.what());
+        throw Error(label(r.student.onnx.empty() ? "model" : "model.onnx") + e.what());
     }
     if (r.quant.enabled) setupQuantization();
     studentInfo = measureModel(student, r.student, task, inC, numClasses, h, w);
+    if (!r.student.onnx.empty()) {
+        studentOnnxHash = sha256File(r.student.onnx);
+        // A resumed run must continue from the same file: the checkpoint's weights fit its graph only.
+        if (options.resume && fs::is_regular_file(paths.summary())) {
+            std::string before;
+            try {
+                std::ifstream in(paths.summary());
+                const auto j = nlohmann::json::parse(in);
+                before = j.at("student").at("onnx").at("sha256").get<std::string>();
+            } catch (const std::exception&) {
+            }
+            if (!before.empty() && before != studentOnnxHash)
+                throw Error(
+                    label("model.onnx") + r.student.onnx +
+                    " changed since the run started (its SHA-256 differs from summary.json's); resume "
+                    "needs the file the run was started with");
+        }
+    }
+    if (!r.teacher.model.onnx.empty() && r.job == "distill" && fs::is_regular_file(r.teacher.model.onnx))
+        teacherOnnxHash = sha256File(r.teacher.model.onnx);
 
     if (r.job == "distill") {
         std::string ckpt;
-        try {
-            ckpt = resolveCheckpoint(r.teacher.checkpoint);
-        } catch (const Error& e) {
-            throw Error(label("teacher.checkpoint") + e.what());
-        }
         CheckpointMeta meta;
-        teacher = loadModel(ckpt, &meta, torch::kCPU);
+        if (!r.teacher.model.onnx.empty() && r.teacher.checkpoint.empty()) {
+            ckpt = r.teacher.model.onnx;  // the imported file's own weights
+            try {
+                teacher = loadTeacher(r.teacher, task, inC, numClasses, h, w, torch::kCPU, &meta);
+            } catch (const Error& e) {
+                throw Error(label("teacher.onnx") + e.what());
+            }
+        } else {
+            try {
+                ckpt = resolveCheckpoint(r.teacher.checkpoint);
+            } catch (const Error& e) {
+                throw Error(label("teacher.checkpoint") + e.what());
+            }
+            teacher = loadModel(ckpt, &meta, torch::kCPU);
+        }
         if (!r.teacher.model.arch.empty() && r.teacher.model.arch != meta.model.arch)
-            throw Error(label("teacher.arch") + "'" + r.teacher.model.arch + "' but " + ckpt + " holds a " +
-                        meta.model.arch);
+            throw Error(
+                label("teacher.arch") + "'" + r.teacher.model.arch + "' but " + ckpt + " holds a " +
+                (meta.model.arch.empty() ? meta.model.displayName() + " (imported)" : meta.model.arch));
         if (meta.task != task || meta.inChannels != inC || meta.numClasses != numClasses)
             throw Error(label("teacher.checkpoint") + ckpt + " was trained for " + taskName(meta.task) +
                         " with " + std::to_string(meta.inChannels) + " input channels and " +
@@ -398,12 +430,17 @@ void Job::Impl::writeSummary(const RunSummary& s) {
                     {"head", studentInfo.head},
                     {"params", studentInfo.params},
                     {"macs", studentInfo.macs}};
-    if (teacher)
+    if (!studentOnnxHash.empty())
+        j["student"]["onnx"] = {{"file", recipe.student.onnx}, {"sha256", studentOnnxHash}};
+    if (teacher) {
         j["teacher"] = {{"arch", teacherInfo.arch},
                         {"head", teacherInfo.head},
                         {"params", teacherInfo.params},
                         {"macs", teacherInfo.macs},
                         {"checkpoint", recipe.teacher.checkpoint}};
+        if (!teacherOnnxHash.empty())
+            j["teacher"]["onnx"] = {{"file", recipe.teacher.model.onnx}, {"sha256", teacherOnnxHash}};
+    }
     j["params"] = studentInfo.params;
     j["macs"] = studentInfo.macs;
     nlohmann::json terms = nlohmann::json::array();
@@ -520,7 +557,8 @@ void Job::Impl::train() {
     auto optimizer = makeOptimizer();
     CheckpointMeta meta;
     meta.model = r.student;
-    if (task == Task::Segmentation && meta.model.head.empty()) meta.model.head = "fcn";
+    if (task == Task::Segmentation && meta.model.head.empty() && meta.model.onnx.empty())
+        meta.model.head = "fcn";
     meta.task = task;
     meta.inChannels = studentInfo.inChannels;
     meta.numClasses = numClasses;

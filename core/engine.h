@@ -138,6 +138,10 @@ struct EvalResult {
 EvalResult evaluateRun(const std::string& runDir, const std::string& which = "best", int threads = 0,
                        int subset = 0);
 
+/** Evaluates an ONNX file, imported for the data of `recipeFile`, on that recipe's validation split. */
+EvalResult evaluateImported(const std::string& onnxFile, const std::string& recipeFile, int threads = 0,
+                            int subset = 0);
+
 /** Computes one tap's feature map for one sample of a run's validation (or train) split. */
 struct InspectRequest {
     std::string runDir;

@@ -164,27 +164,53 @@ EvalResult evaluateRun(const std::string& runDir, const std::string& which, int 
     return evaluateModel(net, loader, meta.numClasses, device);
 }
 
+EvalResult evaluateImported(const std::string& onnxFile, const std::string& recipeFile, int threads,
+                            int subset) {
+    applyThreadCount(threads);
+    Recipe recipe = loadRecipe(recipeFile);
+    if (subset > 0) recipe.data.subset = subset;
+    const auto device = chooseDevice(recipe.device);
+    auto val = openDataset(recipe.data, Split::Val);
+    if (val->size() == 0) throw Error(recipeFile + ": the validation split is empty");
+    Sample probe = val->get(0);
+    std::mt19937_64 rng(0);
+    applyTransforms(recipe.evalTransforms, probe, rng);
+    ModelSpec spec;
+    spec.onnx = onnxFile;
+    torch::NoGradGuard noGrad;
+    GraphNet net = buildModel(spec, val->task(), probe.image.channels, val->numClasses(), probe.image.height,
+                              probe.image.width);
+    net->to(device);
+    net->eval();
+    BatchLoader loader(val, recipe.evalTransforms, recipe.evalBatchSize, false, false, recipe.seed,
+                       recipe.data.workers);
+    loader.startEpoch(1);
+    return evaluateModel(net, loader, val->numClasses(), device);
+}
+
 InspectResult inspectRun(const InspectRequest& request) {
     Recipe recipe = loadRunRecipe(request.runDir);
     const auto device = chooseDevice(recipe.device);
-    std::string checkpoint;
+    CheckpointMeta meta;
+    GraphNet net{nullptr};
     if (request.model == "student") {
-        checkpoint = resolveCheckpoint(request.runDir, request.checkpoint);
+        net = loadModel(resolveCheckpoint(request.runDir, request.checkpoint), &meta, device);
     } else if (request.model == "teacher") {
         if (recipe.job != "distill")
             throw Error("--model teacher: run " + request.runDir + " has no teacher");
-        checkpoint = resolveCheckpoint(recipe.teacher.checkpoint);
+        CheckpointMeta student;
+        loadModel(resolveCheckpoint(request.runDir, request.checkpoint), &student, torch::kCPU);
+        net = loadTeacher(recipe.teacher, student.task, student.inChannels, student.numClasses,
+                          student.inputH, student.inputW, device, &meta);
     } else {
         throw Error("--model: unknown model '" + request.model + "' (allowed: student, teacher)");
     }
-    CheckpointMeta meta;
-    GraphNet net = loadModel(checkpoint, &meta, device);
     if (!net->hasTap(request.tap)) {
         std::string taps;
         for (const auto& [name, _] : net->tapList())
             taps += (taps.empty() ? "" : ", ") + name;
-        throw Error("--tap: '" + request.tap + "' is not a tap of " + meta.model.arch + " (taps: " + taps +
-                    ")");
+        throw Error("--tap: '" + request.tap + "' is not a tap of " + meta.model.displayName() +
+                    " (taps: " + taps + ")");
     }
     if (request.split != "val" && request.split != "train")
         throw Error("--split: unknown split '" + request.split + "' (allowed: val, train)");
@@ -222,7 +248,8 @@ std::vector<SamplePrediction> predictRun(const std::string& runDir, const std::v
     GraphNet student = loadModel(resolveCheckpoint(runDir, checkpoint), &meta, device);
     GraphNet teacher{nullptr};
     if (recipe.job == "distill")
-        teacher = loadModel(resolveCheckpoint(recipe.teacher.checkpoint), nullptr, device);
+        teacher = loadTeacher(recipe.teacher, meta.task, meta.inChannels, meta.numClasses, meta.inputH,
+                              meta.inputW, device);
     auto data = openDataset(recipe.data, split == "val" ? Split::Val : Split::Train);
     std::vector<SamplePrediction> out;
     torch::NoGradGuard noGrad;

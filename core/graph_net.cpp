@@ -1,62 +1,148 @@
 #include "core/graph_net.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
 
 namespace distillery {
 
 namespace F = torch::nn::functional;
 
+namespace {
+struct OpNameEntry {
+    OpKind op;
+    const char* name;
+};
+constexpr OpNameEntry kOpNames[] = {
+    {OpKind::Input, "input"},
+    {OpKind::Conv, "conv"},
+    {OpKind::BatchNorm, "bn"},
+    {OpKind::ReLU, "relu"},
+    {OpKind::ReLU6, "relu6"},
+    {OpKind::Add, "add"},
+    {OpKind::MaxPool, "maxpool"},
+    {OpKind::AvgPool, "avgpool"},
+    {OpKind::GlobalAvgPool, "gap"},
+    {OpKind::AdaptiveAvgPool, "adaptive_avgpool"},
+    {OpKind::Flatten, "flatten"},
+    {OpKind::Linear, "linear"},
+    {OpKind::Resize, "resize"},
+    {OpKind::Concat, "concat"},
+    {OpKind::Constant, "constant"},
+    {OpKind::LeakyReLU, "leaky_relu"},
+    {OpKind::Clip, "clip"},
+    {OpKind::Sigmoid, "sigmoid"},
+    {OpKind::HardSigmoid, "hardsigmoid"},
+    {OpKind::HardSwish, "hardswish"},
+    {OpKind::Mul, "mul"},
+    {OpKind::Sub, "sub"},
+    {OpKind::Div, "div"},
+    {OpKind::GlobalMaxPool, "global_maxpool"},
+    {OpKind::Reshape, "reshape"},
+    {OpKind::Pad, "pad"},
+    {OpKind::Softmax, "softmax"},
+};
+}  // namespace
+
 const char* opName(OpKind op) {
-    switch (op) {
-        case OpKind::Input:
-            return "input";
-        case OpKind::Conv:
-            return "conv";
-        case OpKind::BatchNorm:
-            return "bn";
-        case OpKind::ReLU:
-            return "relu";
-        case OpKind::ReLU6:
-            return "relu6";
-        case OpKind::Add:
-            return "add";
-        case OpKind::MaxPool:
-            return "maxpool";
-        case OpKind::AvgPool:
-            return "avgpool";
-        case OpKind::GlobalAvgPool:
-            return "gap";
-        case OpKind::AdaptiveAvgPool:
-            return "adaptive_avgpool";
-        case OpKind::Flatten:
-            return "flatten";
-        case OpKind::Linear:
-            return "linear";
-        case OpKind::Resize:
-            return "resize";
-        case OpKind::Concat:
-            return "concat";
-    }
+    for (const auto& e : kOpNames)
+        if (e.op == op) return e.name;
     return "?";
 }
 
-namespace {
-std::string moduleName(const std::string& nodeName) {
-    std::string s = nodeName;
-    std::replace(s.begin(), s.end(), '.', '_');
-    return s;
+bool opFromName(const std::string& name, OpKind& op) {
+    for (const auto& e : kOpNames)
+        if (name == e.name) {
+            op = e.op;
+            return true;
+        }
+    return false;
 }
-}  // namespace
 
 std::string GraphNetImpl::autoName(const char* prefix) {
     return std::string(prefix) + std::to_string(mCounter++);
 }
 
+std::string GraphNetImpl::uniqueModuleName(const std::string& nodeName) {
+    // Dots separate submodules in torch's state dicts; other characters ONNX names carry ('/', ':') are
+    // replaced too so that the saved keys stay plain. The zoo's names only have dots, so its checkpoints keep
+    // their keys.
+    std::string base = nodeName;
+    for (char& c : base)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') c = '_';
+    if (base.empty()) base = "m";
+    std::string name = base;
+    for (int k = 2; mModuleNames.count(name); ++k)
+        name = base + "_" + std::to_string(k);
+    mModuleNames.insert(name);
+    return name;
+}
+
 int GraphNetImpl::append(GraphNode node) {
     for (int in : node.inputs)
-        TORCH_CHECK(in >= 0 && in < static_cast<int>(mNodes.size()), "bad graph input");
+        if (in < 0 || in >= static_cast<int>(mNodes.size()))
+            throw Error("graph: node '" + node.name + "' reads a node that does not exist yet");
     mNodes.push_back(std::move(node));
     return static_cast<int>(mNodes.size()) - 1;
+}
+
+int GraphNetImpl::addNode(GraphNode n) {
+    if (n.name.empty()) n.name = autoName(opName(n.op));
+    for (int in : n.inputs)
+        if (in < 0 || in >= static_cast<int>(mNodes.size()))
+            throw Error("graph: node '" + n.name + "' reads a node that does not exist yet");
+    switch (n.op) {
+        case OpKind::Conv: {
+            if (n.inputs.size() != 1) throw Error("graph: conv '" + n.name + "' needs one input");
+            const int64_t inChannels = mNodes[n.inputs[0]].channels;
+            if (n.groups < 1 || inChannels % n.groups != 0 || n.channels % n.groups != 0)
+                throw Error("graph: conv '" + n.name + "': " + std::to_string(inChannels) + " input and " +
+                            std::to_string(n.channels) + " output channels do not split into " +
+                            std::to_string(n.groups) + " groups");
+            const bool sym = n.symmetricPads();
+            auto options =
+                torch::nn::Conv2dOptions(inChannels, n.channels, {n.kernel[0], n.kernel[1]})
+                    .stride({n.stride[0], n.stride[1]})
+                    .padding(sym ? std::vector<int64_t>{n.pads[0], n.pads[1]} : std::vector<int64_t>{0, 0})
+                    .dilation({n.dilation[0], n.dilation[1]})
+                    .groups(n.groups)
+                    .bias(n.bias);
+            n.moduleIndex = static_cast<int>(mConvs.size());
+            auto module = register_module(uniqueModuleName(n.name), torch::nn::Conv2d(options));
+            // Kaiming normal (fan_out), as torchvision's ResNets do; the default uniform init trains slower.
+            torch::nn::init::kaiming_normal_(module->weight, 0.0, torch::kFanOut, torch::kReLU);
+            if (n.bias) torch::nn::init::zeros_(module->bias);
+            mConvs.push_back(module);
+            break;
+        }
+        case OpKind::BatchNorm: {
+            n.channels = mNodes.at(n.inputs.at(0)).channels;
+            if (!(n.alpha > 0.0)) n.alpha = 1e-5;  // eps
+            n.moduleIndex = static_cast<int>(mBns.size());
+            mBns.push_back(register_module(
+                uniqueModuleName(n.name),
+                torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(n.channels).eps(n.alpha))));
+            break;
+        }
+        case OpKind::Linear: {
+            if (n.inFeatures <= 0) n.inFeatures = mNodes.at(n.inputs.at(0)).channels;
+            n.moduleIndex = static_cast<int>(mLinears.size());
+            mLinears.push_back(register_module(
+                uniqueModuleName(n.name),
+                torch::nn::Linear(torch::nn::LinearOptions(n.inFeatures, n.channels).bias(n.bias))));
+            break;
+        }
+        case OpKind::Constant: {
+            n.moduleIndex = static_cast<int>(mConsts.size());
+            mConsts.push_back(register_buffer("const_" + uniqueModuleName(n.name), torch::zeros(n.shape)));
+            break;
+        }
+        default:
+            break;
+    }
+    return append(std::move(n));
 }
 
 int GraphNetImpl::input(int64_t channels) {
@@ -74,26 +160,14 @@ int GraphNetImpl::conv(int x, int64_t outChannels, int64_t kernel, int64_t strid
     n.op = OpKind::Conv;
     n.inputs = {x};
     n.channels = outChannels;
-    n.kernel = kernel;
-    n.stride = stride;
+    n.kernel = {kernel, kernel};
+    n.stride = {stride, stride};
     n.groups = groups;
-    n.dilation = dilation;
-    n.padding = dilation * (kernel - 1) / 2;
+    n.dilation = {dilation, dilation};
+    const int64_t pad = dilation * (kernel - 1) / 2;
+    n.pads = {pad, pad, pad, pad};
     n.bias = bias;
-    const int64_t inChannels = mNodes.at(x).channels;
-    auto options = torch::nn::Conv2dOptions(inChannels, outChannels, kernel)
-                       .stride(stride)
-                       .padding(n.padding)
-                       .dilation(dilation)
-                       .groups(groups)
-                       .bias(bias);
-    n.moduleIndex = static_cast<int>(mConvs.size());
-    auto module = register_module(moduleName(n.name), torch::nn::Conv2d(options));
-    // Kaiming normal (fan_out), as torchvision's ResNets do; the default uniform init trains slower.
-    torch::nn::init::kaiming_normal_(module->weight, 0.0, torch::kFanOut, torch::kReLU);
-    if (bias) torch::nn::init::zeros_(module->bias);
-    mConvs.push_back(module);
-    return append(n);
+    return addNode(n);
 }
 
 int GraphNetImpl::batchNorm(int x, const std::string& name) {
@@ -101,10 +175,7 @@ int GraphNetImpl::batchNorm(int x, const std::string& name) {
     n.name = name.empty() ? autoName("bn") : name;
     n.op = OpKind::BatchNorm;
     n.inputs = {x};
-    n.channels = mNodes.at(x).channels;
-    n.moduleIndex = static_cast<int>(mBns.size());
-    mBns.push_back(register_module(moduleName(n.name), torch::nn::BatchNorm2d(n.channels)));
-    return append(n);
+    return addNode(n);
 }
 
 GraphNode GraphNetImpl::sameChannels(OpKind op, int x, const char* prefix) {
@@ -125,7 +196,7 @@ int GraphNetImpl::relu6(int x) {
 }
 
 int GraphNetImpl::add(int a, int b) {
-    TORCH_CHECK(mNodes.at(a).channels == mNodes.at(b).channels, "add: channel mismatch");
+    if (mNodes.at(a).channels != mNodes.at(b).channels) throw Error("graph: add of unequal channel counts");
     GraphNode n;
     n.name = autoName("add");
     n.op = OpKind::Add;
@@ -136,16 +207,16 @@ int GraphNetImpl::add(int a, int b) {
 
 int GraphNetImpl::maxPool(int x, int64_t kernel, int64_t stride, int64_t padding) {
     GraphNode n = sameChannels(OpKind::MaxPool, x, "maxpool");
-    n.kernel = kernel;
-    n.stride = stride;
-    n.padding = padding;
+    n.kernel = {kernel, kernel};
+    n.stride = {stride, stride};
+    n.pads = {padding, padding, padding, padding};
     return append(n);
 }
 
 int GraphNetImpl::avgPool(int x, int64_t kernel, int64_t stride) {
     GraphNode n = sameChannels(OpKind::AvgPool, x, "avgpool");
-    n.kernel = kernel;
-    n.stride = stride;
+    n.kernel = {kernel, kernel};
+    n.stride = {stride, stride};
     return append(n);
 }
 
@@ -170,10 +241,7 @@ int GraphNetImpl::linear(int x, int64_t outFeatures, const std::string& name) {
     n.inputs = {x};
     n.channels = outFeatures;
     n.bias = true;
-    n.moduleIndex = static_cast<int>(mLinears.size());
-    mLinears.push_back(
-        register_module(moduleName(n.name), torch::nn::Linear(mNodes.at(x).channels, outFeatures)));
-    return append(n);
+    return addNode(n);
 }
 
 int GraphNetImpl::resizeLike(int x, int reference) {
@@ -196,6 +264,18 @@ int GraphNetImpl::concat(const std::vector<int>& xs) {
     return append(n);
 }
 
+int GraphNetImpl::constant(const torch::Tensor& value, const std::string& name) {
+    GraphNode n;
+    n.name = name;
+    n.op = OpKind::Constant;
+    n.shape = value.sizes().vec();
+    n.channels = value.dim() >= 2 ? value.size(1) : (value.dim() == 1 ? value.size(0) : 1);
+    const int index = addNode(n);
+    torch::NoGradGuard noGrad;
+    mConsts.back().copy_(value.to(torch::kFloat32));
+    return index;
+}
+
 int GraphNetImpl::convBnAct(int x, int64_t outChannels, int64_t kernel, int64_t stride, int64_t groups,
                             int64_t dilation, bool relu6Act, const std::string& name) {
     int c = conv(x, outChannels, kernel, stride, groups, dilation, false,
@@ -205,7 +285,7 @@ int GraphNetImpl::convBnAct(int x, int64_t outChannels, int64_t kernel, int64_t 
 }
 
 void GraphNetImpl::tap(const std::string& name, int node) {
-    TORCH_CHECK(!hasTap(name), "duplicate tap ", name);
+    if (hasTap(name)) throw Error("graph: duplicate tap '" + name + "'");
     mTaps.emplace_back(name, node);
 }
 
@@ -226,6 +306,32 @@ bool GraphNetImpl::hasTap(const std::string& name) const {
     return std::any_of(mTaps.begin(), mTaps.end(), [&](const auto& t) { return t.first == name; });
 }
 
+torch::Tensor& GraphNetImpl::moduleWeight(int node) {
+    const GraphNode& n = mNodes.at(node);
+    if (n.op == OpKind::Conv) return mConvs[n.moduleIndex]->weight;
+    if (n.op == OpKind::Linear) return mLinears[n.moduleIndex]->weight;
+    throw Error("layer '" + n.name + "' has no weights");
+}
+
+torch::Tensor& GraphNetImpl::moduleBias(int node) {
+    const GraphNode& n = mNodes.at(node);
+    if (!n.bias || (n.op != OpKind::Conv && n.op != OpKind::Linear))
+        throw Error("layer '" + n.name + "' has no bias");
+    return n.op == OpKind::Conv ? mConvs[n.moduleIndex]->bias : mLinears[n.moduleIndex]->bias;
+}
+
+torch::nn::BatchNorm2d& GraphNetImpl::bnModule(int node) {
+    const GraphNode& n = mNodes.at(node);
+    if (n.op != OpKind::BatchNorm) throw Error("node '" + n.name + "' is not a batch norm");
+    return mBns[n.moduleIndex];
+}
+
+torch::Tensor& GraphNetImpl::constantValue(int node) {
+    const GraphNode& n = mNodes.at(node);
+    if (n.op != OpKind::Constant) throw Error("node '" + n.name + "' is not a constant");
+    return mConsts[n.moduleIndex];
+}
+
 int64_t GraphNetImpl::nodeParams(int node) const {
     const GraphNode& n = mNodes.at(node);
     int64_t count = 0;
@@ -244,26 +350,186 @@ int64_t GraphNetImpl::nodeParams(int node) const {
         case OpKind::Linear:
             sum(*mLinears[n.moduleIndex]);
             break;
+        case OpKind::Constant:
+            count += mConsts[n.moduleIndex].numel();
+            break;
         default:
             break;
     }
     return count;
 }
 
+namespace {
+
+/** F::pad's order: (left, right, top, bottom). */
+std::vector<int64_t> padArg(const std::array<int64_t, 4>& p) {
+    return {p[1], p[3], p[0], p[2]};
+}
+
+bool anyPad(const std::array<int64_t, 4>& p) {
+    return p[0] || p[1] || p[2] || p[3];
+}
+
+/** The input of a conv or pooling node whose pads torch cannot express (asymmetric): padded explicitly. */
+torch::Tensor padExplicitly(const torch::Tensor& x, const GraphNode& n, double value = 0.0) {
+    return F::pad(x, F::PadFuncOptions(padArg(n.pads)).mode(torch::kConstant).value(value));
+}
+
+/** torch's pooling takes symmetric pads of at most half the window. */
+bool nativePoolPads(const GraphNode& n) {
+    return n.symmetricPads() && 2 * n.pads[0] <= n.kernel[0] && 2 * n.pads[1] <= n.kernel[1];
+}
+
+torch::Tensor maxPoolValue(const GraphNode& n, const torch::Tensor& x) {
+    const bool native = nativePoolPads(n);
+    const torch::Tensor in = native ? x : padExplicitly(x, n, -std::numeric_limits<double>::infinity());
+    return F::max_pool2d(
+        in, F::MaxPool2dFuncOptions({n.kernel[0], n.kernel[1]})
+                .stride({n.stride[0], n.stride[1]})
+                .padding(native ? std::vector<int64_t>{n.pads[0], n.pads[1]} : std::vector<int64_t>{0, 0})
+                .dilation({n.dilation[0], n.dilation[1]})
+                .ceil_mode(n.ceilMode));
+}
+
+torch::Tensor avgPoolValue(const GraphNode& n, const torch::Tensor& x) {
+    auto options = F::AvgPool2dFuncOptions({n.kernel[0], n.kernel[1]})
+                       .stride({n.stride[0], n.stride[1]})
+                       .ceil_mode(n.ceilMode);
+    if (nativePoolPads(n))
+        return F::avg_pool2d(x, options.padding({n.pads[0], n.pads[1]}).count_include_pad(n.countIncludePad));
+    // Asymmetric pads: pool the zero-padded input; without count_include_pad divide by the share of real
+    // pixels in each window instead of the whole window.
+    auto sum = F::avg_pool2d(padExplicitly(x, n), options.padding(0));
+    if (n.countIncludePad) return sum;
+    auto ones = torch::ones({1, 1, x.size(2), x.size(3)}, x.options());
+    auto share = F::avg_pool2d(padExplicitly(ones, n), options.padding(0));
+    return sum / share.clamp_min(1e-12);
+}
+
+/** ONNX Resize's source coordinate for output pixel `i` along an axis of `in` → `out` pixels. */
+double sourceCoordinate(ResizeCoord coord, int64_t i, int64_t in, int64_t out, double scale) {
+    const double x = static_cast<double>(i);
+    switch (coord) {
+        case ResizeCoord::HalfPixel:
+            return (x + 0.5) / scale - 0.5;
+        case ResizeCoord::PytorchHalfPixel:
+            return out > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
+        case ResizeCoord::AlignCorners:
+            return out > 1 ? x * static_cast<double>(in - 1) / static_cast<double>(out - 1) : 0.0;
+        case ResizeCoord::Asymmetric:
+            return x / scale;
+        case ResizeCoord::TfHalfPixelForNearest:
+            return (x + 0.5) / scale;
+    }
+    return x;
+}
+
+int64_t roundNearest(NearestRounding mode, double v) {
+    switch (mode) {
+        case NearestRounding::RoundPreferFloor:
+            return static_cast<int64_t>(std::ceil(v - 0.5));
+        case NearestRounding::RoundPreferCeil:
+            return static_cast<int64_t>(std::floor(v + 0.5));
+        case NearestRounding::Floor:
+            return static_cast<int64_t>(std::floor(v));
+        case NearestRounding::Ceil:
+            return static_cast<int64_t>(std::ceil(v));
+    }
+    return static_cast<int64_t>(std::floor(v));
+}
+
+/** Resize along one axis by gathering (nearest) or blending two gathered rows (linear), exactly as the ONNX
+ *  operator defines it for any coordinate mode. */
+torch::Tensor resizeAxis(const torch::Tensor& x, int64_t dim, int64_t out, double scale, const GraphNode& n) {
+    const int64_t in = x.size(dim);
+    if (scale <= 0.0) scale = static_cast<double>(out) / static_cast<double>(in);
+    std::vector<int64_t> i0(out), i1(out);
+    std::vector<float> w(out);
+    for (int64_t i = 0; i < out; ++i) {
+        const double src = sourceCoordinate(n.resizeCoord, i, in, out, scale);
+        if (n.resizeMode == ResizeMode::Nearest) {
+            i0[i] = std::clamp<int64_t>(roundNearest(n.nearest, src), 0, in - 1);
+        } else {
+            const double v = std::clamp(src, 0.0, static_cast<double>(in - 1));
+            i0[i] = static_cast<int64_t>(std::floor(v));
+            i1[i] = std::min(i0[i] + 1, in - 1);
+            w[i] = static_cast<float>(v - static_cast<double>(i0[i]));
+        }
+    }
+    auto idx0 = torch::tensor(i0, torch::TensorOptions().dtype(torch::kInt64).device(x.device()));
+    auto a = x.index_select(dim, idx0);
+    if (n.resizeMode == ResizeMode::Nearest) return a;
+    auto idx1 = torch::tensor(i1, torch::TensorOptions().dtype(torch::kInt64).device(x.device()));
+    std::vector<int64_t> shape(x.dim(), 1);
+    shape[dim] = out;
+    auto weight = torch::tensor(w, x.options().dtype(torch::kFloat32)).to(x.scalar_type()).view(shape);
+    return a + (x.index_select(dim, idx1) - a) * weight;
+}
+
+}  // namespace
+
+std::array<int64_t, 2> resizeOutputSize(const GraphNode& n, const torch::Tensor& x,
+                                        const std::vector<torch::Tensor>& values) {
+    if (n.sizeOf >= 0) return {values.at(n.sizeOf).size(2), values.at(n.sizeOf).size(3)};
+    if (n.outSize[0] > 0) return n.outSize;
+    return {static_cast<int64_t>(std::floor(static_cast<double>(x.size(2)) * n.scales[0])),
+            static_cast<int64_t>(std::floor(static_cast<double>(x.size(3)) * n.scales[1]))};
+}
+
+torch::Tensor resizeValue(const GraphNode& n, const torch::Tensor& x, std::array<int64_t, 2> size) {
+    const int64_t oh = size[0], ow = size[1];
+    if (oh == x.size(2) && ow == x.size(3) && n.resizeMode == ResizeMode::Bilinear &&
+        n.resizeCoord != ResizeCoord::Asymmetric)
+        return x;
+    const bool byScale = n.sizeOf < 0 && n.outSize[0] <= 0;
+    auto options = F::InterpolateFuncOptions();
+    if (byScale)
+        options.scale_factor(std::vector<double>{n.scales[0], n.scales[1]}).recompute_scale_factor(false);
+    else
+        options.size(std::vector<int64_t>{oh, ow});
+    if (n.resizeMode == ResizeMode::Bilinear) {
+        // torch's bilinear kernels are ONNX's half_pixel (and pytorch_half_pixel above one pixel) and
+        // align_corners modes; the rest take the general path.
+        const bool halfPixel = n.resizeCoord == ResizeCoord::HalfPixel ||
+                               (n.resizeCoord == ResizeCoord::PytorchHalfPixel && oh > 1 && ow > 1);
+        if (halfPixel) return F::interpolate(x, options.mode(torch::kBilinear).align_corners(false));
+        if (n.resizeCoord == ResizeCoord::AlignCorners)
+            return F::interpolate(x, F::InterpolateFuncOptions()
+                                         .size(std::vector<int64_t>{oh, ow})
+                                         .mode(torch::kBilinear)
+                                         .align_corners(true));
+    } else if (n.resizeCoord == ResizeCoord::Asymmetric && n.nearest == NearestRounding::Floor) {
+        return F::interpolate(x, options.mode(torch::kNearest));
+    }
+    auto y = resizeAxis(x, 2, oh, byScale ? n.scales[0] : 0.0, n);
+    return resizeAxis(y, 3, ow, byScale ? n.scales[1] : 0.0, n);
+}
+
+torch::Tensor reshapeValue(const GraphNode& n, const torch::Tensor& x) {
+    std::vector<int64_t> shape = n.shape;
+    for (size_t d = 0; d < shape.size(); ++d)
+        if (shape[d] == 0) shape[d] = x.size(static_cast<int64_t>(d));
+    return x.reshape(shape);
+}
+
 torch::Tensor GraphNetImpl::evalNode(const GraphNode& n, const std::vector<torch::Tensor>& v) {
+    if (n.op == OpKind::Constant) return mConsts[n.moduleIndex];
     const torch::Tensor& x = n.inputs.empty() ? v[0] : v[n.inputs[0]];
     switch (n.op) {
         case OpKind::Input:
             return x;
         case OpKind::Conv: {
-            if (!mFolded && !isQuantized()) return mConvs[n.moduleIndex]->forward(x);
-            return F::conv2d(x, effectiveWeight(n),
-                             F::Conv2dFuncOptions()
-                                 .bias(effectiveBias(static_cast<int>(&n - mNodes.data())))
-                                 .stride(n.stride)
-                                 .padding(n.padding)
-                                 .dilation(n.dilation)
-                                 .groups(n.groups));
+            const bool sym = n.symmetricPads();
+            const torch::Tensor in = sym || !anyPad(n.pads) ? x : padExplicitly(x, n);
+            if (!mFolded && !isQuantized()) return mConvs[n.moduleIndex]->forward(in);
+            return F::conv2d(
+                in, effectiveWeight(n),
+                F::Conv2dFuncOptions()
+                    .bias(effectiveBias(static_cast<int>(&n - mNodes.data())))
+                    .stride({n.stride[0], n.stride[1]})
+                    .padding(sym ? std::vector<int64_t>{n.pads[0], n.pads[1]} : std::vector<int64_t>{0, 0})
+                    .dilation({n.dilation[0], n.dilation[1]})
+                    .groups(n.groups));
         }
         case OpKind::BatchNorm:
             if (n.folded) return x;
@@ -274,35 +540,63 @@ torch::Tensor GraphNetImpl::evalNode(const GraphNode& n, const std::vector<torch
             return torch::hardtanh(x, 0.0, 6.0);
         case OpKind::Add:
             return x + v[n.inputs[1]];
+        case OpKind::Sub:
+            return x - v[n.inputs[1]];
+        case OpKind::Mul:
+            return x * v[n.inputs[1]];
+        case OpKind::Div:
+            return x / v[n.inputs[1]];
         case OpKind::MaxPool:
-            return F::max_pool2d(x, F::MaxPool2dFuncOptions(n.kernel).stride(n.stride).padding(n.padding));
+            return maxPoolValue(n, x);
         case OpKind::AvgPool:
-            return F::avg_pool2d(x, F::AvgPool2dFuncOptions(n.kernel).stride(n.stride));
+            return avgPoolValue(n, x);
         case OpKind::GlobalAvgPool:
             return x.mean({2, 3}, /*keepdim=*/true);
+        case OpKind::GlobalMaxPool:
+            return x.amax({2, 3}, /*keepdim=*/true);
         case OpKind::AdaptiveAvgPool:
             return F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions(n.bins));
         case OpKind::Flatten:
             return x.flatten(1);
+        case OpKind::Reshape:
+            return reshapeValue(n, x);
         case OpKind::Linear:
             if (!isQuantized()) return mLinears[n.moduleIndex]->forward(x);
             return F::linear(x, effectiveWeight(n), effectiveBias(static_cast<int>(&n - mNodes.data())));
-        case OpKind::Resize: {
-            const auto& ref = v[n.sizeOf];
-            if (x.size(2) == ref.size(2) && x.size(3) == ref.size(3)) return x;
-            return F::interpolate(x, F::InterpolateFuncOptions()
-                                         .size(std::vector<int64_t>{ref.size(2), ref.size(3)})
-                                         .mode(torch::kBilinear)
-                                         .align_corners(false));
-        }
+        case OpKind::Resize:
+            return resizeValue(n, x, resizeOutputSize(n, x, v));
         case OpKind::Concat: {
             std::vector<torch::Tensor> parts;
             for (int in : n.inputs)
                 parts.push_back(v[in]);
-            return torch::cat(parts, 1);
+            return torch::cat(parts, n.axis);
         }
+        case OpKind::LeakyReLU:
+            return F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(n.alpha));
+        case OpKind::Clip:
+            return torch::clamp(x, n.alpha, n.beta);
+        case OpKind::Sigmoid:
+            return torch::sigmoid(x);
+        case OpKind::HardSigmoid:
+            return torch::clamp(x * n.alpha + n.beta, 0.0, 1.0);
+        case OpKind::HardSwish:
+            return x * torch::clamp(x + 3.0, 0.0, 6.0) / 6.0;
+        case OpKind::Pad: {
+            auto options = F::PadFuncOptions(padArg(n.pads));
+            if (n.padMode == PadMode::Reflect) return F::pad(x, options.mode(torch::kReflect));
+            if (n.padMode == PadMode::Edge) return F::pad(x, options.mode(torch::kReplicate));
+            return F::pad(x, options.mode(torch::kConstant).value(n.alpha));
+        }
+        case OpKind::Softmax:
+            return torch::softmax(x, n.axis);
+        case OpKind::Constant:
+            break;
     }
-    TORCH_CHECK(false, "unknown op");
+    throw Error("graph: node '" + n.name + "' has an op this engine cannot run");
+}
+
+torch::Tensor GraphNetImpl::evalFloat(int node, const std::vector<torch::Tensor>& values) {
+    return evalNode(mNodes.at(node), values);
 }
 
 std::vector<torch::Tensor> GraphNetImpl::runAll(const torch::Tensor& x) {
@@ -351,10 +645,190 @@ torch::Tensor GraphNetImpl::forward(const torch::Tensor& x) {
     return run(x, {}).output;
 }
 
+// ---- structure as JSON ----------------------------------------------------------------------------------
+
+namespace {
+
+template <typename E>
+struct EnumNames {
+    E value;
+    const char* name;
+};
+constexpr EnumNames<ResizeMode> kResizeModes[] = {{ResizeMode::Bilinear, "linear"},
+                                                  {ResizeMode::Nearest, "nearest"}};
+constexpr EnumNames<ResizeCoord> kResizeCoords[] = {
+    {ResizeCoord::HalfPixel, "half_pixel"},
+    {ResizeCoord::PytorchHalfPixel, "pytorch_half_pixel"},
+    {ResizeCoord::AlignCorners, "align_corners"},
+    {ResizeCoord::Asymmetric, "asymmetric"},
+    {ResizeCoord::TfHalfPixelForNearest, "tf_half_pixel_for_nearest"}};
+constexpr EnumNames<NearestRounding> kNearestModes[] = {
+    {NearestRounding::RoundPreferFloor, "round_prefer_floor"},
+    {NearestRounding::RoundPreferCeil, "round_prefer_ceil"},
+    {NearestRounding::Floor, "floor"},
+    {NearestRounding::Ceil, "ceil"}};
+constexpr EnumNames<PadMode> kPadModes[] = {
+    {PadMode::Constant, "constant"}, {PadMode::Reflect, "reflect"}, {PadMode::Edge, "edge"}};
+
+template <typename E, size_t N>
+const char* enumName(const EnumNames<E> (&table)[N], E value) {
+    for (const auto& e : table)
+        if (e.value == value) return e.name;
+    return "?";
+}
+
+template <typename E, size_t N>
+E enumValue(const EnumNames<E> (&table)[N], const std::string& name, const std::string& what) {
+    for (const auto& e : table)
+        if (name == e.name) return e.value;
+    throw Error("unknown " + what + " '" + name + "'");
+}
+
+}  // namespace
+
+const char* resizeModeName(ResizeMode m) {
+    return enumName(kResizeModes, m);
+}
+const char* resizeCoordName(ResizeCoord c) {
+    return enumName(kResizeCoords, c);
+}
+const char* nearestRoundingName(NearestRounding r) {
+    return enumName(kNearestModes, r);
+}
+const char* padModeName(PadMode m) {
+    return enumName(kPadModes, m);
+}
+bool resizeCoordFromName(const std::string& name, ResizeCoord& out) {
+    for (const auto& e : kResizeCoords)
+        if (name == e.name) {
+            out = e.value;
+            return true;
+        }
+    return false;
+}
+bool nearestRoundingFromName(const std::string& name, NearestRounding& out) {
+    for (const auto& e : kNearestModes)
+        if (name == e.name) {
+            out = e.value;
+            return true;
+        }
+    return false;
+}
+
+std::string GraphNetImpl::structureJson() const {
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const auto& n : mNodes) {
+        nlohmann::json j = {
+            {"name", n.name}, {"op", opName(n.op)}, {"inputs", n.inputs}, {"channels", n.channels}};
+        if (n.op == OpKind::Conv || n.op == OpKind::MaxPool || n.op == OpKind::AvgPool) {
+            j["kernel"] = n.kernel;
+            j["stride"] = n.stride;
+            j["dilation"] = n.dilation;
+            j["pads"] = n.pads;
+        }
+        if (n.op == OpKind::Pad) j["pads"] = n.pads;
+        if (n.op == OpKind::Conv) j["groups"] = n.groups;
+        if (n.op == OpKind::Conv || n.op == OpKind::Linear) j["bias"] = n.bias;
+        if (n.op == OpKind::Linear) j["in_features"] = n.inFeatures;
+        if (n.op == OpKind::MaxPool || n.op == OpKind::AvgPool) {
+            j["ceil_mode"] = n.ceilMode;
+            j["count_include_pad"] = n.countIncludePad;
+        }
+        if (n.op == OpKind::AdaptiveAvgPool) j["bins"] = n.bins;
+        if (n.op == OpKind::Resize) {
+            j["size_of"] = n.sizeOf;
+            j["mode"] = resizeModeName(n.resizeMode);
+            j["coordinate_transformation_mode"] = resizeCoordName(n.resizeCoord);
+            j["nearest_mode"] = nearestRoundingName(n.nearest);
+            j["out_size"] = n.outSize;
+            j["scales"] = n.scales;
+        }
+        if (n.alpha != 0.0) j["alpha"] = n.alpha;
+        if (n.beta != 0.0) j["beta"] = n.beta;
+        if (n.op == OpKind::Concat || n.op == OpKind::Softmax) j["axis"] = n.axis;
+        if (n.op == OpKind::Reshape || n.op == OpKind::Constant) j["shape"] = n.shape;
+        if (n.op == OpKind::Pad) j["pad_mode"] = padModeName(n.padMode);
+        nodes.push_back(j);
+    }
+    nlohmann::json taps = nlohmann::json::array();
+    for (const auto& [name, node] : mTaps)
+        taps.push_back({name, node});
+    return nlohmann::json{{"format", 1}, {"nodes", nodes}, {"taps", taps}, {"output", mOutput}}.dump();
+}
+
+GraphNet graphFromJson(const std::string& text, const std::string& source) {
+    GraphNet net;
+    GraphNetImpl& g = *net;
+    try {
+        const auto j = nlohmann::json::parse(text);
+        const auto& nodes = j.at("nodes");
+        for (size_t i = 0; i < nodes.size(); ++i) {
+            const auto& e = nodes[i];
+            GraphNode n;
+            n.name = e.at("name").get<std::string>();
+            if (!opFromName(e.at("op").get<std::string>(), n.op))
+                throw Error("node " + std::to_string(i) + " has the unknown op '" +
+                            e.at("op").get<std::string>() + "'");
+            n.inputs = e.at("inputs").get<std::vector<int>>();
+            n.channels = e.at("channels").get<int64_t>();
+            n.kernel = e.value("kernel", n.kernel);
+            n.stride = e.value("stride", n.stride);
+            n.dilation = e.value("dilation", n.dilation);
+            n.pads = e.value("pads", n.pads);
+            n.groups = e.value("groups", n.groups);
+            n.bias = e.value("bias", n.bias);
+            n.inFeatures = e.value("in_features", n.inFeatures);
+            n.ceilMode = e.value("ceil_mode", n.ceilMode);
+            n.countIncludePad = e.value("count_include_pad", n.countIncludePad);
+            n.bins = e.value("bins", n.bins);
+            n.sizeOf = e.value("size_of", n.sizeOf);
+            if (e.contains("mode"))
+                n.resizeMode = enumValue(kResizeModes, e["mode"].get<std::string>(), "resize mode");
+            if (e.contains("coordinate_transformation_mode"))
+                n.resizeCoord =
+                    enumValue(kResizeCoords, e["coordinate_transformation_mode"].get<std::string>(),
+                              "coordinate_transformation_mode");
+            if (e.contains("nearest_mode"))
+                n.nearest = enumValue(kNearestModes, e["nearest_mode"].get<std::string>(), "nearest_mode");
+            n.outSize = e.value("out_size", n.outSize);
+            n.scales = e.value("scales", n.scales);
+            n.alpha = e.value("alpha", n.alpha);
+            n.beta = e.value("beta", n.beta);
+            n.axis = e.value("axis", n.axis);
+            n.shape = e.value("shape", n.shape);
+            if (e.contains("pad_mode"))
+                n.padMode = enumValue(kPadModes, e["pad_mode"].get<std::string>(), "pad mode");
+            for (int in : n.inputs)
+                if (in < 0 || in >= static_cast<int>(i))
+                    throw Error("node " + std::to_string(i) + " reads node " + std::to_string(in));
+            if (i == 0 && n.op != OpKind::Input) throw Error("the first node is not the input");
+            if (n.op == OpKind::Input)
+                g.input(n.channels);
+            else
+                g.addNode(n);
+        }
+        for (const auto& t : j.at("taps")) {
+            const int node = t.at(1).get<int>();
+            if (node < 0 || node >= static_cast<int>(nodes.size())) throw Error("a tap names a missing node");
+            g.tap(t.at(0).get<std::string>(), node);
+        }
+        const int output = j.at("output").get<int>();
+        if (output < 0 || output >= static_cast<int>(nodes.size())) throw Error("the output is not a node");
+        g.setOutput(output);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(source + ": the model structure is not valid (" + std::string(e.what()) + ")");
+    } catch (const Error& e) {
+        throw Error(source + ": the model structure is not valid (" + std::string(e.what()) + ")");
+    }
+    g.finalize();
+    return net;
+}
+
 ModelInfo measureModel(GraphNet& net, const ModelSpec& spec, Task task, int64_t inChannels,
                        int64_t numClasses, int64_t height, int64_t width) {
     ModelInfo info;
-    info.arch = spec.arch;
+    info.arch = spec.displayName();
+    info.onnx = spec.onnx;
     info.head = spec.head;
     info.task = task;
     info.inChannels = inChannels;
@@ -379,13 +853,17 @@ ModelInfo measureModel(GraphNet& net, const ModelSpec& spec, Task task, int64_t 
         for (int in : n.inputs)
             layer.inputs.push_back(nodes[in].name);
         auto sizes = values[i].sizes();
-        layer.outShape.assign(sizes.begin() + 1, sizes.end());
+        if (n.op == OpKind::Constant)  // no batch dimension: the constant as it is broadcast
+            layer.outShape.assign(sizes.begin(), sizes.end());
+        else if (!sizes.empty())
+            layer.outShape.assign(sizes.begin() + 1, sizes.end());
         layer.params = net->nodeParams(static_cast<int>(i));
         if (n.op == OpKind::Conv) {
             const int64_t inC = nodes[n.inputs[0]].channels;
-            layer.macs = values[i].numel() * (inC / n.groups) * n.kernel * n.kernel;
+            layer.macs = values[i].numel() * (inC / n.groups) * n.kernel[0] * n.kernel[1];
         } else if (n.op == OpKind::Linear) {
-            layer.macs = nodes[n.inputs[0]].channels * n.channels;
+            // Every output row (one per sample for 2-D inputs) costs in × out.
+            layer.macs = values[i].numel() / std::max<int64_t>(1, n.channels) * n.inFeatures * n.channels;
         }
         info.params += layer.params;
         info.macs += layer.macs;

@@ -5,8 +5,10 @@
 
 #include <torch/torch.h>
 
+#include <array>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -30,26 +32,66 @@ enum class OpKind {
     Flatten,
     Linear,
     Resize,
-    Concat
+    Concat,
+    // Ops that imported models need (core/onnx_import.cpp); the zoo builds none of them.
+    Constant,   // a fixed tensor (buffer), broadcast against the values it meets
+    LeakyReLU,  // alpha: negative slope
+    Clip,       // [alpha, beta]
+    Sigmoid,
+    HardSigmoid,  // max(0, min(1, alpha·x + beta))
+    HardSwish,    // x · relu6(x + 3) / 6
+    Mul,
+    Sub,
+    Div,
+    GlobalMaxPool,
+    Reshape,  // shape: ONNX semantics (0 copies the input's dimension, -1 is inferred)
+    Pad,      // pads (spatial), padMode, alpha = constant value
+    Softmax   // axis
 };
 
 const char* opName(OpKind op);
+/** The OpKind an opName() string names; false when none does. */
+bool opFromName(const std::string& name, OpKind& op);
+
+enum class ResizeMode { Bilinear, Nearest };
+/** ONNX Resize's coordinate_transformation_mode (how an output pixel maps to a source coordinate). */
+enum class ResizeCoord { HalfPixel, PytorchHalfPixel, AlignCorners, Asymmetric, TfHalfPixelForNearest };
+/** ONNX Resize's nearest_mode. */
+enum class NearestRounding { RoundPreferFloor, RoundPreferCeil, Floor, Ceil };
+enum class PadMode { Constant, Reflect, Edge };
 
 struct GraphNode {
     std::string name;
     OpKind op = OpKind::Input;
     std::vector<int> inputs;
-    int64_t channels = 0;  // output channels (features for Linear)
-    int64_t kernel = 1, stride = 1, padding = 0, dilation = 1, groups = 1;
+    int64_t channels = 0;  // output channels (features for Linear; the last dimension of a 2-D value)
+    // Conv and pooling windows, (height, width); pads are (top, left, bottom, right).
+    std::array<int64_t, 2> kernel{1, 1}, stride{1, 1}, dilation{1, 1};
+    std::array<int64_t, 4> pads{0, 0, 0, 0};
+    int64_t groups = 1;
     bool bias = false;
-    int64_t bins = 0;      // AdaptiveAvgPool output size
-    int sizeOf = -1;       // Resize: match the spatial size of this node
-    int moduleIndex = -1;  // index into the node's conv/bn/linear module list
+    int64_t inFeatures = 0;       // Linear: input features
+    bool ceilMode = false;        // pooling
+    bool countIncludePad = true;  // AvgPool: padded zeros count in the divisor
+    int64_t bins = 0;             // AdaptiveAvgPool output size
+    int sizeOf = -1;              // Resize: match the spatial size of this node
+    ResizeMode resizeMode = ResizeMode::Bilinear;
+    ResizeCoord resizeCoord = ResizeCoord::PytorchHalfPixel;
+    NearestRounding nearest = NearestRounding::Floor;
+    std::array<int64_t, 2> outSize{0, 0};    // Resize to a fixed size (when sizeOf < 0 and set)
+    std::array<double, 2> scales{0.0, 0.0};  // Resize by factors (when sizeOf < 0 and outSize unset)
+    double alpha = 0.0, beta = 0.0;  // LeakyReLU slope; Clip bounds; HardSigmoid α, β; Pad value; BN eps
+    int64_t axis = 1;                // Flatten, Concat, Softmax
+    std::vector<int64_t> shape;      // Reshape target; Constant: its shape
+    PadMode padMode = PadMode::Constant;
+    int moduleIndex = -1;  // index into the node's conv/bn/linear/constant list
     // ---- quantization (set by foldBatchNorm / enableQuantization) ----
     bool folded = false;   // BatchNorm folded into the conv before it: the node passes its input through
     int quant = -1;        // activation quantizer whose grid this node's output lies on (-1: float)
     bool requant = false;  // the output is (fake-)quantized here with `quant`'s parameters
     int weightQuant = -1;  // conv/linear: index of its weight quantizer
+
+    bool symmetricPads() const { return pads[0] == pads[2] && pads[1] == pads[3]; }
 };
 
 /** Parameters of one quantizer, as plain numbers. */
@@ -83,10 +125,32 @@ public:
     /** conv → BN → ReLU (or ReLU6), the most common triple. */
     int convBnAct(int x, int64_t outChannels, int64_t kernel, int64_t stride = 1, int64_t groups = 1,
                   int64_t dilation = 1, bool relu6Act = false, const std::string& name = {});
+    /**
+     * Appends any node, creating the modules its op owns (conv, BN, linear: freshly initialised; Constant:
+     * a zero buffer of node.shape) from the node's fields, the way every builder call above does. An empty
+     * name is generated. Importers and the structure reader (graphFromJson) build through this.
+     */
+    int addNode(GraphNode node);
+    /** A constant tensor (kept as a buffer, saved with the weights). */
+    int constant(const torch::Tensor& value, const std::string& name = {});
     void tap(const std::string& name, int node);
     void setOutput(int node);
+    /** Corrects a node's channel count once its output has been measured (importers). */
+    void setNodeChannels(int node, int64_t channels) { mNodes.at(node).channels = channels; }
     /** Must be called once after building: fixes buffer lifetimes. */
     void finalize();
+
+    // ---- weights of single nodes (importers) ----
+    /** The conv/linear module's own weight and bias (before any folding), for copying weights in. */
+    torch::Tensor& moduleWeight(int node);
+    torch::Tensor& moduleBias(int node);
+    torch::nn::BatchNorm2d& bnModule(int node);
+    torch::Tensor& constantValue(int node);
+
+    // ---- structure ----
+    /** The graph's structure (nodes, taps, output; no weights) as JSON text; graphFromJson rebuilds it so
+     *  that a saved state dict loads into the copy. */
+    std::string structureJson() const;
 
     // ---- running ----
     struct Outputs {
@@ -98,6 +162,9 @@ public:
     Outputs run(const torch::Tensor& x, const std::vector<std::string>& taps);
     /** Runs the graph returning every node's output (for measuring). */
     std::vector<torch::Tensor> runAll(const torch::Tensor& x);
+    /** Evaluates node `node` in float (no quantization of its output) on `values`, which holds (at least)
+     *  its inputs at their node indices. The int8 runtime runs the ops it has no kernel for this way. */
+    torch::Tensor evalFloat(int node, const std::vector<torch::Tensor>& values);
 
     const std::vector<GraphNode>& nodes() const { return mNodes; }
     const std::vector<std::pair<std::string, int>>& tapList() const { return mTaps; }
@@ -161,12 +228,16 @@ private:
     torch::Tensor quantizeOutput(const GraphNode& node, torch::Tensor value);
     torch::Tensor effectiveWeight(const GraphNode& node) const;
     std::string autoName(const char* prefix);
+    /** A name torch accepts for a submodule or buffer (no dots), unique within this net. */
+    std::string uniqueModuleName(const std::string& nodeName);
 
     std::vector<GraphNode> mNodes;
     std::vector<std::pair<std::string, int>> mTaps;
     std::vector<torch::nn::Conv2d> mConvs;
     std::vector<torch::nn::BatchNorm2d> mBns;
     std::vector<torch::nn::Linear> mLinears;
+    std::vector<torch::Tensor> mConsts;
+    std::set<std::string> mModuleNames;
     std::vector<int> mLastUse;
     int mOutput = -1;
     int mCounter = 0;
@@ -191,11 +262,34 @@ private:
 };
 TORCH_MODULE(GraphNet);
 
+/** Names of the resize and pad settings as ONNX spells them (structure JSON, exporter, messages). */
+const char* resizeModeName(ResizeMode mode);
+const char* resizeCoordName(ResizeCoord coord);
+const char* nearestRoundingName(NearestRounding rounding);
+const char* padModeName(PadMode mode);
+bool resizeCoordFromName(const std::string& name, ResizeCoord& out);
+bool nearestRoundingFromName(const std::string& name, NearestRounding& out);
+
+/** A Resize node's output size for input x (`values` holds the node named by sizeOf, if any). */
+std::array<int64_t, 2> resizeOutputSize(const GraphNode& n, const torch::Tensor& x,
+                                        const std::vector<torch::Tensor>& values);
+/** A Resize node's value: torch's kernels where they are the ONNX mode, the general gather otherwise. */
+torch::Tensor resizeValue(const GraphNode& n, const torch::Tensor& x, std::array<int64_t, 2> size);
+/** A Reshape node's value (0 copies the input's dimension, -1 is inferred). */
+torch::Tensor reshapeValue(const GraphNode& n, const torch::Tensor& x);
+
 /** Stores a module's 4-D parameters channels-last (GraphNet's useChannelsLast; loss-term adapters). */
 void useChannelsLast(torch::nn::Module& module);
 
-/** Builds a zoo model. Throws Error for unknown architectures or heads (message lists the allowed ones). */
-GraphNet buildModel(const ModelSpec& spec, Task task, int64_t inChannels, int64_t numClasses);
+/** Builds a zoo model, or imports spec.onnx for the given input size (height/width 0: the file's own).
+ *  Throws Error for unknown architectures or heads (message lists the allowed ones) and for files that
+ *  cannot be imported. */
+GraphNet buildModel(const ModelSpec& spec, Task task, int64_t inChannels, int64_t numClasses,
+                    int64_t height = 0, int64_t width = 0);
+
+/** Rebuilds a graph from GraphNetImpl::structureJson() (weights freshly initialised). Throws Error naming
+ *  `source` when the text is not such a structure. */
+GraphNet graphFromJson(const std::string& json, const std::string& source);
 
 /** Measures a built model with a dry run on a zero input of the given size. */
 ModelInfo measureModel(GraphNet& net, const ModelSpec& spec, Task task, int64_t inChannels,

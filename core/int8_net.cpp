@@ -47,7 +47,10 @@ struct Int8Net::Impl {
         Adaptive,
         Flatten,
         Resize,
-        Concat
+        Concat,
+        Reshape,
+        Constant,
+        FloatOp  // no int8 kernel: dequantize the inputs, run the float op, quantize the result
     };
     struct Step {
         Kind kind = Kind::Alias;
@@ -64,6 +67,7 @@ struct Int8Net::Impl {
     std::vector<int> lastUse;
     int output = -1;
     c10::QEngine engine;
+    GraphNet net{nullptr};  // runs the FloatOp steps
 };
 
 std::string Int8Net::engineName() {
@@ -75,6 +79,7 @@ Int8Net::~Int8Net() = default;
 Int8Net::Int8Net(GraphNet& net) : d(std::make_unique<Impl>()) {
     if (!net->isQuantized()) throw Error("int8 execution needs a quantized model");
     d->engine = pickEngine();
+    d->net = net;
     at::globalContext().setQEngine(d->engine);
     torch::NoGradGuard noGrad;
     // Biases are read on their int32 grid, which needs the quantizers switched on.
@@ -114,8 +119,12 @@ Int8Net::Int8Net(GraphNet& net) : d(std::make_unique<Impl>()) {
                 outParams(i);
                 break;
             case OpKind::BatchNorm:
-                if (!n.folded) throw Error("int8 execution needs folded batch norm");
-                st.kind = Impl::Kind::Alias;
+                if (n.folded) {
+                    st.kind = Impl::Kind::Alias;
+                } else {  // a standalone batch norm runs in float
+                    st.kind = Impl::Kind::FloatOp;
+                    if (n.quant >= 0) outParams(i);
+                }
                 break;
             case OpKind::Conv:
             case OpKind::Linear: {
@@ -149,10 +158,12 @@ Int8Net::Int8Net(GraphNet& net) : d(std::make_unique<Impl>()) {
                 if (b.defined()) bias = b;
                 if (n.op == OpKind::Conv) {
                     st.kind = Impl::Kind::Conv;
+                    // Asymmetric pads are applied to the input before the kernel (see forward).
+                    const bool sym = n.symmetricPads();
                     st.packed = callOne(op("quantized::conv2d_prepack"),
-                                        {qw, bias, std::vector<int64_t>{n.stride, n.stride},
-                                         std::vector<int64_t>{n.padding, n.padding},
-                                         std::vector<int64_t>{n.dilation, n.dilation}, n.groups});
+                                        {qw, bias, std::vector<int64_t>{n.stride[0], n.stride[1]},
+                                         std::vector<int64_t>{sym ? n.pads[0] : 0, sym ? n.pads[1] : 0},
+                                         std::vector<int64_t>{n.dilation[0], n.dilation[1]}, n.groups});
                 } else {
                     st.kind = Impl::Kind::Linear;
                     st.packed = callOne(op("quantized::linear_prepack"), {qw, bias});
@@ -160,6 +171,12 @@ Int8Net::Int8Net(GraphNet& net) : d(std::make_unique<Impl>()) {
                 break;
             }
             case OpKind::Add: {
+                // quantized::add needs two quantized inputs; a constant operand runs in float.
+                if (nodes[n.inputs[0]].quant < 0 || nodes[n.inputs[1]].quant < 0) {
+                    st.kind = Impl::Kind::FloatOp;
+                    if (n.quant >= 0) outParams(i);
+                    break;
+                }
                 st.kind = Impl::Kind::Add;
                 const int relu = fusedInto[i];
                 st.relu = relu >= 0;
@@ -178,11 +195,17 @@ Int8Net::Int8Net(GraphNet& net) : d(std::make_unique<Impl>()) {
                 }
                 break;
             case OpKind::MaxPool:
-                st.kind = Impl::Kind::MaxPool;
+            case OpKind::AvgPool: {
+                const bool native =
+                    n.symmetricPads() && 2 * n.pads[0] <= n.kernel[0] && 2 * n.pads[1] <= n.kernel[1];
+                if (native) {
+                    st.kind = n.op == OpKind::MaxPool ? Impl::Kind::MaxPool : Impl::Kind::AvgPool;
+                } else {
+                    st.kind = Impl::Kind::FloatOp;
+                    if (n.quant >= 0) outParams(i);
+                }
                 break;
-            case OpKind::AvgPool:
-                st.kind = Impl::Kind::AvgPool;
-                break;
+            }
             case OpKind::GlobalAvgPool:
                 st.kind = Impl::Kind::Gap;
                 break;
@@ -192,12 +215,47 @@ Int8Net::Int8Net(GraphNet& net) : d(std::make_unique<Impl>()) {
             case OpKind::Flatten:
                 st.kind = Impl::Kind::Flatten;
                 break;
-            case OpKind::Resize:
-                st.kind = Impl::Kind::Resize;
+            case OpKind::Resize: {
+                // torch's quantized upsampling kernels cover the half-pixel and align-corners bilinear
+                // modes and floor-nearest; other ONNX modes gather in float.
+                const bool native =
+                    n.sizeOf >= 0 ||
+                    (n.resizeMode == ResizeMode::Bilinear && (n.resizeCoord == ResizeCoord::HalfPixel ||
+                                                              n.resizeCoord == ResizeCoord::AlignCorners)) ||
+                    (n.resizeMode == ResizeMode::Nearest && n.resizeCoord == ResizeCoord::Asymmetric &&
+                     n.nearest == NearestRounding::Floor);
+                if (native) {
+                    st.kind = Impl::Kind::Resize;
+                } else {
+                    st.kind = Impl::Kind::FloatOp;
+                    if (n.quant >= 0) outParams(i);
+                }
                 break;
+            }
             case OpKind::Concat:
                 st.kind = Impl::Kind::Concat;
                 outParams(i);
+                break;
+            case OpKind::Reshape:
+                st.kind = Impl::Kind::Reshape;
+                break;
+            case OpKind::Constant:
+                st.kind = Impl::Kind::Constant;
+                st.weight = net->constantValue(i).detach().to(torch::kCPU);
+                break;
+            case OpKind::Sub:
+            case OpKind::Mul:
+            case OpKind::Div:
+            case OpKind::Sigmoid:
+            case OpKind::HardSigmoid:
+            case OpKind::HardSwish:
+            case OpKind::LeakyReLU:
+            case OpKind::Clip:
+            case OpKind::Softmax:
+            case OpKind::GlobalMaxPool:
+            case OpKind::Pad:
+                st.kind = Impl::Kind::FloatOp;
+                if (n.quant >= 0) outParams(i);
                 break;
         }
     }
@@ -226,11 +284,22 @@ torch::Tensor Int8Net::forward(const torch::Tensor& input) {
             case Impl::Kind::Alias:
                 v[i] = x;
                 break;
-            case Impl::Kind::Conv:
+            case Impl::Kind::Conv: {
+                torch::Tensor in = x;
+                if (!n.symmetricPads()) {
+                    // Zero is on every activation grid (its zero point), so padding the float values and
+                    // re-quantizing them is exact.
+                    namespace F = torch::nn::functional;
+                    in = torch::quantize_per_tensor(
+                        F::pad(x.dequantize(),
+                               F::PadFuncOptions({n.pads[1], n.pads[3], n.pads[0], n.pads[2]})),
+                        x.q_scale(), x.q_zero_point(), torch::kQUInt8);
+                }
                 v[i] = callOne(op(st.relu ? "quantized::conv2d_relu" : "quantized::conv2d", "new"),
-                               {x, st.packed, st.scale, st.zeroPoint})
+                               {in, st.packed, st.scale, st.zeroPoint})
                            .toTensor();
                 break;
+            }
             case Impl::Kind::Linear:
                 v[i] = callOne(op(st.relu ? "quantized::linear_relu" : "quantized::linear"),
                                {x, st.packed, st.scale, st.zeroPoint})
@@ -239,10 +308,15 @@ torch::Tensor Int8Net::forward(const torch::Tensor& input) {
             case Impl::Kind::FloatLayer: {
                 auto fx = x.dequantize();
                 torch::Tensor y;
-                if (n.op == OpKind::Conv)
-                    y = torch::conv2d(fx, st.weight, st.bias, {n.stride, n.stride}, {n.padding, n.padding},
-                                      {n.dilation, n.dilation}, n.groups);
-                else
+                if (n.op == OpKind::Conv) {
+                    namespace F = torch::nn::functional;
+                    const bool sym = n.symmetricPads();
+                    if (!sym)
+                        fx = F::pad(fx, F::PadFuncOptions({n.pads[1], n.pads[3], n.pads[0], n.pads[2]}));
+                    y = torch::conv2d(fx, st.weight, st.bias, {n.stride[0], n.stride[1]},
+                                      {sym ? n.pads[0] : 0, sym ? n.pads[1] : 0},
+                                      {n.dilation[0], n.dilation[1]}, n.groups);
+                } else
                     y = torch::linear(fx, st.weight, st.bias);
                 if (st.relu) y = torch::relu(y);
                 v[i] = torch::quantize_per_tensor(y, st.scale, st.zeroPoint, torch::kQUInt8);
@@ -261,11 +335,12 @@ torch::Tensor Int8Net::forward(const torch::Tensor& input) {
                                                   st.zeroPoint, torch::kQUInt8);
                 break;
             case Impl::Kind::MaxPool:
-                v[i] =
-                    torch::max_pool2d(x, {n.kernel, n.kernel}, {n.stride, n.stride}, {n.padding, n.padding});
+                v[i] = torch::max_pool2d(x, {n.kernel[0], n.kernel[1]}, {n.stride[0], n.stride[1]},
+                                         {n.pads[0], n.pads[1]}, {n.dilation[0], n.dilation[1]}, n.ceilMode);
                 break;
             case Impl::Kind::AvgPool:
-                v[i] = torch::avg_pool2d(x, {n.kernel, n.kernel}, {n.stride, n.stride});
+                v[i] = torch::avg_pool2d(x, {n.kernel[0], n.kernel[1]}, {n.stride[0], n.stride[1]},
+                                         {n.pads[0], n.pads[1]}, n.ceilMode, n.countIncludePad);
                 break;
             case Impl::Kind::Gap:
                 v[i] = torch::adaptive_avg_pool2d(x, {1, 1});
@@ -277,23 +352,34 @@ torch::Tensor Int8Net::forward(const torch::Tensor& input) {
                 v[i] = x.contiguous().flatten(1);
                 break;
             case Impl::Kind::Resize: {
-                const auto& ref = v[n.sizeOf];
                 // Without a quantizer of its own (the model's output) the resize runs in float.
                 const torch::Tensor in = n.quant < 0 && x.is_quantized() ? x.dequantize() : x;
-                if (in.size(2) == ref.size(2) && in.size(3) == ref.size(3)) {
-                    v[i] = in;
-                } else {
-                    v[i] = torch::upsample_bilinear2d(in, {ref.size(2), ref.size(3)}, false);
-                }
+                v[i] = resizeValue(n, in, resizeOutputSize(n, in, v));
                 break;
             }
             case Impl::Kind::Concat: {
                 c10::List<at::Tensor> parts;
                 for (int in : st.inputs)
                     parts.push_back(v[in]);
-                v[i] = callOne(op("quantized::cat"), {parts, int64_t{1}, c10::optional<double>(st.scale),
+                v[i] = callOne(op("quantized::cat"), {parts, n.axis, c10::optional<double>(st.scale),
                                                       c10::optional<int64_t>(st.zeroPoint)})
                            .toTensor();
+                break;
+            }
+            case Impl::Kind::Reshape:
+                v[i] = reshapeValue(n, x.contiguous());
+                break;
+            case Impl::Kind::Constant:
+                v[i] = st.weight;
+                break;
+            case Impl::Kind::FloatOp: {
+                std::vector<torch::Tensor> floats(count);
+                for (int in : st.inputs)
+                    floats[in] = v[in].is_quantized() ? v[in].dequantize() : v[in];
+                auto y = d->net->evalFloat(i, floats);
+                v[i] = n.quant >= 0 ? torch::quantize_per_tensor(y.contiguous(), st.scale, st.zeroPoint,
+                                                                 torch::kQUInt8)
+                                    : y;
                 break;
             }
         }

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/graph_net.h"
+#include "core/internal/onnx_import.h"
 #include "core/zoo.h"
 
 namespace distillery {
@@ -256,7 +257,20 @@ std::vector<std::string> segmentationHeads() {
     return {"fcn", "psp", "deeplabv3"};
 }
 
-GraphNet buildModel(const ModelSpec& spec, Task task, int64_t inChannels, int64_t numClasses) {
+GraphNet buildModel(const ModelSpec& spec, Task task, int64_t inChannels, int64_t numClasses, int64_t height,
+                    int64_t width) {
+    if (!spec.onnx.empty()) {
+        ImportedModel imported = importOnnx(spec.onnx, inChannels, height, width);
+        const ModelInfo& info = imported.report.model;
+        if (info.task != task)
+            throw Error(spec.onnx + ": the model does " + taskName(info.task) + " (its output is " +
+                        (info.task == Task::Classification ? "N x K" : "N x K x H x W") + "), the data set " +
+                        taskName(task));
+        if (numClasses > 0 && info.numClasses != numClasses)
+            throw Error(spec.onnx + ": the model outputs " + std::to_string(info.numClasses) +
+                        " classes, the data has " + std::to_string(numClasses));
+        return imported.net;
+    }
     const auto& defs = registry();
     auto it =
         std::find_if(defs.begin(), defs.end(), [&](const ArchDef& d) { return d.entry.name == spec.arch; });
@@ -298,10 +312,40 @@ GraphNet buildModel(const ModelSpec& spec, Task task, int64_t inChannels, int64_
     return net;
 }
 
+bool isNaturalTapName(const std::string& name) {
+    if (name == "stem" || name == "features" || name == "head" || name == "prelogits" || name == "logits")
+        return true;
+    if (name.size() > 5 && name.compare(0, 5, "stage") == 0)
+        return std::all_of(name.begin() + 5, name.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return false;
+}
+
+std::vector<TapGroup> groupTapsByResolution(const std::vector<TapInfo>& taps) {
+    std::vector<TapGroup> groups;
+    TapGroup natural{"named taps", {}}, vectors{"vectors", {}};
+    std::map<std::pair<int64_t, int64_t>, TapGroup, std::greater<>> bySize;
+    for (const auto& t : taps) {
+        if (isNaturalTapName(t.name)) {
+            natural.taps.push_back(t);
+        } else if (t.shape.size() == 3) {
+            auto& g = bySize[{t.shape[1] * t.shape[2], t.shape[1]}];
+            g.label = std::to_string(t.shape[1]) + "x" + std::to_string(t.shape[2]);
+            g.taps.push_back(t);
+        } else {
+            vectors.taps.push_back(t);
+        }
+    }
+    if (!natural.taps.empty()) groups.push_back(natural);
+    for (auto& [size, g] : bySize)
+        groups.push_back(std::move(g));
+    if (!vectors.taps.empty()) groups.push_back(vectors);
+    return groups;
+}
+
 ModelInfo describeModel(const ModelSpec& spec, Task task, int inChannels, int numClasses, int height,
                         int width) {
     torch::NoGradGuard noGrad;
-    GraphNet net = buildModel(spec, task, inChannels, numClasses);
+    GraphNet net = buildModel(spec, task, inChannels, numClasses, height, width);
     ModelSpec resolved = spec;
     if (task == Task::Segmentation && resolved.head.empty()) resolved.head = "fcn";
     return measureModel(net, resolved, task, inChannels, numClasses, height, width);

@@ -64,6 +64,13 @@ void attrInts(onnx::NodeProto* node, const std::string& name, const std::vector<
         a->add_ints(v);
 }
 
+void attrFloat(onnx::NodeProto* node, const std::string& name, float value) {
+    auto* a = node->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::FLOAT);
+    a->set_f(value);
+}
+
 void attrString(onnx::NodeProto* node, const std::string& name, const std::string& value) {
     auto* a = node->add_attribute();
     a->set_name(name);
@@ -213,11 +220,25 @@ private:
                 return kInputName;
             case OpKind::Conv:
                 return conv(index, n);
-            case OpKind::BatchNorm:
-                if (!n.folded)
-                    throw Error("export: BatchNorm " + n.name + " is not folded into a convolution");
-                alias = true;
-                return in(n);
+            case OpKind::BatchNorm: {
+                if (n.folded) {
+                    alias = true;
+                    return in(n);
+                }
+                // A batch norm no conv absorbs (pre-activation blocks) stays one, in inference form.
+                auto& bn = mNet->bnModule(index);
+                auto gamma = bn->options.affine() ? bn->weight : torch::ones_like(bn->running_mean);
+                auto beta = bn->options.affine() ? bn->bias : torch::zeros_like(bn->running_mean);
+                onnx::NodeProto* node = nullptr;
+                const std::string out =
+                    mB.node("BatchNormalization",
+                            {in(n), mB.floats(n.name + ".scale", gamma), mB.floats(n.name + ".bias", beta),
+                             mB.floats(n.name + ".mean", bn->running_mean),
+                             mB.floats(n.name + ".var", bn->running_var)},
+                            n.name, &node);
+                attrFloat(node, "epsilon", static_cast<float>(bn->options.eps()));
+                return out;
+            }
             case OpKind::ReLU:
                 return mB.node("Relu", {in(n)}, n.name);
             case OpKind::ReLU6:
@@ -229,16 +250,80 @@ private:
             case OpKind::MaxPool: {
                 onnx::NodeProto* node = nullptr;
                 const std::string out = mB.node("MaxPool", {in(n)}, n.name, &node);
-                attrInts(node, "kernel_shape", {n.kernel, n.kernel});
-                attrInts(node, "strides", {n.stride, n.stride});
-                attrInts(node, "pads", {n.padding, n.padding, n.padding, n.padding});
+                attrInts(node, "kernel_shape", {n.kernel[0], n.kernel[1]});
+                attrInts(node, "strides", {n.stride[0], n.stride[1]});
+                attrInts(node, "pads", onnxPads(n));
+                if (n.dilation[0] != 1 || n.dilation[1] != 1)
+                    attrInts(node, "dilations", {n.dilation[0], n.dilation[1]});
+                if (n.ceilMode) attrInt(node, "ceil_mode", 1);
                 return out;
             }
             case OpKind::AvgPool: {
                 onnx::NodeProto* node = nullptr;
                 const std::string out = mB.node("AveragePool", {in(n)}, n.name, &node);
-                attrInts(node, "kernel_shape", {n.kernel, n.kernel});
-                attrInts(node, "strides", {n.stride, n.stride});
+                attrInts(node, "kernel_shape", {n.kernel[0], n.kernel[1]});
+                attrInts(node, "strides", {n.stride[0], n.stride[1]});
+                attrInts(node, "pads", onnxPads(n));
+                if (n.ceilMode) attrInt(node, "ceil_mode", 1);
+                if (n.countIncludePad) attrInt(node, "count_include_pad", 1);
+                return out;
+            }
+            case OpKind::GlobalMaxPool:
+                return mB.node("GlobalMaxPool", {in(n)}, n.name);
+            case OpKind::Constant:
+                return mB.floats(n.name, mNet->constantValue(index));
+            case OpKind::Sub:
+                return mB.node("Sub", {in(n, 0), in(n, 1)}, n.name);
+            case OpKind::Mul:
+                return mB.node("Mul", {in(n, 0), in(n, 1)}, n.name);
+            case OpKind::Div:
+                return mB.node("Div", {in(n, 0), in(n, 1)}, n.name);
+            case OpKind::Sigmoid:
+                return mB.node("Sigmoid", {in(n)}, n.name);
+            case OpKind::LeakyReLU: {
+                onnx::NodeProto* node = nullptr;
+                const std::string out = mB.node("LeakyRelu", {in(n)}, n.name, &node);
+                attrFloat(node, "alpha", static_cast<float>(n.alpha));
+                return out;
+            }
+            case OpKind::HardSigmoid: {
+                onnx::NodeProto* node = nullptr;
+                const std::string out = mB.node("HardSigmoid", {in(n)}, n.name, &node);
+                attrFloat(node, "alpha", static_cast<float>(n.alpha));
+                attrFloat(node, "beta", static_cast<float>(n.beta));
+                return out;
+            }
+            case OpKind::HardSwish: {
+                // HardSwish arrives in opset 14; at 13 it is x · HardSigmoid(x; 1/6, 1/2), as torch writes
+                // it.
+                onnx::NodeProto* node = nullptr;
+                const std::string gate = mB.node("HardSigmoid", {in(n)}, n.name + ".gate", &node);
+                attrFloat(node, "alpha", 1.0f / 6.0f);
+                attrFloat(node, "beta", 0.5f);
+                return mB.node("Mul", {in(n), gate}, n.name);
+            }
+            case OpKind::Clip: {
+                const float lo = static_cast<float>(n.alpha), hi = static_cast<float>(n.beta);
+                return mB.node("Clip",
+                               {in(n), std::isfinite(lo) ? mB.sharedFloat("clip.min", lo) : std::string(),
+                                std::isfinite(hi) ? mB.sharedFloat("clip.max", hi) : std::string()},
+                               n.name);
+            }
+            case OpKind::Reshape:
+                return mB.node("Reshape", {in(n), mB.int64s(n.name + ".shape", n.shape)}, n.name);
+            case OpKind::Pad: {
+                onnx::NodeProto* node = nullptr;
+                std::vector<std::string> inputs{in(n), mB.int64s(n.name + ".pads", onnxPadsInput(n))};
+                if (n.padMode == PadMode::Constant && n.alpha != 0.0)
+                    inputs.push_back(mB.floatScalar(n.name + ".value", static_cast<float>(n.alpha)));
+                const std::string out = mB.node("Pad", inputs, n.name, &node);
+                attrString(node, "mode", padModeName(n.padMode));
+                return out;
+            }
+            case OpKind::Softmax: {
+                onnx::NodeProto* node = nullptr;
+                const std::string out = mB.node("Softmax", {in(n)}, n.name, &node);
+                attrInt(node, "axis", n.axis);
                 return out;
             }
             case OpKind::GlobalAvgPool:
@@ -254,14 +339,14 @@ private:
             case OpKind::Linear:
                 return linear(index, n);
             case OpKind::Resize:
-                return resize(n, alias);
+                return resize(index, n, alias);
             case OpKind::Concat: {
                 std::vector<std::string> inputs;
                 for (size_t k = 0; k < n.inputs.size(); ++k)
                     inputs.push_back(in(n, k));
                 onnx::NodeProto* node = nullptr;
                 const std::string out = mB.node("Concat", inputs, n.name, &node);
-                attrInt(node, "axis", 1);
+                attrInt(node, "axis", n.axis);
                 return out;
             }
         }
@@ -326,16 +411,27 @@ private:
         onnx::NodeProto* node = nullptr;
         const std::string out = mB.node("Conv", inputs, n.name, &node);
         attrInts(node, "kernel_shape", {w.size(2), w.size(3)});
-        attrInts(node, "strides", {n.stride, n.stride});
-        attrInts(node, "pads", {n.padding, n.padding, n.padding, n.padding});
-        attrInts(node, "dilations", {n.dilation, n.dilation});
+        attrInts(node, "strides", {n.stride[0], n.stride[1]});
+        attrInts(node, "pads", onnxPads(n));
+        attrInts(node, "dilations", {n.dilation[0], n.dilation[1]});
         attrInt(node, "group", n.groups);
         return out;
     }
 
     std::string linear(int index, const GraphNode& n) {
         torch::Tensor w = mNet->layerWeight(index), b = mNet->layerBias(index), scale;
-        std::vector<std::string> inputs{in(n), weight(index, n, w, &scale)};
+        const std::string weightValue = weight(index, n, w, &scale);
+        if (mValues.at(n.inputs.at(0)).dim() != 2) {
+            // Gemm takes 2-D inputs only; a linear layer over the last axis of a larger value is MatMul +
+            // Add.
+            onnx::NodeProto* t = nullptr;
+            const std::string wt = mB.node("Transpose", {weightValue}, n.name + ".weight_t", &t);
+            attrInts(t, "perm", {1, 0});
+            if (!b.defined()) return mB.node("MatMul", {in(n), wt}, n.name);
+            const std::string product = mB.node("MatMul", {in(n), wt}, n.name + ".matmul");
+            return mB.node("Add", {product, mB.floats(n.name + ".bias", b)}, n.name);
+        }
+        std::vector<std::string> inputs{in(n), weightValue};
         if (b.defined()) inputs.push_back(bias(n, b, scale));
         onnx::NodeProto* node = nullptr;
         const std::string out = mB.node("Gemm", inputs, n.name, &node);
@@ -382,25 +478,42 @@ private:
         return m;
     }
 
-    /** Bilinear, align_corners=false (ONNX: linear + half_pixel) to the spatial size of node.sizeOf. */
-    std::string resize(const GraphNode& n, bool& alias) {
-        const auto from = spatial(n.inputs.at(0)), to = spatial(n.sizeOf);
-        if (from == to) {
+    /** Resize in the node's mode. The zoo's resizeLike is bilinear with align_corners=false (ONNX: linear +
+     *  half_pixel) to the spatial size of node.sizeOf. */
+    std::string resize(int index, const GraphNode& n, bool& alias) {
+        const auto from = spatial(n.inputs.at(0)), to = spatial(index);
+        if (from == to && n.resizeMode == ResizeMode::Bilinear && n.resizeCoord != ResizeCoord::Asymmetric) {
             alias = true;
             return in(n);
         }
-        // A constant scales input. Runtimes size the output as floor(in · scale), so a factor that is not a
-        // whole number is nudged up to the next float that reaches the target size; PyTorch's source scale
-        // in/out equals 1/scale to float precision.
+        // A constant scales input (the batch stays symbolic, so sizes cannot be constant). Runtimes size the
+        // output as floor(in · scale), so a factor that is not a whole number is nudged up to the next float
+        // that reaches the target size; PyTorch's source scale in/out equals 1/scale to float precision. A
+        // node that resizes by factors keeps them.
+        const bool byScale = n.sizeOf < 0 && n.outSize[0] <= 0;
+        const float sh = byScale ? static_cast<float>(n.scales[0]) : resizeScale(from[0], to[0]);
+        const float sw = byScale ? static_cast<float>(n.scales[1]) : resizeScale(from[1], to[1]);
         const std::vector<std::string> inputs{
-            in(n), "",
-            mB.floats(n.name + ".scales",
-                      torch::tensor({1.f, 1.f, resizeScale(from[0], to[0]), resizeScale(from[1], to[1])}))};
+            in(n), "", mB.floats(n.name + ".scales", torch::tensor({1.f, 1.f, sh, sw}))};
         onnx::NodeProto* node = nullptr;
         const std::string out = mB.node("Resize", inputs, n.name, &node);
-        attrString(node, "mode", "linear");
-        attrString(node, "coordinate_transformation_mode", "half_pixel");
+        const bool zooMode = n.sizeOf >= 0;
+        attrString(node, "mode", resizeModeName(n.resizeMode));
+        // pytorch_half_pixel differs from half_pixel only for one-pixel outputs.
+        attrString(node, "coordinate_transformation_mode",
+                   zooMode ? "half_pixel" : resizeCoordName(n.resizeCoord));
+        if (n.resizeMode == ResizeMode::Nearest)
+            attrString(node, "nearest_mode", nearestRoundingName(n.nearest));
         return out;
+    }
+
+    static std::vector<int64_t> onnxPads(const GraphNode& n) {
+        return {n.pads[0], n.pads[1], n.pads[2], n.pads[3]};  // ONNX: begins (top, left), then ends
+    }
+
+    /** Pad's pads input for NCHW: zeros for N and C. */
+    static std::vector<int64_t> onnxPadsInput(const GraphNode& n) {
+        return {0, 0, n.pads[0], n.pads[1], 0, 0, n.pads[2], n.pads[3]};
     }
 
     /** QuantizeLinear → DequantizeLinear with activation quantizer q's parameters (shared initializers). */

@@ -91,8 +91,9 @@ void GraphNetImpl::foldBatchNorm() {
     for (auto& n : mNodes) {
         if (n.op != OpKind::BatchNorm) continue;
         const GraphNode& src = mNodes.at(n.inputs[0]);
-        if (src.op != OpKind::Conv || consumers[n.inputs[0]] != 1)
-            throw Error("cannot fold batch norm '" + n.name + "': it does not follow a conv used only by it");
+        // A batch norm that does not follow a conv used only by it (pre-activation blocks) stays: in eval
+        // mode it is a per-channel affine map of its own.
+        if (src.op != OpKind::Conv || consumers[n.inputs[0]] != 1) continue;
         auto& conv = mConvs[src.moduleIndex];
         auto& bn = mBns[n.moduleIndex];
         auto invStd = torch::rsqrt(bn->running_var + bn->options.eps());
@@ -144,7 +145,8 @@ void GraphNetImpl::enableQuantization(const std::map<std::string, int>& weightBi
                         " bits is not a supported weight width (expected 8, 6, 4, 2 or 0 for float)");
     }
     mLsq = lsq;
-    auto device = mConvs.empty() ? mLinears.at(0)->weight.device() : mConvs[0]->weight.device();
+    const auto params = parameters();
+    auto device = params.empty() ? torch::Device(torch::kCPU) : params.front().device();
     auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
 
     std::vector<int> consumers(mNodes.size(), 0);
@@ -188,7 +190,17 @@ void GraphNetImpl::enableQuantization(const std::map<std::string, int>& weightBi
             case OpKind::Add:
             case OpKind::Concat:
             case OpKind::Conv:
-            case OpKind::Linear: {
+            case OpKind::Linear:
+            // Ops whose results leave the input's grid get a quantizer of their own, like an add.
+            case OpKind::Sub:
+            case OpKind::Mul:
+            case OpKind::Div:
+            case OpKind::Sigmoid:
+            case OpKind::HardSigmoid:
+            case OpKind::HardSwish:
+            case OpKind::LeakyReLU:
+            case OpKind::Clip:
+            case OpKind::Softmax: {
                 const int c = onlyConsumer[i];
                 const bool fused = consumers[i] == 1 && c >= 0 &&
                                    (mNodes[c].op == OpKind::ReLU || mNodes[c].op == OpKind::ReLU6) &&
@@ -201,8 +213,15 @@ void GraphNetImpl::enableQuantization(const std::map<std::string, int>& weightBi
                 break;
             }
             case OpKind::BatchNorm:
-                n.quant = mNodes[n.inputs[0]].quant;
+                if (n.folded) {
+                    n.quant = mNodes[n.inputs[0]].quant;
+                } else {  // a standalone batch norm is an affine map: its own quantizer
+                    n.quant = newActQuant(static_cast<int>(i));
+                    n.requant = true;
+                }
                 break;
+            case OpKind::Constant:
+                break;  // float, like weights
             case OpKind::ReLU:
             case OpKind::ReLU6: {
                 const GraphNode& in = mNodes[source(n.inputs[0])];
@@ -216,13 +235,23 @@ void GraphNetImpl::enableQuantization(const std::map<std::string, int>& weightBi
                 break;
             }
             case OpKind::MaxPool:
+            case OpKind::GlobalMaxPool:
             case OpKind::Flatten:
+            case OpKind::Reshape:
+                // Selecting or moving values keeps them on their grid.
                 n.quant = mNodes[n.inputs[0]].quant;
+                break;
+            case OpKind::Pad:
+                n.quant = mNodes[n.inputs[0]].quant;
+                n.requant = n.quant >= 0 && n.padMode == PadMode::Constant && n.alpha != 0.0;
+                break;
+            case OpKind::Resize:
+                n.quant = mNodes[n.inputs[0]].quant;
+                n.requant = n.quant >= 0 && n.resizeMode == ResizeMode::Bilinear;
                 break;
             case OpKind::AvgPool:
             case OpKind::GlobalAvgPool:
             case OpKind::AdaptiveAvgPool:
-            case OpKind::Resize:
                 // Averages leave the grid: re-quantize with the input's parameters, as the int8 kernels do.
                 n.quant = mNodes[n.inputs[0]].quant;
                 n.requant = n.quant >= 0;

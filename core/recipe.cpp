@@ -32,18 +32,18 @@ const std::vector<std::string> kTransforms{"normalize", "random_crop", "hflip", 
 
 const std::vector<std::string> kTopKeys{"name",  "job",        "seed",  "threads", "device",
                                         "data",  "transforms", "model", "teacher", "losses",
-                                        "optim", "schedule",   "train",   "quantize"};
-const std::vector<std::string> kQuantKeys{"enabled", "from",        "observer", "percentile",
-                                          "calibration_batches",    "weight_bits", "layer_bits",
-                                          "lsq",     "teacher",     "budget"};
+                                        "optim", "schedule",   "train", "quantize"};
+const std::vector<std::string> kQuantKeys{
+    "enabled",     "from",       "observer", "percentile", "calibration_batches",
+    "weight_bits", "layer_bits", "lsq",      "teacher",    "budget"};
 const std::vector<std::string> kObservers{"minmax", "percentile", "mse"};
 const std::vector<std::string> kQuantTeachers{"recipe", "self"};
 const std::vector<std::string> kDataKeys{
-    "dataset",    "root",       "val_root",       "subset",       "workers",      "canvas",
-    "min_items",  "max_items",  "min_scale",      "max_scale",    "train_scenes", "val_scenes",
-    "scene_seed", "image_size", "image_channels", "val_fraction", "holdout", "num_classes",  "class_names"};
-const std::vector<std::string> kModelKeys{"arch", "head", "width"};
-const std::vector<std::string> kTeacherKeys{"arch", "head", "width", "checkpoint"};
+    "dataset",        "root",         "val_root",  "subset",       "workers",    "canvas",     "min_items",
+    "max_items",      "min_scale",    "max_scale", "train_scenes", "val_scenes", "scene_seed", "image_size",
+    "image_channels", "val_fraction", "holdout",   "num_classes",  "class_names"};
+const std::vector<std::string> kModelKeys{"arch", "head", "width", "onnx"};
+const std::vector<std::string> kTeacherKeys{"arch", "head", "width", "onnx", "checkpoint"};
 const std::vector<std::string> kLossKeys{"method",      "weight",      "tau", "tap",
                                          "teacher_tap", "student_tap", "pool"};
 const std::vector<std::string> kOptimKeys{"name",         "lr",    "momentum", "nesterov",
@@ -434,7 +434,9 @@ Recipe Parser::parse(const YAML::Node& rootNode, const std::string& baseDir) {
     parseTransforms(child(transforms, "eval"), recipe.evalTransforms);
 
     const Field model = child(root, "model");
-    if (!model.present) fail(model, "required (expected a map with arch, e.g. {arch: resnet8})");
+    if (!model.present)
+        fail(model,
+             "required (expected a map with arch, e.g. {arch: resnet8}, or an ONNX file, {onnx: net.onnx})");
     parseModel(model, recipe.student, true);
     parseTeacher(child(root, "teacher"), job, recipe.teacher);
     parseLosses(child(root, "losses"), recipe.losses);
@@ -452,7 +454,8 @@ void Parser::parseQuant(const Field& field, QuantSpec& quant) const {
     const Field from = child(field, "from");
     if (getString(from, quant.from)) quant.from = resolvePath(quant.from);
     if (quant.enabled && quant.from.empty())
-        fail(from, "required when quantize.enabled is true (expected the fp32 student's run folder or checkpoint)");
+        fail(from,
+             "required when quantize.enabled is true (expected the fp32 student's run folder or checkpoint)");
     getChoice(child(field, "observer"), quant.observer, kObservers, "observer");
     const Field percentile = child(field, "percentile");
     if (getNumber(percentile, quant.percentile) && !(quant.percentile > 50.0 && quant.percentile <= 100.0))
@@ -590,9 +593,20 @@ void Parser::parseTransforms(const Field& field, std::vector<TransformStep>& ste
 
 void Parser::parseModel(const Field& field, ModelSpec& model, bool required) const {
     checkMap(field, required ? kModelKeys : kTeacherKeys, " with arch");
+    const Field onnx = child(field, "onnx");
+    if (getString(onnx, model.onnx)) {
+        if (model.onnx.empty()) fail(onnx, "expected the path of an ONNX file, e.g. models/net.onnx");
+        model.onnx = resolvePath(model.onnx);
+    }
     const Field arch = child(field, "arch");
-    if (!getString(arch, model.arch) || model.arch.empty()) {
-        if (required) fail(arch, "required (expected an architecture name, e.g. resnet8)");
+    const bool hasArch = getString(arch, model.arch) && !model.arch.empty();
+    if (hasArch && !model.onnx.empty())
+        fail(arch, "give either arch (a zoo model) or onnx (an imported file), not both");
+    if (!hasArch && model.onnx.empty()) {
+        if (required)
+            fail(arch,
+                 "required (expected an architecture name, e.g. resnet8, or onnx: FILE for an imported "
+                 "model)");
     }
     const Field head = child(field, "head");
     if (getString(head, model.head) && !model.head.empty() && !contains(kHeads, model.head))
@@ -608,11 +622,13 @@ void Parser::parseTeacher(const Field& field, const Field& jobField, TeacherSpec
              "required for job: distill (expected a map with arch and checkpoint)");
     parseModel(field, teacher.model, false);
     const Field arch = child(field, "arch");
-    if (distill && teacher.model.arch.empty())
-        fail(arch, "required for job: distill (expected an architecture name, e.g. resnet20)");
+    const bool imported = !teacher.model.onnx.empty();
+    if (distill && teacher.model.arch.empty() && !imported)
+        fail(arch, "required for job: distill (expected an architecture name, e.g. resnet20, or onnx: FILE)");
     const Field checkpoint = child(field, "checkpoint");
     getString(checkpoint, teacher.checkpoint);
-    if (distill && teacher.checkpoint.empty())
+    // An imported teacher brings its weights; a checkpoint (a fine-tuned copy of it) is optional.
+    if (distill && teacher.checkpoint.empty() && !imported)
         fail(checkpoint, "required for job: distill (expected a run folder or checkpoint file)");
     teacher.checkpoint = resolvePath(teacher.checkpoint);
 }
@@ -824,12 +840,21 @@ void emitTransforms(YAML::Emitter& out, const char* key, const std::vector<Trans
 }
 
 void emitModel(YAML::Emitter& out, const ModelSpec& model) {
+    if (!model.onnx.empty()) {
+        emitField(out, "onnx", model.onnx);
+        return;
+    }
     emitField(out, "arch", model.arch);
     emitField(out, "head", model.head);
     emitField(out, "width", model.width);
 }
 
 }  // namespace
+
+std::string ModelSpec::displayName() const {
+    if (onnx.empty()) return arch;
+    return fs::path(onnx).filename().string();
+}
 
 std::string LossTermSpec::label() const {
     if (teacherTap.empty() && studentTap.empty()) return method;
@@ -937,10 +962,10 @@ std::string recipeToYaml(const Recipe& recipe) {
 
     const TeacherSpec& t = recipe.teacher;
     if (recipe.job == "distill" || !t.model.arch.empty() || !t.model.head.empty() || t.model.width != 1.0 ||
-        !t.checkpoint.empty()) {
+        !t.checkpoint.empty() || !t.model.onnx.empty()) {
         out << YAML::Key << "teacher" << YAML::Value << YAML::BeginMap;
         emitModel(out, t.model);
-        emitField(out, "checkpoint", t.checkpoint);
+        if (!t.checkpoint.empty() || t.model.onnx.empty()) emitField(out, "checkpoint", t.checkpoint);
         out << YAML::EndMap;
     }
 

@@ -12,14 +12,17 @@
 namespace distillery {
 
 struct ModelSpec {
-    std::string arch;    // resnet8, resnet20, ..., mobilenetv2
+    std::string arch;    // resnet8, resnet20, ..., mobilenetv2 (empty for an imported model)
     std::string head;    // segmentation: fcn, psp, deeplabv3 (empty for classification)
     double width = 1.0;  // mobilenetv2 width multiplier
+    std::string onnx;    // an imported model: its ONNX file (absolute after resolution); arch is empty
+    /** What messages call the model: the architecture, or the ONNX file's name. */
+    std::string displayName() const;
 };
 
 struct TeacherSpec {
     ModelSpec model;
-    std::string checkpoint;  // run folder or checkpoint file (absolute after resolution)
+    std::string checkpoint;  // run folder or checkpoint file (absolute after resolution); optional for onnx
 };
 
 struct LossTermSpec {
@@ -65,7 +68,7 @@ struct QuantSpec {
     int weightBits = 8;               // default weight width: 8, 6, 4 or 2
     std::map<std::string, int> layerBits;  // per conv/linear layer name, overrides weightBits
     bool lsq = false;                      // learn the step sizes during QAT (LSQ)
-    std::string teacher = "recipe";        // QAT teacher: recipe (teacher section) or self (fp32 copy of `from`)
+    std::string teacher = "recipe";  // QAT teacher: recipe (teacher section) or self (fp32 copy of `from`)
     std::string budget;  // mixed precision: "size=40KB" or "bops=2.5G"; bits chosen from sensitivity
 };
 

@@ -52,6 +52,18 @@ constexpr double kExportInt8MaxMetricGap = 0.5;
 ExportCheck verifyExport(const std::string& runDir, const std::string& onnxFile, int subset = 0,
                          int threads = 0);
 
+/** Imported models match onnxruntime on the same file to this max |difference|, relative to the range of
+ *  onnxruntime's outputs (max − min over the split). */
+constexpr double kImportMaxRelativeDiff = 1e-4;
+
+/**
+ * Imports `onnxFile` for the data of `recipeFile` (its input size after the eval transforms) and runs the
+ * validation split (its first `subset` samples; 0 = all) through both the imported model and the same file in
+ * onnxruntime. `ExportCheck::runDir` holds the recipe; metrics "engine (imported)" and "onnxruntime".
+ */
+ExportCheck verifyImport(const std::string& onnxFile, const std::string& recipeFile, int subset = 0,
+                         int threads = 0);
+
 /** Median milliseconds per batch of `batch` random inputs over `iters` runs in onnxruntime (CPU) after a
  *  warm-up (the median, because machines shared with other work have slow outliers). */
 double ortLatencyMs(const std::string& onnxFile, int batch, int iters, int threads = 0);

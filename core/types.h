@@ -38,7 +38,8 @@ struct LayerInfo {
 };
 
 struct ModelInfo {
-    std::string arch;
+    std::string arch;  // the zoo architecture, or the imported ONNX file's name
+    std::string onnx;  // imported models: the ONNX file
     std::string head;  // segmentation head, empty for classification
     Task task = Task::Classification;
     int64_t inChannels = 0;

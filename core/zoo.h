@@ -23,6 +23,16 @@ std::vector<std::string> segmentationHeads();
 ModelInfo describeModel(const ModelSpec& spec, Task task, int inChannels, int numClasses, int height,
                         int width);
 
+/** Taps sharing a resolution, for pickers: "natural" first (the named stages, prelogits, logits), then one
+ *  group per spatial size (largest first), then vectors. */
+struct TapGroup {
+    std::string label;  // "named taps", "32x32", "vectors"
+    std::vector<TapInfo> taps;
+};
+std::vector<TapGroup> groupTapsByResolution(const std::vector<TapInfo>& taps);
+/** stem, stageN, features, head, prelogits, logits: the names zoo models and the importer give. */
+bool isNaturalTapName(const std::string& name);
+
 /**
  * Why a loss method cannot pair a teacher tap of `teacherShape` with a student tap of `studentShape` (shapes
  * without batch: (C) or (C, H, W)); empty when it can. The engine's loss terms and the GUI's tap pickers

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "app/cli/arguments.h"
@@ -19,7 +20,9 @@
 #include "core/dataset.h"
 #include "core/engine.h"
 #include "core/imaging.h"
+#include "core/onnx_import.h"
 #include "core/recipe.h"
+#include "core/runtime_check.h"
 #include "core/zoo.h"
 
 namespace distillery::cli {
@@ -294,10 +297,19 @@ const std::map<std::string, std::string>& commandUsages() {
     static const std::map<std::string, std::string> usages{
         {"models",
          "usage: distillery-cli models [--json]\n"
+         "       distillery-cli models --onnx FILE [--input CxHxW] [--json] [--verify DATA_RECIPE]\n"
+         "                             [--subset N] [--threads N]\n"
          "\n"
          "Lists the model zoo: each architecture's family, parameters, MACs and taps (named intermediate\n"
          "outputs usable in distillation losses) for a 1x28x28 input with 10 classes, and the segmentation\n"
-         "heads. --json prints an array with each tap's shape and the per-layer costs.\n"},
+         "heads. --json prints an array with each tap's shape and the per-layer costs.\n"
+         "\n"
+         "With --onnx, imports FILE (the file's input size, or --input) and prints its ONNX ops, "
+         "parameters,\n"
+         "MACs, input shape and taps grouped by resolution, or the reason it cannot be imported.\n"
+         "  --verify R   also import it for recipe R's data and compare it with onnxruntime running the "
+         "same\n"
+         "               file on R's validation split (first --subset N samples); exit 1 if they differ\n"},
         {"train",
          "usage: distillery-cli train RECIPE --out DIR [--max-steps N] [--subset N] [--threads N]\n"
          "                            [--set dotted.key=value]...\n"
@@ -316,11 +328,14 @@ const std::map<std::string, std::string>& commandUsages() {
          "Continues the run in DIR from its last checkpoint, with the recipe stored in DIR.\n"},
         {"eval",
          "usage: distillery-cli eval DIR [--checkpoint best|last] [--subset N] [--threads N] [--json]\n"
+         "       distillery-cli eval MODEL.onnx --data RECIPE [--subset N] [--threads N] [--json]\n"
          "\n"
          "Evaluates a run's checkpoint (default best) on its validation split and prints the metrics with\n"
-         "per-class accuracy (classification) or per-class IoU (segmentation), all in percent.\n"},
+         "per-class accuracy (classification) or per-class IoU (segmentation), all in percent. An ONNX file\n"
+         "is imported and evaluated on the validation split of the recipe --data names.\n"},
         {"quantize",
-         "usage: distillery-cli quantize DIR --out OUT [--method ptq|qat] [--observer minmax|percentile|mse]\n"
+         "usage: distillery-cli quantize DIR --out OUT [--method ptq|qat] [--observer "
+         "minmax|percentile|mse]\n"
          "                               [--percentile P] [--calib-batches N] [--bits 8|6|4|2]\n"
          "                               [--layer-bits NAME=B[,NAME=B...]] [--budget size=40KB|bops=2.5G]\n"
          "                               [--teacher recipe|self|none] [--epochs N] [--lr LR] [--lsq]\n"
@@ -387,9 +402,155 @@ std::string usage(const std::string& command) {
            "Exit status: 0 done, 1 the run failed, 2 bad input, 130 cancelled (resumable).\n";
 }
 
+/** "3x32x32" → {3, 32, 32}. */
+std::vector<int64_t> parseInputSize(const Arguments& a, const std::string& text) {
+    std::vector<int64_t> dims;
+    size_t start = 0;
+    while (true) {
+        const size_t x = text.find('x', start);
+        dims.push_back(
+            parseInteger(text.substr(start, x == std::string::npos ? std::string::npos : x - start),
+                         "--input " + text, 1, 65536));
+        if (x == std::string::npos) break;
+        start = x + 1;
+    }
+    if (dims.size() != 3) throw a.error("--input: expected CxHxW such as 3x32x32, got '" + text + "'");
+    return dims;
+}
+
+Json tapsJson(const std::vector<TapInfo>& taps) {
+    Json j = Json::array();
+    for (const auto& tap : taps)
+        j.push_back({{"name", tap.name}, {"shape", tap.shape}});
+    return j;
+}
+
+Json checkJson(const ExportCheck& check) {
+    Json metrics = Json::object();
+    for (const auto& [name, value] : check.metrics)
+        metrics[name] = value;
+    Json comparisons = Json::array();
+    for (const auto& c : check.comparisons)
+        comparisons.push_back({{"runtime", c.runtime},
+                               {"version", c.version},
+                               {"reference", c.reference},
+                               {"max_abs_diff", c.maxAbsDiff},
+                               {"mean_abs_diff", c.meanAbsDiff},
+                               {"agreement_percent", c.agreement}});
+    return {{"samples", check.samples},   {"metric", check.metric},   {"metrics", metrics},
+            {"comparisons", comparisons}, {"passed", check.passed()}, {"failures", check.failures},
+            {"notes", check.notes}};
+}
+
+void printCheck(const ExportCheck& check) {
+    std::printf("\nverified on %s validation samples of %s:\n", std::to_string(check.samples).c_str(),
+                check.runDir.c_str());
+    for (const auto& [name, value] : check.metrics)
+        std::printf("  %-18s %s %s\n", name.c_str(), check.metric.c_str(), formatValue(value).c_str());
+    for (const auto& c : check.comparisons)
+        std::printf("  %s %s vs %s: max |diff| %.3g, mean |diff| %.3g, %.2f %% same predictions\n",
+                    c.runtime.c_str(), c.version.c_str(), c.reference.c_str(), c.maxAbsDiff, c.meanAbsDiff,
+                    c.agreement);
+    for (const auto& note : check.notes)
+        std::printf("  note: %s\n", note.c_str());
+    for (const auto& f : check.failures)
+        std::printf("  FAILED: %s\n", f.c_str());
+    std::printf("%s\n", check.passed() ? "  passed" : "  failed");
+}
+
+int runModelsOnnx(const Arguments& a, const std::string& file) {
+    int64_t c = 0, h = 0, w = 0;
+    if (auto text = a.value("--input")) {
+        const auto dims = parseInputSize(a, *text);
+        c = dims[0];
+        h = dims[1];
+        w = dims[2];
+    }
+    const OnnxImportReport r = describeOnnxModel(file, c, h, w);
+    const ModelInfo& m = r.model;
+    std::optional<ExportCheck> check;
+    if (auto recipe = a.value("--verify")) {
+        check = verifyImport(file, *recipe, static_cast<int>(a.integer("--subset", 0, 0, INT_MAX)),
+                             static_cast<int>(a.integer("--threads", 0, 0, INT_MAX)));
+    }
+    if (a.has("--json")) {
+        Json j;
+        j["file"] = r.file;
+        j["sha256"] = r.sha256;
+        j["producer"] = r.producer;
+        j["opset"] = r.opset;
+        j["ir_version"] = r.irVersion;
+        j["input_name"] = r.inputName;
+        j["declared_input"] = r.declaredInput;
+        j["channels_last_input"] = r.channelsLastInput;
+        j["input"] = {m.inChannels, m.inputH, m.inputW};
+        j["task"] = taskName(m.task);
+        j["classes"] = m.numClasses;
+        j["params"] = m.params;
+        j["macs"] = m.macs;
+        Json ops = Json::array();
+        for (const auto& [op, count] : r.ops)
+            ops.push_back({{"op", op}, {"count", count}});
+        j["onnx_ops"] = ops;
+        j["notes"] = r.notes;
+        j["taps"] = tapsJson(m.taps);
+        j["layers"] = Json::array();
+        for (const auto& layer : m.layers)
+            j["layers"].push_back({{"name", layer.name},
+                                   {"op", layer.op},
+                                   {"inputs", layer.inputs},
+                                   {"out_shape", layer.outShape},
+                                   {"params", layer.params},
+                                   {"macs", layer.macs}});
+        if (check) j["verification"] = checkJson(*check);
+        std::printf("%s\n", j.dump(2).c_str());
+        return check && !check->passed() ? kExitFailed : 0;
+    }
+    std::printf("%s\n", r.file.c_str());
+    std::printf("  sha256    %s\n", r.sha256.c_str());
+    std::printf("  producer  %s, opset %lld, IR %lld\n",
+                r.producer.empty() ? "(unknown)" : r.producer.c_str(), static_cast<long long>(r.opset),
+                static_cast<long long>(r.irVersion));
+    std::vector<std::string> declared;
+    for (auto d : r.declaredInput)
+        declared.push_back(d < 0 ? "?" : std::to_string(d));
+    std::printf("  input     '%s' declared %s%s; imported for %s\n", r.inputName.c_str(),
+                joined(declared, "x").c_str(), r.channelsLastInput ? " (NHWC)" : "",
+                shapeText({m.inChannels, m.inputH, m.inputW}).c_str());
+    std::printf("  task      %s, %lld classes\n", taskName(m.task), static_cast<long long>(m.numClasses));
+    std::printf("  params    %s (%lld)\n  MACs      %s (%lld)\n", formatCount(m.params).c_str(),
+                static_cast<long long>(m.params), formatCount(m.macs).c_str(),
+                static_cast<long long>(m.macs));
+    std::vector<std::string> ops;
+    for (const auto& [op, count] : r.ops)
+        ops.push_back(op + " x" + std::to_string(count));
+    std::printf("  ONNX ops  %s\n", joined(ops, ", ").c_str());
+    std::map<std::string, int> kinds;
+    for (const auto& layer : m.layers)
+        ++kinds[layer.op];
+    std::vector<std::string> graphOps;
+    for (const auto& [op, count] : kinds)
+        graphOps.push_back(op + " x" + std::to_string(count));
+    std::printf("  graph     %s nodes: %s\n", std::to_string(m.layers.size()).c_str(),
+                joined(graphOps, ", ").c_str());
+    for (const auto& note : r.notes)
+        std::printf("  note      %s\n", note.c_str());
+    std::printf("\ntaps (%s):\n", std::to_string(m.taps.size()).c_str());
+    for (const auto& group : groupTapsByResolution(m.taps)) {
+        std::printf("  %s:\n", group.label.c_str());
+        for (const auto& tap : group.taps)
+            std::printf("    %-40s %s\n", tap.name.c_str(), shapeText(tap.shape).c_str());
+    }
+    if (check) printCheck(*check);
+    return check && !check->passed() ? kExitFailed : 0;
+}
+
 int runModels(const std::vector<std::string>& args) {
-    Arguments a("models", args, {"--json"}, {});
+    Arguments a("models", args, {"--json"}, {"--onnx", "--input", "--verify", "--subset", "--threads"});
     a.positionals({});
+    if (auto file = a.value("--onnx")) return runModelsOnnx(a, *file);
+    for (const char* option : {"--input", "--verify", "--subset"})
+        if (a.has(option)) throw a.error(std::string(option) + " needs --onnx FILE");
     const auto heads = segmentationHeads();
     const auto all = describeAll();
     if (a.has("--json")) {
@@ -437,17 +598,39 @@ int runResume(const std::vector<std::string>& args) {
 }
 
 int runEval(const std::vector<std::string>& args) {
-    Arguments a("eval", args, {"--json"}, {"--checkpoint", "--subset", "--threads"});
+    Arguments a("eval", args, {"--json"}, {"--checkpoint", "--subset", "--threads", "--data"});
     const std::string dir = a.positionals({"DIR"})[0];
     const std::string which = a.choice("--checkpoint", "best", kCheckpoints);
     const int subset = static_cast<int>(a.integer("--subset", 0, 0, INT_MAX));
     const int threads = static_cast<int>(a.integer("--threads", 0, 0, INT_MAX));
-    checkRunFolder(dir);
-    checkCheckpoint(dir, which);
-
-    const EvalResult result = evaluateRun(dir, which, threads, subset);
+    // An ONNX file is evaluated as imported, on the data of the recipe --data names.
+    std::error_code ec;
+    const bool onnxFile = fs::is_regular_file(dir, ec);
+    EvalResult result;
+    std::vector<std::string> names;
+    if (onnxFile) {
+        const std::string recipe = a.value("--data").value_or("");
+        if (recipe.empty())
+            throw a.error(dir +
+                          " is a file: evaluating an ONNX model needs --data RECIPE (a recipe whose data and "
+                          "eval transforms to use)");
+        if (a.has("--checkpoint")) throw a.error("--checkpoint applies to run folders, not to ONNX files");
+        result = evaluateImported(dir, recipe, threads, subset);
+        try {
+            names = openDataset(loadRecipe(recipe).data, Split::Val)->classNames();
+        } catch (const std::exception&) {
+        }
+        names.resize(std::max(names.size(), std::max(result.perClassIoU.size(), result.confusion.size())));
+        for (size_t i = 0; i < names.size(); ++i)
+            if (names[i].empty()) names[i] = std::to_string(i);
+    } else {
+        if (a.has("--data")) throw a.error("--data applies to ONNX files; a run folder has its own data");
+        checkRunFolder(dir);
+        checkCheckpoint(dir, which);
+        result = evaluateRun(dir, which, threads, subset);
+        names = classNamesOf(dir, std::max(result.perClassIoU.size(), result.confusion.size()));
+    }
     const bool segmentation = !result.perClassIoU.empty();
-    const auto names = classNamesOf(dir, std::max(result.perClassIoU.size(), result.confusion.size()));
 
     // Class-wise accuracy is the confusion matrix's diagonal over its row sums, in percent like top1 (NaN for
     // absent classes).
@@ -465,8 +648,8 @@ int runEval(const std::vector<std::string>& args) {
 
     if (a.has("--json")) {
         Json j;
-        j["run"] = dir;
-        j["checkpoint"] = which;
+        j[onnxFile ? "onnx" : "run"] = dir;
+        if (!onnxFile) j["checkpoint"] = which;
         j["samples"] = result.samples;
         j["metrics"] = Json::object();
         for (const auto& [name, value] : result.metrics)
@@ -481,8 +664,11 @@ int runEval(const std::vector<std::string>& args) {
         return 0;
     }
 
-    std::printf("run %s, %s checkpoint, %s\n", dir.c_str(), which.c_str(),
-                plural(result.samples, "sample").c_str());
+    if (onnxFile)
+        std::printf("imported %s, %s\n", dir.c_str(), plural(result.samples, "sample").c_str());
+    else
+        std::printf("run %s, %s checkpoint, %s\n", dir.c_str(), which.c_str(),
+                    plural(result.samples, "sample").c_str());
     for (const auto& [name, value] : result.metrics)
         std::printf("%-6s %s\n", name.c_str(), formatValue(value).c_str());
     size_t nameWidth = 0;

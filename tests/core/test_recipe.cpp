@@ -372,7 +372,7 @@ private Q_SLOTS:
         // An empty document is the all-default recipe but for the required model.
         QCOMPARE(parseError(""),
                  QString("recipes/x.yaml:1: model: required (expected a map with arch, e.g. {arch: "
-                         "resnet8})"));
+                         "resnet8}, or an ONNX file, {onnx: net.onnx})"));
         const Recipe flags =
             parseRecipe("model: {arch: a, head: }\noptim: {nesterov: no, momentum: 0}\n", "f.yaml", "/");
         QVERIFY(!flags.optim.nesterov);
@@ -573,7 +573,7 @@ private Q_SLOTS:
         QTest::newRow("missing model")
             << "# comment\nname: x\n"
             << "recipes/x.yaml:2: model: required (expected a map with arch, e.g. {arch: "
-               "resnet8})";
+               "resnet8}, or an ONNX file, {onnx: net.onnx})";
         QTest::newRow("distill term in train job")
             << "model: {arch: resnet8}\nlosses:\n  - {method: task}\n  - {method: kd, weight: 1}\n"
             << "recipes/x.yaml:4: losses[1].method: 'kd' is a distillation term and needs job: distill "

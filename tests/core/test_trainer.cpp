@@ -340,9 +340,20 @@ losses:
         }));
         QCOMPARE(cached->steps.size(), size_t{16});
         QCOMPARE(cached->steps.size(), plain->steps.size());
+        // The first epoch computes the teacher in both runs: identical. Later the cached run reads the stored
+        // outputs while the plain run recomputes them on reshuffled batches, where vectorised reductions meet
+        // each sample at another memory alignment: equal up to float rounding, which training then carries.
+        const size_t firstEpoch = cached->steps.size() / 2;
         for (size_t i = 0; i < cached->steps.size(); ++i)
-            for (size_t t = 0; t < 3; ++t)
-                QCOMPARE(cached->steps[i].terms[t].second, plain->steps[i].terms[t].second);
+            for (size_t t = 0; t < 3; ++t) {
+                const double a = cached->steps[i].terms[t].second, b = plain->steps[i].terms[t].second;
+                const double tolerance = i < firstEpoch ? 0.0 : 1e-4 * std::max(1e-3, std::abs(b));
+                QVERIFY2(std::abs(a - b) <= tolerance, qPrintable(QString("step %1 term %2: %3 vs %4")
+                                                                      .arg(i)
+                                                                      .arg(t)
+                                                                      .arg(a, 0, 'g', 12)
+                                                                      .arg(b, 0, 'g', 12)));
+            }
     }
 
     void refusesToOverwriteARun() {
