@@ -43,6 +43,10 @@ constexpr OpNameEntry kOpNames[] = {
     {OpKind::Reshape, "reshape"},
     {OpKind::Pad, "pad"},
     {OpKind::Softmax, "softmax"},
+    {OpKind::Transpose, "transpose"},
+    {OpKind::Slice, "slice"},
+    {OpKind::Gather, "gather"},
+    {OpKind::ConvTranspose, "conv_transpose"},
 };
 }  // namespace
 
@@ -115,6 +119,26 @@ int GraphNetImpl::addNode(GraphNode n) {
             torch::nn::init::kaiming_normal_(module->weight, 0.0, torch::kFanOut, torch::kReLU);
             if (n.bias) torch::nn::init::zeros_(module->bias);
             mConvs.push_back(module);
+            break;
+        }
+        case OpKind::ConvTranspose: {
+            if (n.inputs.size() != 1) throw Error("graph: conv_transpose '" + n.name + "' needs one input");
+            const int64_t inChannels = mNodes[n.inputs[0]].channels;
+            if (n.groups < 1 || inChannels % n.groups != 0 || n.channels % n.groups != 0)
+                throw Error("graph: conv_transpose '" + n.name + "': channels do not split into groups");
+            const bool sym = n.symmetricPads();
+            auto options =
+                torch::nn::ConvTranspose2dOptions(inChannels, n.channels, {n.kernel[0], n.kernel[1]})
+                    .stride({n.stride[0], n.stride[1]})
+                    .padding(sym ? std::vector<int64_t>{n.pads[0], n.pads[1]} : std::vector<int64_t>{0, 0})
+                    .output_padding(sym ? std::vector<int64_t>{n.outputPadding[0], n.outputPadding[1]}
+                                        : std::vector<int64_t>{0, 0})
+                    .dilation({n.dilation[0], n.dilation[1]})
+                    .groups(n.groups)
+                    .bias(n.bias);
+            n.moduleIndex = static_cast<int>(mDeconvs.size());
+            mDeconvs.push_back(
+                register_module(uniqueModuleName(n.name), torch::nn::ConvTranspose2d(options)));
             break;
         }
         case OpKind::BatchNorm: {
@@ -309,14 +333,16 @@ bool GraphNetImpl::hasTap(const std::string& name) const {
 torch::Tensor& GraphNetImpl::moduleWeight(int node) {
     const GraphNode& n = mNodes.at(node);
     if (n.op == OpKind::Conv) return mConvs[n.moduleIndex]->weight;
+    if (n.op == OpKind::ConvTranspose) return mDeconvs[n.moduleIndex]->weight;
     if (n.op == OpKind::Linear) return mLinears[n.moduleIndex]->weight;
     throw Error("layer '" + n.name + "' has no weights");
 }
 
 torch::Tensor& GraphNetImpl::moduleBias(int node) {
     const GraphNode& n = mNodes.at(node);
-    if (!n.bias || (n.op != OpKind::Conv && n.op != OpKind::Linear))
+    if (!n.bias || (n.op != OpKind::Conv && n.op != OpKind::Linear && n.op != OpKind::ConvTranspose))
         throw Error("layer '" + n.name + "' has no bias");
+    if (n.op == OpKind::ConvTranspose) return mDeconvs[n.moduleIndex]->bias;
     return n.op == OpKind::Conv ? mConvs[n.moduleIndex]->bias : mLinears[n.moduleIndex]->bias;
 }
 
@@ -352,6 +378,9 @@ int64_t GraphNetImpl::nodeParams(int node) const {
             break;
         case OpKind::Constant:
             count += mConsts[n.moduleIndex].numel();
+            break;
+        case OpKind::ConvTranspose:
+            sum(*mDeconvs[n.moduleIndex]);
             break;
         default:
             break;
@@ -589,6 +618,28 @@ torch::Tensor GraphNetImpl::evalNode(const GraphNode& n, const std::vector<torch
         }
         case OpKind::Softmax:
             return torch::softmax(x, n.axis);
+        case OpKind::Transpose:
+            return x.permute(n.shape);
+        case OpKind::Slice:
+            return x.slice(n.axis, n.shape.at(0), n.shape.at(1), n.shape.at(2));
+        case OpKind::Gather: {
+            auto idx = torch::tensor(n.shape, torch::TensorOptions().dtype(torch::kInt64).device(x.device()));
+            auto y = x.index_select(n.axis, idx);
+            return n.bins == 1 ? y.squeeze(n.axis) : y;
+        }
+        case OpKind::ConvTranspose: {
+            auto& m = mDeconvs[n.moduleIndex];
+            if (n.symmetricPads()) return m->forward(x);
+            // Asymmetric pads: the full transposed convolution, cropped (ONNX: pads remove output pixels).
+            auto y = F::conv_transpose2d(x, m->weight,
+                                         F::ConvTranspose2dFuncOptions()
+                                             .bias(n.bias ? m->bias : torch::Tensor())
+                                             .stride({n.stride[0], n.stride[1]})
+                                             .output_padding({n.outputPadding[0], n.outputPadding[1]})
+                                             .groups(n.groups)
+                                             .dilation({n.dilation[0], n.dilation[1]}));
+            return y.slice(2, n.pads[0], y.size(2) - n.pads[2]).slice(3, n.pads[1], y.size(3) - n.pads[3]);
+        }
         case OpKind::Constant:
             break;
     }
@@ -720,21 +771,25 @@ std::string GraphNetImpl::structureJson() const {
     for (const auto& n : mNodes) {
         nlohmann::json j = {
             {"name", n.name}, {"op", opName(n.op)}, {"inputs", n.inputs}, {"channels", n.channels}};
-        if (n.op == OpKind::Conv || n.op == OpKind::MaxPool || n.op == OpKind::AvgPool) {
+        if (n.op == OpKind::Conv || n.op == OpKind::MaxPool || n.op == OpKind::AvgPool ||
+            n.op == OpKind::ConvTranspose) {
             j["kernel"] = n.kernel;
             j["stride"] = n.stride;
             j["dilation"] = n.dilation;
             j["pads"] = n.pads;
         }
         if (n.op == OpKind::Pad) j["pads"] = n.pads;
-        if (n.op == OpKind::Conv) j["groups"] = n.groups;
-        if (n.op == OpKind::Conv || n.op == OpKind::Linear) j["bias"] = n.bias;
+        if (n.op == OpKind::Conv || n.op == OpKind::ConvTranspose) j["groups"] = n.groups;
+        if (n.op == OpKind::ConvTranspose) j["output_padding"] = n.outputPadding;
+        if (n.op == OpKind::Conv || n.op == OpKind::Linear || n.op == OpKind::ConvTranspose)
+            j["bias"] = n.bias;
         if (n.op == OpKind::Linear) j["in_features"] = n.inFeatures;
         if (n.op == OpKind::MaxPool || n.op == OpKind::AvgPool) {
             j["ceil_mode"] = n.ceilMode;
             j["count_include_pad"] = n.countIncludePad;
         }
-        if (n.op == OpKind::AdaptiveAvgPool) j["bins"] = n.bins;
+        if (n.op == OpKind::AdaptiveAvgPool || n.op == OpKind::Gather) j["bins"] = n.bins;
+        if (n.op == OpKind::Slice || n.op == OpKind::Gather) j["axis"] = n.axis;
         if (n.op == OpKind::Resize) {
             j["size_of"] = n.sizeOf;
             j["mode"] = resizeModeName(n.resizeMode);
@@ -746,7 +801,9 @@ std::string GraphNetImpl::structureJson() const {
         if (n.alpha != 0.0) j["alpha"] = n.alpha;
         if (n.beta != 0.0) j["beta"] = n.beta;
         if (n.op == OpKind::Concat || n.op == OpKind::Softmax) j["axis"] = n.axis;
-        if (n.op == OpKind::Reshape || n.op == OpKind::Constant) j["shape"] = n.shape;
+        if (n.op == OpKind::Reshape || n.op == OpKind::Constant || n.op == OpKind::Transpose ||
+            n.op == OpKind::Slice || n.op == OpKind::Gather)
+            j["shape"] = n.shape;
         if (n.op == OpKind::Pad) j["pad_mode"] = padModeName(n.padMode);
         nodes.push_back(j);
     }
@@ -776,6 +833,7 @@ GraphNet graphFromJson(const std::string& text, const std::string& source) {
             n.dilation = e.value("dilation", n.dilation);
             n.pads = e.value("pads", n.pads);
             n.groups = e.value("groups", n.groups);
+            n.outputPadding = e.value("output_padding", n.outputPadding);
             n.bias = e.value("bias", n.bias);
             n.inFeatures = e.value("in_features", n.inFeatures);
             n.ceilMode = e.value("ceil_mode", n.ceilMode);
@@ -861,6 +919,10 @@ ModelInfo measureModel(GraphNet& net, const ModelSpec& spec, Task task, int64_t 
         if (n.op == OpKind::Conv) {
             const int64_t inC = nodes[n.inputs[0]].channels;
             layer.macs = values[i].numel() * (inC / n.groups) * n.kernel[0] * n.kernel[1];
+        } else if (n.op == OpKind::ConvTranspose) {
+            // Every input pixel scatters a kernel into (out / groups) channels.
+            const int64_t inputs = values[n.inputs[0]].numel();
+            layer.macs = inputs * (n.channels / n.groups) * n.kernel[0] * n.kernel[1];
         } else if (n.op == OpKind::Linear) {
             // Every output row (one per sample for 2-D inputs) costs in × out.
             layer.macs = values[i].numel() / std::max<int64_t>(1, n.channels) * n.inFeatures * n.channels;

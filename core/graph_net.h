@@ -44,9 +44,13 @@ enum class OpKind {
     Sub,
     Div,
     GlobalMaxPool,
-    Reshape,  // shape: ONNX semantics (0 copies the input's dimension, -1 is inferred)
-    Pad,      // pads (spatial), padMode, alpha = constant value
-    Softmax   // axis
+    Reshape,       // shape: ONNX semantics (0 copies the input's dimension, -1 is inferred)
+    Pad,           // pads (spatial), padMode, alpha = constant value
+    Softmax,       // axis
+    Transpose,     // shape: the permutation (the batch stays first)
+    Slice,         // axis; shape: {start, end, step}
+    Gather,        // axis; shape: the indices; bins 1: a scalar index (the axis is dropped)
+    ConvTranspose  // like Conv; outputPadding; weights [in, out/groups, kh, kw] (stay float when quantized)
 };
 
 const char* opName(OpKind op);
@@ -68,6 +72,7 @@ struct GraphNode {
     // Conv and pooling windows, (height, width); pads are (top, left, bottom, right).
     std::array<int64_t, 2> kernel{1, 1}, stride{1, 1}, dilation{1, 1};
     std::array<int64_t, 4> pads{0, 0, 0, 0};
+    std::array<int64_t, 2> outputPadding{0, 0};  // ConvTranspose
     int64_t groups = 1;
     bool bias = false;
     int64_t inFeatures = 0;       // Linear: input features
@@ -236,6 +241,7 @@ private:
     std::vector<torch::nn::Conv2d> mConvs;
     std::vector<torch::nn::BatchNorm2d> mBns;
     std::vector<torch::nn::Linear> mLinears;
+    std::vector<torch::nn::ConvTranspose2d> mDeconvs;
     std::vector<torch::Tensor> mConsts;
     std::set<std::string> mModuleNames;
     std::vector<int> mLastUse;

@@ -254,6 +254,10 @@ Int8Net::Int8Net(GraphNet& net) : d(std::make_unique<Impl>()) {
             case OpKind::Softmax:
             case OpKind::GlobalMaxPool:
             case OpKind::Pad:
+            case OpKind::Transpose:
+            case OpKind::Slice:
+            case OpKind::Gather:
+            case OpKind::ConvTranspose:
                 st.kind = Impl::Kind::FloatOp;
                 if (n.quant >= 0) outParams(i);
                 break;

@@ -186,6 +186,7 @@ public:
         mValue.assign(nodes.size(), {});
         mGrid.assign(nodes.size(), -1);
         mGridScale.assign(nodes.size(), 0.f);
+        findSplits();
         for (size_t i = 0; i < nodes.size(); ++i) {
             const GraphNode& n = nodes[i];
             bool alias = false;
@@ -213,6 +214,57 @@ private:
     }
 
     const std::string& in(const GraphNode& n, size_t k = 0) const { return mValue.at(n.inputs.at(k)); }
+
+    /**
+     * Slices that cut one value into consecutive pieces along an axis (a channel split) are written as one
+     * Split: onnxruntime's optimizer fuses sibling Slices itself and gives every fused node the same name,
+     * which its own loader then rejects.
+     */
+    void findSplits() {
+        const auto& nodes = mNet->nodes();
+        std::map<std::pair<int, int64_t>, std::vector<int>> groups;
+        for (size_t i = 0; i < nodes.size(); ++i) {
+            const GraphNode& n = nodes[i];
+            if (n.op == OpKind::Slice && n.shape.at(2) == 1)
+                groups[{n.inputs.at(0), n.axis}].push_back(static_cast<int>(i));
+        }
+        for (auto& [key, members] : groups) {
+            if (members.size() < 2) continue;
+            std::sort(members.begin(), members.end(),
+                      [&](int a, int b) { return nodes[a].shape[0] < nodes[b].shape[0]; });
+            const int64_t dim = mValues.at(key.first).size(key.second);
+            int64_t next = 0;
+            bool cover = true;
+            for (int m : members) {
+                if (nodes[m].shape[0] != next) cover = false;
+                next = nodes[m].shape[1];
+            }
+            if (!cover || next != dim) continue;
+            for (size_t k = 0; k < members.size(); ++k)
+                mSplitOutput[members[k]] = {members, k};
+        }
+    }
+
+    std::string splitOutput(int index, const GraphNode& n) {
+        const auto& [members, position] = mSplitOutput.at(index);
+        const auto& nodes = mNet->nodes();
+        if (mSplitNames.count(index)) return mSplitNames.at(index);
+        std::vector<int64_t> sizes;
+        for (int m : members)
+            sizes.push_back(nodes[m].shape[1] - nodes[m].shape[0]);
+        onnx::NodeProto* node = nullptr;
+        const std::string first =
+            mB.node("Split", {in(n), mB.int64s(n.name + ".split", sizes)}, nodes[members[0]].name, &node);
+        attrInt(node, "axis", n.axis);
+        mSplitNames[members[0]] = first;
+        for (size_t k = 1; k < members.size(); ++k) {
+            const std::string name = mB.unique(nodes[members[k]].name);
+            node->add_output(name);
+            mSplitNames[members[k]] = name;
+        }
+        (void)position;
+        return mSplitNames.at(index);
+    }
 
     std::string emit(int index, const GraphNode& n, bool& alias) {
         switch (n.op) {
@@ -324,6 +376,48 @@ private:
                 onnx::NodeProto* node = nullptr;
                 const std::string out = mB.node("Softmax", {in(n)}, n.name, &node);
                 attrInt(node, "axis", n.axis);
+                return out;
+            }
+            case OpKind::Transpose: {
+                onnx::NodeProto* node = nullptr;
+                const std::string out = mB.node("Transpose", {in(n)}, n.name, &node);
+                attrInts(node, "perm", n.shape);
+                return out;
+            }
+            case OpKind::Slice:
+                if (auto it = mSplitOutput.find(index); it != mSplitOutput.end())
+                    return splitOutput(index, n);
+                return mB.node(
+                    "Slice",
+                    {in(n), mB.int64s(n.name + ".starts", {n.shape.at(0)}),
+                     mB.int64s(n.name + ".ends", {n.shape.at(1)}), mB.int64s(n.name + ".axes", {n.axis}),
+                     mB.int64s(n.name + ".steps", {n.shape.at(2)})},
+                    n.name);
+            case OpKind::Gather: {
+                std::string indices;
+                if (n.bins == 1) {
+                    const int64_t v = n.shape.at(0);
+                    indices = mB.initializer(n.name + ".index", onnx::TensorProto::INT64, {}, &v, sizeof v);
+                } else {
+                    indices = mB.int64s(n.name + ".indices", n.shape);
+                }
+                onnx::NodeProto* node = nullptr;
+                const std::string out = mB.node("Gather", {in(n), indices}, n.name, &node);
+                attrInt(node, "axis", n.axis);
+                return out;
+            }
+            case OpKind::ConvTranspose: {
+                auto w = mNet->moduleWeight(index);
+                std::vector<std::string> inputs{in(n), mB.floats(n.name + ".weight", w)};
+                if (n.bias) inputs.push_back(mB.floats(n.name + ".bias", mNet->moduleBias(index)));
+                onnx::NodeProto* node = nullptr;
+                const std::string out = mB.node("ConvTranspose", inputs, n.name, &node);
+                attrInts(node, "kernel_shape", {w.size(2), w.size(3)});
+                attrInts(node, "strides", {n.stride[0], n.stride[1]});
+                attrInts(node, "pads", onnxPads(n));
+                attrInts(node, "dilations", {n.dilation[0], n.dilation[1]});
+                attrInts(node, "output_padding", {n.outputPadding[0], n.outputPadding[1]});
+                attrInt(node, "group", n.groups);
                 return out;
             }
             case OpKind::GlobalAvgPool:
@@ -569,6 +663,8 @@ private:
         float scaleValue = 1.f;
     };
 
+    std::map<int, std::pair<std::vector<int>, size_t>> mSplitOutput;  // slice node → its Split group
+    std::map<int, std::string> mSplitNames;                           // slice node → the Split's output
     GraphNet& mNet;
     bool mInt8;
     const std::vector<torch::Tensor>& mValues;  // every node's output for one input (for spatial sizes)

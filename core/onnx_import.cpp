@@ -65,7 +65,11 @@ const std::vector<std::string> kDataOps{"Conv",
                                         "LogSoftmax",
                                         "Pad",
                                         "Cast",
-                                        "Transpose"};
+                                        "Transpose",
+                                        "Slice",
+                                        "Split",
+                                        "Gather",
+                                        "ConvTranspose"};
 const std::vector<std::string> kStaticOps{"Constant",
                                           "Shape",
                                           "Gather",
@@ -232,6 +236,12 @@ private:
     void softmax(const onnx::NodeProto& n);
     void pad(const onnx::NodeProto& n);
     void transpose(const onnx::NodeProto& n);
+    void slice(const onnx::NodeProto& n);
+    void split(const onnx::NodeProto& n);
+    void gather(const onnx::NodeProto& n);
+    void convTranspose(const onnx::NodeProto& n);
+    int sliceNode(int x, int64_t axis, int64_t start, int64_t end, int64_t step, const onnx::NodeProto& src,
+                  const std::string& suffix);
     int reshapeTo(int x, std::vector<int64_t> target, const onnx::NodeProto& src,
                   const std::string& suffix = "");
     std::array<int64_t, 4> spatialPads(const onnx::NodeProto& n, const std::vector<int64_t>& kernel,
@@ -769,6 +779,10 @@ void Importer::process(const onnx::NodeProto& n) {
     if (op == "Softmax" || op == "LogSoftmax") return softmax(n);
     if (op == "Pad") return pad(n);
     if (op == "Transpose") return transpose(n);
+    if (op == "Slice") return slice(n);
+    if (op == "Split") return split(n);
+    if (op == "Gather") return gather(n);
+    if (op == "ConvTranspose") return convTranspose(n);
     fail(n, "op type '" + printable(op) +
                 "' is not supported on the image tensor (supported: " + joined(kDataOps) + ")");
 }
@@ -1549,7 +1563,163 @@ void Importer::transpose(const onnx::NodeProto& n) {
         setData(n.output(0), reshapeTo(x, moved, n));
         return;
     }
-    fail(n, "transposes the image tensor (supported: a leading NHWC → NCHW transpose of the input)");
+    if (perm.size() != shape.size() || perm.empty() || perm[0] != 0)
+        fail(n, "moves the batch axis (supported: permutations that keep the batch first)");
+    GraphNode t;
+    t.op = OpKind::Transpose;
+    t.inputs = {x};
+    t.shape = perm;
+    const int idx = add(t, n);
+    probe(idx, n);
+    setData(n.output(0), idx);
+}
+
+int Importer::sliceNode(int x, int64_t axis, int64_t start, int64_t end, int64_t step,
+                        const onnx::NodeProto& src, const std::string& suffix) {
+    GraphNode g;
+    g.op = OpKind::Slice;
+    g.inputs = {x};
+    g.axis = axis;
+    g.shape = {start, end, step};
+    const int idx = add(g, src, suffix);
+    probe(idx, src);
+    return idx;
+}
+
+void Importer::slice(const onnx::NodeProto& n) {
+    int x = nodeOf(n, 0);
+    const auto shape = probeShape(x);
+    std::vector<int64_t> starts, ends, axes, steps;
+    if (mOpset < 10) {
+        starts = attrInts(n, "starts");
+        ends = attrInts(n, "ends");
+        axes = attrInts(n, "axes");
+    } else {
+        starts = staticInts(n, 1, "starts");
+        ends = staticInts(n, 2, "ends");
+        if (hasInput(n, 3)) axes = staticInts(n, 3, "axes");
+        if (hasInput(n, 4)) steps = staticInts(n, 4, "steps");
+    }
+    if (axes.empty())
+        for (size_t i = 0; i < starts.size(); ++i)
+            axes.push_back(static_cast<int64_t>(i));
+    if (steps.empty()) steps.assign(starts.size(), 1);
+    if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+        fail(n, "starts, ends, axes and steps differ in length");
+    for (size_t i = 0; i < starts.size(); ++i) {
+        const int64_t axis = axes[i] < 0 ? axes[i] + static_cast<int64_t>(shape.size()) : axes[i];
+        if (axis < 0 || axis >= static_cast<int64_t>(shape.size())) fail(n, "an axis is out of range");
+        const int64_t dim = shape[axis];
+        int64_t b = starts[i] < 0 ? starts[i] + dim : starts[i];
+        int64_t e = ends[i] < 0 ? ends[i] + dim : ends[i];
+        b = std::clamp<int64_t>(b, 0, dim);
+        e = std::clamp<int64_t>(e, 0, dim);
+        if (steps[i] <= 0) fail(n, "backward slices of the image tensor are not supported");
+        if (b == 0 && e >= dim && steps[i] == 1) continue;  // the whole axis
+        if (axis == 0) fail(n, "slices the batch axis");
+        x = sliceNode(x, axis, b, std::max(b, e), steps[i], n, i ? "." + std::to_string(i) : std::string());
+    }
+    setData(n.output(0), x);
+}
+
+void Importer::split(const onnx::NodeProto& n) {
+    const int x = nodeOf(n, 0);
+    const auto shape = probeShape(x);
+    int64_t axis = attrInt(n, "axis", 0);
+    if (axis < 0) axis += static_cast<int64_t>(shape.size());
+    if (axis == 0) fail(n, "splits the batch axis");
+    if (axis >= static_cast<int64_t>(shape.size())) fail(n, "the axis is out of range");
+    std::vector<int64_t> sizes =
+        mOpset >= 13 && hasInput(n, 1) ? staticInts(n, 1, "split") : attrInts(n, "split");
+    const int64_t parts = n.output_size();
+    if (sizes.empty()) {
+        if (shape[axis] % parts != 0) fail(n, "the axis does not split evenly");
+        sizes.assign(static_cast<size_t>(parts), shape[axis] / parts);
+    }
+    if (static_cast<int64_t>(sizes.size()) != parts) fail(n, "split sizes and outputs differ in number");
+    int64_t begin = 0;
+    for (int64_t k = 0; k < parts; ++k) {
+        const int idx = sliceNode(x, axis, begin, begin + sizes[k], 1, n, "." + std::to_string(k));
+        begin += sizes[k];
+        if (!n.output(static_cast<int>(k)).empty()) setData(n.output(static_cast<int>(k)), idx);
+    }
+}
+
+void Importer::gather(const onnx::NodeProto& n) {
+    const int x = nodeOf(n, 0);
+    const auto shape = probeShape(x);
+    int64_t axis = attrInt(n, "axis", 0);
+    if (axis < 0) axis += static_cast<int64_t>(shape.size());
+    if (axis == 0) fail(n, "gathers along the batch axis");
+    if (axis >= static_cast<int64_t>(shape.size())) fail(n, "the axis is out of range");
+    auto idx = staticInput(n, 1, "the indices").to(torch::kInt64);
+    if (idx.dim() > 1) fail(n, "indices of more than one dimension are not supported");
+    idx = torch::where(idx < 0, idx + shape[axis], idx).contiguous();
+    GraphNode g;
+    g.op = OpKind::Gather;
+    g.inputs = {x};
+    g.axis = axis;
+    g.shape.assign(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + idx.numel());
+    g.bins = idx.dim() == 0 ? 1 : 0;
+    for (auto v : g.shape)
+        if (v < 0 || v >= shape[axis]) fail(n, "an index is out of range");
+    const int node = add(g, n);
+    probe(node, n);
+    setData(n.output(0), node);
+}
+
+void Importer::convTranspose(const onnx::NodeProto& n) {
+    const int x = nodeOf(n, 0);
+    const auto shape = probeShape(x);
+    const auto w = staticInput(n, 1, "the weight").to(torch::kFloat32);
+    if (w.dim() != 4 || shape.size() != 4) fail(n, "only 2-D transposed convolutions are supported");
+    GraphNode c;
+    c.op = OpKind::ConvTranspose;
+    c.inputs = {x};
+    c.groups = attrInt(n, "group", 1);
+    c.channels = w.size(1) * c.groups;
+    if (w.size(0) != shape[1])
+        fail(n, "the weight expects " + std::to_string(w.size(0)) + " input channels, the input has " +
+                    std::to_string(shape[1]));
+    auto strides = attrInts(n, "strides", {1, 1});
+    auto dilations = attrInts(n, "dilations", {1, 1});
+    auto outPad = attrInts(n, "output_padding", {0, 0});
+    if (strides.size() != 2 || dilations.size() != 2 || outPad.size() != 2)
+        fail(n, "expected 2-D attributes");
+    c.kernel = {w.size(2), w.size(3)};
+    c.stride = {strides[0], strides[1]};
+    c.dilation = {dilations[0], dilations[1]};
+    c.outputPadding = {outPad[0], outPad[1]};
+    const std::string autoPad = attrString(n, "auto_pad", "NOTSET");
+    const auto outputShape = attrInts(n, "output_shape");
+    std::array<int64_t, 4> pads{0, 0, 0, 0};
+    if (!outputShape.empty() || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+        // The pads that give the requested size: total = stride·(in−1) + outpad + (k−1)·d + 1 − out.
+        for (int a = 0; a < 2; ++a) {
+            const int64_t in = shape[2 + a];
+            const int64_t want =
+                !outputShape.empty() ? outputShape.at(outputShape.size() - 2 + a) : in * strides[a];
+            const int64_t total =
+                strides[a] * (in - 1) + outPad[a] + (c.kernel[a] - 1) * dilations[a] + 1 - want;
+            if (total < 0) fail(n, "output_shape is larger than the operator can produce");
+            const bool lower = autoPad == "SAME_LOWER";
+            pads[a] = lower ? total - total / 2 : total / 2;
+            pads[a + 2] = total - pads[a];
+        }
+    } else if (autoPad == "NOTSET") {
+        const auto p = attrInts(n, "pads", {0, 0, 0, 0});
+        if (p.size() != 4) fail(n, "expected 4 pads");
+        pads = {p[0], p[1], p[2], p[3]};
+    } else if (autoPad != "VALID") {
+        fail(n, "auto_pad '" + printable(autoPad) + "' is not supported");
+    }
+    c.pads = pads;
+    c.bias = hasInput(n, 2);
+    const int idx = add(c, n);
+    mG.moduleWeight(idx).copy_(w);
+    if (c.bias) mG.moduleBias(idx).copy_(staticInput(n, 2, "the bias").to(torch::kFloat32).view(-1));
+    probe(idx, n);
+    setData(n.output(0), idx);
 }
 
 // ---- taps ------------------------------------------------------------------------------------------------

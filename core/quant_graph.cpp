@@ -200,7 +200,8 @@ void GraphNetImpl::enableQuantization(const std::map<std::string, int>& weightBi
             case OpKind::HardSwish:
             case OpKind::LeakyReLU:
             case OpKind::Clip:
-            case OpKind::Softmax: {
+            case OpKind::Softmax:
+            case OpKind::ConvTranspose: {  // float weights, quantized output
                 const int c = onlyConsumer[i];
                 const bool fused = consumers[i] == 1 && c >= 0 &&
                                    (mNodes[c].op == OpKind::ReLU || mNodes[c].op == OpKind::ReLU6) &&
@@ -238,6 +239,9 @@ void GraphNetImpl::enableQuantization(const std::map<std::string, int>& weightBi
             case OpKind::GlobalMaxPool:
             case OpKind::Flatten:
             case OpKind::Reshape:
+            case OpKind::Transpose:
+            case OpKind::Slice:
+            case OpKind::Gather:
                 // Selecting or moving values keeps them on their grid.
                 n.quant = mNodes[n.inputs[0]].quant;
                 break;

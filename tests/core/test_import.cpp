@@ -108,17 +108,21 @@ private Q_SLOTS:
 
     void matchesPyTorch_data() {
         QTest::addColumn<QString>("name");
-        for (const char* n :
-             {"resnet18", "mobilenet_v2", "mobilenet_v3_small", "segnet", "opzoo", "fmnist_cnn"})
+        for (const char* n : {"resnet18", "mobilenet_v2", "mobilenet_v3_small", "segnet", "opzoo",
+                              "fmnist_cnn", "shufflenet_v2", "googlenet", "unet_nhwc"})
             QTest::newRow(n) << n;
     }
     void matchesPyTorch() {
         QFETCH(QString, name);
         const std::string n = name.toStdString();
         const auto in = shapeOf(n, "input"), out = shapeOf(n, "output");
-        ImportedModel m = importOnnx(file(n), in[1], in[2], in[3]);
+        const bool nhwc = mFixtures[n].value("layout", "") == "nhwc";  // a Keras-style file: fed NCHW here
+        ImportedModel m =
+            nhwc ? importOnnx(file(n), in[3], in[1], in[2]) : importOnnx(file(n), in[1], in[2], in[3]);
+        QCOMPARE(m.report.channelsLastInput, nhwc);
         torch::NoGradGuard noGrad;
         auto x = readFloats(mDir + "/" + n + ".in.bin", in);
+        if (nhwc) x = x.permute({0, 3, 1, 2}).contiguous();
         auto expected = readFloats(mDir + "/" + n + ".out.bin", out);
         auto y = m.net->forward(x);
         if (m.report.droppedOutputOp == "Softmax") y = torch::softmax(y, 1);
@@ -348,33 +352,58 @@ private Q_SLOTS:
         QVERIFY((back.net->forward(x) - original->forward(x)).abs().max().item<double>() < 1e-4);
     }
 
+    void moreOpsThroughQuantizationAndExport_data() {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<bool>("segmentation");
+        // HardSwish and squeeze-excitation gates; channel shuffle and split; gathered input channels and
+        // ceil-mode pools; NHWC input, transposed convolutions and a channel slice.
+        QTest::newRow("mobilenet_v3_small") << "mobilenet_v3_small" << false;
+        QTest::newRow("shufflenet_v2") << "shufflenet_v2" << false;
+        QTest::newRow("googlenet") << "googlenet" << false;
+        QTest::newRow("unet_nhwc") << "unet_nhwc" << true;
+    }
     void moreOpsThroughQuantizationAndExport() {
-        // MobileNetV3 (HardSwish, squeeze-excitation gates with HardSigmoid and Mul) as a student on a small
-        // image folder, then PTQ and both exports verified in onnxruntime.
-        const std::string dir = tests::scratchDir("import-mv3");
+        // Each imported model trains a step as a student on a small image folder, is quantized (PTQ), and
+        // both of its exports are verified in onnxruntime.
+        QFETCH(QString, name);
+        QFETCH(bool, segmentation);
+        const std::string n = name.toStdString();
+        const std::string dir = tests::scratchDir("import-" + n);
+        const int size = segmentation ? 28 : 48, classes = segmentation ? 4 : 10;
         cv::RNG rng(5);
-        for (int c = 0; c < 10; ++c) {
-            fs::create_directories(dir + "/images/c" + std::to_string(c));
-            for (int i = 0; i < 10; ++i) {
-                cv::Mat img(48, 48, CV_8UC3);
-                rng.fill(img, cv::RNG::UNIFORM, 0, 255);
-                cv::rectangle(img, {4 * c, 4 * c, 12, 12}, cv::Scalar(25 * c, 255 - 25 * c, 128), -1);
+        for (int i = 0; i < 40; ++i) {
+            cv::Mat img(size, size, CV_8UC3);
+            rng.fill(img, cv::RNG::UNIFORM, 0, 255);
+            const int c = i % classes;
+            cv::rectangle(img, {c * 2, c * 3, size / 3, size / 3}, cv::Scalar(60 * c, 255 - 60 * c, 128), -1);
+            if (segmentation) {
+                fs::create_directories(dir + "/images/images");
+                fs::create_directories(dir + "/images/masks");
+                cv::Mat mask(size, size, CV_8UC1, cv::Scalar(0));
+                cv::rectangle(mask, {c * 2, c * 3, size / 3, size / 3}, cv::Scalar(c), -1);
+                mask.at<uint8_t>(0, 0) = static_cast<uint8_t>(classes - 1);  // every class present somewhere
+                cv::imwrite(dir + "/images/images/" + std::to_string(i) + ".png", img);
+                cv::imwrite(dir + "/images/masks/" + std::to_string(i) + ".png", mask);
+            } else {
+                fs::create_directories(dir + "/images/c" + std::to_string(c));
                 cv::imwrite(dir + "/images/c" + std::to_string(c) + "/" + std::to_string(i) + ".png", img);
             }
         }
-        fs::copy_file(file("mobilenet_v3_small"), dir + "/mv3.onnx");
-        std::ofstream(dir + "/recipe.yaml") << "name: mv3\njob: train\nseed: 1\nthreads: 2\n"
-                                               "data: {dataset: image_folder, root: images, workers: 2}\n"
-                                               "transforms:\n"
-                                               "  train: [{normalize: {mean: [0.5], std: [0.25]}}]\n"
-                                               "  eval: [{normalize: {mean: [0.5], std: [0.25]}}]\n"
-                                               "model: {onnx: mv3.onnx}\n"
-                                               "optim: {name: sgd, lr: 0.001, momentum: 0.9}\n"
-                                               "train: {epochs: 1, batch_size: 16, eval_batch_size: 20}\n";
+        fs::copy_file(file(n), dir + "/model.onnx");
+        std::ofstream(dir + "/recipe.yaml")
+            << "name: " << n << "\njob: train\nseed: 1\nthreads: 2\n"
+            << "data: {dataset: " << (segmentation ? "seg_folder" : "image_folder")
+            << ", root: images, val_fraction: 0.5, workers: 2}\n"
+               "transforms:\n"
+               "  train: [{normalize: {mean: [0.5], std: [0.25]}}]\n"
+               "  eval: [{normalize: {mean: [0.5], std: [0.25]}}]\n"
+               "model: {onnx: model.onnx}\n"
+               "optim: {name: sgd, lr: 0.001, momentum: 0.9}\n"
+               "train: {epochs: 1, batch_size: 8, eval_batch_size: 8}\n";
         Cli r = runCli({"train", QString::fromStdString(dir + "/recipe.yaml"), "--out",
                         QString::fromStdString(dir + "/run"), "--max-steps", "2"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        const std::string fp32 = dir + "/mv3-again.onnx";
+        const std::string fp32 = dir + "/again.onnx";
         exportOnnx(dir + "/run", "onnx", fp32);
         ExportCheck c = verifyExport(dir + "/run", fp32, 0, 2);
         QVERIFY2(c.passed(), qPrintable(QString::fromStdString(c.failures.empty() ? "" : c.failures[0])));
@@ -384,7 +413,7 @@ private Q_SLOTS:
         q.threads = 2;
         q.spec.calibrationBatches = 2;
         quantizeRun(q);
-        const std::string int8 = dir + "/mv3-int8.onnx";
+        const std::string int8 = dir + "/again-int8.onnx";
         exportOnnx(q.outDir, "onnx-int8", int8);
         c = verifyExport(q.outDir, int8, 0, 2);
         QVERIFY2(c.passed(), qPrintable(QString::fromStdString(c.failures.empty() ? "" : c.failures[0])));

@@ -109,6 +109,27 @@ class FmnistCnn(nn.Module):
         return self.classifier(x)
 
 
+class UNetNhwc(nn.Module):
+    """Takes NHWC images like a Keras model (a leading permute), upsamples with ConvTranspose2d (one with
+    output_padding), crops a skip with a channel slice and ends in per-pixel logits at the input size."""
+
+    def __init__(self, classes=4):
+        super().__init__()
+        self.down1 = nn.Sequential(nn.Conv2d(3, 12, 3, 2, 1), nn.BatchNorm2d(12), nn.ReLU())
+        self.down2 = nn.Sequential(nn.Conv2d(12, 24, 3, 2, 1), nn.BatchNorm2d(24), nn.ReLU())
+        self.up1 = nn.ConvTranspose2d(24, 12, 3, 2, 1, output_padding=1)
+        self.up2 = nn.ConvTranspose2d(18, 8, 2, 2)
+        self.head = nn.Conv2d(8, classes, 1)
+
+    def forward(self, x):
+        x = x.permute(0, 3, 1, 2)
+        a = self.down1(x)
+        b = self.down2(a)
+        u = F.relu(self.up1(b))
+        u = torch.cat([u, a[:, :6]], 1)
+        return self.head(F.relu(self.up2(u)))
+
+
 class TwoInputs(nn.Module):
     def forward(self, x, y):
         return x + y
@@ -155,7 +176,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("out")
     p.add_argument("--fmnist-root", default="/usr/share/datasets/fashion-mnist")
-    p.add_argument("--fmnist-train", type=int, default=12000)
+    p.add_argument("--fmnist-train", type=int, default=24000)
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(2)
@@ -187,11 +208,23 @@ def main():
     randomize_bn(seg, 4)
     save("segnet", seg, (3, 36, 44), 13, dynamic_spatial=True)
     save("opzoo", OpZoo(), (1, 30, 30), 17, dynamic_batch=False)
+    # Channel shuffle (Reshape to 5-D, Transpose, Reshape) and channel split (Split).
+    shuffle = torchvision.models.shufflenet_v2_x0_5(num_classes=10)
+    randomize_bn(shuffle, 5)
+    save("shufflenet_v2", shuffle, (3, 32, 32), 13)
+    # GoogLeNet's input transform gathers single channels (Gather on the image, Unsqueeze, Concat).
+    goog = torchvision.models.googlenet(num_classes=10, aux_logits=False, transform_input=True, init_weights=True)
+    randomize_bn(goog, 6)
+    save("googlenet", goog, (3, 64, 64), 13)
+    unet = UNetNhwc()
+    randomize_bn(unet, 7)
+    save("unet_nhwc", unet, (28, 28, 3), 13)
+    index["unet_nhwc"]["layout"] = "nhwc"
 
     # The Fashion-MNIST CNN, trained briefly (one pass over the first --fmnist-train images).
     x, y = fmnist(args.fmnist_root, "train")
     cnn = FmnistCnn()
-    opt = torch.optim.SGD(cnn.parameters(), lr=0.05, momentum=0.9)
+    opt = torch.optim.Adam(cnn.parameters(), lr=2e-3)
     cnn.train()
     g = torch.Generator().manual_seed(0)
     order = torch.randperm(x.shape[0], generator=g)[: args.fmnist_train]
