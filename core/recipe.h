@@ -18,6 +18,8 @@ struct ModelSpec {
     std::string onnx;    // an imported model: its ONNX file (absolute after resolution); arch is empty
     /** What messages call the model: the architecture, or the ONNX file's name. */
     std::string displayName() const;
+    /** No model chosen (neither a zoo architecture nor an ONNX file). */
+    bool empty() const { return arch.empty() && onnx.empty(); }
 };
 
 struct TeacherSpec {

@@ -4,6 +4,7 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 
+#include "core/zoo.h"
 #include "widgets/recipe_document.h"
 #include "widgets/tap_rules.h"
 
@@ -44,10 +45,11 @@ void fitTaps(LossTermSpec& t, const ModelInfo& teacher, const ModelInfo& student
     }
     const auto tChoices = compatibleTaps(t.method, teacher);
     if (std::find(tChoices.begin(), tChoices.end(), t.teacherTap) == tChoices.end()) {
-        // Prefer the deepest backbone stage: what the feature methods are usually applied to.
+        // Prefer the deepest backbone stage: what the feature methods are usually applied to (imported models
+        // offer every value; their named stages come first).
         std::string pick;
         for (const auto& name : tChoices)
-            if (name != "logits" && name != "head") pick = name;
+            if (name != "logits" && name != "head" && isNaturalTapName(name)) pick = name;
         if (pick.empty() && !tChoices.empty()) pick = tChoices.back();
         t.teacherTap = pick;
     }
@@ -307,11 +309,7 @@ QWidget* LossTermDelegate::createEditor(QWidget* parent, const QStyleOptionViewI
             }
         } else if (model) {
             const ModelInfo& info = c == LossTermsModel::TeacherTap ? model->teacher() : model->student();
-            for (const QString& name : model->tapChoices(index)) {
-                const TapInfo* tap = findTap(info, name.toStdString());
-                combo->addItem(tap ? QStringLiteral("%1  (%2)").arg(name, shapeText(tap->shape)) : name,
-                               name);
-            }
+            fillTapCombo(combo, info, model->tapChoices(index));
         }
         // A choice is one decision: commit it at once rather than when focus leaves.
         connect(combo, &QComboBox::activated, this, [this, combo] {

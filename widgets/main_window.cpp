@@ -63,7 +63,7 @@ Recipe teacherRecipe(const Recipe& r) {
     t.student = r.teacher.model;
     t.teacher = TeacherSpec{};
     t.losses = {LossTermSpec{"task"}};
-    t.name = "teacher_" + r.teacher.model.arch;
+    t.name = "teacher_" + r.teacher.model.displayName();
     return t;
 }
 
@@ -722,7 +722,7 @@ QList<QPair<QString, QString>> MainWindow::tapPairs(const Recipe& recipe) const 
     }
     if (pairs.isEmpty()) {
         // A model trained alone: its own feature maps, deepest stage first.
-        const ModelInfo& info = recipe.student.arch == mModelsDock->teacherInfo().arch &&
+        const ModelInfo& info = recipe.student.displayName() == mModelsDock->teacherInfo().arch &&
                                         recipe.student.head == mDocument->recipe().teacher.model.head
                                     ? mModelsDock->teacherInfo()
                                     : mModelsDock->studentInfo();
@@ -746,8 +746,8 @@ bool MainWindow::startRun(RunKind kind) {
     }
     Recipe recipe = mDocument->recipe();
     if (kind == RunKind::Teacher) {
-        if (recipe.teacher.model.arch.empty()) {
-            showError(tr("Choose a teacher architecture in the Models dock first."));
+        if (recipe.teacher.model.empty()) {
+            showError(tr("Choose a teacher architecture or import one in the Models dock first."));
             return false;
         }
         recipe = teacherRecipe(recipe);
@@ -805,12 +805,14 @@ bool MainWindow::launch(const Recipe& recipe, const JobOptions& options, RunKind
     mStatusThroughput->clear();
     mStatusEta->clear();
     if (kind == RunKind::Teacher)
-        log(tr("Training teacher %1 in %2").arg(QString::fromStdString(recipe.student.arch), runDir));
+        log(tr("Training teacher %1 in %2")
+                .arg(QString::fromStdString(recipe.student.displayName()), runDir));
     else if (kind == RunKind::Qat)
         log(tr("Quantization-aware training of %1 in %2")
-                .arg(QString::fromStdString(recipe.student.arch), runDir));
+                .arg(QString::fromStdString(recipe.student.displayName()), runDir));
     else
-        log(tr("Training student %1 in %2").arg(QString::fromStdString(recipe.student.arch), runDir));
+        log(tr("Training student %1 in %2")
+                .arg(QString::fromStdString(recipe.student.displayName()), runDir));
     mRunsTable->refresh();
     updateActions();
     Q_EMIT runStarted(runDir);
@@ -1104,7 +1106,7 @@ void MainWindow::onRunsSelected(const QStringList& runDirs) {
 void MainWindow::updateActions() {
     const bool running = isRunning();
     const bool paused = running && mBridge->job() && mBridge->job()->paused();
-    action("trainTeacher")->setEnabled(!running && !mDocument->recipe().teacher.model.arch.empty());
+    action("trainTeacher")->setEnabled(!running && !mDocument->recipe().teacher.model.empty());
     action("distill")->setEnabled(!running);
     action("runDemo")->setEnabled(!running);
     action("pause")->setEnabled(running && !paused);

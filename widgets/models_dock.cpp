@@ -11,12 +11,14 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
 #include "core/engine.h"
+#include "core/onnx_import.h"
 #include "core/zoo.h"
 #include "widgets/recipe_document.h"
 #include "widgets/tap_rules.h"
@@ -87,7 +89,17 @@ ModelsDock::Panel ModelsDock::makePanel(const QString& title, bool teacher) {
 
     auto* form = new QFormLayout;
     p.form = form;
-    form->addRow(tr("&Architecture:"), p.arch);
+    auto* import = new QPushButton(tr("Import ONNX…"), p.box);
+    import->setObjectName(teacher ? "importTeacherOnnx" : "importStudentOnnx");
+    import->setToolTip(teacher
+                           ? tr("Use a model exported to ONNX (torch.onnx.export, tf2onnx) as the teacher")
+                           : tr("Use a model exported to ONNX as the student: it trains from the file's "
+                                "weights"));
+    connect(import, &QPushButton::clicked, this, [this, teacher] { browseOnnx(teacher); });
+    auto* archRow = new QHBoxLayout;
+    archRow->addWidget(p.arch, 1);
+    archRow->addWidget(import);
+    form->addRow(tr("&Architecture:"), archRow);
     form->addRow(tr("&Head:"), p.head);
     form->addRow(tr("&Width:"), p.width);
     if (teacher) {
@@ -119,6 +131,7 @@ ModelsDock::Panel ModelsDock::makePanel(const QString& title, bool teacher) {
 
     connect(p.arch, &QComboBox::activated, this, [this, teacher, combo = p.arch](int i) {
         const QString arch = combo->itemData(i).toString();
+        if (arch.startsWith(kOnnxItem)) return;  // the imported file, already chosen
         teacher ? selectTeacher(arch) : selectStudent(arch);
     });
     connect(p.head, &QComboBox::activated, this, [this, teacher, combo = p.head](int i) {
@@ -144,6 +157,7 @@ void ModelsDock::selectStudent(const QString& arch) {
     const std::string a = arch.toStdString();
     editSpec(false, tr("Change student to %1").arg(arch), [&](ModelSpec& m) {
         m.arch = a;
+        m.onnx.clear();
         if (a != "mobilenetv2") m.width = 1.0;
     });
 }
@@ -157,9 +171,10 @@ void ModelsDock::selectTeacher(const QString& arch) {
                             r.teacher = TeacherSpec{};
                             return;
                         }
-                        if (r.teacher.model.arch != a)
+                        if (r.teacher.model.arch != a || !r.teacher.model.onnx.empty())
                             r.teacher.checkpoint.clear();  // a checkpoint belongs to one architecture
                         r.teacher.model.arch = a;
+                        r.teacher.model.onnx.clear();
                         if (a != "mobilenetv2") r.teacher.model.width = 1.0;
                         if (seg && r.teacher.model.head.empty()) r.teacher.model.head = "fcn";
                     });
@@ -188,7 +203,7 @@ bool ModelsDock::loadTeacher(const QString& path, QString* error) {
         if (error) *error = tr("%1 is not a run folder (no recipe.yaml)").arg(path);
         return false;
     }
-    if (spec.arch.empty()) {
+    if (spec.empty()) {
         if (error)
             *error = tr("Choose the teacher's architecture first: %1 does not say which it is").arg(path);
         return false;
@@ -214,6 +229,52 @@ void ModelsDock::browseTeacher(bool folder) {
     }
 }
 
+bool ModelsDock::importModel(bool teacher, const QString& path, QString* error) {
+    const QFileInfo fi(path);
+    if (!fi.isFile()) {
+        if (error) *error = tr("%1 does not exist").arg(path);
+        return false;
+    }
+    ModelSpec spec;
+    spec.onnx = fi.absoluteFilePath().toStdString();
+    try {
+        // Imported for the current data (its input size, classes and task), or at the file's own size.
+        ModelInfo info;
+        if (mData.valid) {
+            info =
+                describeModel(spec, mData.task, mData.channels, mData.numClasses, mData.height, mData.width);
+            mCache.insert(cacheKey(spec), info);
+        } else {
+            info = describeOnnxModel(spec.onnx).model;
+        }
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromStdString(e.what());
+        return false;
+    }
+    const QString text =
+        teacher ? tr("Import teacher %1").arg(fi.fileName()) : tr("Import student %1").arg(fi.fileName());
+    mDocument->edit(text, [&](Recipe& r) {
+        if (teacher) {
+            r.teacher.model = spec;
+            r.teacher.checkpoint.clear();  // the file brings its weights
+        } else {
+            r.student = spec;
+        }
+    });
+    return true;
+}
+
+void ModelsDock::browseOnnx(bool teacher) {
+    const ModelSpec& current = teacher ? mDocument->recipe().teacher.model : mDocument->recipe().student;
+    const QString path = QFileDialog::getOpenFileName(
+        this, teacher ? tr("Import a teacher from ONNX") : tr("Import a student from ONNX"),
+        QString::fromStdString(current.onnx), tr("ONNX models (*.onnx);;All files (*)"));
+    if (path.isEmpty()) return;
+    QString error;
+    if (!importModel(teacher, path, &error))
+        QMessageBox::critical(this, tr("Cannot import %1").arg(QFileInfo(path).fileName()), error);
+}
+
 void ModelsDock::setDatasetInfo(const DatasetInfo& info) {
     mData = info;
     syncFromDocument();
@@ -224,7 +285,17 @@ void ModelsDock::syncFromDocument() {
     const bool seg = mData.valid && mData.task == Task::Segmentation;
     mSyncing = true;
     auto sync = [seg](Panel& p, const ModelSpec& m) {
-        p.arch->setCurrentIndex(std::max(0, p.arch->findData(QString::fromStdString(m.arch))));
+        // An imported file is the combo's last entry while it is chosen.
+        for (int i = p.arch->count() - 1; i >= 0; --i)
+            if (p.arch->itemData(i).toString().startsWith(kOnnxItem)) p.arch->removeItem(i);
+        if (!m.onnx.empty()) {
+            const QString file = QString::fromStdString(m.onnx);
+            p.arch->addItem(tr("%1 (ONNX)").arg(QFileInfo(file).fileName()), QString(kOnnxItem) + file);
+            p.arch->setItemData(p.arch->count() - 1, file, Qt::ToolTipRole);
+            p.arch->setCurrentIndex(p.arch->count() - 1);
+        } else {
+            p.arch->setCurrentIndex(std::max(0, p.arch->findData(QString::fromStdString(m.arch))));
+        }
         p.head->setCurrentIndex(
             std::max(0, p.head->findData(QString::fromStdString(m.head.empty() ? "fcn" : m.head))));
         // Only the knobs that apply: a head for segmentation, a width for MobileNetV2.
@@ -235,23 +306,36 @@ void ModelsDock::syncFromDocument() {
     sync(mStudent, r.student);
     sync(mTeacher, r.teacher.model);
     if (!mCheckpoint->hasFocus()) mCheckpoint->setText(QString::fromStdString(r.teacher.checkpoint));
-    mCheckpoint->setEnabled(!r.teacher.model.arch.empty());
+    mCheckpoint->setEnabled(!r.teacher.model.empty());
     mSyncing = false;
     describe();
+}
+
+QString ModelsDock::cacheKey(const ModelSpec& spec) const {
+    const DatasetInfo d = mData.valid ? mData : DatasetInfo{};
+    ModelSpec s = spec;
+    if (d.task == Task::Classification || !s.onnx.empty()) s.head.clear();
+    // An imported file is keyed by its path and modification time, so an edited file is imported again.
+    const QString source =
+        s.onnx.empty()
+            ? QString::fromStdString(s.arch)
+            : QString::fromStdString(s.onnx) + "@" +
+                  QFileInfo(QString::fromStdString(s.onnx)).lastModified().toString(Qt::ISODateWithMs);
+    return QStringLiteral("%1|%2|%3|%4|%5|%6|%7|%8")
+        .arg(source, QString::fromStdString(s.head))
+        .arg(s.width)
+        .arg(int(d.task))
+        .arg(d.channels)
+        .arg(d.numClasses)
+        .arg(d.height)
+        .arg(d.width);
 }
 
 ModelInfo ModelsDock::describeCached(const ModelSpec& spec, QString* error) {
     const DatasetInfo d = mData.valid ? mData : DatasetInfo{};
     ModelSpec s = spec;
-    if (d.task == Task::Classification) s.head.clear();
-    const QString key = QStringLiteral("%1|%2|%3|%4|%5|%6|%7|%8")
-                            .arg(QString::fromStdString(s.arch), QString::fromStdString(s.head))
-                            .arg(s.width)
-                            .arg(int(d.task))
-                            .arg(d.channels)
-                            .arg(d.numClasses)
-                            .arg(d.height)
-                            .arg(d.width);
+    if (d.task == Task::Classification || !s.onnx.empty()) s.head.clear();
+    const QString key = cacheKey(spec);
     if (auto it = mCache.find(key); it != mCache.end()) return *it;
     try {
         // Builds the model on the CPU once per combination; the cache keeps switching back instant.
@@ -267,9 +351,9 @@ ModelInfo ModelsDock::describeCached(const ModelSpec& spec, QString* error) {
 void ModelsDock::describe() {
     const Recipe& r = mDocument->recipe();
     QString studentError, teacherError;
-    ModelInfo student = r.student.arch.empty() ? ModelInfo{} : describeCached(r.student, &studentError);
+    ModelInfo student = r.student.empty() ? ModelInfo{} : describeCached(r.student, &studentError);
     ModelInfo teacher =
-        r.teacher.model.arch.empty() ? ModelInfo{} : describeCached(r.teacher.model, &teacherError);
+        r.teacher.model.empty() ? ModelInfo{} : describeCached(r.teacher.model, &teacherError);
     showInfo(mStudent, student, studentError);
     showInfo(mTeacher, teacher, teacherError);
 
@@ -300,13 +384,39 @@ void ModelsDock::showInfo(Panel& p, const ModelInfo& info, const QString& error)
         p.cost->setText(tr("No teacher: the student trains alone."));
         return;
     }
-    p.cost->setText(tr("%1 parameters · %2 MACs for %3×%4×%5 input")
-                        .arg(formatCount(info.params), formatCount(info.macs))
-                        .arg(info.inChannels)
-                        .arg(info.inputH)
-                        .arg(info.inputW));
-    for (const auto& tap : info.taps)
-        new QTreeWidgetItem(p.taps, {QString::fromStdString(tap.name), shapeText(tap.shape)});
+    QString text = tr("%1 parameters · %2 MACs for %3×%4×%5 input")
+                       .arg(formatCount(info.params), formatCount(info.macs))
+                       .arg(info.inChannels)
+                       .arg(info.inputH)
+                       .arg(info.inputW);
+    if (!info.onnx.empty())
+        text += "\n" +
+                tr("Imported from %1 · %2 taps").arg(QString::fromStdString(info.onnx)).arg(info.taps.size());
+    p.cost->setText(text);
+    p.cost->setWordWrap(true);
+    // Imported models tap every value: the named taps stay open, each resolution folds.
+    const auto groups = groupTapsByResolution(info.taps);
+    const bool grouped = groups.size() > 1;
+    for (const auto& group : groups) {
+        QTreeWidgetItem* parent = nullptr;
+        if (grouped) {
+            parent = new QTreeWidgetItem(
+                p.taps,
+                {tapGroupLabel(group.label), tr("%n tap(s)", nullptr, static_cast<int>(group.taps.size()))});
+            QFont bold = parent->font(0);
+            bold.setBold(true);
+            parent->setFont(0, bold);
+            parent->setExpanded(group.label == "named taps" || groups.size() <= 3);
+        }
+        for (const auto& tap : group.taps) {
+            const QStringList cells{QString::fromStdString(tap.name), shapeText(tap.shape)};
+            if (parent)
+                new QTreeWidgetItem(parent, cells);
+            else
+                new QTreeWidgetItem(p.taps, cells);
+        }
+    }
+    p.taps->setRootIsDecorated(grouped);
 }
 
 }  // namespace distillery

@@ -1,6 +1,7 @@
 #pragma once
-// Teacher and student pickers over the model zoo, with each model's size, cost and taps for the data set's
-// input; and loading a trained teacher from a run folder or a checkpoint file.
+// Teacher and student pickers over the model zoo or imported ONNX files, with each model's size, cost and
+// taps (grouped by resolution) for the data set's input; and loading a trained teacher from a run folder or a
+// checkpoint file.
 
 #include <QDockWidget>
 #include <QHash>
@@ -40,6 +41,9 @@ public:
     /** Points the teacher at a run folder (taking its architecture) or a checkpoint file; one undoable edit.
      */
     bool loadTeacher(const QString& path, QString* error = nullptr);
+    /** Makes an ONNX file the teacher or the student (one undoable edit) after importing it for the current
+     *  data; false with the importer's message (naming the node) when it cannot be imported. */
+    bool importModel(bool teacher, const QString& path, QString* error = nullptr);
 
 Q_SIGNALS:
     void modelInfoChanged();
@@ -54,6 +58,7 @@ private:
         QLabel* cost = nullptr;
         QTreeWidget* taps = nullptr;
     };
+    static constexpr const char* kOnnxItem = "onnx:";  // arch combo data prefix of an imported file
 
     Panel makePanel(const QString& title, bool teacher);
     void syncFromDocument();
@@ -62,7 +67,9 @@ private:
     void editSpec(bool teacher, const QString& text, const std::function<void(ModelSpec&)>& change,
                   const QString& mergeKey = {});
     void browseTeacher(bool folder);
+    void browseOnnx(bool teacher);
     ModelInfo describeCached(const ModelSpec& spec, QString* error);
+    QString cacheKey(const ModelSpec& spec) const;
 
     RecipeDocument* mDocument;
     DatasetInfo mData;

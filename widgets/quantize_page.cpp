@@ -1191,7 +1191,7 @@ void QuantizePage::onTaskFinished() {
                 const QString metric = summary.value(QStringLiteral("main_metric")).toString();
                 const QJsonValue best = summary.value(QStringLiteral("best")).toObject().value(metric);
                 QStringList info;
-                info << QString::fromStdString(mSourceRecipe.student.arch +
+                info << QString::fromStdString(mSourceRecipe.student.displayName() +
                                                (mSourceRecipe.student.head.empty()
                                                     ? std::string()
                                                     : "/" + mSourceRecipe.student.head))
@@ -1571,7 +1571,7 @@ void QuantizePage::refreshComparison() {
         for (const auto& q : reports)
             if (q.fp32LatencyMs > 0) latency = q.fp32LatencyMs;
         Cell cells[CompareColumnCount] = {
-            {tr("fp32 student"), {}, QString::fromStdString(mSourceRecipe.student.arch)},
+            {tr("fp32 student"), {}, QString::fromStdString(mSourceRecipe.student.displayName())},
             {QFileInfo(mSource).fileName(), QFileInfo(mSource).fileName().toLower(),
              QDir::toNativeSeparators(mSource)},
             {QStringLiteral("fp32"), 32, {}},

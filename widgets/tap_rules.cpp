@@ -2,7 +2,10 @@
 
 #include "core/zoo.h"
 
+#include <QComboBox>
 #include <QCoreApplication>
+#include <QFont>
+#include <QStandardItemModel>
 #include <algorithm>
 
 namespace distillery {
@@ -13,11 +16,13 @@ bool isSpatial(const TapInfo& tap) {
     return tap.shape.size() == 3;
 }
 
-/** Spatial taps of the backbone: what the feature methods are meant for (logits and head maps excluded). */
+/** Spatial taps of the backbone: what the feature methods are meant for (logits and head maps excluded).
+ *  Imported models tap every value; their named stages are the ones presets choose from. */
 std::vector<std::string> featureTaps(const ModelInfo& model) {
     std::vector<std::string> names;
     for (const auto& tap : model.taps)
-        if (isSpatial(tap) && tap.name != "logits" && tap.name != "head") names.push_back(tap.name);
+        if (isSpatial(tap) && tap.name != "logits" && tap.name != "head" && isNaturalTapName(tap.name))
+            names.push_back(tap.name);
     return names;
 }
 
@@ -90,6 +95,39 @@ QString shapeText(const std::vector<int64_t>& shape) {
     for (int64_t d : shape)
         parts << QString::number(d);
     return parts.join(QChar(0x00D7));
+}
+
+QString tapGroupLabel(const std::string& label) {
+    if (label == "named taps") return QCoreApplication::translate("TapGroup", "named taps");
+    if (label == "vectors") return QCoreApplication::translate("TapGroup", "vectors");
+    return QString::fromStdString(label).replace('x', QChar(0x00D7));
+}
+
+void fillTapCombo(QComboBox* combo, const ModelInfo& model, const QStringList& names) {
+    std::vector<TapInfo> offered;
+    for (const QString& name : names) {
+        const TapInfo* tap = findTap(model, name.toStdString());
+        offered.push_back(tap ? *tap : TapInfo{name.toStdString(), {}});
+    }
+    const auto groups = groupTapsByResolution(offered);
+    for (const auto& group : groups) {
+        if (groups.size() > 1) {
+            combo->addItem(tapGroupLabel(group.label));
+            auto* items = qobject_cast<QStandardItemModel*>(combo->model());
+            if (items) {
+                QStandardItem* header = items->item(combo->count() - 1);
+                header->setFlags(header->flags() & ~(Qt::ItemIsSelectable | Qt::ItemIsEnabled));
+                QFont bold = header->font();
+                bold.setBold(true);
+                header->setFont(bold);
+            }
+        }
+        for (const auto& tap : group.taps) {
+            const QString name = QString::fromStdString(tap.name);
+            combo->addItem(
+                tap.shape.empty() ? name : QStringLiteral("%1  (%2)").arg(name, shapeText(tap.shape)), name);
+        }
+    }
 }
 
 std::vector<Preset> allPresets() {

@@ -3,10 +3,13 @@
 // meant for), so the recipe editor offers only pairs that will start; and the presets of the recipe editor.
 
 #include <QString>
+#include <QStringList>
 #include <vector>
 
 #include "core/recipe.h"
 #include "core/types.h"
+
+class QComboBox;
 
 namespace distillery {
 
@@ -30,6 +33,13 @@ const TapInfo* findTap(const ModelInfo& model, const std::string& name);
 
 /** "64×7×7" or "10". */
 QString shapeText(const std::vector<int64_t>& shape);
+
+/** A tap group's label for display: "named taps", "32×32", "vectors", translated. */
+QString tapGroupLabel(const std::string& label);
+
+/** Fills a tap picker with `names` (taps of `model`) grouped by resolution: each group under a disabled
+ *  header when there is more than one; item data is the tap name. */
+void fillTapCombo(QComboBox* combo, const ModelInfo& model, const QStringList& names);
 
 enum class Preset { Kd, FitNets, Attention, PixelWise, PairWise, CwdLogits, CwdFeatures };
 

@@ -11,6 +11,12 @@
 #include <QTimer>
 #include <QtTest/QtTest>
 
+#include <QComboBox>
+#include <QFile>
+#include <QStandardItemModel>
+#include <QTreeWidget>
+
+#include "core/quantize.h"
 #include "widgets/data_dock.h"
 #include "widgets/engine_bridge.h"
 #include "widgets/loss_terms_model.h"
@@ -133,6 +139,65 @@ private Q_SLOTS:
         QVERIFY(w.recipeDock()->applyPreset(Preset::Attention, &error));
         QCOMPARE(w.document()->recipe().losses.size(), size_t(4));  // task + at on stage1..3
         QCOMPARE(w.document()->recipe().losses[3].label(), std::string("at[stage3]"));
+    }
+
+    void importsOnnxModels() {
+        // A teacher that arrives as ONNX: the shipped ResNet-20 exported by the engine itself.
+        const QString onnx = dir("teacher.onnx");
+        exportOnnx(QString(DISTILLERY_SOURCE_DIR "/resources/teachers/fmnist_resnet20").toStdString(), "onnx",
+                   onnx.toStdString());
+        MainWindow w;
+        QVERIFY(waitForData(w));
+        w.modelsDock()->selectStudent("resnet8");
+        QString error;
+        QVERIFY2(w.modelsDock()->importModel(true, onnx, &error), qPrintable(error));
+        QCOMPARE(w.document()->recipe().teacher.model.onnx, onnx.toStdString());
+        QVERIFY(w.document()->recipe().teacher.checkpoint.empty());
+        const ModelInfo& teacher = w.modelsDock()->teacherInfo();
+        QCOMPARE(teacher.arch, std::string("teacher.onnx"));
+        QVERIFY(teacher.params > 250000);  // ResNet-20 with its batch norms folded into the convolutions
+        QCOMPARE(findTap(teacher, "stage3")->shape, (std::vector<int64_t>{64, 7, 7}));
+        // The teacher's arch picker names the file; the tap tree groups every value by resolution.
+        auto* arch = w.modelsDock()->findChild<QComboBox*>("teacherArch");
+        QCOMPARE(arch->currentText(), QString("teacher.onnx (ONNX)"));
+        auto* taps = w.modelsDock()->findChild<QTreeWidget*>("teacherTaps");
+        QVERIFY(taps->topLevelItemCount() >= 4);  // named taps, 28×28, 14×14, 7×7, vectors
+        QCOMPARE(taps->topLevelItem(0)->text(0), QString("named taps"));
+        QVERIFY(taps->topLevelItem(1)->childCount() > 5);
+        // Tap pickers offer the imported values under resolution headers.
+        LossTermsModel* terms = w.recipeDock()->lossTerms();
+        const QModelIndex teacherTap = terms->index(1, LossTermsModel::TeacherTap);
+        QVERIFY(terms->tapChoices(teacherTap).size() > 10);
+        LossTermDelegate delegate;
+        QWidget parent;
+        auto* combo = qobject_cast<QComboBox*>(delegate.createEditor(&parent, {}, teacherTap));
+        QVERIFY(combo);
+        QCOMPARE(combo->itemText(0), QString("named taps"));
+        QVERIFY(combo->itemData(0).isNull());
+        const auto* items = qobject_cast<QStandardItemModel*>(combo->model());
+        QVERIFY(!(items->item(0)->flags() & Qt::ItemIsEnabled));
+        QCOMPARE(combo->itemData(1).toString(), QString("stem"));
+        // The recipe's cwd term still pairs the natural stage taps.
+        QCOMPARE(w.document()->recipe().losses[1].label(), std::string("cwd[stage3]"));
+        QVERIFY(terms->problem(1).isEmpty());
+        // Undo returns to the zoo teacher.
+        w.document()->undoStack()->undo();
+        QVERIFY(w.document()->recipe().teacher.model.onnx.empty());
+
+        // A file that is not a model: refused, with a message naming it; the recipe is unchanged.
+        const QString garbage = dir("garbage.onnx");
+        QFile f(garbage);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray(300, '\x07'));
+        f.close();
+        QVERIFY(!w.modelsDock()->importModel(false, garbage, &error));
+        QVERIFY2(error.contains("garbage.onnx") && error.contains("not an ONNX model"), qPrintable(error));
+        QCOMPARE(w.document()->recipe().student.arch, std::string("resnet8"));
+        // The student can be imported too; a zoo choice replaces it.
+        QVERIFY2(w.modelsDock()->importModel(false, onnx, &error), qPrintable(error));
+        QCOMPARE(w.modelsDock()->studentInfo().arch, std::string("teacher.onnx"));
+        w.modelsDock()->selectStudent("resnet8");
+        QVERIFY(w.document()->recipe().student.onnx.empty());
     }
 
     void distillsThroughTheWindow() {

@@ -75,9 +75,10 @@ RunRow readRun(const QString& dir) {
         const Recipe r = loadRecipe(d.filePath(QStringLiteral("recipe.yaml")).toStdString());
         recipeName = QString::fromStdString(r.name);
         job = QString::fromStdString(r.job);
-        student = modelText(QString::fromStdString(r.student.arch), QString::fromStdString(r.student.head));
+        student = modelText(QString::fromStdString(r.student.displayName()),
+                            QString::fromStdString(r.student.head));
         if (r.job == "distill")
-            teacher = modelText(QString::fromStdString(r.teacher.model.arch),
+            teacher = modelText(QString::fromStdString(r.teacher.model.displayName()),
                                 QString::fromStdString(r.teacher.model.head));
         for (const auto& t : r.losses) {
             terms << QString::fromStdString(t.label());
