@@ -3,6 +3,9 @@
 //   distillery-bench conv                           warm oneDNN 3×3 convolution GFLOP/s (best of a few
 //   shapes) distillery-bench train RECIPE [--steps N] [--warmup W] [--threads T] [--set k=v]...
 //                                                   images/s of the engine over N steps after W warm-up steps
+//   distillery-bench import MODEL.onnx [--input CxHxW] [--batch B] [--threads T] [--iters N] [--rounds R]
+//                                                   ms per batch of an imported ONNX file's forward pass in
+//                                                   the engine and in onnxruntime, alternated R times
 //   distillery-bench int8 RUN [--batch B] [--threads T] [--iters N]
 //                                                   ms per batch of a quantized run's student: fp32 (BN
 //                                                   folded) vs LibTorch int8 kernels, same input
@@ -21,7 +24,10 @@
 
 #include "core/checkpoint.h"
 #include "core/engine.h"
+#include "core/internal/inference.h"
+#include "core/internal/onnx_import.h"
 #include "core/quant_internal.h"
+#include "core/runtime_check.h"
 
 using namespace distillery;
 using Clock = std::chrono::steady_clock;
@@ -213,6 +219,76 @@ int int8Latency(int argc, char** argv) {
     return 0;
 }
 
+int importLatency(int argc, char** argv) {
+    if (argc < 3)
+        throw Error(
+            "usage: distillery-bench import MODEL.onnx [--input CxHxW] [--batch B] [--threads T] "
+            "[--iters N] [--rounds R]");
+    const std::string file = argv[2];
+    int batch = 64, threads = 2, iters = 30, rounds = 2;
+    int64_t c = 0, h = 0, w = 0;
+    for (int i = 3; i + 1 < argc; i += 2) {
+        const std::string opt = argv[i];
+        if (opt == "--batch")
+            batch = std::stoi(argv[i + 1]);
+        else if (opt == "--threads")
+            threads = std::stoi(argv[i + 1]);
+        else if (opt == "--iters")
+            iters = std::stoi(argv[i + 1]);
+        else if (opt == "--rounds")
+            rounds = std::stoi(argv[i + 1]);
+        else if (opt == "--input") {
+            if (std::sscanf(argv[i + 1], "%ldx%ldx%ld", &c, &h, &w) != 3)
+                throw Error("--input: expected CxHxW");
+        } else
+            throw Error("import: unknown option " + opt);
+    }
+    at::set_num_threads(threads);
+    torch::NoGradGuard noGrad;
+    ImportedModel m = importOnnx(file, c, h, w);
+    GraphNet net = m.net;
+    net->eval();
+    // As the engine runs a frozen model: oneDNN with weights packed once (InferenceRunner).
+    InferenceRunner runner(net);
+    const ModelInfo& info = m.report.model;
+    torch::manual_seed(0);
+    auto x = torch::randn({batch, info.inChannels, info.inputH, info.inputW});
+    auto median = [&](auto&& f) {
+        for (int i = 0; i < 5; ++i)
+            f();
+        std::vector<double> t;
+        for (int i = 0; i < iters; ++i) {
+            auto t0 = Clock::now();
+            f();
+            t.push_back(1e3 * seconds(t0, Clock::now()));
+        }
+        std::sort(t.begin(), t.end());
+        return t[t.size() / 2];
+    };
+    nlohmann::json engine = nlohmann::json::array(), ort = nlohmann::json::array();
+    for (int r = 0; r < rounds; ++r) {
+        engine.push_back(median([&] { runner.forward(x); }));
+        ort.push_back(ortLatencyMs(file, batch, iters, threads));
+    }
+    auto best = [](const nlohmann::json& a) {
+        double b = 1e30;
+        for (const auto& v : a)
+            b = std::min(b, v.get<double>());
+        return b;
+    };
+    nlohmann::json j{{"model", file},
+                     {"input", {info.inChannels, info.inputH, info.inputW}},
+                     {"batch", batch},
+                     {"threads", threads},
+                     {"macs_per_image", info.macs},
+                     {"engine_ms", engine},
+                     {"onnxruntime_ms", ort},
+                     {"ratio", best(engine) / best(ort)},
+                     {"onednn", runner.accelerated()}};
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+}
+
 int main(int argc, char** argv) {
     try {
         if (argc < 2) throw Error("usage: distillery-bench sgemm|conv|train ...");
@@ -224,6 +300,7 @@ int main(int argc, char** argv) {
         if (cmd == "conv") return conv();
         if (cmd == "train") return train(argc, argv);
         if (cmd == "int8") return int8Latency(argc, argv);
+        if (cmd == "import") return importLatency(argc, argv);
         throw Error("unknown command " + cmd);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "distillery-bench: %s\n", e.what());

@@ -15,6 +15,7 @@
 #include "core/checkpoint.h"
 #include "core/evaluation.h"
 #include "core/imaging.h"
+#include "core/internal/inference.h"
 #include "core/loader.h"
 #include "core/losses.h"
 #include "core/quant_internal.h"
@@ -164,6 +165,7 @@ struct Job::Impl {
     std::shared_ptr<Dataset> trainData, valData;
     GraphNet student{nullptr};
     GraphNet teacher{nullptr};
+    std::unique_ptr<InferenceRunner> teacherRunner;  // the frozen teacher on oneDNN with packed weights
     std::vector<LossTerm> terms;
     std::vector<std::string> studentTaps, teacherTaps;
     ModelInfo studentInfo, teacherInfo;
@@ -389,6 +391,7 @@ void Job::Impl::setup() {
     if (teacher) teacher->foldBatchNorm();
     student->useChannelsLast();
     if (teacher) teacher->useChannelsLast();
+    if (teacher) teacherRunner = std::make_unique<InferenceRunner>(teacher);
     for (auto& t : terms)
         useChannelsLast(*t);
     for (auto& t : terms)
@@ -666,7 +669,7 @@ void Job::Impl::train() {
             std::unordered_map<std::string, torch::Tensor> tOut;
             if (teacher && !teacherCache.lookup(batch.indices, device, tOut)) {
                 torch::NoGradGuard noGrad;
-                tOut = teacher->run(images, teacherTaps).taps;
+                tOut = teacherRunner->run(images, teacherTaps).taps;
                 teacherCache.insert(batch.indices, tOut);
             }
             auto sRun = student->run(images, studentTaps);

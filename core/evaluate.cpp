@@ -4,6 +4,7 @@
 
 #include "core/checkpoint.h"
 #include "core/evaluation.h"
+#include "core/internal/inference.h"
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -100,6 +101,8 @@ EvalResult evaluateModel(GraphNet& net, BatchLoader& loader, int64_t numClasses,
     const bool wasTraining = net->is_training();
     net->eval();
     const Task task = loader.dataset().task();
+    // The weights do not change during the pass: pack them once for oneDNN.
+    InferenceRunner runner(net);
     auto confusion =
         torch::zeros({numClasses * numClasses}, torch::TensorOptions().dtype(torch::kInt64).device(device));
     double lossSum = 0;
@@ -109,7 +112,7 @@ EvalResult evaluateModel(GraphNet& net, BatchLoader& loader, int64_t numClasses,
         if (cancelled && cancelled()) break;
         auto images = batch.images.to(device).contiguous(torch::MemoryFormat::ChannelsLast);
         auto targets = batch.targets.to(device);
-        auto logits = net->forward(images);
+        auto logits = runner.forward(images);
         auto loss = torch::nn::functional::cross_entropy(
             logits, targets,
             torch::nn::functional::CrossEntropyFuncOptions().ignore_index(255).reduction(torch::kSum));
