@@ -152,7 +152,7 @@ int train(int argc, char** argv) {
         summary = job.wait();
     }
     std::filesystem::remove_all(dir);
-    if (summary.status == "failed") throw Error(summary.message);
+    if (summary.status == RunStatus::Failed) throw Error(summary.message);
     // Epoch boundaries are skipped, so a few more steps than timed may run.
     const double s = timer->seconds;
     if (timer->timed < steps) throw Error("only " + std::to_string(timer->timed) + " steps were timed");

@@ -250,8 +250,9 @@ int run(QApplication& app) {
         if (measuring) ++snapshots;
     });
     QString finishedStatus;
-    QObject::connect(&w, &MainWindow::runFinished,
-                     [&](const QString&, const QString& status) { finishedStatus = status; });
+    QObject::connect(&w, &MainWindow::runFinished, [&](const QString&, RunStatus status) {
+        finishedStatus = QString::fromLatin1(statusName(status));
+    });
 
     if (!w.distillStudent()) fail("Distill Student did not start");
     if (w.bridge()->job()) batchSize = w.bridge()->job()->recipe().batchSize;

@@ -147,8 +147,9 @@ CheckpointMeta loadCheckpoint(const std::string& path, GraphNet& model, std::vec
     return meta;
 }
 
-std::string resolveCheckpoint(const std::string& path, const std::string& which) {
+std::string resolveCheckpoint(const std::string& path, CheckpointChoice choice) {
     fs::path p(path);
+    const std::string which = checkpointName(choice);
     if (fs::is_directory(p)) {
         for (const fs::path& candidate : {p / "checkpoints" / (which + ".pt"), p / (which + ".pt")})
             if (fs::is_regular_file(candidate)) return candidate.string();

@@ -45,7 +45,7 @@ CheckpointMeta loadCheckpoint(const std::string& path, GraphNet& model, std::vec
                               torch::optim::Optimizer* optimizer);
 
 /** A run folder (→ checkpoints/best.pt) or a checkpoint file; throws Error when neither exists. */
-std::string resolveCheckpoint(const std::string& path, const std::string& which = "best");
+std::string resolveCheckpoint(const std::string& path, CheckpointChoice which = CheckpointChoice::Best);
 
 /** Gives a freshly built model the structure a quantized checkpoint needs (fold BN, add quantizers). */
 void prepareForCheckpoint(GraphNet& net, const CheckpointMeta& meta);

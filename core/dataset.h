@@ -11,12 +11,6 @@
 
 namespace distillery {
 
-enum class Split { Train, Val };
-
-inline const char* splitName(Split s) {
-    return s == Split::Train ? "train" : "val";
-}
-
 /** Every knob of a data set; unused ones are ignored by the set that does not need them. */
 struct DataConfig {
     std::string dataset =

@@ -184,7 +184,8 @@ struct Job::Impl {
     std::vector<std::shared_ptr<Observer>> observers;
 
     struct SnapshotRequest {
-        std::string teacherTap, studentTap, split;
+        std::string teacherTap, studentTap;
+        Split split = Split::Val;
         int64_t sample = 0;
     };
     std::mutex snapshotMutex;
@@ -274,8 +275,6 @@ void Job::Impl::prepareQuantization() {
 
 void Job::Impl::setup() {
     const Recipe& r = recipe;
-    if (r.job != "train" && r.job != "distill")
-        throw Error(r.sourcePath + ": job: unknown job '" + r.job + "' (allowed: train, distill)");
     device = chooseDevice(r.device);
     trainData = openDataset(r.data, Split::Train);
     valData = openDataset(r.data, Split::Val);
@@ -317,10 +316,11 @@ void Job::Impl::setup() {
                     "needs the file the run was started with");
         }
     }
-    if (!r.teacher.model.onnx.empty() && r.job == "distill" && fs::is_regular_file(r.teacher.model.onnx))
+    if (!r.teacher.model.onnx.empty() && r.job == JobKind::Distill &&
+        fs::is_regular_file(r.teacher.model.onnx))
         teacherOnnxHash = sha256File(r.teacher.model.onnx);
 
-    if (r.job == "distill") {
+    if (r.job == JobKind::Distill) {
         std::string ckpt;
         CheckpointMeta meta;
         if (!r.teacher.model.onnx.empty() && r.teacher.checkpoint.empty()) {
@@ -357,9 +357,10 @@ void Job::Impl::setup() {
         const LossTermSpec& spec = r.losses[i];
         const std::string field = "losses[" + std::to_string(i) + "]";
         std::vector<int64_t> tShape, sShape;
-        if (spec.method != "task") {
+        if (spec.method != LossMethod::Task) {
             if (!teacher)
-                throw Error(label(field + ".method") + spec.method + " needs job: distill and a teacher");
+                throw Error(label(field + ".method") + methodName(spec.method) +
+                            " needs job: distill and a teacher");
             const TapInfo* t = findTap(teacherInfo, spec.teacherTap);
             if (!t)
                 throw Error(label(field + ".teacher_tap") + "'" + spec.teacherTap + "' is not a tap of " +
@@ -420,8 +421,8 @@ std::unique_ptr<torch::optim::Optimizer> Job::Impl::makeOptimizer() {
 void Job::Impl::writeSummary(const RunSummary& s) {
     nlohmann::json j;
     j["name"] = recipe.name;
-    j["job"] = recipe.job;
-    j["status"] = s.status;
+    j["job"] = jobName(recipe.job);
+    j["status"] = statusName(s.status);
     j["message"] = s.message;
     j["epochs"] = s.epochs;
     j["steps"] = s.steps;
@@ -460,7 +461,7 @@ ActivationSnapshot Job::Impl::takeSnapshot(const SnapshotRequest& req) {
     snap.step = currentStep;
     snap.sampleIndex = req.sample;
     snap.split = req.split;
-    auto data = req.split == "train" ? trainData : valData;
+    auto data = req.split == Split::Train ? trainData : valData;
     if (req.sample < 0 || req.sample >= data->size())
         throw Error("snapshot: sample " + std::to_string(req.sample) + " out of range (" +
                     std::to_string(data->size()) + " samples)");
@@ -481,7 +482,7 @@ ActivationSnapshot Job::Impl::takeSnapshot(const SnapshotRequest& req) {
         // Show the student as the loss sees it: the term that pairs these taps supplies adapter and resize.
         for (auto& term : terms) {
             if (term->spec().teacherTap == req.teacherTap && term->spec().studentTap == req.studentTap &&
-                term->spec().method != "task") {
+                term->spec().method != LossMethod::Task) {
                 s = term->alignStudent(s, t);
                 break;
             }
@@ -519,7 +520,7 @@ void Job::Impl::runLoop() {
         s = summary;
     } catch (const std::exception& e) {
         s = summary;
-        s.status = "failed";
+        s.status = RunStatus::Failed;
         s.message = firstLine(e.what());
         log(LogLevel::Error, s.message);
     }
@@ -531,10 +532,11 @@ void Job::Impl::runLoop() {
     } catch (const std::exception& e) {
         log(LogLevel::Error, firstLine(e.what()));
     }
-    if (recipe.quant.enabled && s.status != "failed" && fs::is_regular_file(paths.checkpoint("best"))) {
+    if (recipe.quant.enabled && s.status != RunStatus::Failed &&
+        fs::is_regular_file(paths.checkpoint("best"))) {
         try {
             log(LogLevel::Info, "measuring the quantized student with LibTorch's int8 kernels");
-            writeQatReport(paths.root, recipe.job == "train" ? "none" : recipe.quant.teacher,
+            writeQatReport(paths.root, recipe.job == JobKind::Train ? "none" : recipe.quant.teacher,
                            options.threads > 0 ? options.threads : recipe.threads);
         } catch (const std::exception& e) {
             log(LogLevel::Warning, "int8 report: " + firstLine(e.what()));
@@ -717,10 +719,10 @@ void Job::Impl::train() {
             if (r.logEvery > 0 && (step % r.logEvery == 0 || batchInEpoch == stepsPerEpoch)) {
                 std::vector<MetricRecord> recs;
                 for (const auto& [name, value] : ev.terms)
-                    recs.push_back({step, epoch, "train", "loss/" + name, value});
-                recs.push_back({step, epoch, "train", "loss/total", ev.total});
-                recs.push_back({step, epoch, "train", "lr", lr});
-                recs.push_back({step, epoch, "train", "images_per_second", throughputEma});
+                    recs.push_back({step, epoch, Split::Train, "loss/" + name, value});
+                recs.push_back({step, epoch, Split::Train, "loss/total", ev.total});
+                recs.push_back({step, epoch, Split::Train, "lr", lr});
+                recs.push_back({step, epoch, Split::Train, "images_per_second", throughputEma});
                 metrics.append(recs);
             }
         }
@@ -748,9 +750,9 @@ void Job::Impl::train() {
         ee.best = value > meta.bestMetric;
         std::vector<MetricRecord> recs;
         for (const auto& [k, v] : ev.metrics)
-            recs.push_back({step, epoch, "val", k, v});
+            recs.push_back({step, epoch, Split::Val, k, v});
         for (size_t c = 0; c < ev.perClassIoU.size(); ++c)
-            recs.push_back({step, epoch, "val", "iou/" + std::to_string(c), ev.perClassIoU[c]});
+            recs.push_back({step, epoch, Split::Val, "iou/" + std::to_string(c), ev.perClassIoU[c]});
         metrics.append(recs);
         if (ee.best) {
             meta.bestMetric = value;
@@ -771,7 +773,7 @@ void Job::Impl::train() {
             if (v.is_number()) bestMetrics.emplace_back(k, v.get<double>());
     }
     serviceSnapshot();
-    summary.status = stopReason == "cancelled" ? "cancelled" : "finished";
+    summary.status = stopReason == "cancelled" ? RunStatus::Cancelled : RunStatus::Finished;
     summary.message = stopReason == "max_steps" ? "stopped at max_steps " + std::to_string(maxSteps) : "";
     summary.epochs = meta.epoch;
     summary.steps = step;
@@ -854,7 +856,7 @@ bool Job::paused() const {
 }
 
 void Job::requestSnapshot(const std::string& teacherTap, const std::string& studentTap, int64_t sampleIndex,
-                          const std::string& split) {
+                          Split split) {
     {
         std::lock_guard<std::mutex> lock(d->snapshotMutex);
         d->pendingSnapshot = Impl::SnapshotRequest{teacherTap, studentTap, split, sampleIndex};
@@ -880,10 +882,8 @@ ModelInfo Job::teacherInfo() const {
 }
 
 ActivationSnapshot snapshotRun(const std::string& runDir, const std::string& teacherTap,
-                               const std::string& studentTap, int64_t sampleIndex, const std::string& split,
-                               const std::string& checkpoint) {
-    if (split != "val" && split != "train")
-        throw Error("split: unknown split '" + split + "' (allowed: val, train)");
+                               const std::string& studentTap, int64_t sampleIndex, Split split,
+                               CheckpointChoice checkpoint) {
     Job::Impl impl;
     impl.recipe = loadRunRecipe(runDir);
     impl.paths.root = runDir;

@@ -27,7 +27,7 @@ struct StepEvent {
 struct EpochEvent {
     int epoch = 0;
     int64_t step = 0;
-    std::string split = "val";
+    Split split = Split::Val;
     std::vector<std::pair<std::string, double>> metrics;  // top1 / miou, loss
     std::vector<double> perClassIoU;                      // segmentation only (NaN where a class is absent)
     bool best = false;
@@ -36,14 +36,14 @@ struct EpochEvent {
 struct ActivationSnapshot {
     int64_t step = 0;
     int64_t sampleIndex = 0;
-    std::string split;
+    Split split = Split::Val;
     FeatureMap teacher;  // empty channels when the job has no teacher
     FeatureMap student;  // after the term's adapter when the student's channels differ from the teacher's
     Sample sample;       // the untransformed input
 };
 
 struct RunSummary {
-    std::string status;  // finished, cancelled, failed
+    RunStatus status = RunStatus::Finished;
     std::string message;
     int epochs = 0;
     int64_t steps = 0;
@@ -80,11 +80,11 @@ struct JobOptions {
 
 /**
  * Teacher/student feature maps of a finished (or stopped) run, the student through its term's adapter.
- * `split` is "val" or "train", `checkpoint` "best" or "last"; `teacherTap` empty for train jobs.
+ * `teacherTap` is empty for train jobs.
  */
 ActivationSnapshot snapshotRun(const std::string& runDir, const std::string& teacherTap,
-                               const std::string& studentTap, int64_t sampleIndex,
-                               const std::string& split = "val", const std::string& checkpoint = "best");
+                               const std::string& studentTap, int64_t sampleIndex, Split split = Split::Val,
+                               CheckpointChoice checkpoint = CheckpointChoice::Best);
 
 /** One training or distillation run. */
 class Job {
@@ -110,7 +110,7 @@ public:
 
     /** Asks for one activation snapshot at the next step boundary (or now, if the job is not running). */
     void requestSnapshot(const std::string& teacherTap, const std::string& studentTap, int64_t sampleIndex,
-                         const std::string& split = "val");
+                         Split split = Split::Val);
 
     const Recipe& recipe() const;
     const std::string& runDir() const;
@@ -119,7 +119,7 @@ public:
 
 private:
     friend ActivationSnapshot snapshotRun(const std::string&, const std::string&, const std::string&, int64_t,
-                                          const std::string&, const std::string&);
+                                          Split, CheckpointChoice);
     struct Impl;
     std::unique_ptr<Impl> d;
 };
@@ -135,8 +135,8 @@ struct EvalResult {
 };
 
 /** Evaluates a run's best (or last) checkpoint on its validation split. */
-EvalResult evaluateRun(const std::string& runDir, const std::string& which = "best", int threads = 0,
-                       int subset = 0);
+EvalResult evaluateRun(const std::string& runDir, CheckpointChoice which = CheckpointChoice::Best,
+                       int threads = 0, int subset = 0);
 
 /** Evaluates an ONNX file, imported for the data of `recipeFile`, on that recipe's validation split. */
 EvalResult evaluateImported(const std::string& onnxFile, const std::string& recipeFile, int threads = 0,
@@ -146,10 +146,10 @@ EvalResult evaluateImported(const std::string& onnxFile, const std::string& reci
 struct InspectRequest {
     std::string runDir;
     std::string tap;
-    std::string model = "student";  // student or teacher
+    bool teacher = false;  // the run's teacher instead of its student
     int64_t sampleIndex = 0;
-    std::string split = "val";
-    std::string checkpoint = "best";
+    Split split = Split::Val;
+    CheckpointChoice checkpoint = CheckpointChoice::Best;
 };
 struct InspectResult {
     FeatureMap map;
@@ -169,8 +169,8 @@ struct SamplePrediction {
     Mask teacherMask;  // empty without a teacher
 };
 std::vector<SamplePrediction> predictRun(const std::string& runDir, const std::vector<int64_t>& indices,
-                                         const std::string& split = "val",
-                                         const std::string& checkpoint = "best");
+                                         Split split = Split::Val,
+                                         CheckpointChoice checkpoint = CheckpointChoice::Best);
 
 void setThreadCount(int threads);
 

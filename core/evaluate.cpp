@@ -153,7 +153,7 @@ FeatureMap toFeatureMap(const std::string& tap, const torch::Tensor& value) {
     return map;
 }
 
-EvalResult evaluateRun(const std::string& runDir, const std::string& which, int threads, int subset) {
+EvalResult evaluateRun(const std::string& runDir, CheckpointChoice which, int threads, int subset) {
     applyThreadCount(threads);
     Recipe recipe = loadRunRecipe(runDir);
     if (subset > 0) recipe.data.subset = subset;
@@ -196,17 +196,15 @@ InspectResult inspectRun(const InspectRequest& request) {
     const auto device = chooseDevice(recipe.device);
     CheckpointMeta meta;
     GraphNet net{nullptr};
-    if (request.model == "student") {
+    if (!request.teacher) {
         net = loadModel(resolveCheckpoint(request.runDir, request.checkpoint), &meta, device);
-    } else if (request.model == "teacher") {
-        if (recipe.job != "distill")
+    } else {
+        if (recipe.job != JobKind::Distill)
             throw Error("--model teacher: run " + request.runDir + " has no teacher");
         CheckpointMeta student;
         loadModel(resolveCheckpoint(request.runDir, request.checkpoint), &student, torch::kCPU);
         net = loadTeacher(recipe.teacher, student.task, student.inChannels, student.numClasses,
                           student.inputH, student.inputW, device, &meta);
-    } else {
-        throw Error("--model: unknown model '" + request.model + "' (allowed: student, teacher)");
     }
     if (!net->hasTap(request.tap)) {
         std::string taps;
@@ -215,12 +213,10 @@ InspectResult inspectRun(const InspectRequest& request) {
         throw Error("--tap: '" + request.tap + "' is not a tap of " + meta.model.displayName() +
                     " (taps: " + taps + ")");
     }
-    if (request.split != "val" && request.split != "train")
-        throw Error("--split: unknown split '" + request.split + "' (allowed: val, train)");
-    auto data = openDataset(recipe.data, request.split == "val" ? Split::Val : Split::Train);
+    auto data = openDataset(recipe.data, request.split);
     if (request.sampleIndex < 0 || request.sampleIndex >= data->size())
         throw Error("--sample: " + std::to_string(request.sampleIndex) + " out of range (the " +
-                    request.split + " split has " + std::to_string(data->size()) + " samples)");
+                    splitName(request.split) + " split has " + std::to_string(data->size()) + " samples)");
     InspectResult result;
     result.sample = data->get(request.sampleIndex);
     torch::NoGradGuard noGrad;
@@ -242,24 +238,23 @@ Mask maskFrom(const torch::Tensor& labels) {
 }  // namespace
 
 std::vector<SamplePrediction> predictRun(const std::string& runDir, const std::vector<int64_t>& indices,
-                                         const std::string& split, const std::string& checkpoint) {
+                                         Split split, CheckpointChoice checkpoint) {
     Recipe recipe = loadRunRecipe(runDir);
-    if (split != "val" && split != "train")
-        throw Error("split: unknown split '" + split + "' (allowed: val, train)");
     const auto device = chooseDevice(recipe.device);
     CheckpointMeta meta;
     GraphNet student = loadModel(resolveCheckpoint(runDir, checkpoint), &meta, device);
     GraphNet teacher{nullptr};
-    if (recipe.job == "distill")
+    if (recipe.job == JobKind::Distill)
         teacher = loadTeacher(recipe.teacher, meta.task, meta.inChannels, meta.numClasses, meta.inputH,
                               meta.inputW, device);
-    auto data = openDataset(recipe.data, split == "val" ? Split::Val : Split::Train);
+    auto data = openDataset(recipe.data, split);
     std::vector<SamplePrediction> out;
     torch::NoGradGuard noGrad;
     for (int64_t index : indices) {
         if (index < 0 || index >= data->size())
-            throw Error("sample " + std::to_string(index) + " out of range (the " + split + " split has " +
-                        std::to_string(data->size()) + " samples)");
+            throw Error("sample " + std::to_string(index) + " out of range (the " +
+                        std::string(splitName(split)) + " split has " + std::to_string(data->size()) +
+                        " samples)");
         SamplePrediction p;
         p.index = index;
         p.sample = data->get(index);

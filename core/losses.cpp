@@ -85,22 +85,20 @@ torch::Tensor cwdLoss(const torch::Tensor& student, const torch::Tensor& teacher
     return kl * (tau * tau) / static_cast<double>(n * c);
 }
 
-std::string tapPairProblem(const std::string& m, const std::vector<int64_t>& teacherShape,
+std::string tapPairProblem(LossMethod m, const std::vector<int64_t>& teacherShape,
                            const std::vector<int64_t>& studentShape) {
-    if (m == "task") return {};
+    if (m == LossMethod::Task) return {};
     if (teacherShape.empty() || studentShape.empty()) return "taps have no shape";
     const bool tSpatial = teacherShape.size() == 3, sSpatial = studentShape.size() == 3;
     const int64_t tc = teacherShape[0], sc = studentShape[0];
-    if (m == "kd") {
+    if (m == LossMethod::Kd) {
         if (tSpatial || sSpatial) return "kd needs class logits vectors; use pixel_kd for dense maps";
         if (tc != sc) return "teacher and student class counts differ";
-    } else if (m == "pixel_kd") {
+    } else if (m == LossMethod::PixelKd) {
         if (!tSpatial || !sSpatial) return "pixel_kd needs dense (C×H×W) logits";
         if (tc != sc) return "teacher and student class counts differ";
-    } else if (m == "at" || m == "pair_kd" || m == "cwd") {
-        if (!tSpatial || !sSpatial) return m + " needs spatial (C×H×W) taps";
-    } else if (m != "fitnet") {
-        return "unknown loss method '" + m + "'";
+    } else if (m == LossMethod::At || m == LossMethod::PairKd || m == LossMethod::Cwd) {
+        if (!tSpatial || !sSpatial) return std::string(methodName(m)) + " needs spatial (C×H×W) taps";
     }
     return {};
 }
@@ -108,19 +106,19 @@ std::string tapPairProblem(const std::string& m, const std::vector<int64_t>& tea
 LossTermImpl::LossTermImpl(LossTermSpec spec, Task task, std::vector<int64_t> teacherShape,
                            std::vector<int64_t> studentShape)
     : mSpec(std::move(spec)), mTask(task) {
-    const std::string& m = mSpec.method;
-    if (m == "task") return;
+    const LossMethod m = mSpec.method;
+    if (m == LossMethod::Task) return;
     const std::string where = "loss term " + mSpec.label() + ": ";
     const std::string shapes = " (teacher tap '" + mSpec.teacherTap + "' is " + shapeText(teacherShape) +
                                ", student tap '" + mSpec.studentTap + "' is " + shapeText(studentShape) + ")";
     const std::string problem = tapPairProblem(m, teacherShape, studentShape);
     if (!problem.empty()) throw Error(where + problem + shapes);
     const int64_t tc = teacherShape.at(0), sc = studentShape.at(0);
-    const bool needsAdapter = m == "fitnet" || (m == "cwd" && tc != sc);
+    const bool needsAdapter = m == LossMethod::FitNet || (m == LossMethod::Cwd && tc != sc);
     if (needsAdapter) {
-        mAdapter = register_module("adapter",
-                                   torch::nn::Conv2d(torch::nn::Conv2dOptions(sc, tc, 1).bias(m == "cwd")));
-        if (m == "fitnet") mAdapterBn = register_module("adapter_bn", torch::nn::BatchNorm2d(tc));
+        mAdapter = register_module(
+            "adapter", torch::nn::Conv2d(torch::nn::Conv2dOptions(sc, tc, 1).bias(m == LossMethod::Cwd)));
+        if (m == LossMethod::FitNet) mAdapterBn = register_module("adapter_bn", torch::nn::BatchNorm2d(tc));
     }
 }
 
@@ -137,17 +135,27 @@ torch::Tensor LossTermImpl::alignStudent(const torch::Tensor& student, const tor
 torch::Tensor LossTermImpl::compute(const std::unordered_map<std::string, torch::Tensor>& teacherTaps,
                                     const std::unordered_map<std::string, torch::Tensor>& studentTaps,
                                     const torch::Tensor& output, const torch::Tensor& target) {
-    const std::string& m = mSpec.method;
-    if (m == "task") return taskLoss(output, target);
+    const LossMethod m = mSpec.method;
+    if (m == LossMethod::Task) return taskLoss(output, target);
     const torch::Tensor& t = teacherTaps.at(mSpec.teacherTap);
     const torch::Tensor& s = studentTaps.at(mSpec.studentTap);
-    if (m == "kd") return kdLoss(s, t, mSpec.tau);
-    if (m == "pixel_kd") return pixelKdLoss(resizeTo(s, t.size(2), t.size(3)), t, mSpec.tau);
-    if (m == "at") return atLoss(resizeTo(s, t.size(2), t.size(3)), t);
-    if (m == "pair_kd") return pairKdLoss(resizeTo(s, t.size(2), t.size(3)), t, mSpec.poolSize);
-    if (m == "fitnet") return fitnetLoss(alignStudent(s, t), as4d(t));
-    if (m == "cwd") return cwdLoss(alignStudent(s, t), t, mSpec.tau);
-    throw Error("unknown loss method '" + m + "'");
+    switch (m) {
+        case LossMethod::Task:
+            break;
+        case LossMethod::Kd:
+            return kdLoss(s, t, mSpec.tau);
+        case LossMethod::PixelKd:
+            return pixelKdLoss(resizeTo(s, t.size(2), t.size(3)), t, mSpec.tau);
+        case LossMethod::At:
+            return atLoss(resizeTo(s, t.size(2), t.size(3)), t);
+        case LossMethod::PairKd:
+            return pairKdLoss(resizeTo(s, t.size(2), t.size(3)), t, mSpec.poolSize);
+        case LossMethod::FitNet:
+            return fitnetLoss(alignStudent(s, t), as4d(t));
+        case LossMethod::Cwd:
+            return cwdLoss(alignStudent(s, t), t, mSpec.tau);
+    }
+    throw Error(std::string("loss method ") + methodName(m) + " has no implementation");
 }
 
 }  // namespace distillery

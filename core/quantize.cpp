@@ -324,7 +324,7 @@ RunContext openRun(const std::string& runDir, bool needData) {
     RunContext c;
     c.runDir = fs::absolute(runDir).lexically_normal().string();
     if (!c.runDir.empty() && c.runDir.back() == '/') c.runDir.pop_back();
-    c.checkpoint = resolveCheckpoint(c.runDir, "best");
+    c.checkpoint = resolveCheckpoint(c.runDir, CheckpointChoice::Best);
     if (fs::is_regular_file(c.runDir)) c.runDir = fs::path(c.checkpoint).parent_path().parent_path().string();
     c.net = loadModel(c.checkpoint, &c.meta, torch::kCPU);
     c.task = c.meta.task;
@@ -676,13 +676,13 @@ QuantizeResult quantizeRun(const QuantizeOptions& o, const ProgressFn& progress)
         MetricsLog log(paths.metrics());
         std::vector<MetricRecord> records;
         for (const auto& [k, v] : ev.simulated.metrics)
-            records.push_back({meta.step, meta.epoch, "val", k, v});
+            records.push_back({meta.step, meta.epoch, Split::Val, k, v});
         log.append(records);
     }
     nlohmann::json summary;
     summary["name"] = r.name;
     summary["job"] = "quantize";
-    summary["status"] = "finished";
+    summary["status"] = statusName(RunStatus::Finished);
     summary["message"] = result.method + " of " + c.runDir;
     summary["epochs"] = meta.epoch;
     summary["steps"] = meta.step;
@@ -826,23 +826,23 @@ Recipe qatRecipe(const std::string& runDir, const QuantSpec& specIn, const std::
         return m;
     }();
     if (teacher == "none") {
-        r.job = "train";
+        r.job = JobKind::Train;
         r.teacher = TeacherSpec{};
         std::vector<LossTermSpec> kept;
         for (const auto& t : r.losses)
-            if (t.method == "task") kept.push_back(t);
+            if (t.method == LossMethod::Task) kept.push_back(t);
         r.losses = kept;
     } else if (teacher == "recipe") {
-        if (r.job != "distill")
+        if (r.job != JobKind::Distill)
             throw Error(dir + " was trained without a teacher; use teacher self (its own fp32 copy) or none");
     } else if (teacher == "self") {
-        r.job = "distill";
+        r.job = JobKind::Distill;
         r.teacher.model = meta.model;
         r.teacher.checkpoint = resolveCheckpoint(dir);
         std::vector<LossTermSpec> terms;
         bool hasKd = false;
         for (auto t : r.losses) {
-            if (t.method != "task") {
+            if (t.method != LossMethod::Task) {
                 t.teacherTap = t.studentTap;  // the same network on both sides
                 hasKd = true;
             }
@@ -851,11 +851,11 @@ Recipe qatRecipe(const std::string& runDir, const QuantSpec& specIn, const std::
         if (!hasKd) {
             LossTermSpec kd;
             if (meta.task == Task::Classification) {
-                kd.method = "kd";
+                kd.method = LossMethod::Kd;
                 kd.weight = 1.0;
                 kd.tau = 4.0;
             } else {
-                kd.method = "cwd";
+                kd.method = LossMethod::Cwd;
                 kd.weight = 3.0;
                 kd.tau = 4.0;
             }

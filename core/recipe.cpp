@@ -63,10 +63,6 @@ bool contains(const std::vector<std::string>& items, const std::string& value) {
     return std::find(items.begin(), items.end(), value) != items.end();
 }
 
-double defaultTau(const std::string& method) {
-    return method == "kd" || method == "cwd" ? 4.0 : 1.0;
-}
-
 // Shortest text that reads back to the same value; to_chars ignores the C locale, which Qt sets from the
 // environment (a decimal comma would break both writing and reading).
 template <typename T>
@@ -195,7 +191,7 @@ private:
     std::string mSource;
     std::vector<Override> mOverrides;
     std::string mBaseDir;
-    std::string mJob = "train";
+    JobKind mJob = JobKind::Train;
 
     [[noreturn]] void fail(const Field& field, const std::string& message) const {
         throw Error(field.where + ": " + (field.path.empty() ? "recipe" : field.path) + ": " + message);
@@ -421,7 +417,9 @@ Recipe Parser::parse(const YAML::Node& rootNode, const std::string& baseDir) {
     recipe.baseDir = baseDir;
     getNonEmpty(child(root, "name"), recipe.name);
     const Field job = child(root, "job");
-    getChoice(job, recipe.job, kJobs, "job");
+    std::string jobText = "train";
+    getChoice(job, jobText, kJobs, "job");
+    parseJob(jobText, recipe.job);
     mJob = recipe.job;
     getInt(child(root, "seed"), recipe.seed);
     intAtLeast(child(root, "threads"), recipe.threads, 0);
@@ -616,7 +614,7 @@ void Parser::parseModel(const Field& field, ModelSpec& model, bool required) con
 }
 
 void Parser::parseTeacher(const Field& field, const Field& jobField, TeacherSpec& teacher) const {
-    const bool distill = mJob == "distill";
+    const bool distill = mJob == JobKind::Distill;
     if (distill && !field.present)
         fail(jobField.where, "teacher",
              "required for job: distill (expected a map with arch and checkpoint)");
@@ -637,7 +635,7 @@ void Parser::parseLosses(const Field& field, std::vector<LossTermSpec>& losses) 
     losses.clear();
     if (!field.present) {
         LossTermSpec task;
-        task.method = "task";
+        task.method = LossMethod::Task;
         losses.push_back(task);
         return;
     }
@@ -652,16 +650,18 @@ void Parser::parseLosses(const Field& field, std::vector<LossTermSpec>& losses) 
         LossTermSpec term;
         const Field method = child(entry, "method");
         const std::string allowed = " (allowed: " + joined(kMethods) + ")";
-        if (!getString(method, term.method)) fail(method, "required" + allowed);
-        if (!contains(kMethods, term.method)) fail(method, "unknown method '" + term.method + "'" + allowed);
-        if (term.method != "task" && mJob != "distill")
-            fail(method, "'" + term.method +
+        std::string methodText;
+        if (!getString(method, methodText)) fail(method, "required" + allowed);
+        if (!parseMethod(methodText, term.method))
+            fail(method, "unknown method '" + printable(methodText) + "'" + allowed);
+        if (term.method != LossMethod::Task && mJob != JobKind::Distill)
+            fail(method, "'" + methodText +
                              "' is a distillation term and needs job: distill (train jobs allow only task)");
 
         const Field tap = child(entry, "tap");
         const Field teacherTap = child(entry, "teacher_tap");
         const Field studentTap = child(entry, "student_tap");
-        if (term.method == "task") {
+        if (term.method == LossMethod::Task) {
             for (const Field* f : {&tap, &teacherTap, &studentTap})
                 if (f->present)
                     fail(*f, "task takes no taps (it compares the student's logits with the labels)");
@@ -675,7 +675,7 @@ void Parser::parseLosses(const Field& field, std::vector<LossTermSpec>& losses) 
                 getNonEmpty(teacherTap, term.teacherTap);
                 getNonEmpty(studentTap, term.studentTap);
             }
-            const bool logitsByDefault = term.method == "kd" || term.method == "pixel_kd";
+            const bool logitsByDefault = term.method == LossMethod::Kd || term.method == LossMethod::PixelKd;
             if (logitsByDefault) {
                 if (term.teacherTap.empty()) term.teacherTap = "logits";
                 if (term.studentTap.empty()) term.studentTap = "logits";
@@ -683,7 +683,7 @@ void Parser::parseLosses(const Field& field, std::vector<LossTermSpec>& losses) 
             for (const Field* f : {&teacherTap, &studentTap})
                 if ((f == &teacherTap ? term.teacherTap : term.studentTap).empty())
                     fail(*f,
-                         "required for " + term.method + " (a tap name such as stage3, or tap: to set both)");
+                         "required for " + methodText + " (a tap name such as stage3, or tap: to set both)");
         }
 
         nonNegative(child(entry, "weight"), term.weight);
@@ -857,9 +857,10 @@ std::string ModelSpec::displayName() const {
 }
 
 std::string LossTermSpec::label() const {
-    if (teacherTap.empty() && studentTap.empty()) return method;
-    if (teacherTap == studentTap) return method + "[" + teacherTap + "]";
-    return method + "[" + teacherTap + "/" + studentTap + "]";
+    const std::string m = methodName(method);
+    if (teacherTap.empty() && studentTap.empty()) return m;
+    if (teacherTap == studentTap) return m + "[" + teacherTap + "]";
+    return m + "[" + teacherTap + "/" + studentTap + "]";
 }
 
 std::vector<std::string> quantObserverNames() {
@@ -872,6 +873,14 @@ std::vector<int> weightBitChoices() {
 
 std::vector<std::string> lossMethodNames() {
     return kMethods;
+}
+
+double defaultTau(LossMethod method) {
+    return method == LossMethod::Kd || method == LossMethod::Cwd ? 4.0 : 1.0;
+}
+
+bool methodTakesTau(LossMethod method) {
+    return method == LossMethod::Kd || method == LossMethod::PixelKd || method == LossMethod::Cwd;
 }
 
 Recipe parseRecipe(const std::string& yamlText, const std::string& sourceName, const std::string& baseDir,
@@ -923,7 +932,7 @@ std::string recipeToYaml(const Recipe& recipe) {
     YAML::Emitter out;
     out << YAML::BeginMap;
     emitField(out, "name", recipe.name);
-    emitField(out, "job", recipe.job);
+    emitField(out, "job", std::string(jobName(recipe.job)));
     emitField(out, "seed", recipe.seed);
     emitField(out, "threads", recipe.threads);
     emitField(out, "device", recipe.device);
@@ -961,8 +970,8 @@ std::string recipeToYaml(const Recipe& recipe) {
     out << YAML::EndMap;
 
     const TeacherSpec& t = recipe.teacher;
-    if (recipe.job == "distill" || !t.model.arch.empty() || !t.model.head.empty() || t.model.width != 1.0 ||
-        !t.checkpoint.empty() || !t.model.onnx.empty()) {
+    if (recipe.job == JobKind::Distill || !t.model.arch.empty() || !t.model.head.empty() ||
+        t.model.width != 1.0 || !t.checkpoint.empty() || !t.model.onnx.empty()) {
         out << YAML::Key << "teacher" << YAML::Value << YAML::BeginMap;
         emitModel(out, t.model);
         if (!t.checkpoint.empty() || t.model.onnx.empty()) emitField(out, "checkpoint", t.checkpoint);
@@ -974,13 +983,13 @@ std::string recipeToYaml(const Recipe& recipe) {
     if (!recipe.losses.empty()) out << YAML::Key << "losses" << YAML::Value << YAML::BeginSeq;
     for (const auto& term : recipe.losses) {
         out << YAML::Flow << YAML::BeginMap;
-        emitField(out, "method", term.method);
+        emitField(out, "method", std::string(methodName(term.method)));
         if (!term.teacherTap.empty()) emitField(out, "teacher_tap", term.teacherTap);
         if (!term.studentTap.empty()) emitField(out, "student_tap", term.studentTap);
         emitField(out, "weight", term.weight);
         // Only a tau that was given is written, so hasTau survives the round trip.
         if (term.hasTau || term.tau != defaultTau(term.method)) emitField(out, "tau", term.tau);
-        if (term.method == "pair_kd" || term.poolSize != 2) emitField(out, "pool", term.poolSize);
+        if (term.method == LossMethod::PairKd || term.poolSize != 2) emitField(out, "pool", term.poolSize);
         out << YAML::EndMap;
     }
     if (!recipe.losses.empty()) out << YAML::EndSeq;

@@ -28,7 +28,7 @@ struct TeacherSpec {
 };
 
 struct LossTermSpec {
-    std::string method;  // task, kd, fitnet, at, pixel_kd, pair_kd, cwd
+    LossMethod method = LossMethod::Task;
     std::string teacherTap;
     std::string studentTap;
     double weight = 1.0;
@@ -78,7 +78,7 @@ struct Recipe {
     std::string sourcePath;  // file it came from (for messages), empty if built in code
     std::string baseDir;     // folder relative paths resolve against
     std::string name = "run";
-    std::string job = "train";  // train, distill
+    JobKind job = JobKind::Train;
     uint64_t seed = 0;
     int threads = 0;              // 0 = all cores
     std::string device = "auto";  // auto, cpu, cuda
@@ -105,6 +105,11 @@ Recipe parseRecipe(const std::string& yamlText, const std::string& sourceName, c
                    const std::vector<std::string>& overrides = {});
 /** Serialises a recipe back to YAML that parseRecipe accepts (paths as stored, i.e. resolved). */
 std::string recipeToYaml(const Recipe& recipe);
+
+/** The temperature a method uses when the recipe gives none (kd and cwd: 4; others: 1). */
+double defaultTau(LossMethod method);
+/** Whether a method's value depends on τ (kd, pixel_kd, cwd). */
+bool methodTakesTau(LossMethod method);
 
 /** Allowed values, for messages and for the GUI. */
 std::vector<std::string> lossMethodNames();

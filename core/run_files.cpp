@@ -16,7 +16,7 @@ MetricRecord parseRecord(const std::string& line, const std::string& path, int l
         MetricRecord r;
         r.step = j.at("step").get<int64_t>();
         r.epoch = j.at("epoch").get<int>();
-        r.split = j.at("split").get<std::string>();
+        r.split = splitFrom(j.at("split").get<std::string>(), "split");
         r.name = j.at("name").get<std::string>();
         r.value =
             j.at("value").is_null() ? std::numeric_limits<double>::quiet_NaN() : j.at("value").get<double>();
@@ -62,7 +62,8 @@ MetricsLog::MetricsLog(const std::string& path, int64_t keepUpToStep) : mPath(pa
 void MetricsLog::append(const std::vector<MetricRecord>& records) {
     std::lock_guard<std::mutex> lock(mMutex);
     for (const auto& r : records) {
-        nlohmann::json j = {{"step", r.step}, {"epoch", r.epoch}, {"split", r.split}, {"name", r.name}};
+        nlohmann::json j = {
+            {"step", r.step}, {"epoch", r.epoch}, {"split", splitName(r.split)}, {"name", r.name}};
         if (std::isfinite(r.value))
             j["value"] = r.value;
         else

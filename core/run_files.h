@@ -8,12 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "core/types.h"
+
 namespace distillery {
 
 struct MetricRecord {
     int64_t step = 0;
     int epoch = 0;
-    std::string split;  // train, val
+    Split split = Split::Train;
     std::string name;
     double value = 0.0;
 };

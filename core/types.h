@@ -8,17 +8,68 @@
 
 namespace distillery {
 
-/** Any user-facing failure: bad recipe, missing file, unknown model. The message is complete and one line. */
+/** Bad input: a bad recipe, a missing or malformed file, an unknown model. The message is complete and one
+ *  line; the CLI exits with status 2. */
 class Error : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
+
+/** A run, quantization or export that could not be carried out although its input was valid (a disk that is
+ *  full, a runtime that fails). The CLI exits with status 1. */
+class Failure : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/** Text from a file or a user made safe for a one-line message: control bytes and invalid bytes are escaped
+ *  (\x07), backslashes doubled, and the result cut at `maxLength` characters. */
+std::string printable(const std::string& text, size_t maxLength = 200);
 
 enum class Task { Classification, Segmentation };
 
 inline const char* taskName(Task t) {
     return t == Task::Classification ? "classification" : "segmentation";
 }
+
+// ---- domain values: enums inside the program, strings only at the YAML / JSON / command-line boundary ----
+
+/** What a recipe's run does: train a model on labels, or distil a student from a teacher. */
+enum class JobKind { Train, Distill };
+/** How a run ended (summary.json "status"). */
+enum class RunStatus { Finished, Cancelled, Failed };
+/** A data set's split. */
+enum class Split { Train, Val };
+/** Which checkpoint of a run folder. */
+enum class CheckpointChoice { Best, Last };
+/** A loss term's method. */
+enum class LossMethod { Task, Kd, FitNet, At, PixelKd, PairKd, Cwd };
+
+const char* jobName(JobKind job);                // train, distill
+const char* statusName(RunStatus status);        // finished, cancelled, failed
+const char* splitName(Split split);              // train, val
+const char* checkpointName(CheckpointChoice c);  // best, last
+const char* methodName(LossMethod method);       // task, kd, fitnet, at, pixel_kd, pair_kd, cwd
+
+/** The value a string names; false when it names none (the caller reports the field and the choices). */
+bool parseJob(const std::string& text, JobKind& out);
+bool parseStatus(const std::string& text, RunStatus& out);
+bool parseSplit(const std::string& text, Split& out);
+bool parseCheckpoint(const std::string& text, CheckpointChoice& out);
+bool parseMethod(const std::string& text, LossMethod& out);
+
+/** Every name of each kind, in declaration order, for messages and pickers. */
+std::vector<std::string> jobNames();
+std::vector<std::string> splitNames();
+std::vector<std::string> checkpointNames();
+std::vector<std::string> methodNames();
+
+/** The name, or throws Error "`what`: unknown value 'TEXT' (allowed: ...)". */
+JobKind jobFrom(const std::string& text, const std::string& what);
+Split splitFrom(const std::string& text, const std::string& what);
+CheckpointChoice checkpointFrom(const std::string& text, const std::string& what);
+LossMethod methodFrom(const std::string& text, const std::string& what);
+RunStatus statusFrom(const std::string& text, const std::string& what);
 
 /** A named intermediate output of a model; shape without the batch dimension (C, H, W) or (C). */
 struct TapInfo {

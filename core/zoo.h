@@ -38,7 +38,7 @@ bool isNaturalTapName(const std::string& name);
  * without batch: (C) or (C, H, W)); empty when it can. The engine's loss terms and the GUI's tap pickers
  * share this rule.
  */
-std::string tapPairProblem(const std::string& method, const std::vector<int64_t>& teacherShape,
+std::string tapPairProblem(LossMethod method, const std::vector<int64_t>& teacherShape,
                            const std::vector<int64_t>& studentShape);
 
 }  // namespace distillery

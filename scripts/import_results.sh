@@ -35,7 +35,7 @@ mkdir -p "$OUT"
 [ -f "$OUT/teacher_eval.json" ] || "$CLI" eval resources/teachers/fmnist_vgg_torch.onnx \
   --data resources/recipes/fmnist_student.yaml --json > "$OUT/teacher_eval.json"
 if [ "$what" = tune ] || [ "$what" = all ]; then
-  for w in 10 50; do for tau in 1 4; do
+  for w in 10 50 200; do for tau in 1 4; do
     run "tune-onnx_cwd-w$w-t$tau" resources/recipes/fmnist_onnx_cwd.yaml --set data.holdout=10000 \
       --set train.epochs=1 --set losses.1.weight=$w --set losses.1.tau=$tau
   done; done

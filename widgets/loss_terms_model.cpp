@@ -12,27 +12,34 @@ namespace distillery {
 
 namespace {
 
-bool takesTaps(const std::string& method) {
-    return method != "task";
+bool takesTaps(LossMethod method) {
+    return method != LossMethod::Task;
 }
-bool takesTau(const std::string& method) {
-    return method == "kd" || method == "pixel_kd" || method == "cwd";
-}
-double defaultTau(const std::string& method) {
-    return method == "kd" || method == "cwd" ? 4.0 : 1.0;
+bool takesTau(LossMethod method) {
+    return methodTakesTau(method);
 }
 
-QString methodDescription(const std::string& m) {
-    if (m == "task") return LossTermsModel::tr("Cross-entropy with the labels");
-    if (m == "kd") return LossTermsModel::tr("Hinton KD: match the teacher's softened class probabilities");
-    if (m == "fitnet")
-        return LossTermsModel::tr("FitNets hint: regress the teacher's feature map through a 1×1 conv");
-    if (m == "at") return LossTermsModel::tr("Attention transfer: match where the feature maps are active");
-    if (m == "pixel_kd") return LossTermsModel::tr("Pixel-wise KD: match class probabilities at every pixel");
-    if (m == "pair_kd")
-        return LossTermsModel::tr("Pair-wise KD: match the similarities between image regions");
-    if (m == "cwd")
-        return LossTermsModel::tr("Channel-wise distillation: match where each channel puts its mass");
+QString methodText(LossMethod method) {
+    return QString::fromLatin1(methodName(method));
+}
+
+QString methodDescription(LossMethod m) {
+    switch (m) {
+        case LossMethod::Task:
+            return LossTermsModel::tr("Cross-entropy with the labels");
+        case LossMethod::Kd:
+            return LossTermsModel::tr("Hinton KD: match the teacher's softened class probabilities");
+        case LossMethod::FitNet:
+            return LossTermsModel::tr("FitNets hint: regress the teacher's feature map through a 1×1 conv");
+        case LossMethod::At:
+            return LossTermsModel::tr("Attention transfer: match where the feature maps are active");
+        case LossMethod::PixelKd:
+            return LossTermsModel::tr("Pixel-wise KD: match class probabilities at every pixel");
+        case LossMethod::PairKd:
+            return LossTermsModel::tr("Pair-wise KD: match the similarities between image regions");
+        case LossMethod::Cwd:
+            return LossTermsModel::tr("Channel-wise distillation: match where each channel puts its mass");
+    }
     return {};
 }
 
@@ -61,7 +68,8 @@ void fitTaps(LossTermSpec& t, const ModelInfo& teacher, const ModelInfo& student
             t.studentTap = sChoices.back();
     }
     // Without model descriptions (no data yet) fall back to the method's usual tap.
-    if (t.teacherTap.empty()) t.teacherTap = t.method == "kd" || t.method == "pixel_kd" ? "logits" : "stage3";
+    if (t.teacherTap.empty())
+        t.teacherTap = t.method == LossMethod::Kd || t.method == LossMethod::PixelKd ? "logits" : "stage3";
     if (t.studentTap.empty()) t.studentTap = t.teacherTap;
 }
 
@@ -101,7 +109,7 @@ QString LossTermsModel::problem(int row) const {
     if (row < 0 || row >= static_cast<int>(terms.size())) return {};
     const LossTermSpec& t = terms[row];
     if (!takesTaps(t.method)) return {};
-    if (mTeacher.arch.empty()) return tr("%1 needs a teacher").arg(QString::fromStdString(t.method));
+    if (mTeacher.arch.empty()) return tr("%1 needs a teacher").arg(methodText(t.method));
     if (mStudent.arch.empty()) return {};
     const TapInfo* tt = findTap(mTeacher, t.teacherTap);
     const TapInfo* st = findTap(mStudent, t.studentTap);
@@ -112,10 +120,10 @@ QString LossTermsModel::problem(int row) const {
         return tr("the student %1 has no tap '%2'")
             .arg(QString::fromStdString(mStudent.arch), QString::fromStdString(t.studentTap));
     if (!tapPairFits(t.method, *tt, *st, mStudent.numClasses)) {
-        if (t.method == "kd") return tr("kd compares class-logit vectors of equal length");
-        if (t.method == "pixel_kd")
+        if (t.method == LossMethod::Kd) return tr("kd compares class-logit vectors of equal length");
+        if (t.method == LossMethod::PixelKd)
             return tr("pixel_kd compares dense logits (segmentation) of equal classes");
-        return tr("%1 compares spatial C×H×W feature maps").arg(QString::fromStdString(t.method));
+        return tr("%1 compares spatial C×H×W feature maps").arg(methodText(t.method));
     }
     return {};
 }
@@ -128,7 +136,7 @@ QVariant LossTermsModel::data(const QModelIndex& index, int role) const {
     if (role == ValueRole || role == Qt::EditRole) {
         switch (c) {
             case Method:
-                return QString::fromStdString(t.method);
+                return methodText(t.method);
             case TeacherTap:
                 return QString::fromStdString(t.teacherTap);
             case StudentTap:
@@ -142,7 +150,7 @@ QVariant LossTermsModel::data(const QModelIndex& index, int role) const {
     if (role == Qt::DisplayRole) {
         switch (c) {
             case Method:
-                return QString::fromStdString(t.method);
+                return methodText(t.method);
             case TeacherTap:
                 return takesTaps(t.method) ? tapText(mTeacher, t.teacherTap) : QStringLiteral("—");
             case StudentTap:
@@ -186,7 +194,7 @@ QVariant LossTermsModel::headerData(int section, Qt::Orientation orientation, in
 Qt::ItemFlags LossTermsModel::flags(const QModelIndex& index) const {
     if (!index.isValid()) return Qt::NoItemFlags;
     Qt::ItemFlags f = Qt::ItemIsEnabled | Qt::ItemIsSelectable;
-    const std::string& m = mDocument->recipe().losses[index.row()].method;
+    const LossMethod m = mDocument->recipe().losses[index.row()].method;
     const int c = index.column();
     const bool editable = c == Method || c == Weight ||
                           ((c == TeacherTap || c == StudentTap) && takesTaps(m)) || (c == Tau && takesTau(m));
@@ -223,7 +231,7 @@ bool LossTermsModel::setData(const QModelIndex& index, const QVariant& value, in
             LossTermSpec& t = r.losses[row];
             switch (c) {
                 case Method:
-                    t.method = value.toString().toStdString();
+                    if (!parseMethod(value.toString().toStdString(), t.method)) return;
                     // τ means something else for each method: a new method starts from its own default.
                     t.tau = defaultTau(t.method);
                     t.hasTau = takesTau(t.method);
@@ -264,9 +272,9 @@ QStringList LossTermsModel::tapChoices(const QModelIndex& index) const {
 void LossTermsModel::addTerm() {
     const ModelInfo teacher = mTeacher, student = mStudent;
     mDocument->edit(tr("Add loss term"), [&](Recipe& r) {
-        if (r.losses.empty()) r.losses.push_back(LossTermSpec{"task"});
+        if (r.losses.empty()) r.losses.push_back(LossTermSpec{LossMethod::Task});
         LossTermSpec t;
-        t.method = "cwd";
+        t.method = LossMethod::Cwd;
         t.tau = 4.0;
         t.hasTau = true;
         fitTaps(t, teacher, student);
@@ -305,7 +313,9 @@ QWidget* LossTermDelegate::createEditor(QWidget* parent, const QStyleOptionViewI
         if (c == LossTermsModel::Method) {
             for (const auto& m : lossMethodNames()) {
                 combo->addItem(QString::fromStdString(m), QString::fromStdString(m));
-                combo->setItemData(combo->count() - 1, methodDescription(m), Qt::ToolTipRole);
+                LossMethod method{};
+                parseMethod(m, method);
+                combo->setItemData(combo->count() - 1, methodDescription(method), Qt::ToolTipRole);
             }
         } else if (model) {
             const ModelInfo& info = c == LossTermsModel::TeacherTap ? model->teacher() : model->student();

@@ -59,10 +59,10 @@ bool hasCheckpoint(const QString& runDir) {
 /** The teacher of a distillation recipe trained alone: same data and schedule, the task loss only. */
 Recipe teacherRecipe(const Recipe& r) {
     Recipe t = r;
-    t.job = "train";
+    t.job = JobKind::Train;
     t.student = r.teacher.model;
     t.teacher = TeacherSpec{};
-    t.losses = {LossTermSpec{"task"}};
+    t.losses = {LossTermSpec{LossMethod::Task}};
     t.name = "teacher_" + r.teacher.model.displayName();
     return t;
 }
@@ -715,7 +715,7 @@ void MainWindow::stopRun() {
 QList<QPair<QString, QString>> MainWindow::tapPairs(const Recipe& recipe) const {
     QList<QPair<QString, QString>> pairs;
     for (const auto& t : recipe.losses) {
-        if (t.method == "task") continue;
+        if (t.method == LossMethod::Task) continue;
         const QPair<QString, QString> pair{QString::fromStdString(t.teacherTap),
                                            QString::fromStdString(t.studentTap)};
         if (!pairs.contains(pair)) pairs << pair;
@@ -955,7 +955,7 @@ void MainWindow::onEpoch(const EpochEvent& e) {
         parts << QStringLiteral("%1 %2").arg(QString::fromStdString(name)).arg(value, 0, 'f', 4);
     log(tr("Epoch %1 (%2): %3%4")
             .arg(e.epoch)
-            .arg(QString::fromStdString(e.split), parts.join(", "),
+            .arg(QString::fromLatin1(splitName(e.split)), parts.join(", "),
                  e.best ? tr(" — best so far") : QString()));
 }
 
@@ -968,19 +968,19 @@ void MainWindow::onFinished(const RunSummary& summary) {
     if (mBridge->job() && mInspectedRun == runDir) {
         mBridge->job()->requestSnapshot(mInspector->teacherTap().toStdString(),
                                         mInspector->studentTap().toStdString(), mInspector->sampleIndex(),
-                                        mInspector->split().toStdString());
+                                        splitFrom(mInspector->split().toStdString(), "split"));
     }
-    const QString status = QString::fromStdString(summary.status);
+    const RunStatus status = summary.status;
     QStringList metrics;
     for (const auto& [name, value] : summary.bestMetrics)
         metrics << QStringLiteral("%1 %2").arg(QString::fromStdString(name)).arg(value, 0, 'f', 4);
-    if (status == "finished") {
+    if (status == RunStatus::Finished) {
         mProgress->setRange(0, 1);
         mProgress->setValue(1);
         statusBar()->showMessage(
             tr("Finished in %1. Best: %2").arg(formatDuration(summary.wallSeconds), metrics.join(", ")));
         log(tr("Finished %1: best %2").arg(runDir, metrics.join(", ")));
-    } else if (status == "cancelled") {
+    } else if (status == RunStatus::Cancelled) {
         statusBar()->showMessage(tr("Stopped; the run can be continued later"), kStatusTimeoutMs);
         log(tr("Stopped %1").arg(runDir));
     } else {
@@ -994,7 +994,7 @@ void MainWindow::onFinished(const RunSummary& summary) {
         mQuantize->refresh();  // a trained student joins the sources
     if (hasCheckpoint(runDir)) showRunPredictions(runDir);
 
-    if (kind == RunKind::Teacher && status == "finished") {
+    if (kind == RunKind::Teacher && status == RunStatus::Finished) {
         const std::string checkpoint = runDir.toStdString();
         mDocument->edit(tr("Use the trained teacher"), [&](Recipe& r) { r.teacher.checkpoint = checkpoint; });
         log(tr("The recipe's teacher is now %1").arg(runDir));
@@ -1003,7 +1003,7 @@ void MainWindow::onFinished(const RunSummary& summary) {
     Q_EMIT runFinished(runDir, status);
     if (mDemoPending) {
         mDemoPending = false;
-        if (kind == RunKind::Teacher && status == "finished")
+        if (kind == RunKind::Teacher && status == RunStatus::Finished)
             QTimer::singleShot(0, this, [this] { distillStudent(); });
     }
 }
@@ -1019,7 +1019,7 @@ void MainWindow::onSnapshotRequested(const QString& teacherTap, const QString& s
         QDir(mRunDir) == QDir(QString::fromStdString(mBridge->job()->runDir()))) {
         // Live (or just finished): the job answers at its next step boundary, or at once when idle.
         mBridge->job()->requestSnapshot(teacherTap.toStdString(), studentTap.toStdString(), sample,
-                                        split.toStdString());
+                                        splitFrom(split.toStdString(), "split"));
         return;
     }
     startBackgroundSnapshot();
@@ -1035,7 +1035,7 @@ void MainWindow::startBackgroundSnapshot() {
     const std::string teacherTap = mInspector->teacherTap().toStdString();
     const std::string studentTap = mInspector->studentTap().toStdString();
     const int64_t sample = mInspector->sampleIndex();
-    const std::string split = mInspector->split().toStdString();
+    const Split split = splitFrom(mInspector->split().toStdString(), "split");
     mSnapshotWatcher.setFuture(QtConcurrent::run([=] {
         SnapshotResult result;
         result.runDir = runDir;
@@ -1051,7 +1051,7 @@ void MainWindow::startBackgroundSnapshot() {
 void MainWindow::matchInspectorTau(const Recipe& recipe) {
     // The inspector's KL is the recipe's CWD term when it uses the same temperature.
     for (const auto& t : recipe.losses) {
-        if (t.method == "cwd") {
+        if (t.method == LossMethod::Cwd) {
             mInspector->setTau(t.tau);
             return;
         }

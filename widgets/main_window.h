@@ -95,7 +95,7 @@ public:
 
 Q_SIGNALS:
     void runStarted(const QString& runDir);
-    void runFinished(const QString& runDir, const QString& status);
+    void runFinished(const QString& runDir, distillery::RunStatus status);
     void errorShown(const QString& message);
 
 protected:

@@ -801,15 +801,16 @@ void QuantizePage::refresh() {
     refreshComparison();
 }
 
-void QuantizePage::qatFinished(const QString& runDir, const QString& status) {
+void QuantizePage::qatFinished(const QString& runDir, RunStatus status) {
     refresh();
     const QString name = QFileInfo(runDir).fileName();
-    if (status == QLatin1String("cancelled")) {
+    if (status == RunStatus::Cancelled) {
         showMessage(tr("QAT %1 stopped; Run > Continue Stopped Run continues it.").arg(name));
         return;
     }
-    if (status != QLatin1String("finished") || !isQuantizedRun(runDir.toStdString())) {
-        showError(tr("QAT %1 did not finish (%2); the log says why.").arg(name, status));
+    if (status != RunStatus::Finished || !isQuantizedRun(runDir.toStdString())) {
+        showError(tr("QAT %1 did not finish (%2); the log says why.")
+                      .arg(name, QString::fromLatin1(statusName(status))));
         return;
     }
     selectComparisonRun(runDir);
@@ -1182,7 +1183,7 @@ void QuantizePage::onTaskFinished() {
             mSourceRecipe = r.recipe;
             mLayers->setLayers(r.layers);
             mAllBits->setCurrentIndex(0);
-            mQatTeacher->setCurrentIndex(mSourceRecipe.job == "distill" ? 0 : 1);
+            mQatTeacher->setCurrentIndex(mSourceRecipe.job == JobKind::Distill ? 0 : 1);
             mQatLr->setSpecialValueText(
                 tr("1 % of the run's (%1)").arg(QString::number(mSourceRecipe.optim.lr * 0.01, 'g', 3)));
             refreshSources();
@@ -1351,7 +1352,7 @@ bool QuantizePage::startQat() {
         return false;
     }
     const QString teacher = mQatTeacher->currentData().toString();
-    if (teacher == QLatin1String("recipe") && mSourceRecipe.job != "distill") {
+    if (teacher == QLatin1String("recipe") && mSourceRecipe.job != JobKind::Distill) {
         showError(tr("%1 was trained without a teacher: choose itself (self-distillation) or none as the QAT "
                      "teacher.")
                       .arg(QFileInfo(mSource).fileName()));

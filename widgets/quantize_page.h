@@ -140,7 +140,7 @@ public:
     /** Re-reads the project's runs: the source list and the comparison. */
     void refresh();
     /** A QAT run started from the page ended (`status` as in RunSummary): its row and a message. */
-    void qatFinished(const QString& runDir, const QString& status);
+    void qatFinished(const QString& runDir, RunStatus status);
     int comparisonRowCount() const;
     /** Display text of a cell, in display (sorted) order. */
     QString comparisonText(int row, CompareColumn column) const;

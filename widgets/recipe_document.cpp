@@ -36,8 +36,8 @@ void RecipeDocument::setRecipe(const Recipe& recipe) {
 void RecipeDocument::normalise(Recipe& recipe) {
     bool distills = false;
     for (const auto& term : recipe.losses)
-        distills |= term.method != "task";
-    recipe.job = distills ? "distill" : "train";
+        distills |= term.method != LossMethod::Task;
+    recipe.job = distills ? JobKind::Distill : JobKind::Train;
 }
 
 }  // namespace distillery

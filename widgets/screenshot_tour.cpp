@@ -15,6 +15,8 @@
 #include "widgets/models_dock.h"
 #include "widgets/quantize_page.h"
 #include "widgets/recipe_dock.h"
+#include "widgets/recipe_document.h"
+#include "widgets/resource_paths.h"
 #include "widgets/settings_dialog.h"
 #include "widgets/views/channel_inspector_view.h"
 #include "widgets/views/loss_curves_view.h"
@@ -54,12 +56,12 @@ void ScreenshotTour::start() {
     settle(800);
     shoot(mWindow, "welcome");
 
-    connect(mWindow, &MainWindow::runFinished, this, [this](const QString& runDir, const QString& status) {
+    connect(mWindow, &MainWindow::runFinished, this, [this](const QString& runDir, RunStatus status) {
         // The demo may train its teacher first; the pictures are of the distillation.
         if (QFileInfo(runDir).fileName().startsWith("teacher_")) return;
         if (mShotViews) return;  // the tour's own later runs (QAT) end here too
         mShotViews = true;
-        if (status != "finished") {
+        if (status != RunStatus::Finished) {
             finish(1);
             return;
         }
@@ -116,6 +118,13 @@ void ScreenshotTour::shootViews(const QString& studentRun) {
     dockShot(mWindow->predictions(), "predictions", QSize(1100, 760));
     dockShot(mWindow->runsTable(), "runs");
     dockShot(mWindow->modelsDock(), "models");
+    // The shipped imported teacher (a CNN trained in PyTorch), as Import ONNX… shows it; then undone.
+    const QString onnx = resourcesDir() + "/teachers/fmnist_vgg_torch.onnx";
+    QString importError;
+    if (QFileInfo::exists(onnx) && mWindow->modelsDock()->importModel(true, onnx, &importError)) {
+        dockShot(mWindow->modelsDock(), "models_onnx", QSize(520, 900));
+        mWindow->document()->undoStack()->undo();
+    }
     dockShot(mWindow->dataDock(), "data");
     if (auto* tabs = mWindow->recipeDock()->findChild<QTabWidget*>()) {
         const QStringList names{"recipe_terms", "recipe_training", "recipe_yaml"};

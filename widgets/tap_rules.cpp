@@ -36,7 +36,7 @@ std::vector<std::string> commonFeatureTaps(const ModelInfo& teacher, const Model
     return common;
 }
 
-LossTermSpec term(const std::string& method, const std::string& teacherTap, const std::string& studentTap,
+LossTermSpec term(LossMethod method, const std::string& teacherTap, const std::string& studentTap,
                   double weight, double tau) {
     LossTermSpec spec;
     spec.method = method;
@@ -44,35 +44,44 @@ LossTermSpec term(const std::string& method, const std::string& teacherTap, cons
     spec.studentTap = studentTap;
     spec.weight = weight;
     spec.tau = tau;
-    spec.hasTau = method == "kd" || method == "pixel_kd" || method == "cwd";
+    spec.hasTau = methodTakesTau(method);
     return spec;
 }
 
 }  // namespace
 
-bool tapFits(const std::string& method, const TapInfo& tap, int64_t numClasses) {
+bool tapFits(LossMethod method, const TapInfo& tap, int64_t numClasses) {
     if (tap.shape.empty()) return false;
-    if (method == "kd") return tap.name == "logits" && tap.shape.size() == 1 && tap.shape[0] == numClasses;
-    if (method == "pixel_kd") return tap.name == "logits" && isSpatial(tap) && tap.shape[0] == numClasses;
-    if (method == "fitnet" || method == "at" || method == "pair_kd" || method == "cwd") return isSpatial(tap);
+    switch (method) {
+        case LossMethod::Task:
+            return false;
+        case LossMethod::Kd:
+            return tap.name == "logits" && tap.shape.size() == 1 && tap.shape[0] == numClasses;
+        case LossMethod::PixelKd:
+            return tap.name == "logits" && isSpatial(tap) && tap.shape[0] == numClasses;
+        case LossMethod::FitNet:
+        case LossMethod::At:
+        case LossMethod::PairKd:
+        case LossMethod::Cwd:
+            return isSpatial(tap);
+    }
     return false;
 }
 
-bool tapPairFits(const std::string& method, const TapInfo& teacher, const TapInfo& student,
-                 int64_t numClasses) {
+bool tapPairFits(LossMethod method, const TapInfo& teacher, const TapInfo& student, int64_t numClasses) {
     // The engine's own rule decides; tapFits only narrows the offer to the taps each method is meant for.
     return tapFits(method, teacher, numClasses) && tapFits(method, student, numClasses) &&
            tapPairProblem(method, teacher.shape, student.shape).empty();
 }
 
-std::vector<std::string> compatibleTaps(const std::string& method, const ModelInfo& model) {
+std::vector<std::string> compatibleTaps(LossMethod method, const ModelInfo& model) {
     std::vector<std::string> names;
     for (const auto& tap : model.taps)
         if (tapFits(method, tap, model.numClasses)) names.push_back(tap.name);
     return names;
 }
 
-std::vector<std::string> compatibleStudentTaps(const std::string& method, const ModelInfo& teacher,
+std::vector<std::string> compatibleStudentTaps(LossMethod method, const ModelInfo& teacher,
                                                const std::string& teacherTap, const ModelInfo& student) {
     const TapInfo* t = findTap(teacher, teacherTap);
     std::vector<std::string> names;
@@ -157,7 +166,7 @@ QString presetName(Preset preset) {
 
 bool presetTerms(Preset preset, const ModelInfo& teacher, const ModelInfo& student,
                  std::vector<LossTermSpec>* terms, QString* reason) {
-    std::vector<LossTermSpec> out{term("task", "", "", 1.0, 1.0)};
+    std::vector<LossTermSpec> out{term(LossMethod::Task, "", "", 1.0, 1.0)};
     out.front().hasTau = false;
     const auto common = commonFeatureTaps(teacher, student);
     const auto teacherFeatures = featureTaps(teacher), studentFeatures = featureTaps(student);
@@ -184,7 +193,7 @@ bool presetTerms(Preset preset, const ModelInfo& teacher, const ModelInfo& stude
                         "Preset", "KD needs class-logit vectors (a classification data set)");
                 return false;
             }
-            out.push_back(term("kd", "logits", "logits", 1.0, 4.0));
+            out.push_back(term(LossMethod::Kd, "logits", "logits", 1.0, 4.0));
             break;
         case Preset::PixelWise:
             if (!denseLogits) {
@@ -193,7 +202,7 @@ bool presetTerms(Preset preset, const ModelInfo& teacher, const ModelInfo& stude
                         "Preset", "pixel-wise KD needs dense logits (a segmentation data set)");
                 return false;
             }
-            out.push_back(term("pixel_kd", "logits", "logits", 10.0, 1.0));
+            out.push_back(term(LossMethod::PixelKd, "logits", "logits", 10.0, 1.0));
             break;
         case Preset::CwdLogits:
             if (!denseLogits) {
@@ -202,7 +211,7 @@ bool presetTerms(Preset preset, const ModelInfo& teacher, const ModelInfo& stude
                         "Preset", "CWD on logits needs dense logits (a segmentation data set)");
                 return false;
             }
-            out.push_back(term("cwd", "logits", "logits", 3.0, 4.0));
+            out.push_back(term(LossMethod::Cwd, "logits", "logits", 3.0, 4.0));
             break;
         case Preset::FitNets: {
             if (tLast.empty()) {
@@ -213,8 +222,8 @@ bool presetTerms(Preset preset, const ModelInfo& teacher, const ModelInfo& stude
             }
             // The hint sits in the middle of the network, as in the paper.
             const std::string hint = common.size() >= 3 ? common[common.size() / 2] : tLast;
-            out.push_back(term("fitnet", common.size() >= 3 ? hint : tLast, common.size() >= 3 ? hint : sLast,
-                               10.0, 1.0));
+            out.push_back(term(LossMethod::FitNet, common.size() >= 3 ? hint : tLast,
+                               common.size() >= 3 ? hint : sLast, 10.0, 1.0));
             out.back().hasTau = false;
             break;
         }
@@ -229,9 +238,9 @@ bool presetTerms(Preset preset, const ModelInfo& teacher, const ModelInfo& stude
             std::vector<std::string> stages;
             for (const auto& name : common)
                 if (name != "stem") stages.push_back(name);
-            if (stages.empty()) out.push_back(term("at", tLast, sLast, 500.0, 1.0));
+            if (stages.empty()) out.push_back(term(LossMethod::At, tLast, sLast, 500.0, 1.0));
             for (const auto& name : stages)
-                out.push_back(term("at", name, name, 500.0, 1.0));
+                out.push_back(term(LossMethod::At, name, name, 500.0, 1.0));
             for (auto& t : out)
                 t.hasTau = false;
             break;
@@ -243,7 +252,7 @@ bool presetTerms(Preset preset, const ModelInfo& teacher, const ModelInfo& stude
                         QCoreApplication::translate("Preset", "the models have no spatial feature taps");
                 return false;
             }
-            out.push_back(term("pair_kd", tLast, sLast, 1.0, 1.0));
+            out.push_back(term(LossMethod::PairKd, tLast, sLast, 1.0, 1.0));
             out.back().hasTau = false;
             break;
         case Preset::CwdFeatures:
@@ -253,7 +262,7 @@ bool presetTerms(Preset preset, const ModelInfo& teacher, const ModelInfo& stude
                         QCoreApplication::translate("Preset", "the models have no spatial feature taps");
                 return false;
             }
-            out.push_back(term("cwd", tLast, sLast, 50.0, 4.0));
+            out.push_back(term(LossMethod::Cwd, tLast, sLast, 50.0, 4.0));
             break;
     }
     if (terms) *terms = out;

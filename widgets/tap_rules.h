@@ -15,17 +15,16 @@ namespace distillery {
 
 /** True when `method` accepts `tap` on one side: kd wants class-logit vectors, pixel_kd dense logits, the
  *  feature methods (fitnet, at, pair_kd, cwd) spatial C×H×W maps. */
-bool tapFits(const std::string& method, const TapInfo& tap, int64_t numClasses);
+bool tapFits(LossMethod method, const TapInfo& tap, int64_t numClasses);
 
 /** True when the two taps also fit together (kd and pixel_kd compare class distributions: same classes). */
-bool tapPairFits(const std::string& method, const TapInfo& teacher, const TapInfo& student,
-                 int64_t numClasses);
+bool tapPairFits(LossMethod method, const TapInfo& teacher, const TapInfo& student, int64_t numClasses);
 
 /** Names of the model's taps that `method` accepts, in the model's order. */
-std::vector<std::string> compatibleTaps(const std::string& method, const ModelInfo& model);
+std::vector<std::string> compatibleTaps(LossMethod method, const ModelInfo& model);
 
 /** Student taps that pair with the teacher's `teacherTap` for `method`. */
-std::vector<std::string> compatibleStudentTaps(const std::string& method, const ModelInfo& teacher,
+std::vector<std::string> compatibleStudentTaps(LossMethod method, const ModelInfo& teacher,
                                                const std::string& teacherTap, const ModelInfo& student);
 
 /** Looks a tap up by name; nullptr when the model has none of that name. */

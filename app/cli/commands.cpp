@@ -41,8 +41,6 @@ constexpr int kModelChannels = 1;
 constexpr int kModelSize = 28;
 constexpr int kModelClasses = 10;
 
-const std::vector<std::string> kCheckpoints{"best", "last"};
-
 std::string joined(const std::vector<std::string>& items, const std::string& separator) {
     std::string out;
     for (size_t i = 0; i < items.size(); ++i)
@@ -78,7 +76,8 @@ void checkRunFolder(const std::string& dir) {
         throw Error(dir + " is not a run folder (no recipe.yaml)");
 }
 
-void checkCheckpoint(const std::string& dir, const std::string& which) {
+void checkCheckpoint(const std::string& dir, CheckpointChoice choice) {
+    const std::string which = checkpointName(choice);
     std::error_code ec;
     const fs::path file = fs::path(dir) / "checkpoints" / (which + ".pt");
     if (!fs::exists(file, ec))
@@ -139,7 +138,7 @@ std::string modelText(const ModelInfo& info) {
 }
 
 void printSummary(const RunSummary& summary, const std::string& runDir) {
-    std::printf("%s: %s, %s in %s\n", summary.status.c_str(), plural(summary.epochs, "epoch").c_str(),
+    std::printf("%s: %s, %s in %s\n", statusName(summary.status), plural(summary.epochs, "epoch").c_str(),
                 plural(summary.steps, "step").c_str(), formatDuration(summary.wallSeconds).c_str());
     if (!summary.finalMetrics.empty())
         std::printf("final: %s\n", formatMetrics(summary.finalMetrics).c_str());
@@ -156,7 +155,7 @@ int runJob(Job& job, bool resumed) {
     auto printer = std::make_shared<ProgressPrinter>(recipe.epochs, ProgressPrinter::stderrIsInteractive());
     job.addObserver(printer);
 
-    std::string header = std::string(resumed ? "resuming " : "starting ") + recipe.job + " run '" +
+    std::string header = std::string(resumed ? "resuming " : "starting ") + jobName(recipe.job) + " run '" +
                          recipe.name + "': " + modelText(job.studentInfo());
     const ModelInfo teacher = job.teacherInfo();
     if (!teacher.arch.empty()) header += " taught by " + modelText(teacher);
@@ -189,16 +188,16 @@ int runJob(Job& job, bool resumed) {
     printer->finish();
     const auto errors = printer->takeErrors();
 
-    if (summary.status == "finished" || summary.status == "cancelled") {
+    if (summary.status == RunStatus::Finished || summary.status == RunStatus::Cancelled) {
         // Errors that did not stop the run (say, a summary that could not be written) still matter.
         for (const auto& error : errors)
             std::fprintf(stderr, "error: %s\n", firstLine(error).c_str());
     }
-    if (summary.status == "finished") {
+    if (summary.status == RunStatus::Finished) {
         printSummary(summary, job.runDir());
         return kExitFinished;
     }
-    if (summary.status == "cancelled") {
+    if (summary.status == RunStatus::Cancelled) {
         printSummary(summary, job.runDir());
         std::fprintf(stderr, "cancelled; continue with: distillery-cli resume %s\n", job.runDir().c_str());
         return kExitCancelled;
@@ -600,7 +599,8 @@ int runResume(const std::vector<std::string>& args) {
 int runEval(const std::vector<std::string>& args) {
     Arguments a("eval", args, {"--json"}, {"--checkpoint", "--subset", "--threads", "--data"});
     const std::string dir = a.positionals({"DIR"})[0];
-    const std::string which = a.choice("--checkpoint", "best", kCheckpoints);
+    const CheckpointChoice which =
+        checkpointFrom(a.choice("--checkpoint", "best", checkpointNames()), "--checkpoint");
     const int subset = static_cast<int>(a.integer("--subset", 0, 0, INT_MAX));
     const int threads = static_cast<int>(a.integer("--threads", 0, 0, INT_MAX));
     // An ONNX file is evaluated as imported, on the data of the recipe --data names.
@@ -649,7 +649,7 @@ int runEval(const std::vector<std::string>& args) {
     if (a.has("--json")) {
         Json j;
         j[onnxFile ? "onnx" : "run"] = dir;
-        if (!onnxFile) j["checkpoint"] = which;
+        if (!onnxFile) j["checkpoint"] = checkpointName(which);
         j["samples"] = result.samples;
         j["metrics"] = Json::object();
         for (const auto& [name, value] : result.metrics)
@@ -667,7 +667,7 @@ int runEval(const std::vector<std::string>& args) {
     if (onnxFile)
         std::printf("imported %s, %s\n", dir.c_str(), plural(result.samples, "sample").c_str());
     else
-        std::printf("run %s, %s checkpoint, %s\n", dir.c_str(), which.c_str(),
+        std::printf("run %s, %s checkpoint, %s\n", dir.c_str(), checkpointName(which),
                     plural(result.samples, "sample").c_str());
     for (const auto& [name, value] : result.metrics)
         std::printf("%-6s %s\n", name.c_str(), formatValue(value).c_str());
@@ -698,10 +698,11 @@ int runInspect(const std::vector<std::string>& args) {
     request.runDir = a.positionals({"DIR"})[0];
     request.tap = a.required("--tap", "NAME");
     const std::string prefix = a.required("--out", "PREFIX");
-    request.model = a.choice("--model", "student", {"student", "teacher"});
+    const std::string model = a.choice("--model", "student", {"student", "teacher"});
+    request.teacher = model == "teacher";
     request.sampleIndex = a.integer("--sample", 0);
-    request.split = a.choice("--split", "val", {"val", "train"});
-    request.checkpoint = a.choice("--checkpoint", "best", kCheckpoints);
+    request.split = splitFrom(a.choice("--split", "val", {"val", "train"}), "--split");
+    request.checkpoint = checkpointFrom(a.choice("--checkpoint", "best", checkpointNames()), "--checkpoint");
     const double tau = a.number("--tau", 1.0);
     if (!(tau > 0)) throw a.error("--tau must be positive");
     checkRunFolder(request.runDir);
@@ -719,8 +720,8 @@ int runInspect(const std::vector<std::string>& args) {
     writeChannelCsv(channelStatistics(result.map, tau), csv);
 
     const FeatureMap& map = result.map;
-    std::printf("tap %s of the %s (%s sample %lld): %s\n", request.tap.c_str(), request.model.c_str(),
-                request.split.c_str(), static_cast<long long>(request.sampleIndex),
+    std::printf("tap %s of the %s (%s sample %lld): %s\n", request.tap.c_str(), model.c_str(),
+                splitName(request.split), static_cast<long long>(request.sampleIndex),
                 shapeText({map.channels, map.height, map.width}).c_str());
     if (result.sample.label >= 0 || result.predicted >= 0)
         std::printf("label %lld, predicted %lld\n", static_cast<long long>(result.sample.label),

@@ -103,9 +103,9 @@ void ProgressPrinter::onStep(const StepEvent& event) {
 void ProgressPrinter::onEpoch(const EpochEvent& event) {
     std::lock_guard<std::mutex> lock(mMutex);
     clearBarLocked();
-    if (event.split == "val") mLastMetrics = event.metrics;
-    std::string line =
-        "epoch " + std::to_string(event.epoch) + " " + event.split + ": " + formatMetrics(event.metrics);
+    if (event.split == Split::Val) mLastMetrics = event.metrics;
+    std::string line = "epoch " + std::to_string(event.epoch) + " " + splitName(event.split) + ": " +
+                       formatMetrics(event.metrics);
     if (event.best) line += " (best)";
     std::fprintf(stderr, "%s\n", line.c_str());
     std::fflush(stderr);

@@ -75,7 +75,7 @@ void train(const std::string& recipe, const std::string& dir, int64_t maxSteps =
             JobOptions{dir, false, 2, maxSteps});
     job.start();
     const RunSummary s = job.wait();
-    QVERIFY2(s.status == "finished", qPrintable(QString::fromStdString(s.message)));
+    QVERIFY2(s.status == RunStatus::Finished, qPrintable(QString::fromStdString(s.message)));
 }
 
 onnx::ModelProto readModel(const std::string& path) {

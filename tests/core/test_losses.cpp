@@ -106,7 +106,7 @@ private Q_SLOTS:
     void termAdaptsChannelsAndSize() {
         // CWD between a 6-channel 10×14 student map and a 4-channel 5×7 teacher map: adapter + resize.
         LossTermSpec spec;
-        spec.method = "cwd";
+        spec.method = LossMethod::Cwd;
         spec.teacherTap = "stage3";
         spec.studentTap = "stage3";
         spec.tau = 4.0;
@@ -131,31 +131,30 @@ private Q_SLOTS:
     }
 
     void tapPairRules() {
-        QVERIFY(tapPairProblem("cwd", Shape{64, 7, 7}, Shape{32, 14, 14}).empty());
-        QVERIFY(!tapPairProblem("cwd", Shape{64}, Shape{64}).empty());
-        QVERIFY(tapPairProblem("kd", Shape{10}, Shape{10}).empty());
-        QVERIFY(!tapPairProblem("kd", Shape{10}, Shape{7}).empty());
-        QVERIFY(!tapPairProblem("kd", Shape{11, 64, 64}, Shape{11, 64, 64}).empty());
-        QVERIFY(tapPairProblem("pixel_kd", Shape{11, 64, 64}, Shape{11, 32, 32}).empty());
-        QVERIFY(tapPairProblem("fitnet", Shape{64}, Shape{32}).empty());
-        QVERIFY(tapPairProblem("pair_kd", Shape{128, 8, 8}, Shape{64, 8, 8}).empty());
-        QVERIFY(!tapPairProblem("at", Shape{128, 8, 8}, Shape{64}).empty());
-        QVERIFY(tapPairProblem("task", Shape{}, Shape{}).empty());
-        QVERIFY(!tapPairProblem("cwdd", Shape{1, 1, 1}, Shape{1, 1, 1}).empty());
+        QVERIFY(tapPairProblem(LossMethod::Cwd, Shape{64, 7, 7}, Shape{32, 14, 14}).empty());
+        QVERIFY(!tapPairProblem(LossMethod::Cwd, Shape{64}, Shape{64}).empty());
+        QVERIFY(tapPairProblem(LossMethod::Kd, Shape{10}, Shape{10}).empty());
+        QVERIFY(!tapPairProblem(LossMethod::Kd, Shape{10}, Shape{7}).empty());
+        QVERIFY(!tapPairProblem(LossMethod::Kd, Shape{11, 64, 64}, Shape{11, 64, 64}).empty());
+        QVERIFY(tapPairProblem(LossMethod::PixelKd, Shape{11, 64, 64}, Shape{11, 32, 32}).empty());
+        QVERIFY(tapPairProblem(LossMethod::FitNet, Shape{64}, Shape{32}).empty());
+        QVERIFY(tapPairProblem(LossMethod::PairKd, Shape{128, 8, 8}, Shape{64, 8, 8}).empty());
+        QVERIFY(!tapPairProblem(LossMethod::At, Shape{128, 8, 8}, Shape{64}).empty());
+        QVERIFY(tapPairProblem(LossMethod::Task, Shape{}, Shape{}).empty());
     }
 
     void termRejectsIncompatibleTaps() {
         LossTermSpec spec;
-        spec.method = "cwd";
+        spec.method = LossMethod::Cwd;
         spec.teacherTap = "logits";
         spec.studentTap = "logits";
         QVERIFY_THROWS_EXCEPTION(Error, LossTerm(spec, Task::Classification, Shape{10}, Shape{10}));
-        spec.method = "kd";
+        spec.method = LossMethod::Kd;
         QVERIFY_THROWS_EXCEPTION(Error, LossTerm(spec, Task::Classification, Shape{10}, Shape{7}));
-        spec.method = "pixel_kd";
+        spec.method = LossMethod::PixelKd;
         QVERIFY_THROWS_EXCEPTION(Error, LossTerm(spec, Task::Classification, Shape{10}, Shape{10}));
         try {
-            spec.method = "at";
+            spec.method = LossMethod::At;
             spec.teacherTap = "prelogits";
             LossTerm(spec, Task::Classification, Shape{64}, Shape{64});
             QFAIL("expected an error");

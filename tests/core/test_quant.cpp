@@ -58,7 +58,7 @@ private Q_SLOTS:
         Job job(parseRecipe(kRecipe, "quant.yaml", dir), JobOptions{mRun});
         job.start();
         const RunSummary s = job.wait();
-        QCOMPARE(QString::fromStdString(s.status), QString("finished"));
+        QCOMPARE(s.status, RunStatus::Finished);
     }
 
     void fakeQuantizeMatchesHandValues() {
@@ -268,7 +268,7 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(r.method), QString("ptq"));
         // The folder is a run like any other: eval reproduces the simulated metric from the checkpoint.
         QVERIFY(isQuantizedRun(out));
-        const EvalResult ev = evaluateRun(out, "best", 2);
+        const EvalResult ev = evaluateRun(out, CheckpointChoice::Best, 2);
         QVERIFY(std::abs(ev.metrics.at(0).second - r.simulatedMetric) < 1e-9);
         const QuantizeResult back = readQuantReport(out);
         QCOMPARE(back.layers.size(), r.layers.size());
@@ -331,10 +331,10 @@ private Q_SLOTS:
         spec.lsq = true;
         spec.calibrationBatches = 2;
         Recipe r = qatRecipe(mRun, spec, "self", 1, 0.002);
-        QCOMPARE(QString::fromStdString(r.job), QString("distill"));
+        QCOMPARE(r.job, JobKind::Distill);
         bool hasKd = false;
         for (const auto& t : r.losses)
-            hasKd = hasKd || (t.method == "kd" && t.teacherTap == "logits");
+            hasKd = hasKd || (t.method == LossMethod::Kd && t.teacherTap == "logits");
         QVERIFY(hasKd);
         // The recipe round-trips with its quantize section.
         const Recipe back = parseRecipe(recipeToYaml(r), "rt.yaml", "/");
@@ -352,7 +352,7 @@ private Q_SLOTS:
         job.addObserver(obs);
         job.start();
         const RunSummary s = job.wait();
-        QCOMPARE(QString::fromStdString(s.status), QString("finished"));
+        QCOMPARE(s.status, RunStatus::Finished);
         QVERIFY(!obs->steps.empty());
         for (const auto& e : obs->steps)
             QVERIFY(std::isfinite(e.total));
@@ -362,7 +362,7 @@ private Q_SLOTS:
         QVERIFY2(q.int8Agreement >= 98.0, qPrintable(QString::number(q.int8Agreement)));
         // Resuming a QAT checkpoint rebuilds the quantized structure (fold + quantizers + LSQ scales).
         CheckpointMeta meta;
-        GraphNet net = loadAnyModel(resolveCheckpoint(out, "last"), &meta, torch::kCPU);
+        GraphNet net = loadAnyModel(resolveCheckpoint(out, CheckpointChoice::Last), &meta, torch::kCPU);
         QVERIFY(meta.quantized && meta.lsq && net->isQuantized() && net->isFolded());
         QCOMPARE(static_cast<int>(net->stepSizeParameters().size()) > 0, true);
         // "recipe" needs a teacher in the source run.

@@ -81,7 +81,7 @@ QString q(const std::string& s) {
 LossTermSpec term(const std::string& method, const std::string& teacherTap, const std::string& studentTap,
                   double weight, double tau, bool hasTau, int pool = 2) {
     LossTermSpec t;
-    t.method = method;
+    t.method = methodFrom(method, "method");
     t.teacherTap = teacherTap;
     t.studentTap = studentTap;
     t.weight = weight;
@@ -101,7 +101,7 @@ TransformStep step(TransformStep::Kind kind) {
 Recipe fullExpected() {
     Recipe r;
     r.name = "fmnist_cwd";
-    r.job = "distill";
+    r.job = JobKind::Distill;
     r.seed = 7;
     r.threads = 3;
     r.device = "cpu";
@@ -227,7 +227,7 @@ void compareSteps(Differences& d, const std::string& name, const std::vector<Tra
 QString differences(const Recipe& a, const Recipe& b) {
     Differences d;
     d.field("name", a.name, b.name);
-    d.field("job", a.job, b.job);
+    d.field("job", std::string(jobName(a.job)), std::string(jobName(b.job)));
     d.field("seed", a.seed, b.seed);
     d.field("threads", a.threads, b.threads);
     d.field("device", a.device, b.device);
@@ -259,7 +259,7 @@ QString differences(const Recipe& a, const Recipe& b) {
     for (size_t i = 0; i < std::min(a.losses.size(), b.losses.size()); ++i) {
         const LossTermSpec &s = a.losses[i], &t = b.losses[i];
         const std::string n = "losses[" + std::to_string(i) + "]";
-        d.field(n + ".method", s.method, t.method);
+        d.field(n + ".method", std::string(methodName(s.method)), std::string(methodName(t.method)));
         d.field(n + ".teacherTap", s.teacherTap, t.teacherTap);
         d.field(n + ".studentTap", s.studentTap, t.studentTap);
         d.field(n + ".weight", s.weight, t.weight);
@@ -331,7 +331,7 @@ private Q_SLOTS:
         expected.student.arch = "resnet8";
         expected.losses = {term("task", "", "", 1, 1, false)};
         QCOMPARE(differences(r, expected), QString());
-        QCOMPARE(q(r.job), QString("train"));
+        QCOMPARE(r.job, JobKind::Train);
         QCOMPARE(q(r.data.dataset), QString("fashion_mnist"));
         QCOMPARE(q(r.data.root), QString());  // empty root: the data set picks its own default
         QVERIFY(r.trainTransforms.empty());

@@ -104,7 +104,7 @@ private Q_SLOTS:
         job.addObserver(rec);
         job.start();
         RunSummary s = job.wait();
-        QCOMPARE(s.status, std::string("finished"));
+        QCOMPARE(s.status, RunStatus::Finished);
         QCOMPARE(rec->steps.size(), size_t{48});  // 512 / 32 × 3 epochs
         double first = 0, last = 0;
         for (int i = 0; i < 8; ++i) {
@@ -132,8 +132,8 @@ private Q_SLOTS:
         auto records = readMetrics(p.metrics());
         int trainTotals = 0, valTop1 = 0;
         for (const auto& r : records) {
-            if (r.split == "train" && r.name == "loss/total") ++trainTotals;
-            if (r.split == "val" && r.name == "top1") {
+            if (r.split == Split::Train && r.name == "loss/total") ++trainTotals;
+            if (r.split == Split::Val && r.name == "top1") {
                 ++valTop1;
                 QCOMPARE(r.step, int64_t{16} * r.epoch);
             }
@@ -150,7 +150,7 @@ private Q_SLOTS:
         QCOMPARE(summary["final"]["top1"].get<double>(), metric(s.finalMetrics, "top1"));
 
         // eval on the run folder reproduces the best epoch's number.
-        EvalResult ev = evaluateRun(dir, "best", 2);
+        EvalResult ev = evaluateRun(dir, CheckpointChoice::Best, 2);
         QCOMPARE(ev.samples, int64_t{512});
         QCOMPARE(metric(ev.metrics, "top1"), summary["best"]["top1"].get<double>());
     }
@@ -177,7 +177,7 @@ private Q_SLOTS:
         job.cancel();
         const int64_t atCancel = rec->lastStep;
         RunSummary s = job.wait();
-        QCOMPARE(s.status, std::string("cancelled"));
+        QCOMPARE(s.status, RunStatus::Cancelled);
         QVERIFY2(s.steps <= atCancel + 1, "cancel was not honoured within one step");
         QVERIFY(s.steps < 8 * 20);
         QVERIFY(fs::is_regular_file(RunPaths{dir}.checkpoint("last")));
@@ -198,12 +198,12 @@ private Q_SLOTS:
             };
             b.addObserver(rec);
             b.start();
-            QCOMPARE(b.wait().status, std::string("cancelled"));
+            QCOMPARE(b.wait().status, RunStatus::Cancelled);
             QCOMPARE(rec->steps.size(), size_t{5});
         }
         Job c(loadRunRecipe(root + "/b"), {root + "/b", true});
         RunSummary rc = (c.start(), c.wait());
-        QCOMPARE(rc.status, std::string("finished"));
+        QCOMPARE(rc.status, RunStatus::Finished);
         QCOMPARE(rc.steps, ra.steps);
         QCOMPARE(metric(rc.finalMetrics, "top1"), metric(ra.finalMetrics, "top1"));
         QCOMPARE(metric(rc.finalMetrics, "loss"), metric(ra.finalMetrics, "loss"));
@@ -223,14 +223,14 @@ private Q_SLOTS:
                            {"optim.lr=1.0e+30", "schedule.name=constant", "schedule.warmup_epochs=0"}),
                 {dir});
         RunSummary s = (job.start(), job.wait());
-        QCOMPARE(s.status, std::string("failed"));
+        QCOMPARE(s.status, RunStatus::Failed);
         QVERIFY2(QString::fromStdString(s.message).contains("loss term task is"), s.message.c_str());
         QVERIFY2(QString::fromStdString(s.message).contains("at step"), s.message.c_str());
     }
 
     void distillWithAdapterAndSnapshots() {
         const std::string root = tests::scratchDir("distill");
-        QCOMPARE(trainTeacher(root + "/teacher").status, std::string("finished"));
+        QCOMPARE(trainTeacher(root + "/teacher").status, RunStatus::Finished);
         // Teacher stage3 is 64×7×7, student stage2 is 32×14×14: a learned 1×1 adapter and a resize.
         const std::string distill = baseRecipe(R"(
 teacher: {arch: resnet8, checkpoint: )" + root +
@@ -248,7 +248,7 @@ losses:
         job.addObserver(rec);
         job.start();
         RunSummary s = job.wait();
-        QCOMPARE(s.status, std::string("finished"));
+        QCOMPARE(s.status, RunStatus::Finished);
         QCOMPARE(rec->steps.front().terms.size(), size_t{3});
         QCOMPARE(rec->steps.front().terms[2].first, std::string("cwd[stage3/stage2]"));
         for (const auto& st : rec->steps) {
@@ -268,14 +268,15 @@ losses:
         QCOMPARE(snap.teacher.data.size(), size_t{64 * 7 * 7});
         QCOMPARE(snap.sample.image.height, 28);
         // Idle job: a snapshot is answered at once, on this thread.
-        job.requestSnapshot("stage1", "stage1", 0, "train");
+        job.requestSnapshot("stage1", "stage1", 0, Split::Train);
         QCOMPARE(rec->snapshots.size(), size_t{2});
         QCOMPARE(rec->snapshots[1].student.channels, int64_t{16});
 
         // A finished run gives the same maps from its last checkpoint as the live job's final weights.
         job.requestSnapshot("stage3", "stage2", 7);
         QCOMPARE(rec->snapshots.size(), size_t{3});
-        ActivationSnapshot fromRun = snapshotRun(root + "/student", "stage3", "stage2", 7, "val", "last");
+        ActivationSnapshot fromRun =
+            snapshotRun(root + "/student", "stage3", "stage2", 7, Split::Val, CheckpointChoice::Last);
         QCOMPARE(fromRun.student.channels, int64_t{64});
         QCOMPARE(fromRun.student.data, rec->snapshots[2].student.data);
         QCOMPARE(fromRun.teacher.data, rec->snapshots[2].teacher.data);
@@ -312,7 +313,7 @@ losses:
 
     void teacherCacheGivesIdenticalTraining() {
         const std::string root = tests::scratchDir("cache");
-        QCOMPARE(trainTeacher(root + "/teacher").status, std::string("finished"));
+        QCOMPARE(trainTeacher(root + "/teacher").status, RunStatus::Finished);
         // No random transforms: every epoch feeds the teacher the same inputs, so its outputs are cached.
         const std::string text = baseRecipe(R"(
 teacher: {arch: resnet8, checkpoint: )" + root +
@@ -331,7 +332,7 @@ losses:
             auto rec = std::make_shared<Recorder>();
             job.addObserver(rec);
             job.start();
-            return job.wait().status == "finished" ? rec : nullptr;
+            return job.wait().status == RunStatus::Finished ? rec : nullptr;
         };
         auto cached = run("cached", true), plain = run("plain", false);
         QVERIFY(cached && plain);

@@ -54,7 +54,7 @@ private Q_SLOTS:
         QVERIFY(allOnGuiThread);
         QCOMPARE(epochs.count(), 1);
         const auto summary = finished.at(0).at(0).value<RunSummary>();
-        QCOMPARE(summary.status, std::string("finished"));
+        QCOMPARE(summary.status, RunStatus::Finished);
         QVERIFY(!bridge.isRunning());
     }
 

@@ -130,7 +130,7 @@ private Q_SLOTS:
         QCOMPARE(w.document()->recipe().losses[1].label(), std::string("cwd[stage3]"));
         QCOMPARE(w.document()->recipe().losses[1].weight, 50.0);
         w.document()->undoStack()->redo();
-        QCOMPARE(w.document()->recipe().losses[1].method, std::string("kd"));
+        QCOMPARE(w.document()->recipe().losses[1].method, LossMethod::Kd);
 
         // Pixel-wise KD needs dense logits, which a classifier does not have.
         QString error;
@@ -221,7 +221,7 @@ private Q_SLOTS:
         QVERIFY2(w.trainTeacher(), qPrintable(w.lastError()));
         QVERIFY(w.isRunning());
         QVERIFY(finished.wait(kRunTimeoutMs));
-        QCOMPARE(finished.last().at(1).toString(), QString("finished"));
+        QCOMPARE(finished.last().at(1).value<RunStatus>(), RunStatus::Finished);
         mTeacherRun = finished.last().at(0).toString();
         QCOMPARE(QString::fromStdString(w.document()->recipe().teacher.checkpoint), mTeacherRun);
 
@@ -237,7 +237,7 @@ private Q_SLOTS:
         QSignalSpy snapshots(w.bridge(), &EngineBridge::snapshotReady);
         QVERIFY2(w.distillStudent(), qPrintable(w.lastError()));
         QVERIFY(finished.wait(kRunTimeoutMs));
-        QCOMPARE(finished.last().at(1).toString(), QString("finished"));
+        QCOMPARE(finished.last().at(1).value<RunStatus>(), RunStatus::Finished);
         const QString runDir = finished.last().at(0).toString();
         QVERIFY(runDir != mTeacherRun);
 
@@ -316,7 +316,7 @@ private Q_SLOTS:
         QVERIFY(steps.wait(30000));
         w.action("stop")->trigger();
         QVERIFY(finished.wait(60000));
-        QCOMPARE(finished.last().at(1).toString(), QString("cancelled"));
+        QCOMPARE(finished.last().at(1).value<RunStatus>(), RunStatus::Cancelled);
         QVERIFY(!w.isRunning());
         QVERIFY(w.action("distill")->isEnabled());
 
@@ -329,7 +329,7 @@ private Q_SLOTS:
         QVERIFY2(w.isRunning(), qPrintable(w.lastError()));
         QCOMPARE(w.currentRunDir(), w.runsTable()->runDirAt(0));
         QVERIFY(finished.wait(kRunTimeoutMs));
-        QCOMPARE(finished.last().at(1).toString(), QString("finished"));
+        QCOMPARE(finished.last().at(1).value<RunStatus>(), RunStatus::Finished);
         QVERIFY(!MainWindow::isResumable(runDir));
         QCOMPARE(w.lossCurves()->pointCount("loss/cwd[stage3]"), 256);  // before the stop and after
     }
@@ -413,7 +413,7 @@ private Q_SLOTS:
         QVERIFY(snapshots.wait(60000));
         QVERIFY(snapshots.first().at(0).value<ActivationSnapshot>().step < 8);
         QVERIFY(finished.wait(kRunTimeoutMs));
-        QCOMPARE(finished.last().at(1).toString(), QString("finished"));
+        QCOMPARE(finished.last().at(1).value<RunStatus>(), RunStatus::Finished);
         QVERIFY(w.lossCurves()->pointCount("loss/cwd[stage3]") == 8);
     }
 };

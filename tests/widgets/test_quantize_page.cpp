@@ -48,7 +48,7 @@ constexpr double kMacs = 112896 + 1806336 * 2 + 903168 + 1806336 + 100352 + 9031
 bool runJob(const Recipe& recipe, const QString& dir) {
     Job job(recipe, {dir.toStdString()});
     job.start();
-    return job.wait().status == "finished";
+    return job.wait().status == RunStatus::Finished;
 }
 
 int rowOf(const QuantizePage& page, const QString& model) {
@@ -335,7 +335,7 @@ losses:
         QVERIFY(w.action("pause")->isEnabled());
         QVERIFY(!page->findChild<QPushButton*>("quantStartQat")->isEnabled());
         QVERIFY(finished.wait(kTaskTimeoutMs));
-        QCOMPARE(finished.last().at(1).toString(), QString("finished"));
+        QCOMPARE(finished.last().at(1).value<RunStatus>(), RunStatus::Finished);
         QVERIFY(w.lossCurves()->pointCount("loss/total") > 0);
         const QString qatDir = finished.last().at(0).toString();
         QVERIFY(isQuantizedRun(qatDir.toStdString()));

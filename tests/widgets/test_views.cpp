@@ -287,7 +287,7 @@ private Q_SLOTS:
         ActivationSnapshot snap;
         snap.step = 12;
         snap.sampleIndex = 3;
-        snap.split = "val";
+        snap.split = Split::Val;
         snap.teacher = featureMap("stage3", 4, 3, 3, t);
         snap.student = featureMap("stage3", 4, 3, 3, s);
         snap.sample.image.channels = 1;
@@ -509,7 +509,7 @@ losses: [{method: task}, {method: cwd, teacher_tap: stage3, student_tap: stage3,
         {
             Job job(parseRecipe(kTinyTrain, "tiny.yaml", mScratch.toStdString()), {teacherDir.toStdString()});
             job.start();
-            QCOMPARE(job.wait().status, std::string("finished"));
+            QCOMPARE(job.wait().status, RunStatus::Finished);
         }
         {
             const std::string text = std::string(kTinyTrain) + R"(
@@ -521,7 +521,7 @@ losses: [{method: task}, {method: cwd, teacher_tap: stage3, student_tap: stage3,
                 parseRecipe(text, "cwd.yaml", mScratch.toStdString(), {"job=distill", "name=tiny_cwd"});
             Job job(r, {studentDir.toStdString()});
             job.start();
-            QCOMPARE(job.wait().status, std::string("finished"));
+            QCOMPARE(job.wait().status, RunStatus::Finished);
         }
 
         LossCurvesView curves;
@@ -618,7 +618,7 @@ losses: [{method: task}, {method: cwd, teacher_tap: stage3, student_tap: stage3,
         ActivationSnapshot snap;
         snap.step = 840;
         snap.sampleIndex = 7;
-        snap.split = "val";
+        snap.split = Split::Val;
         snap.teacher = featureMap("stage3", c, h, w, t);
         snap.student = featureMap("stage3", c, h, w, s);
         snap.sample.image.channels = 1;

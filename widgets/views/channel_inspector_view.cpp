@@ -527,7 +527,7 @@ void ChannelInspectorView::setSnapshot(const ActivationSnapshot& snapshot) {
     showMessage(QString());
     // The controls follow what the snapshot holds, unless the user is editing them right now.
     if (!mSampleSpin->hasFocus()) setSampleIndex(snapshot.sampleIndex);
-    if (!snapshot.split.empty() && !mSplitCombo->hasFocus()) setSplit(QString::fromStdString(snapshot.split));
+    if (!mSplitCombo->hasFocus()) setSplit(QString::fromLatin1(splitName(snapshot.split)));
     recompute();
 }
 
@@ -788,7 +788,8 @@ void ChannelInspectorView::updateStatus() {
     };
     QStringList parts;
     if (mSnapshot.step > 0) parts << tr("step %1").arg(mSnapshot.step);  // 0: a finished run's checkpoint
-    parts << tr("%1 sample %2").arg(QString::fromStdString(mSnapshot.split)).arg(mSnapshot.sampleIndex);
+    parts
+        << tr("%1 sample %2").arg(QString::fromLatin1(splitName(mSnapshot.split))).arg(mSnapshot.sampleIndex);
     if (hasTeacher()) parts << tr("teacher %1 %2").arg(QString::fromStdString(t.tap), shape(t));
     parts << tr("student %1 %2").arg(QString::fromStdString(s.tap), shape(s));
     if (!mKl.isEmpty()) parts << tr("CWD here: τ²·mean KL = %1").arg(num(cwdLoss()));

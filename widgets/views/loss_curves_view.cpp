@@ -368,12 +368,12 @@ bool LossCurvesView::parseRun(const QString& runDir, QVector<QPair<QString, QPai
         const auto records = readMetrics(paths.metrics());
         bool seg = false;
         for (const auto& r : records)
-            if (r.split == "val" && r.name == "miou") seg = true;
+            if (r.split == Split::Val && r.name == "miou") seg = true;
         for (const auto& r : records) {
             QString name;
-            if (r.split == "train" && (r.name.rfind("loss/", 0) == 0 || r.name == "lr"))
+            if (r.split == Split::Train && (r.name.rfind("loss/", 0) == 0 || r.name == "lr"))
                 name = QString::fromStdString(r.name);
-            else if (r.split == "val" && (r.name == "miou" || (r.name == "top1" && !seg)))
+            else if (r.split == Split::Val && (r.name == "miou" || (r.name == "top1" && !seg)))
                 name = QStringLiteral("val/") + QString::fromStdString(r.name);
             if (name.isEmpty()) continue;
             points->append({name, {static_cast<double>(r.step), r.value}});

@@ -321,7 +321,8 @@ void PredictionsView::showRun(const QString& runDir, const QString& checkpoint) 
     mSummary->setText(tr("Evaluating %1 (%2 checkpoint)…")
                           .arg(QDir::toNativeSeparators(runDir).toHtmlEscaped(), checkpoint.toHtmlEscaped()));
     const std::string dir = runDir.toStdString();
-    const std::string which = checkpoint.toStdString();
+    CheckpointChoice which = CheckpointChoice::Best;
+    parseCheckpoint(checkpoint.toStdString(), which);
     mWatcher.setFuture(QtConcurrent::run([dir, which, count, generation]() {
         Outcome o;
         o.generation = generation;
@@ -335,7 +336,7 @@ void PredictionsView::showRun(const QString& runDir, const QString& checkpoint) 
             std::vector<int64_t> indices;
             for (int64_t i = 0; i < std::min<int64_t>(count, data->size()); ++i)
                 indices.push_back(i);
-            o.predictions = predictRun(dir, indices, "val", which);
+            o.predictions = predictRun(dir, indices, Split::Val, which);
         } catch (const std::exception& e) {
             o.error = QString::fromStdString(e.what());
         }

@@ -74,10 +74,10 @@ RunRow readRun(const QString& dir) {
     try {
         const Recipe r = loadRecipe(d.filePath(QStringLiteral("recipe.yaml")).toStdString());
         recipeName = QString::fromStdString(r.name);
-        job = QString::fromStdString(r.job);
+        job = QString::fromLatin1(jobName(r.job));
         student = modelText(QString::fromStdString(r.student.displayName()),
                             QString::fromStdString(r.student.head));
-        if (r.job == "distill")
+        if (r.job == JobKind::Distill)
             teacher = modelText(QString::fromStdString(r.teacher.model.displayName()),
                                 QString::fromStdString(r.teacher.model.head));
         for (const auto& t : r.losses) {
@@ -133,11 +133,11 @@ RunRow readRun(const QString& dir) {
             const auto records = readMetrics(metricsPath.toStdString());
             bool seg = false;
             for (const auto& r : records)
-                seg |= r.split == "val" && r.name == "miou";
+                seg |= r.split == Split::Val && r.name == "miou";
             const std::string want =
                 metricName.isEmpty() ? (seg ? "miou" : "top1") : metricName.toStdString();
             for (const auto& r : records)
-                if (r.split == "val" && r.name == want && (std::isnan(best) || r.value > best))
+                if (r.split == Split::Val && r.name == want && (std::isnan(best) || r.value > best))
                     best = r.value;
             metricName = QString::fromStdString(want);
         } catch (const std::exception&) {

@@ -6,5 +6,6 @@ void registerEngineMetaTypes() {
     qRegisterMetaType<EpochEvent>();
     qRegisterMetaType<ActivationSnapshot>();
     qRegisterMetaType<RunSummary>();
+    qRegisterMetaType<RunStatus>();
 }
 }  // namespace distillery
