@@ -65,13 +65,6 @@ double scheduledLr(const Recipe& r, int64_t step0, int64_t stepsPerEpoch) {
     return base;
 }
 
-nlohmann::json pairsToJson(const std::vector<std::pair<std::string, double>>& pairs) {
-    nlohmann::json j = nlohmann::json::object();
-    for (const auto& [k, v] : pairs)
-        j[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
-    return j;
-}
-
 std::string firstLine(const std::string& s) {
     return s.substr(0, s.find('\n'));
 }
@@ -301,14 +294,9 @@ void Job::Impl::setup() {
     if (!r.student.onnx.empty()) {
         studentOnnxHash = sha256File(r.student.onnx);
         // A resumed run must continue from the same file: the checkpoint's weights fit its graph only.
-        if (options.resume && fs::is_regular_file(paths.summary())) {
-            std::string before;
-            try {
-                std::ifstream in(paths.summary());
-                const auto j = nlohmann::json::parse(in);
-                before = j.at("student").at("onnx").at("sha256").get<std::string>();
-            } catch (const std::exception&) {
-            }
+        if (options.resume) {
+            const auto previous = RunFolder(paths.root).readSummaryIfAny();
+            const std::string before = previous ? previous->student.onnxSha256 : std::string();
             if (!before.empty() && before != studentOnnxHash)
                 throw Error(
                     label("model.onnx") + r.student.onnx +
@@ -419,41 +407,41 @@ std::unique_ptr<torch::optim::Optimizer> Job::Impl::makeOptimizer() {
 }
 
 void Job::Impl::writeSummary(const RunSummary& s) {
-    nlohmann::json j;
-    j["name"] = recipe.name;
-    j["job"] = jobName(recipe.job);
-    j["status"] = statusName(s.status);
-    j["message"] = s.message;
-    j["epochs"] = s.epochs;
-    j["steps"] = s.steps;
-    j["final"] = pairsToJson(s.finalMetrics);
-    j["best"] = pairsToJson(s.bestMetrics);
-    j["main_metric"] = mainMetric(task);
-    j["wall_seconds"] = s.wallSeconds;
-    j["student"] = {{"arch", studentInfo.arch},
-                    {"head", studentInfo.head},
-                    {"params", studentInfo.params},
-                    {"macs", studentInfo.macs}};
-    if (!studentOnnxHash.empty())
-        j["student"]["onnx"] = {{"file", recipe.student.onnx}, {"sha256", studentOnnxHash}};
-    if (teacher) {
-        j["teacher"] = {{"arch", teacherInfo.arch},
-                        {"head", teacherInfo.head},
-                        {"params", teacherInfo.params},
-                        {"macs", teacherInfo.macs},
-                        {"checkpoint", recipe.teacher.checkpoint}};
-        if (!teacherOnnxHash.empty())
-            j["teacher"]["onnx"] = {{"file", recipe.teacher.model.onnx}, {"sha256", teacherOnnxHash}};
-    }
-    j["params"] = studentInfo.params;
-    j["macs"] = studentInfo.macs;
-    nlohmann::json terms = nlohmann::json::array();
+    RunSummaryRecord r;
+    r.name = recipe.name;
+    r.kind = kindOfRecipe(recipe);
+    r.role = options.role;
+    r.status = s.status;
+    r.message = s.message;
+    r.epochs = s.epochs;
+    r.steps = s.steps;
+    r.finalMetrics = s.finalMetrics;
+    r.bestMetrics = s.bestMetrics;
+    r.mainMetric = mainMetric(task);
+    r.wallSeconds = s.wallSeconds;
+    r.student = {studentInfo.arch,
+                 studentInfo.head,
+                 studentInfo.params,
+                 studentInfo.macs,
+                 studentOnnxHash.empty() ? std::string() : recipe.student.onnx,
+                 studentOnnxHash,
+                 {}};
+    if (teacher)
+        r.teacher = ModelRecord{teacherInfo.arch,
+                                teacherInfo.head,
+                                teacherInfo.params,
+                                teacherInfo.macs,
+                                teacherOnnxHash.empty() ? std::string() : recipe.teacher.model.onnx,
+                                teacherOnnxHash,
+                                recipe.teacher.checkpoint};
+    r.params = studentInfo.params;
+    r.macs = studentInfo.macs;
     for (const auto& t : recipe.losses)
-        terms.push_back(t.label());
-    j["loss_terms"] = terms;
-    j["dataset"] = recipe.data.dataset;
-    j["seed"] = recipe.seed;
-    writeFileAtomically(paths.summary(), j.dump(2) + "\n");
+        r.lossTerms.push_back(t.label());
+    r.dataset = recipe.data.dataset;
+    r.seed = recipe.seed;
+    if (recipe.quant.enabled) r.source = recipe.quant.from;
+    RunFolder(paths.root).writeSummary(r);
 }
 
 ActivationSnapshot Job::Impl::takeSnapshot(const SnapshotRequest& req) {
@@ -583,7 +571,7 @@ void Job::Impl::train() {
     int64_t step = 0;
     // What the interrupted session had reported: its wall time and, if no epoch ends after the resume, its
     // best.
-    nlohmann::json previousSummary = nlohmann::json::object();
+    std::optional<RunSummaryRecord> previousSummary;
     if (options.resume) {
         CheckpointMeta saved = loadCheckpoint(paths.checkpoint("last"), student, &terms, optimizer.get());
         step = saved.step;
@@ -591,17 +579,12 @@ void Job::Impl::train() {
         startBatch = saved.batchInEpoch;
         meta.bestMetric = saved.bestMetric;
         meta.bestEpoch = saved.bestEpoch;
-        if (fs::exists(paths.summary())) {
-            try {
-                std::ifstream in(paths.summary());
-                previousSummary = nlohmann::json::parse(in);
-            } catch (const std::exception&) {
-            }
-        }
+        // A summary that cannot be read is an error, not a silent fresh start of the wall time and best.
+        previousSummary = RunFolder(paths.root).readSummaryIfAny();
         log(LogLevel::Info,
             "resuming at epoch " + std::to_string(startEpoch) + ", step " + std::to_string(step));
     }
-    summary.wallSeconds = previousSummary.value("wall_seconds", 0.0);
+    summary.wallSeconds = previousSummary ? previousSummary->wallSeconds : 0.0;
     MetricsLog metrics(paths.metrics(), options.resume ? step : -1);
 
     auto saveAt = [&](const std::string& which, int epochDone, int64_t batchInEpoch, bool withOptimizer) {
@@ -768,10 +751,7 @@ void Job::Impl::train() {
         log(LogLevel::Info, line);
     }
 
-    if (bestMetrics.empty() && previousSummary.contains("best") && previousSummary["best"].is_object()) {
-        for (auto& [k, v] : previousSummary["best"].items())
-            if (v.is_number()) bestMetrics.emplace_back(k, v.get<double>());
-    }
+    if (bestMetrics.empty() && previousSummary) bestMetrics = previousSummary->bestMetrics;
     serviceSnapshot();
     summary.status = stopReason == "cancelled" ? RunStatus::Cancelled : RunStatus::Finished;
     summary.message = stopReason == "max_steps" ? "stopped at max_steps " + std::to_string(maxSteps) : "";

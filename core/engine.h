@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/recipe.h"
+#include "core/run_folder.h"
 #include "core/types.h"
 
 namespace distillery {
@@ -71,11 +72,12 @@ public:
 };
 
 struct JobOptions {
-    std::string runDir;        // created if missing; must be empty or absent for a new run
-    bool resume = false;       // continue the run in runDir from checkpoints/last
-    int threads = 0;           // overrides recipe.threads when > 0
-    int64_t maxSteps = 0;      // overrides recipe.maxSteps when > 0
-    bool cacheTeacher = true;  // keep teacher outputs when the train pipeline is deterministic
+    std::string runDir;               // created if missing; must be empty or absent for a new run
+    bool resume = false;              // continue the run in runDir from checkpoints/last
+    int threads = 0;                  // overrides recipe.threads when > 0
+    int64_t maxSteps = 0;             // overrides recipe.maxSteps when > 0
+    bool cacheTeacher = true;         // keep teacher outputs when the train pipeline is deterministic
+    RunRole role = RunRole::Student;  // recorded in summary.json (the workbench's Train Teacher: teacher)
 };
 
 /**

@@ -20,6 +20,7 @@
 #include "core/loader.h"
 #include "core/quant_internal.h"
 #include "core/run_files.h"
+#include "core/run_folder.h"
 
 namespace distillery {
 
@@ -679,26 +680,23 @@ QuantizeResult quantizeRun(const QuantizeOptions& o, const ProgressFn& progress)
             records.push_back({meta.step, meta.epoch, Split::Val, k, v});
         log.append(records);
     }
-    nlohmann::json summary;
-    summary["name"] = r.name;
-    summary["job"] = "quantize";
-    summary["status"] = statusName(RunStatus::Finished);
-    summary["message"] = result.method + " of " + c.runDir;
-    summary["epochs"] = meta.epoch;
-    summary["steps"] = meta.step;
-    summary["final"] = metricsJson(ev.simulated);
-    summary["best"] = metricsJson(ev.simulated);
-    summary["main_metric"] = result.metric;
-    summary["wall_seconds"] = 0.0;
-    summary["student"] = {
-        {"arch", c.info.arch}, {"head", c.info.head}, {"params", c.info.params}, {"macs", c.info.macs}};
-    summary["params"] = c.info.params;
-    summary["macs"] = c.info.macs;
-    summary["quantization"] = {{"method", result.method},
-                               {"size_bytes", result.cost.sizeBytes},
-                               {"bops", result.cost.bops},
-                               {"int8_metric", result.int8Metric}};
-    writeFileAtomically(paths.summary(), summary.dump(2) + "\n");
+    RunSummaryRecord summary;
+    summary.name = r.name;
+    summary.kind = RunKind::Ptq;
+    summary.status = RunStatus::Finished;
+    summary.message = result.method + " of " + c.runDir;
+    summary.epochs = meta.epoch;
+    summary.steps = meta.step;
+    summary.finalMetrics = ev.simulated.metrics;
+    summary.bestMetrics = ev.simulated.metrics;
+    summary.mainMetric = result.metric;
+    summary.student = {c.info.arch, c.info.head, c.info.params, c.info.macs, {}, {}, {}};
+    summary.params = c.info.params;
+    summary.macs = c.info.macs;
+    summary.dataset = c.recipe.data.dataset;
+    summary.seed = c.recipe.seed;
+    summary.source = c.runDir;
+    RunFolder(outDir).writeSummary(summary);
     writeFileAtomically(outDir + "/quantization.json", reportJson(result).dump(2) + "\n");
     say("done", 1.0);
     return result;

@@ -1,5 +1,6 @@
 #include "core/run_files.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -28,15 +29,28 @@ MetricRecord parseRecord(const std::string& line, const std::string& path, int l
 }  // namespace
 
 std::vector<MetricRecord> readMetrics(const std::string& path) {
-    std::ifstream in(path);
+    std::ifstream in(path, std::ios::binary);
     if (!in) throw Error("cannot read " + path);
+    std::ostringstream all;
+    all << in.rdbuf();
+    const std::string text = all.str();
     std::vector<MetricRecord> out;
+    std::istringstream lines(text);
     std::string line;
     int lineNo = 0;
-    while (std::getline(in, line)) {
+    const int total = static_cast<int>(std::count(text.begin(), text.end(), '\n')) +
+                      (text.empty() || text.back() == '\n' ? 0 : 1);
+    while (std::getline(lines, line)) {
         ++lineNo;
         if (line.empty()) continue;
-        out.push_back(parseRecord(line, path, lineNo));
+        // A last line without its newline was cut short by a kill (records are flushed one line at a time):
+        // the run continues from its checkpoint, so that record is dropped rather than refused.
+        const bool cutShort = lineNo == total && !text.empty() && text.back() != '\n';
+        try {
+            out.push_back(parseRecord(line, path, lineNo));
+        } catch (const Error&) {
+            if (!cutShort) throw;
+        }
     }
     return out;
 }

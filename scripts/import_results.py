@@ -62,7 +62,11 @@ def main():
         delta = "" if key == "fmnist_student" else "%+.2f" % (mean - base)
         lines.append("| %s | %s | %s | %d | %d | %dK | %.2fM |" % (label, mean_pm(values), delta, len(values),
                                                               s["epochs"], round(s["params"] / 1000), s["macs"] / 1e6))
-    tune = sorted(glob.glob(os.path.join(runs, "tune-*")))
+    def tune_key(d):
+        name = os.path.basename(d)
+        return (float(name.split("-w")[1].split("-")[0]), float(name.split("-t")[-1]))
+
+    tune = sorted(glob.glob(os.path.join(runs, "tune-*")), key=tune_key)
     if tune:
         lines += ["", "CWD weight × τ on 10 000 training images held out from train (one epoch, one seed):", "",
                   "| weight | τ | held-out top1 |", "|---|---|---|"]

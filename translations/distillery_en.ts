@@ -64,6 +64,17 @@
     </message>
 </context>
 <context>
+    <name>TapGroup</name>
+    <message>
+        <source>named taps</source>
+        <translation>named taps</translation>
+    </message>
+    <message>
+        <source>vectors</source>
+        <translation>vectors</translation>
+    </message>
+</context>
+<context>
     <name>distillery</name>
     <message>
         <source>%1 s</source>
@@ -936,10 +947,6 @@ KL(p_T‖p_S) = %1</translation>
 %1</translation>
     </message>
     <message>
-        <source>Choose a teacher architecture in the Models dock first.</source>
-        <translation>Choose a teacher architecture in the Models dock first.</translation>
-    </message>
-    <message>
         <source>Cannot start the run:
 %1</source>
         <translation>Cannot start the run:
@@ -1064,6 +1071,10 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>&amp;Quantize and Export</source>
         <translation>&amp;Quantize and Export</translation>
+    </message>
+    <message>
+        <source>Choose a teacher architecture or import one in the Models dock first.</source>
+        <translation>Choose a teacher architecture or import one in the Models dock first.</translation>
     </message>
 </context>
 <context>
@@ -1195,6 +1206,57 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>%1 parameters · %2 MACs for %3×%4×%5 input</source>
         <translation>%1 parameters · %2 MACs for %3×%4×%5 input</translation>
+    </message>
+    <message>
+        <source>Import ONNX…</source>
+        <translation>Import ONNX…</translation>
+    </message>
+    <message>
+        <source>Use a model exported to ONNX (torch.onnx.export, tf2onnx) as the teacher</source>
+        <translation>Use a model exported to ONNX (torch.onnx.export, tf2onnx) as the teacher</translation>
+    </message>
+    <message>
+        <source>Use a model exported to ONNX as the student: it trains from the file&apos;s weights</source>
+        <translation>Use a model exported to ONNX as the student: it trains from the file&apos;s weights</translation>
+    </message>
+    <message>
+        <source>Import teacher %1</source>
+        <translation>Import teacher %1</translation>
+    </message>
+    <message>
+        <source>Import student %1</source>
+        <translation>Import student %1</translation>
+    </message>
+    <message>
+        <source>Import a teacher from ONNX</source>
+        <translation>Import a teacher from ONNX</translation>
+    </message>
+    <message>
+        <source>Import a student from ONNX</source>
+        <translation>Import a student from ONNX</translation>
+    </message>
+    <message>
+        <source>ONNX models (*.onnx);;All files (*)</source>
+        <translation>ONNX models (*.onnx);;All files (*)</translation>
+    </message>
+    <message>
+        <source>Cannot import %1</source>
+        <translation>Cannot import %1</translation>
+    </message>
+    <message>
+        <source>%1 (ONNX)</source>
+        <translation>%1 (ONNX)</translation>
+    </message>
+    <message>
+        <source>Imported from %1 · %2 taps</source>
+        <translation>Imported from %1 · %2 taps</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n tap(s)</source>
+        <translation>
+            <numerusform>%n tap</numerusform>
+            <numerusform>%n taps</numerusform>
+        </translation>
     </message>
 </context>
 <context>

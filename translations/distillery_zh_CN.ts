@@ -64,6 +64,17 @@
     </message>
 </context>
 <context>
+    <name>TapGroup</name>
+    <message>
+        <source>named taps</source>
+        <translation>命名探针</translation>
+    </message>
+    <message>
+        <source>vectors</source>
+        <translation>向量</translation>
+    </message>
+</context>
+<context>
     <name>distillery</name>
     <message>
         <source>%1 s</source>
@@ -936,10 +947,6 @@ KL(p_T‖p_S) = %1</translation>
 %1</translation>
     </message>
     <message>
-        <source>Choose a teacher architecture in the Models dock first.</source>
-        <translation>请先在“模型”面板中选择教师架构。</translation>
-    </message>
-    <message>
         <source>Cannot start the run:
 %1</source>
         <translation>无法开始运行：
@@ -1064,6 +1071,10 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>&amp;Quantize and Export</source>
         <translation>量化与导出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>Choose a teacher architecture or import one in the Models dock first.</source>
+        <translation>请先在“模型”面板中选择教师架构或导入一个教师模型。</translation>
     </message>
 </context>
 <context>
@@ -1195,6 +1206,56 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>%1 parameters · %2 MACs for %3×%4×%5 input</source>
         <translation>%1 个参数 · %2 次 MAC（输入 %3×%4×%5）</translation>
+    </message>
+    <message>
+        <source>Import ONNX…</source>
+        <translation>导入 ONNX…</translation>
+    </message>
+    <message>
+        <source>Use a model exported to ONNX (torch.onnx.export, tf2onnx) as the teacher</source>
+        <translation>使用导出为 ONNX 的模型（torch.onnx.export、tf2onnx）作为教师</translation>
+    </message>
+    <message>
+        <source>Use a model exported to ONNX as the student: it trains from the file&apos;s weights</source>
+        <translation>使用导出为 ONNX 的模型作为学生：从文件中的权重开始训练</translation>
+    </message>
+    <message>
+        <source>Import teacher %1</source>
+        <translation>导入教师 %1</translation>
+    </message>
+    <message>
+        <source>Import student %1</source>
+        <translation>导入学生 %1</translation>
+    </message>
+    <message>
+        <source>Import a teacher from ONNX</source>
+        <translation>从 ONNX 导入教师</translation>
+    </message>
+    <message>
+        <source>Import a student from ONNX</source>
+        <translation>从 ONNX 导入学生</translation>
+    </message>
+    <message>
+        <source>ONNX models (*.onnx);;All files (*)</source>
+        <translation>ONNX 模型 (*.onnx);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Cannot import %1</source>
+        <translation>无法导入 %1</translation>
+    </message>
+    <message>
+        <source>%1 (ONNX)</source>
+        <translation>%1（ONNX）</translation>
+    </message>
+    <message>
+        <source>Imported from %1 · %2 taps</source>
+        <translation>导入自 %1 · %2 个探针</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n tap(s)</source>
+        <translation>
+            <numerusform>%n 个探针</numerusform>
+        </translation>
     </message>
 </context>
 <context>

@@ -99,7 +99,10 @@ ModelsDock::Panel ModelsDock::makePanel(const QString& title, bool teacher) {
     auto* archRow = new QHBoxLayout;
     archRow->addWidget(p.arch, 1);
     archRow->addWidget(import);
-    form->addRow(tr("&Architecture:"), archRow);
+    // A label of its own: a row that holds a layout has no field to be the mnemonic's buddy.
+    auto* archLabel = new QLabel(tr("&Architecture:"), p.box);
+    archLabel->setBuddy(p.arch);
+    form->addRow(archLabel, archRow);
     form->addRow(tr("&Head:"), p.head);
     form->addRow(tr("&Width:"), p.width);
     if (teacher) {
