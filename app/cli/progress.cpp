@@ -10,6 +10,8 @@
 #include <cstring>
 #include <utility>
 
+#include "core/format.h"
+
 namespace distillery::cli {
 
 namespace {
@@ -44,17 +46,7 @@ std::string formatDuration(double seconds) {
 }
 
 std::string formatCount(int64_t count) {
-    const double v = static_cast<double>(count);
-    const char* units[] = {"", "K", "M", "G", "T"};
-    int unit = 0;
-    double scaled = v;
-    while (std::fabs(scaled) >= 1000.0 && unit < 4) {
-        scaled /= 1000.0;
-        ++unit;
-    }
-    if (unit == 0) return std::to_string(count);
-    const char* pattern = std::fabs(scaled) >= 100 ? "%.0f" : std::fabs(scaled) >= 10 ? "%.1f" : "%.2f";
-    return format(pattern, scaled) + units[unit];
+    return countText(count);  // the workbench's rule too (core/format.h)
 }
 
 std::string formatValue(double value) {

@@ -3,17 +3,12 @@
 #include <QCoreApplication>
 #include <cmath>
 
+#include "core/format.h"
+
 namespace distillery {
 
 QString formatCount(int64_t value) {
-    const double v = static_cast<double>(value);
-    const double a = std::abs(v);
-    if (a < 1e3) return QString::number(value);
-    if (a < 1e4) return QString::number(v / 1e3, 'f', 1) + QLatin1Char('K');
-    // Round before choosing the unit so 999.6K becomes 1.0M, not "1000K".
-    if (std::round(a / 1e3) < 1e3) return QString::number(v / 1e3, 'f', 0) + QLatin1Char('K');
-    if (std::round(a / 1e5) < 1e4) return QString::number(v / 1e6, 'f', 1) + QLatin1Char('M');
-    return QString::number(v / 1e9, 'f', 1) + QLatin1Char('G');
+    return QString::fromStdString(countText(value));  // the CLI's rule too
 }
 
 QString formatDuration(double seconds) {

@@ -1,0 +1,36 @@
+#include "core/format.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace distillery {
+
+std::string countText(int64_t count) {
+    const double v = static_cast<double>(count);
+    const double a = std::fabs(v);
+    if (a < 1e3) return std::to_string(count);
+    char buf[32];
+    if (a < 1e4) {
+        // Below 10K one decimal, unless it rounds up to 10.0K.
+        if (std::round(a / 1e2) < 1e2) {
+            std::snprintf(buf, sizeof buf, "%.1fK", v / 1e3);
+            return buf;
+        }
+    }
+    // Round before choosing the unit so that 999.7K is "1.0M", not "1000K".
+    if (std::round(a / 1e3) < 1e3) {
+        std::snprintf(buf, sizeof buf, "%.0fK", v / 1e3);
+        return buf;
+    }
+    static const char* units[] = {"M", "G", "T"};
+    double scale = 1e6;
+    for (int u = 0; u < 3; ++u, scale *= 1e3) {
+        if (std::round(a / (scale / 10)) < 1e4 || u == 2) {
+            std::snprintf(buf, sizeof buf, "%.1f%s", v / scale, units[u]);
+            return buf;
+        }
+    }
+    return std::to_string(count);
+}
+
+}  // namespace distillery
