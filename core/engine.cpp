@@ -616,6 +616,7 @@ void Job::Impl::train() {
     int64_t stepsThisSession = 0;
     bool stopped = false;
     std::string stopReason;
+    auto lastCheckpoint = Clock::now();
 
     for (int epoch = startEpoch; epoch <= r.epochs && !stopped; ++epoch) {
         trainLoader.startEpoch(epoch, epoch == startEpoch ? startBatch : 0);
@@ -707,6 +708,17 @@ void Job::Impl::train() {
                 recs.push_back({step, epoch, Split::Train, "lr", lr});
                 recs.push_back({step, epoch, Split::Train, "images_per_second", throughputEma});
                 metrics.append(recs);
+            }
+            // Mid-epoch checkpoints bound what a kill loses (the epoch's end writes its own).
+            if (batchInEpoch < stepsPerEpoch) {
+                const bool stepsDue = r.checkpointEverySteps > 0 && step % r.checkpointEverySteps == 0;
+                const bool timeDue =
+                    r.checkpointEverySeconds > 0 &&
+                    std::chrono::duration<double>(Clock::now() - lastCheckpoint).count() >= r.checkpointEverySeconds;
+                if (stepsDue || timeDue) {
+                    saveAt("last", epoch - 1, batchInEpoch, true);
+                    lastCheckpoint = Clock::now();
+                }
             }
         }
 

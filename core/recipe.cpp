@@ -50,7 +50,7 @@ const std::vector<std::string> kOptimKeys{"name",         "lr",    "momentum", "
                                           "weight_decay", "betas", "eps"};
 const std::vector<std::string> kScheduleKeys{"name", "warmup_epochs", "milestones", "gamma", "min_lr"};
 const std::vector<std::string> kTrainKeys{"epochs", "batch_size", "eval_batch_size", "max_steps",
-                                          "log_every"};
+                                          "log_every", "checkpoint_every"};
 
 std::string joined(const std::vector<std::string>& items) {
     std::string out;
@@ -756,6 +756,29 @@ void Parser::parseTrain(const Field& field, Recipe& recipe) const {
     intAtLeast(child(field, "eval_batch_size"), recipe.evalBatchSize, 1);
     intAtLeast(child(field, "max_steps"), recipe.maxSteps, int64_t{0});
     intAtLeast(child(field, "log_every"), recipe.logEvery, 1);
+    const Field every = child(field, "checkpoint_every");
+    if (every.present) {
+        const std::string expected =
+            " (expected a number of steps such as 500, a time such as 10min, 90s or 2h, or 0 for epoch ends "
+            "only)";
+        if (!every.node.IsScalar()) fail(every, "expected a value" + expected + ", got " + describe(every.node));
+        const std::string text = every.node.Scalar();
+        size_t digits = 0;
+        while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
+            ++digits;
+        const std::string unit = text.substr(digits);
+        if (digits == 0 || digits > 12) fail(every, "'" + printable(text) + "' is not a count or a time" + expected);
+        const int64_t n = std::stoll(text.substr(0, digits));
+        if (unit.empty()) {
+            recipe.checkpointEverySteps = n;
+            recipe.checkpointEverySeconds = 0.0;
+        } else if (unit == "s" || unit == "min" || unit == "h") {
+            recipe.checkpointEverySteps = 0;
+            recipe.checkpointEverySeconds = static_cast<double>(n) * (unit == "s" ? 1.0 : unit == "min" ? 60.0 : 3600.0);
+        } else {
+            fail(every, "unknown unit '" + printable(unit) + "'" + expected);
+        }
+    }
 }
 
 // ---- writing --------------------------------------------------------------------------------------
@@ -1020,6 +1043,17 @@ std::string recipeToYaml(const Recipe& recipe) {
     emitField(out, "eval_batch_size", recipe.evalBatchSize);
     emitField(out, "max_steps", recipe.maxSteps);
     emitField(out, "log_every", recipe.logEvery);
+    if (recipe.checkpointEverySteps > 0) {
+        emitField(out, "checkpoint_every", recipe.checkpointEverySteps);
+    } else if (recipe.checkpointEverySeconds > 0) {
+        const auto s = static_cast<int64_t>(std::llround(recipe.checkpointEverySeconds));
+        out << YAML::Key << "checkpoint_every" << YAML::Value
+            << (s % 3600 == 0 ? std::to_string(s / 3600) + "h"
+                : s % 60 == 0 ? std::to_string(s / 60) + "min"
+                              : std::to_string(s) + "s");
+    } else {
+        emitField(out, "checkpoint_every", int64_t{0});
+    }
     out << YAML::EndMap;
 
     const QuantSpec& q = recipe.quant;

@@ -95,6 +95,11 @@ struct Recipe {
     int evalBatchSize = 256;
     int64_t maxSteps = 0;  // 0 = no limit
     int logEvery = 10;     // steps between metrics.jsonl step records
+    /** Mid-epoch checkpoints (checkpoints/last.pt) besides the one at every epoch's end, so that a killed
+     *  run loses at most this much: every N steps (`checkpoint_every: 500`) or every so many seconds
+     *  (`checkpoint_every: 10min`, `90s`, `2h`); 0 for epoch ends only. Default: every 10 minutes. */
+    int64_t checkpointEverySteps = 0;
+    double checkpointEverySeconds = 600.0;
     QuantSpec quant;
 };
 

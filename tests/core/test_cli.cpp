@@ -450,6 +450,55 @@ private Q_SLOTS:
         QCOMPARE(valEpochs(), 4);
     }
 
+    void killedMidEpochResumesFromAStepCheckpoint() {
+        // Checkpoints every 3 steps: a kill in the middle of an epoch loses at most 3 steps, and resuming
+        // gives the uninterrupted run's numbers. 256 samples in batches of 32: 8 steps per epoch.
+        const QStringList common{"--subset", "256", "--threads", "2", "--set", "train.epochs=3",
+                                 "--set", "train.log_every=1", "--set", "train.checkpoint_every=3"};
+        const QString refDir = mScratch + "/mid-ref";
+        const CliRun ref = runCli(QStringList{"train", mRecipe, "--out", refDir} + common, kTrainMs);
+        QVERIFY2(ref.exitCode == 0, qPrintable(describe(ref)));
+
+        const QString runDir = mScratch + "/mid-killed";
+        QProcess process;
+        process.setProgram(QStringLiteral(DISTILLERY_CLI));
+        process.setArguments(QStringList{"train", mRecipe, "--out", runDir} + common);
+        process.start();
+        QVERIFY(process.waitForStarted());
+        // Step 14 is the 6th step of epoch 2; the last checkpoint before it is step 12 (4 steps into epoch 2).
+        auto stepsLogged = [&] {
+            return QString::fromUtf8(readBytes(runDir + "/metrics.jsonl")).count("\"loss/total\"");
+        };
+        QElapsedTimer timer;
+        timer.start();
+        while (stepsLogged() < 14 && process.state() == QProcess::Running && timer.elapsed() < kTrainMs)
+            QTest::qWait(5);
+        QVERIFY2(process.state() == QProcess::Running, "the run ended before it could be killed");
+        process.kill();
+        process.waitForFinished();
+        const int loggedAtKill = stepsLogged();
+        QVERIFY2(loggedAtKill >= 14 && loggedAtKill < 16, qPrintable(QString::number(loggedAtKill)));
+
+        const CliRun resumed = runCli({"resume", runDir, "--threads", "2"}, kTrainMs);
+        QVERIFY2(resumed.exitCode == 0, qPrintable(describe(resumed)));
+        // It continued inside epoch 2, from a step checkpoint (not from the end of epoch 1, step 8).
+        const QRegularExpression at(QStringLiteral("resuming at epoch 2, step (\\d+)"));
+        const auto match = at.match(resumed.out + resumed.err);
+        QVERIFY2(match.hasMatch(), qPrintable(describe(resumed)));
+        const int from = match.captured(1).toInt();
+        QVERIFY2(from > 8 && from % 3 == 0 && from <= loggedAtKill, qPrintable(QString::number(from)));
+
+        auto summary = [](const QString& dir) {
+            return QJsonDocument::fromJson(readBytes(dir + "/summary.json")).object();
+        };
+        const QJsonObject a = summary(refDir), b = summary(runDir);
+        QCOMPARE(b["steps"].toInt(), 24);
+        QCOMPARE(b["final"].toObject()["top1"].toDouble(), a["final"].toObject()["top1"].toDouble());
+        QCOMPARE(b["final"].toObject()["loss"].toDouble(), a["final"].toObject()["loss"].toDouble());
+        // Each step is logged once: the records after the checkpoint were dropped and written again.
+        QCOMPARE(stepsLogged(), 24);
+    }
+
     void shippedRecipesAreValid() {
         // Every shipped recipe loads, and its distillation teacher resolves to a shipped run.
         const QDir dir(QStringLiteral(DISTILLERY_SOURCE_DIR) + "/resources/recipes");

@@ -1,4 +1,5 @@
 #include <QtTest/QtTest>
+#include <tuple>
 
 #include <cstdint>
 #include <filesystem>
@@ -285,6 +286,8 @@ QString differences(const Recipe& a, const Recipe& b) {
     d.field("evalBatchSize", a.evalBatchSize, b.evalBatchSize);
     d.field("maxSteps", a.maxSteps, b.maxSteps);
     d.field("logEvery", a.logEvery, b.logEvery);
+    d.field("checkpointEverySteps", a.checkpointEverySteps, b.checkpointEverySteps);
+    d.field("checkpointEverySeconds", a.checkpointEverySeconds, b.checkpointEverySeconds);
     return d.text();
 }
 
@@ -400,6 +403,19 @@ private Q_SLOTS:
 
         const Recipe minimal = parseRecipe("model: {arch: resnet8}\n", "min.yaml", "/base");
         QCOMPARE(differences(parseRecipe(recipeToYaml(minimal), "rt.yaml", "/x"), minimal), QString());
+        QCOMPARE(minimal.checkpointEverySeconds, 600.0);  // the default: every 10 minutes
+        QCOMPARE(minimal.checkpointEverySteps, int64_t{0});
+
+        // checkpoint_every: steps, or a time in s / min / h, or 0; each reads back as written.
+        const std::vector<std::tuple<std::string, int64_t, double>> every{
+            {"500", 500, 0.0}, {"90s", 0, 90.0}, {"10min", 0, 600.0}, {"2h", 0, 7200.0}, {"0", 0, 0.0}};
+        for (const auto& [text, steps, seconds] : every) {
+            const Recipe c = parseRecipe("model: {arch: resnet8}\ntrain: {checkpoint_every: " + text + "}\n",
+                                         "c.yaml", "/base");
+            QCOMPARE(c.checkpointEverySteps, steps);
+            QCOMPARE(c.checkpointEverySeconds, seconds);
+            QCOMPARE(differences(parseRecipe(recipeToYaml(c), "rt.yaml", "/x"), c), QString());
+        }
     }
 
     void roundTripsAwkwardValues() {
@@ -457,7 +473,7 @@ private Q_SLOTS:
         QTest::newRow("unknown key")
             << "train.epochz=3"
             << "--set train.epochz=3: train.epochz: unknown key (allowed: epochs, batch_size, "
-               "eval_batch_size, max_steps, log_every)";
+               "eval_batch_size, max_steps, log_every, checkpoint_every)";
         QTest::newRow("type") << "train.epochs=abc"
                               << "--set train.epochs=abc: train.epochs: expected an integer, got 'abc'";
         QTest::newRow("list type")
@@ -541,7 +557,7 @@ private Q_SLOTS:
         QTest::newRow("unknown key")
             << "model: {arch: resnet8}\ntrain:\n  epochs: 3\n  batchsize: 64\n"
             << "recipes/x.yaml:4: train.batchsize: unknown key (allowed: epochs, batch_size, "
-               "eval_batch_size, max_steps, log_every)";
+               "eval_batch_size, max_steps, log_every, checkpoint_every)";
         QTest::newRow("unknown top-level key") << "model: {arch: resnet8}\nloss: []\n"
                                                << "recipes/x.yaml:2: loss: unknown key (allowed: name, job, "
                                                   "seed, threads, device, data, transforms, "
@@ -579,6 +595,14 @@ private Q_SLOTS:
             << "recipes/x.yaml:4: losses[1].method: 'kd' is a distillation term and needs job: distill "
                "(train jobs "
                "allow only task)";
+        QTest::newRow("checkpoint_every unit")
+            << "model: {arch: resnet8}\ntrain: {checkpoint_every: 10days}\n"
+            << "recipes/x.yaml:2: train.checkpoint_every: unknown unit 'days' (expected a number of steps such as "
+               "500, a time such as 10min, 90s or 2h, or 0 for epoch ends only)";
+        QTest::newRow("checkpoint_every text")
+            << "model: {arch: resnet8}\ntrain: {checkpoint_every: often}\n"
+            << "recipes/x.yaml:2: train.checkpoint_every: 'often' is not a count or a time (expected a number of "
+               "steps such as 500, a time such as 10min, 90s or 2h, or 0 for epoch ends only)";
         QTest::newRow("negative weight")
             << head + "losses:\n  - method: task\n    weight: -1\n"
             << "recipes/x.yaml:7: losses[0].weight: expected a number >= 0, got -1";
