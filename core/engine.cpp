@@ -184,6 +184,9 @@ struct Job::Impl {
     std::mutex snapshotMutex;
     std::optional<SnapshotRequest> pendingSnapshot;
     std::mutex modelMutex;  // the loop holds it while it uses the models; idle snapshots take it too
+    std::mutex idleMutex;   // guards the idle worker below
+    std::thread idleThread;  // serves snapshots while the job is not training
+    bool idleWorkerBusy = false;
     int64_t currentStep = 0;
 
     RunSummary summary;
@@ -532,6 +535,11 @@ void Job::Impl::runLoop() {
     }
     summary = s;
     running = false;
+    {
+        // A request that arrived after the loop's last look is still answered.
+        std::lock_guard<std::mutex> lock(modelMutex);
+        serviceSnapshot();
+    }
     emit([&](Observer& o) { o.onFinished(s); });
 }
 
@@ -796,6 +804,8 @@ Job::Job(Recipe recipe, JobOptions options) : d(std::make_unique<Impl>()) {
 Job::~Job() {
     cancel();
     if (d->thread.joinable()) d->thread.join();
+    std::lock_guard<std::mutex> lock(d->idleMutex);
+    if (d->idleThread.joinable()) d->idleThread.join();
 }
 
 void Job::addObserver(std::shared_ptr<Observer> observer) {
@@ -854,9 +864,27 @@ void Job::requestSnapshot(const std::string& teacherTap, const std::string& stud
         d->pendingSnapshot = Impl::SnapshotRequest{teacherTap, studentTap, split, sampleIndex};
     }
     if (!d->running) {
-        // Not training: answer on the caller's thread (the models are idle).
-        std::lock_guard<std::mutex> lock(d->modelMutex);
-        d->serviceSnapshot();
+        // Not training: answer on a worker of the job's own, never on the caller's thread (the workbench
+        // calls this from its GUI thread, which must not wait on a forward pass). Requests that arrive
+        // while it works replace the pending one and are served by the same worker.
+        std::lock_guard<std::mutex> lock(d->idleMutex);
+        if (d->idleWorkerBusy) return;
+        if (d->idleThread.joinable()) d->idleThread.join();
+        d->idleWorkerBusy = true;
+        d->idleThread = std::thread([impl = d.get()] {
+            for (;;) {
+                {
+                    std::lock_guard<std::mutex> models(impl->modelMutex);
+                    impl->serviceSnapshot();
+                }
+                std::lock_guard<std::mutex> idle(impl->idleMutex);
+                std::lock_guard<std::mutex> pending(impl->snapshotMutex);
+                if (!impl->pendingSnapshot) {
+                    impl->idleWorkerBusy = false;
+                    return;
+                }
+            }
+        });
     }
 }
 
