@@ -84,11 +84,11 @@ void saveCheckpoint(const std::string& path, const CheckpointMeta& meta, GraphNe
     try {
         archive.save_to(tmp.string());
     } catch (const c10::Error& e) {
-        throw Error("cannot write checkpoint " + path + ": " + e.what_without_backtrace());
+        throw Failure("cannot write checkpoint " + path + ": " + printable(e.what_without_backtrace()));
     }
     std::error_code ec;
     fs::rename(tmp, target, ec);
-    if (ec) throw Error("cannot write checkpoint " + path + ": " + ec.message());
+    if (ec) throw Failure("cannot write checkpoint " + path + ": " + ec.message());
 }
 
 namespace {

@@ -125,7 +125,8 @@ bool isValPosition(size_t p, double f) {
 }
 
 void checkValFraction(const std::string& dataset, double f) {
-    if (!(f >= 0.0 && f <= 1.0)) fail(dataset, "valFraction must be within [0, 1], got " + std::to_string(f));
+    if (!(f >= 0.0 && f <= 1.0))
+        fail(dataset, "data.val_fraction must be within [0, 1], got " + std::to_string(f));
 }
 
 void requireFolder(const std::string& dataset, const fs::path& dir, const std::string& expected) {
@@ -274,18 +275,18 @@ public:
           mMinScale(config.minScale),
           mMaxScale(config.maxScale) {
         const std::string d = "fashion_scenes";
-        if (mCanvas <= 0) fail(d, "canvas must be positive, got " + std::to_string(mCanvas));
+        if (mCanvas <= 0) fail(d, "data.canvas must be positive, got " + std::to_string(mCanvas));
         if (mMinItems < 1 || mMaxItems < mMinItems)
-            fail(d, "need 1 <= minItems <= maxItems, got " + std::to_string(mMinItems) + " and " +
+            fail(d, "need 1 <= data.min_items <= data.max_items, got " + std::to_string(mMinItems) + " and " +
                         std::to_string(mMaxItems));
         if (!(mMinScale > 0) || !(mMaxScale >= mMinScale))
-            fail(d, "need 0 < minScale <= maxScale, got " + std::to_string(mMinScale) + " and " +
+            fail(d, "need 0 < data.min_scale <= data.max_scale, got " + std::to_string(mMinScale) + " and " +
                         std::to_string(mMaxScale));
         if (mItems->count <= 0)
             fail(d, "the Fashion-MNIST " + std::string(splitName(split)) + " split is empty");
         const int largest = scaledSize(std::max(mItems->height, mItems->width), mMaxScale);
         if (largest > mCanvas)
-            fail(d, "items scaled by maxScale " + std::to_string(mMaxScale) + " are " +
+            fail(d, "items scaled by data.max_scale " + std::to_string(mMaxScale) + " are " +
                         std::to_string(largest) + " pixels, larger than the canvas " +
                         std::to_string(mCanvas) + " (lower maxScale or raise canvas)");
         const int scenes = split == Split::Train ? config.trainScenes : config.valScenes;
@@ -393,7 +394,8 @@ cv::Mat readImage(const std::string& dataset, const fs::path& path, int channels
 
 void checkChannels(const std::string& dataset, int channels) {
     if (channels != 1 && channels != 3)
-        fail(dataset, "imageChannels must be 1 (grayscale) or 3 (RGB), got " + std::to_string(channels));
+        fail(dataset,
+             "data.image_channels must be 1 (grayscale) or 3 (RGB), got " + std::to_string(channels));
 }
 
 std::string sizeText(int h, int w) {
@@ -427,7 +429,7 @@ Image toImage(const std::string& dataset, cv::Mat m, const fs::path& path, int i
     } else if (m.rows != refH || m.cols != refW) {
         fail(dataset, path.string() + " is " + sizeText(m.rows, m.cols) + " but the first image " +
                           refPath.string() + " is " + sizeText(refH, refW) +
-                          " (set imageSize to resize all images)");
+                          " (set data.image_size to resize all images)");
     }
     Image im;
     im.channels = m.channels();
@@ -452,7 +454,8 @@ public:
         const std::string expected = "one sub-folder of png/jpg/jpeg/bmp images per class";
         checkChannels(d, mChannels);
         checkValFraction(d, config.valFraction);
-        if (mImageSize < 0) fail(d, "imageSize must not be negative, got " + std::to_string(mImageSize));
+        if (mImageSize < 0)
+            fail(d, "data.image_size must not be negative, got " + std::to_string(mImageSize));
         const fs::path root(config.root);
         requireFolder(d, root, expected);
 
@@ -497,7 +500,8 @@ public:
             fail(d, std::string("the ") + splitName(split) + " split of " +
                         (separateVal && split == Split::Val ? config.valRoot : config.root) +
                         " has no images (expected " + expected +
-                        (separateVal ? "" : "; valFraction " + std::to_string(config.valFraction)) + ")");
+                        (separateVal ? "" : "; data.val_fraction " + std::to_string(config.valFraction)) +
+                        ")");
         mSize = limitToSubset(static_cast<int64_t>(mFiles.size()), config.subset);
         if (mImageSize > 0) {
             mHeight = mWidth = mImageSize;
@@ -602,7 +606,8 @@ public:
         const std::string d = "seg_folder";
         checkChannels(d, mChannels);
         checkValFraction(d, config.valFraction);
-        if (mImageSize < 0) fail(d, "imageSize must not be negative, got " + std::to_string(mImageSize));
+        if (mImageSize < 0)
+            fail(d, "data.image_size must not be negative, got " + std::to_string(mImageSize));
         const bool separateVal = !config.valRoot.empty();
 
         std::vector<SegPair> train, val;
@@ -627,7 +632,7 @@ public:
             both.insert(both.end(), val.begin(), val.end());
             mNumClasses = inferSegClasses(d, both);
         }
-        if (mNumClasses > 255) fail(d, "numClasses must be at most 255 (255 marks ignored pixels)");
+        if (mNumClasses > 255) fail(d, "data.num_classes must be at most 255 (255 marks ignored pixels)");
         if (!config.classNames.empty()) {
             if (static_cast<int>(config.classNames.size()) != mNumClasses)
                 fail(d, std::to_string(config.classNames.size()) + " class names given for " +
@@ -660,7 +665,7 @@ public:
             for (int x = 0; x < mask.cols; ++x)
                 if (row[x] != 255 && row[x] >= mNumClasses)
                     fail(d, "mask " + pair.mask.string() + " has label " + std::to_string(row[x]) +
-                                " but numClasses is " + std::to_string(mNumClasses));
+                                " but data.num_classes is " + std::to_string(mNumClasses));
         }
         Sample s;
         s.image = toImage(d, image, pair.image, mImageSize, mHeight, mWidth, mPairs[0].image);

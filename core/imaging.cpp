@@ -175,7 +175,7 @@ void writeFileAtomically(const std::string& path, const std::string& contents) {
     auto fail = [&](const std::string& why) {
         std::error_code ignored;
         fs::remove(temp, ignored);
-        return Error("cannot write " + path + ": " + why);
+        return Failure("cannot write " + path + ": " + why);  // the disk's answer, not bad input
     };
 
     std::FILE* f = std::fopen(temp.c_str(), "wb");

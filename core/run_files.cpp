@@ -70,7 +70,7 @@ MetricsLog::MetricsLog(const std::string& path, int64_t keepUpToStep) : mPath(pa
         writeFileAtomically(path, kept.str());
     }
     mOut.open(path, std::ios::app);
-    if (!mOut) throw Error("cannot write " + path);
+    if (!mOut) throw Failure("cannot write " + path);
 }
 
 void MetricsLog::append(const std::vector<MetricRecord>& records) {

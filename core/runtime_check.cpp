@@ -139,11 +139,11 @@ Json runNode(const std::vector<std::string>& args, const TempDir& tmp) {
     const fs::path script = fs::path(dir) / "run.js";
     std::error_code ec;
     if (!fs::is_regular_file(script, ec))
-        throw Error("the onnxruntime runner " + script.string() +
-                    " is missing; set DISTILLERY_ORT_DIR to Distillery's scripts/ort folder");
+        throw Failure("the onnxruntime runner " + script.string() +
+                      " is missing; set DISTILLERY_ORT_DIR to Distillery's scripts/ort folder");
     if (!fs::is_regular_file(fs::path(dir) / "node_modules" / "onnxruntime-node" / "package.json", ec))
-        throw Error("onnxruntime-node is not installed in " + dir +
-                    "; run scripts/setup.sh (it runs npm install there)");
+        throw Failure("onnxruntime-node is not installed in " + dir +
+                      "; run scripts/setup.sh (it runs npm install there)");
 
     const char* nodeEnv = std::getenv("DISTILLERY_NODE");
     const std::string node = nodeEnv && *nodeEnv ? nodeEnv : "node";
@@ -166,11 +166,11 @@ Json runNode(const std::vector<std::string>& args, const TempDir& tmp) {
     const int rc = posix_spawnp(&pid, node.c_str(), &actions, nullptr, cargv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     if (rc == ENOENT)
-        throw Error("Node.js ('" + node + "') is not installed or not on PATH; run scripts/setup.sh");
-    if (rc != 0) throw Error("cannot start Node.js ('" + node + "'): " + std::strerror(rc));
+        throw Failure("Node.js ('" + node + "') is not installed or not on PATH; run scripts/setup.sh");
+    if (rc != 0) throw Failure("cannot start Node.js ('" + node + "'): " + std::strerror(rc));
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) throw Error(std::string("waiting for Node.js failed: ") + std::strerror(errno));
+        if (errno != EINTR) throw Failure(std::string("waiting for Node.js failed: ") + std::strerror(errno));
     }
     const std::string out = readText(outPath), err = readText(errPath);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -178,13 +178,13 @@ Json runNode(const std::vector<std::string>& args, const TempDir& tmp) {
         if (why.empty())
             why = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
                                       : "exit status " + std::to_string(WEXITSTATUS(status));
-        throw Error("onnxruntime (node " + script.string() + ") failed: " + why);
+        throw Failure("onnxruntime (node " + script.string() + ") failed: " + why);
     }
     try {
         return Json::parse(lastLineOf(out));
     } catch (const nlohmann::json::exception&) {
-        throw Error("onnxruntime runner " + script.string() + " printed no result (stdout: '" +
-                    firstLineOf(out) + "')");
+        throw Failure("onnxruntime runner " + script.string() + " printed no result (stdout: '" +
+                      firstLineOf(out) + "')");
     }
 }
 
@@ -314,7 +314,7 @@ ExportCheck verifyExport(const std::string& runDir, const std::string& onnxFile,
         std::ofstream out(inFile, std::ios::binary);
         out.write(reinterpret_cast<const char*>(inputs.data_ptr<float>()),
                   static_cast<std::streamsize>(inputs.numel() * sizeof(float)));
-        if (!out) throw Error("cannot write " + inFile.string() + " (is the temporary folder full?)");
+        if (!out) throw Failure("cannot write " + inFile.string() + " (is the temporary folder full?)");
     }
     const Json ort = runNode({"--threads", std::to_string(std::max(0, threads)), onnxFile, inFile.string(),
                               std::to_string(n), std::to_string(info.channels), std::to_string(info.height),
@@ -381,15 +381,15 @@ ExportCheck verifyExport(const std::string& runDir, const std::string& onnxFile,
             std::error_code ec;
             const auto bytes = static_cast<int64_t>(fs::file_size(outFile, ec));
             if (ec || bytes != n * perSample * static_cast<int64_t>(sizeof(float)))
-                throw Error("onnxruntime's outputs for " + onnxFile + " hold " +
-                            std::to_string(ec ? 0 : bytes) + " bytes, expected " +
-                            std::to_string(n * perSample * 4) + " (" + std::to_string(perSample) +
-                            " floats per sample as the engine gives)");
+                throw Failure("onnxruntime's outputs for " + onnxFile + " hold " +
+                              std::to_string(ec ? 0 : bytes) + " bytes, expected " +
+                              std::to_string(n * perSample * 4) + " (" + std::to_string(perSample) +
+                              " floats per sample as the engine gives)");
         }
         auto y = torch::empty(shapeOf.sizes(), torch::kFloat32);
         ortOut.read(reinterpret_cast<char*>(y.data_ptr<float>()),
                     static_cast<std::streamsize>(y.numel() * sizeof(float)));
-        if (!ortOut) throw Error("cannot read onnxruntime's outputs (" + outFile.string() + ")");
+        if (!ortOut) throw Failure("cannot read onnxruntime's outputs (" + outFile.string() + ")");
         ortMetric.add(y, t);
         if (reference.defined()) {
             engineMetric.add(reference, t);
@@ -511,7 +511,7 @@ ExportCheck verifyImport(const std::string& onnxFile, const std::string& recipeF
         std::ofstream out(inFile, std::ios::binary);
         out.write(reinterpret_cast<const char*>(fed.data_ptr<float>()),
                   static_cast<std::streamsize>(fed.numel() * sizeof(float)));
-        if (!out) throw Error("cannot write " + inFile.string() + " (is the temporary folder full?)");
+        if (!out) throw Failure("cannot write " + inFile.string() + " (is the temporary folder full?)");
     }
     const std::vector<int64_t> dims =
         report.channelsLastInput ? std::vector<int64_t>{h, w, c} : std::vector<int64_t>{c, h, w};
@@ -526,8 +526,8 @@ ExportCheck verifyImport(const std::string& onnxFile, const std::string& recipeF
     std::error_code ec;
     const auto bytes = static_cast<int64_t>(fs::file_size(outFile, ec));
     if (ec || bytes != n * filePerSample * static_cast<int64_t>(sizeof(float)))
-        throw Error("onnxruntime's outputs for " + onnxFile + " hold " + std::to_string(ec ? 0 : bytes) +
-                    " bytes, expected " + std::to_string(n * filePerSample * 4));
+        throw Failure("onnxruntime's outputs for " + onnxFile + " hold " + std::to_string(ec ? 0 : bytes) +
+                      " bytes, expected " + std::to_string(n * filePerSample * 4));
     std::ifstream ortOut(outFile, std::ios::binary);
 
     const int64_t k = report.model.numClasses;
@@ -546,7 +546,7 @@ ExportCheck verifyImport(const std::string& onnxFile, const std::string& recipeF
         auto z = torch::empty(fileShape, torch::kFloat32);
         ortOut.read(reinterpret_cast<char*>(z.data_ptr<float>()),
                     static_cast<std::streamsize>(z.numel() * 4));
-        if (!ortOut) throw Error("cannot read onnxruntime's outputs (" + outFile.string() + ")");
+        if (!ortOut) throw Failure("cannot read onnxruntime's outputs (" + outFile.string() + ")");
         if (report.upsampledOutput)  // the engine upsamples small maps to the input's size; do the same here
             z = torch::nn::functional::interpolate(z, torch::nn::functional::InterpolateFuncOptions()
                                                           .size(std::vector<int64_t>{y.size(2), y.size(3)})
@@ -583,7 +583,7 @@ double ortLatencyMs(const std::string& onnxFile, int batch, int iters, int threa
                  std::to_string(info.width), std::to_string(iters)},
                 tmp);
     if (!result.contains("median_ms") || !result["median_ms"].is_number())
-        throw Error("onnxruntime runner printed no median_ms for " + onnxFile);
+        throw Failure("onnxruntime runner printed no median_ms for " + onnxFile);
     return result["median_ms"].get<double>();
 }
 

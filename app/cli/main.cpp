@@ -68,19 +68,27 @@ int dispatch(const std::vector<std::string>& args) {
 
 void report(const std::string& message) {
     std::fflush(stdout);
-    std::fprintf(stderr, "distillery-cli: %s\n", distillery::cli::firstLine(message).c_str());
+    // Messages may quote bytes from files (names, keys): escaped, never echoed raw to the terminal.
+    std::fprintf(stderr, "distillery-cli: %s\n",
+                 distillery::printable(distillery::cli::firstLine(message), 4000).c_str());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    // Bad input of any kind is one line on stderr and exit status 2, never a stack trace.
+    // One line on stderr, never a stack trace: exit status 2 for bad input (distillery::Error), 1 for a run,
+    // quantization or export that failed although its input was valid (distillery::Failure, or anything the
+    // libraries underneath throw).
     try {
         return dispatch(std::vector<std::string>(argv + 1, argv + argc));
+    } catch (const distillery::Error& e) {
+        report(e.what());
+        return 2;
     } catch (const std::exception& e) {
         report(e.what());
+        return 1;
     } catch (...) {
         report("unknown error");
+        return 1;
     }
-    return 2;
 }

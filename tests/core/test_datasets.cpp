@@ -367,7 +367,7 @@ private Q_SLOTS:
         c = fashionConfig("fashion_scenes");
         c.minItems = 3;
         c.maxItems = 2;
-        QVERIFY(errorOf([&] { openDataset(c, Split::Train); }).contains("minItems"));
+        QVERIFY(errorOf([&] { openDataset(c, Split::Train); }).contains("data.min_items"));
     }
 
     void transformNormalize() {
@@ -592,7 +592,7 @@ private Q_SLOTS:
         writeGray(root / "b_cat" / "img9.png", 6, 6, 250);
         auto mixed = openDataset(c, Split::Train);
         const QString msg = errorOf([&] { mixed->get(mixed->size() - 1); });
-        QVERIFY2(msg.contains("img9.png") && msg.contains("imageSize"), qPrintable(msg));
+        QVERIFY2(msg.contains("img9.png") && msg.contains("data.image_size"), qPrintable(msg));
         c.imageSize = 8;
         auto resized = openDataset(c, Split::Train);
         QCOMPARE(resized->height(), 8);
