@@ -139,6 +139,11 @@ void loadInto(torch::serialize::InputArchive& archive, const std::string& path, 
 }
 }  // namespace
 
+CheckpointMeta readCheckpointMeta(const std::string& path) {
+    auto archive = openArchive(path);
+    return metaOf(archive, path);
+}
+
 CheckpointMeta loadCheckpoint(const std::string& path, GraphNet& model, std::vector<LossTerm>* terms,
                               torch::optim::Optimizer* optimizer) {
     auto archive = openArchive(path);

@@ -44,6 +44,10 @@ void saveCheckpoint(const std::string& path, const CheckpointMeta& meta, GraphNe
 CheckpointMeta loadCheckpoint(const std::string& path, GraphNet& model, std::vector<LossTerm>* terms,
                               torch::optim::Optimizer* optimizer);
 
+/** The checkpoint's description alone (no weights); throws Error naming the file when it is not a readable
+ *  Distillery checkpoint. */
+CheckpointMeta readCheckpointMeta(const std::string& path);
+
 /** A run folder (→ checkpoints/best.pt) or a checkpoint file; throws Error when neither exists. */
 std::string resolveCheckpoint(const std::string& path, CheckpointChoice which = CheckpointChoice::Best);
 

@@ -183,8 +183,8 @@ struct Job::Impl {
     };
     std::mutex snapshotMutex;
     std::optional<SnapshotRequest> pendingSnapshot;
-    std::mutex modelMutex;  // the loop holds it while it uses the models; idle snapshots take it too
-    std::mutex idleMutex;   // guards the idle worker below
+    std::mutex modelMutex;   // the loop holds it while it uses the models; idle snapshots take it too
+    std::mutex idleMutex;    // guards the idle worker below
     std::thread idleThread;  // serves snapshots while the job is not training
     bool idleWorkerBusy = false;
     int64_t currentStep = 0;
@@ -720,9 +720,9 @@ void Job::Impl::train() {
             // Mid-epoch checkpoints bound what a kill loses (the epoch's end writes its own).
             if (batchInEpoch < stepsPerEpoch) {
                 const bool stepsDue = r.checkpointEverySteps > 0 && step % r.checkpointEverySteps == 0;
-                const bool timeDue =
-                    r.checkpointEverySeconds > 0 &&
-                    std::chrono::duration<double>(Clock::now() - lastCheckpoint).count() >= r.checkpointEverySeconds;
+                const bool timeDue = r.checkpointEverySeconds > 0 &&
+                                     std::chrono::duration<double>(Clock::now() - lastCheckpoint).count() >=
+                                         r.checkpointEverySeconds;
                 if (stepsDue || timeDue) {
                     saveAt("last", epoch - 1, batchInEpoch, true);
                     lastCheckpoint = Clock::now();
@@ -791,6 +791,10 @@ Job::Job(Recipe recipe, JobOptions options) : d(std::make_unique<Impl>()) {
     if (d->options.resume) {
         if (!fs::is_regular_file(d->paths.checkpoint("last")))
             throw Error(d->paths.root + " is not a resumable run (no checkpoints/last.pt)");
+        // Before anything is written: a run whose files cannot be read is refused, not overwritten with a
+        // failed summary.
+        readCheckpointMeta(d->paths.checkpoint("last"));
+        RunFolder(d->paths.root).readSummaryIfAny();
     } else if (fs::exists(d->paths.root) && !fs::is_empty(d->paths.root)) {
         throw Error("run folder " + d->paths.root +
                     " already exists and is not empty (choose another --out, or resume it)");

@@ -172,24 +172,30 @@ void writeFileAtomically(const std::string& path, const std::string& contents) {
         target.parent_path() / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()) +
                                 "-" + std::to_string(counter++));
 
-    auto fail = [&](const std::string& why) {
+    // A path that cannot be written (a missing folder, no permission) is the caller's input: Error. A disk
+    // that fails or fills up while writing is a failure of the run: Failure.
+    auto raise = [&](int err) {
         std::error_code ignored;
         fs::remove(temp, ignored);
-        return Failure("cannot write " + path + ": " + why);  // the disk's answer, not bad input
+        const std::string message = "cannot write " + path + ": " + std::strerror(err);
+        const bool badPath = err == ENOENT || err == ENOTDIR || err == EISDIR || err == ENAMETOOLONG ||
+                             err == EACCES || err == EROFS || err == EPERM;
+        if (badPath) throw Error(message);
+        throw Failure(message);
     };
 
     std::FILE* f = std::fopen(temp.c_str(), "wb");
-    if (!f) throw fail(std::strerror(errno));
+    if (!f) raise(errno);
     const bool written = std::fwrite(contents.data(), 1, contents.size(), f) == contents.size();
     const int writeErrno = errno;
     const bool flushed = std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
     const int flushErrno = errno;
     if (std::fclose(f) != 0 || !written || !flushed)
-        throw fail(std::strerror(!written ? writeErrno : !flushed ? flushErrno : errno));
+        raise(!written ? writeErrno : !flushed ? flushErrno : errno);
 
     std::error_code ec;
     fs::rename(temp, target, ec);
-    if (ec) throw fail(ec.message());
+    if (ec) raise(ec.value());
 }
 
 }  // namespace distillery

@@ -26,6 +26,7 @@
 #include "core/quant_internal.h"
 #include "core/quantize.h"
 #include "core/run_files.h"
+#include "core/run_folder.h"
 #include "core/runtime_check.h"
 
 namespace distillery {
@@ -752,23 +753,6 @@ Json preprocessingJson(const Recipe& recipe, int64_t channels) {
     return j;
 }
 
-Json readJsonFile(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) return nullptr;
-    try {
-        return Json::parse(in);
-    } catch (const nlohmann::json::exception&) {
-        return nullptr;
-    }
-}
-
-double metricFrom(const Json& summary, const std::string& section, const std::string& metric) {
-    if (summary.is_object() && summary.contains(section) && summary[section].is_object() &&
-        summary[section].contains(metric) && summary[section][metric].is_number())
-        return summary[section][metric].get<double>();
-    return -1.0;
-}
-
 Json layersJson(const std::vector<QuantLayer>& layers) {
     Json table = Json::array();
     for (const auto& l : layers)
@@ -795,6 +779,10 @@ std::string exportOnnx(const std::string& runDir, const std::string& format, con
 
     const Recipe recipe = loadRunRecipe(runDir);
     const std::string checkpoint = resolveCheckpoint(runDir);
+    // Everything the model card reads is read first: a run file that cannot be read stops the export before
+    // it writes anything.
+    RunFolder(runDir).readSummaryIfAny();
+    if (isQuantizedRun(runDir)) readQuantReport(runDir);
     torch::NoGradGuard noGrad;
     CheckpointMeta meta;
     GraphNet net = loadAnyModel(checkpoint, &meta, torch::kCPU);
@@ -919,11 +907,12 @@ std::string exportOnnx(const std::string& runDir, const std::string& format, con
                 {"source_run", report.source}};
     } else {
         layers = quantLayers(runDir);
-        const Json summary = readJsonFile(RunPaths{runDir}.summary());
-        double value = metricFrom(summary, "best", metric);
-        if (value < 0) value = metricFrom(summary, "final", metric);
+        // A run without summary (stopped before its end) exports without a measured accuracy; a summary
+        // that cannot be read stops the export with its error.
+        const auto summary = RunFolder(runDir).readSummaryIfAny();
+        const double value = summary ? summary->bestOf(metric) : std::nan("");
         accuracy["source"] = "summary.json";
-        accuracy["fp32"] = value >= 0 ? Json(value) : Json(nullptr);
+        accuracy["fp32"] = std::isfinite(value) ? Json(value) : Json(nullptr);
     }
     for (auto& layer : layers) {
         const int node = net->nodeIndex(layer.name);

@@ -322,6 +322,71 @@ private Q_SLOTS:
         QVERIFY2(!QFileInfo::exists(mScratch + "/never"), "a run folder was created for bad input");
     }
 
+    void corruptRunFilesAreErrorsNotDefaults() {
+        // A short run of its own (tests do not rely on each other's order).
+        const QString run = mScratch + "/corrupt";
+        const CliRun trained = runCli({"train", mRecipe, "--out", run, "--subset", "128", "--threads", "2",
+                                       "--max-steps", "2", "--set", "train.checkpoint_every=0"},
+                                      kTrainMs);
+        QVERIFY2(trained.exitCode == 0, qPrintable(describe(trained)));
+        auto expectTwo = [](const CliRun& r, const QString& named) {
+            QVERIFY2(!r.crashed && r.exitCode == 2, qPrintable(describe(r)));
+            QVERIFY2(r.err.trimmed().count('\n') == 0 && r.err.contains(named), qPrintable(r.err));
+        };
+        // summary.json that is not JSON: resume and export refuse instead of starting from defaults.
+        const QByteArray summary = readBytes(run + "/summary.json");
+        writeText(run + "/summary.json", "{\"status\": \"finished\", \"best\": ");
+        expectTwo(runCli({"resume", run, "--threads", "2"}), "summary.json");
+        expectTwo(runCli({"export", run, "--format", "onnx", "--out", mScratch + "/corrupt.onnx"}),
+                  "summary.json");
+        writeText(run + "/summary.json", "{\"status\": \"maybe\"}");
+        expectTwo(runCli({"resume", run, "--threads", "2"}), "'status'");
+        {
+            QFile f(run + "/summary.json");
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            f.write(summary);
+        }
+        // Checkpoints of garbage: every reader names the file.
+        const QByteArray best = readBytes(run + "/checkpoints/best.pt");
+        writeText(run + "/checkpoints/last.pt", "PK\x03\x04 not really a checkpoint");
+        expectTwo(runCli({"resume", run, "--threads", "2"}), "last.pt");
+        writeText(run + "/checkpoints/best.pt", QString(best.left(best.size() / 2).toHex()));
+        expectTwo(runCli({"eval", run}), "best.pt");
+        expectTwo(runCli({"quantize", run, "--out", mScratch + "/corrupt-int8"}), "best.pt");
+        expectTwo(runCli({"export", run, "--format", "onnx", "--out", mScratch + "/corrupt.onnx"}),
+                  "best.pt");
+        QVERIFY(!QFileInfo::exists(mScratch + "/corrupt.onnx"));
+    }
+
+    void failuresExitOneAndQuoteSafely() {
+        // A runtime that cannot run is a failure of the run, not bad input: exit 1.
+        const QString run = mScratch + "/failure";
+        const CliRun trained =
+            runCli({"train", mRecipe, "--out", run, "--subset", "128", "--threads", "2", "--max-steps", "2"},
+                   kTrainMs);
+        QVERIFY2(trained.exitCode == 0, qPrintable(describe(trained)));
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("DISTILLERY_ORT_DIR", mScratch + "/no-onnxruntime-here");
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(DISTILLERY_CLI),
+                {"export", run, "--format", "onnx", "--out", mScratch + "/failure.onnx", "--verify"});
+        QVERIFY(p.waitForFinished(kTrainMs));
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QVERIFY2(p.exitCode() == 1 && err.contains("onnxruntime"), qPrintable(err));
+        // Training that diverges fails with exit 1 and names the term.
+        const CliRun nan = runCli({"train", mRecipe, "--out", mScratch + "/nan", "--subset", "128",
+                                   "--threads", "2", "--set", "optim.lr=1e30"},
+                                  kTrainMs);
+        QVERIFY2(nan.exitCode == 1 && nan.err.contains("task"), qPrintable(describe(nan)));
+        // Bytes quoted from a file are escaped: a control character in a recipe key does not reach the
+        // terminal.
+        writeText(mScratch + "/bell.yaml", QString("model: {arch: resnet8}\nbe\x07ll: 1\n"));
+        const CliRun bell = runCli({"train", mScratch + "/bell.yaml", "--out", mScratch + "/bell"});
+        QVERIFY2(bell.exitCode == 2, qPrintable(describe(bell)));
+        QVERIFY2(bell.err.contains("be\\x07ll") && !bell.err.contains(QChar(7)), qPrintable(bell.err));
+    }
+
     void trainEvalInspectEndToEnd() {
         const QString runDir = mScratch + "/run";
         const CliRun train = runCli(
@@ -453,8 +518,9 @@ private Q_SLOTS:
     void killedMidEpochResumesFromAStepCheckpoint() {
         // Checkpoints every 3 steps: a kill in the middle of an epoch loses at most 3 steps, and resuming
         // gives the uninterrupted run's numbers. 256 samples in batches of 32: 8 steps per epoch.
-        const QStringList common{"--subset", "256", "--threads", "2", "--set", "train.epochs=3",
-                                 "--set", "train.log_every=1", "--set", "train.checkpoint_every=3"};
+        const QStringList common{
+            "--subset",       "256",   "--threads",         "2",     "--set",
+            "train.epochs=3", "--set", "train.log_every=1", "--set", "train.checkpoint_every=3"};
         const QString refDir = mScratch + "/mid-ref";
         const CliRun ref = runCli(QStringList{"train", mRecipe, "--out", refDir} + common, kTrainMs);
         QVERIFY2(ref.exitCode == 0, qPrintable(describe(ref)));
@@ -465,7 +531,8 @@ private Q_SLOTS:
         process.setArguments(QStringList{"train", mRecipe, "--out", runDir} + common);
         process.start();
         QVERIFY(process.waitForStarted());
-        // Step 14 is the 6th step of epoch 2; the last checkpoint before it is step 12 (4 steps into epoch 2).
+        // Step 14 is the 6th step of epoch 2; the last checkpoint before it is step 12 (4 steps into epoch
+        // 2).
         auto stepsLogged = [&] {
             return QString::fromUtf8(readBytes(runDir + "/metrics.jsonl")).count("\"loss/total\"");
         };
