@@ -22,12 +22,12 @@
 #include <string>
 #include <vector>
 
-#include "core/checkpoint.h"
+#include "core/internal/checkpoint.h"
 #include "core/engine.h"
 #include "core/internal/inference.h"
 #include "core/internal/onnx_import.h"
-#include "core/quant_internal.h"
-#include "core/runtime_check.h"
+#include "core/internal/quant_internal.h"
+#include "verify/runtime_check.h"
 
 using namespace distillery;
 using Clock = std::chrono::steady_clock;

@@ -1,4 +1,4 @@
-#include "core/checkpoint.h"
+#include "core/internal/checkpoint.h"
 
 #include <filesystem>
 

@@ -288,7 +288,7 @@ public:
         if (largest > mCanvas)
             fail(d, "items scaled by data.max_scale " + std::to_string(mMaxScale) + " are " +
                         std::to_string(largest) + " pixels, larger than the canvas " +
-                        std::to_string(mCanvas) + " (lower maxScale or raise canvas)");
+                        std::to_string(mCanvas) + " (lower data.max_scale or raise data.canvas)");
         const int scenes = split == Split::Train ? config.trainScenes : config.valScenes;
         if (scenes < 0) fail(d, "the number of scenes must not be negative, got " + std::to_string(scenes));
         mSize = limitToSubset(scenes, config.subset);

@@ -12,13 +12,13 @@
 #include <set>
 #include <thread>
 
-#include "core/checkpoint.h"
-#include "core/evaluation.h"
+#include "core/internal/checkpoint.h"
+#include "core/internal/evaluation.h"
 #include "core/imaging.h"
 #include "core/internal/inference.h"
-#include "core/loader.h"
-#include "core/losses.h"
-#include "core/quant_internal.h"
+#include "core/internal/loader.h"
+#include "core/internal/losses.h"
+#include "core/internal/quant_internal.h"
 #include "core/quantize.h"
 #include "core/run_files.h"
 #include "core/sha256.h"

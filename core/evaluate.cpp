@@ -2,8 +2,8 @@
 #include <filesystem>
 #include <thread>
 
-#include "core/checkpoint.h"
-#include "core/evaluation.h"
+#include "core/internal/checkpoint.h"
+#include "core/internal/evaluation.h"
 #include "core/internal/inference.h"
 
 #ifdef __GLIBC__

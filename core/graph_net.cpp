@@ -1,4 +1,4 @@
-#include "core/graph_net.h"
+#include "core/internal/graph_net.h"
 
 #include <algorithm>
 #include <cctype>

@@ -6,7 +6,7 @@
 
 #include <cmath>
 
-#include "core/quant_internal.h"
+#include "core/internal/quant_internal.h"
 #include "core/types.h"
 
 namespace distillery {

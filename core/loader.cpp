@@ -1,4 +1,4 @@
-#include "core/loader.h"
+#include "core/internal/loader.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "core/losses.h"
+#include "core/internal/losses.h"
 
 #include "core/zoo.h"
 

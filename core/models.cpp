@@ -5,7 +5,7 @@
 #include <functional>
 #include <map>
 
-#include "core/graph_net.h"
+#include "core/internal/graph_net.h"
 #include "core/internal/onnx_import.h"
 #include "core/zoo.h"
 

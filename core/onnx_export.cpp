@@ -18,16 +18,15 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "core/checkpoint.h"
+#include "core/internal/checkpoint.h"
 #include "core/dataset.h"
 #include "core/engine.h"
-#include "core/evaluation.h"
+#include "core/internal/evaluation.h"
 #include "core/imaging.h"
-#include "core/quant_internal.h"
+#include "core/internal/quant_internal.h"
 #include "core/quantize.h"
 #include "core/run_files.h"
 #include "core/run_folder.h"
-#include "core/runtime_check.h"
 
 namespace distillery {
 
@@ -766,6 +765,10 @@ Json layersJson(const std::vector<QuantLayer>& layers) {
 }
 
 }  // namespace
+
+std::string modelCardPath(const std::string& onnxFile) {
+    return fs::path(onnxFile).replace_extension(".card.json").string();
+}
 
 std::string exportOnnx(const std::string& runDir, const std::string& format, const std::string& outFile) {
     if (format != "onnx" && format != "onnx-int8")

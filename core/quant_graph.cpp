@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/graph_net.h"
-#include "core/quant_internal.h"
+#include "core/internal/graph_net.h"
+#include "core/internal/quant_internal.h"
 
 namespace distillery {
 

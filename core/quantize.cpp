@@ -14,11 +14,11 @@
 #include <set>
 #include <sstream>
 
-#include "core/checkpoint.h"
-#include "core/evaluation.h"
+#include "core/internal/checkpoint.h"
+#include "core/internal/evaluation.h"
 #include "core/imaging.h"
-#include "core/loader.h"
-#include "core/quant_internal.h"
+#include "core/internal/loader.h"
+#include "core/internal/quant_internal.h"
 #include "core/run_files.h"
 #include "core/run_folder.h"
 

@@ -128,6 +128,9 @@ Int8Eval evaluateInt8(const std::string& runDir, int threads = 0, int subset = 0
 
 // ---- export ----
 
+/** The model card written beside an exported file: FILE with its extension replaced by .card.json. */
+std::string modelCardPath(const std::string& onnxFile);
+
 /** Writes an ONNX file (format "onnx" = fp32, "onnx-int8" = QDQ int8, opset 13) checked with the ONNX
  *  checker, and a model card beside it (FILE with extension .card.json). Returns the card's path. */
 std::string exportOnnx(const std::string& runDir, const std::string& format, const std::string& outFile);

@@ -22,7 +22,7 @@
 #include "core/imaging.h"
 #include "core/onnx_import.h"
 #include "core/recipe.h"
-#include "core/runtime_check.h"
+#include "verify/runtime_check.h"
 #include "core/zoo.h"
 
 namespace distillery::cli {

@@ -12,7 +12,7 @@
 #include "app/cli/arguments.h"
 #include "app/cli/commands.h"
 #include "core/quantize.h"
-#include "core/runtime_check.h"
+#include "verify/runtime_check.h"
 
 namespace distillery::cli {
 

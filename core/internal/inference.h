@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/graph_net.h"
+#include "core/internal/graph_net.h"
 
 namespace distillery {
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "core/graph_net.h"
+#include "core/internal/graph_net.h"
 #include "core/onnx_import.h"
 
 namespace distillery {

@@ -13,11 +13,11 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "core/checkpoint.h"
+#include "core/internal/checkpoint.h"
 #include "core/engine.h"
 #include "core/internal/onnx_import.h"
 #include "core/quantize.h"
-#include "core/runtime_check.h"
+#include "verify/runtime_check.h"
 #include "core/zoo.h"
 #include "tests/core/suites.h"
 

@@ -5,7 +5,7 @@
 
 #include <QtTest/QtTest>
 
-#include "core/losses.h"
+#include "core/internal/losses.h"
 #include "core/zoo.h"
 #include "tests/core/suites.h"
 

@@ -4,7 +4,7 @@
 
 #include <QtTest/QtTest>
 
-#include "core/graph_net.h"
+#include "core/internal/graph_net.h"
 #include "core/zoo.h"
 #include "tests/core/suites.h"
 

@@ -7,9 +7,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/checkpoint.h"
+#include "core/internal/checkpoint.h"
 #include "core/engine.h"
-#include "core/quant_internal.h"
+#include "core/internal/quant_internal.h"
 #include "core/quantize.h"
 #include "core/zoo.h"
 #include "tests/core/suites.h"

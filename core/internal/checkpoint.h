@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "core/graph_net.h"
-#include "core/losses.h"
+#include "core/internal/graph_net.h"
+#include "core/internal/losses.h"
 
 namespace distillery {
 

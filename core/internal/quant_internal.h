@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "core/checkpoint.h"
+#include "core/internal/checkpoint.h"
 #include "core/dataset.h"
-#include "core/graph_net.h"
+#include "core/internal/graph_net.h"
 
 namespace distillery {
 

@@ -6,8 +6,8 @@
 #include <functional>
 
 #include "core/engine.h"
-#include "core/graph_net.h"
-#include "core/loader.h"
+#include "core/internal/graph_net.h"
+#include "core/internal/loader.h"
 
 namespace distillery {
 

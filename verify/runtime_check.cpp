@@ -3,7 +3,7 @@
 // writes the outputs to another; OpenCV DNN runs in process. Both are compared with the engine on the same
 // float inputs.
 
-#include "core/runtime_check.h"
+#include "verify/runtime_check.h"
 
 #include <fcntl.h>
 #include <onnx/onnx_pb.h>
@@ -23,12 +23,12 @@
 #include <opencv2/dnn.hpp>
 #include <sstream>
 
-#include "core/checkpoint.h"
-#include "core/evaluation.h"
+#include "core/internal/checkpoint.h"
+#include "core/internal/evaluation.h"
 #include "core/imaging.h"
 #include "core/internal/onnx_import.h"
-#include "core/loader.h"
-#include "core/quant_internal.h"
+#include "core/internal/loader.h"
+#include "core/internal/quant_internal.h"
 
 extern char** environ;
 
@@ -251,10 +251,6 @@ std::string ortRunnerDir() {
     const char* env = std::getenv("DISTILLERY_ORT_DIR");
     if (env && *env) return env;
     return DISTILLERY_ORT_DIR_DEFAULT;
-}
-
-std::string modelCardPath(const std::string& onnxFile) {
-    return fs::path(onnxFile).replace_extension(".card.json").string();
 }
 
 ExportCheck verifyExport(const std::string& runDir, const std::string& onnxFile, int subset, int threads) {
