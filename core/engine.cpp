@@ -12,9 +12,9 @@
 #include <set>
 #include <thread>
 
+#include "core/imaging.h"
 #include "core/internal/checkpoint.h"
 #include "core/internal/evaluation.h"
-#include "core/imaging.h"
 #include "core/internal/inference.h"
 #include "core/internal/loader.h"
 #include "core/internal/losses.h"
@@ -42,27 +42,6 @@ const TapInfo* findTap(const ModelInfo& info, const std::string& name) {
     for (const auto& t : info.taps)
         if (t.name == name) return &t;
     return nullptr;
-}
-
-double scheduledLr(const Recipe& r, int64_t step0, int64_t stepsPerEpoch) {
-    const double base = r.optim.lr;
-    const int64_t total = std::max<int64_t>(1, static_cast<int64_t>(r.epochs) * stepsPerEpoch);
-    const auto warmup = static_cast<int64_t>(std::llround(r.schedule.warmupEpochs * stepsPerEpoch));
-    if (step0 < warmup) return base * static_cast<double>(step0 + 1) / static_cast<double>(warmup);
-    if (r.schedule.name == "cosine") {
-        const double progress =
-            static_cast<double>(step0 - warmup) / static_cast<double>(std::max<int64_t>(1, total - warmup));
-        return r.schedule.minLr +
-               (base - r.schedule.minLr) * 0.5 * (1.0 + std::cos(M_PI * std::min(1.0, progress)));
-    }
-    if (r.schedule.name == "step") {
-        const int64_t epoch0 = step0 / std::max<int64_t>(1, stepsPerEpoch);
-        double lr = base;
-        for (int m : r.schedule.milestones)
-            if (epoch0 >= m) lr *= r.schedule.gamma;
-        return lr;
-    }
-    return base;
 }
 
 std::string firstLine(const std::string& s) {
@@ -148,6 +127,27 @@ private:
 };
 
 }  // namespace
+
+double scheduledLearningRate(const Recipe& r, int64_t step0, int64_t stepsPerEpoch) {
+    const double base = r.optim.lr;
+    const int64_t total = std::max<int64_t>(1, static_cast<int64_t>(r.epochs) * stepsPerEpoch);
+    const auto warmup = static_cast<int64_t>(std::llround(r.schedule.warmupEpochs * stepsPerEpoch));
+    if (step0 < warmup) return base * static_cast<double>(step0 + 1) / static_cast<double>(warmup);
+    if (r.schedule.name == "cosine") {
+        const double progress =
+            static_cast<double>(step0 - warmup) / static_cast<double>(std::max<int64_t>(1, total - warmup));
+        return r.schedule.minLr +
+               (base - r.schedule.minLr) * 0.5 * (1.0 + std::cos(M_PI * std::min(1.0, progress)));
+    }
+    if (r.schedule.name == "step") {
+        const int64_t epoch0 = step0 / std::max<int64_t>(1, stepsPerEpoch);
+        double lr = base;
+        for (int m : r.schedule.milestones)
+            if (epoch0 >= m) lr *= r.schedule.gamma;
+        return lr;
+    }
+    return base;
+}
 
 struct Job::Impl {
     Recipe recipe;
@@ -654,7 +654,7 @@ void Job::Impl::train() {
             serviceSnapshot();
             if (!trainLoader.next(batch)) break;
             const auto stepStart = Clock::now();
-            const double lr = scheduledLr(r, step, stepsPerEpoch);
+            const double lr = scheduledLearningRate(r, step, stepsPerEpoch);
             for (auto& group : optimizer->param_groups())
                 group.options().set_lr(lr);
 

@@ -176,4 +176,9 @@ std::vector<SamplePrediction> predictRun(const std::string& runDir, const std::v
 
 void setThreadCount(int threads);
 
+/** The learning rate of 0-based step `step` (docs/METHODS.md §2): linear warm-up over schedule.warmup_epochs
+ *  from lr/warmup to lr, then cosine to schedule.min_lr over the rest of training, step decay by gamma at
+ * each milestone epoch, or constant. */
+double scheduledLearningRate(const Recipe& recipe, int64_t step, int64_t stepsPerEpoch);
+
 }  // namespace distillery

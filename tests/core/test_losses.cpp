@@ -78,11 +78,16 @@ private Q_SLOTS:
         auto pt = torch::softmax(t4.reshape({6, 20}) / tau, 1);
         auto expected = ((ps - pt) * (tau / 6.0)).reshape({2, 3, 4, 5});
         QVERIFY(torch::allclose(s.grad(), expected, 1e-5, 1e-7));
-        // The teacher gets no gradient: the student alone is pulled towards it.
+        // The teacher's distribution is the target: KL(p_T || p_S), not the reverse. Its gradient with
+        // respect to the teacher's logits, derived by hand, is τ/(N·C) · p_T ⊙ (log p_T − log p_S − KL) per
+        // channel.
         auto t = t4.clone().requires_grad_(true);
-        auto s2 = s4.clone().requires_grad_(true);
-        cwdLoss(s2, t.detach(), 4.0).backward();
-        QVERIFY(!t.grad().defined());
+        cwdLoss(s4, t, tau).backward();
+        auto logPt = torch::log_softmax(t4.reshape({6, 20}) / tau, 1);
+        auto logPs = torch::log_softmax(s4.reshape({6, 20}) / tau, 1);
+        auto kl = (logPt.exp() * (logPt - logPs)).sum(1, true);
+        auto expectedT = (logPt.exp() * (logPt - logPs - kl) * (tau / 6.0)).reshape({2, 3, 4, 5});
+        QVERIFY(torch::allclose(t.grad(), expectedT, 1e-5, 1e-7));
     }
 
     void attentionTransfer() {

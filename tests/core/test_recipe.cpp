@@ -8,6 +8,7 @@
 #include <limits>
 #include <sstream>
 
+#include "core/format.h"
 #include "core/recipe.h"
 #include "tests/core/suites.h"
 
@@ -288,6 +289,19 @@ QString differences(const Recipe& a, const Recipe& b) {
     d.field("logEvery", a.logEvery, b.logEvery);
     d.field("checkpointEverySteps", a.checkpointEverySteps, b.checkpointEverySteps);
     d.field("checkpointEverySeconds", a.checkpointEverySeconds, b.checkpointEverySeconds);
+    d.field("quant.enabled", a.quant.enabled, b.quant.enabled);
+    d.field("quant.from", a.quant.from, b.quant.from);
+    d.field("quant.observer", a.quant.observer, b.quant.observer);
+    d.field("quant.percentile", a.quant.percentile, b.quant.percentile);
+    d.field("quant.calibrationBatches", a.quant.calibrationBatches, b.quant.calibrationBatches);
+    d.field("quant.weightBits", a.quant.weightBits, b.quant.weightBits);
+    d.field("quant.layerBits.size", a.quant.layerBits.size(), b.quant.layerBits.size());
+    for (const auto& [name, bits] : a.quant.layerBits)
+        d.field("quant.layerBits." + name, bits,
+                b.quant.layerBits.count(name) ? b.quant.layerBits.at(name) : -1);
+    d.field("quant.lsq", a.quant.lsq, b.quant.lsq);
+    d.field("quant.teacher", a.quant.teacher, b.quant.teacher);
+    d.field("quant.budget", a.quant.budget, b.quant.budget);
     return d.text();
 }
 
@@ -392,6 +406,27 @@ private Q_SLOTS:
         QVERIFY(lossMethodNames() == expected);
     }
 
+    void countsAndQuotedTextAreFormattedOnce() {
+        // One rule for the CLI and the workbench (core/format.h); rounding happens before the unit is chosen.
+        QCOMPARE(countText(950), std::string("950"));
+        QCOMPARE(countText(4500), std::string("4.5K"));
+        QCOMPARE(countText(9960), std::string("10K"));
+        QCOMPARE(countText(272186), std::string("272K"));
+        QCOMPARE(countText(999700), std::string("1.0M"));  // not "1000K"
+        QCOMPARE(countText(31021952), std::string("31.0M"));
+        QCOMPARE(countText(999960000), std::string("1.0G"));
+        QCOMPARE(countText(2400000000LL), std::string("2.4G"));
+        QCOMPARE(countText(-4500), std::string("-4.5K"));
+        // Bytes from files are escaped in messages; well-formed UTF-8 passes.
+        QCOMPARE(printable("a\x07"
+                           "b\n"),
+                 std::string("a\\x07b\\x0a"));
+        QCOMPARE(printable("\xff\xfe"), std::string("\\xff\\xfe"));
+        QCOMPARE(printable("teacher \xe6\x95\x99\xe5\xb8\x88"),
+                 std::string("teacher \xe6\x95\x99\xe5\xb8\x88"));
+        QCOMPARE(printable(std::string(300, 'x'), 10), std::string(10, 'x') + "...");
+    }
+
     void roundTripsThroughYaml() {
         const Recipe r = parseRecipe(kFullRecipe, "recipes/full.yaml", "/base/recipes");
         const std::string yaml = recipeToYaml(r);
@@ -404,6 +439,29 @@ private Q_SLOTS:
         const Recipe minimal = parseRecipe("model: {arch: resnet8}\n", "min.yaml", "/base");
         QCOMPARE(differences(parseRecipe(recipeToYaml(minimal), "rt.yaml", "/x"), minimal), QString());
         QCOMPARE(minimal.checkpointEverySeconds, 600.0);  // the default: every 10 minutes
+
+        // The quantize section: every field reads back, the source path stays absolute, and a recipe without
+        // the section reads back without it.
+        const Recipe q =
+            parseRecipe(std::string(kFullRecipe) +
+                            "quantize:\n"
+                            "  enabled: true\n"
+                            "  from: ../runs/fp32\n"
+                            "  observer: percentile\n"
+                            "  percentile: 99.9\n"
+                            "  calibration_batches: 3\n"
+                            "  weight_bits: 6\n"
+                            "  layer_bits: {stem.conv: 8, classifier: 4, \"layer1.0.1.conv\": 0}\n"
+                            "  lsq: true\n"
+                            "  teacher: self\n"
+                            "  budget: size=40KB\n",
+                        "recipes/q.yaml", "/base/recipes");
+        QVERIFY(q.quant.enabled && q.quant.lsq);
+        QCOMPARE(q.quant.from, std::string("/base/runs/fp32"));
+        QCOMPARE(q.quant.layerBits.at("layer1.0.1.conv"), 0);
+        const Recipe qBack = parseRecipe(recipeToYaml(q), "run/recipe.yaml", "/elsewhere");
+        QCOMPARE(differences(qBack, q), QString());
+        QVERIFY(recipeToYaml(minimal).find("quantize") == std::string::npos);
         QCOMPARE(minimal.checkpointEverySteps, int64_t{0});
 
         // checkpoint_every: steps, or a time in s / min / h, or 0; each reads back as written.
@@ -597,11 +655,13 @@ private Q_SLOTS:
                "allow only task)";
         QTest::newRow("checkpoint_every unit")
             << "model: {arch: resnet8}\ntrain: {checkpoint_every: 10days}\n"
-            << "recipes/x.yaml:2: train.checkpoint_every: unknown unit 'days' (expected a number of steps such as "
+            << "recipes/x.yaml:2: train.checkpoint_every: unknown unit 'days' (expected a number of steps "
+               "such as "
                "500, a time such as 10min, 90s or 2h, or 0 for epoch ends only)";
         QTest::newRow("checkpoint_every text")
             << "model: {arch: resnet8}\ntrain: {checkpoint_every: often}\n"
-            << "recipes/x.yaml:2: train.checkpoint_every: 'often' is not a count or a time (expected a number of "
+            << "recipes/x.yaml:2: train.checkpoint_every: 'often' is not a count or a time (expected a "
+               "number of "
                "steps such as 500, a time such as 10min, 90s or 2h, or 0 for epoch ends only)";
         QTest::newRow("negative weight")
             << head + "losses:\n  - method: task\n    weight: -1\n"

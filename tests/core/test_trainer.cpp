@@ -230,6 +230,84 @@ private Q_SLOTS:
         }
     }
 
+    void scheduleClosedForms() {
+        // lr 0.1, 4 epochs of 10 steps: 40 steps; half an epoch (5 steps) of linear warm-up.
+        Recipe r = recipeFrom(baseRecipe(), {"optim.lr=0.1", "train.epochs=4", "schedule.warmup_epochs=0.5",
+                                             "schedule.min_lr=0.001"});
+        auto lr = [&](int64_t step) { return scheduledLearningRate(r, step, 10); };
+        auto near = [](double a, double b) { return std::abs(a - b) <= 1e-12 * std::max(1.0, std::abs(b)); };
+        // Warm-up: lr · (k + 1) / 5.
+        for (int k = 0; k < 5; ++k)
+            QVERIFY2(near(lr(k), 0.1 * (k + 1) / 5.0),
+                     qPrintable(QString("warm-up step %1: %2").arg(k).arg(lr(k))));
+        // Cosine from 0.1 to 0.001 over the remaining 35 steps, then the floor.
+        for (int k : {5, 12, 22, 39}) {
+            const double expected = 0.001 + (0.1 - 0.001) * 0.5 * (1.0 + std::cos(M_PI * (k - 5) / 35.0));
+            QVERIFY2(near(lr(k), expected),
+                     qPrintable(QString("cosine step %1: %2 vs %3").arg(k).arg(lr(k)).arg(expected)));
+        }
+        QVERIFY(near(lr(40), 0.001) && near(lr(100), 0.001));
+        // Step decay: × 0.1 from epoch 1 and again from epoch 3 (0-based epochs, no warm-up).
+        r = recipeFrom(baseRecipe(),
+                       {"optim.lr=0.1", "train.epochs=4", "schedule.name=step", "schedule.warmup_epochs=0",
+                        "schedule.milestones=[1, 3]", "schedule.gamma=0.1"});
+        for (int k : {0, 9})
+            QVERIFY(near(lr(k), 0.1));
+        for (int k : {10, 29})
+            QVERIFY(near(lr(k), 0.01));
+        for (int k : {30, 39})
+            QVERIFY(near(lr(k), 0.001));
+        // Constant.
+        r = recipeFrom(baseRecipe(), {"optim.lr=0.1", "schedule.name=constant", "schedule.warmup_epochs=0"});
+        for (int k : {0, 7, 1000})
+            QVERIFY(near(lr(k), 0.1));
+
+        // Training follows it step by step: 256 samples in batches of 32, 8 steps per epoch.
+        const std::string dir = tests::scratchDir("schedule") + "/run";
+        r = recipeFrom(baseRecipe(),
+                       {"optim.lr=0.04", "schedule.warmup_epochs=0.5", "schedule.min_lr=0.002"});
+        Job job(r, {dir});
+        auto rec = std::make_shared<Recorder>();
+        job.addObserver(rec);
+        QCOMPARE((job.start(), job.wait()).status, RunStatus::Finished);
+        QCOMPARE(rec->steps.size(), size_t{16});
+        for (const auto& s : rec->steps)
+            QVERIFY2(near(s.lr, scheduledLearningRate(r, s.step - 1, 8)),
+                     qPrintable(QString::number(s.step)));
+    }
+
+    void adamwTrainsAndResumesExactly() {
+        // AdamW's moments are part of the checkpoint: a resumed run continues to the same numbers.
+        const std::string root = tests::scratchDir("adamw");
+        Recipe recipe =
+            recipeFrom(baseRecipe(), {"optim.name=adamw", "optim.lr=0.002", "optim.weight_decay=0.01"});
+        Job a(recipe, {root + "/a"});
+        auto recA = std::make_shared<Recorder>();
+        a.addObserver(recA);
+        RunSummary ra = (a.start(), a.wait());
+        QCOMPARE(ra.status, RunStatus::Finished);
+        double first = 0, last = 0;
+        for (int i = 0; i < 4; ++i) {
+            first += recA->steps[i].total / 4;
+            last += recA->steps[recA->steps.size() - 1 - i].total / 4;
+        }
+        QVERIFY2(last < 0.9 * first, qPrintable(QString("loss %1 -> %2").arg(first).arg(last)));
+        {
+            Job b(recipe, {root + "/b"});
+            auto rec = std::make_shared<Recorder>();
+            rec->onEachStep = [&b](const StepEvent& e) {
+                if (e.step == 11) b.cancel();
+            };
+            b.addObserver(rec);
+            QCOMPARE((b.start(), b.wait()).status, RunStatus::Cancelled);
+        }
+        Job c(loadRunRecipe(root + "/b"), {root + "/b", true});
+        RunSummary rc = (c.start(), c.wait());
+        QCOMPARE(rc.status, RunStatus::Finished);
+        QCOMPARE(metric(rc.finalMetrics, "loss"), metric(ra.finalMetrics, "loss"));
+        QCOMPARE(metric(rc.finalMetrics, "top1"), metric(ra.finalMetrics, "top1"));
+    }
+
     void nanLossStopsTheRun() {
         const std::string dir = tests::scratchDir("nan") + "/run";
         Job job(recipeFrom(baseRecipe(),
