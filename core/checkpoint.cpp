@@ -97,7 +97,10 @@ torch::serialize::InputArchive openArchive(const std::string& path) {
     torch::serialize::InputArchive archive;
     try {
         archive.load_from(path);
-    } catch (const c10::Error&) {
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception&) {
+        // c10::Error, and TorchScript's own errors for archives whose code section is damaged.
         throw Error(path + " is not a Distillery checkpoint (cannot read it as a torch archive)");
     }
     return archive;
@@ -105,8 +108,13 @@ torch::serialize::InputArchive openArchive(const std::string& path) {
 
 CheckpointMeta metaOf(torch::serialize::InputArchive& archive, const std::string& path) {
     c10::IValue value;
-    if (!archive.try_read("meta", value) || !value.isString())
-        throw Error(path + " is not a Distillery checkpoint (no description)");
+    bool found = false;
+    try {
+        found = archive.try_read("meta", value);
+    } catch (const std::exception&) {
+        throw Error(path + " is not a readable Distillery checkpoint (its description cannot be read)");
+    }
+    if (!found || !value.isString()) throw Error(path + " is not a Distillery checkpoint (no description)");
     try {
         return CheckpointMeta::fromJson(nlohmann::json::parse(value.toStringRef()), path);
     } catch (const nlohmann::json::exception& e) {
@@ -134,7 +142,12 @@ void loadInto(torch::serialize::InputArchive& archive, const std::string& path, 
             if (archive.try_read("optimizer", optArchive)) optimizer->load(optArchive);
         }
     } catch (const c10::Error& e) {
-        throw Error(path + ": weights do not fit the model (" + e.what_without_backtrace() + ")");
+        throw Error(path + ": weights do not fit the model (" + printable(e.what_without_backtrace(), 300) +
+                    ")");
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw Error(path + ": the weights cannot be read (" + printable(e.what(), 300) + ")");
     }
 }
 }  // namespace
@@ -175,7 +188,13 @@ void prepareForCheckpoint(GraphNet& net, const CheckpointMeta& meta) {
 GraphNet buildCheckpointModel(torch::serialize::InputArchive& archive, const std::string& path,
                               const CheckpointMeta& meta) {
     c10::IValue graph;
-    if (archive.try_read("graph", graph)) {
+    bool hasGraph = false;
+    try {
+        hasGraph = archive.try_read("graph", graph);
+    } catch (const std::exception&) {
+        throw Error(path + ": the stored model structure cannot be read");
+    }
+    if (hasGraph) {
         if (!graph.isString()) throw Error(path + ": the stored model structure is not text");
         return graphFromJson(graph.toStringRef(), path);
     }

@@ -304,8 +304,10 @@ torch::Tensor Importer::tensorOf(const onnx::TensorProto& t, const std::string& 
     std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
     int64_t numel = 1;
     for (auto d : dims) {
-        if (d < 0) fail(what + " has a negative dimension");
+        if (d < 0 || d > (int64_t{1} << 34)) fail(what + " has an impossible dimension " + std::to_string(d));
         numel *= d;
+        if (numel > (int64_t{1} << 34))
+            fail(what + " is larger than any model tensor (" + shapeText(dims) + ")");
     }
     torch::ScalarType type;
     size_t elem = 0;
@@ -339,8 +341,19 @@ torch::Tensor Importer::tensorOf(const onnx::TensorProto& t, const std::string& 
                  ", which the importer does not read (supported: float, double, float16, int64, int32, int8, "
                  "uint8, bool)");
     }
-    auto out = torch::empty(dims, torch::TensorOptions().dtype(type));
     const size_t bytes = static_cast<size_t>(numel) * elem;
+    // The data must be in the file (or its external file) before anything is allocated for it.
+    const size_t available =
+        t.data_location() == onnx::TensorProto::EXTERNAL ? bytes
+        : !t.raw_data().empty()                          ? t.raw_data().size()
+        : t.data_type() == onnx::TensorProto::FLOAT      ? static_cast<size_t>(t.float_data_size()) * 4
+        : t.data_type() == onnx::TensorProto::DOUBLE     ? static_cast<size_t>(t.double_data_size()) * 8
+        : t.data_type() == onnx::TensorProto::INT64      ? static_cast<size_t>(t.int64_data_size()) * 8
+                                                         : static_cast<size_t>(t.int32_data_size()) * elem;
+    if (numel > (int64_t{1} << 34) || available != bytes)
+        fail(what + " holds " + std::to_string(available) + " bytes, expected " + std::to_string(bytes) +
+             " for shape " + shapeText(dims) + " (a truncated or corrupt file?)");
+    auto out = torch::empty(dims, torch::TensorOptions().dtype(type));
     auto fill = [&](const void* src, size_t have) {
         if (have != bytes)
             fail(what + " holds " + std::to_string(have) + " bytes, expected " + std::to_string(bytes) +
@@ -552,6 +565,31 @@ int Importer::add(GraphNode node, const onnx::NodeProto& src, const std::string&
 
 void Importer::probe(int node, const onnx::NodeProto& src) {
     if (static_cast<int>(mProbe.size()) != node) fail(src, "internal: probe out of step");
+    // Sizes an ordinary model never reaches are refused before anything is allocated for them (a corrupt or
+    // hostile file could ask for terabytes).
+    constexpr int64_t kMaxSide = 1 << 15;
+    const GraphNode& n = mG.nodes().at(node);
+    for (int a = 0; a < 2; ++a) {
+        if (n.kernel[a] > kMaxSide || n.stride[a] > kMaxSide || n.dilation[a] > kMaxSide ||
+            n.pads[a] > kMaxSide || n.pads[a + 2] > kMaxSide || n.outputPadding[a] > kMaxSide ||
+            n.outSize[a] > kMaxSide || n.scales[a] > 1024.0)
+            fail(src, "a window, stride, pad or resize factor is beyond any model's (a corrupt file?)");
+    }
+    if (!n.inputs.empty() && mProbe.at(n.inputs[0]).dim() == 4) {
+        const auto& in = mProbe.at(n.inputs[0]);
+        for (int a = 0; a < 2; ++a) {
+            const double side = static_cast<double>(in.size(2 + a));
+            double out = side;
+            if (n.op == OpKind::Resize) out = n.outSize[a] > 0 ? n.outSize[a] : side * n.scales[a];
+            if (n.op == OpKind::ConvTranspose)
+                out = static_cast<double>(n.stride[a]) * (side - 1) +
+                      static_cast<double>(n.kernel[a] * n.dilation[a]);
+            if (n.op == OpKind::Pad) out = side + static_cast<double>(n.pads[a] + n.pads[a + 2]);
+            if (out > kMaxSide)
+                fail(src, "its output would be " + std::to_string(static_cast<int64_t>(out)) +
+                              " pixels along an axis (more than any model's; a corrupt file?)");
+        }
+    }
     try {
         torch::NoGradGuard noGrad;
         mProbe.push_back(mNet->evalFloat(node, mProbe));
