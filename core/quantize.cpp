@@ -521,13 +521,6 @@ std::pair<double, double> latencies(RunContext& c, Int8Net& int8net, int batchSi
     return {fp, q};
 }
 
-nlohmann::json metricsJson(const EvalResult& r) {
-    nlohmann::json j = nlohmann::json::object();
-    for (const auto& [k, v] : r.metrics)
-        j[k] = v;
-    return j;
-}
-
 nlohmann::json reportJson(const QuantizeResult& r) {
     nlohmann::json layers = nlohmann::json::array();
     for (const auto& l : r.layers) {

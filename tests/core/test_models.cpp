@@ -35,9 +35,9 @@ private Q_SLOTS:
     void resnet20ParamsByHand() {
         // He et al.'s CIFAR ResNet-20 with 1×1-conv shortcuts: stem 464, stage1 14016, stage2 51648,
         // stage3 205696, classifier 650 → 272474 for RGB input and 10 classes.
-        auto rgb = describeModel({"resnet20", "", 1.0}, Task::Classification, 3, 10, 32, 32);
+        auto rgb = describeModel({"resnet20", "", 1.0, {}}, Task::Classification, 3, 10, 32, 32);
         QCOMPARE(rgb.params, int64_t{272474});
-        auto gray = describeModel({"resnet20", "", 1.0}, Task::Classification, 1, 10, 28, 28);
+        auto gray = describeModel({"resnet20", "", 1.0, {}}, Task::Classification, 1, 10, 28, 28);
         QCOMPARE(gray.params, int64_t{272474 - 2 * 16 * 9});
         // Stem conv MACs on 28×28: 28·28·16 outputs × 1·3·3 each.
         QCOMPARE(gray.layers.at(1).op, std::string("conv"));
@@ -53,14 +53,14 @@ private Q_SLOTS:
     }
 
     void tapsAndShapes() {
-        auto info = describeModel({"resnet20", "", 1.0}, Task::Classification, 1, 10, 28, 28);
+        auto info = describeModel({"resnet20", "", 1.0, {}}, Task::Classification, 1, 10, 28, 28);
         QCOMPARE(tap(info, "stem")->shape, (std::vector<int64_t>{16, 28, 28}));
         QCOMPARE(tap(info, "stage1")->shape, (std::vector<int64_t>{16, 28, 28}));
         QCOMPARE(tap(info, "stage2")->shape, (std::vector<int64_t>{32, 14, 14}));
         QCOMPARE(tap(info, "stage3")->shape, (std::vector<int64_t>{64, 7, 7}));
         QCOMPARE(tap(info, "prelogits")->shape, (std::vector<int64_t>{64}));
         QCOMPARE(tap(info, "logits")->shape, (std::vector<int64_t>{10}));
-        auto wide = describeModel({"resnet8x4", "", 1.0}, Task::Classification, 3, 100, 32, 32);
+        auto wide = describeModel({"resnet8x4", "", 1.0, {}}, Task::Classification, 3, 100, 32, 32);
         QCOMPARE(tap(wide, "stage3")->shape, (std::vector<int64_t>{256, 8, 8}));
         QCOMPARE(tap(wide, "logits")->shape, (std::vector<int64_t>{100}));
     }
@@ -68,7 +68,7 @@ private Q_SLOTS:
     void everyArchitectureRunsAndOrdersBySize() {
         std::map<std::string, int64_t> params;
         for (const auto& a : architectures()) {
-            auto info = describeModel({a.name, "", 1.0}, Task::Classification, 3, 10, 32, 32);
+            auto info = describeModel({a.name, "", 1.0, {}}, Task::Classification, 3, 10, 32, 32);
             params[a.name] = info.params;
             QVERIFY2(
                 tap(info, "stem") && tap(info, "stage1") && tap(info, "prelogits") && tap(info, "logits"),
@@ -76,7 +76,7 @@ private Q_SLOTS:
             QCOMPARE(tap(info, "logits")->shape, (std::vector<int64_t>{10}));
             // Tap shapes are what a real forward pass produces.
             torch::NoGradGuard g;
-            auto net = buildModel({a.name, "", 1.0}, Task::Classification, 3, 10);
+            auto net = buildModel({a.name, "", 1.0, {}}, Task::Classification, 3, 10);
             net->eval();
             std::vector<std::string> names;
             for (const auto& t : info.taps)
@@ -100,8 +100,8 @@ private Q_SLOTS:
     }
 
     void mobilenetWidthScalesChannels() {
-        auto half = describeModel({"mobilenetv2", "", 0.5}, Task::Classification, 3, 10, 32, 32);
-        auto full = describeModel({"mobilenetv2", "", 1.0}, Task::Classification, 3, 10, 32, 32);
+        auto half = describeModel({"mobilenetv2", "", 0.5, {}}, Task::Classification, 3, 10, 32, 32);
+        auto full = describeModel({"mobilenetv2", "", 1.0, {}}, Task::Classification, 3, 10, 32, 32);
         QCOMPARE(tap(full, "stage1")->shape.at(0), int64_t{16});
         QCOMPARE(tap(half, "stage1")->shape.at(0), int64_t{8});
         QCOMPARE(tap(full, "stage5")->shape.at(0), int64_t{320});
@@ -121,7 +121,7 @@ private Q_SLOTS:
     void segmentationModels() {
         QFETCH(QString, arch);
         QFETCH(QString, head);
-        ModelSpec spec{arch.toStdString(), head.toStdString(), 1.0};
+        ModelSpec spec{arch.toStdString(), head.toStdString(), 1.0, {}};
         auto info = describeModel(spec, Task::Segmentation, 1, 11, 64, 64);
         QCOMPARE(tap(info, "logits")->shape, (std::vector<int64_t>{11, 64, 64}));
         QVERIFY(tap(info, "head") != nullptr);
@@ -138,27 +138,27 @@ private Q_SLOTS:
 
     void unknownNamesAreClearErrors() {
         try {
-            describeModel({"resnet9", "", 1.0}, Task::Classification, 1, 10, 28, 28);
+            describeModel({"resnet9", "", 1.0, {}}, Task::Classification, 1, 10, 28, 28);
             QFAIL("expected an error");
         } catch (const Error& e) {
             QVERIFY2(QString(e.what()).contains("resnet9") && QString(e.what()).contains("resnet20"),
                      e.what());
         }
         try {
-            describeModel({"resnet8", "unet", 1.0}, Task::Segmentation, 1, 11, 64, 64);
+            describeModel({"resnet8", "unet", 1.0, {}}, Task::Segmentation, 1, 11, 64, 64);
             QFAIL("expected an error");
         } catch (const Error& e) {
             QVERIFY2(QString(e.what()).contains("unet") && QString(e.what()).contains("deeplabv3"), e.what());
         }
         QVERIFY_THROWS_EXCEPTION(Error,
-                                 describeModel({"resnet8", "psp", 1.0}, Task::Classification, 1, 10, 28, 28));
+                                 describeModel({"resnet8", "psp", 1.0, {}}, Task::Classification, 1, 10, 28, 28));
     }
 
     void sameSeedSameWeights() {
         torch::manual_seed(7);
-        auto a = buildModel({"resnet8", "", 1.0}, Task::Classification, 1, 10);
+        auto a = buildModel({"resnet8", "", 1.0, {}}, Task::Classification, 1, 10);
         torch::manual_seed(7);
-        auto b = buildModel({"resnet8", "", 1.0}, Task::Classification, 1, 10);
+        auto b = buildModel({"resnet8", "", 1.0, {}}, Task::Classification, 1, 10);
         auto pa = a->parameters(), pb = b->parameters();
         QCOMPARE(pa.size(), pb.size());
         for (size_t i = 0; i < pa.size(); ++i)

@@ -157,7 +157,7 @@ private Q_SLOTS:
     void foldingKeepsOutputs() {
         torch::manual_seed(1);
         for (const char* arch : {"resnet8", "mobilenetv2"}) {
-            GraphNet net = buildModel({arch, "", 0.5}, Task::Classification, 1, 10);
+            GraphNet net = buildModel({arch, "", 0.5, {}}, Task::Classification, 1, 10);
             // Non-trivial BN statistics and affine parameters.
             for (auto& item : net->named_buffers()) {
                 torch::NoGradGuard g;
@@ -181,7 +181,7 @@ private Q_SLOTS:
 
     void qatGradientsFlow() {
         torch::manual_seed(2);
-        GraphNet net = buildModel({"resnet8", "", 1.0}, Task::Classification, 1, 10);
+        GraphNet net = buildModel({"resnet8", "", 1.0, {}}, Task::Classification, 1, 10);
         net->eval();
         net->foldBatchNorm();
         net->enableQuantization({{"layer1.0.1.conv", 4}}, /*lsq=*/true);

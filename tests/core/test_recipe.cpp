@@ -144,8 +144,8 @@ Recipe fullExpected() {
     norm3.mean = {0.5f, 0.4f, 0.3f};
     norm3.std = {0.2f, 0.25f, 0.3f};
     r.evalTransforms = {resizeHw, resize, norm3};
-    r.student = {"resnet8", "psp", 0.5};
-    r.teacher.model = {"resnet20", "deeplabv3", 1.5};
+    r.student = {"resnet8", "psp", 0.5, {}};
+    r.teacher.model = {"resnet20", "deeplabv3", 1.5, {}};
     r.teacher.checkpoint = "/base/teachers/fmnist_resnet20";
     r.losses = {term("task", "", "", 0.1, 1, false),
                 term("kd", "logits", "logits", 0.9, 3, true),
