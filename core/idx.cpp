@@ -88,10 +88,10 @@ IdxArray readIdx(const std::string& path) {
     }
 
     // Grow in chunks so that a corrupt gzip header cannot make us allocate gigabytes up front.
-    out.data.reserve(static_cast<size_t>(std::min<uint64_t>(total, uint64_t(1) << 28)));
+    out.data.reserve(static_cast<size_t>(std::min<uint64_t>(total, uint64_t(1) << 24)));
     size_t got = 0;
     while (got < total) {
-        size_t chunk = static_cast<size_t>(std::min<uint64_t>(total - got, uint64_t(1) << 26));
+        size_t chunk = static_cast<size_t>(std::min<uint64_t>(total - got, uint64_t(1) << 24));
         out.data.resize(got + chunk);
         size_t n = readSome(file.get(), out.data.data() + got, chunk, path);
         got += n;
