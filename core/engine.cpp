@@ -802,14 +802,25 @@ Job::Job(Recipe recipe, JobOptions options) : d(std::make_unique<Impl>()) {
     applyThreadCount(d->recipe.threads);
     d->setup();
     fs::create_directories(d->paths.checkpoints());
-    if (!d->options.resume) writeFileAtomically(d->paths.recipe(), recipeToYaml(d->recipe));
+    if (!d->options.resume) {
+        writeFileAtomically(d->paths.recipe(), recipeToYaml(d->recipe));
+        // What the run is, from the start: a run killed before its summary keeps its role.
+        RunFolder(d->paths.root)
+            .writeStart({kindOfRecipe(d->recipe), d->options.role,
+                         d->recipe.quant.enabled ? d->recipe.quant.from : std::string()});
+    }
 }
 
 Job::~Job() {
     cancel();
     if (d->thread.joinable()) d->thread.join();
-    std::lock_guard<std::mutex> lock(d->idleMutex);
-    if (d->idleThread.joinable()) d->idleThread.join();
+    // Joined without holding idleMutex: the worker takes it after each snapshot it serves.
+    std::thread idle;
+    {
+        std::lock_guard<std::mutex> lock(d->idleMutex);
+        idle = std::move(d->idleThread);
+    }
+    if (idle.joinable()) idle.join();
 }
 
 void Job::addObserver(std::shared_ptr<Observer> observer) {

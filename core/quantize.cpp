@@ -14,9 +14,9 @@
 #include <set>
 #include <sstream>
 
+#include "core/imaging.h"
 #include "core/internal/checkpoint.h"
 #include "core/internal/evaluation.h"
-#include "core/imaging.h"
 #include "core/internal/loader.h"
 #include "core/internal/quant_internal.h"
 #include "core/run_files.h"
@@ -689,6 +689,7 @@ QuantizeResult quantizeRun(const QuantizeOptions& o, const ProgressFn& progress)
     summary.dataset = c.recipe.data.dataset;
     summary.seed = c.recipe.seed;
     summary.source = c.runDir;
+    RunFolder(outDir).writeStart({RunKind::Ptq, RunRole::Student, c.runDir});
     RunFolder(outDir).writeSummary(summary);
     writeFileAtomically(outDir + "/quantization.json", reportJson(result).dump(2) + "\n");
     say("done", 1.0);

@@ -284,6 +284,33 @@ void RunFolder::writeSummary(const RunSummaryRecord& s) const {
     writeFileAtomically(summaryPath(), j.dump(2) + "\n");
 }
 
+std::optional<RunStartRecord> RunFolder::readStartIfAny() const {
+    std::error_code ec;
+    if (!fs::is_regular_file(startPath(), ec)) return std::nullopt;
+    const std::string file = startPath();
+    Json j;
+    try {
+        j = Json::parse(readText(file));
+    } catch (const Json::exception& e) {
+        throw Error(file + " is not valid JSON (" + printable(e.what(), 160) + ")");
+    }
+    if (!j.is_object()) throw Error(file + " is not a JSON object");
+    Reader r(j, file);
+    RunStartRecord s;
+    const std::string kind = r.string(j, "kind", "", "train");
+    if (!parseRunKind(kind, s.kind)) r.fail("kind", "has the unknown value '" + printable(kind) + "'");
+    const std::string role = r.string(j, "role", "", "student");
+    if (!parseRunRole(role, s.role)) r.fail("role", "has the unknown value '" + printable(role) + "'");
+    s.source = r.string(j, "source", "");
+    return s;
+}
+
+void RunFolder::writeStart(const RunStartRecord& start) const {
+    Json j = {{"kind", runKindName(start.kind)}, {"role", runRoleName(start.role)}};
+    if (!start.source.empty()) j["source"] = start.source;
+    writeFileAtomically(startPath(), j.dump(2) + "\n");
+}
+
 std::vector<MetricRecord> RunFolder::readMetrics() const {
     std::error_code ec;
     if (!fs::is_regular_file(metricsPath(), ec)) return {};
@@ -306,6 +333,14 @@ RunOverview RunFolder::overview() const {
         } catch (const std::exception& e) {
             note(e.what());
         }
+    }
+    try {
+        if (auto start = readStartIfAny()) {
+            o.kind = start->kind;
+            o.role = start->role;
+        }
+    } catch (const std::exception& e) {
+        note(e.what());
     }
     try {
         o.summary = readSummaryIfAny();

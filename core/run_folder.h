@@ -67,6 +67,13 @@ struct RunSummaryRecord {
     double bestOf(const std::string& name) const;
 };
 
+/** run.json, written when a run starts: what it is, even if it never writes a summary (a killed run). */
+struct RunStartRecord {
+    RunKind kind = RunKind::Train;
+    RunRole role = RunRole::Student;
+    std::string source;  // QAT: the fp32 run it starts from
+};
+
 /** Everything a run folder holds, read without throwing: what could not be read is described in `error`. */
 struct RunOverview {
     std::string root;
@@ -94,6 +101,7 @@ public:
     std::string checkpointsDir() const { return mRoot + "/checkpoints"; }
     std::string checkpointPath(CheckpointChoice which) const;
     std::string quantReportPath() const { return mRoot + "/quantization.json"; }
+    std::string startPath() const { return mRoot + "/run.json"; }
 
     bool exists() const;
     bool hasRecipe() const;
@@ -110,6 +118,9 @@ public:
     std::optional<RunSummaryRecord> readSummaryIfAny() const;
     /** Writes summary.json atomically. */
     void writeSummary(const RunSummaryRecord& summary) const;
+    /** run.json: nullopt when absent (runs started before it existed); throws Error when malformed. */
+    std::optional<RunStartRecord> readStartIfAny() const;
+    void writeStart(const RunStartRecord& start) const;
     /** metrics.jsonl (empty when absent); throws Error naming the file and line when malformed. */
     std::vector<MetricRecord> readMetrics() const;
 

@@ -90,6 +90,20 @@
     </message>
 </context>
 <context>
+    <name>distillery::BackgroundWork</name>
+    <message>
+        <source>unexpected error</source>
+        <translation>unexpected error</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::BitWidthDelegate</name>
+    <message>
+        <source>float</source>
+        <translation>float</translation>
+    </message>
+</context>
+<context>
     <name>distillery::ChannelInspectorView</name>
     <message>
         <source>teacher</source>
@@ -473,6 +487,17 @@ KL(p_T‖p_S) = %1</translation>
     </message>
 </context>
 <context>
+    <name>distillery::Format</name>
+    <message>
+        <source>top-1</source>
+        <translation>top-1</translation>
+    </message>
+    <message>
+        <source>mIoU</source>
+        <translation>mIoU</translation>
+    </message>
+</context>
+<context>
     <name>distillery::LossCurvesView</name>
     <message>
         <source>Smoothing</source>
@@ -829,62 +854,6 @@ KL(p_T‖p_S) = %1</translation>
         <translation>Main</translation>
     </message>
     <message>
-        <source>Ready</source>
-        <translation>Ready</translation>
-    </message>
-    <message>
-        <source>Created project %1</source>
-        <translation>Created project %1</translation>
-    </message>
-    <message>
-        <source>Stop the current run before opening another project.</source>
-        <translation>Stop the current run before opening another project.</translation>
-    </message>
-    <message>
-        <source>Opened project %1</source>
-        <translation>Opened project %1</translation>
-    </message>
-    <message>
-        <source>Save as a new project folder</source>
-        <translation>Save as a new project folder</translation>
-    </message>
-    <message>
-        <source>Saved %1</source>
-        <translation>Saved %1</translation>
-    </message>
-    <message>
-        <source>Created project %1 for the runs of this recipe</source>
-        <translation>Created project %1 for the runs of this recipe</translation>
-    </message>
-    <message>
-        <source>Unsaved changes</source>
-        <translation>Unsaved changes</translation>
-    </message>
-    <message>
-        <source>The recipe has changes that are not saved. Save them?</source>
-        <translation>The recipe has changes that are not saved. Save them?</translation>
-    </message>
-    <message>
-        <source>Autosaved</source>
-        <translation>Autosaved</translation>
-    </message>
-    <message>
-        <source>Autosave failed: %1</source>
-        <translation>Autosave failed: %1</translation>
-    </message>
-    <message>
-        <source>New project folder</source>
-        <translation>New project folder</translation>
-    </message>
-    <message>
-        <source>project</source>
-        <translation>project</translation>
-    </message>
-    <message>
-        <source>Open project folder</source>
-        <translation>Open project folder</translation>
-    </message>
-    <message>
         <source>Import recipe %1</source>
         <translation>Import recipe %1</translation>
     </message>
@@ -925,102 +894,6 @@ KL(p_T‖p_S) = %1</translation>
         <translation>Cannot write %1</translation>
     </message>
     <message>
-        <source>Paused; the inspector still answers</source>
-        <translation>Paused; the inspector still answers</translation>
-    </message>
-    <message>
-        <source>Resumed</source>
-        <translation>Resumed</translation>
-    </message>
-    <message>
-        <source>Stopping at the end of this step…</source>
-        <translation>Stopping at the end of this step…</translation>
-    </message>
-    <message>
-        <source>A run is already in progress.</source>
-        <translation>A run is already in progress.</translation>
-    </message>
-    <message>
-        <source>The recipe has an error, so nothing was started:
-%1</source>
-        <translation>The recipe has an error, so nothing was started:
-%1</translation>
-    </message>
-    <message>
-        <source>Cannot start the run:
-%1</source>
-        <translation>Cannot start the run:
-%1</translation>
-    </message>
-    <message>
-        <source>Starting…</source>
-        <translation>Starting…</translation>
-    </message>
-    <message>
-        <source>Training teacher %1 in %2</source>
-        <translation>Training teacher %1 in %2</translation>
-    </message>
-    <message>
-        <source>Training student %1 in %2</source>
-        <translation>Training student %1 in %2</translation>
-    </message>
-    <message>
-        <source>The demo recipe resources/recipes/fmnist_cwd.yaml was not found next to the program.</source>
-        <translation>The demo recipe resources/recipes/fmnist_cwd.yaml was not found next to the program.</translation>
-    </message>
-    <message>
-        <source>The shipped teacher %1 is missing; training it first.</source>
-        <translation>The shipped teacher %1 is missing; training it first.</translation>
-    </message>
-    <message>
-        <source>Epoch %1/%2 · step %3/%4 · loss %5</source>
-        <translation>Epoch %1/%2 · step %3/%4 · loss %5</translation>
-    </message>
-    <message>
-        <source>%1 img/s</source>
-        <translation>%1 img/s</translation>
-    </message>
-    <message>
-        <source>ETA %1</source>
-        <translation>ETA %1</translation>
-    </message>
-    <message>
-        <source>Epoch %1 (%2): %3%4</source>
-        <translation>Epoch %1 (%2): %3%4</translation>
-    </message>
-    <message>
-        <source> — best so far</source>
-        <translation> — best so far</translation>
-    </message>
-    <message>
-        <source>Finished in %1. Best: %2</source>
-        <translation>Finished in %1. Best: %2</translation>
-    </message>
-    <message>
-        <source>Finished %1: best %2</source>
-        <translation>Finished %1: best %2</translation>
-    </message>
-    <message>
-        <source>Stopped; the run can be continued later</source>
-        <translation>Stopped; the run can be continued later</translation>
-    </message>
-    <message>
-        <source>Stopped %1</source>
-        <translation>Stopped %1</translation>
-    </message>
-    <message>
-        <source>The run failed: %1</source>
-        <translation>The run failed: %1</translation>
-    </message>
-    <message>
-        <source>Use the trained teacher</source>
-        <translation>Use the trained teacher</translation>
-    </message>
-    <message>
-        <source>The recipe&apos;s teacher is now %1</source>
-        <translation>The recipe&apos;s teacher is now %1</translation>
-    </message>
-    <message>
         <source>This run has no checkpoint yet.</source>
         <translation>This run has no checkpoint yet.</translation>
     </message>
@@ -1053,16 +926,8 @@ KL(p_T‖p_S) = %1</translation>
         <translation>Continue the run selected in the Runs table from where it stopped</translation>
     </message>
     <message>
-        <source>%1 cannot be continued: it finished, or it has no checkpoint yet.</source>
-        <translation>%1 cannot be continued: it finished, or it has no checkpoint yet.</translation>
-    </message>
-    <message>
         <source>Quantize the run selected in the Runs table: bit widths, calibration, QAT and ONNX export (F8)</source>
         <translation>Quantize the run selected in the Runs table: bit widths, calibration, QAT and ONNX export (F8)</translation>
-    </message>
-    <message>
-        <source>Quantization-aware training of %1 in %2</source>
-        <translation>Quantization-aware training of %1 in %2</translation>
     </message>
     <message>
         <source>Quantize and Export</source>
@@ -1073,8 +938,8 @@ KL(p_T‖p_S) = %1</translation>
         <translation>&amp;Quantize and Export</translation>
     </message>
     <message>
-        <source>Choose a teacher architecture or import one in the Models dock first.</source>
-        <translation>Choose a teacher architecture or import one in the Models dock first.</translation>
+        <source>The run in progress will be stopped; it can be continued later.</source>
+        <translation>The run in progress will be stopped; it can be continued later.</translation>
     </message>
 </context>
 <context>
@@ -1383,19 +1248,62 @@ KL(p_T‖p_S) = %1</translation>
     </message>
 </context>
 <context>
-    <name>distillery::QuantizePage</name>
+    <name>distillery::ProjectSession</name>
     <message>
-        <source>float</source>
-        <translation>float</translation>
+        <source>Stop the current run before opening another project.</source>
+        <translation>Stop the current run before opening another project.</translation>
     </message>
     <message>
-        <source>top-1</source>
-        <translation>top-1</translation>
+        <source>Created project %1</source>
+        <translation>Created project %1</translation>
     </message>
     <message>
-        <source>mIoU</source>
-        <translation>mIoU</translation>
+        <source>Opened project %1</source>
+        <translation>Opened project %1</translation>
     </message>
+    <message>
+        <source>Save as a new project folder</source>
+        <translation>Save as a new project folder</translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation>Saved %1</translation>
+    </message>
+    <message>
+        <source>Created project %1 for the runs of this recipe</source>
+        <translation>Created project %1 for the runs of this recipe</translation>
+    </message>
+    <message>
+        <source>The recipe has changes that are not saved. Save them?</source>
+        <translation>The recipe has changes that are not saved. Save them?</translation>
+    </message>
+    <message>
+        <source>Unsaved changes</source>
+        <translation>Unsaved changes</translation>
+    </message>
+    <message>
+        <source>Autosaved</source>
+        <translation>Autosaved</translation>
+    </message>
+    <message>
+        <source>Autosave failed: %1</source>
+        <translation>Autosave failed: %1</translation>
+    </message>
+    <message>
+        <source>New project folder</source>
+        <translation>New project folder</translation>
+    </message>
+    <message>
+        <source>project</source>
+        <translation>project</translation>
+    </message>
+    <message>
+        <source>Open project folder</source>
+        <translation>Open project folder</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::QuantComparisonModel</name>
     <message>
         <source>PTQ</source>
         <translation>PTQ</translation>
@@ -1417,24 +1325,108 @@ KL(p_T‖p_S) = %1</translation>
         <translation>%1 (mixed)</translation>
     </message>
     <message>
-        <source>%1 %2 vs %3: max |Δ| %4, agreement %5 %</source>
-        <translation>%1 %2 vs %3: max |Δ| %4, agreement %5 %</translation>
-    </message>
-    <message numerus="yes">
-        <source>Verified on %n sample(s): </source>
-        <translation>
-            <numerusform>Verified on %n sample: </numerusform>
-            <numerusform>Verified on %n samples: </numerusform>
-        </translation>
+        <source>Teacher</source>
+        <translation>Teacher</translation>
     </message>
     <message>
-        <source>Every target met.</source>
-        <translation>Every target met.</translation>
+        <source>All parameters at 32 bit, from the teacher&apos;s summary</source>
+        <translation>All parameters at 32 bit, from the teacher&apos;s summary</translation>
     </message>
     <message>
-        <source>Targets missed: %1.</source>
-        <translation>Targets missed: %1.</translation>
+        <source>fp32 student</source>
+        <translation>fp32 student</translation>
     </message>
+    <message>
+        <source>, observer %1</source>
+        <translation>, observer %1</translation>
+    </message>
+    <message>
+        <source>Simulated in the engine; the fp32 source had %1</source>
+        <translation>Simulated in the engine; the fp32 source had %1</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Model</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>Run</translation>
+    </message>
+    <message>
+        <source>Bits</source>
+        <translation>Bits</translation>
+    </message>
+    <message>
+        <source>%1 (%)</source>
+        <translation>%1 (%)</translation>
+    </message>
+    <message>
+        <source>LibTorch int8 (%)</source>
+        <translation>LibTorch int8 (%)</translation>
+    </message>
+    <message>
+        <source>Agreement (%)</source>
+        <translation>Agreement (%)</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Size</translation>
+    </message>
+    <message>
+        <source>× smaller</source>
+        <translation>× smaller</translation>
+    </message>
+    <message>
+        <source>BOPs</source>
+        <translation>BOPs</translation>
+    </message>
+    <message>
+        <source>fp32 (ms)</source>
+        <translation>fp32 (ms)</translation>
+    </message>
+    <message>
+        <source>int8 (ms)</source>
+        <translation>int8 (ms)</translation>
+    </message>
+    <message>
+        <source>Weight and activation widths (W/A) of the conv and linear layers</source>
+        <translation>Weight and activation widths (W/A) of the conv and linear layers</translation>
+    </message>
+    <message>
+        <source>Validation metric; for quantized runs of the fake-quantized model in the engine</source>
+        <translation>Validation metric; for quantized runs of the fake-quantized model in the engine</translation>
+    </message>
+    <message>
+        <source>The same quantized model run with LibTorch&apos;s int8 kernels</source>
+        <translation>The same quantized model run with LibTorch&apos;s int8 kernels</translation>
+    </message>
+    <message>
+        <source>Share of validation predictions where LibTorch int8 and the simulated model agree</source>
+        <translation>Share of validation predictions where LibTorch int8 and the simulated model agree</translation>
+    </message>
+    <message>
+        <source>Conv and linear weights at their widths (1 KB = 1000 bytes)</source>
+        <translation>Conv and linear weights at their widths (1 KB = 1000 bytes)</translation>
+    </message>
+    <message>
+        <source>The fp32 student&apos;s size over this one&apos;s</source>
+        <translation>The fp32 student&apos;s size over this one&apos;s</translation>
+    </message>
+    <message>
+        <source>Bit operations: Σ MACs × weight bits × activation bits</source>
+        <translation>Bit operations: Σ MACs × weight bits × activation bits</translation>
+    </message>
+    <message>
+        <source>Time per batch of 64 in fp32 (BatchNorm folded)</source>
+        <translation>Time per batch of 64 in fp32 (BatchNorm folded)</translation>
+    </message>
+    <message>
+        <source>Time per batch of 64 with LibTorch&apos;s int8 kernels</source>
+        <translation>Time per batch of 64 with LibTorch&apos;s int8 kernels</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::QuantLayersModel</name>
     <message>
         <source>Layer</source>
         <translation>Layer</translation>
@@ -1458,6 +1450,10 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>Act. bits</source>
         <translation>Act. bits</translation>
+    </message>
+    <message>
+        <source>BOPs</source>
+        <translation>BOPs</translation>
     </message>
     <message>
         <source>Sens. 6 b</source>
@@ -1488,8 +1484,42 @@ KL(p_T‖p_S) = %1</translation>
         <translation>Width of the layer&apos;s input activations</translation>
     </message>
     <message>
+        <source>Bit operations of this layer: MACs × weight bits × activation bits (32 × 32 in float)</source>
+        <translation>Bit operations of this layer: MACs × weight bits × activation bits (32 × 32 in float)</translation>
+    </message>
+    <message>
         <source>Increase of the KL divergence between the fp32 and the quantized outputs when only this layer has %1-bit weights (nats per sample)</source>
         <translation>Increase of the KL divergence between the fp32 and the quantized outputs when only this layer has %1-bit weights (nats per sample)</translation>
+    </message>
+    <message>
+        <source>float</source>
+        <translation>float</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::QuantizePage</name>
+    <message>
+        <source>float</source>
+        <translation>float</translation>
+    </message>
+    <message>
+        <source>%1 %2 vs %3: max |Δ| %4, agreement %5 %</source>
+        <translation>%1 %2 vs %3: max |Δ| %4, agreement %5 %</translation>
+    </message>
+    <message numerus="yes">
+        <source>Verified on %n sample(s): </source>
+        <translation>
+            <numerusform>Verified on %n sample: </numerusform>
+            <numerusform>Verified on %n samples: </numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Every target met.</source>
+        <translation>Every target met.</translation>
+    </message>
+    <message>
+        <source>Targets missed: %1.</source>
+        <translation>Targets missed: %1.</translation>
     </message>
     <message>
         <source>&amp;Source (fp32 run):</source>
@@ -1927,106 +1957,6 @@ KL(p_T‖p_S) = %1</translation>
         <translation>Exporting %1…</translation>
     </message>
     <message>
-        <source>Model</source>
-        <translation>Model</translation>
-    </message>
-    <message>
-        <source>Run</source>
-        <translation>Run</translation>
-    </message>
-    <message>
-        <source>Bits</source>
-        <translation>Bits</translation>
-    </message>
-    <message>
-        <source>%1 (%)</source>
-        <translation>%1 (%)</translation>
-    </message>
-    <message>
-        <source>LibTorch int8 (%)</source>
-        <translation>LibTorch int8 (%)</translation>
-    </message>
-    <message>
-        <source>Agreement (%)</source>
-        <translation>Agreement (%)</translation>
-    </message>
-    <message>
-        <source>Size</source>
-        <translation>Size</translation>
-    </message>
-    <message>
-        <source>× smaller</source>
-        <translation>× smaller</translation>
-    </message>
-    <message>
-        <source>BOPs</source>
-        <translation>BOPs</translation>
-    </message>
-    <message>
-        <source>fp32 (ms)</source>
-        <translation>fp32 (ms)</translation>
-    </message>
-    <message>
-        <source>int8 (ms)</source>
-        <translation>int8 (ms)</translation>
-    </message>
-    <message>
-        <source>Weight and activation widths (W/A) of the conv and linear layers</source>
-        <translation>Weight and activation widths (W/A) of the conv and linear layers</translation>
-    </message>
-    <message>
-        <source>Validation metric; for quantized runs of the fake-quantized model in the engine</source>
-        <translation>Validation metric; for quantized runs of the fake-quantized model in the engine</translation>
-    </message>
-    <message>
-        <source>The same quantized model run with LibTorch&apos;s int8 kernels</source>
-        <translation>The same quantized model run with LibTorch&apos;s int8 kernels</translation>
-    </message>
-    <message>
-        <source>Share of validation predictions where LibTorch int8 and the simulated model agree</source>
-        <translation>Share of validation predictions where LibTorch int8 and the simulated model agree</translation>
-    </message>
-    <message>
-        <source>Conv and linear weights at their widths (1 KB = 1000 bytes)</source>
-        <translation>Conv and linear weights at their widths (1 KB = 1000 bytes)</translation>
-    </message>
-    <message>
-        <source>The fp32 student&apos;s size over this one&apos;s</source>
-        <translation>The fp32 student&apos;s size over this one&apos;s</translation>
-    </message>
-    <message>
-        <source>Bit operations: Σ MACs × weight bits × activation bits</source>
-        <translation>Bit operations: Σ MACs × weight bits × activation bits</translation>
-    </message>
-    <message>
-        <source>Time per batch of 64 in fp32 (BatchNorm folded)</source>
-        <translation>Time per batch of 64 in fp32 (BatchNorm folded)</translation>
-    </message>
-    <message>
-        <source>Time per batch of 64 with LibTorch&apos;s int8 kernels</source>
-        <translation>Time per batch of 64 with LibTorch&apos;s int8 kernels</translation>
-    </message>
-    <message>
-        <source>Teacher</source>
-        <translation>Teacher</translation>
-    </message>
-    <message>
-        <source>All parameters at 32 bit, from the teacher&apos;s summary</source>
-        <translation>All parameters at 32 bit, from the teacher&apos;s summary</translation>
-    </message>
-    <message>
-        <source>fp32 student</source>
-        <translation>fp32 student</translation>
-    </message>
-    <message>
-        <source>Simulated in the engine; the fp32 source had %1</source>
-        <translation>Simulated in the engine; the fp32 source had %1</translation>
-    </message>
-    <message>
-        <source>, observer %1</source>
-        <translation>, observer %1</translation>
-    </message>
-    <message>
         <source>1 % of the run&apos;s</source>
         <translation>1 % of the run&apos;s</translation>
     </message>
@@ -2251,15 +2181,122 @@ KL(p_T‖p_S) = %1</translation>
     </message>
 </context>
 <context>
+    <name>distillery::RunController</name>
+    <message>
+        <source>Ready</source>
+        <translation>Ready</translation>
+    </message>
+    <message>
+        <source>A run is already in progress.</source>
+        <translation>A run is already in progress.</translation>
+    </message>
+    <message>
+        <source>Paused; the inspector still answers</source>
+        <translation>Paused; the inspector still answers</translation>
+    </message>
+    <message>
+        <source>Resumed</source>
+        <translation>Resumed</translation>
+    </message>
+    <message>
+        <source>Stopping at the end of this step…</source>
+        <translation>Stopping at the end of this step…</translation>
+    </message>
+    <message>
+        <source>The recipe has an error, so nothing was started:
+%1</source>
+        <translation>The recipe has an error, so nothing was started:
+%1</translation>
+    </message>
+    <message>
+        <source>Choose a teacher architecture or import one in the Models dock first.</source>
+        <translation>Choose a teacher architecture or import one in the Models dock first.</translation>
+    </message>
+    <message>
+        <source>%1 cannot be continued: it finished, or it has no checkpoint yet.</source>
+        <translation>%1 cannot be continued: it finished, or it has no checkpoint yet.</translation>
+    </message>
+    <message>
+        <source>The demo recipe resources/recipes/fmnist_cwd.yaml was not found next to the program.</source>
+        <translation>The demo recipe resources/recipes/fmnist_cwd.yaml was not found next to the program.</translation>
+    </message>
+    <message>
+        <source>The shipped teacher %1 is missing; training it first.</source>
+        <translation>The shipped teacher %1 is missing; training it first.</translation>
+    </message>
+    <message>
+        <source>Cannot start the run:
+%1</source>
+        <translation>Cannot start the run:
+%1</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>Starting…</translation>
+    </message>
+    <message>
+        <source>Training teacher %1 in %2</source>
+        <translation>Training teacher %1 in %2</translation>
+    </message>
+    <message>
+        <source>Quantization-aware training of %1 in %2</source>
+        <translation>Quantization-aware training of %1 in %2</translation>
+    </message>
+    <message>
+        <source>Training student %1 in %2</source>
+        <translation>Training student %1 in %2</translation>
+    </message>
+    <message>
+        <source>Epoch %1/%2 · step %3/%4 · loss %5</source>
+        <translation>Epoch %1/%2 · step %3/%4 · loss %5</translation>
+    </message>
+    <message>
+        <source>%1 img/s</source>
+        <translation>%1 img/s</translation>
+    </message>
+    <message>
+        <source>ETA %1</source>
+        <translation>ETA %1</translation>
+    </message>
+    <message>
+        <source>Epoch %1 (%2): %3%4</source>
+        <translation>Epoch %1 (%2): %3%4</translation>
+    </message>
+    <message>
+        <source> — best so far</source>
+        <translation> — best so far</translation>
+    </message>
+    <message>
+        <source>Finished in %1. Best: %2</source>
+        <translation>Finished in %1. Best: %2</translation>
+    </message>
+    <message>
+        <source>Finished %1: best %2</source>
+        <translation>Finished %1: best %2</translation>
+    </message>
+    <message>
+        <source>Stopped; the run can be continued later</source>
+        <translation>Stopped; the run can be continued later</translation>
+    </message>
+    <message>
+        <source>Stopped %1</source>
+        <translation>Stopped %1</translation>
+    </message>
+    <message>
+        <source>The run failed: %1</source>
+        <translation>The run failed: %1</translation>
+    </message>
+    <message>
+        <source>Use the trained teacher</source>
+        <translation>Use the trained teacher</translation>
+    </message>
+    <message>
+        <source>The recipe&apos;s teacher is now %1</source>
+        <translation>The recipe&apos;s teacher is now %1</translation>
+    </message>
+</context>
+<context>
     <name>distillery::RunsTableView</name>
-    <message>
-        <source>top-1</source>
-        <translation>top-1</translation>
-    </message>
-    <message>
-        <source>mIoU</source>
-        <translation>mIoU</translation>
-    </message>
     <message>
         <source>finished</source>
         <translation>finished</translation>
@@ -2358,6 +2395,10 @@ KL(p_T‖p_S) = %1</translation>
             <numerusform>%n run in %1</numerusform>
             <numerusform>%n runs in %1</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>%1 (teacher)</source>
+        <translation>%1 (teacher)</translation>
     </message>
 </context>
 <context>

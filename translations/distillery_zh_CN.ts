@@ -90,6 +90,20 @@
     </message>
 </context>
 <context>
+    <name>distillery::BackgroundWork</name>
+    <message>
+        <source>unexpected error</source>
+        <translation>意外错误</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::BitWidthDelegate</name>
+    <message>
+        <source>float</source>
+        <translation>浮点</translation>
+    </message>
+</context>
+<context>
     <name>distillery::ChannelInspectorView</name>
     <message>
         <source>teacher</source>
@@ -473,6 +487,17 @@ KL(p_T‖p_S) = %1</translation>
     </message>
 </context>
 <context>
+    <name>distillery::Format</name>
+    <message>
+        <source>top-1</source>
+        <translation>top-1</translation>
+    </message>
+    <message>
+        <source>mIoU</source>
+        <translation>mIoU</translation>
+    </message>
+</context>
+<context>
     <name>distillery::LossCurvesView</name>
     <message>
         <source>Smoothing</source>
@@ -829,62 +854,6 @@ KL(p_T‖p_S) = %1</translation>
         <translation>主工具栏</translation>
     </message>
     <message>
-        <source>Ready</source>
-        <translation>就绪</translation>
-    </message>
-    <message>
-        <source>Created project %1</source>
-        <translation>已创建项目 %1</translation>
-    </message>
-    <message>
-        <source>Stop the current run before opening another project.</source>
-        <translation>请先停止当前运行，再打开其他项目。</translation>
-    </message>
-    <message>
-        <source>Opened project %1</source>
-        <translation>已打开项目 %1</translation>
-    </message>
-    <message>
-        <source>Save as a new project folder</source>
-        <translation>另存为新的项目文件夹</translation>
-    </message>
-    <message>
-        <source>Saved %1</source>
-        <translation>已保存 %1</translation>
-    </message>
-    <message>
-        <source>Created project %1 for the runs of this recipe</source>
-        <translation>已为此配方的运行创建项目 %1</translation>
-    </message>
-    <message>
-        <source>Unsaved changes</source>
-        <translation>未保存的更改</translation>
-    </message>
-    <message>
-        <source>The recipe has changes that are not saved. Save them?</source>
-        <translation>配方有未保存的更改。要保存吗？</translation>
-    </message>
-    <message>
-        <source>Autosaved</source>
-        <translation>已自动保存</translation>
-    </message>
-    <message>
-        <source>Autosave failed: %1</source>
-        <translation>自动保存失败：%1</translation>
-    </message>
-    <message>
-        <source>New project folder</source>
-        <translation>新项目文件夹</translation>
-    </message>
-    <message>
-        <source>project</source>
-        <translation>项目</translation>
-    </message>
-    <message>
-        <source>Open project folder</source>
-        <translation>打开项目文件夹</translation>
-    </message>
-    <message>
         <source>Import recipe %1</source>
         <translation>导入配方 %1</translation>
     </message>
@@ -925,102 +894,6 @@ KL(p_T‖p_S) = %1</translation>
         <translation>无法写入 %1</translation>
     </message>
     <message>
-        <source>Paused; the inspector still answers</source>
-        <translation>已暂停；通道检查器仍可使用</translation>
-    </message>
-    <message>
-        <source>Resumed</source>
-        <translation>已继续</translation>
-    </message>
-    <message>
-        <source>Stopping at the end of this step…</source>
-        <translation>将在本步结束时停止…</translation>
-    </message>
-    <message>
-        <source>A run is already in progress.</source>
-        <translation>已有一个运行正在进行。</translation>
-    </message>
-    <message>
-        <source>The recipe has an error, so nothing was started:
-%1</source>
-        <translation>配方有错误，因此没有开始运行：
-%1</translation>
-    </message>
-    <message>
-        <source>Cannot start the run:
-%1</source>
-        <translation>无法开始运行：
-%1</translation>
-    </message>
-    <message>
-        <source>Starting…</source>
-        <translation>正在启动…</translation>
-    </message>
-    <message>
-        <source>Training teacher %1 in %2</source>
-        <translation>正在训练教师 %1，输出到 %2</translation>
-    </message>
-    <message>
-        <source>Training student %1 in %2</source>
-        <translation>正在训练学生 %1，输出到 %2</translation>
-    </message>
-    <message>
-        <source>The demo recipe resources/recipes/fmnist_cwd.yaml was not found next to the program.</source>
-        <translation>在程序旁找不到演示配方 resources/recipes/fmnist_cwd.yaml。</translation>
-    </message>
-    <message>
-        <source>The shipped teacher %1 is missing; training it first.</source>
-        <translation>缺少随附的教师模型 %1；先训练它。</translation>
-    </message>
-    <message>
-        <source>Epoch %1/%2 · step %3/%4 · loss %5</source>
-        <translation>第 %1/%2 轮 · 第 %3/%4 步 · 损失 %5</translation>
-    </message>
-    <message>
-        <source>%1 img/s</source>
-        <translation>%1 张/秒</translation>
-    </message>
-    <message>
-        <source>ETA %1</source>
-        <translation>剩余 %1</translation>
-    </message>
-    <message>
-        <source>Epoch %1 (%2): %3%4</source>
-        <translation>第 %1 轮（%2）：%3%4</translation>
-    </message>
-    <message>
-        <source> — best so far</source>
-        <translation> — 目前最佳</translation>
-    </message>
-    <message>
-        <source>Finished in %1. Best: %2</source>
-        <translation>用时 %1 完成。最佳：%2</translation>
-    </message>
-    <message>
-        <source>Finished %1: best %2</source>
-        <translation>已完成 %1：最佳 %2</translation>
-    </message>
-    <message>
-        <source>Stopped; the run can be continued later</source>
-        <translation>已停止；之后可以继续此运行</translation>
-    </message>
-    <message>
-        <source>Stopped %1</source>
-        <translation>已停止 %1</translation>
-    </message>
-    <message>
-        <source>The run failed: %1</source>
-        <translation>运行失败：%1</translation>
-    </message>
-    <message>
-        <source>Use the trained teacher</source>
-        <translation>使用训练好的教师</translation>
-    </message>
-    <message>
-        <source>The recipe&apos;s teacher is now %1</source>
-        <translation>配方的教师现在是 %1</translation>
-    </message>
-    <message>
         <source>This run has no checkpoint yet.</source>
         <translation>此运行还没有检查点。</translation>
     </message>
@@ -1053,16 +926,8 @@ KL(p_T‖p_S) = %1</translation>
         <translation>从停止处继续“运行记录”中选中的运行</translation>
     </message>
     <message>
-        <source>%1 cannot be continued: it finished, or it has no checkpoint yet.</source>
-        <translation>%1 无法继续：它已完成，或者还没有检查点。</translation>
-    </message>
-    <message>
         <source>Quantize the run selected in the Runs table: bit widths, calibration, QAT and ONNX export (F8)</source>
         <translation>量化“运行记录”中选中的运行：位宽、校准、量化感知训练和 ONNX 导出（F8）</translation>
-    </message>
-    <message>
-        <source>Quantization-aware training of %1 in %2</source>
-        <translation>正在对 %1 做量化感知训练，输出到 %2</translation>
     </message>
     <message>
         <source>Quantize and Export</source>
@@ -1073,8 +938,8 @@ KL(p_T‖p_S) = %1</translation>
         <translation>量化与导出(&amp;Q)</translation>
     </message>
     <message>
-        <source>Choose a teacher architecture or import one in the Models dock first.</source>
-        <translation>请先在“模型”面板中选择教师架构或导入一个教师模型。</translation>
+        <source>The run in progress will be stopped; it can be continued later.</source>
+        <translation>正在进行的运行将被停止；之后可以继续。</translation>
     </message>
 </context>
 <context>
@@ -1382,19 +1247,62 @@ KL(p_T‖p_S) = %1</translation>
     </message>
 </context>
 <context>
-    <name>distillery::QuantizePage</name>
+    <name>distillery::ProjectSession</name>
     <message>
-        <source>float</source>
-        <translation>浮点</translation>
+        <source>Stop the current run before opening another project.</source>
+        <translation>请先停止当前运行，再打开其他项目。</translation>
     </message>
     <message>
-        <source>top-1</source>
-        <translation>top-1</translation>
+        <source>Created project %1</source>
+        <translation>已创建项目 %1</translation>
     </message>
     <message>
-        <source>mIoU</source>
-        <translation>mIoU</translation>
+        <source>Opened project %1</source>
+        <translation>已打开项目 %1</translation>
     </message>
+    <message>
+        <source>Save as a new project folder</source>
+        <translation>另存为新的项目文件夹</translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation>已保存 %1</translation>
+    </message>
+    <message>
+        <source>Created project %1 for the runs of this recipe</source>
+        <translation>已为此配方的运行创建项目 %1</translation>
+    </message>
+    <message>
+        <source>The recipe has changes that are not saved. Save them?</source>
+        <translation>配方有未保存的更改。要保存吗？</translation>
+    </message>
+    <message>
+        <source>Unsaved changes</source>
+        <translation>未保存的更改</translation>
+    </message>
+    <message>
+        <source>Autosaved</source>
+        <translation>已自动保存</translation>
+    </message>
+    <message>
+        <source>Autosave failed: %1</source>
+        <translation>自动保存失败：%1</translation>
+    </message>
+    <message>
+        <source>New project folder</source>
+        <translation>新项目文件夹</translation>
+    </message>
+    <message>
+        <source>project</source>
+        <translation>项目</translation>
+    </message>
+    <message>
+        <source>Open project folder</source>
+        <translation>打开项目文件夹</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::QuantComparisonModel</name>
     <message>
         <source>PTQ</source>
         <translation>PTQ</translation>
@@ -1416,23 +1324,108 @@ KL(p_T‖p_S) = %1</translation>
         <translation>%1（混合精度）</translation>
     </message>
     <message>
-        <source>%1 %2 vs %3: max |Δ| %4, agreement %5 %</source>
-        <translation>%1 %2 对比 %3：最大 |Δ| %4，一致率 %5 %</translation>
-    </message>
-    <message numerus="yes">
-        <source>Verified on %n sample(s): </source>
-        <translation>
-            <numerusform>在 %n 个样本上验证：</numerusform>
-        </translation>
+        <source>Teacher</source>
+        <translation>教师</translation>
     </message>
     <message>
-        <source>Every target met.</source>
-        <translation>所有目标均已达到。</translation>
+        <source>All parameters at 32 bit, from the teacher&apos;s summary</source>
+        <translation>全部参数按 32 位计算，取自教师的运行摘要</translation>
     </message>
     <message>
-        <source>Targets missed: %1.</source>
-        <translation>未达到的目标：%1。</translation>
+        <source>fp32 student</source>
+        <translation>fp32 学生</translation>
     </message>
+    <message>
+        <source>, observer %1</source>
+        <translation>，观察器 %1</translation>
+    </message>
+    <message>
+        <source>Simulated in the engine; the fp32 source had %1</source>
+        <translation>在引擎中模拟量化；fp32 源模型为 %1</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <source>Bits</source>
+        <translation>位宽</translation>
+    </message>
+    <message>
+        <source>%1 (%)</source>
+        <translation>%1（%）</translation>
+    </message>
+    <message>
+        <source>LibTorch int8 (%)</source>
+        <translation>LibTorch int8（%）</translation>
+    </message>
+    <message>
+        <source>Agreement (%)</source>
+        <translation>一致率（%）</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>× smaller</source>
+        <translation>缩小倍数</translation>
+    </message>
+    <message>
+        <source>BOPs</source>
+        <translation>BOPs</translation>
+    </message>
+    <message>
+        <source>fp32 (ms)</source>
+        <translation>fp32（ms）</translation>
+    </message>
+    <message>
+        <source>int8 (ms)</source>
+        <translation>int8（ms）</translation>
+    </message>
+    <message>
+        <source>Weight and activation widths (W/A) of the conv and linear layers</source>
+        <translation>卷积层和全连接层的权重与激活位宽（W/A）</translation>
+    </message>
+    <message>
+        <source>Validation metric; for quantized runs of the fake-quantized model in the engine</source>
+        <translation>验证指标；量化运行为引擎中伪量化模型的指标</translation>
+    </message>
+    <message>
+        <source>The same quantized model run with LibTorch&apos;s int8 kernels</source>
+        <translation>同一量化模型用 LibTorch int8 内核运行的结果</translation>
+    </message>
+    <message>
+        <source>Share of validation predictions where LibTorch int8 and the simulated model agree</source>
+        <translation>LibTorch int8 与模拟量化模型预测一致的验证样本比例</translation>
+    </message>
+    <message>
+        <source>Conv and linear weights at their widths (1 KB = 1000 bytes)</source>
+        <translation>卷积层和全连接层权重按各自位宽计算（1 KB = 1000 字节）</translation>
+    </message>
+    <message>
+        <source>The fp32 student&apos;s size over this one&apos;s</source>
+        <translation>fp32 学生的大小与此模型大小之比</translation>
+    </message>
+    <message>
+        <source>Bit operations: Σ MACs × weight bits × activation bits</source>
+        <translation>位运算量：Σ MACs × 权重位宽 × 激活位宽</translation>
+    </message>
+    <message>
+        <source>Time per batch of 64 in fp32 (BatchNorm folded)</source>
+        <translation>fp32 下每批 64 个样本的耗时（已折叠 BatchNorm）</translation>
+    </message>
+    <message>
+        <source>Time per batch of 64 with LibTorch&apos;s int8 kernels</source>
+        <translation>LibTorch int8 内核下每批 64 个样本的耗时</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::QuantLayersModel</name>
     <message>
         <source>Layer</source>
         <translation>层</translation>
@@ -1456,6 +1449,10 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>Act. bits</source>
         <translation>激活位宽</translation>
+    </message>
+    <message>
+        <source>BOPs</source>
+        <translation>BOPs</translation>
     </message>
     <message>
         <source>Sens. 6 b</source>
@@ -1486,8 +1483,41 @@ KL(p_T‖p_S) = %1</translation>
         <translation>此层输入激活的位宽</translation>
     </message>
     <message>
+        <source>Bit operations of this layer: MACs × weight bits × activation bits (32 × 32 in float)</source>
+        <translation>此层的位运算量：MACs × 权重位宽 × 激活位宽（浮点为 32 × 32）</translation>
+    </message>
+    <message>
         <source>Increase of the KL divergence between the fp32 and the quantized outputs when only this layer has %1-bit weights (nats per sample)</source>
         <translation>只有此层使用 %1 位权重时，fp32 输出与量化输出之间 KL 散度的增量（每样本，单位 nat）</translation>
+    </message>
+    <message>
+        <source>float</source>
+        <translation>浮点</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::QuantizePage</name>
+    <message>
+        <source>float</source>
+        <translation>浮点</translation>
+    </message>
+    <message>
+        <source>%1 %2 vs %3: max |Δ| %4, agreement %5 %</source>
+        <translation>%1 %2 对比 %3：最大 |Δ| %4，一致率 %5 %</translation>
+    </message>
+    <message numerus="yes">
+        <source>Verified on %n sample(s): </source>
+        <translation>
+            <numerusform>在 %n 个样本上验证：</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Every target met.</source>
+        <translation>所有目标均已达到。</translation>
+    </message>
+    <message>
+        <source>Targets missed: %1.</source>
+        <translation>未达到的目标：%1。</translation>
     </message>
     <message>
         <source>&amp;Source (fp32 run):</source>
@@ -1920,106 +1950,6 @@ KL(p_T‖p_S) = %1</translation>
         <translation>正在导出 %1…</translation>
     </message>
     <message>
-        <source>Model</source>
-        <translation>模型</translation>
-    </message>
-    <message>
-        <source>Run</source>
-        <translation>运行</translation>
-    </message>
-    <message>
-        <source>Bits</source>
-        <translation>位宽</translation>
-    </message>
-    <message>
-        <source>%1 (%)</source>
-        <translation>%1（%）</translation>
-    </message>
-    <message>
-        <source>LibTorch int8 (%)</source>
-        <translation>LibTorch int8（%）</translation>
-    </message>
-    <message>
-        <source>Agreement (%)</source>
-        <translation>一致率（%）</translation>
-    </message>
-    <message>
-        <source>Size</source>
-        <translation>大小</translation>
-    </message>
-    <message>
-        <source>× smaller</source>
-        <translation>缩小倍数</translation>
-    </message>
-    <message>
-        <source>BOPs</source>
-        <translation>BOPs</translation>
-    </message>
-    <message>
-        <source>fp32 (ms)</source>
-        <translation>fp32（ms）</translation>
-    </message>
-    <message>
-        <source>int8 (ms)</source>
-        <translation>int8（ms）</translation>
-    </message>
-    <message>
-        <source>Weight and activation widths (W/A) of the conv and linear layers</source>
-        <translation>卷积层和全连接层的权重与激活位宽（W/A）</translation>
-    </message>
-    <message>
-        <source>Validation metric; for quantized runs of the fake-quantized model in the engine</source>
-        <translation>验证指标；量化运行为引擎中伪量化模型的指标</translation>
-    </message>
-    <message>
-        <source>The same quantized model run with LibTorch&apos;s int8 kernels</source>
-        <translation>同一量化模型用 LibTorch int8 内核运行的结果</translation>
-    </message>
-    <message>
-        <source>Share of validation predictions where LibTorch int8 and the simulated model agree</source>
-        <translation>LibTorch int8 与模拟量化模型预测一致的验证样本比例</translation>
-    </message>
-    <message>
-        <source>Conv and linear weights at their widths (1 KB = 1000 bytes)</source>
-        <translation>卷积层和全连接层权重按各自位宽计算（1 KB = 1000 字节）</translation>
-    </message>
-    <message>
-        <source>The fp32 student&apos;s size over this one&apos;s</source>
-        <translation>fp32 学生的大小与此模型大小之比</translation>
-    </message>
-    <message>
-        <source>Bit operations: Σ MACs × weight bits × activation bits</source>
-        <translation>位运算量：Σ MACs × 权重位宽 × 激活位宽</translation>
-    </message>
-    <message>
-        <source>Time per batch of 64 in fp32 (BatchNorm folded)</source>
-        <translation>fp32 下每批 64 个样本的耗时（已折叠 BatchNorm）</translation>
-    </message>
-    <message>
-        <source>Time per batch of 64 with LibTorch&apos;s int8 kernels</source>
-        <translation>LibTorch int8 内核下每批 64 个样本的耗时</translation>
-    </message>
-    <message>
-        <source>Teacher</source>
-        <translation>教师</translation>
-    </message>
-    <message>
-        <source>All parameters at 32 bit, from the teacher&apos;s summary</source>
-        <translation>全部参数按 32 位计算，取自教师的运行摘要</translation>
-    </message>
-    <message>
-        <source>fp32 student</source>
-        <translation>fp32 学生</translation>
-    </message>
-    <message>
-        <source>Simulated in the engine; the fp32 source had %1</source>
-        <translation>在引擎中模拟量化；fp32 源模型为 %1</translation>
-    </message>
-    <message>
-        <source>, observer %1</source>
-        <translation>，观察器 %1</translation>
-    </message>
-    <message>
         <source>1 % of the run&apos;s</source>
         <translation>运行学习率的 1 %</translation>
     </message>
@@ -2244,15 +2174,122 @@ KL(p_T‖p_S) = %1</translation>
     </message>
 </context>
 <context>
+    <name>distillery::RunController</name>
+    <message>
+        <source>Ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <source>A run is already in progress.</source>
+        <translation>已有一个运行正在进行。</translation>
+    </message>
+    <message>
+        <source>Paused; the inspector still answers</source>
+        <translation>已暂停；通道检查器仍可使用</translation>
+    </message>
+    <message>
+        <source>Resumed</source>
+        <translation>已继续</translation>
+    </message>
+    <message>
+        <source>Stopping at the end of this step…</source>
+        <translation>将在本步结束时停止…</translation>
+    </message>
+    <message>
+        <source>The recipe has an error, so nothing was started:
+%1</source>
+        <translation>配方有错误，因此没有开始运行：
+%1</translation>
+    </message>
+    <message>
+        <source>Choose a teacher architecture or import one in the Models dock first.</source>
+        <translation>请先在“模型”面板中选择教师架构或导入一个教师模型。</translation>
+    </message>
+    <message>
+        <source>%1 cannot be continued: it finished, or it has no checkpoint yet.</source>
+        <translation>%1 无法继续：它已完成，或者还没有检查点。</translation>
+    </message>
+    <message>
+        <source>The demo recipe resources/recipes/fmnist_cwd.yaml was not found next to the program.</source>
+        <translation>在程序旁找不到演示配方 resources/recipes/fmnist_cwd.yaml。</translation>
+    </message>
+    <message>
+        <source>The shipped teacher %1 is missing; training it first.</source>
+        <translation>缺少随附的教师模型 %1；先训练它。</translation>
+    </message>
+    <message>
+        <source>Cannot start the run:
+%1</source>
+        <translation>无法开始运行：
+%1</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在启动…</translation>
+    </message>
+    <message>
+        <source>Training teacher %1 in %2</source>
+        <translation>正在训练教师 %1，输出到 %2</translation>
+    </message>
+    <message>
+        <source>Quantization-aware training of %1 in %2</source>
+        <translation>正在对 %1 做量化感知训练，输出到 %2</translation>
+    </message>
+    <message>
+        <source>Training student %1 in %2</source>
+        <translation>正在训练学生 %1，输出到 %2</translation>
+    </message>
+    <message>
+        <source>Epoch %1/%2 · step %3/%4 · loss %5</source>
+        <translation>第 %1/%2 轮 · 第 %3/%4 步 · 损失 %5</translation>
+    </message>
+    <message>
+        <source>%1 img/s</source>
+        <translation>%1 张/秒</translation>
+    </message>
+    <message>
+        <source>ETA %1</source>
+        <translation>剩余 %1</translation>
+    </message>
+    <message>
+        <source>Epoch %1 (%2): %3%4</source>
+        <translation>第 %1 轮（%2）：%3%4</translation>
+    </message>
+    <message>
+        <source> — best so far</source>
+        <translation> — 目前最佳</translation>
+    </message>
+    <message>
+        <source>Finished in %1. Best: %2</source>
+        <translation>用时 %1 完成。最佳：%2</translation>
+    </message>
+    <message>
+        <source>Finished %1: best %2</source>
+        <translation>已完成 %1：最佳 %2</translation>
+    </message>
+    <message>
+        <source>Stopped; the run can be continued later</source>
+        <translation>已停止；之后可以继续此运行</translation>
+    </message>
+    <message>
+        <source>Stopped %1</source>
+        <translation>已停止 %1</translation>
+    </message>
+    <message>
+        <source>The run failed: %1</source>
+        <translation>运行失败：%1</translation>
+    </message>
+    <message>
+        <source>Use the trained teacher</source>
+        <translation>使用训练好的教师</translation>
+    </message>
+    <message>
+        <source>The recipe&apos;s teacher is now %1</source>
+        <translation>配方的教师现在是 %1</translation>
+    </message>
+</context>
+<context>
     <name>distillery::RunsTableView</name>
-    <message>
-        <source>top-1</source>
-        <translation>top-1</translation>
-    </message>
-    <message>
-        <source>mIoU</source>
-        <translation>mIoU</translation>
-    </message>
     <message>
         <source>finished</source>
         <translation>已完成</translation>
@@ -2350,6 +2387,10 @@ KL(p_T‖p_S) = %1</translation>
         <translation>
             <numerusform>%1 中有 %n 个运行</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>%1 (teacher)</source>
+        <translation>%1（教师）</translation>
     </message>
 </context>
 <context>

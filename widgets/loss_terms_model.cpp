@@ -272,7 +272,7 @@ QStringList LossTermsModel::tapChoices(const QModelIndex& index) const {
 void LossTermsModel::addTerm() {
     const ModelInfo teacher = mTeacher, student = mStudent;
     mDocument->edit(tr("Add loss term"), [&](Recipe& r) {
-        if (r.losses.empty()) r.losses.push_back(LossTermSpec{LossMethod::Task});
+        if (r.losses.empty()) r.losses.push_back(LossTermSpec{LossMethod::Task, {}, {}});
         LossTermSpec t;
         t.method = LossMethod::Cwd;
         t.tau = 4.0;

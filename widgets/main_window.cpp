@@ -3,20 +3,15 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
-#include <QDateTime>
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGuiApplication>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QKeySequence>
-#include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPlainTextEdit>
-#include <QProgressBar>
 #include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
@@ -29,9 +24,11 @@
 #include <algorithm>
 
 #include "core/imaging.h"
+#include "core/run_folder.h"
 #include "widgets/data_dock.h"
 #include "widgets/engine_bridge.h"
 #include "widgets/models_dock.h"
+#include "widgets/quant_run_scan.h"
 #include "widgets/quantize_page.h"
 #include "widgets/recipe_dock.h"
 #include "widgets/recipe_document.h"
@@ -48,31 +45,15 @@ namespace distillery {
 
 namespace {
 
-constexpr int kMaxRecent = 8;
 constexpr int kStatusTimeoutMs = 10000;
-
-bool hasCheckpoint(const QString& runDir) {
-    return QFileInfo::exists(runDir + "/checkpoints/best.pt") ||
-           QFileInfo::exists(runDir + "/checkpoints/last.pt");
-}
-
-/** The teacher of a distillation recipe trained alone: same data and schedule, the task loss only. */
-Recipe teacherRecipe(const Recipe& r) {
-    Recipe t = r;
-    t.job = JobKind::Train;
-    t.student = r.teacher.model;
-    t.teacher = TeacherSpec{};
-    t.losses = {LossTermSpec{LossMethod::Task}};
-    t.name = "teacher_" + r.teacher.model.displayName();
-    return t;
-}
 
 }  // namespace
 
-MainWindow::MainWindow(QWidget* parent)
-    : QMainWindow(parent), mDocument(new RecipeDocument(this)), mBridge(new EngineBridge(this)) {
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), mDocument(new RecipeDocument(this)) {
     setObjectName("mainWindow");
     mSettings = AppSettings::load();
+    mSession = new ProjectSession(mDocument, this, this);
+    mRuns = new RunController(mDocument, mSession, this);
     setDockNestingEnabled(true);
     setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
     setCorner(Qt::TopLeftCorner, Qt::LeftDockWidgetArea);
@@ -84,27 +65,37 @@ MainWindow::MainWindow(QWidget* parent)
     createDocks();
     createActions();
     createMenus();
-    createStatusBar();
+    mRuns->attachStatusBar(statusBar());
 
-    mAutosaveTimer = new QTimer(this);
-    connect(mAutosaveTimer, &QTimer::timeout, this, &MainWindow::autosave);
+    // The project session: its messages go to the status bar and the log; a new folder moves the views.
+    mSession->setBusyCheck([this] { return isRunning(); });
+    connect(mSession, &ProjectSession::projectChanged, this, &MainWindow::onProjectChanged);
+    connect(mSession, &ProjectSession::recentProjectsChanged, this, &MainWindow::rebuildRecentMenu);
+    connect(mSession, &ProjectSession::statusMessage, this,
+            [this](const QString& text, int timeoutMs) { statusBar()->showMessage(text, timeoutMs); });
+    connect(mSession, &ProjectSession::logMessage, this, &MainWindow::log);
+    connect(mSession, &ProjectSession::errorOccurred, this, &MainWindow::showError);
 
     connect(mWelcome, &WelcomePage::demoRequested, this, [this] { runDemo(); });
-    connect(mWelcome, &WelcomePage::newProjectRequested, this, &MainWindow::chooseNewProject);
-    connect(mWelcome, &WelcomePage::openProjectRequested, this, &MainWindow::chooseOpenProject);
-    connect(mWelcome, &WelcomePage::recentProjectRequested, this, [this](const QString& dir) {
-        QString error;
-        if (maybeSave() && !openProject(dir, &error)) showError(error);
-    });
+    connect(mWelcome, &WelcomePage::newProjectRequested, mSession, &ProjectSession::chooseNewProject);
+    connect(mWelcome, &WelcomePage::openProjectRequested, mSession, &ProjectSession::chooseOpenProject);
+    connect(mWelcome, &WelcomePage::recentProjectRequested, mSession, &ProjectSession::openRecent);
     connect(mWelcome, &WelcomePage::dismissed, this, [this] { showWelcome(false); });
 
-    connect(mBridge, &EngineBridge::stepReported, this, &MainWindow::onStep);
-    connect(mBridge, &EngineBridge::epochReported, this, &MainWindow::onEpoch);
-    connect(mBridge, &EngineBridge::finished, this, &MainWindow::onFinished);
-    connect(mBridge, &EngineBridge::snapshotReady, this, [this](const ActivationSnapshot& s) {
-        if (mInspectedRun == mRunDir) mInspector->setSnapshot(s);
+    // Run control: the controller keeps the status bar; the views follow the bridge's events.
+    EngineBridge* engine = mRuns->bridge();
+    mRuns->setRecipeCommit([this](QString* error) { return commitTypedRecipe(error); });
+    connect(mRuns, &RunController::runStarted, this, &MainWindow::onRunStarted);
+    connect(mRuns, &RunController::runFinished, this, &MainWindow::onRunFinished);
+    connect(mRuns, &RunController::stateChanged, this, &MainWindow::updateActions);
+    connect(mRuns, &RunController::logMessage, this, &MainWindow::log);
+    connect(mRuns, &RunController::errorOccurred, this, &MainWindow::showError);
+    connect(engine, &EngineBridge::stepReported, mLossCurves, &LossCurvesView::addStep);
+    connect(engine, &EngineBridge::epochReported, mLossCurves, &LossCurvesView::addEpoch);
+    connect(engine, &EngineBridge::snapshotReady, this, [this](const ActivationSnapshot& s) {
+        if (mInspectedRun == mRuns->runDir()) mInspector->setSnapshot(s);
     });
-    connect(mBridge, &EngineBridge::logReported, this, [this](int level, const QString& text) {
+    connect(engine, &EngineBridge::logReported, this, [this](int level, const QString& text) {
         log(text, level == static_cast<int>(LogLevel::Error));
         if (level == static_cast<int>(LogLevel::Warning) && text.startsWith("snapshot:"))
             mInspector->showMessage(text);
@@ -123,7 +114,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(mDocument, &RecipeDocument::changed, this, [this] { updateActions(); });
     connect(mDocument, &RecipeDocument::modifiedChanged, this, [this] { updateTitle(); });
 
-    mDocument->reset(starterRecipe());
+    mDocument->reset(ProjectSession::starterRecipe());
     resetLayout();
     QSettings settings;
     if (!restoreGeometry(settings.value("window/geometry").toByteArray())) {
@@ -142,6 +133,10 @@ MainWindow::MainWindow(QWidget* parent)
 
 MainWindow::~MainWindow() {
     mSnapshotWatcher.waitForFinished();
+}
+
+EngineBridge* MainWindow::bridge() const {
+    return mRuns->bridge();
 }
 
 void MainWindow::createDocks() {
@@ -179,8 +174,9 @@ void MainWindow::createDocks() {
         if (ok && task != QuantizePage::Task::Layers) log(mQuantize->message());
     });
     connect(mQuantize, &QuantizePage::runCreated, this, [this] { mRunsTable->refresh(); });
-    mQuantize->setQatLauncher(
-        [this](const Recipe& recipe, QString* error) { return startRecipe(recipe, RunKind::Qat, error); });
+    mQuantize->setQatLauncher([this](const Recipe& recipe, QString* error) {
+        return mRuns->startRecipe(recipe, RunKind::Qat, error);
+    });
 
     auto wrap = [this](QWidget* view, const QString& title, const QString& name, bool scroll = false) {
         auto* dock = new QDockWidget(title, this);
@@ -268,10 +264,10 @@ void MainWindow::createActions() {
         return a;
     };
     make(
-        "newProject", tr("&New Project…"), QKeySequence::New, [this] { chooseNewProject(); },
+        "newProject", tr("&New Project…"), QKeySequence::New, [this] { mSession->chooseNewProject(); },
         QStyle::SP_FileIcon);
     make(
-        "openProject", tr("&Open Project…"), QKeySequence::Open, [this] { chooseOpenProject(); },
+        "openProject", tr("&Open Project…"), QKeySequence::Open, [this] { mSession->chooseOpenProject(); },
         QStyle::SP_DialogOpenButton);
     make(
         "saveProject", tr("&Save"), QKeySequence::Save,
@@ -400,32 +396,14 @@ void MainWindow::createMenus() {
     bar->addAction(action("stop"));
 }
 
-void MainWindow::createStatusBar() {
-    mStatusStep = new QLabel(this);
-    mStatusThroughput = new QLabel(this);
-    mStatusEta = new QLabel(this);
-    mProgress = new QProgressBar(this);
-    mProgress->setMaximumWidth(220);
-    mProgress->setTextVisible(true);
-    mProgress->setValue(0);
-    statusBar()->addPermanentWidget(mStatusStep);
-    statusBar()->addPermanentWidget(mStatusThroughput);
-    statusBar()->addPermanentWidget(mStatusEta);
-    statusBar()->addPermanentWidget(mProgress);
-    statusBar()->showMessage(tr("Ready"));
-}
-
 void MainWindow::applySettings() {
-    if (mSettings.autosaveSeconds > 0)
-        mAutosaveTimer->start(mSettings.autosaveSeconds * 1000);
-    else
-        mAutosaveTimer->stop();
+    mSession->setSettings(mSettings);
     mInspector->setRefreshInterval(mSettings.snapshotIntervalMs);
 }
 
 void MainWindow::restoreSession() {
     QSettings settings;
-    const QString last = settings.value("lastProject").toString();
+    const QString last = mSession->lastProject();
     if (!settings.value("welcomeDone", false).toBool()) {
         showWelcome(true);
     } else if (!last.isEmpty() && QFileInfo::exists(last + "/recipe.yaml")) {
@@ -437,7 +415,7 @@ void MainWindow::restoreSession() {
 void MainWindow::showWelcome(bool show) {
     QSettings settings;
     if (show) {
-        mWelcome->setRecentProjects(settings.value("recentProjects").toStringList());
+        mWelcome->setRecentProjects(mSession->recentProjects());
         if (centralWidget() != mWelcome) setCentralWidget(mWelcome);
         mWelcome->show();
         return;
@@ -454,171 +432,46 @@ void MainWindow::showWelcome(bool show) {
     });
 }
 
-Recipe MainWindow::starterRecipe() const {
-    // New projects start from the demo: a recipe that runs, which the user then changes.
-    const QString demo = demoRecipePath();
-    if (!demo.isEmpty()) {
-        try {
-            Recipe r = loadRecipe(demo.toStdString());
-            r.name = "my_distillation";
-            return r;
-        } catch (const std::exception&) {
-        }
-    }
-    Recipe r;
-    r.student.arch = "resnet8";
-    return r;
-}
-
-// ---- projects -----------------------------------------------------------------------------------------
+// ---- projects (ProjectSession) -------------------------------------------------------------------------
 
 bool MainWindow::newProject(const QString& dir, QString* error) {
-    Recipe recipe = starterRecipe();
-    recipe.name = QFileInfo(dir).fileName().toStdString();
-    if (recipe.name.empty()) recipe.name = "run";
-    Project created;
-    if (!Project::create(dir, recipe, &created, error)) return false;
-    mProject = created;
-    mDocument->reset(recipe);
-    mRecipeDock->setBaseDir(mProject.dir());
-    // The table takes a folder holding recipe.yaml for a run; the project's own recipe is not one.
-    showProjectRuns();
-    addRecent(mProject.dir());
-    showWelcome(false);
-    updateTitle();
-    statusBar()->showMessage(tr("Created project %1").arg(mProject.dir()), kStatusTimeoutMs);
-    return true;
+    return mSession->newProject(dir, error);
 }
 
 bool MainWindow::openProject(const QString& dir, QString* error) {
-    if (isRunning()) {
-        if (error) *error = tr("Stop the current run before opening another project.");
-        return false;
-    }
-    Project opened;
-    Recipe recipe;
-    if (!Project::open(dir, &opened, &recipe, error)) return false;
-    mProject = opened;
-    mDocument->reset(recipe);
-    mRecipeDock->setBaseDir(mProject.dir());
-    showProjectRuns();
-    mLossCurves->clear();
-    mLossCurves->clearOverlays();
-    addRecent(mProject.dir());
-    showWelcome(false);
-    updateTitle();
-    statusBar()->showMessage(tr("Opened project %1").arg(mProject.dir()), kStatusTimeoutMs);
-    return true;
+    return mSession->openProject(dir, error);
 }
 
 bool MainWindow::saveProject(QString* error) {
-    if (!mProject.isOpen()) {
-        const QString dir = QFileDialog::getSaveFileName(
-            this, tr("Save as a new project folder"),
-            mSettings.projectsRoot + "/" + QString::fromStdString(mDocument->recipe().name));
-        if (dir.isEmpty()) return false;
-        Project created;
-        if (!Project::create(dir, mDocument->recipe(), &created, error)) return false;
-        mProject = created;
-        mRecipeDock->setBaseDir(mProject.dir());
-        showProjectRuns();
-        addRecent(mProject.dir());
-    } else if (!mProject.save(mDocument->recipe(), error)) {
-        return false;
-    }
-    mDocument->setSaved();
-    updateTitle();
-    statusBar()->showMessage(tr("Saved %1").arg(mProject.recipePath()), kStatusTimeoutMs);
-    return true;
-}
-
-bool MainWindow::ensureProject(QString* error) {
-    if (mProject.isOpen()) {
-        if (!mProject.save(mDocument->recipe(), error)) return false;
-        mDocument->setSaved();
-        return true;
-    }
-    // Runs need a folder; rather than stop the user with a dialog, give the recipe a project of its own.
-    const QString dir = mSettings.projectsRoot + "/" + QString::fromStdString(mDocument->recipe().name) +
-                        "-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss");
-    Project created;
-    if (!Project::create(dir, mDocument->recipe(), &created, error)) return false;
-    mProject = created;
-    mDocument->setSaved();
-    mRecipeDock->setBaseDir(mProject.dir());
-    showProjectRuns();
-    addRecent(mProject.dir());
-    updateTitle();
-    log(tr("Created project %1 for the runs of this recipe").arg(mProject.dir()));
-    return true;
+    return mSession->saveProject(error);
 }
 
 bool MainWindow::maybeSave() {
-    if (!mDocument->isModified()) return true;
-    const auto answer = QMessageBox::warning(
-        this, tr("Unsaved changes"), tr("The recipe has changes that are not saved. Save them?"),
-        QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
-    if (answer == QMessageBox::Cancel) return false;
-    if (answer == QMessageBox::Discard) return true;
-    QString error;
-    if (saveProject(&error)) return true;
-    if (!error.isEmpty()) showError(error);
-    return false;
+    return mSession->maybeSave();
 }
 
-void MainWindow::autosave() {
-    if (!mProject.isOpen() || !mDocument->isModified()) return;
-    QString error;
-    if (mProject.save(mDocument->recipe(), &error)) {
-        mDocument->setSaved();
-        statusBar()->showMessage(tr("Autosaved"), 3000);
-    } else {
-        log(tr("Autosave failed: %1").arg(error), true);
+void MainWindow::onProjectChanged(ProjectSession::Change change) {
+    const Project& project = mSession->project();
+    mRecipeDock->setBaseDir(project.dir());
+    // The table takes a folder holding recipe.yaml for a run; the project's own recipe is not one.
+    mRunsTable->setProjectDir(project.runsDir());
+    mQuantize->setProject(project);
+    if (change == ProjectSession::Change::Opened) {
+        mLossCurves->clear();
+        mLossCurves->clearOverlays();
     }
-}
-
-void MainWindow::addRecent(const QString& dir) {
-    QSettings settings;
-    QStringList recent = settings.value("recentProjects").toStringList();
-    recent.removeAll(dir);
-    recent.prepend(dir);
-    while (recent.size() > kMaxRecent)
-        recent.removeLast();
-    settings.setValue("recentProjects", recent);
-    settings.setValue("lastProject", dir);
-    rebuildRecentMenu();
+    showWelcome(false);
+    updateTitle();
 }
 
 void MainWindow::rebuildRecentMenu() {
     mRecentMenu->clear();
-    const QStringList recent = QSettings().value("recentProjects").toStringList();
+    const QStringList recent = mSession->recentProjects();
     for (const QString& dir : recent) {
         QAction* a = mRecentMenu->addAction(QDir::toNativeSeparators(dir));
-        connect(a, &QAction::triggered, this, [this, dir] {
-            QString error;
-            if (maybeSave() && !openProject(dir, &error)) showError(error);
-        });
+        connect(a, &QAction::triggered, mSession, [this, dir] { mSession->openRecent(dir); });
     }
-    mRecentMenu->setEnabled(!recent.isEmpty());
-}
-
-void MainWindow::chooseNewProject() {
-    if (!maybeSave()) return;
-    QDir().mkpath(mSettings.projectsRoot);
-    const QString dir = QFileDialog::getSaveFileName(this, tr("New project folder"),
-                                                     mSettings.projectsRoot + "/" + tr("project"));
-    if (dir.isEmpty()) return;
-    QString error;
-    if (!newProject(dir, &error)) showError(error);
-}
-
-void MainWindow::chooseOpenProject() {
-    if (!maybeSave()) return;
-    const QString dir =
-        QFileDialog::getExistingDirectory(this, tr("Open project folder"), mSettings.projectsRoot);
-    if (dir.isEmpty()) return;
-    QString error;
-    if (!openProject(dir, &error)) showError(error);
+    mRecentMenu->setEnabled(!recent.isEmpty() && !isRunning());
 }
 
 bool MainWindow::importRecipe(const QString& path, QString* error) {
@@ -659,7 +512,7 @@ void MainWindow::chooseExportRecipe() {
 void MainWindow::exportCurves(bool png) {
     const QString path =
         QFileDialog::getSaveFileName(this, png ? tr("Export curves as PNG") : tr("Export curves as CSV"),
-                                     mProject.isOpen() ? mProject.dir() : mSettings.projectsRoot,
+                                     project().isOpen() ? project().dir() : mSettings.projectsRoot,
                                      png ? tr("Images (*.png)") : tr("CSV files (*.csv)"));
     if (path.isEmpty()) return;
     const bool ok = png ? mLossCurves->exportPng(path) : mLossCurves->exportCsv(path);
@@ -680,36 +533,44 @@ void MainWindow::openSettings() {
 // ---- runs ---------------------------------------------------------------------------------------------
 
 bool MainWindow::isRunning() const {
-    return mBridge->isRunning() || mRunKind != RunKind::None;
+    return mRuns->isRunning();
 }
 
 bool MainWindow::trainTeacher() {
-    return startRun(RunKind::Teacher);
+    return mRuns->trainTeacher();
 }
 
 bool MainWindow::distillStudent() {
-    return startRun(RunKind::Student);
+    return mRuns->distillStudent();
 }
 
 void MainWindow::pauseRun() {
-    if (!isRunning()) return;
-    mBridge->pause();
-    statusBar()->showMessage(tr("Paused; the inspector still answers"), kStatusTimeoutMs);
-    updateActions();
+    mRuns->pause();
 }
 
 void MainWindow::resumeRun() {
-    if (!isRunning()) return;
-    mBridge->resume();
-    statusBar()->showMessage(tr("Resumed"), kStatusTimeoutMs);
-    updateActions();
+    mRuns->resume();
 }
 
 void MainWindow::stopRun() {
-    if (!isRunning()) return;
-    mBridge->cancel();
-    statusBar()->showMessage(tr("Stopping at the end of this step…"));
-    updateActions();
+    mRuns->stop();
+}
+
+bool MainWindow::continueRun(const QString& runDir) {
+    return mRuns->continueRun(runDir);
+}
+
+bool MainWindow::runDemo(const std::vector<std::string>& overrides) {
+    return mRuns->runDemo(overrides);
+}
+
+bool MainWindow::isResumable(const QString& runDir) {
+    return RunController::isResumable(runDir);
+}
+
+bool MainWindow::commitTypedRecipe(QString* error) {
+    // Typed YAML is the user's latest word: apply it, or refuse to start with its error.
+    return !mRecipeDock->yamlModified() || mRecipeDock->applyYaml(error);
 }
 
 QList<QPair<QString, QString>> MainWindow::tapPairs(const Recipe& recipe) const {
@@ -733,60 +594,13 @@ QList<QPair<QString, QString>> MainWindow::tapPairs(const Recipe& recipe) const 
     return pairs;
 }
 
-bool MainWindow::startRun(RunKind kind) {
-    if (isRunning()) {
-        showError(tr("A run is already in progress."));
-        return false;
-    }
-    QString error;
-    // Typed YAML is the user's latest word: apply it, or refuse to start with its error.
-    if (mRecipeDock->yamlModified() && !mRecipeDock->applyYaml(&error)) {
-        showError(tr("The recipe has an error, so nothing was started:\n%1").arg(error));
-        return false;
-    }
-    Recipe recipe = mDocument->recipe();
-    if (kind == RunKind::Teacher) {
-        if (recipe.teacher.model.empty()) {
-            showError(tr("Choose a teacher architecture or import one in the Models dock first."));
-            return false;
-        }
-        recipe = teacherRecipe(recipe);
-    }
-    try {
-        // The parser checks every value (weights, labels, ranges) with messages that name the field.
-        recipe = parseRecipe(recipeToYaml(recipe), "recipe.yaml", mProject.dir().toStdString());
-    } catch (const std::exception& e) {
-        showError(
-            tr("The recipe has an error, so nothing was started:\n%1").arg(QString::fromStdString(e.what())));
-        return false;
-    }
-    if (!ensureProject(&error)) {
-        showError(error);
-        return false;
-    }
-    const QString runDir = mProject.newRunDir(QString::fromStdString(recipe.name));
-    JobOptions options;
-    options.runDir = runDir.toStdString();
-    return launch(recipe, options, kind);
-}
-
-bool MainWindow::launch(const Recipe& recipe, const JobOptions& options, RunKind kind) {
-    const QString runDir = QString::fromStdString(options.runDir);
-    QString error;
-    if (!mBridge->start(recipe, options, &error)) {
-        if (!options.resume && QDir(runDir).exists() && QDir(runDir).isEmpty()) QDir().rmdir(runDir);
-        showError(tr("Cannot start the run:\n%1").arg(error));
-        return false;
-    }
-    mRunKind = kind;
-    mRunDir = runDir;
+void MainWindow::onRunStarted(const QString& runDir, const Recipe& recipe, RunKind kind, bool resumed) {
     mInspectedRun = runDir;
     mLastError.clear();
-
     mLossCurves->clearOverlays();
     mLossCurves->clear();
     // A continued run shows what it did before it stopped; new steps extend those curves.
-    if (options.resume) mLossCurves->loadRun(runDir);
+    if (resumed) mLossCurves->loadRun(runDir);
     mInspector->setTapPairs(tapPairs(recipe));
     matchInspectorTau(recipe);
     const DatasetInfo& data = mDataDock->info();
@@ -798,45 +612,26 @@ bool MainWindow::launch(const Recipe& recipe, const JobOptions& options, RunKind
     dockFor(mLossCurves)->raise();
     // QAT is started from the Quantize page, which stays in view; the curves are above it.
     dockFor(kind == RunKind::Qat ? static_cast<QWidget*>(mQuantize) : mInspector)->raise();
-    statusBar()->clearMessage();
-    mProgress->setRange(0, 0);
-    mProgress->setValue(0);
-    mStatusStep->setText(tr("Starting…"));
-    mStatusThroughput->clear();
-    mStatusEta->clear();
-    if (kind == RunKind::Teacher)
-        log(tr("Training teacher %1 in %2")
-                .arg(QString::fromStdString(recipe.student.displayName()), runDir));
-    else if (kind == RunKind::Qat)
-        log(tr("Quantization-aware training of %1 in %2")
-                .arg(QString::fromStdString(recipe.student.displayName()), runDir));
-    else
-        log(tr("Training student %1 in %2")
-                .arg(QString::fromStdString(recipe.student.displayName()), runDir));
     mRunsTable->refresh();
     updateActions();
     Q_EMIT runStarted(runDir);
-    return true;
 }
 
-void MainWindow::showProjectRuns() {
-    mRunsTable->setProjectDir(mProject.runsDir());
-    mQuantize->setProject(mProject);
-}
-
-bool MainWindow::startRecipe(const Recipe& recipe, RunKind kind, QString* error) {
-    if (isRunning()) {
-        if (error) *error = tr("A run is already in progress.");
-        return false;
-    }
-    if (!ensureProject(error)) return false;
-    JobOptions options;
-    options.runDir = mProject.newRunDir(QString::fromStdString(recipe.name)).toStdString();
-    if (!launch(recipe, options, kind)) {
-        if (error) *error = mLastError;
-        return false;
-    }
-    return true;
+void MainWindow::onRunFinished(const QString& runDir, const RunSummary& summary, RunKind kind) {
+    const RunStatus status = summary.status;
+    mInspector->setLive(false);
+    // One more snapshot shows the final maps, from the checkpoint the run wrote last.
+    mFinishedSteps = summary.steps;
+    if (mInspectedRun == runDir && RunFolder(runDir.toStdString()).hasAnyCheckpoint())
+        startBackgroundSnapshot();
+    mRunsTable->refresh();
+    if (kind == RunKind::Qat)
+        mQuantize->qatFinished(runDir, status);  // its row joins the comparison
+    else
+        mQuantize->refresh();  // a trained student joins the sources
+    if (RunFolder(runDir.toStdString()).hasAnyCheckpoint()) showRunPredictions(runDir);
+    updateActions();
+    Q_EMIT runFinished(runDir, status);
 }
 
 void MainWindow::showQuantize() {
@@ -854,157 +649,9 @@ void MainWindow::showQuantize() {
     if (mSelectedRuns.size() == 1 && !mQuantize->isBusy()) {
         QString source = mSelectedRuns.first();
         // A quantized run stands for the fp32 run it came from.
-        if (QuantizePage::isQuantizedFolder(source)) source = QuantizePage::sourceOf(source);
+        if (isQuantizedFolder(source)) source = quantSourceOf(source);
         if (!source.isEmpty() && QDir(source) != QDir(mQuantize->sourceRun()))
             mQuantize->setSourceRun(source);
-    }
-}
-
-bool MainWindow::isResumable(const QString& runDir) {
-    if (!QFileInfo::exists(runDir + "/checkpoints/last.pt")) return false;
-    QFile file(runDir + "/summary.json");
-    // No summary: the run was killed. A summary says whether it finished.
-    if (!file.open(QIODevice::ReadOnly)) return true;
-    return QJsonDocument::fromJson(file.readAll()).object().value("status").toString() != "finished";
-}
-
-bool MainWindow::continueRun(const QString& runDir) {
-    if (isRunning()) {
-        showError(tr("A run is already in progress."));
-        return false;
-    }
-    if (!isResumable(runDir)) {
-        showError(tr("%1 cannot be continued: it finished, or it has no checkpoint yet.").arg(runDir));
-        return false;
-    }
-    Recipe recipe;
-    try {
-        recipe = loadRunRecipe(runDir.toStdString());
-    } catch (const std::exception& e) {
-        showError(QString::fromStdString(e.what()));
-        return false;
-    }
-    JobOptions options;
-    options.runDir = runDir.toStdString();
-    options.resume = true;
-    const bool teacher = QFileInfo(runDir).fileName().startsWith("teacher_");
-    return launch(recipe, options, teacher ? RunKind::Teacher : RunKind::Student);
-}
-
-bool MainWindow::runDemo(const std::vector<std::string>& overrides) {
-    if (isRunning()) {
-        showError(tr("A run is already in progress."));
-        return false;
-    }
-    const QString path = demoRecipePath();
-    if (path.isEmpty()) {
-        showError(tr("The demo recipe resources/recipes/fmnist_cwd.yaml was not found next to the program."));
-        return false;
-    }
-    Recipe recipe;
-    try {
-        recipe = loadRecipe(path.toStdString(), overrides);
-    } catch (const std::exception& e) {
-        showError(QString::fromStdString(e.what()));
-        return false;
-    }
-    const QString dir =
-        mSettings.projectsRoot + "/demo-" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss");
-    QString error;
-    Project created;
-    if (!Project::create(dir, recipe, &created, &error)) {
-        showError(error);
-        return false;
-    }
-    mProject = created;
-    mDocument->reset(recipe);
-    mRecipeDock->setBaseDir(mProject.dir());
-    showProjectRuns();
-    addRecent(mProject.dir());
-    showWelcome(false);
-    updateTitle();
-    if (!QFileInfo::exists(QString::fromStdString(recipe.teacher.checkpoint))) {
-        // Without the shipped teacher the demo still works: train it first, then distil from it.
-        log(tr("The shipped teacher %1 is missing; training it first.")
-                .arg(QString::fromStdString(recipe.teacher.checkpoint)));
-        mDemoPending = true;
-        return trainTeacher();
-    }
-    return distillStudent();
-}
-
-void MainWindow::onStep(const StepEvent& e) {
-    mLossCurves->addStep(e);
-    const int epochs = mBridge->job() ? mBridge->job()->recipe().epochs : 0;
-    mStatusStep->setText(tr("Epoch %1/%2 · step %3/%4 · loss %5")
-                             .arg(e.epoch)
-                             .arg(epochs)
-                             .arg(e.step)
-                             .arg(e.totalSteps)
-                             .arg(e.total, 0, 'g', 4));
-    mStatusThroughput->setText(tr("%1 img/s").arg(e.imagesPerSecond, 0, 'f', 0));
-    mStatusEta->setText(tr("ETA %1").arg(formatDuration(e.etaSeconds)));
-    mProgress->setRange(0, static_cast<int>(std::max<int64_t>(1, e.totalSteps)));
-    mProgress->setValue(static_cast<int>(e.step));
-}
-
-void MainWindow::onEpoch(const EpochEvent& e) {
-    mLossCurves->addEpoch(e);
-    QStringList parts;
-    for (const auto& [name, value] : e.metrics)
-        parts << QStringLiteral("%1 %2").arg(QString::fromStdString(name)).arg(value, 0, 'f', 4);
-    log(tr("Epoch %1 (%2): %3%4")
-            .arg(e.epoch)
-            .arg(QString::fromLatin1(splitName(e.split)), parts.join(", "),
-                 e.best ? tr(" — best so far") : QString()));
-}
-
-void MainWindow::onFinished(const RunSummary& summary) {
-    const QString runDir = mRunDir;
-    const RunKind kind = mRunKind;
-    mRunKind = RunKind::None;
-    mInspector->setLive(false);
-    // The job's models are idle now: one more snapshot shows the final maps.
-    if (mBridge->job() && mInspectedRun == runDir) {
-        mBridge->job()->requestSnapshot(mInspector->teacherTap().toStdString(),
-                                        mInspector->studentTap().toStdString(), mInspector->sampleIndex(),
-                                        splitFrom(mInspector->split().toStdString(), "split"));
-    }
-    const RunStatus status = summary.status;
-    QStringList metrics;
-    for (const auto& [name, value] : summary.bestMetrics)
-        metrics << QStringLiteral("%1 %2").arg(QString::fromStdString(name)).arg(value, 0, 'f', 4);
-    if (status == RunStatus::Finished) {
-        mProgress->setRange(0, 1);
-        mProgress->setValue(1);
-        statusBar()->showMessage(
-            tr("Finished in %1. Best: %2").arg(formatDuration(summary.wallSeconds), metrics.join(", ")));
-        log(tr("Finished %1: best %2").arg(runDir, metrics.join(", ")));
-    } else if (status == RunStatus::Cancelled) {
-        statusBar()->showMessage(tr("Stopped; the run can be continued later"), kStatusTimeoutMs);
-        log(tr("Stopped %1").arg(runDir));
-    } else {
-        showError(tr("The run failed: %1").arg(QString::fromStdString(summary.message)));
-    }
-    mStatusEta->clear();
-    mRunsTable->refresh();
-    if (kind == RunKind::Qat)
-        mQuantize->qatFinished(runDir, status);  // its row joins the comparison
-    else
-        mQuantize->refresh();  // a trained student joins the sources
-    if (hasCheckpoint(runDir)) showRunPredictions(runDir);
-
-    if (kind == RunKind::Teacher && status == RunStatus::Finished) {
-        const std::string checkpoint = runDir.toStdString();
-        mDocument->edit(tr("Use the trained teacher"), [&](Recipe& r) { r.teacher.checkpoint = checkpoint; });
-        log(tr("The recipe's teacher is now %1").arg(runDir));
-    }
-    updateActions();
-    Q_EMIT runFinished(runDir, status);
-    if (mDemoPending) {
-        mDemoPending = false;
-        if (kind == RunKind::Teacher && status == RunStatus::Finished)
-            QTimer::singleShot(0, this, [this] { distillStudent(); });
     }
 }
 
@@ -1015,11 +662,13 @@ void MainWindow::showRunPredictions(const QString& runDir) {
 void MainWindow::onSnapshotRequested(const QString& teacherTap, const QString& studentTap, qint64 sample,
                                      const QString& split) {
     if (mInspectedRun.isEmpty()) return;
-    if (mBridge->job() && mInspectedRun == mRunDir &&
-        QDir(mRunDir) == QDir(QString::fromStdString(mBridge->job()->runDir()))) {
-        // Live (or just finished): the job answers at its next step boundary, or at once when idle.
-        mBridge->job()->requestSnapshot(teacherTap.toStdString(), studentTap.toStdString(), sample,
-                                        splitFrom(split.toStdString(), "split"));
+    EngineBridge* engine = mRuns->bridge();
+    const QString liveRun = mRuns->runDir();
+    if (engine->job() && engine->job()->running() && mInspectedRun == liveRun &&
+        QDir(liveRun) == QDir(QString::fromStdString(engine->job()->runDir()))) {
+        // Live (or paused): the job answers at its next step boundary.
+        engine->job()->requestSnapshot(teacherTap.toStdString(), studentTap.toStdString(), sample,
+                                       splitFrom(split.toStdString(), "split"));
         return;
     }
     startBackgroundSnapshot();
@@ -1036,11 +685,17 @@ void MainWindow::startBackgroundSnapshot() {
     const std::string studentTap = mInspector->studentTap().toStdString();
     const int64_t sample = mInspector->sampleIndex();
     const Split split = splitFrom(mInspector->split().toStdString(), "split");
+    // The run that just ended shows its final state, as its job last had it; other runs their best.
+    const bool justEnded = !mRuns->isRunning() && !mRuns->runDir().isEmpty() && runDir == mRuns->runDir() &&
+                           RunFolder(runDir.toStdString()).hasCheckpoint(CheckpointChoice::Last);
+    const CheckpointChoice which = justEnded ? CheckpointChoice::Last : CheckpointChoice::Best;
+    const int64_t step = justEnded ? mFinishedSteps : -1;
     mSnapshotWatcher.setFuture(QtConcurrent::run([=] {
         SnapshotResult result;
         result.runDir = runDir;
         try {
-            result.snapshot = snapshotRun(runDir.toStdString(), teacherTap, studentTap, sample, split);
+            result.snapshot = snapshotRun(runDir.toStdString(), teacherTap, studentTap, sample, split, which);
+            if (step >= 0) result.snapshot.step = step;
         } catch (const std::exception& e) {
             result.error = QString::fromStdString(e.what());
         }
@@ -1070,7 +725,7 @@ void MainWindow::inspectRun(const QString& runDir) {
     mInspector->setLive(false);
     mInspector->setTapPairs(tapPairs(recipe));
     matchInspectorTau(recipe);
-    if (!hasCheckpoint(runDir)) {
+    if (!RunFolder(runDir.toStdString()).hasAnyCheckpoint()) {
         mInspector->showMessage(tr("This run has no checkpoint yet."));
         return;
     }
@@ -1083,21 +738,20 @@ void MainWindow::onRunsSelected(const QStringList& runDirs) {
     if (runDirs.isEmpty()) return;
     // With the Quantize page in view, a selected trained fp32 run becomes its source.
     if (runDirs.size() == 1 && !mQuantize->visibleRegion().isEmpty() && !mQuantize->isBusy() &&
-        QuantizePage::isSourceCandidate(runDirs.first()) &&
-        QDir(runDirs.first()) != QDir(mQuantize->sourceRun()))
+        isQuantSourceCandidate(runDirs.first()) && QDir(runDirs.first()) != QDir(mQuantize->sourceRun()))
         mQuantize->setSourceRun(runDirs.first());
     mLossCurves->clearOverlays();
     if (isRunning()) {
         // Keep the live curves and compare the selected runs against them.
         for (const QString& dir : runDirs)
-            if (dir != mRunDir) mLossCurves->addOverlay(dir, QFileInfo(dir).fileName());
+            if (dir != mRuns->runDir()) mLossCurves->addOverlay(dir, QFileInfo(dir).fileName());
         return;
     }
     QString error;
     if (!mLossCurves->loadRun(runDirs.first(), &error)) log(error, true);
     for (int i = 1; i < runDirs.size(); ++i)
         mLossCurves->addOverlay(runDirs[i], QFileInfo(runDirs[i]).fileName());
-    if (hasCheckpoint(runDirs.first())) showRunPredictions(runDirs.first());
+    if (RunFolder(runDirs.first().toStdString()).hasAnyCheckpoint()) showRunPredictions(runDirs.first());
     inspectRun(runDirs.first());
 }
 
@@ -1105,7 +759,7 @@ void MainWindow::onRunsSelected(const QStringList& runDirs) {
 
 void MainWindow::updateActions() {
     const bool running = isRunning();
-    const bool paused = running && mBridge->job() && mBridge->job()->paused();
+    const bool paused = mRuns->isPaused();
     action("trainTeacher")->setEnabled(!running && !mDocument->recipe().teacher.model.empty());
     action("distill")->setEnabled(!running);
     action("runDemo")->setEnabled(!running);
@@ -1121,7 +775,7 @@ void MainWindow::updateActions() {
 }
 
 void MainWindow::updateTitle() {
-    const QString name = mProject.isOpen() ? mProject.name() : tr("Untitled");
+    const QString name = project().isOpen() ? project().name() : tr("Untitled");
     setWindowTitle(tr("%1[*] — Distillery").arg(name));
     setWindowModified(mDocument->isModified());
 }
@@ -1148,7 +802,17 @@ void MainWindow::showError(const QString& message) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-    if (isRunning()) {
+    // Every question first, then the consequences: a cancelled close leaves the run going and the edits
+    // unsaved. With unsaved edits, their prompt also says that the run stops (one question, not two).
+    const bool running = isRunning();
+    if (mSession->isModified()) {
+        if (!mSession->maybeSave(running
+                                     ? tr("The run in progress will be stopped; it can be continued later.")
+                                     : QString())) {
+            event->ignore();
+            return;
+        }
+    } else if (running) {
         const auto answer = QMessageBox::question(this, tr("A run is in progress"),
                                                   tr("Stop the run and quit? It can be continued later."),
                                                   QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
@@ -1156,13 +820,8 @@ void MainWindow::closeEvent(QCloseEvent* event) {
             event->ignore();
             return;
         }
-        mBridge->cancel();
-        if (mBridge->job()) mBridge->job()->wait();
     }
-    if (!maybeSave()) {
-        event->ignore();
-        return;
-    }
+    if (running) mRuns->stopAndWait();
     QSettings settings;
     settings.setValue("window/geometry", saveGeometry());
     settings.setValue("window/state", saveState());

@@ -1,6 +1,7 @@
 #pragma once
-// The workbench window: docks for models, data and recipe, the live views, run control through the engine
-// bridge, projects with autosave, and the welcome page.
+// The workbench window: docks for models, data and recipe, the live views, the log, menus and tool bar, and
+// the welcome page, wired together. Run control lives in RunController and the project session (new, open,
+// save, recent, autosave, unsaved changes) in ProjectSession, both owned by the window.
 
 #include <QFutureWatcher>
 #include <QMainWindow>
@@ -9,15 +10,14 @@
 
 #include "core/engine.h"
 #include "widgets/project.h"
+#include "widgets/project_session.h"
+#include "widgets/run_controller.h"
 #include "widgets/settings_dialog.h"
 
 class QAction;
-class QLabel;
 class QMenu;
 class QMessageBox;
 class QPlainTextEdit;
-class QProgressBar;
-class QTimer;
 
 namespace distillery {
 
@@ -37,7 +37,7 @@ class MainWindow : public QMainWindow {
     Q_OBJECT
 
 public:
-    enum class RunKind { None, Teacher, Student, Qat };
+    using RunKind = RunController::RunKind;
 
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -45,18 +45,18 @@ public:
     /** Start-up as a user sees it: the welcome page the first time, else the last project. */
     void restoreSession();
 
-    // Projects. These do not ask about unsaved edits; the menu actions do.
+    // Projects (ProjectSession). These do not ask about unsaved edits; the menu actions do.
     bool newProject(const QString& dir, QString* error = nullptr);
     bool openProject(const QString& dir, QString* error = nullptr);
     bool saveProject(QString* error = nullptr);
-    const Project& project() const { return mProject; }
+    const Project& project() const { return mSession->project(); }
     /** Asks whether to save unsaved edits; false when the user cancels. */
     bool maybeSave();
 
     /** Reads a recipe file into the editor as one undoable edit. */
     bool importRecipe(const QString& path, QString* error = nullptr);
 
-    // Runs. Failures are shown (status bar, message box, log) and return false.
+    // Runs (RunController). Failures are shown (status bar, message box, log) and return false.
     bool trainTeacher();
     bool distillStudent();
     void pauseRun();
@@ -72,15 +72,17 @@ public:
     /** A run with a last checkpoint that did not finish. */
     static bool isResumable(const QString& runDir);
     bool isRunning() const;
-    RunKind runKind() const { return mRunKind; }
-    QString currentRunDir() const { return mRunDir; }
+    RunKind runKind() const { return mRuns->runKind(); }
+    QString currentRunDir() const { return mRuns->runDir(); }
     QString lastError() const { return mLastError; }
 
     void showWelcome(bool show);
     void resetLayout();
 
     RecipeDocument* document() const { return mDocument; }
-    EngineBridge* bridge() const { return mBridge; }
+    EngineBridge* bridge() const;
+    RunController* runController() const { return mRuns; }
+    ProjectSession* session() const { return mSession; }
     ModelsDock* modelsDock() const { return mModelsDock; }
     DataDock* dataDock() const { return mDataDock; }
     RecipeDock* recipeDock() const { return mRecipeDock; }
@@ -111,27 +113,19 @@ private:
     void createDocks();
     void createActions();
     void createMenus();
-    void createStatusBar();
     void applyDefaultSizes();
     void applySettings();
     void updateActions();
     void updateTitle();
     void showError(const QString& message);
     void log(const QString& text, bool error = false);
-    bool ensureProject(QString* error);
-    bool startRun(RunKind kind);
-    bool launch(const Recipe& recipe, const JobOptions& options, RunKind kind);
-    /** A resolved recipe as a new run of the project (QAT from the Quantize page). */
-    bool startRecipe(const Recipe& recipe, RunKind kind, QString* error);
-    /** The project folder changed: the runs table and the Quantize page follow it. */
-    void showProjectRuns();
-    Recipe starterRecipe() const;
-    void addRecent(const QString& dir);
+    /** Applies YAML typed in the recipe dock before a run starts from the editor. */
+    bool commitTypedRecipe(QString* error);
+    /** The project folder changed: the recipe dock, the runs table and the Quantize page follow it. */
+    void onProjectChanged(ProjectSession::Change change);
+    void onRunStarted(const QString& runDir, const Recipe& recipe, RunKind kind, bool resumed);
+    void onRunFinished(const QString& runDir, const RunSummary& summary, RunKind kind);
     void rebuildRecentMenu();
-    void autosave();
-    void onStep(const StepEvent& event);
-    void onEpoch(const EpochEvent& event);
-    void onFinished(const RunSummary& summary);
     void onSnapshotRequested(const QString& teacherTap, const QString& studentTap, qint64 sample,
                              const QString& split);
     void onRunsSelected(const QStringList& runDirs);
@@ -139,8 +133,6 @@ private:
     void matchInspectorTau(const Recipe& recipe);
     void startBackgroundSnapshot();
     void showRunPredictions(const QString& runDir);
-    void chooseNewProject();
-    void chooseOpenProject();
     void chooseImportRecipe();
     void chooseExportRecipe();
     void exportCurves(bool png);
@@ -148,8 +140,8 @@ private:
     QList<QPair<QString, QString>> tapPairs(const Recipe& recipe) const;
 
     RecipeDocument* mDocument;
-    EngineBridge* mBridge;
-    Project mProject;
+    ProjectSession* mSession;
+    RunController* mRuns;
     AppSettings mSettings;
 
     ModelsDock* mModelsDock = nullptr;
@@ -167,24 +159,17 @@ private:
 
     QMenu* mRecentMenu = nullptr;
     QMenu* mViewMenu = nullptr;
-    QLabel* mStatusStep = nullptr;
-    QLabel* mStatusThroughput = nullptr;
-    QLabel* mStatusEta = nullptr;
-    QProgressBar* mProgress = nullptr;
-    QTimer* mAutosaveTimer = nullptr;
     QPointer<QMessageBox> mErrorBox;
-
-    RunKind mRunKind = RunKind::None;
-    QString mRunDir;
     QString mLastError;
-    bool mDemoPending = false;  // a demo waits for its teacher to be trained
-    std::vector<std::string> mDemoOverrides;
 
-    // Snapshots of finished runs are computed off the GUI thread, one at a time, newest request wins.
+    // Snapshots of finished runs are computed off the GUI thread, one at a time, newest request wins. Only a
+    // running job is asked for snapshots itself: the run that just ended is read from its last checkpoint
+    // (its step count from the summary), so that no job is busy with a snapshot when it is replaced.
     QString mInspectedRun;
     QStringList mSelectedRuns;
     QFutureWatcher<SnapshotResult> mSnapshotWatcher;
     bool mSnapshotPending = false;
+    int64_t mFinishedSteps = -1;  // steps of the run that just ended, for its final maps
 };
 
 }  // namespace distillery

@@ -2,10 +2,10 @@
 // The Quantize & Export page: a trained fp32 student's per-layer bit widths (edited by hand or fitted to a
 // size / BOPs budget from measured sensitivity) with live size and BOPs, post-training quantization
 // (calibration) and quantization-aware training, a table comparing teacher, fp32 student and the quantized
-// runs, and ONNX export. Everything that touches a model runs off the GUI thread; the cost arithmetic
-// (quantCost) runs on it, on every edit.
+// runs, and ONNX export. Everything that touches a model or reads a report or summary runs off the GUI
+// thread, each task with its own continuation; the cost arithmetic (quantCost) runs on it, on every edit.
+// The tables are models of their own (quant_layers_model.h, quant_comparison_model.h).
 
-#include <QFutureWatcher>
 #include <QString>
 #include <QStringList>
 #include <QWidget>
@@ -15,8 +15,10 @@
 #include "core/quantize.h"
 #include "core/recipe.h"
 #include "widgets/project.h"
+#include "widgets/quant_comparison_model.h"
+#include "widgets/quant_layers_model.h"
+#include "widgets/quant_run_scan.h"
 
-class QAbstractItemModel;
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
@@ -27,44 +29,17 @@ class QPushButton;
 class QSlider;
 class QSortFilterProxyModel;
 class QSpinBox;
-class QStandardItemModel;
 class QTableView;
 
 namespace distillery {
 
-class QuantLayersModel;
+class BackgroundWork;
 
 class QuantizePage : public QWidget {
     Q_OBJECT
 
 public:
-    enum LayerColumn {
-        LayerName,
-        LayerOp,
-        LayerParams,
-        LayerMacs,
-        WeightBits,
-        ActBits,
-        Sens6,
-        Sens4,
-        Sens2,
-        LayerColumnCount
-    };
-    enum CompareColumn {
-        Model,
-        RunName,
-        Bits,
-        Metric,
-        Int8Metric,
-        Agreement,
-        Size,
-        Compression,
-        Bops,
-        LatencyFp32,
-        LatencyInt8,
-        CompareColumnCount
-    };
-    /** Work done off the GUI thread, one at a time. */
+    /** Work the page is busy with, off the GUI thread, one at a time (re-reading the runs is not one). */
     enum class Task { None, Layers, Sensitivity, Calibrate, Qat, Export };
     Q_ENUM(Task)
 
@@ -90,12 +65,7 @@ public:
      */
     bool setSourceRun(const QString& runDir);
     QString sourceRun() const { return mSource; }
-    /** A folder holding a trained run in float (recipe, checkpoint, not quantized). */
-    static bool isSourceCandidate(const QString& runDir);
-    /** A quantized run: a quantization report, or a recipe that quantizes (QAT, also while it runs). */
-    static bool isQuantizedFolder(const QString& runDir);
-    /** The fp32 run a quantized run came from; empty when unknown. */
-    static QString sourceOf(const QString& quantizedRunDir);
+    // Whether a folder can be a source, and where a quantized run came from: quant_run_scan.h.
     /** The source's student recipe, once its layers are loaded. */
     const Recipe& sourceRecipe() const { return mSourceRecipe; }
 
@@ -135,27 +105,30 @@ public:
     bool isBusy() const { return mTask != Task::None; }
 
     // ---- comparison ----
-    /** Re-reads the teacher's, the source's and the project's quantized runs' reports. */
-    void refreshComparison();
-    /** Re-reads the project's runs: the source list and the comparison. */
+    /** Re-reads the project's runs off the GUI thread: the source list and the comparison (the teacher's,
+     *  the source's and the quantized runs' reports); comparisonUpdated follows. */
     void refresh();
-    /** A QAT run started from the page ended (`status` as in RunSummary): its row and a message. */
+    /** A QAT run started from the page ended (`status` as in RunSummary): its row and a message, once its
+     *  report is read (comparisonUpdated follows). */
     void qatFinished(const QString& runDir, RunStatus status);
     int comparisonRowCount() const;
     /** Display text of a cell, in display (sorted) order. */
-    QString comparisonText(int row, CompareColumn column) const;
+    QString comparisonText(int row, QuantComparisonModel::Column column) const;
     QString comparisonRunDir(int row) const;
     void selectComparisonRun(const QString& runDir);
 
     /** The last message shown under the page; `messageIsError` says whether it was an error. */
     QString message() const { return mMessageText; }
     bool messageIsError() const { return mMessageError; }
-    QAbstractItemModel* layerModel() const;
+    QuantLayersModel* layerModel() const { return mLayers; }
+    QuantComparisonModel* comparisonModel() const { return mCompare; }
     QTableView* layerTable() const { return mLayerTable; }
     QTableView* comparisonTable() const { return mCompareTable; }
 
 Q_SIGNALS:
     void layersLoaded();
+    /** The source list and the comparison were re-read and are shown. */
+    void comparisonUpdated();
     void taskFinished(distillery::QuantizePage::Task task, bool ok);
     /** A quantized run folder was written (the window refreshes its runs table). */
     void runCreated(const QString& runDir);
@@ -165,18 +138,11 @@ Q_SIGNALS:
     void errorOccurred(const QString& text);
 
 private:
-    struct TaskResult {
-        Task task = Task::None;
-        QString error;
-        QString runDir;
-        std::vector<QuantLayer> layers;
-        Recipe recipe;
-        QuantizeResult quant;
-        QString file;
-        QString card;
-        QString verify;
+    /** What a re-read of the project's runs found (off the GUI thread). */
+    struct Scan {
+        std::vector<QuantSource> sources;
+        QuantComparison comparison;
     };
-    using Work = std::function<TaskResult(const ProgressFn& progress)>;
 
     QWidget* buildLayersBox();
     QWidget* buildBudgetBox();
@@ -184,16 +150,31 @@ private:
     QWidget* buildQatBox();
     QWidget* buildComparisonBox();
 
-    bool startTask(Task task, const QString& label, Work work);
-    void onTaskFinished();
+    /**
+     * Runs `work` off the GUI thread as the page's one task (progress in the footer), then `done` with its
+     * result on the GUI thread (its return value: whether the task succeeded) or `failed` with the error.
+     */
+    template <typename R>
+    bool startTask(Task task, const QString& label, std::function<R(const ProgressFn& progress)> work,
+                   std::function<bool(R& result)> done, std::function<void(const QString& error)> failed);
+    void finishTask(Task task, bool ok);
+    /** Reads the source list and the comparison of `source` (thread-safe: copies only). */
+    static Scan readScan(const QString& runsDir, const QString& source, const Recipe& sourceRecipe,
+                         const QuantCost& fp32Cost);
+    /** Re-reads the runs off the GUI thread; `then` runs once they are shown. Only the newest read is
+     *  shown. */
+    void rescan(std::function<void()> then = {});
+    /** Shows a read: the source list, and the comparison when it is of the current source. */
+    void applyScan(Scan scan);
     void onProgress(const QString& text, double fraction);
     void showMessage(const QString& text, bool error = false);
     void showError(const QString& text) { showMessage(text, true); }
+    void showSourceInfo(const QuantComparison& comparison);
     void updateTotals();
     void updateBudgetRange();
     void updateBudgetReadout();
     void updateButtons();
-    void refreshSources();
+    void showSources();
     void exportSelected(const QString& format);
     int effectiveThreads() const;
     QString runsDir() const;
@@ -210,6 +191,7 @@ private:
     QComboBox* mSourceCombo = nullptr;
     QPushButton* mBrowse = nullptr;
     QLabel* mSourceInfo = nullptr;
+    std::vector<QuantSource> mSources;  // as last read
     // layers
     QuantLayersModel* mLayers = nullptr;
     QTableView* mLayerTable = nullptr;
@@ -239,7 +221,7 @@ private:
     QCheckBox* mQatLsq = nullptr;
     QPushButton* mQat = nullptr;
     // comparison and export
-    QStandardItemModel* mCompare = nullptr;
+    QuantComparisonModel* mCompare = nullptr;
     QSortFilterProxyModel* mCompareProxy = nullptr;
     QTableView* mCompareTable = nullptr;
     QPushButton* mExportFp32 = nullptr;
@@ -252,7 +234,9 @@ private:
     bool mMessageError = false;
 
     Task mTask = Task::None;
-    QFutureWatcher<TaskResult> mWatcher;
+    BackgroundWork* mWork = nullptr;
+    int mScanSerial = 0;  // reads of the runs started (or shown by a task); only the newest is shown
+    std::vector<std::function<void()>> mAfterScan;  // continuations of rescan, run when a read is shown
 };
 
 }  // namespace distillery

@@ -17,6 +17,7 @@
 #include "widgets/recipe_dock.h"
 #include "widgets/recipe_document.h"
 #include "widgets/resource_paths.h"
+#include "widgets/run_controller.h"
 #include "widgets/settings_dialog.h"
 #include "widgets/views/channel_inspector_view.h"
 #include "widgets/views/loss_curves_view.h"
@@ -56,25 +57,27 @@ void ScreenshotTour::start() {
     settle(800);
     shoot(mWindow, "welcome");
 
-    connect(mWindow, &MainWindow::runFinished, this, [this](const QString& runDir, RunStatus status) {
-        // The demo may train its teacher first; the pictures are of the distillation.
-        if (QFileInfo(runDir).fileName().startsWith("teacher_")) return;
-        if (mShotViews) return;  // the tour's own later runs (QAT) end here too
-        mShotViews = true;
-        if (status != RunStatus::Finished) {
-            finish(1);
-            return;
-        }
-        shootViews(runDir);
-        finish(0);
-    });
+    connect(mWindow->runController(), &RunController::runFinished, this,
+            [this](const QString& runDir, const RunSummary& summary, RunController::RunKind kind) {
+                // The demo may train its teacher first; the pictures are of the distillation. The window
+                // knows which run it started as what.
+                if (kind == RunController::RunKind::Teacher) return;
+                if (mShotViews) return;  // the tour's own later runs (QAT) end here too
+                mShotViews = true;
+                if (summary.status != RunStatus::Finished) {
+                    finish(1);
+                    return;
+                }
+                shootViews(runDir);
+                finish(0);
+            });
     // Mid-run picture: once the curves have some length.
     mPoll = new QTimer(this);
     connect(mPoll, &QTimer::timeout, this, [this] {
         // The status bar's: the Quantize page has a progress bar of its own.
         auto* bar = mWindow->statusBar()->findChild<QProgressBar*>();
         if (!mShotTraining && bar && bar->maximum() > 1 && bar->value() >= bar->maximum() / 3 &&
-            !QFileInfo(mWindow->currentRunDir()).fileName().startsWith("teacher_")) {
+            mWindow->runKind() == MainWindow::RunKind::Student) {
             mShotTraining = true;
             settle(300);
             shoot(mWindow, "training");

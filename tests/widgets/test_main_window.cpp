@@ -17,6 +17,7 @@
 #include <QTreeWidget>
 
 #include "core/quantize.h"
+#include "core/run_folder.h"
 #include "widgets/data_dock.h"
 #include "widgets/engine_bridge.h"
 #include "widgets/loss_terms_model.h"
@@ -47,11 +48,13 @@ int nonConstantChannels(const FeatureMap& map) {
     return count;
 }
 
-/** Answers the next modal message box with `button`. */
-void answerNextMessageBox(QMessageBox::StandardButton button) {
-    QTimer::singleShot(200, [button] {
+/** Answers the next modal message box with `button`; its text goes to *text. */
+void answerNextMessageBox(QMessageBox::StandardButton button, QString* text = nullptr) {
+    QTimer::singleShot(200, [button, text] {
         auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
-        if (box && box->button(button)) box->button(button)->click();
+        if (!box) return;
+        if (text) *text = box->text();
+        if (box->button(button)) box->button(button)->click();
     });
 }
 
@@ -224,6 +227,12 @@ private Q_SLOTS:
         QCOMPARE(finished.last().at(1).value<RunStatus>(), RunStatus::Finished);
         mTeacherRun = finished.last().at(0).toString();
         QCOMPARE(QString::fromStdString(w.document()->recipe().teacher.checkpoint), mTeacherRun);
+        // Train Teacher records the role in the summary: nothing guesses it from the folder's name.
+        const RunOverview teacherRun = RunFolder(mTeacherRun.toStdString()).overview();
+        QVERIFY(teacherRun.role == RunRole::Teacher);
+        QVERIFY(teacherRun.kind == RunKind::Train);
+        QTRY_COMPARE_WITH_TIMEOUT(w.runsTable()->rowCount(), 1, 10000);
+        QCOMPARE(w.runsTable()->textAt(0, RunsTableView::Job), QString("train (teacher)"));
 
         // The CWD preset on features, a few steps.
         QString error;
@@ -328,6 +337,7 @@ private Q_SLOTS:
         w.action("continueRun")->trigger();
         QVERIFY2(w.isRunning(), qPrintable(w.lastError()));
         QCOMPARE(w.currentRunDir(), w.runsTable()->runDirAt(0));
+        QCOMPARE(w.runKind(), MainWindow::RunKind::Student);  // what its summary says it is
         QVERIFY(finished.wait(kRunTimeoutMs));
         QCOMPARE(finished.last().at(1).value<RunStatus>(), RunStatus::Finished);
         QVERIFY(!MainWindow::isResumable(runDir));
@@ -393,6 +403,70 @@ private Q_SLOTS:
         QVERIFY(w.close());
         Recipe saved = loadRecipe((dir("unsaved") + "/recipe.yaml").toStdString());
         QCOMPARE(saved.name, std::string("edited"));
+    }
+
+    void closingAsksBeforeStoppingTheRun() {
+        MainWindow w;
+        w.show();
+        const QString projectDir = dir("closing");
+        QVERIFY(w.newProject(projectDir));
+        QVERIFY(waitForData(w));
+        w.modelsDock()->selectTeacher("resnet8");
+        makeQuick(w);
+        w.document()->edit("longer", [](Recipe& r) {  // 2560 steps: it runs until the window stops it
+            r.data.subset = 8192;
+            r.epochs = 10;
+        });
+        QSignalSpy steps(w.bridge(), &EngineBridge::stepReported);
+        QSignalSpy finished(&w, &MainWindow::runFinished);
+        QVERIFY2(w.trainTeacher(), qPrintable(w.lastError()));
+        QVERIFY(steps.wait(60000));
+
+        // No unsaved edits: the run's own question; No keeps it going.
+        QVERIFY(!w.document()->isModified());
+        QString text;
+        answerNextMessageBox(QMessageBox::No, &text);
+        QVERIFY(!w.close());
+        QVERIFY2(text.contains("Stop the run"), qPrintable(text));
+        QVERIFY(w.isVisible());
+        QVERIFY(w.bridge()->isRunning());
+
+        // Unsaved edits: one question that also says the run stops. Cancel: nothing happens at all.
+        w.document()->edit("rename", [](Recipe& r) { r.name = "edited_while_running"; });
+        answerNextMessageBox(QMessageBox::Cancel, &text);
+        QVERIFY(!w.close());
+        QVERIFY2(text.contains("not saved") && text.contains("will be stopped"), qPrintable(text));
+        QVERIFY(w.isVisible());
+        QVERIFY(w.isRunning());
+        QVERIFY(w.bridge()->isRunning());
+        QVERIFY(w.document()->isModified());
+        const int before = steps.count();
+        QVERIFY(steps.wait(30000));  // still training
+        QVERIFY(steps.count() > before);
+        QVERIFY(finished.isEmpty());
+
+        // Discard: the run stops (it can be continued), the window closes, the edits are not written.
+        answerNextMessageBox(QMessageBox::Discard);
+        QVERIFY(w.close());
+        QVERIFY(!w.isVisible());
+        QVERIFY(!w.bridge()->isRunning());
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+        QCOMPARE(finished.last().at(1).value<RunStatus>(), RunStatus::Cancelled);
+        QFile saved(projectDir + "/recipe.yaml");
+        QVERIFY(saved.open(QIODevice::ReadOnly));
+        QVERIFY(!saved.readAll().contains("edited_while_running"));
+
+        // The stopped teacher continues as a teacher: the role comes from its summary.
+        const QString runDir = finished.last().at(0).toString();
+        QVERIFY(RunFolder(runDir.toStdString()).readSummary().role == RunRole::Teacher);
+        QVERIFY(MainWindow::isResumable(runDir));
+        MainWindow again;
+        QSignalSpy againFinished(&again, &MainWindow::runFinished);
+        QVERIFY2(again.continueRun(runDir), qPrintable(again.lastError()));
+        QCOMPARE(again.runKind(), MainWindow::RunKind::Teacher);
+        again.stopRun();
+        QVERIFY(againFinished.wait(60000));
+        QVERIFY(RunFolder(runDir.toStdString()).readSummary().role == RunRole::Teacher);
     }
 
     void demoRunsFromTheWelcomePage() {

@@ -13,6 +13,7 @@
 
 #include "core/engine.h"
 #include "core/quantize.h"
+#include "core/run_folder.h"
 #include "widgets/main_window.h"
 #include "widgets/project.h"
 #include "widgets/quantize_page.h"
@@ -53,7 +54,7 @@ bool runJob(const Recipe& recipe, const QString& dir) {
 
 int rowOf(const QuantizePage& page, const QString& model) {
     for (int row = 0; row < page.comparisonRowCount(); ++row)
-        if (page.comparisonText(row, QuantizePage::Model) == model) return row;
+        if (page.comparisonText(row, QuantComparisonModel::Model) == model) return row;
     return -1;
 }
 
@@ -138,19 +139,19 @@ losses:
 
         // The stem at 4 bit, chosen in the table's combo box as a user would.
         QAbstractItemModel* model = page.layerModel();
-        QCOMPARE(model->index(0, QuantizePage::LayerName).data().toString(), QString("stem.conv"));
-        QCOMPARE(model->index(0, QuantizePage::LayerParams).data(Qt::ToolTipRole).toDouble(), kStemParams);
-        QCOMPARE(model->index(0, QuantizePage::LayerMacs).data(Qt::ToolTipRole).toDouble(), kStemMacs);
+        QCOMPARE(model->index(0, QuantLayersModel::Name).data().toString(), QString("stem.conv"));
+        QCOMPARE(model->index(0, QuantLayersModel::Params).data(Qt::ToolTipRole).toDouble(), kStemParams);
+        QCOMPARE(model->index(0, QuantLayersModel::Macs).data(Qt::ToolTipRole).toDouble(), kStemMacs);
         page.resize(1200, 800);
         page.show();
         QVERIFY(QTest::qWaitForWindowExposed(&page));
         QTableView* table = page.layerTable();
-        table->edit(model->index(0, QuantizePage::WeightBits));
+        table->edit(model->index(0, QuantLayersModel::WeightBits));
         auto* combo = table->findChild<QComboBox*>();
         QVERIFY(combo);
         combo->setCurrentIndex(combo->findData(4));
         Q_EMIT combo->activated(combo->currentIndex());
-        QTRY_COMPARE(model->index(0, QuantizePage::WeightBits).data(Qt::EditRole).toInt(), 4);
+        QTRY_COMPARE(model->index(0, QuantLayersModel::WeightBits).data(Qt::EditRole).toInt(), 4);
         QCOMPARE(page.cost().sizeBytes, kParams - kStemParams * 4 / 8);  // 77338 bytes
         QCOMPARE(page.cost().bops, kMacs * 64 - kStemMacs * 4 * 8);      // 594526208
         QVERIFY2(page.totalsText().contains("77.3 KB") && page.totalsText().contains("594.5M"),
@@ -160,7 +161,7 @@ losses:
         QVERIFY(page.setLayerBits("classifier", 0));
         QCOMPARE(page.cost().sizeBytes, kParams - 80 + 650 * 3);
         QCOMPARE(page.cost().bops, kMacs * 64 - kStemMacs * 32 + 640 * (1024 - 64));
-        QCOMPARE(model->index(9, QuantizePage::WeightBits).data().toString(), QString("float"));
+        QCOMPARE(model->index(9, QuantLayersModel::WeightBits).data().toString(), QString("float"));
         const QuantSpec spec = page.spec();
         QCOMPARE(spec.weightBits, 8);
         QCOMPARE(spec.layerBits, (std::map<std::string, int>{{"stem.conv", 4}, {"classifier", 0}}));
@@ -172,7 +173,7 @@ losses:
                  qPrintable(page.message()));
         QVERIFY(!page.setLayerBits("stem.conv", 3));
         QVERIFY(page.messageIsError());
-        QCOMPARE(model->index(0, QuantizePage::WeightBits).data(Qt::EditRole).toInt(), 4);
+        QCOMPARE(model->index(0, QuantLayersModel::WeightBits).data(Qt::EditRole).toInt(), 4);
 
         page.setAllWeightBits(4);
         QCOMPARE(page.cost().sizeBytes, kParams / 2);
@@ -217,7 +218,7 @@ losses:
         QVERIFY(page.isBusy());
         QVERIFY2(waitTask(page, QuantizePage::Task::Sensitivity), qPrintable(page.message()));
         for (int row = 0; row < page.layerModel()->rowCount(); ++row)
-            for (int c : {QuantizePage::Sens6, QuantizePage::Sens4, QuantizePage::Sens2})
+            for (int c : {QuantLayersModel::Sens6, QuantLayersModel::Sens4, QuantLayersModel::Sens2})
                 QVERIFY(page.layerModel()->index(row, c).data().toString() != QString("—"));
 
         // Below the all-2-bit size: the core's message, shown on the page; the widths stay.
@@ -241,9 +242,9 @@ losses:
         page.setCalibrationBatches(2);
         QCOMPARE(rowOf(page, "Teacher"), 0);
         QCOMPARE(rowOf(page, "fp32 student"), 1);
-        QVERIFY2(
-            page.comparisonText(0, QuantizePage::Metric).contains(QRegularExpression("^[0-9]+\\.[0-9]{2}$")),
-            qPrintable(page.comparisonText(0, QuantizePage::Metric)));
+        QVERIFY2(page.comparisonText(0, QuantComparisonModel::Metric)
+                     .contains(QRegularExpression("^[0-9]+\\.[0-9]{2}$")),
+                 qPrintable(page.comparisonText(0, QuantComparisonModel::Metric)));
 
         QSignalSpy created(&page, &QuantizePage::runCreated);
         QVERIFY(page.calibrate());
@@ -256,22 +257,23 @@ losses:
         const int row = rowOf(page, "PTQ");
         QVERIFY2(row >= 0, qPrintable(page.message()));
         QCOMPARE(page.comparisonRunDir(row), mPtq);
-        QVERIFY2(page.comparisonText(row, QuantizePage::Metric).contains(QRegularExpression("[0-9]")),
-                 qPrintable(page.comparisonText(row, QuantizePage::Metric)));
-        QVERIFY(page.comparisonText(row, QuantizePage::Int8Metric).contains(QRegularExpression("[0-9]")));
-        QCOMPARE(page.comparisonText(row, QuantizePage::Bits), QString("W8 A8"));
-        QCOMPARE(page.comparisonText(row, QuantizePage::Size), QString("77.4 KB"));
-        QCOMPARE(page.comparisonText(row, QuantizePage::Compression), QString("4.00×"));
+        QVERIFY2(page.comparisonText(row, QuantComparisonModel::Metric).contains(QRegularExpression("[0-9]")),
+                 qPrintable(page.comparisonText(row, QuantComparisonModel::Metric)));
+        QVERIFY(
+            page.comparisonText(row, QuantComparisonModel::Int8Metric).contains(QRegularExpression("[0-9]")));
+        QCOMPARE(page.comparisonText(row, QuantComparisonModel::Bits), QString("W8 A8"));
+        QCOMPARE(page.comparisonText(row, QuantComparisonModel::Size), QString("77.4 KB"));
+        QCOMPARE(page.comparisonText(row, QuantComparisonModel::Compression), QString("4.00×"));
 
         // The quantized run cannot be a source itself.
         QVERIFY(!page.setSourceRun(mPtq));
         QVERIFY2(page.message().contains("already quantized"), qPrintable(page.message()));
 
         // Sorting by size puts the quantized run first, and the teacher back at the top by model order.
-        page.comparisonTable()->sortByColumn(QuantizePage::Size, Qt::AscendingOrder);
-        QCOMPARE(page.comparisonText(0, QuantizePage::Model), QString("PTQ"));
-        page.comparisonTable()->sortByColumn(QuantizePage::Model, Qt::AscendingOrder);
-        QCOMPARE(page.comparisonText(0, QuantizePage::Model), QString("Teacher"));
+        page.comparisonTable()->sortByColumn(QuantComparisonModel::Size, Qt::AscendingOrder);
+        QCOMPARE(page.comparisonText(0, QuantComparisonModel::Model), QString("PTQ"));
+        page.comparisonTable()->sortByColumn(QuantComparisonModel::Model, Qt::AscendingOrder);
+        QCOMPARE(page.comparisonText(0, QuantComparisonModel::Model), QString("Teacher"));
     }
 
     void exportWritesTheFileAndItsCard() {
@@ -339,17 +341,27 @@ losses:
         QVERIFY(w.lossCurves()->pointCount("loss/total") > 0);
         const QString qatDir = finished.last().at(0).toString();
         QVERIFY(isQuantizedRun(qatDir.toStdString()));
+        // The run was started as QAT, and its summary says so (not its folder's name).
+        const RunOverview overview = RunFolder(qatDir.toStdString()).overview();
+        QVERIFY(overview.kind == RunKind::Qat);
+        QVERIFY(overview.role == RunRole::Student);
         // The learning rate left at its default: 1 % of the student's.
         const Recipe qat = loadRecipe((qatDir + "/recipe.yaml").toStdString());
         QVERIFY(qat.quant.enabled);
         QCOMPARE(qat.optim.lr, parseRecipe(kTiny, "tiny.yaml", mScratch.toStdString()).optim.lr * 0.01);
+        // Its report and the comparison are read off the GUI thread; its row and a message follow.
         int row = -1;
-        for (int r = 0; r < page->comparisonRowCount(); ++r)
-            if (QDir(page->comparisonRunDir(r)) == QDir(qatDir)) row = r;
-        QVERIFY2(row >= 0, qPrintable(page->message()));
-        QVERIFY2(page->comparisonText(row, QuantizePage::Model).startsWith("QAT"),
-                 qPrintable(page->comparisonText(row, QuantizePage::Model)));
-        QVERIFY(page->comparisonText(row, QuantizePage::Metric).contains(QRegularExpression("[0-9]")));
+        const auto findRow = [&] {
+            row = -1;
+            for (int r = 0; r < page->comparisonRowCount(); ++r)
+                if (QDir(page->comparisonRunDir(r)) == QDir(qatDir)) row = r;
+            return row >= 0 && page->message().contains("finished");
+        };
+        QTRY_VERIFY2_WITH_TIMEOUT(findRow(), qPrintable(page->message()), 30000);
+        QVERIFY2(page->comparisonText(row, QuantComparisonModel::Model).startsWith("QAT"),
+                 qPrintable(page->comparisonText(row, QuantComparisonModel::Model)));
+        QVERIFY(
+            page->comparisonText(row, QuantComparisonModel::Metric).contains(QRegularExpression("[0-9]")));
         QVERIFY2(!page->messageIsError() && page->message().contains("finished") &&
                      page->message().contains("LibTorch int8"),
                  qPrintable(page->message()));

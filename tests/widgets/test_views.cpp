@@ -13,6 +13,7 @@
 
 #include "core/engine.h"
 #include "core/recipe.h"
+#include "core/run_folder.h"
 #include "widgets/views/channel_inspector_view.h"
 #include "widgets/views/channel_math.h"
 #include "widgets/views/format.h"
@@ -150,9 +151,9 @@ private Q_SLOTS:
         const QVector<double> smooth = view.displayedValues("loss/task");
         QCOMPARE(smooth.size(), n);
         QVERIFY(smooth != raw);
-        QCOMPARE(smooth.first(), raw.first());  // EMA starts at the first value
+        QCOMPARE(smooth.first(), raw.first());        // EMA starts at the first value
         QCOMPARE(view.displayedValues("lr"), rawLr);  // the learning rate is drawn as it is, never smoothed
-        view.addStep(step(n + 1, 1.0, 1.0));  // incremental EMA agrees with a full recomputation
+        view.addStep(step(n + 1, 1.0, 1.0));          // incremental EMA agrees with a full recomputation
         const QVector<double> incremental = view.displayedValues("loss/task");
         view.setSmoothing(0.0);
         view.setSmoothing(0.8);
@@ -433,6 +434,77 @@ losses: [{method: task}, {method: cwd, teacher_tap: stage3, student_tap: stage3,
         QTRY_COMPARE_WITH_TIMEOUT(view.rowCount(), 3, 5000);
         QCOMPARE(view.selectedRunDirs(), QStringList{QDir(project + "/runs/b").absolutePath()});
         shot(view, "runs_table");
+    }
+
+    void runsTableSaysWhatItCannotRead() {
+        const QString project = mScratch + "/unreadable";
+        const Recipe train = parseRecipe(kTinyTrain, "tiny.yaml", mScratch.toStdString());
+        // A summary cut short (a full disk, a crash while writing), and one with a status no engine writes.
+        writeText(project + "/runs/cut/recipe.yaml", QByteArray::fromStdString(recipeToYaml(train)));
+        // (Plain literals: moc misreads raw strings with unbalanced braces.)
+        writeText(project + "/runs/cut/summary.json",
+                  "{\"best\": {\"top1\": 85.3}, \"params\": 272186, \"stat");
+        writeText(project + "/runs/odd/recipe.yaml", QByteArray::fromStdString(recipeToYaml(train)));
+        writeText(project + "/runs/odd/summary.json", "{\"status\": \"exploded\", \"params\": 272186}");
+
+        RunsTableView view;
+        view.setProjectDir(project);
+        QCOMPARE(view.rowCount(), 2);
+        const auto tip = [&](int row, RunsTableView::Column column) {
+            return view.tableView()->model()->index(row, column).data(Qt::ToolTipRole).toString();
+        };
+        QCOMPARE(view.runDirAt(0), QDir(project + "/runs/cut").absolutePath());
+        QCOMPARE(view.textAt(0, RunsTableView::Status), QString("unreadable"));
+        QVERIFY2(tip(0, RunsTableView::Status).contains("summary.json") &&
+                     tip(0, RunsTableView::Status).contains("not valid JSON"),
+                 qPrintable(tip(0, RunsTableView::Status)));
+        // Nothing from the broken file is shown as if it had been read; the recipe still tells what it is.
+        QCOMPARE(view.textAt(0, RunsTableView::Params), QString());
+        QCOMPARE(view.textAt(0, RunsTableView::Macs), QString());
+        QCOMPARE(view.textAt(0, RunsTableView::WallTime), QString());
+        QCOMPARE(view.textAt(0, RunsTableView::Metric), QString());
+        QCOMPARE(view.textAt(0, RunsTableView::Job), QString("train"));
+        QCOMPARE(view.textAt(0, RunsTableView::Student), QString("resnet8"));
+
+        QCOMPARE(view.textAt(1, RunsTableView::Status), QString("unreadable"));
+        QVERIFY2(tip(1, RunsTableView::Status).contains("status") &&
+                     tip(1, RunsTableView::Status).contains("exploded"),
+                 qPrintable(tip(1, RunsTableView::Status)));
+        QCOMPARE(view.textAt(1, RunsTableView::Params), QString());
+    }
+
+    void runsTableShowsKindAndRoleFromTheSummary() {
+        const QString project = mScratch + "/roles";
+        const Recipe train = parseRecipe(kTinyTrain, "tiny.yaml", mScratch.toStdString());
+        // The folder's name says student; the summary says teacher, and wins.
+        const QString dir = project + "/runs/student_lookalike";
+        writeText(dir + "/recipe.yaml", QByteArray::fromStdString(recipeToYaml(train)));
+        RunSummaryRecord summary;
+        summary.name = "tiny_teacher";
+        summary.role = RunRole::Teacher;
+        summary.mainMetric = "top1";
+        summary.bestMetrics = {{"top1", 90.0}};
+        summary.params = 272186;
+        summary.wallSeconds = 192.4;
+        RunFolder(dir.toStdString()).writeSummary(summary);
+        // A PTQ run: its kind from its summary.
+        const QString ptq = project + "/runs/teacher_lookalike";
+        writeText(ptq + "/recipe.yaml", QByteArray::fromStdString(recipeToYaml(train)));
+        RunSummaryRecord quantized;
+        quantized.kind = RunKind::Ptq;
+        quantized.mainMetric = "miou";
+        quantized.bestMetrics = {{"miou", 41.0}};
+        RunFolder(ptq.toStdString()).writeSummary(quantized);
+
+        RunsTableView view;
+        view.setProjectDir(project);
+        QCOMPARE(view.rowCount(), 2);
+        QCOMPARE(view.textAt(0, RunsTableView::Job), QString("train (teacher)"));
+        QCOMPARE(view.textAt(0, RunsTableView::Metric), QString("top-1 90.00 %"));
+        QCOMPARE(view.textAt(0, RunsTableView::WallTime), QString("3 min 12 s"));
+        QCOMPARE(view.textAt(1, RunsTableView::Job), QString("ptq"));
+        QCOMPARE(view.textAt(1, RunsTableView::Metric), QString("mIoU 41.00 %"));
+        QCOMPARE(view.textAt(1, RunsTableView::Status), QString("finished"));
     }
 
     // ---- predictions --------------------------------------------------------------------------------

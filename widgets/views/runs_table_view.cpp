@@ -1,16 +1,11 @@
 #include "widgets/views/runs_table_view.h"
 
 #include <QAbstractTableModel>
-#include <QDateTime>
 #include <QDir>
-#include <QFile>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLabel>
 #include <QPushButton>
 #include <QSet>
@@ -21,7 +16,7 @@
 #include <cmath>
 
 #include "core/recipe.h"
-#include "core/run_files.h"
+#include "core/run_folder.h"
 #include "widgets/views/format.h"
 
 namespace distillery {
@@ -34,15 +29,10 @@ struct RunRow {
     QString dir;
     QString cells[RunsTableView::ColumnCount];
     QVariant sortKeys[RunsTableView::ColumnCount];
+    QString termsTip;
     QString statusTip;
     QString status;  // finished, cancelled, failed, running, incomplete, unreadable
 };
-
-QString metricLabel(const QString& name) {
-    if (name == QLatin1String("top1")) return RunsTableView::tr("top-1");
-    if (name == QLatin1String("miou")) return RunsTableView::tr("mIoU");
-    return name;
-}
 
 /** Translated status; unknown words (from a newer engine) are shown as written. */
 QString statusLabel(const QString& status) {
@@ -55,11 +45,13 @@ QString statusLabel(const QString& status) {
     return status;
 }
 
-QString modelText(const QString& arch, const QString& head) {
-    if (arch.isEmpty()) return {};
-    return head.isEmpty() ? arch : arch + QLatin1Char('/') + head;
+QString modelText(const ModelSpec& model) {
+    const std::string name = model.displayName();
+    if (name.empty()) return {};
+    return QString::fromStdString(model.head.empty() ? name : name + "/" + model.head);
 }
 
+/** One row from the folder's overview (core/run_folder.h), which reads everything and never throws. */
 RunRow readRun(const QString& dir) {
     RunRow row;
     row.dir = dir;
@@ -67,19 +59,17 @@ RunRow readRun(const QString& dir) {
     row.cells[RunsTableView::Name] = d.dirName();
     row.sortKeys[RunsTableView::Name] = d.dirName().toLower();
 
-    // Recipe first: it exists from the start of a run.
-    QString recipeError;
-    QString recipeName, job, student, teacher;
+    const RunOverview o = RunFolder(dir.toStdString()).overview();
+    const RunSummaryRecord* summary = o.summary ? &*o.summary : nullptr;
+
+    // The recipe exists from the start of a run; the summary, written when it ends, wins where both tell.
+    QString recipeName, student, teacher;
     QStringList terms, termTips;
-    try {
-        const Recipe r = loadRecipe(d.filePath(QStringLiteral("recipe.yaml")).toStdString());
+    if (o.recipe) {
+        const Recipe& r = *o.recipe;
         recipeName = QString::fromStdString(r.name);
-        job = QString::fromLatin1(jobName(r.job));
-        student = modelText(QString::fromStdString(r.student.displayName()),
-                            QString::fromStdString(r.student.head));
-        if (r.job == JobKind::Distill)
-            teacher = modelText(QString::fromStdString(r.teacher.model.displayName()),
-                                QString::fromStdString(r.teacher.model.head));
+        student = modelText(r.student);
+        if (r.job == JobKind::Distill) teacher = modelText(r.teacher.model);
         for (const auto& t : r.losses) {
             terms << QString::fromStdString(t.label());
             QString tip =
@@ -87,98 +77,65 @@ RunRow readRun(const QString& dir) {
             if (t.hasTau) tip += RunsTableView::tr(", τ %1").arg(t.tau);
             termTips << tip;
         }
-    } catch (const std::exception& e) {
-        recipeError = QString::fromStdString(e.what());
     }
-
-    // Summary: written when the run ends; wins where both have a field.
-    QJsonObject summary;
-    QFile file(d.filePath(QStringLiteral("summary.json")));
-    const bool hasSummary = file.open(QIODevice::ReadOnly);
-    if (hasSummary) summary = QJsonDocument::fromJson(file.readAll()).object();
-    if (!summary.isEmpty()) {
-        job = summary.value(QStringLiteral("job")).toString(job);
-        if (recipeName.isEmpty()) recipeName = summary.value(QStringLiteral("name")).toString();
-        const QJsonObject s = summary.value(QStringLiteral("student")).toObject();
-        if (!s.isEmpty())
-            student = modelText(s.value(QStringLiteral("arch")).toString(),
-                                s.value(QStringLiteral("head")).toString());
-        const QJsonObject t = summary.value(QStringLiteral("teacher")).toObject();
-        if (!t.isEmpty())
-            teacher = modelText(t.value(QStringLiteral("arch")).toString(),
-                                t.value(QStringLiteral("head")).toString());
-        const QJsonArray lt = summary.value(QStringLiteral("loss_terms")).toArray();
+    if (summary) {
+        if (recipeName.isEmpty()) recipeName = QString::fromStdString(summary->name);
+        if (!summary->student.arch.empty()) student = QString::fromStdString(summary->student.label());
+        if (summary->teacher && !summary->teacher->arch.empty())
+            teacher = QString::fromStdString(summary->teacher->label());
         if (terms.isEmpty())
-            for (const auto& v : lt)
-                terms << v.toString();
+            for (const auto& t : summary->lossTerms)
+                terms << QString::fromStdString(t);
     }
+    // The kind and role come from the summary (else the recipe), never from the folder's name.
+    QString job = QString::fromLatin1(runKindName(o.kind));
+    if (o.role == RunRole::Teacher) job = RunsTableView::tr("%1 (teacher)").arg(job);
     row.cells[RunsTableView::Job] = job;
     row.cells[RunsTableView::Student] = student;
     row.cells[RunsTableView::Teacher] = teacher.isEmpty() ? QStringLiteral("—") : teacher;
     row.cells[RunsTableView::LossTerms] = terms.join(QStringLiteral(", "));
-    row.statusTip = termTips.join(QLatin1Char('\n'));
+    row.termsTip = termTips.join(QLatin1Char('\n'));
     for (int c :
          {RunsTableView::Job, RunsTableView::Student, RunsTableView::Teacher, RunsTableView::LossTerms})
         row.sortKeys[c] = row.cells[c].toLower();
 
-    // Best main metric: from the summary, or best so far from metrics.jsonl while the run has none.
-    QString metricName = summary.value(QStringLiteral("main_metric")).toString();
-    double best = std::nan("");
-    const QJsonObject bestObj = summary.value(QStringLiteral("best")).toObject();
-    if (!metricName.isEmpty() && bestObj.value(metricName).isDouble())
-        best = bestObj.value(metricName).toDouble();
-    const QString metricsPath = d.filePath(QStringLiteral("metrics.jsonl"));
-    if (std::isnan(best) && QFile::exists(metricsPath)) {
-        try {
-            const auto records = readMetrics(metricsPath.toStdString());
-            bool seg = false;
-            for (const auto& r : records)
-                seg |= r.split == Split::Val && r.name == "miou";
-            const std::string want =
-                metricName.isEmpty() ? (seg ? "miou" : "top1") : metricName.toStdString();
-            for (const auto& r : records)
-                if (r.split == Split::Val && r.name == want && (std::isnan(best) || r.value > best))
-                    best = r.value;
-            metricName = QString::fromStdString(want);
-        } catch (const std::exception&) {
-            // A line cut short by a kill: the metric stays empty rather than failing the whole table.
-        }
-    }
-    if (!std::isnan(best)) {
+    // Best main metric: from the summary, or the best so far from metrics.jsonl while the run has none.
+    if (!std::isnan(o.bestMetric)) {
         row.cells[RunsTableView::Metric] =
-            RunsTableView::tr("%1 %2 %").arg(metricLabel(metricName)).arg(best, 0, 'f', 2);
-        row.sortKeys[RunsTableView::Metric] = best;
+            RunsTableView::tr("%1 %2 %").arg(metricText(o.mainMetric)).arg(o.bestMetric, 0, 'f', 2);
+        row.sortKeys[RunsTableView::Metric] = o.bestMetric;
     } else {
         row.sortKeys[RunsTableView::Metric] = -1e300;
     }
 
-    const auto count = [&](const char* key, RunsTableView::Column col) {
-        const QJsonValue v = summary.value(QLatin1String(key));
-        if (v.isDouble()) {
-            const auto n = static_cast<int64_t>(v.toDouble());
+    // Cost and time only from a summary that could be read: an unreadable one shows nothing, not zeros.
+    const auto count = [&](int64_t n, RunsTableView::Column col) {
+        if (summary && n > 0) {
             row.cells[col] = formatCount(n);
             row.sortKeys[col] = static_cast<qlonglong>(n);
         } else {
             row.sortKeys[col] = static_cast<qlonglong>(-1);
         }
     };
-    count("params", RunsTableView::Params);
-    count("macs", RunsTableView::Macs);
-    const QJsonValue wall = summary.value(QStringLiteral("wall_seconds"));
-    row.cells[RunsTableView::WallTime] = wall.isDouble() ? formatDuration(wall.toDouble()) : QString();
-    row.sortKeys[RunsTableView::WallTime] = wall.isDouble() ? wall.toDouble() : -1.0;
+    count(summary ? summary->params : 0, RunsTableView::Params);
+    count(summary ? summary->macs : 0, RunsTableView::Macs);
+    row.cells[RunsTableView::WallTime] = summary ? formatDuration(summary->wallSeconds) : QString();
+    row.sortKeys[RunsTableView::WallTime] = summary ? summary->wallSeconds : -1.0;
 
     // Status.
-    if (!summary.isEmpty()) {
-        row.status = summary.value(QStringLiteral("status")).toString(QStringLiteral("finished"));
-        row.statusTip = summary.value(QStringLiteral("message")).toString();
-    } else if (!recipeError.isEmpty()) {
+    const QString error = QString::fromStdString(o.error);
+    if (summary) {
+        row.status = QString::fromLatin1(statusName(summary->status));
+        row.statusTip = QString::fromStdString(summary->message);
+        if (!error.isEmpty())
+            row.statusTip += (row.statusTip.isEmpty() ? QString() : QStringLiteral("\n")) + error;
+    } else if (!error.isEmpty()) {
+        // A recipe or summary.json that cannot be read (or metrics.jsonl broken mid-file): say so and why.
         row.status = QStringLiteral("unreadable");
-        row.statusTip = recipeError;
+        row.statusTip = error;
     } else {
-        const QFileInfo metrics(metricsPath);
-        const bool recent = metrics.exists() && metrics.lastModified().secsTo(QDateTime::currentDateTime()) <
-                                                    kRunningWindowSeconds;
+        const bool recent =
+            o.metricsModifiedAgeSeconds >= 0 && o.metricsModifiedAgeSeconds < kRunningWindowSeconds;
         row.status = recent ? QStringLiteral("running") : QStringLiteral("incomplete");
         row.statusTip =
             recent
@@ -267,7 +224,8 @@ public:
             case Qt::ToolTipRole:
                 if (c == RunsTableView::Name)
                     return r.cells[c] + QLatin1Char('\n') + QDir::toNativeSeparators(r.dir);
-                if (c == RunsTableView::Status || c == RunsTableView::LossTerms) return r.statusTip;
+                if (c == RunsTableView::Status) return r.statusTip;
+                if (c == RunsTableView::LossTerms) return r.termsTip;
                 return {};
             case Qt::ForegroundRole:
                 if (c != RunsTableView::Status) return {};

@@ -1,6 +1,7 @@
 #pragma once
 // Every run folder of a project in one sortable table (name, job, models, loss terms, best metric, cost,
-// wall time, status), read from recipe.yaml and summary.json and refreshed when folders change.
+// wall time, status), read through the core's RunFolder (recipe.yaml, summary.json, metrics.jsonl) and
+// refreshed when folders change.
 
 #include <QString>
 #include <QStringList>
@@ -37,7 +38,7 @@ public:
     explicit RunsTableView(QWidget* parent = nullptr);
     ~RunsTableView() override;
 
-    /** Lists run folders (folders holding recipe.yaml) in projectDir, one or two levels down (e.g. runs/*).
+    /** Lists run folders (folders holding recipe.yaml) in projectDir, one or two levels down (e.g. the folders in runs/).
      */
     void setProjectDir(const QString& projectDir);
     QString projectDir() const { return mProjectDir; }
