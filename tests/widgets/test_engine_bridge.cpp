@@ -58,6 +58,37 @@ private Q_SLOTS:
         QVERIFY(!bridge.isRunning());
     }
 
+    void destroyingTheBridgeMidRunStopsTheJobCleanly() {
+        // The window can go away while a run is going: the bridge cancels the job, waits for it, and nothing
+        // it queued reaches a deleted object.
+        auto* bridge = new EngineBridge;
+        int stepsBefore = 0;
+        int stepsAfter = 0;
+        bool deleted = false;
+        connect(bridge, &EngineBridge::stepReported, this,
+                [&](const StepEvent&) { (deleted ? stepsAfter : stepsBefore)++; });
+        QString error;
+        const QString dir = mScratch + "/destroyed";
+        QVERIFY2(bridge->start(recipe({"train.epochs=50", "train.checkpoint_every=0"}), {dir.toStdString()},
+                               &error),
+                 qPrintable(error));
+        QTRY_VERIFY_WITH_TIMEOUT(stepsBefore >= 2, 120000);
+        // A snapshot of the live job, requested just before the end, is in flight too.
+        bridge->job()->requestSnapshot("stage3", "stage3", 0);
+        QVERIFY(bridge->isRunning());
+        delete bridge;
+        deleted = true;
+        // Let anything that was queued arrive (it must not: its target is gone).
+        for (int i = 0; i < 20; ++i)
+            QCoreApplication::processEvents(QEventLoop::AllEvents, 10);
+        QCOMPARE(stepsAfter, 0);
+        // The job stopped as a cancelled run: resumable, with its summary written.
+        const auto summary = RunFolder(dir.toStdString()).readSummary();
+        QCOMPARE(summary.status, RunStatus::Cancelled);
+        QVERIFY(summary.steps >= 2 && summary.steps < 200);
+        QVERIFY(RunFolder(dir.toStdString()).hasCheckpoint(CheckpointChoice::Last));
+    }
+
     void badRecipeIsAnErrorNotACrash() {
         EngineBridge bridge;
         QString error;
