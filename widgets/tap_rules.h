@@ -47,7 +47,7 @@ QString presetName(Preset preset);
 
 /**
  * The loss terms of a preset for these two models: the task term plus the preset's terms with the weights and
- * temperatures of the methods' papers (shared/docs/METHODS.md). Returns false with a reason when the models
+ * temperatures of the methods' papers (docs/METHODS.md). Returns false with a reason when the models
  * have no taps the preset can use (e.g. pixel-wise KD on a classifier).
  */
 bool presetTerms(Preset preset, const ModelInfo& teacher, const ModelInfo& student,

@@ -1,5 +1,5 @@
 #pragma once
-// Distillation losses (formulas in shared/docs/METHODS.md) and the recipe's loss terms built on them.
+// Distillation losses (formulas and sources in docs/METHODS.md) and the recipe's loss terms built on them.
 
 #include <torch/torch.h>
 
