@@ -222,6 +222,7 @@ private Q_SLOTS:
         QTest::newRow("unsupported op")
             << "unsupported" << QStringList{"node '/Erf'", "(Erf)", "supported: Conv"};
         QTest::newRow("missing") << "missing" << QStringList{"missing.onnx", "not found"};
+        QTest::newRow("dynamic shape") << "batch_dependent" << QStringList{"batch_dependent.onnx", "batch size"};
     }
     void brokenFilesAreClearErrors() {
         QFETCH(QString, name);

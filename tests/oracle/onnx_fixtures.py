@@ -135,6 +135,18 @@ class TwoInputs(nn.Module):
         return x + y
 
 
+class BatchDependent(nn.Module):
+    """Computes with the batch size (a tensor built from x.shape[0]): a dynamic shape the importer cannot fix."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x):
+        y = self.c(x).flatten(1)
+        return y + torch.arange(x.shape[0] * y.shape[1], dtype=torch.float32).view(x.shape[0], -1)
+
+
 class Unsupported(nn.Module):
     def __init__(self):
         super().__init__()
@@ -255,6 +267,9 @@ def main():
                       os.path.join(args.out, "two_inputs.onnx"), opset_version=13, input_names=["x", "y"])
     torch.onnx.export(Unsupported().eval(), torch.randn(1, 3, 8, 8), os.path.join(args.out, "unsupported.onnx"),
                       opset_version=13, input_names=["input"])
+    torch.onnx.export(BatchDependent().eval(), torch.randn(2, 3, 8, 8), os.path.join(args.out, "batch_dependent.onnx"),
+                      opset_version=13, input_names=["input"], output_names=["output"],
+                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
 
     with open(os.path.join(args.out, "fixtures.json"), "w") as f:
         json.dump(index, f, indent=1)
