@@ -23,18 +23,15 @@
 #include <opencv2/dnn.hpp>
 #include <sstream>
 
+#include "core/imaging.h"
+#include "core/install_paths.h"
 #include "core/internal/checkpoint.h"
 #include "core/internal/evaluation.h"
-#include "core/imaging.h"
-#include "core/internal/onnx_import.h"
 #include "core/internal/loader.h"
+#include "core/internal/onnx_import.h"
 #include "core/internal/quant_internal.h"
 
 extern char** environ;
-
-#ifndef DISTILLERY_ORT_DIR_DEFAULT
-#define DISTILLERY_ORT_DIR_DEFAULT "scripts/ort"
-#endif
 
 namespace distillery {
 
@@ -139,8 +136,9 @@ Json runNode(const std::vector<std::string>& args, const TempDir& tmp) {
     const fs::path script = fs::path(dir) / "run.js";
     std::error_code ec;
     if (!fs::is_regular_file(script, ec))
-        throw Failure("the onnxruntime runner " + script.string() +
-                      " is missing; set DISTILLERY_ORT_DIR to Distillery's scripts/ort folder");
+        throw Failure(
+            "the onnxruntime runner " + script.string() +
+            " is missing; reinstall Distillery or set DISTILLERY_ORT_DIR to its scripts/ort folder");
     if (!fs::is_regular_file(fs::path(dir) / "node_modules" / "onnxruntime-node" / "package.json", ec))
         throw Failure("onnxruntime-node is not installed in " + dir +
                       "; run scripts/setup.sh (it runs npm install there)");
@@ -245,12 +243,6 @@ double ExportCheck::metricOf(const std::string& model) const {
     for (const auto& [name, value] : metrics)
         if (name == model) return value;
     return -1.0;
-}
-
-std::string ortRunnerDir() {
-    const char* env = std::getenv("DISTILLERY_ORT_DIR");
-    if (env && *env) return env;
-    return DISTILLERY_ORT_DIR_DEFAULT;
 }
 
 ExportCheck verifyExport(const std::string& runDir, const std::string& onnxFile, int subset, int threads) {

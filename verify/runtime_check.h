@@ -75,7 +75,4 @@ double ortLatencyMs(const std::string& onnxFile, int batch, int iters, int threa
 /** Adds (or replaces) the card's "verification" section. Throws Error naming the card. */
 void addVerificationToCard(const std::string& cardPath, const ExportCheck& check);
 
-/** The onnxruntime runner's folder: $DISTILLERY_ORT_DIR, else the source tree's scripts/ort. */
-std::string ortRunnerDir();
-
 }  // namespace distillery

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -20,10 +21,11 @@
 #include "core/dataset.h"
 #include "core/engine.h"
 #include "core/imaging.h"
+#include "core/install_paths.h"
 #include "core/onnx_import.h"
 #include "core/recipe.h"
-#include "verify/runtime_check.h"
 #include "core/zoo.h"
+#include "verify/runtime_check.h"
 
 namespace distillery::cli {
 
@@ -31,6 +33,33 @@ namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
 namespace {
+
+/** A recipe argument: a file as given, else a shipped recipe by its short name (`fmnist_kd`). */
+std::string recipeArgument(const std::string& given) {
+    std::error_code ec;
+    if (fs::exists(given, ec)) return given;
+    const std::string shipped = shippedRecipePath(given);
+    return shipped.empty() ? given : shipped;
+}
+
+/** The description of a shipped recipe: the first sentence of the comment block that opens it. */
+std::string recipeDescription(const std::string& path) {
+    std::ifstream in(path);
+    std::string line, text;
+    while (std::getline(in, line)) {
+        const size_t start = line.find_first_not_of(" \t");
+        if (start == std::string::npos || line[start] != '#') {
+            if (text.empty() && start == std::string::npos) continue;
+            break;
+        }
+        const size_t from = line.find_first_not_of("# \t", start);
+        if (from == std::string::npos) break;
+        text += (text.empty() ? "" : " ") + line.substr(from);
+        const size_t end = text.find(". ");
+        if (end != std::string::npos) return text.substr(0, end + 1);
+    }
+    return text;
+}
 
 constexpr int kExitFinished = 0;
 constexpr int kExitFailed = 1;
@@ -295,13 +324,14 @@ void printModelTable(const std::vector<Described>& all, const std::vector<std::s
 const std::map<std::string, std::string>& commandUsages() {
     static const std::map<std::string, std::string> usages{
         {"models",
-         "usage: distillery-cli models [--json]\n"
+         "usage: distillery-cli models [--json | --names]\n"
          "       distillery-cli models --onnx FILE [--input CxHxW] [--json] [--verify DATA_RECIPE]\n"
          "                             [--subset N] [--threads N]\n"
          "\n"
          "Lists the model zoo: each architecture's family, parameters, MACs and taps (named intermediate\n"
          "outputs usable in distillation losses) for a 1x28x28 input with 10 classes, and the segmentation\n"
-         "heads. --json prints an array with each tap's shape and the per-layer costs.\n"
+         "heads. --json prints an array with each tap's shape and the per-layer costs; --names only the\n"
+         "architectures' names, one per line.\n"
          "\n"
          "With --onnx, imports FILE (the file's input size, or --input) and prints its ONNX ops, "
          "parameters,\n"
@@ -315,12 +345,19 @@ const std::map<std::string, std::string>& commandUsages() {
          "\n"
          "Trains (or distils) as the YAML recipe says, writing the run folder DIR: recipe.yaml, "
          "metrics.jsonl,\n"
-         "summary.json and checkpoints/. DIR must be new or empty.\n"
+         "summary.json and checkpoints/. DIR must be new or empty. RECIPE is a file or the name of a\n"
+         "shipped recipe ('distillery-cli recipes' lists them), e.g. fmnist_kd.\n"
          "  --max-steps N   stop after N optimisation steps (0 = as the recipe says)\n"
          "  --subset N      use only the first N samples of each split (same as --set data.subset=N)\n"
          "  --threads N     CPU threads (0 = as the recipe says)\n"
          "  --set K=V       override a recipe field, e.g. --set train.epochs=5 (repeatable)\n"
          "Ctrl-C stops at the next step; the run can then be continued with 'resume'.\n"},
+        {"recipes",
+         "usage: distillery-cli recipes [--json]\n"
+         "\n"
+         "Lists the recipes shipped with Distillery (name, job, description) and the folder they are in.\n"
+         "'train', 'eval --data' and 'models --verify' accept these names in place of a file; copy one to\n"
+         "change it.\n"},
         {"resume",
          "usage: distillery-cli resume DIR [--threads N] [--max-steps N]\n"
          "\n"
@@ -388,6 +425,7 @@ std::string usage(const std::string& command) {
            "\n"
            "commands:\n"
            "  models [--json]          list architectures with params, MACs and taps\n"
+           "  recipes                  list the shipped recipes\n"
            "  train RECIPE --out DIR   train or distil as the recipe says\n"
            "  resume DIR               continue an interrupted run\n"
            "  eval DIR                 evaluate a run's best or last checkpoint\n"
@@ -469,7 +507,8 @@ int runModelsOnnx(const Arguments& a, const std::string& file) {
     const ModelInfo& m = r.model;
     std::optional<ExportCheck> check;
     if (auto recipe = a.value("--verify")) {
-        check = verifyImport(file, *recipe, static_cast<int>(a.integer("--subset", 0, 0, INT_MAX)),
+        check = verifyImport(file, recipeArgument(*recipe),
+                             static_cast<int>(a.integer("--subset", 0, 0, INT_MAX)),
                              static_cast<int>(a.integer("--threads", 0, 0, INT_MAX)));
     }
     if (a.has("--json")) {
@@ -545,8 +584,15 @@ int runModelsOnnx(const Arguments& a, const std::string& file) {
 }
 
 int runModels(const std::vector<std::string>& args) {
-    Arguments a("models", args, {"--json"}, {"--onnx", "--input", "--verify", "--subset", "--threads"});
+    Arguments a("models", args, {"--json", "--names"},
+                {"--onnx", "--input", "--verify", "--subset", "--threads"});
     a.positionals({});
+    if (a.has("--names")) {
+        if (a.has("--onnx") || a.has("--json")) throw a.error("--names takes no other option");
+        for (const auto& entry : architectures())
+            std::printf("%s\n", entry.name.c_str());
+        return 0;
+    }
     if (auto file = a.value("--onnx")) return runModelsOnnx(a, *file);
     for (const char* option : {"--input", "--verify", "--subset"})
         if (a.has(option)) throw a.error(std::string(option) + " needs --onnx FILE");
@@ -563,9 +609,60 @@ int runModels(const std::vector<std::string>& args) {
     return 0;
 }
 
+int runRecipes(const std::vector<std::string>& args) {
+    Arguments a("recipes", args, {"--json"}, {});
+    a.positionals({});
+    const std::string dir = resourcesDir();
+    if (dir.empty())
+        throw Failure(
+            "no shipped recipes found: Distillery's share/distillery/resources folder is missing "
+            "(set DISTILLERY_RESOURCES_DIR to a folder with recipes/)");
+    struct Row {
+        std::string name, job, model, description, problem;
+    };
+    std::vector<Row> rows;
+    for (const auto& name : shippedRecipeNames()) {
+        const std::string path = shippedRecipePath(name);
+        Row row{name, "", "", recipeDescription(path), ""};
+        try {
+            const Recipe r = loadRecipe(path);
+            row.job = jobName(r.job);
+            row.model = r.student.displayName();
+        } catch (const std::exception& e) {
+            row.problem = firstLine(e.what());
+        }
+        rows.push_back(std::move(row));
+    }
+    if (a.has("--json")) {
+        Json array = Json::array();
+        for (const auto& r : rows) {
+            Json j{{"name", r.name},
+                   {"path", shippedRecipePath(r.name)},
+                   {"job", r.job},
+                   {"model", r.model},
+                   {"description", r.description}};
+            if (!r.problem.empty()) j["problem"] = r.problem;
+            array.push_back(j);
+        }
+        std::printf("%s\n", array.dump(2).c_str());
+        return 0;
+    }
+    std::printf("shipped recipes in %s/recipes\n\n", dir.c_str());
+    size_t width = 4;
+    for (const auto& r : rows)
+        width = std::max(width, r.name.size());
+    std::printf("%-*s  %-7s  %-10s  %s\n", static_cast<int>(width), "name", "job", "model", "description");
+    for (const auto& r : rows)
+        std::printf("%-*s  %-7s  %-10s  %s\n", static_cast<int>(width), r.name.c_str(), r.job.c_str(),
+                    r.model.c_str(),
+                    r.problem.empty() ? r.description.c_str() : ("invalid: " + r.problem).c_str());
+    std::printf("\nrun one with: distillery-cli train NAME --out DIR\n");
+    return 0;
+}
+
 int runTrain(const std::vector<std::string>& args) {
     Arguments a("train", args, {}, {"--out", "--max-steps", "--subset", "--threads", "--set"});
-    const std::string recipePath = a.positionals({"RECIPE"})[0];
+    const std::string recipePath = recipeArgument(a.positionals({"RECIPE"})[0]);
     const std::string out = a.required("--out", "DIR");
     const int64_t maxSteps = a.integer("--max-steps", 0);
     const int64_t subset = a.integer("--subset", 0, 0, INT_MAX);
@@ -609,7 +706,7 @@ int runEval(const std::vector<std::string>& args) {
     EvalResult result;
     std::vector<std::string> names;
     if (onnxFile) {
-        const std::string recipe = a.value("--data").value_or("");
+        const std::string recipe = recipeArgument(a.value("--data").value_or(""));
         if (recipe.empty())
             throw a.error(dir +
                           " is a file: evaluating an ONNX model needs --data RECIPE (a recipe whose data and "

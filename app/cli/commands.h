@@ -12,6 +12,7 @@ class Job;
 namespace distillery::cli {
 
 int runModels(const std::vector<std::string>& args);
+int runRecipes(const std::vector<std::string>& args);
 int runTrain(const std::vector<std::string>& args);
 int runResume(const std::vector<std::string>& args);
 int runEval(const std::vector<std::string>& args);

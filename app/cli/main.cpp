@@ -19,6 +19,7 @@ using Command = int (*)(const std::vector<std::string>&);
 Command findCommand(const std::string& name) {
     using namespace distillery::cli;
     if (name == "models") return runModels;
+    if (name == "recipes") return runRecipes;
     if (name == "train") return runTrain;
     if (name == "resume") return runResume;
     if (name == "eval") return runEval;

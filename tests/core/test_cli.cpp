@@ -287,6 +287,64 @@ private Q_SLOTS:
         QVERIFY(table.out.contains("stage1"));
     }
 
+    void shippedRecipesByName() {
+        // `recipes` lists the shipped folder's recipes, each with its job and student; `train NAME` finds
+        // one.
+        const QDir dir(QStringLiteral(DISTILLERY_SOURCE_DIR) + "/resources/recipes");
+        QStringList expected;
+        for (const QString& f : dir.entryList({"*.yaml"}, QDir::Files, QDir::Name))
+            expected << QFileInfo(f).completeBaseName();
+        const CliRun json = runCli({"recipes", "--json"});
+        QVERIFY2(json.exitCode == 0, qPrintable(describe(json)));
+        const QJsonArray rows = QJsonDocument::fromJson(json.out.toUtf8()).array();
+        QStringList names;
+        for (const auto& row : rows) {
+            const QJsonObject r = row.toObject();
+            names << r.value("name").toString();
+            QVERIFY2(!r.contains("problem"), qPrintable(r.value("problem").toString()));
+            QCOMPARE(QFileInfo(r.value("path").toString()).canonicalFilePath(),
+                     QFileInfo(dir.filePath(r.value("name").toString() + ".yaml")).canonicalFilePath());
+            QVERIFY(!r.value("description").toString().isEmpty());
+            if (r.value("name").toString() == "fmnist_teacher") {
+                QCOMPARE(r.value("job").toString(), QString("train"));
+                QCOMPARE(r.value("model").toString(), QString("resnet20"));
+            }
+            if (r.value("name").toString() == "fmnist_kd") {
+                QCOMPARE(r.value("job").toString(), QString("distill"));
+                QCOMPARE(r.value("model").toString(), QString("resnet8"));
+                QCOMPARE(
+                    r.value("description").toString(),
+                    QString(
+                        "Fashion-MNIST: ResNet-8 student distilled from the shipped ResNet-20 teacher with "
+                        "Hinton KD."));
+            }
+        }
+        QCOMPARE(names, expected);
+        const CliRun table = runCli({"recipes"});
+        QVERIFY2(table.exitCode == 0, qPrintable(describe(table)));
+        QVERIFY2(table.out.contains(QDir(dir.path()).canonicalPath()), qPrintable(table.out));
+        for (const QString& name : expected)
+            QVERIFY2(table.out.contains(name), qPrintable(name));
+
+        // `models --names` is one architecture per line (what shell completion reads), the same as --json.
+        const CliRun archs = runCli({"models", "--names"});
+        QVERIFY2(archs.exitCode == 0, qPrintable(describe(archs)));
+        const QStringList archNames = archs.out.split('\n', Qt::SkipEmptyParts);
+        QVERIFY(archNames.contains("resnet8") && archNames.contains("resnet20"));
+        const QJsonArray models = QJsonDocument::fromJson(runCli({"models", "--json"}).out.toUtf8()).array();
+        QCOMPARE(archNames.size(), models.size());
+
+        // A shipped recipe by its name, with and without .yaml; a path that exists wins over a name.
+        const CliRun byName = runCli({"train", "fmnist_student", "--out", mScratch + "/by-name",
+                                      "--max-steps", "1", "--subset", "64", "--threads", "2"},
+                                     kTrainMs);
+        QVERIFY2(byName.exitCode == 0, qPrintable(describe(byName)));
+        QVERIFY(QFileInfo::exists(mScratch + "/by-name/summary.json"));
+        const CliRun unknown = runCli({"train", "fmnist_no_such_recipe", "--out", mScratch + "/unknown"});
+        QCOMPARE(unknown.exitCode, 2);
+        QVERIFY2(unknown.err.contains("fmnist_no_such_recipe"), qPrintable(describe(unknown)));
+    }
+
     void badInputExitsTwo_data() {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("named");

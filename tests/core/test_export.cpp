@@ -13,13 +13,14 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/internal/checkpoint.h"
 #include "core/dataset.h"
 #include "core/engine.h"
+#include "core/install_paths.h"
+#include "core/internal/checkpoint.h"
 #include "core/internal/quant_internal.h"
 #include "core/quantize.h"
-#include "verify/runtime_check.h"
 #include "tests/core/suites.h"
+#include "verify/runtime_check.h"
 
 using namespace distillery;
 namespace fs = std::filesystem;
