@@ -480,6 +480,29 @@ KL(p_T‖p_S) = %1</translation>
     </message>
 </context>
 <context>
+    <name>distillery::DocumentationViewer</name>
+    <message>
+        <source>Distillery Documentation</source>
+        <translation>Distillery Documentation</translation>
+    </message>
+    <message>
+        <source>The documentation is not installed: no README.md was found beside Distillery (share/doc/distillery). Reinstall the package to get it.</source>
+        <translation>The documentation is not installed: no README.md was found beside Distillery (share/doc/distillery). Reinstall the package to get it.</translation>
+    </message>
+    <message>
+        <source>Back</source>
+        <translation>Back</translation>
+    </message>
+    <message>
+        <source>Forward</source>
+        <translation>Forward</translation>
+    </message>
+    <message>
+        <source>%1 is not part of the installed documentation.</source>
+        <translation>%1 is not part of the installed documentation.</translation>
+    </message>
+</context>
+<context>
     <name>distillery::EngineBridge</name>
     <message>
         <source>A run is already in progress.</source>
@@ -940,6 +963,10 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>The run in progress will be stopped; it can be continued later.</source>
         <translation>The run in progress will be stopped; it can be continued later.</translation>
+    </message>
+    <message>
+        <source>&amp;Documentation</source>
+        <translation>&amp;Documentation</translation>
     </message>
 </context>
 <context>
@@ -2506,12 +2533,20 @@ KL(p_T‖p_S) = %1</translation>
         <translation>User-interface language (en, zh_CN).</translation>
     </message>
     <message>
-        <source>Override a demo recipe key (with --screenshots).</source>
-        <translation>Override a demo recipe key (with --screenshots).</translation>
-    </message>
-    <message>
         <source>Project folder to open.</source>
         <translation>Project folder to open.</translation>
+    </message>
+    <message>
+        <source>Override a demo recipe key (with --demo or --screenshots).</source>
+        <translation>Override a demo recipe key (with --demo or --screenshots).</translation>
+    </message>
+    <message>
+        <source>Start the Fashion-MNIST demo in a new project, as the welcome page&apos;s button does.</source>
+        <translation>Start the Fashion-MNIST demo in a new project, as the welcome page&apos;s button does.</translation>
+    </message>
+    <message>
+        <source>Quit when the demo&apos;s distillation ends (exit status 0 if it finished, 1 if not); for scripted demos and checks.</source>
+        <translation>Quit when the demo&apos;s distillation ends (exit status 0 if it finished, 1 if not); for scripted demos and checks.</translation>
     </message>
 </context>
 </TS>

@@ -480,6 +480,29 @@ KL(p_T‖p_S) = %1</translation>
     </message>
 </context>
 <context>
+    <name>distillery::DocumentationViewer</name>
+    <message>
+        <source>Distillery Documentation</source>
+        <translation>Distillery 文档</translation>
+    </message>
+    <message>
+        <source>The documentation is not installed: no README.md was found beside Distillery (share/doc/distillery). Reinstall the package to get it.</source>
+        <translation>文档未安装：在 Distillery 旁（share/doc/distillery）找不到 README.md。请重新安装软件包以获取文档。</translation>
+    </message>
+    <message>
+        <source>Back</source>
+        <translation>后退</translation>
+    </message>
+    <message>
+        <source>Forward</source>
+        <translation>前进</translation>
+    </message>
+    <message>
+        <source>%1 is not part of the installed documentation.</source>
+        <translation>%1 不在已安装的文档中。</translation>
+    </message>
+</context>
+<context>
     <name>distillery::EngineBridge</name>
     <message>
         <source>A run is already in progress.</source>
@@ -940,6 +963,10 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>The run in progress will be stopped; it can be continued later.</source>
         <translation>正在进行的运行将被停止；之后可以继续。</translation>
+    </message>
+    <message>
+        <source>&amp;Documentation</source>
+        <translation>文档(&amp;D)</translation>
     </message>
 </context>
 <context>
@@ -2498,12 +2525,20 @@ KL(p_T‖p_S) = %1</translation>
         <translation>界面语言（en、zh_CN）。</translation>
     </message>
     <message>
-        <source>Override a demo recipe key (with --screenshots).</source>
-        <translation>覆盖演示配方中的某个键（与 --screenshots 一起使用）。</translation>
-    </message>
-    <message>
         <source>Project folder to open.</source>
         <translation>要打开的项目文件夹。</translation>
+    </message>
+    <message>
+        <source>Override a demo recipe key (with --demo or --screenshots).</source>
+        <translation>覆盖演示配方中的某个键（与 --demo 或 --screenshots 一起使用）。</translation>
+    </message>
+    <message>
+        <source>Start the Fashion-MNIST demo in a new project, as the welcome page&apos;s button does.</source>
+        <translation>在新项目中启动 Fashion-MNIST 演示，与欢迎页上的按钮相同。</translation>
+    </message>
+    <message>
+        <source>Quit when the demo&apos;s distillation ends (exit status 0 if it finished, 1 if not); for scripted demos and checks.</source>
+        <translation>演示的蒸馏结束后退出（完成则退出状态为 0，否则为 1）；用于脚本化演示和检查。</translation>
     </message>
 </context>
 </TS>

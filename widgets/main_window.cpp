@@ -26,6 +26,7 @@
 #include "core/imaging.h"
 #include "core/run_folder.h"
 #include "widgets/data_dock.h"
+#include "widgets/documentation_viewer.h"
 #include "widgets/engine_bridge.h"
 #include "widgets/models_dock.h"
 #include "widgets/quant_run_scan.h"
@@ -319,6 +320,9 @@ void MainWindow::createActions() {
         if (maybeSave()) runDemo();
     });
     make("welcome", tr("&Welcome Page"), QKeySequence(), [this] { showWelcome(true); });
+    make(
+        "documentation", tr("&Documentation"), QKeySequence::HelpContents, [this] { showDocumentation(); },
+        QStyle::SP_DialogHelpButton);
     make("resetLayout", tr("&Reset Layout"), QKeySequence(), [this] { resetLayout(); });
     make("about", tr("&About Distillery"), QKeySequence(), [this] {
         QMessageBox::about(
@@ -376,7 +380,9 @@ void MainWindow::createMenus() {
     mViewMenu->addAction(action("resetLayout"));
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(action("documentation"));
     help->addAction(action("welcome"));
+    help->addSeparator();
     help->addAction(action("about"));
 
     QToolBar* bar = addToolBar(tr("Main"));
@@ -487,7 +493,8 @@ bool MainWindow::importRecipe(const QString& path, QString* error) {
 }
 
 void MainWindow::chooseImportRecipe() {
-    const QString start = resourcesDir().isEmpty() ? mSettings.projectsRoot : resourcesDir() + "/recipes";
+    const QString start =
+        resourcesFolder().isEmpty() ? mSettings.projectsRoot : resourcesFolder() + "/recipes";
     const QString path =
         QFileDialog::getOpenFileName(this, tr("Import recipe"), start, tr("Recipes (*.yaml *.yml)"));
     if (path.isEmpty()) return;
@@ -558,6 +565,17 @@ void MainWindow::stopRun() {
 
 bool MainWindow::continueRun(const QString& runDir) {
     return mRuns->continueRun(runDir);
+}
+
+DocumentationViewer* MainWindow::showDocumentation() {
+    if (!mDocumentation) {
+        mDocumentation = new DocumentationViewer(this);
+        mDocumentation->setAttribute(Qt::WA_DeleteOnClose);
+    }
+    mDocumentation->show();
+    mDocumentation->raise();
+    mDocumentation->activateWindow();
+    return mDocumentation;
 }
 
 bool MainWindow::runDemo(const std::vector<std::string>& overrides) {

@@ -23,6 +23,7 @@ namespace distillery {
 
 class ChannelInspectorView;
 class DataDock;
+class DocumentationViewer;
 class EngineBridge;
 class LossCurvesView;
 class ModelsDock;
@@ -76,6 +77,8 @@ public:
     QString currentRunDir() const { return mRuns->runDir(); }
     QString lastError() const { return mLastError; }
 
+    /** Help > Documentation: the installed guides, offline (one window, raised when already open). */
+    DocumentationViewer* showDocumentation();
     void showWelcome(bool show);
     void resetLayout();
 
@@ -160,6 +163,7 @@ private:
     QMenu* mRecentMenu = nullptr;
     QMenu* mViewMenu = nullptr;
     QPointer<QMessageBox> mErrorBox;
+    QPointer<DocumentationViewer> mDocumentation;
     QString mLastError;
 
     // Snapshots of finished runs are computed off the GUI thread, one at a time, newest request wins. Only a

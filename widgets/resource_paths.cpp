@@ -1,29 +1,17 @@
 #include "widgets/resource_paths.h"
 
-#include <QCoreApplication>
-#include <QDir>
 #include <QFileInfo>
+
+#include "core/install_paths.h"
 
 namespace distillery {
 
-QString resourcesDir() {
-    const QString appDir = QCoreApplication::applicationDirPath();
-    // Installed layout first, then a build tree beside the sources, then the source tree the build came from.
-    const QStringList candidates{
-        appDir + "/../share/distillery/resources",
-        appDir + "/resources",
-        appDir + "/../../resources",
-        appDir + "/../../../resources",
-        QStringLiteral(DISTILLERY_RESOURCES_FALLBACK),
-    };
-    for (const QString& candidate : candidates) {
-        if (QFileInfo(candidate + "/recipes").isDir()) return QDir(candidate).canonicalPath();
-    }
-    return {};
+QString resourcesFolder() {
+    return QString::fromStdString(resourcesDir());
 }
 
 QString demoRecipePath() {
-    const QString dir = resourcesDir();
+    const QString dir = resourcesFolder();
     if (dir.isEmpty()) return {};
     const QString path = dir + "/recipes/fmnist_cwd.yaml";
     return QFileInfo::exists(path) ? path : QString();

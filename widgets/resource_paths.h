@@ -6,7 +6,7 @@
 namespace distillery {
 
 /** The `resources/` folder (recipes/, teachers/); empty when none is found. */
-QString resourcesDir();
+QString resourcesFolder();
 
 /** The shipped Fashion-MNIST CWD demo recipe (resources/recipes/fmnist_cwd.yaml); empty when missing. */
 QString demoRecipePath();

@@ -11,6 +11,7 @@
 #include <QTimer>
 
 #include "widgets/data_dock.h"
+#include "widgets/documentation_viewer.h"
 #include "widgets/main_window.h"
 #include "widgets/models_dock.h"
 #include "widgets/quantize_page.h"
@@ -122,7 +123,7 @@ void ScreenshotTour::shootViews(const QString& studentRun) {
     dockShot(mWindow->runsTable(), "runs");
     dockShot(mWindow->modelsDock(), "models");
     // The shipped imported teacher (a CNN trained in PyTorch), as Import ONNX… shows it; then undone.
-    const QString onnx = resourcesDir() + "/teachers/fmnist_vgg_torch.onnx";
+    const QString onnx = resourcesFolder() + "/teachers/fmnist_vgg_torch.onnx";
     QString importError;
     if (QFileInfo::exists(onnx) && mWindow->modelsDock()->importModel(true, onnx, &importError)) {
         dockShot(mWindow->modelsDock(), "models_onnx", QSize(520, 900));
@@ -152,6 +153,14 @@ void ScreenshotTour::shootViews(const QString& studentRun) {
     settle(300);
     shoot(&dialog, "settings");
     dialog.close();
+
+    // Help > Documentation, on the README's guide to the methods.
+    DocumentationViewer* documentation = mWindow->showDocumentation();
+    documentation->resize(1100, 760);
+    documentation->showPage("docs/METHODS.md");
+    settle(500);
+    shoot(documentation, "documentation");
+    documentation->close();
 }
 
 void ScreenshotTour::shootQuantize(const QString& studentRun) {

@@ -2,6 +2,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QIcon>
 #include <QLibraryInfo>
 #include <QLocale>
 #include <QSettings>
@@ -20,6 +21,11 @@ int main(int argc, char** argv) {
     QApplication::setOrganizationName("Distillery");
     QApplication::setApplicationName("Distillery");
     QApplication::setApplicationVersion(DISTILLERY_VERSION);
+    QApplication::setDesktopFileName("org.distillery.Distillery");
+    QIcon icon;
+    for (int size : {16, 24, 32, 48, 64, 128, 256})
+        icon.addFile(QString(":/icons/distillery-%1.png").arg(size), QSize(size, size));
+    QApplication::setWindowIcon(icon);
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QApplication::translate("main", "Knowledge-distillation workbench"));
@@ -31,9 +37,18 @@ int main(int argc, char** argv) {
     QCommandLineOption language(
         "lang", QApplication::translate("main", "User-interface language (en, zh_CN)."), "LANG");
     QCommandLineOption set(
-        "set", QApplication::translate("main", "Override a demo recipe key (with --screenshots)."),
+        "set", QApplication::translate("main", "Override a demo recipe key (with --demo or --screenshots)."),
         "KEY=VALUE");
-    parser.addOptions({screenshots, language, set});
+    QCommandLineOption demo(
+        "demo", QApplication::translate("main",
+                                        "Start the Fashion-MNIST demo in a new project, as the welcome "
+                                        "page's button does."));
+    QCommandLineOption quitAfterRun(
+        "quit-after-run",
+        QApplication::translate("main",
+                                "Quit when the demo's distillation ends (exit status 0 if it "
+                                "finished, 1 if not); for scripted demos and checks."));
+    parser.addOptions({screenshots, language, set, demo, quitAfterRun});
     parser.addPositionalArgument("project", QApplication::translate("main", "Project folder to open."),
                                  "[project]");
     parser.process(app);
@@ -75,6 +90,27 @@ int main(int argc, char** argv) {
     }
 
     window.show();
+    std::vector<std::string> overrides;
+    for (const QString& o : parser.values(set))
+        overrides.push_back(o.toStdString());
+    if (parser.isSet(demo)) {
+        if (parser.isSet(quitAfterRun)) {
+            // The demo may train its teacher first; it ends with the student's run.
+            QObject::connect(
+                window.runController(), &RunController::runFinished, &app,
+                [](const QString& runDir, const RunSummary& summary, RunController::RunKind kind) {
+                    if (kind == RunController::RunKind::Teacher && summary.status == RunStatus::Finished)
+                        return;
+                    qInfo("%s: %s", qPrintable(runDir), statusName(summary.status));
+                    QApplication::exit(summary.status == RunStatus::Finished ? 0 : 1);
+                });
+        }
+        if (!window.runDemo(overrides)) {
+            qWarning("%s", qPrintable(window.lastError()));
+            return parser.isSet(quitAfterRun) ? 1 : app.exec();
+        }
+        return app.exec();
+    }
     if (!parser.positionalArguments().isEmpty()) {
         QString error;
         if (!window.openProject(parser.positionalArguments().first(), &error))
