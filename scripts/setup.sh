@@ -6,7 +6,8 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config git clang-format
+  build-essential cmake ninja-build ccache pkg-config git clang-format file dpkg-dev
+  desktop-file-utils appstream man-db bash-completion
   qt6-base-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools linguist-qt6 libgl1-mesa-dev
   libqcustomplot-dev libqcustomplot2.1-qt6
   libtorch-dev python3-torch python3-torchvision python3-numpy

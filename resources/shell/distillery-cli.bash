@@ -1,0 +1,123 @@
+# bash completion for distillery-cli: commands, each command's options, recipe files (and the shipped recipes'
+# names), run folders, ONNX files, choices and architecture names (for --set model.arch= / teacher.arch=).
+# Installed as share/bash-completion/completions/distillery-cli; tests/package/check_completion.sh checks
+# that it offers every option the help text names.
+
+_distillery_cli_options() {
+    case "$1" in
+    models) echo "--json --names --onnx --input --verify --subset --threads --help" ;;
+    recipes) echo "--json --help" ;;
+    train) echo "--out --max-steps --subset --threads --set --help" ;;
+    resume) echo "--threads --max-steps --help" ;;
+    eval) echo "--checkpoint --subset --threads --json --data --help" ;;
+    inspect) echo "--tap --out --model --sample --split --checkpoint --tau --help" ;;
+    quantize) echo "--out --method --observer --percentile --calib-batches --bits --layer-bits --budget \
+--teacher --epochs --lr --lsq --subset --threads --max-steps --no-int8 --sensitivity --json --help" ;;
+    export) echo "--format --out --verify --subset --threads --help" ;;
+    esac
+}
+
+# Shipped recipes by name, and architecture names, asked of the program once per shell.
+_distillery_cli_recipes() {
+    if [[ -z ${_distillery_cli_recipe_cache+x} ]]; then
+        _distillery_cli_recipe_cache=$("${1:-distillery-cli}" recipes --json 2>/dev/null |
+            sed -n 's/^ *"name": "\([^"]*\)".*/\1/p')
+    fi
+    echo "$_distillery_cli_recipe_cache"
+}
+
+_distillery_cli_archs() {
+    if [[ -z ${_distillery_cli_arch_cache+x} ]]; then
+        _distillery_cli_arch_cache=$("${1:-distillery-cli}" models --names 2>/dev/null)
+    fi
+    echo "$_distillery_cli_arch_cache"
+}
+
+_distillery_cli_recipe_files() {
+    local IFS=$'\n'
+    COMPREPLY=($(compgen -f -X '!*.yaml' -- "$cur") $(compgen -f -X '!*.yml' -- "$cur") $(compgen -d -- "$cur"))
+    COMPREPLY+=($(compgen -W "$(_distillery_cli_recipes "$program")" -- "$cur"))
+    compopt -o filenames 2>/dev/null
+}
+
+_distillery_cli_dirs() {
+    local IFS=$'\n'
+    COMPREPLY=($(compgen -d -- "$cur"))
+    compopt -o filenames 2>/dev/null
+}
+
+_distillery_cli_files() {  # $1: the extension, e.g. onnx
+    local IFS=$'\n'
+    COMPREPLY=($(compgen -f -X "!*.$1" -- "$cur") $(compgen -d -- "$cur"))
+    compopt -o filenames 2>/dev/null
+}
+
+_distillery_cli() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
+    local program="${COMP_WORDS[0]}" command="" i
+    local commands="models recipes train resume eval inspect quantize export help"
+    COMPREPLY=()
+    # The command is the first word that is not an option.
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        if [[ ${COMP_WORDS[i]} != -* ]]; then
+            command=${COMP_WORDS[i]}
+            break
+        fi
+    done
+    if [[ -z $command ]]; then
+        COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
+        return 0
+    fi
+
+    case "$prev" in
+    --onnx) _distillery_cli_files onnx; return 0 ;;
+    --data | --verify)
+        if [[ $command != export ]]; then _distillery_cli_recipe_files; return 0; fi ;;
+    --out)
+        case $command in
+        export) _distillery_cli_files onnx ;;
+        inspect) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null ;;
+        *) _distillery_cli_dirs ;;
+        esac
+        return 0 ;;
+    --format) COMPREPLY=($(compgen -W "onnx onnx-int8" -- "$cur")); return 0 ;;
+    --checkpoint) COMPREPLY=($(compgen -W "best last" -- "$cur")); return 0 ;;
+    --method) COMPREPLY=($(compgen -W "ptq qat" -- "$cur")); return 0 ;;
+    --observer) COMPREPLY=($(compgen -W "minmax percentile mse" -- "$cur")); return 0 ;;
+    --bits) COMPREPLY=($(compgen -W "8 6 4 2" -- "$cur")); return 0 ;;
+    --teacher) COMPREPLY=($(compgen -W "recipe self none" -- "$cur")); return 0 ;;
+    --model) COMPREPLY=($(compgen -W "student teacher" -- "$cur")); return 0 ;;
+    --split) COMPREPLY=($(compgen -W "val train" -- "$cur")); return 0 ;;
+    --budget) COMPREPLY=($(compgen -W "size= bops=" -- "$cur")); compopt -o nospace 2>/dev/null; return 0 ;;
+    --set)
+        local keys="model.arch= teacher.arch= model.width= train.epochs= train.batch_size= train.max_steps= \
+data.subset= data.root= data.workers= optim.lr= optim.weight_decay= seed= threads= name="
+        case "$cur" in
+        model.arch=* | teacher.arch=*)
+            local key="${cur%%=*}="
+            COMPREPLY=($(compgen -P "$key" -W "$(_distillery_cli_archs "$program")" -- "${cur#*=}")) ;;
+        *) COMPREPLY=($(compgen -W "$keys" -- "$cur")); compopt -o nospace 2>/dev/null ;;
+        esac
+        return 0 ;;
+    --input | --subset | --threads | --max-steps | --tap | --sample | --tau | --percentile | --calib-batches | \
+        --layer-bits | --epochs | --lr)
+        return 0 ;;
+    esac
+
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$(_distillery_cli_options "$command")" -- "$cur"))
+        return 0
+    fi
+    case $command in
+    help) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
+    train) _distillery_cli_recipe_files ;;
+    eval)
+        local IFS=$'\n'
+        COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.onnx' -- "$cur"))
+        compopt -o filenames 2>/dev/null ;;
+    resume | inspect | quantize | export) _distillery_cli_dirs ;;
+    esac
+    return 0
+}
+
+complete -F _distillery_cli distillery-cli
