@@ -3,7 +3,7 @@
 #   bin/distillery, bin/distillery-cli           the programs (they find everything below relative to bin/)
 #   share/distillery/resources/{recipes,teachers}  the shipped recipes and teachers
 #   share/distillery/ort                          the onnxruntime checker (run.js + its two npm packages)
-#   share/doc/distillery                          README.md and docs/ (Help > Documentation)
+#   share/distillery/doc                          README.md and docs/ (Help > Documentation)
 #   share/applications, share/metainfo, share/icons/hicolor   the menu entry, AppStream data and icons
 #   share/bash-completion/completions, share/man/man1          shell completion and man pages
 #
@@ -49,8 +49,9 @@ if(DISTILLERY_INSTALL_ORT)
           DESTINATION ${ort_dst}/${ort_bin})
 endif()
 
-# share/doc/distillery, whatever the project's name (CMAKE_INSTALL_DOCDIR would say Distillery).
-set(DISTILLERY_DOC_DIR ${CMAKE_INSTALL_DATAROOTDIR}/doc/distillery)
+# The workbench reads its guides at run time (Help > Documentation), so they live with its data, not in
+# share/doc, which minimal systems and containers drop at install time.
+set(DISTILLERY_DOC_DIR ${DISTILLERY_DATA_DIR}/doc)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${DISTILLERY_DOC_DIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs DESTINATION ${DISTILLERY_DOC_DIR})
 

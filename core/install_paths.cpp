@@ -33,11 +33,18 @@ std::string environment(const char* name) {
     return value && *value ? std::string(value) : std::string();
 }
 
-/** prefix/share for an installed program (prefix/bin/PROGRAM); empty when the program is not installed. */
+#ifndef DISTILLERY_DATA_FROM_BIN
+#define DISTILLERY_DATA_FROM_BIN "../share"
+#endif
+
+/** The data folder (prefix/share) of an installed program: the install's data folder as seen from its bin
+ *  folder (CMake's CMAKE_INSTALL_DATADIR relative to CMAKE_INSTALL_BINDIR, or absolute); empty when the
+ *  program is not installed (no distillery folder there). */
 fs::path installedShare() {
     const std::string exe = executableDir();
     if (exe.empty()) return {};
-    const fs::path share = fs::path(exe).parent_path() / "share";
+    const fs::path data(DISTILLERY_DATA_FROM_BIN);
+    const fs::path share = (data.is_absolute() ? data : fs::path(exe) / data).lexically_normal();
     return isDir(share / "distillery") ? share : fs::path();
 }
 
@@ -91,8 +98,11 @@ std::string ortRunnerDir() {
 
 std::string documentationDir() {
     std::vector<fs::path> candidates;
-    if (const fs::path share = installedShare(); !share.empty())
+    // share/distillery/doc rather than share/doc: minimal systems drop /usr/share/doc at install time.
+    if (const fs::path share = installedShare(); !share.empty()) {
+        candidates.push_back(share / "distillery" / "doc");
         candidates.push_back(share / "doc" / "distillery");
+    }
     if (!sourceTree().empty()) candidates.push_back(sourceTree());
     for (const auto& c : candidates)
         if (isFile(c / "README.md")) return normalised(c);

@@ -21,11 +21,12 @@ std::string executableDir();
 std::string resourcesDir();
 
 /** The onnxruntime runner's folder: $DISTILLERY_ORT_DIR, else the installed share/distillery/ort, else the
- *  source tree's scripts/ort (which need not exist: the caller reports what is missing). */
+ *  source tree's scripts/ort. Always absolute unless the variable says otherwise; it need not exist (the
+ *  caller reports what is missing). */
 std::string ortRunnerDir();
 
-/** The documentation's folder (README.md, and the guides beside it or under docs/): installed
- *  share/doc/distillery, else the source tree's root; empty when neither has README.md. */
+/** The documentation's folder (README.md, and the guides under docs/): installed share/distillery/doc (or
+ *  share/doc/distillery), else the source tree's root; empty when none has README.md. */
 std::string documentationDir();
 
 /** A shipped recipe by its short name ("fmnist_kd" or "fmnist_kd.yaml"); empty when there is none. */

@@ -24,7 +24,7 @@ FILES = [
     ("/usr/share/distillery/resources/recipes", "The shipped recipes (list them with distillery-cli recipes)."),
     ("/usr/share/distillery/resources/teachers", "The shipped teacher runs and ONNX teachers the recipes use."),
     ("/usr/share/distillery/ort", "The onnxruntime checker of export --verify and models --verify."),
-    ("/usr/share/doc/distillery", "The documentation (also under Help > Documentation in the workbench)."),
+    ("/usr/share/distillery/doc", "The documentation (also under Help > Documentation in the workbench)."),
 ]
 
 

@@ -486,8 +486,8 @@ KL(p_T‖p_S) = %1</translation>
         <translation>Distillery Documentation</translation>
     </message>
     <message>
-        <source>The documentation is not installed: no README.md was found beside Distillery (share/doc/distillery). Reinstall the package to get it.</source>
-        <translation>The documentation is not installed: no README.md was found beside Distillery (share/doc/distillery). Reinstall the package to get it.</translation>
+        <source>The documentation is not installed: no README.md was found beside Distillery (share/distillery/doc). Reinstall the package to get it.</source>
+        <translation>The documentation is not installed: no README.md was found beside Distillery (share/distillery/doc). Reinstall the package to get it.</translation>
     </message>
     <message>
         <source>Back</source>

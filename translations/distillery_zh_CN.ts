@@ -486,8 +486,8 @@ KL(p_T‖p_S) = %1</translation>
         <translation>Distillery 文档</translation>
     </message>
     <message>
-        <source>The documentation is not installed: no README.md was found beside Distillery (share/doc/distillery). Reinstall the package to get it.</source>
-        <translation>文档未安装：在 Distillery 旁（share/doc/distillery）找不到 README.md。请重新安装软件包以获取文档。</translation>
+        <source>The documentation is not installed: no README.md was found beside Distillery (share/distillery/doc). Reinstall the package to get it.</source>
+        <translation>文档未安装：在 Distillery 旁（share/distillery/doc）找不到 README.md。请重新安装软件包以获取文档。</translation>
     </message>
     <message>
         <source>Back</source>

@@ -69,7 +69,7 @@ DocumentationViewer::DocumentationViewer(QWidget* parent, const QString& root)
     if (mPages.isEmpty()) {
         mMissing->setText(
             tr("The documentation is not installed: no README.md was found beside Distillery "
-               "(share/doc/distillery). Reinstall the package to get it."));
+               "(share/distillery/doc). Reinstall the package to get it."));
         mMissing->show();
     }
 

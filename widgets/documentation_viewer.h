@@ -1,5 +1,5 @@
 #pragma once
-// Help > Documentation: the installed guides (README and docs/*.md, share/doc/distillery for an installed
+// Help > Documentation: the installed guides (README and docs/*.md, share/distillery/doc for an installed
 // copy, the source tree for a build) rendered offline, with a page list, history and links between pages.
 
 #include <QDialog>

@@ -34,10 +34,11 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
-/** A recipe argument: a file as given, else a shipped recipe by its short name (`fmnist_kd`). */
+/** A recipe argument: a file as given, else a shipped recipe by its short name (`fmnist_kd`); a folder of
+ *  that name (e.g. a run folder `--out fmnist_kd` made) does not hide the shipped recipe. */
 std::string recipeArgument(const std::string& given) {
     std::error_code ec;
-    if (fs::exists(given, ec)) return given;
+    if (fs::is_regular_file(given, ec)) return given;
     const std::string shipped = shippedRecipePath(given);
     return shipped.empty() ? given : shipped;
 }

@@ -104,6 +104,12 @@ int main(int argc, char** argv) {
                     qInfo("%s: %s", qPrintable(runDir), statusName(summary.status));
                     QApplication::exit(summary.status == RunStatus::Finished ? 0 : 1);
                 });
+            // A run that cannot start (e.g. the student after its teacher) ends the program too.
+            QObject::connect(window.runController(), &RunController::errorOccurred, &app,
+                             [](const QString& message) {
+                                 qWarning("%s", qPrintable(message));
+                                 QApplication::exit(1);
+                             });
         }
         if (!window.runDemo(overrides)) {
             qWarning("%s", qPrintable(window.lastError()));

@@ -17,26 +17,22 @@ _distillery_cli_options() {
     esac
 }
 
-# Shipped recipes by name, and architecture names, asked of the program once per shell.
-_distillery_cli_recipes() {
+# Shipped recipes by name, and architecture names: asked of the program once per shell and kept (filled in
+# the completing shell itself, not in a $(...) subshell, so the next TAB does not start the program again).
+_distillery_cli_fill_caches() {  # $1: the program as typed
     if [[ -z ${_distillery_cli_recipe_cache+x} ]]; then
-        _distillery_cli_recipe_cache=$("${1:-distillery-cli}" recipes --json 2>/dev/null |
+        _distillery_cli_recipe_cache=$("$1" recipes --json 2>/dev/null |
             sed -n 's/^ *"name": "\([^"]*\)".*/\1/p')
     fi
-    echo "$_distillery_cli_recipe_cache"
-}
-
-_distillery_cli_archs() {
     if [[ -z ${_distillery_cli_arch_cache+x} ]]; then
-        _distillery_cli_arch_cache=$("${1:-distillery-cli}" models --names 2>/dev/null)
+        _distillery_cli_arch_cache=$("$1" models --names 2>/dev/null)
     fi
-    echo "$_distillery_cli_arch_cache"
 }
 
 _distillery_cli_recipe_files() {
     local IFS=$'\n'
     COMPREPLY=($(compgen -f -X '!*.yaml' -- "$cur") $(compgen -f -X '!*.yml' -- "$cur") $(compgen -d -- "$cur"))
-    COMPREPLY+=($(compgen -W "$(_distillery_cli_recipes "$program")" -- "$cur"))
+    COMPREPLY+=($(compgen -W "$_distillery_cli_recipe_cache" -- "$cur"))
     compopt -o filenames 2>/dev/null
 }
 
@@ -53,14 +49,20 @@ _distillery_cli_files() {  # $1: the extension, e.g. onnx
 }
 
 _distillery_cli() {
-    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
-    local program="${COMP_WORDS[0]}" command="" i
+    # The words as typed, split at spaces only: bash also splits at '=' (COMP_WORDBREAKS), which would cut
+    # `--set model.arch=res` into three words.
+    local line="${COMP_LINE:0:COMP_POINT}" words
+    read -r -a words <<<"$line"
+    [[ -z $line || $line == *[[:space:]] ]] && words+=("")
+    local cword=$((${#words[@]} - 1))
+    local cur="${words[cword]}" prev="" program="${words[0]:-distillery-cli}" command="" i
+    ((cword > 0)) && prev="${words[cword - 1]}"
     local commands="models recipes train resume eval inspect quantize export help"
     COMPREPLY=()
     # The command is the first word that is not an option.
-    for ((i = 1; i < COMP_CWORD; i++)); do
-        if [[ ${COMP_WORDS[i]} != -* ]]; then
-            command=${COMP_WORDS[i]}
+    for ((i = 1; i < cword; i++)); do
+        if [[ ${words[i]} != -* ]]; then
+            command=${words[i]}
             break
         fi
     done
@@ -68,7 +70,18 @@ _distillery_cli() {
         COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
         return 0
     fi
+    _distillery_cli_fill_caches "$program"
+    _distillery_cli_complete
+    # Bash replaces only the part of the word after its last '=': offer that part.
+    if [[ $cur == *=* && $COMP_WORDBREAKS == *=* ]]; then
+        local prefix="${cur%=*}=" k
+        for k in "${!COMPREPLY[@]}"; do COMPREPLY[k]=${COMPREPLY[k]#"$prefix"}; done
+    fi
+    return 0
+}
 
+# Fills COMPREPLY for the word `cur` of `command` after `prev` (the caller's locals).
+_distillery_cli_complete() {
     case "$prev" in
     --onnx) _distillery_cli_files onnx; return 0 ;;
     --data | --verify)
@@ -95,7 +108,7 @@ data.subset= data.root= data.workers= optim.lr= optim.weight_decay= seed= thread
         case "$cur" in
         model.arch=* | teacher.arch=*)
             local key="${cur%%=*}="
-            COMPREPLY=($(compgen -P "$key" -W "$(_distillery_cli_archs "$program")" -- "${cur#*=}")) ;;
+            COMPREPLY=($(compgen -P "$key" -W "$_distillery_cli_arch_cache" -- "${cur#*=}")) ;;
         *) COMPREPLY=($(compgen -W "$keys" -- "$cur")); compopt -o nospace 2>/dev/null ;;
         esac
         return 0 ;;

@@ -340,6 +340,12 @@ private Q_SLOTS:
                                      kTrainMs);
         QVERIFY2(byName.exitCode == 0, qPrintable(describe(byName)));
         QVERIFY(QFileInfo::exists(mScratch + "/by-name/summary.json"));
+        const CliRun withExtension =
+            runCli({"models", "--onnx",
+                    QStringLiteral(DISTILLERY_SOURCE_DIR) + "/resources/teachers/fmnist_vgg_torch.onnx",
+                    "--verify", "fmnist_onnx_kd.yaml", "--subset", "64"},
+                   kTrainMs);
+        QVERIFY2(withExtension.exitCode == 0, qPrintable(describe(withExtension)));
         const CliRun unknown = runCli({"train", "fmnist_no_such_recipe", "--out", mScratch + "/unknown"});
         QCOMPARE(unknown.exitCode, 2);
         QVERIFY2(unknown.err.contains("fmnist_no_such_recipe"), qPrintable(describe(unknown)));

@@ -11,12 +11,16 @@ PATH="$(dirname "$cli"):$PATH"
 source "$script"
 fail=0
 
-# The completions offered for a command line whose last word is being typed.
+# The completions offered for a command line whose last word is being typed, with the variables bash sets:
+# COMP_WORDS split at spaces and at COMP_WORDBREAKS' '=' (so `--set a=b` is three words), COMP_LINE, COMP_POINT.
+COMP_WORDBREAKS=$' \t\n"\'><=;|&(:'
 complete_line() {
-    read -r -a COMP_WORDS <<<"$1"
-    [[ $1 == *" " ]] && COMP_WORDS+=("")
+    local spaced="${1//=/ = }"
+    read -r -a COMP_WORDS <<<"$spaced"
+    [[ $1 == *" " || $1 == *= ]] && COMP_WORDS+=("")
     COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
     COMP_LINE="$1"
+    COMP_POINT=${#1}
     COMPREPLY=()
     _distillery_cli
     printf '%s\n' "${COMPREPLY[@]}"
@@ -49,7 +53,7 @@ for command in $commands; do
     expect "distillery-cli help " "$command"
     # The options of the usage lines and of the option list (prose may name other commands' options).
     options=$(distillery-cli help "$command" | awk '/^usage:/ {u = 1} u && /^$/ {u = 0} u || /^  +--/' |
-        grep -o -- '--[a-z][a-z0-9-]*' | sort -u)
+        grep -o -- '--[a-z][a-z0-9-]*' | sort -u || true)
     [ -n "$options" ] || { echo "completion: no options in 'distillery-cli help $command'"; fail=1; }
     for option in $options; do
         expect "distillery-cli $command --" "$option"
@@ -58,7 +62,9 @@ done
 expect "distillery-cli --" "--version"
 
 # Shipped recipes by name, recipe files, choices, architecture names.
-for name in $(distillery-cli recipes --json | sed -n 's/^ *"name": "\([^"]*\)".*/\1/p'); do
+names=$(distillery-cli recipes --json | sed -n 's/^ *"name": "\([^"]*\)".*/\1/p')
+[ -n "$names" ] || { echo "completion: distillery-cli recipes --json lists no recipe"; exit 1; }
+for name in $names; do
     expect "distillery-cli train ${name:0:3}" "$name"
 done
 tmp=$(mktemp -d)
@@ -73,10 +79,18 @@ refuse "distillery-cli resume $tmp/" "$tmp/mine.yaml"
 expect "distillery-cli models --onnx $tmp/" "$tmp/model.onnx"
 expect "distillery-cli export $tmp/runs --format " "onnx-int8"
 expect "distillery-cli eval $tmp/runs --checkpoint " "last"
-for arch in $(distillery-cli models --names); do
-    expect "distillery-cli train x.yaml --set model.arch=" "model.arch=$arch"
-    expect "distillery-cli train x.yaml --set teacher.arch=${arch:0:4}" "teacher.arch=$arch"
+archs=$(distillery-cli models --names)
+[ -n "$archs" ] || { echo "completion: distillery-cli models --names lists no architecture"; exit 1; }
+# After '=' bash completes the part behind it.
+for arch in $archs; do
+    expect "distillery-cli train x.yaml --set model.arch=" "$arch"
+    expect "distillery-cli train x.yaml --set teacher.arch=${arch:0:4}" "$arch"
 done
+expect "distillery-cli quantize $tmp/runs --budget " "size="
+# The program is asked once per shell (the lists are kept between completions).
+complete_line "distillery-cli train x.yaml --set model.arch=" >/dev/null
+[[ -n ${_distillery_cli_recipe_cache:-} && -n ${_distillery_cli_arch_cache:-} ]] ||
+    { echo "completion: the recipe and architecture lists are not kept between completions"; fail=1; }
 expect "distillery-cli train x.yaml --set train.ma" "train.max_steps="
 
 [ "$fail" = 0 ] && echo "completion: every command, option, recipe name and architecture completes"

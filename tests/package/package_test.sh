@@ -13,7 +13,7 @@ set -euo pipefail
 build="$(readlink -f "$1")"
 source_dir="$(readlink -f "$2")"
 work=$(mktemp -d /tmp/distillery-package.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 step() { echo "package: $*"; }
 die() { echo "package: FAILED: $*" >&2; exit 1; }
 
@@ -55,7 +55,7 @@ root="$work/root"
 dpkg-deb -x "$deb" "$root"
 prefix="$root/usr"
 for f in bin/distillery bin/distillery-cli share/distillery/resources/recipes share/distillery/resources/teachers \
-    share/distillery/ort/run.js share/doc/distillery/README.md share/doc/distillery/docs/METHODS.md \
+    share/distillery/ort/run.js share/distillery/doc/README.md share/distillery/doc/docs/METHODS.md \
     share/applications/org.distillery.Distillery.desktop share/metainfo/org.distillery.Distillery.metainfo.xml \
     share/icons/hicolor/scalable/apps/distillery.svg share/icons/hicolor/48x48/apps/distillery.png \
     share/icons/hicolor/256x256/apps/distillery.png share/man/man1/distillery-cli.1.gz \
@@ -63,6 +63,11 @@ for f in bin/distillery bin/distillery-cli share/distillery/resources/recipes sh
     [ -e "$prefix/$f" ] || die "the package lacks usr/$f"
 done
 if dpkg-deb -c "$deb" | grep -E '\.(h|hpp|cmake|a)$'; then die "the package ships build files"; fi
+# Installed files are read-only to the programs, as under /usr: nothing may write beside them (root ignores
+# the modes, so the tree's listing is also compared at the end).
+chmod -R a-w "$root/usr"
+manifest() { (cd "$root" && find usr -printf '%p %s %T@\n' | sort); }
+manifest >"$work/manifest.before"
 
 # The installed copy alone: a clean environment, a scratch home, and a working directory outside any tree.
 home="$work/home"
@@ -90,7 +95,9 @@ for recipe in fmnist_kd fmnist_onnx_kd; do
     grep -q "kd\[logits\]" "$work/runs/$recipe/metrics.jsonl" || die "$recipe logged no KD term"
     grep -q '"status": *"finished"' "$work/runs/$recipe/summary.json" || die "$recipe did not finish"
 done
-if command -v node >/dev/null; then
+if ! command -v node >/dev/null; then
+    echo "  export --verify skipped: no node on PATH (the package recommends nodejs)"
+else
     installed "$cli" export "$work/runs/fmnist_kd" --format onnx --out "$work/student.onnx" --verify --subset 64 \
         >"$work/export.log" 2>&1 || { tail -20 "$work/export.log"; die "export --verify"; }
     grep -q "onnxruntime" "$work/export.log" || die "export --verify did not run onnxruntime"
@@ -101,7 +108,7 @@ step "the workbench, offscreen"
 installed "$prefix/bin/distillery" --version | grep -q "Distillery [0-9.]*" || die "distillery --version"
 installed timeout 600 "$prefix/bin/distillery" --demo --quit-after-run --set train.max_steps=8 \
     --set data.subset=256 >"$work/gui.log" 2>&1 || { tail -20 "$work/gui.log"; die "the demo did not finish"; }
-project=$(ls -d "$home"/Distillery/demo-* 2>/dev/null | head -1)
+project=$(compgen -G "$home/Distillery/demo-*" | head -1 || true)
 [ -n "$project" ] && [ -f "$project/recipe.yaml" ] || die "the demo created no project under $home/Distillery"
 ls "$project"/runs/*/summary.json >/dev/null || die "the demo project holds no run"
 echo "  $(tail -1 "$work/gui.log")"
@@ -124,5 +131,8 @@ for page in distillery-cli distillery; do
 done
 zcat "$prefix/share/man/man1/distillery-cli.1.gz" | grep "quantize" >/dev/null || die "the CLI man page lacks quantize"
 bash "$source_dir/tests/package/check_completion.sh" "$cli" "$prefix/share/bash-completion/completions/distillery-cli"
+
+manifest >"$work/manifest.after"
+diff "$work/manifest.before" "$work/manifest.after" || die "the programs changed files in the installed tree"
 
 step "passed"

@@ -142,7 +142,7 @@ private Q_SLOTS:
     }
 
     void theHelpMenuOpensTheProjectsDocumentation() {
-        // A build finds the source tree's README and guides (an installed copy: share/doc/distillery).
+        // A build finds the source tree's README and guides (an installed copy: share/distillery/doc).
         const QString root = QString::fromStdString(documentationDir());
         QCOMPARE(QDir(root).canonicalPath(), QDir(DISTILLERY_SOURCE_DIR).canonicalPath());
 
