@@ -5,8 +5,15 @@ augmentation (random crop with padding 2, horizontal flip, normalise) through to
 DataLoader with worker processes. The baseline for bench/run_benchmarks.sh (Debian's python3-torch, the same
 LibTorch 1.13 as the engine).
 
-Prints one JSON line: {"images_per_second": ..., "step_ms": ..., "steps": ...}.
+Every configuration a competent user would try is a flag: DataLoader --workers 0/1/2, --bf16 (CPU autocast to
+bfloat16: convolutions and matmuls in bf16, the losses in fp32, as torch.autocast does), --channels-last
+(models and batches in channels-last memory format).
+
+Prints one JSON line: {"images_per_second": ..., "step_ms": ..., "steps": ..., "peak_rss_mb": ...}; the peak
+RSS counts this process and its DataLoader workers.
 """
+import contextlib
+import resource
 import argparse
 import gzip
 import json
@@ -101,6 +108,8 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--student-only", action="store_true")
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast (CPU)")
+    ap.add_argument("--channels-last", action="store_true", help="channels-last models and batches")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -108,6 +117,9 @@ def main():
     loader = torch.utils.data.DataLoader(FashionMNIST(args.root, transform), batch_size=args.batch, shuffle=True,
                                          num_workers=args.workers, drop_last=True, persistent_workers=args.workers > 0)
     teacher, student = ResNet(20).eval(), ResNet(8).train()
+    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
+    teacher, student = teacher.to(memory_format=fmt), student.to(memory_format=fmt)
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if args.bf16 else contextlib.nullcontext
     opt = torch.optim.SGD(student.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
     total = args.warmup + args.steps
     steps_per_epoch = len(loader)
@@ -119,12 +131,16 @@ def main():
             lr = 0.1 * 0.5 * (1 + math.cos(math.pi * step / (3 * steps_per_epoch)))
             for g in opt.param_groups:
                 g["lr"] = lr
-            logits, feat = student(x)
-            loss = F.cross_entropy(logits, y)
+            x = x.contiguous(memory_format=fmt)
+            with autocast():
+                logits, feat = student(x)
+                if not args.student_only:
+                    with torch.no_grad():
+                        _, tfeat = teacher(x)
+            # Losses in fp32 (autocast would run softmax in fp32 anyway).
+            loss = F.cross_entropy(logits.float(), y)
             if not args.student_only:
-                with torch.no_grad():
-                    _, tfeat = teacher(x)
-                loss = loss + 50.0 * cwd(feat, tfeat, 1.0)
+                loss = loss + 50.0 * cwd(feat.float(), tfeat.float(), 1.0)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -132,8 +148,11 @@ def main():
             if step >= total:
                 break
     elapsed = time.perf_counter() - t0
+    rss_kb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss +
+              resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     print(json.dumps({"images_per_second": args.steps * args.batch / elapsed,
-                      "step_ms": 1000 * elapsed / args.steps, "steps": args.steps}))
+                      "step_ms": 1000 * elapsed / args.steps, "steps": args.steps,
+                      "peak_rss_mb": rss_kb / 1024.0}))
 
 
 if __name__ == "__main__":

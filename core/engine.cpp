@@ -12,12 +12,16 @@
 #include <set>
 #include <thread>
 
+#include <ATen/autocast_mode.h>
+
+#include "core/hardware.h"
 #include "core/imaging.h"
 #include "core/internal/checkpoint.h"
 #include "core/internal/evaluation.h"
 #include "core/internal/inference.h"
 #include "core/internal/loader.h"
 #include "core/internal/losses.h"
+#include "core/internal/precision.h"
 #include "core/internal/quant_internal.h"
 #include "core/quantize.h"
 #include "core/run_files.h"
@@ -126,7 +130,61 @@ private:
     std::unordered_map<std::string, torch::Tensor> mStore;
 };
 
+/** bf16 mixed precision for the forward passes in its scope, on this thread (autocast state is
+ *  thread-local): convolutions and matrix products run in bfloat16 on the fp32 master weights; everything
+ *  autocast keeps in fp32 stays there. The weight casts it caches are dropped when the scope ends. */
+class MixedPrecisionScope {
+public:
+    explicit MixedPrecisionScope(bool enabled) : mEnabled(enabled) {
+        if (!mEnabled) return;
+        mWasEnabled = at::autocast::is_cpu_enabled();
+        mPreviousType = at::autocast::get_autocast_cpu_dtype();
+        at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+        at::autocast::set_cpu_enabled(true);
+        at::autocast::increment_nesting();
+    }
+    ~MixedPrecisionScope() {
+        if (!mEnabled) return;
+        if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+        at::autocast::set_cpu_enabled(mWasEnabled);
+        at::autocast::set_autocast_cpu_dtype(mPreviousType);
+    }
+    MixedPrecisionScope(const MixedPrecisionScope&) = delete;
+    MixedPrecisionScope& operator=(const MixedPrecisionScope&) = delete;
+
+private:
+    bool mEnabled;
+    bool mWasEnabled = false;
+    at::ScalarType mPreviousType = at::kBFloat16;
+};
+
+/** Losses, metrics and reductions in fp32: a bf16 forward pass's outputs as fp32 tensors (differentiable). */
+void toFloat(GraphNetImpl::Outputs& outputs) {
+    if (outputs.output.defined() && outputs.output.scalar_type() != torch::kFloat)
+        outputs.output = outputs.output.to(torch::kFloat);
+    for (auto& [name, tap] : outputs.taps)
+        if (tap.defined() && tap.is_floating_point() && tap.scalar_type() != torch::kFloat)
+            tap = tap.to(torch::kFloat);
+}
+
 }  // namespace
+
+bool useBf16(const std::string& precision, torch::Device device, std::string* note) {
+    if (precision == "fp32") return false;
+    const bool cpu = device.is_cpu();
+    const bool native = cpu && cpuHasNativeBf16();
+    if (note) {
+        if (native)
+            *note = "bf16 mixed precision (the CPU has " +
+                    (nativeBf16Flags().empty() ? std::string("native bf16") : nativeBf16Flags()) + ")";
+        else if (!cpu)
+            *note = "bf16 mixed precision is implemented for the CPU only: training in fp32";
+        else
+            *note =
+                "this CPU has no native bf16 (AVX512-BF16 or AMX): training in fp32, which is faster here";
+    }
+    return native;
+}
 
 double scheduledLearningRate(const Recipe& r, int64_t step0, int64_t stepsPerEpoch) {
     const double base = r.optim.lr;
@@ -383,7 +441,13 @@ void Job::Impl::setup() {
     if (teacher) teacher->foldBatchNorm();
     student->useChannelsLast();
     if (teacher) teacher->useChannelsLast();
-    if (teacher) teacherRunner = std::make_unique<InferenceRunner>(teacher);
+    if (teacher) {
+        std::string note;
+        const bool bf16Teacher = useBf16(r.teacher.precision, device, &note);
+        if (r.teacher.precision != "fp32")
+            log(bf16Teacher ? LogLevel::Info : LogLevel::Warning, "teacher: " + note);
+        teacherRunner = std::make_unique<InferenceRunner>(teacher, bf16Teacher);
+    }
     for (auto& t : terms)
         useChannelsLast(*t);
     for (auto& t : terms)
@@ -546,6 +610,10 @@ void Job::Impl::runLoop() {
 void Job::Impl::train() {
     const Recipe& r = recipe;
     applyThreadCount(options.threads > 0 ? options.threads : r.threads);
+    std::string precisionNote;
+    const bool bf16 = useBf16(r.precision, device, &precisionNote);
+    if (r.precision != "fp32")
+        log(bf16 || r.precision == "auto" ? LogLevel::Info : LogLevel::Warning, precisionNote);
     const int64_t maxSteps = options.maxSteps > 0 ? options.maxSteps : r.maxSteps;
 
     BatchLoader trainLoader(trainData, r.trainTransforms, r.batchSize, true, trainData->size() >= r.batchSize,
@@ -666,7 +734,11 @@ void Job::Impl::train() {
                 tOut = teacherRunner->run(images, teacherTaps).taps;
                 teacherCache.insert(batch.indices, tOut);
             }
-            auto sRun = student->run(images, studentTaps);
+            auto sRun = [&] {
+                MixedPrecisionScope mixed(bf16);
+                return student->run(images, studentTaps);
+            }();
+            if (bf16) toFloat(sRun);
             std::vector<torch::Tensor> values;
             torch::Tensor total;
             for (auto& term : terms) {

@@ -8,7 +8,7 @@ bool inferenceAccelerationAvailable(const torch::Device& device) {
     return device.is_cpu() && at::hasMKLDNN();
 }
 
-InferenceRunner::InferenceRunner(GraphNet net) : mNet(std::move(net)) {
+InferenceRunner::InferenceRunner(GraphNet net, bool bf16) : mNet(std::move(net)), mBf16(bf16) {
     torch::NoGradGuard noGrad;
     const auto& nodes = mNet->nodes();
     const int count = static_cast<int>(nodes.size());
@@ -52,8 +52,9 @@ InferenceRunner::InferenceRunner(GraphNet net) : mNet(std::move(net)) {
         p.stride = {n.stride[0], n.stride[1]};
         p.dilation = {n.dilation[0], n.dilation[1]};
         p.groups = n.groups;
-        p.weight = at::mkldnn_reorder_conv2d_weight(w.contiguous().to_mkldnn(), p.padding, p.stride,
-                                                    p.dilation, p.groups);
+        const auto packType = mBf16 ? torch::kBFloat16 : torch::kFloat32;
+        p.weight = at::mkldnn_reorder_conv2d_weight(w.to(packType).contiguous().to_mkldnn(), p.padding,
+                                                    p.stride, p.dilation, p.groups);
         p.bias = b.contiguous();
         mConv.emplace(i, std::move(p));
     }
@@ -78,13 +79,18 @@ GraphNetImpl::Outputs InferenceRunner::run(const torch::Tensor& x, const std::ve
     const int output = mNet->outputNode();
     keep[output] = 1;
 
-    // v: the value as produced (oneDNN or dense); d: its dense form, made when a dense op needs it.
+    // v: the value as produced (oneDNN or dense); d: its dense fp32 form, made when a dense op needs it.
+    // oneDNN values are bf16 in a bf16 runner; dense ones always fp32.
     std::vector<torch::Tensor> v(count), d(count);
     auto dense = [&](int i) -> const torch::Tensor& {
-        if (!d[i].defined()) d[i] = v[i].is_mkldnn() ? v[i].to_dense() : v[i];
+        if (!d[i].defined()) d[i] = v[i].is_mkldnn() ? v[i].to_dense().to(torch::kFloat32) : v[i];
         return d[i];
     };
-    auto onednn = [&](int i) { return v[i].is_mkldnn() ? v[i] : dense(i).contiguous().to_mkldnn(); };
+    auto onednn = [&](int i) {
+        if (v[i].is_mkldnn()) return v[i];
+        return mBf16 ? dense(i).to(torch::kBFloat16).contiguous().to_mkldnn()
+                     : dense(i).contiguous().to_mkldnn();
+    };
     v[0] = x;
     d[0] = x;
     for (int i = 1; i < count; ++i) {

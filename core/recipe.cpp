@@ -22,6 +22,7 @@ namespace fs = std::filesystem;
 // Kept here rather than asked of datasets.cpp/zoo so that recipes parse without linking the engine.
 const std::vector<std::string> kJobs{"train", "distill"};
 const std::vector<std::string> kDevices{"auto", "cpu", "cuda"};
+const std::vector<std::string> kPrecisions{"fp32", "bf16", "auto"};
 const std::vector<std::string> kDatasets{"fashion_mnist", "fashion_scenes", "image_folder",
                                          "seg_folder",    "cifar10",        "cifar100"};
 const std::vector<std::string> kHeads{"fcn", "psp", "deeplabv3"};
@@ -30,9 +31,9 @@ const std::vector<std::string> kSchedules{"cosine", "step", "constant"};
 const std::vector<std::string> kMethods{"task", "kd", "fitnet", "at", "pixel_kd", "pair_kd", "cwd"};
 const std::vector<std::string> kTransforms{"normalize", "random_crop", "hflip", "resize"};
 
-const std::vector<std::string> kTopKeys{"name",  "job",        "seed",  "threads", "device",
-                                        "data",  "transforms", "model", "teacher", "losses",
-                                        "optim", "schedule",   "train", "quantize"};
+const std::vector<std::string> kTopKeys{"name",      "job",   "seed",       "threads", "device",
+                                        "precision", "data",  "transforms", "model",   "teacher",
+                                        "losses",    "optim", "schedule",   "train",   "quantize"};
 const std::vector<std::string> kQuantKeys{
     "enabled",     "from",       "observer", "percentile", "calibration_batches",
     "weight_bits", "layer_bits", "lsq",      "teacher",    "budget"};
@@ -43,14 +44,15 @@ const std::vector<std::string> kDataKeys{
     "max_items",      "min_scale",    "max_scale", "train_scenes", "val_scenes", "scene_seed", "image_size",
     "image_channels", "val_fraction", "holdout",   "num_classes",  "class_names"};
 const std::vector<std::string> kModelKeys{"arch", "head", "width", "onnx"};
-const std::vector<std::string> kTeacherKeys{"arch", "head", "width", "onnx", "checkpoint"};
+const std::vector<std::string> kTeacherKeys{"arch", "head", "width", "onnx", "checkpoint", "precision"};
+const std::vector<std::string> kTeacherPrecisions{"fp32", "bf16"};
 const std::vector<std::string> kLossKeys{"method",      "weight",      "tau", "tap",
                                          "teacher_tap", "student_tap", "pool"};
 const std::vector<std::string> kOptimKeys{"name",         "lr",    "momentum", "nesterov",
                                           "weight_decay", "betas", "eps"};
 const std::vector<std::string> kScheduleKeys{"name", "warmup_epochs", "milestones", "gamma", "min_lr"};
-const std::vector<std::string> kTrainKeys{"epochs", "batch_size", "eval_batch_size", "max_steps",
-                                          "log_every", "checkpoint_every"};
+const std::vector<std::string> kTrainKeys{"epochs",    "batch_size", "eval_batch_size",
+                                          "max_steps", "log_every",  "checkpoint_every"};
 
 std::string joined(const std::vector<std::string>& items) {
     std::string out;
@@ -424,6 +426,7 @@ Recipe Parser::parse(const YAML::Node& rootNode, const std::string& baseDir) {
     getInt(child(root, "seed"), recipe.seed);
     intAtLeast(child(root, "threads"), recipe.threads, 0);
     getChoice(child(root, "device"), recipe.device, kDevices, "device");
+    getChoice(child(root, "precision"), recipe.precision, kPrecisions, "precision");
     parseData(child(root, "data"), recipe.data);
 
     const Field transforms = child(root, "transforms");
@@ -629,6 +632,7 @@ void Parser::parseTeacher(const Field& field, const Field& jobField, TeacherSpec
     if (distill && teacher.checkpoint.empty() && !imported)
         fail(checkpoint, "required for job: distill (expected a run folder or checkpoint file)");
     teacher.checkpoint = resolvePath(teacher.checkpoint);
+    getChoice(child(field, "precision"), teacher.precision, kTeacherPrecisions, "precision");
 }
 
 void Parser::parseLosses(const Field& field, std::vector<LossTermSpec>& losses) const {
@@ -761,20 +765,24 @@ void Parser::parseTrain(const Field& field, Recipe& recipe) const {
         const std::string expected =
             " (expected a number of steps such as 500, a time such as 10min, 90s or 2h, or 0 for epoch ends "
             "only)";
-        if (!every.node.IsScalar()) fail(every, "expected a value" + expected + ", got " + describe(every.node));
+        if (!every.node.IsScalar())
+            fail(every, "expected a value" + expected + ", got " + describe(every.node));
         const std::string text = every.node.Scalar();
         size_t digits = 0;
         while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
             ++digits;
         const std::string unit = text.substr(digits);
-        if (digits == 0 || digits > 12) fail(every, "'" + printable(text) + "' is not a count or a time" + expected);
+        if (digits == 0 || digits > 12)
+            fail(every, "'" + printable(text) + "' is not a count or a time" + expected);
         const int64_t n = std::stoll(text.substr(0, digits));
         if (unit.empty()) {
             recipe.checkpointEverySteps = n;
             recipe.checkpointEverySeconds = 0.0;
         } else if (unit == "s" || unit == "min" || unit == "h") {
             recipe.checkpointEverySteps = 0;
-            recipe.checkpointEverySeconds = static_cast<double>(n) * (unit == "s" ? 1.0 : unit == "min" ? 60.0 : 3600.0);
+            recipe.checkpointEverySeconds = static_cast<double>(n) * (unit == "s"     ? 1.0
+                                                                      : unit == "min" ? 60.0
+                                                                                      : 3600.0);
         } else {
             fail(every, "unknown unit '" + printable(unit) + "'" + expected);
         }
@@ -959,6 +967,7 @@ std::string recipeToYaml(const Recipe& recipe) {
     emitField(out, "seed", recipe.seed);
     emitField(out, "threads", recipe.threads);
     emitField(out, "device", recipe.device);
+    emitField(out, "precision", recipe.precision);
 
     const DataConfig& d = recipe.data;
     out << YAML::Key << "data" << YAML::Value << YAML::BeginMap;
@@ -998,6 +1007,7 @@ std::string recipeToYaml(const Recipe& recipe) {
         out << YAML::Key << "teacher" << YAML::Value << YAML::BeginMap;
         emitModel(out, t.model);
         if (!t.checkpoint.empty() || t.model.onnx.empty()) emitField(out, "checkpoint", t.checkpoint);
+        if (t.precision != "fp32") emitField(out, "precision", t.precision);
         out << YAML::EndMap;
     }
 

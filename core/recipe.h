@@ -25,6 +25,9 @@ struct ModelSpec {
 struct TeacherSpec {
     ModelSpec model;
     std::string checkpoint;  // run folder or checkpoint file (absolute after resolution); optional for onnx
+    /** The frozen teacher's arithmetic: fp32, or bf16 (its convolutions in bfloat16 on oneDNN, outputs fp32)
+     *  where the CPU computes bf16 natively, else fp32 with a warning. It only needs to teach. */
+    std::string precision = "fp32";
 };
 
 struct LossTermSpec {
@@ -82,6 +85,10 @@ struct Recipe {
     uint64_t seed = 0;
     int threads = 0;              // 0 = all cores
     std::string device = "auto";  // auto, cpu, cuda
+    /** Training arithmetic: fp32; bf16 (mixed precision: bf16 convolutions and matrix products, fp32 master
+     *  weights, losses and reductions) where the device runs bf16 natively, else fp32 with a warning; auto
+     *  is bf16 where the device runs it natively, fp32 elsewhere. */
+    std::string precision = "fp32";
     DataConfig data;
     std::vector<TransformStep> trainTransforms;
     std::vector<TransformStep> evalTransforms;

@@ -18,8 +18,10 @@ namespace distillery {
 
 class InferenceRunner {
 public:
-    /** Packs `net`'s current weights; the net must not change while the runner is used (eval mode). */
-    explicit InferenceRunner(GraphNet net);
+    /** Packs `net`'s current weights; the net must not change while the runner is used (eval mode). With
+     *  `bf16`, the convolutions (and the oneDNN ops between them) run in bfloat16 with fp32 biases and
+     *  accumulation; the other ops and every returned tensor stay fp32. */
+    explicit InferenceRunner(GraphNet net, bool bf16 = false);
 
     /** The output and the named taps (dense tensors), like GraphNetImpl::run in eval mode. */
     GraphNetImpl::Outputs run(const torch::Tensor& x, const std::vector<std::string>& taps);
@@ -27,6 +29,8 @@ public:
 
     /** True when the oneDNN path is in use. */
     bool accelerated() const { return mAccelerated; }
+    /** True when its convolutions run in bfloat16. */
+    bool bf16() const { return mAccelerated && mBf16; }
 
 private:
     struct Packed {
@@ -36,6 +40,7 @@ private:
     };
     GraphNet mNet;
     bool mAccelerated = false;
+    bool mBf16 = false;
     std::vector<char> mFoldedBn;            // node → a batch norm folded into the conv before it
     std::unordered_map<int, Packed> mConv;  // conv node → packed weights
     std::vector<int> mLastUse;

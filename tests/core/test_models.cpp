@@ -5,6 +5,7 @@
 #include <QtTest/QtTest>
 
 #include "core/internal/graph_net.h"
+#include "core/internal/inference.h"
 #include "core/zoo.h"
 #include "tests/core/suites.h"
 
@@ -150,8 +151,58 @@ private Q_SLOTS:
         } catch (const Error& e) {
             QVERIFY2(QString(e.what()).contains("unet") && QString(e.what()).contains("deeplabv3"), e.what());
         }
-        QVERIFY_THROWS_EXCEPTION(Error,
-                                 describeModel({"resnet8", "psp", 1.0, {}}, Task::Classification, 1, 10, 28, 28));
+        QVERIFY_THROWS_EXCEPTION(
+            Error, describeModel({"resnet8", "psp", 1.0, {}}, Task::Classification, 1, 10, 28, 28));
+    }
+
+    void inferenceRunnerMatchesTheNetInBothPrecisions_data() {
+        QTest::addColumn<QString>("arch");
+        QTest::addColumn<QString>("head");
+        QTest::newRow("resnet20 classifier") << "resnet20"
+                                             << "";
+        QTest::newRow("resnet8 pspnet") << "resnet8"
+                                        << "psp";
+    }
+
+    void inferenceRunnerMatchesTheNetInBothPrecisions() {
+        // The frozen teacher's runner against the net's own forward pass (eval mode, trained-looking batch
+        // norm statistics): fp32 equal up to float rounding; bf16 within bf16's precision (8-bit mantissa,
+        // fp32 accumulation) but not equal, so the convolutions really ran in bf16. Outputs are fp32.
+        QFETCH(QString, arch);
+        QFETCH(QString, head);
+        torch::manual_seed(3);
+        const bool seg = !head.isEmpty();
+        auto net = buildModel({arch.toStdString(), head.toStdString(), 1.0, {}},
+                              seg ? Task::Segmentation : Task::Classification, 1, 10, 32, 32);
+        for (auto& buffer : net->named_buffers()) {
+            if (buffer.key().find("running_mean") != std::string::npos) buffer.value().uniform_(-0.2, 0.2);
+            if (buffer.key().find("running_var") != std::string::npos) buffer.value().uniform_(0.5, 2.0);
+        }
+        net->eval();
+        const auto x = torch::randn({4, 1, 32, 32});
+        torch::NoGradGuard noGrad;
+        const auto expected = net->run(x, {"stage2"});
+        InferenceRunner fp32(net), bf16(net, true);
+        if (!fp32.accelerated()) QSKIP("no oneDNN in this LibTorch build");
+        QVERIFY(bf16.bf16());
+        const auto a = fp32.run(x, {"stage2"}), b = bf16.run(x, {"stage2"});
+        for (const auto* out : {&a, &b}) {
+            QCOMPARE(out->output.scalar_type(), torch::kFloat);
+            QCOMPARE(out->taps.at("stage2").scalar_type(), torch::kFloat);
+            QCOMPARE(out->output.sizes(), expected.output.sizes());
+        }
+        const double range = expected.output.abs().max().item<double>();
+        const double fp32Error = (a.output - expected.output).abs().max().item<double>() / range;
+        const double bf16Error = (b.output - expected.output).abs().max().item<double>() / range;
+        QVERIFY2(fp32Error < 1e-4, qPrintable(QString::number(fp32Error)));
+        QVERIFY2(bf16Error > 0 && bf16Error < 0.05, qPrintable(QString::number(bf16Error)));
+        const double tapRange = expected.taps.at("stage2").abs().max().item<double>();
+        QVERIFY((b.taps.at("stage2") - expected.taps.at("stage2")).abs().max().item<double>() <
+                0.05 * tapRange);
+        if (!seg) {  // the class the teacher predicts hardly ever changes
+            const auto agree = (b.output.argmax(1) == expected.output.argmax(1)).to(torch::kFloat).mean();
+            QVERIFY(agree.item<double>() >= 0.75);
+        }
     }
 
     void sameSeedSameWeights() {

@@ -22,6 +22,7 @@ job: distill
 seed: 7
 threads: 3
 device: cpu
+precision: bf16
 data:
   dataset: fashion_scenes
   root: ../data/fmnist
@@ -56,6 +57,7 @@ teacher:
   head: deeplabv3
   width: 1.5
   checkpoint: ../teachers/fmnist_resnet20
+  precision: bf16
 losses:
   - {method: task, weight: 0.1}
   - {method: kd, weight: 0.9, tau: 3}
@@ -107,6 +109,7 @@ Recipe fullExpected() {
     r.seed = 7;
     r.threads = 3;
     r.device = "cpu";
+    r.precision = "bf16";
     DataConfig& d = r.data;
     d.dataset = "fashion_scenes";
     d.root = "/base/data/fmnist";
@@ -147,6 +150,7 @@ Recipe fullExpected() {
     r.student = {"resnet8", "psp", 0.5, {}};
     r.teacher.model = {"resnet20", "deeplabv3", 1.5, {}};
     r.teacher.checkpoint = "/base/teachers/fmnist_resnet20";
+    r.teacher.precision = "bf16";
     r.losses = {term("task", "", "", 0.1, 1, false),
                 term("kd", "logits", "logits", 0.9, 3, true),
                 term("cwd", "stage3", "stage2", 50, 4, true),
@@ -233,6 +237,7 @@ QString differences(const Recipe& a, const Recipe& b) {
     d.field("seed", a.seed, b.seed);
     d.field("threads", a.threads, b.threads);
     d.field("device", a.device, b.device);
+    d.field("precision", a.precision, b.precision);
     const DataConfig &x = a.data, &y = b.data;
     d.field("data.dataset", x.dataset, y.dataset);
     d.field("data.root", x.root, y.root);
@@ -257,6 +262,7 @@ QString differences(const Recipe& a, const Recipe& b) {
     compareModel(d, "student", a.student, b.student);
     compareModel(d, "teacher", a.teacher.model, b.teacher.model);
     d.field("teacher.checkpoint", a.teacher.checkpoint, b.teacher.checkpoint);
+    d.field("teacher.precision", a.teacher.precision, b.teacher.precision);
     d.field("losses.size", a.losses.size(), b.losses.size());
     for (size_t i = 0; i < std::min(a.losses.size(), b.losses.size()); ++i) {
         const LossTermSpec &s = a.losses[i], &t = b.losses[i];
@@ -561,7 +567,7 @@ private Q_SLOTS:
             << "--set teacher.checkpoint=: teacher.checkpoint: required for job: distill "
                "(expected a run folder or checkpoint file)";
         QTest::newRow("distill term in train job") << "job=train"
-                                                   << "recipes/x.yaml:42: losses[1].method: 'kd' is a "
+                                                   << "recipes/x.yaml:44: losses[1].method: 'kd' is a "
                                                       "distillation term and needs job: distill (train jobs "
                                                       "allow only task)";
     }
@@ -618,7 +624,7 @@ private Q_SLOTS:
                "eval_batch_size, max_steps, log_every, checkpoint_every)";
         QTest::newRow("unknown top-level key") << "model: {arch: resnet8}\nloss: []\n"
                                                << "recipes/x.yaml:2: loss: unknown key (allowed: name, job, "
-                                                  "seed, threads, device, data, transforms, "
+                                                  "seed, threads, device, precision, data, transforms, "
                                                   "model, teacher, losses, optim, schedule, train, quantize)";
         QTest::newRow("string expected") << "model:\n  arch: [resnet8]\n"
                                          << "recipes/x.yaml:2: model.arch: expected a string, got a sequence";
@@ -697,6 +703,13 @@ private Q_SLOTS:
         QTest::newRow("unknown device")
             << "device: gpu\nmodel: {arch: resnet8}\n"
             << "recipes/x.yaml:1: device: unknown device 'gpu' (allowed: auto, cpu, cuda)";
+        QTest::newRow("unknown precision")
+            << "precision: fp16\nmodel: {arch: resnet8}\n"
+            << "recipes/x.yaml:1: precision: unknown precision 'fp16' (allowed: fp32, bf16, auto)";
+        QTest::newRow("unknown teacher precision")
+            << "job: distill\nmodel: {arch: resnet8}\nteacher: {arch: resnet20, checkpoint: /t, precision: "
+               "int4}\n"
+            << "recipes/x.yaml:3: teacher.precision: unknown precision 'int4' (allowed: fp32, bf16)";
         QTest::newRow("unknown dataset")
             << "model: {arch: resnet8}\ndata:\n  dataset: mnist\n"
             << "recipes/x.yaml:3: data.dataset: unknown dataset 'mnist' (allowed: "

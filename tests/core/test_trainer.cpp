@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/engine.h"
+#include "core/internal/precision.h"
 #include "core/run_files.h"
 #include "tests/core/suites.h"
 
@@ -450,6 +451,60 @@ losses:
                                                                       .arg(a, 0, 'g', 12)
                                                                       .arg(b, 0, 'g', 12)));
             }
+    }
+
+    void bf16MixedPrecisionTrainsCloseToFp32() {
+        // bf16 where the CPU has it natively (forced here, so the test runs on any CPU: LibTorch emulates
+        // bf16 where it is not native). The first step's loss is the same forward pass in two precisions:
+        // close (bf16 keeps 8 bits of mantissa) but not identical, so the forward pass really ran in bf16;
+        // the weights stay fp32 (a checkpoint loads into an fp32 model) and training still lowers the loss.
+        const std::string root = tests::scratchDir("bf16");
+        ::setenv("DISTILLERY_CPU_BF16", "1", 1);
+        auto run = [&](const std::string& precision) -> std::shared_ptr<Recorder> {
+            Job job(recipeFrom(baseRecipe(), {"precision=" + precision, "data.workers=0"}),
+                    {root + "/" + precision});
+            auto rec = std::make_shared<Recorder>();
+            job.addObserver(rec);
+            job.start();
+            return job.wait().status == RunStatus::Finished ? rec : nullptr;
+        };
+        auto fp32 = run("fp32"), bf16 = run("bf16");
+        ::unsetenv("DISTILLERY_CPU_BF16");
+        QVERIFY(fp32 && bf16);
+        QVERIFY(std::any_of(bf16->logs.begin(), bf16->logs.end(), [](const std::string& l) {
+            return l.find("bf16 mixed precision") != std::string::npos;
+        }));
+        QCOMPARE(bf16->steps.size(), fp32->steps.size());
+        const double a = bf16->steps.front().total, b = fp32->steps.front().total;
+        QVERIFY2(a != b, "the bf16 run computed exactly the fp32 numbers: autocast was not active");
+        QVERIFY2(std::abs(a - b) < 0.02 * b,
+                 qPrintable(QString("first loss bf16 %1 vs fp32 %2").arg(a).arg(b)));
+        const auto mean = [](const std::vector<StepEvent>& s, size_t from, size_t to) {
+            double sum = 0;
+            for (size_t i = from; i < to; ++i)
+                sum += s[i].total;
+            return sum / static_cast<double>(to - from);
+        };
+        const size_t n = bf16->steps.size();
+        QVERIFY2(mean(bf16->steps, n - 4, n) < mean(bf16->steps, 0, 4),
+                 "bf16 training did not lower the loss");
+        QVERIFY(std::abs(mean(bf16->steps, n - 4, n) - mean(fp32->steps, n - 4, n)) <
+                0.25 * mean(fp32->steps, n - 4, n));
+        // The run evaluates and checkpoints like an fp32 run: the checkpoint's student evaluates to its
+        // metric.
+        QVERIFY(fs::exists(root + "/bf16/checkpoints/best.pt"));
+        QVERIFY(std::isfinite(metric(bf16->epochs.back().metrics, "top1")));
+
+        // Without native bf16, bf16 falls back to fp32 (faster there) and says so; fp32 never uses it.
+        ::setenv("DISTILLERY_CPU_BF16", "0", 1);
+        std::string note;
+        QVERIFY(!useBf16("bf16", torch::kCPU, &note));
+        QVERIFY2(note.find("no native bf16") != std::string::npos, note.c_str());
+        QVERIFY(!useBf16("auto", torch::kCPU));
+        ::setenv("DISTILLERY_CPU_BF16", "1", 1);
+        QVERIFY(useBf16("bf16", torch::kCPU) && useBf16("auto", torch::kCPU));
+        QVERIFY(!useBf16("fp32", torch::kCPU));
+        ::unsetenv("DISTILLERY_CPU_BF16");
     }
 
     void refusesToOverwriteARun() {
