@@ -1,6 +1,6 @@
 // Micro and end-to-end measurements for docs/BENCHMARKS.md; bench/run_benchmarks.sh drives it.
 //   distillery-bench sgemm [N]                      warm N×N sgemm GFLOP/s through LibTorch's BLAS
-//   distillery-bench conv                           warm oneDNN 3×3 convolution GFLOP/s (best of a few
+//   distillery-bench conv [--bf16]                  warm oneDNN 3×3 convolution GFLOP/s (best of a few
 //   shapes) distillery-bench train RECIPE [--steps N] [--warmup W] [--threads T] [--set k=v]...
 //                                                   images/s of the engine over N steps after W warm-up steps
 //   distillery-bench import MODEL.onnx [--input CxHxW] [--batch B] [--threads T] [--iters N] [--rounds R]
@@ -13,6 +13,8 @@
 
 #include <torch/torch.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,8 +24,8 @@
 #include <string>
 #include <vector>
 
-#include "core/internal/checkpoint.h"
 #include "core/engine.h"
+#include "core/internal/checkpoint.h"
 #include "core/internal/inference.h"
 #include "core/internal/onnx_import.h"
 #include "core/internal/quant_internal.h"
@@ -61,8 +63,9 @@ int sgemm(int n) {
     return 0;
 }
 
-int conv() {
+int conv(bool bf16) {
     torch::NoGradGuard g;
+    const auto type = bf16 ? torch::kBFloat16 : torch::kFloat32;
     struct Shape {
         int64_t n, c, h, k;
     };
@@ -71,8 +74,8 @@ int conv() {
     // Both memory layouts: the engine trains channels-last, so the reference must include it.
     for (bool channelsLast : {false, true})
         for (Shape sh : {Shape{64, 64, 56, 64}, Shape{128, 64, 14, 64}, Shape{128, 32, 28, 32}}) {
-            auto x = torch::randn({sh.n, sh.c, sh.h, sh.h});
-            auto w = torch::randn({sh.k, sh.c, 3, 3});
+            auto x = torch::randn({sh.n, sh.c, sh.h, sh.h}).to(type);
+            auto w = torch::randn({sh.k, sh.c, 3, 3}).to(type);
             if (channelsLast) {
                 x = x.contiguous(torch::MemoryFormat::ChannelsLast);
                 w = w.contiguous(torch::MemoryFormat::ChannelsLast);
@@ -87,7 +90,10 @@ int conv() {
                               {"gflops", gflops}});
             best = std::max(best, gflops);
         }
-    std::cout << nlohmann::json{{"gflops", best}, {"shapes", shapes}, {"threads", at::get_num_threads()}}
+    std::cout << nlohmann::json{{"gflops", best},
+                                {"shapes", shapes},
+                                {"threads", at::get_num_threads()},
+                                {"precision", bf16 ? "bf16" : "fp32"}}
               << std::endl;
     return 0;
 }
@@ -109,6 +115,13 @@ struct Timer : Observer {
         lastEpoch = e.epoch;
     }
 };
+
+/** The process's peak resident set size so far, in MiB (ru_maxrss is in KiB on Linux). */
+double peakRssMb() {
+    struct rusage usage {};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
 
 int train(int argc, char** argv) {
     if (argc < 3) throw Error("usage: distillery-bench train RECIPE [--steps N] [--warmup W] [--threads T]");
@@ -163,7 +176,9 @@ int train(int argc, char** argv) {
         << nlohmann::json{{"recipe", recipePath},           {"images_per_second", ips},
                           {"step_ms", 1000.0 * s / steps},  {"steps", steps},
                           {"batch_size", recipe.batchSize}, {"student_macs", student.macs},
-                          {"teacher_macs", teacher.macs},   {"training_gflops", flopsPerImage * ips / 1e9}}
+                          {"teacher_macs", teacher.macs},   {"training_gflops", flopsPerImage * ips / 1e9},
+                          {"precision", recipe.precision},  {"teacher_precision", recipe.teacher.precision},
+                          {"peak_rss_mb", peakRssMb()}}
         << std::endl;
     return 0;
 }
@@ -297,7 +312,7 @@ int main(int argc, char** argv) {
         for (int i = 2; i + 1 < argc; ++i)
             if (std::string(argv[i]) == "--threads") setThreadCount(std::stoi(argv[i + 1]));
         if (cmd == "sgemm") return sgemm(argc > 2 && argv[2][0] != '-' ? std::stoi(argv[2]) : 2048);
-        if (cmd == "conv") return conv();
+        if (cmd == "conv") return conv(argc > 2 && std::string(argv[2]) == "--bf16");
         if (cmd == "train") return train(argc, argv);
         if (cmd == "int8") return int8Latency(argc, argv);
         if (cmd == "import") return importLatency(argc, argv);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measures the engine against the same recipe in PyTorch (Debian's python3-torch, the same LibTorch 1.13),
-# side by side in one invocation, and writes docs/BENCHMARKS.md. Needs a built tree (scripts/build.sh).
+# side by side in one invocation, and writes docs/BENCHMARKS.md (bench/write_benchmarks.py). Needs a built tree
+# (scripts/build.sh). About 20 minutes on 2 cores; run nothing else meanwhile.
 #   bash bench/run_benchmarks.sh [--steps N] [--threads N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,17 +24,39 @@ LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/blas "$B" sgemm 2048 --threads "$threa
 echo "sgemm (OpenBLAS) ..."
 "$B" sgemm 2048 --threads "$threads" > "$tmp/sgemm_openblas.json"
 echo "warm oneDNN convolution ..."
-"$B" conv --threads "$threads" > "$tmp/conv.json"
-# Alternate engine and PyTorch runs so that a slow phase of the machine hits both.
+"$B" conv --threads "$threads" > "$tmp/conv_fp32.json"
+# bf16 rows only where the CPU computes bf16 natively (elsewhere both sides would emulate it, slowly).
+precisions=(fp32)
+if grep -qE '(avx512_bf16|amx_bf16)' /proc/cpuinfo; then
+  precisions+=(bf16)
+  "$B" conv --bf16 --threads "$threads" > "$tmp/conv_bf16.json"
+fi
+# The PyTorch side in every configuration a competent user would try (DataLoader workers 0/1/2, precision,
+# memory format); its best at each precision is the baseline. Engine and PyTorch runs alternate so that a slow
+# phase of the machine hits both; the faster of two rounds counts.
 for round in 1 2; do
-  echo "round $round: engine CWD distillation ..."
-  "$B" train resources/recipes/fmnist_cwd.yaml --steps "$steps" --warmup $warm --threads "$threads" > "$tmp/cpp_cwd_$round.json"
-  echo "round $round: PyTorch CWD distillation ..."
-  "$PY" bench/pytorch_cwd.py --steps "$steps" --warmup $warm --threads "$threads" --workers 2 > "$tmp/py_cwd_$round.json"
-  echo "round $round: engine student alone ..."
-  "$B" train resources/recipes/fmnist_student.yaml --steps "$steps" --warmup $warm --threads "$threads" > "$tmp/cpp_student_$round.json"
-  echo "round $round: PyTorch student alone ..."
-  "$PY" bench/pytorch_cwd.py --student-only --steps "$steps" --warmup $warm --threads "$threads" --workers 2 > "$tmp/py_student_$round.json"
+  for precision in "${precisions[@]}"; do
+    engine=(--set "precision=$precision")
+    if [ "$precision" = bf16 ]; then engine+=(--set teacher.precision=bf16); fi
+    echo "round $round: engine CWD distillation, $precision ..."
+    "$B" train resources/recipes/fmnist_cwd.yaml --steps "$steps" --warmup $warm --threads "$threads" "${engine[@]}" > "$tmp/cpp_cwd_${precision}_$round.json"
+    echo "round $round: engine student alone, $precision ..."
+    "$B" train resources/recipes/fmnist_student.yaml --steps "$steps" --warmup $warm --threads "$threads" --set "precision=$precision" > "$tmp/cpp_student_${precision}_$round.json"
+    flag=()
+    if [ "$precision" = bf16 ]; then flag=(--bf16); fi
+    for layout in nchw nhwc; do
+      cl=()
+      if [ "$layout" = nhwc ]; then cl=(--channels-last); fi
+      for workers in 0 1 2; do
+        echo "round $round: PyTorch CWD distillation, $precision, $workers workers, $layout ..."
+        "$PY" bench/pytorch_cwd.py --steps "$steps" --warmup $warm --threads "$threads" --workers "$workers" "${flag[@]}" "${cl[@]}" > "$tmp/py_cwd_${precision}_w${workers}_${layout}_$round.json"
+      done
+      for workers in 0 1; do
+        echo "round $round: PyTorch student alone, $precision, $workers workers, $layout ..."
+        "$PY" bench/pytorch_cwd.py --student-only --steps "$steps" --warmup $warm --threads "$threads" --workers "$workers" "${flag[@]}" "${cl[@]}" > "$tmp/py_student_${precision}_w${workers}_${layout}_$round.json"
+      done
+    done
+  done
 done
 # Deterministic pipeline (no random crop/flip): the engine caches the teacher's outputs during the first
 # epoch; time steps from the second epoch on (6 400 images = 50 steps per epoch).
@@ -45,91 +68,4 @@ for round in 1 2; do
   "$B" train resources/recipes/fmnist_student.yaml --steps 100 --warmup 60 --threads "$threads" "${det[@]}" > "$tmp/cpp_student_det_$round.json"
 done
 
-"$PY" - "$tmp" "$steps" "$threads" <<'EOF'
-import json, os, platform, subprocess, sys, datetime
-tmp, steps, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-def load(name):
-    with open(os.path.join(tmp, name)) as f:
-        return json.loads(f.read().strip().splitlines()[-1])
-def best(prefix):  # the faster of the two rounds: noise only ever slows a run down
-    return max((load(f"{prefix}_{r}.json") for r in (1, 2)), key=lambda j: j["images_per_second"])
-ref, ob, conv = load("sgemm_ref.json"), load("sgemm_openblas.json"), load("conv.json")
-cc, pc, cs, ps = best("cpp_cwd"), best("py_cwd"), best("cpp_student"), best("py_student")
-cd, sd = best("cpp_cwd_det"), best("cpp_student_det")
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
-rows = [
-  ("CWD distillation, images/s (data loading included)", f"{cc['images_per_second']:.0f}", f"{pc['images_per_second']:.0f}",
-   f"**{cc['images_per_second'] / pc['images_per_second']:.2f}×** (target ≥ 1.3×)"),
-  ("student alone, images/s", f"{cs['images_per_second']:.0f}", f"{ps['images_per_second']:.0f}",
-   f"{cs['images_per_second'] / ps['images_per_second']:.2f}×"),
-  ("distillation step ÷ student step", f"{cc['step_ms'] / cs['step_ms']:.2f}", f"{pc['step_ms'] / ps['step_ms']:.2f}",
-   "target ≤ 1.6 (engine)"),
-  ("distillation step ÷ student step, deterministic pipeline (teacher outputs cached)",
-   f"{cd['step_ms'] / sd['step_ms']:.2f}", "—", "target ≤ 1.6 (engine)"),
-]
-eff = cc["training_gflops"] / conv["gflops"]
-text = f"""# Benchmarks
-
-Generated by `bash bench/run_benchmarks.sh --steps {steps} --threads {threads}` on {datetime.date.today().isoformat()}.
-Machine: {cpu}, {os.cpu_count()} cores, {threads} intra-op threads on both sides. Each side ran twice, alternating;
-the faster round of each counts. {steps} timed steps after 15 warm-up steps, batch 128, on the real
-Fashion-MNIST training set.
-
-## Engine vs PyTorch (same recipe, same models, batch size, threads and data)
-
-The PyTorch side is `bench/pytorch_cwd.py`: the recipe `resources/recipes/fmnist_cwd.yaml` written the usual
-way (torchvision transforms, a `DataLoader` with 2 worker processes, teacher under `torch.no_grad()`), run by
-Debian's `python3-torch`, the same LibTorch 1.13.1 the engine links.
-
-| measurement | engine | PyTorch | ratio |
-|---|---|---|---|
-""" + "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows) + f"""
-
-Where the engine's speed comes from (the kernels are the same LibTorch 1.13 on both sides): weights and
-inputs are kept channels-last (NHWC), the layout oneDNN's convolutions run fastest in (about 2× NCHW on this
-machine, see the convolution figures below); the frozen teacher's batch norms are folded into its
-convolutions (exact in eval mode); feature-map-sized blocks stay in glibc's heap instead of being mapped and
-unmapped per op (page faults were 40 % of a ResNet-20 forward pass); batches are prepared on worker threads
-while the model trains. Results trained after these changes match the earlier ones within seed noise
-(`docs/RESULTS.md`, "Engine speed changes leave the results in place").
-
-With random crops and flips every epoch feeds the teacher new inputs, so it must run every step (under
-`NoGradGuard`, overlapped with batch preparation on worker threads); its forward pass (31.0M MACs) costs more
-than the student's (9.3M MACs) but runs far more efficiently than the student's backward pass. When the training
-pipeline is deterministic the engine keeps the teacher's outputs from the first epoch (float32, exactly the
-same losses; `tests/core/test_trainer.cpp`) and the teacher no longer runs.
-
-## Efficiency
-
-- Training FLOP/s achieved in the CWD run: {cc['training_gflops']:.1f} GFLOP/s
-  (student forward + backward ≈ 3 × 2 × {cc['student_macs'] / 1e6:.1f}M MACs per image, teacher forward 2 × {cc['teacher_macs'] / 1e6:.1f}M MACs).
-- Warm oneDNN 3×3 convolution on this machine: {conv['gflops']:.1f} GFLOP/s (best of {len(conv['shapes'])} shapes).
-- Efficiency: **{100 * eff:.0f} %** of the machine's warm convolution rate. The gap is the small
-  feature maps of CIFAR-style networks on 28×28 inputs (7×7 to 28×28, 16–64 channels), batch-norm and
-  element-wise passes, and backward convolutions, which run far below a large warm forward convolution.
-
-## BLAS: why the setup installs OpenBLAS
-
-`libtorch-dev` pulls in the reference BLAS; `scripts/setup.sh` installs `libopenblas0-pthread` and points the
-`libblas.so.3` alternative at it.
-
-| 2048² sgemm | GFLOP/s |
-|---|---|
-| reference BLAS (before) | {ref['gflops']:.1f} |
-| OpenBLAS (after) | {ob['gflops']:.1f} |
-| speed-up | **{ob['gflops'] / ref['gflops']:.0f}×** |
-"""
-out = "docs/BENCHMARKS.md"
-# Keep the sections bench/run_gui_benchmark.sh and bench/run_quant_benchmarks.sh write.
-if os.path.exists(out):
-    import re
-    old = open(out).read()
-    for title in ("Workbench responsiveness", "Quantized students"):  # sections other scripts write
-        kept = re.search(rf"^## {title}[^\n]*\n.*?(?=^## |\Z)", old, flags=re.M | re.S)
-        if kept:
-            text = text.rstrip("\n") + "\n\n" + kept.group(0).rstrip("\n") + "\n"
-with open(out + ".tmp", "w") as f:
-    f.write(text)
-os.replace(out + ".tmp", out)
-print(text)
-EOF
+"$PY" bench/write_benchmarks.py "$tmp" "$steps" "$threads" "${precisions[*]}"

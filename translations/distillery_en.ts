@@ -2206,6 +2206,54 @@ KL(p_T‖p_S) = %1</translation>
         <source>Double-click a cell to change it; only taps the method can compare are offered. A preset replaces all terms with a method&apos;s usual setting.</source>
         <translation>Double-click a cell to change it; only taps the method can compare are offered. A preset replaces all terms with a method&apos;s usual setting.</translation>
     </message>
+    <message>
+        <source>This CPU computes bf16 natively (%1).</source>
+        <translation>This CPU computes bf16 natively (%1).</translation>
+    </message>
+    <message>
+        <source>This CPU has no native bf16: bf16 runs train in fp32 here.</source>
+        <translation>This CPU has no native bf16: bf16 runs train in fp32 here.</translation>
+    </message>
+    <message>
+        <source>fp32</source>
+        <translation>fp32</translation>
+    </message>
+    <message>
+        <source>bf16 mixed precision</source>
+        <translation>bf16 mixed precision</translation>
+    </message>
+    <message>
+        <source>Automatic (bf16 where native)</source>
+        <translation>Automatic (bf16 where native)</translation>
+    </message>
+    <message>
+        <source>The student&apos;s arithmetic: bf16 runs convolutions and matrix products in bfloat16 on fp32 master weights; losses and evaluation stay fp32.</source>
+        <translation>The student&apos;s arithmetic: bf16 runs convolutions and matrix products in bfloat16 on fp32 master weights; losses and evaluation stay fp32.</translation>
+    </message>
+    <message>
+        <source>bf16</source>
+        <translation>bf16</translation>
+    </message>
+    <message>
+        <source>The frozen teacher&apos;s arithmetic: bf16 runs its convolutions in bfloat16; it only needs to teach.</source>
+        <translation>The frozen teacher&apos;s arithmetic: bf16 runs its convolutions in bfloat16; it only needs to teach.</translation>
+    </message>
+    <message>
+        <source>&amp;Precision:</source>
+        <translation>&amp;Precision:</translation>
+    </message>
+    <message>
+        <source>Teacher p&amp;recision:</source>
+        <translation>Teacher p&amp;recision:</translation>
+    </message>
+    <message>
+        <source>Change precision</source>
+        <translation>Change precision</translation>
+    </message>
+    <message>
+        <source>Change teacher precision</source>
+        <translation>Change teacher precision</translation>
+    </message>
 </context>
 <context>
     <name>distillery::RunController</name>

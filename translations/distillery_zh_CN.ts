@@ -2199,6 +2199,54 @@ KL(p_T‖p_S) = %1</translation>
         <source>Double-click a cell to change it; only taps the method can compare are offered. A preset replaces all terms with a method&apos;s usual setting.</source>
         <translation>双击单元格即可修改；只会列出该方法能够比较的抽头。预设会用某种方法的常用设置替换全部损失项。</translation>
     </message>
+    <message>
+        <source>This CPU computes bf16 natively (%1).</source>
+        <translation>此 CPU 原生支持 bf16（%1）。</translation>
+    </message>
+    <message>
+        <source>This CPU has no native bf16: bf16 runs train in fp32 here.</source>
+        <translation>此 CPU 不原生支持 bf16：在这里 bf16 运行以 fp32 训练。</translation>
+    </message>
+    <message>
+        <source>fp32</source>
+        <translation>fp32</translation>
+    </message>
+    <message>
+        <source>bf16 mixed precision</source>
+        <translation>bf16 混合精度</translation>
+    </message>
+    <message>
+        <source>Automatic (bf16 where native)</source>
+        <translation>自动（原生支持时用 bf16）</translation>
+    </message>
+    <message>
+        <source>The student&apos;s arithmetic: bf16 runs convolutions and matrix products in bfloat16 on fp32 master weights; losses and evaluation stay fp32.</source>
+        <translation>学生模型的运算精度：bf16 在 fp32 主权重上以 bfloat16 计算卷积和矩阵乘法；损失和评估保持 fp32。</translation>
+    </message>
+    <message>
+        <source>bf16</source>
+        <translation>bf16</translation>
+    </message>
+    <message>
+        <source>The frozen teacher&apos;s arithmetic: bf16 runs its convolutions in bfloat16; it only needs to teach.</source>
+        <translation>冻结教师模型的运算精度：bf16 以 bfloat16 计算其卷积；教师只需足以施教。</translation>
+    </message>
+    <message>
+        <source>&amp;Precision:</source>
+        <translation>精度(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>Teacher p&amp;recision:</source>
+        <translation>教师精度(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>Change precision</source>
+        <translation>更改精度</translation>
+    </message>
+    <message>
+        <source>Change teacher precision</source>
+        <translation>更改教师精度</translation>
+    </message>
 </context>
 <context>
     <name>distillery::RunController</name>

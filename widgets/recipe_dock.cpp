@@ -21,6 +21,7 @@
 #include <QVBoxLayout>
 #include <limits>
 
+#include "core/hardware.h"
 #include "core/recipe.h"
 #include "widgets/loss_terms_model.h"
 #include "widgets/recipe_document.h"
@@ -140,6 +141,26 @@ QWidget* RecipeDock::makeTrainingPage() {
     mMaxSteps = new QSpinBox(page);
     mMaxSteps->setRange(0, std::numeric_limits<int>::max());
     mMaxSteps->setSpecialValueText(tr("no limit"));
+    // bf16 pays off only where the CPU computes it natively; the tooltips say what this machine does.
+    const QString bf16Here =
+        cpuHasNativeBf16()
+            ? tr("This CPU computes bf16 natively (%1).").arg(QString::fromStdString(nativeBf16Flags()))
+            : tr("This CPU has no native bf16: bf16 runs train in fp32 here.");
+    mPrecision = new QComboBox(page);
+    mPrecision->setObjectName("recipePrecision");
+    mPrecision->addItem(tr("fp32"), QStringLiteral("fp32"));
+    mPrecision->addItem(tr("bf16 mixed precision"), QStringLiteral("bf16"));
+    mPrecision->addItem(tr("Automatic (bf16 where native)"), QStringLiteral("auto"));
+    mPrecision->setToolTip(tr("The student's arithmetic: bf16 runs convolutions and matrix products in "
+                              "bfloat16 on fp32 master weights; losses and evaluation stay fp32.") +
+                           "\n" + bf16Here);
+    mTeacherPrecision = new QComboBox(page);
+    mTeacherPrecision->setObjectName("recipeTeacherPrecision");
+    mTeacherPrecision->addItem(tr("fp32"), QStringLiteral("fp32"));
+    mTeacherPrecision->addItem(tr("bf16"), QStringLiteral("bf16"));
+    mTeacherPrecision->setToolTip(tr("The frozen teacher's arithmetic: bf16 runs its convolutions in "
+                                     "bfloat16; it only needs to teach.") +
+                                  "\n" + bf16Here);
 
     auto* form = new QFormLayout(page);
     form->addRow(tr("&Name:"), mName);
@@ -152,6 +173,8 @@ QWidget* RecipeDock::makeTrainingPage() {
     form->addRow(tr("&Threads:"), mThreads);
     form->addRow(tr("Sub&set:"), mSubset);
     form->addRow(tr("&Max steps:"), mMaxSteps);
+    form->addRow(tr("&Precision:"), mPrecision);
+    form->addRow(tr("Teacher p&recision:"), mTeacherPrecision);
 
     connect(mName, &QLineEdit::editingFinished, this, [this] {
         const std::string name = mName->text().trimmed().toStdString();
@@ -183,6 +206,14 @@ QWidget* RecipeDock::makeTrainingPage() {
     connect(mOptimizer, &QComboBox::activated, this, [this](int i) {
         const std::string name = mOptimizer->itemData(i).toString().toStdString();
         mDocument->edit(tr("Change optimiser"), [&](Recipe& r) { r.optim.name = name; });
+    });
+    connect(mPrecision, &QComboBox::activated, this, [this](int i) {
+        const std::string value = mPrecision->itemData(i).toString().toStdString();
+        mDocument->edit(tr("Change precision"), [&](Recipe& r) { r.precision = value; });
+    });
+    connect(mTeacherPrecision, &QComboBox::activated, this, [this](int i) {
+        const std::string value = mTeacherPrecision->itemData(i).toString().toStdString();
+        mDocument->edit(tr("Change teacher precision"), [&](Recipe& r) { r.teacher.precision = value; });
     });
     connect(mSchedule, &QComboBox::activated, this, [this](int i) {
         const std::string name = mSchedule->itemData(i).toString().toStdString();
@@ -321,6 +352,9 @@ void RecipeDock::syncFromDocument() {
     mThreads->setValue(r.threads);
     mSubset->setValue(r.data.subset);
     mMaxSteps->setValue(static_cast<int>(std::min<int64_t>(r.maxSteps, std::numeric_limits<int>::max())));
+    mPrecision->setCurrentIndex(std::max(0, mPrecision->findData(QString::fromStdString(r.precision))));
+    mTeacherPrecision->setCurrentIndex(
+        std::max(0, mTeacherPrecision->findData(QString::fromStdString(r.teacher.precision))));
     mSyncing = false;
     // Typed YAML that is not applied yet is kept; Revert brings the recipe back.
     if (yamlModified())

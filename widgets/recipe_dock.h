@@ -74,6 +74,8 @@ private:
     QDoubleSpinBox* mLr = nullptr;
     QComboBox* mOptimizer = nullptr;
     QComboBox* mSchedule = nullptr;
+    QComboBox* mPrecision = nullptr;
+    QComboBox* mTeacherPrecision = nullptr;
     QSpinBox* mSeed = nullptr;
     QSpinBox* mThreads = nullptr;
     QSpinBox* mSubset = nullptr;

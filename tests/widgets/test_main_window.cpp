@@ -354,6 +354,30 @@ private Q_SLOTS:
         QCOMPARE(loadRecipe((dir("autosave") + "/recipe.yaml").toStdString()).name, std::string("autosaved"));
     }
 
+    void precisionChoicesEditTheRecipe() {
+        // The training settings' precision boxes edit the recipe (undoable) and follow it back.
+        MainWindow w;
+        auto* precision = w.recipeDock()->findChild<QComboBox*>("recipePrecision");
+        auto* teacher = w.recipeDock()->findChild<QComboBox*>("recipeTeacherPrecision");
+        QVERIFY(precision && teacher);
+        QCOMPARE(precision->currentData().toString(), QString("fp32"));
+        const int bf16 = precision->findData("bf16");
+        QVERIFY(bf16 >= 0);
+        precision->setCurrentIndex(bf16);
+        Q_EMIT precision->activated(bf16);
+        QCOMPARE(w.document()->recipe().precision, std::string("bf16"));
+        const int teacherBf16 = teacher->findData("bf16");
+        teacher->setCurrentIndex(teacherBf16);
+        Q_EMIT teacher->activated(teacherBf16);
+        QCOMPARE(w.document()->recipe().teacher.precision, std::string("bf16"));
+        QVERIFY(QString::fromStdString(recipeToYaml(w.document()->recipe())).contains("precision: bf16"));
+        w.document()->undoStack()->undo();
+        QCOMPARE(w.document()->recipe().teacher.precision, std::string("fp32"));
+        QCOMPARE(teacher->currentData().toString(), QString("fp32"));
+        w.document()->edit("auto", [](Recipe& r) { r.precision = "auto"; });
+        QCOMPARE(precision->currentData().toString(), QString("auto"));
+    }
+
     void badRecipeShowsAnErrorInsteadOfStarting() {
         MainWindow w;
         w.show();
