@@ -1,8 +1,11 @@
 #include "core/internal/loader.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <thread>
 
 namespace distillery {
 
@@ -13,7 +16,20 @@ uint64_t splitmix(uint64_t x) {
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
     return x ^ (x >> 31);
 }
+
+/** The cores this process may run on (its CPU affinity, e.g. a container's share). */
+int usableCores() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+    return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
 }  // namespace
+
+int loaderThreads(int requested) {
+    const int spare = usableCores() - at::get_num_threads();
+    return std::max(1, std::min(requested, spare));
+}
 
 uint64_t sampleSeed(uint64_t seed, int64_t epoch, int64_t index) {
     return splitmix(splitmix(splitmix(seed) ^ static_cast<uint64_t>(epoch)) ^ static_cast<uint64_t>(index));
@@ -65,7 +81,7 @@ BatchLoader::BatchLoader(std::shared_ptr<Dataset> dataset, std::vector<Transform
       mShuffle(shuffle),
       mDropLast(dropLast),
       mSeed(seed),
-      mWorkers(std::max(1, workers)) {}
+      mWorkers(loaderThreads(workers)) {}
 
 BatchLoader::~BatchLoader() {
     stop();

@@ -25,6 +25,12 @@ struct Batch {
 /** Turns samples into one batch; throws Error when sample sizes differ. */
 Batch collate(std::vector<Sample>& samples, const std::vector<int64_t>& indices, Task task);
 
+/** Batch-preparation threads for a recipe's data.workers: as many as asked, but no more than the cores the
+ *  intra-op threads leave free, and at least one (it overlaps with the model's work). More would only compete
+ *  with the model for the cores: on 2 cores with 2 intra-op threads a second worker cost up to 30 %
+ *  (docs/BENCHMARKS.md). Batches do not depend on the count (per-sample seeds). */
+int loaderThreads(int requested);
+
 /** Deterministic per-sample seed for random transforms. */
 uint64_t sampleSeed(uint64_t seed, int64_t epoch, int64_t index);
 

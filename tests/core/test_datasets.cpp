@@ -1,6 +1,9 @@
 // Data sets and transforms: the real Fashion-MNIST files, generated Fashion-Scenes, and tiny folders and
 // binary files that the tests write themselves.
 
+#include <sched.h>
+#include <torch/torch.h>
+
 #include <QtTest/QtTest>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -13,6 +16,7 @@
 #include <thread>
 
 #include "core/dataset.h"
+#include "core/internal/loader.h"
 #include "tests/core/suites.h"
 
 using namespace distillery;
@@ -90,6 +94,44 @@ private Q_SLOTS:
     void initTestCase() {
         mTrain = openDataset(fashionConfig(), Split::Train);
         mVal = openDataset(fashionConfig(), Split::Val);
+    }
+
+    void loaderThreadsLeaveTheModelItsCores() {
+        // Batch preparation never takes the cores the intra-op threads use (at least one thread, which
+        // overlaps with the model), and the batches do not depend on how many threads prepare them.
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        QCOMPARE(sched_getaffinity(0, sizeof(set), &set), 0);
+        const int cores = CPU_COUNT(&set);
+        const int before = at::get_num_threads();
+        at::set_num_threads(cores);
+        QCOMPARE(loaderThreads(4), 1);
+        at::set_num_threads(1);
+        QCOMPARE(loaderThreads(8), std::max(1, std::min(8, cores - 1)));
+        QCOMPARE(loaderThreads(0), 1);
+
+        TransformStep crop, flip;
+        crop.kind = TransformStep::Kind::RandomCrop;
+        crop.size = 28;
+        crop.padding = 2;
+        flip.kind = TransformStep::Kind::HFlip;
+        const std::vector<TransformStep> transforms{crop, flip};
+        auto batches = [&](int workers) {
+            BatchLoader loader(mTrain, transforms, 32, true, true, 5, workers);
+            loader.startEpoch(2);
+            std::vector<torch::Tensor> out;
+            Batch b;
+            for (int i = 0; i < 3 && loader.next(b); ++i)
+                out.push_back(b.images.clone());
+            return out;
+        };
+        at::set_num_threads(1);
+        const auto one = batches(1), three = batches(3);
+        at::set_num_threads(before);
+        QCOMPARE(one.size(), size_t{3});
+        QCOMPARE(three.size(), one.size());
+        for (size_t i = 0; i < one.size(); ++i)
+            QVERIFY(torch::equal(one[i], three[i]));
     }
 
     void fashionMnistShape() {
