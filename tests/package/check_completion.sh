@@ -46,6 +46,10 @@ refuse() {  # LINE WORD: WORD is not among the completions of LINE
     fi
 }
 
+# One completion in this shell first: it keeps the recipe and architecture lists, which the completions below
+# (each in a subshell) inherit instead of asking the program again.
+complete_line "distillery-cli train x.yaml --set model.arch=" >/dev/null
+
 commands=$(distillery-cli --help | sed -n '/^commands:/,/^$/p' | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p')
 [ -n "$commands" ] || { echo "completion: no commands in distillery-cli --help"; exit 1; }
 for command in $commands; do
