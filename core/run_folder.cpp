@@ -104,6 +104,18 @@ std::string readText(const std::string& path) {
     return s.str();
 }
 
+/** A run file that must hold one JSON object: malformed text or another JSON value is an error naming it. */
+Json readJsonObject(const std::string& file) {
+    Json j;
+    try {
+        j = Json::parse(readText(file));
+    } catch (const Json::exception& e) {
+        throw Error(file + " is not valid JSON (" + printable(e.what(), 160) + ")");
+    }
+    if (!j.is_object()) throw Error(file + " is not a JSON object");
+    return j;
+}
+
 }  // namespace
 
 const char* runKindName(RunKind kind) {
@@ -204,13 +216,7 @@ RunSummaryRecord RunFolder::readSummary() const {
 std::optional<RunSummaryRecord> RunFolder::readSummaryIfAny() const {
     if (!hasSummary()) return std::nullopt;
     const std::string file = summaryPath();
-    Json j;
-    try {
-        j = Json::parse(readText(file));
-    } catch (const Json::exception& e) {
-        throw Error(file + " is not valid JSON (" + printable(e.what(), 160) + ")");
-    }
-    if (!j.is_object()) throw Error(file + " is not a JSON object");
+    const Json j = readJsonObject(file);
     Reader r(j, file);
     RunSummaryRecord s;
     s.name = r.string(j, "name", "");
@@ -288,13 +294,7 @@ std::optional<RunStartRecord> RunFolder::readStartIfAny() const {
     std::error_code ec;
     if (!fs::is_regular_file(startPath(), ec)) return std::nullopt;
     const std::string file = startPath();
-    Json j;
-    try {
-        j = Json::parse(readText(file));
-    } catch (const Json::exception& e) {
-        throw Error(file + " is not valid JSON (" + printable(e.what(), 160) + ")");
-    }
-    if (!j.is_object()) throw Error(file + " is not a JSON object");
+    const Json j = readJsonObject(file);
     Reader r(j, file);
     RunStartRecord s;
     const std::string kind = r.string(j, "kind", "", "train");

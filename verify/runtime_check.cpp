@@ -237,6 +237,24 @@ struct MetricCounter {
     }
 };
 
+/** Every sample of the validation split `val`, preprocessed exactly as the engine's evaluation does: inputs
+ *  (N, C, H, W) in float32 and their targets. `owner` names the data in the error for an empty split. */
+std::pair<torch::Tensor, torch::Tensor> validationTensors(const std::shared_ptr<Dataset>& val,
+                                                          const Recipe& recipe, const std::string& owner) {
+    if (val->size() == 0) throw Error(owner + ": the validation split is empty");
+    BatchLoader loader(val, recipe.evalTransforms, recipe.evalBatchSize, false, false, recipe.seed,
+                       recipe.data.workers);
+    loader.startEpoch(1);
+    std::vector<torch::Tensor> images, labels;
+    Batch batch;
+    while (loader.next(batch)) {
+        images.push_back(batch.images);
+        labels.push_back(batch.targets);
+    }
+    loader.stop();
+    return {torch::cat(images).to(torch::kFloat32).contiguous(), torch::cat(labels).contiguous()};
+}
+
 }  // namespace
 
 double ExportCheck::metricOf(const std::string& model) const {
@@ -269,23 +287,8 @@ ExportCheck verifyExport(const std::string& runDir, const std::string& onnxFile,
                     "-channel inputs but the model of " + runDir + " takes " +
                     std::to_string(meta.inChannels));
 
-    // The validation split, preprocessed exactly as the engine's evaluation does.
-    auto val = openDataset(recipe.data, Split::Val);
-    BatchLoader loader(val, recipe.evalTransforms, recipe.evalBatchSize, false, false, recipe.seed,
-                       recipe.data.workers);
-    loader.startEpoch(1);
-    std::vector<torch::Tensor> images, labels;
-    Batch batch;
-    while (loader.next(batch)) {
-        images.push_back(batch.images);
-        labels.push_back(batch.targets);
-    }
-    loader.stop();
-    if (images.empty()) throw Error("run " + runDir + ": the validation split is empty");
-    const auto inputs = torch::cat(images).to(torch::kFloat32).contiguous();
-    const auto targets = torch::cat(labels).contiguous();
-    images.clear();
-    labels.clear();
+    const auto [inputs, targets] =
+        validationTensors(openDataset(recipe.data, Split::Val), recipe, "run " + runDir);
     const int64_t n = inputs.size(0);
     if (inputs.size(1) != info.channels || inputs.size(2) != info.height || inputs.size(3) != info.width)
         throw Error(onnxFile + " expects " + std::to_string(info.channels) + "x" +
@@ -462,21 +465,7 @@ ExportCheck verifyImport(const std::string& onnxFile, const std::string& recipeF
     torch::NoGradGuard noGrad;
 
     auto val = openDataset(recipe.data, Split::Val);
-    if (val->size() == 0) throw Error(recipeFile + ": the validation split is empty");
-    BatchLoader loader(val, recipe.evalTransforms, recipe.evalBatchSize, false, false, recipe.seed,
-                       recipe.data.workers);
-    loader.startEpoch(1);
-    std::vector<torch::Tensor> images, labels;
-    Batch batch;
-    while (loader.next(batch)) {
-        images.push_back(batch.images);
-        labels.push_back(batch.targets);
-    }
-    loader.stop();
-    const auto inputs = torch::cat(images).to(torch::kFloat32).contiguous();
-    const auto targets = torch::cat(labels).contiguous();
-    images.clear();
-    labels.clear();
+    const auto [inputs, targets] = validationTensors(val, recipe, recipeFile);
     const int64_t n = inputs.size(0), c = inputs.size(1), h = inputs.size(2), w = inputs.size(3);
 
     ImportedModel imported = importOnnx(onnxFile, c, h, w);

@@ -619,12 +619,12 @@ int runRecipes(const std::vector<std::string>& args) {
             "no shipped recipes found: Distillery's share/distillery/resources folder is missing "
             "(set DISTILLERY_RESOURCES_DIR to a folder with recipes/)");
     struct Row {
-        std::string name, job, model, description, problem;
+        std::string name, path, job, model, description, problem;
     };
     std::vector<Row> rows;
     for (const auto& name : shippedRecipeNames()) {
         const std::string path = shippedRecipePath(name);
-        Row row{name, "", "", recipeDescription(path), ""};
+        Row row{name, path, "", "", recipeDescription(path), ""};
         try {
             const Recipe r = loadRecipe(path);
             row.job = jobName(r.job);
@@ -638,7 +638,7 @@ int runRecipes(const std::vector<std::string>& args) {
         Json array = Json::array();
         for (const auto& r : rows) {
             Json j{{"name", r.name},
-                   {"path", shippedRecipePath(r.name)},
+                   {"path", r.path},
                    {"job", r.job},
                    {"model", r.model},
                    {"description", r.description}};
