@@ -217,6 +217,8 @@ struct Job::Impl {
     GraphNet student{nullptr};
     GraphNet teacher{nullptr};
     std::unique_ptr<InferenceRunner> teacherRunner;  // the frozen teacher on oneDNN with packed weights
+    std::string
+        teacherPrecisionNote;  // what setup decided for teacher.precision, logged when training starts
     std::vector<LossTerm> terms;
     std::vector<std::string> studentTaps, teacherTaps;
     ModelInfo studentInfo, teacherInfo;
@@ -442,10 +444,7 @@ void Job::Impl::setup() {
     student->useChannelsLast();
     if (teacher) teacher->useChannelsLast();
     if (teacher) {
-        std::string note;
-        const bool bf16Teacher = useBf16(r.teacher.precision, device, &note);
-        if (r.teacher.precision != "fp32")
-            log(bf16Teacher ? LogLevel::Info : LogLevel::Warning, "teacher: " + note);
+        const bool bf16Teacher = useBf16(r.teacher.precision, device, &teacherPrecisionNote);
         teacherRunner = std::make_unique<InferenceRunner>(teacher, bf16Teacher);
     }
     for (auto& t : terms)
@@ -614,6 +613,9 @@ void Job::Impl::train() {
     const bool bf16 = useBf16(r.precision, device, &precisionNote);
     if (r.precision != "fp32")
         log(bf16 || r.precision == "auto" ? LogLevel::Info : LogLevel::Warning, precisionNote);
+    // Setup runs before observers attach, so its decision for the teacher is reported here.
+    if (teacherRunner && r.teacher.precision != "fp32")
+        log(teacherRunner->bf16() ? LogLevel::Info : LogLevel::Warning, "teacher: " + teacherPrecisionNote);
     const int64_t maxSteps = options.maxSteps > 0 ? options.maxSteps : r.maxSteps;
 
     BatchLoader trainLoader(trainData, r.trainTransforms, r.batchSize, true, trainData->size() >= r.batchSize,

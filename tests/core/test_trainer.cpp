@@ -469,7 +469,6 @@ losses:
             return job.wait().status == RunStatus::Finished ? rec : nullptr;
         };
         auto fp32 = run("fp32"), bf16 = run("bf16");
-        ::unsetenv("DISTILLERY_CPU_BF16");
         QVERIFY(fp32 && bf16);
         QVERIFY(std::any_of(bf16->logs.begin(), bf16->logs.end(), [](const std::string& l) {
             return l.find("bf16 mixed precision") != std::string::npos;
@@ -494,6 +493,23 @@ losses:
         // metric.
         QVERIFY(fs::exists(root + "/bf16/checkpoints/best.pt"));
         QVERIFY(std::isfinite(metric(bf16->epochs.back().metrics, "top1")));
+
+        // A distillation with a bf16 teacher says so in its log (the decision is made before observers
+        // attach).
+        QCOMPARE(trainTeacher(root + "/teacher").status, RunStatus::Finished);
+        {
+            Job job(recipeFrom(baseRecipe("teacher: {arch: resnet8, checkpoint: " + root + "/teacher}\n"),
+                               {"job=distill", "teacher.precision=bf16", "data.workers=0"}),
+                    {root + "/distill", false, 0, 2});
+            auto rec = std::make_shared<Recorder>();
+            job.addObserver(rec);
+            job.start();
+            QCOMPARE(job.wait().status, RunStatus::Finished);
+            QVERIFY(std::any_of(rec->logs.begin(), rec->logs.end(), [](const std::string& l) {
+                return l.rfind("teacher: bf16 mixed precision", 0) == 0;
+            }));
+        }
+        ::unsetenv("DISTILLERY_CPU_BF16");
 
         // Without native bf16, bf16 falls back to fp32 (faster there) and says so; fp32 never uses it.
         ::setenv("DISTILLERY_CPU_BF16", "0", 1);
