@@ -217,8 +217,6 @@ struct Job::Impl {
     GraphNet student{nullptr};
     GraphNet teacher{nullptr};
     std::unique_ptr<InferenceRunner> teacherRunner;  // the frozen teacher on oneDNN with packed weights
-    std::string
-        teacherPrecisionNote;  // what setup decided for teacher.precision, logged when training starts
     std::vector<LossTerm> terms;
     std::vector<std::string> studentTaps, teacherTaps;
     ModelInfo studentInfo, teacherInfo;
@@ -235,6 +233,10 @@ struct Job::Impl {
 
     std::mutex observerMutex;
     std::vector<std::shared_ptr<Observer>> observers;
+    // What the job logs before it starts (setup runs in the constructor, before anyone can observe it):
+    // replayed to each observer as it attaches. Guarded by observerMutex.
+    std::vector<std::pair<LogLevel, std::string>> earlyLog;
+    bool keepEarlyLog = true;
 
     struct SnapshotRequest {
         std::string teacherTap, studentTap;
@@ -264,6 +266,10 @@ struct Job::Impl {
             f(*o);
     }
     void log(LogLevel level, const std::string& text) {
+        {
+            std::lock_guard<std::mutex> lock(observerMutex);
+            if (keepEarlyLog) earlyLog.emplace_back(level, text);
+        }
         emit([&](Observer& o) { o.onLog(level, text); });
     }
 
@@ -444,7 +450,10 @@ void Job::Impl::setup() {
     student->useChannelsLast();
     if (teacher) teacher->useChannelsLast();
     if (teacher) {
-        const bool bf16Teacher = useBf16(r.teacher.precision, device, &teacherPrecisionNote);
+        std::string note;
+        const bool bf16Teacher = useBf16(r.teacher.precision, device, &note);
+        if (r.teacher.precision != "fp32")
+            log(bf16Teacher ? LogLevel::Info : LogLevel::Warning, "teacher: " + note);
         teacherRunner = std::make_unique<InferenceRunner>(teacher, bf16Teacher);
     }
     for (auto& t : terms)
@@ -613,9 +622,6 @@ void Job::Impl::train() {
     const bool bf16 = useBf16(r.precision, device, &precisionNote);
     if (r.precision != "fp32")
         log(bf16 || r.precision == "auto" ? LogLevel::Info : LogLevel::Warning, precisionNote);
-    // Setup runs before observers attach, so its decision for the teacher is reported here.
-    if (teacherRunner && r.teacher.precision != "fp32")
-        log(teacherRunner->bf16() ? LogLevel::Info : LogLevel::Warning, "teacher: " + teacherPrecisionNote);
     const int64_t maxSteps = options.maxSteps > 0 ? options.maxSteps : r.maxSteps;
 
     BatchLoader trainLoader(trainData, r.trainTransforms, r.batchSize, true, trainData->size() >= r.batchSize,
@@ -898,8 +904,14 @@ Job::~Job() {
 }
 
 void Job::addObserver(std::shared_ptr<Observer> observer) {
-    std::lock_guard<std::mutex> lock(d->observerMutex);
-    d->observers.push_back(std::move(observer));
+    std::vector<std::pair<LogLevel, std::string>> early;
+    {
+        std::lock_guard<std::mutex> lock(d->observerMutex);
+        d->observers.push_back(observer);
+        early = d->earlyLog;
+    }
+    for (const auto& [level, text] : early)
+        observer->onLog(level, text);
 }
 
 void Job::removeObserver(const std::shared_ptr<Observer>& observer) {
@@ -910,6 +922,10 @@ void Job::removeObserver(const std::shared_ptr<Observer>& observer) {
 void Job::start() {
     if (d->started) throw Error("job already started");
     d->started = true;
+    {
+        std::lock_guard<std::mutex> lock(d->observerMutex);
+        d->keepEarlyLog = false;  // observers attached from now on hear from the run itself
+    }
     d->running = true;
     d->thread = std::thread([this] { d->runLoop(); });
 }
