@@ -14,6 +14,7 @@
 
 #include <ATen/autocast_mode.h>
 
+#include "core/format.h"
 #include "core/hardware.h"
 #include "core/imaging.h"
 #include "core/internal/checkpoint.h"
@@ -23,6 +24,7 @@
 #include "core/internal/losses.h"
 #include "core/internal/precision.h"
 #include "core/internal/quant_internal.h"
+#include "core/internal/teacher_cache.h"
 #include "core/quantize.h"
 #include "core/run_files.h"
 #include "core/sha256.h"
@@ -63,72 +65,6 @@ bool deterministicPipeline(const std::vector<TransformStep>& steps, int height, 
     }
     return true;
 }
-
-/**
- * Teacher outputs per training sample, kept after their first computation when the input pipeline is
- * deterministic: from the second epoch on the frozen teacher is not run at all. Stored in float32 so that a
- * cached run computes exactly what an uncached one does.
- */
-class TeacherCache {
-public:
-    static constexpr int64_t kBudgetBytes = int64_t{3} << 30;
-
-    /** Returns false (and stays disabled) when the outputs would not fit the memory budget. */
-    bool enable(int64_t samples, const std::vector<std::string>& taps, const ModelInfo& teacher) {
-        int64_t bytes = 0;
-        for (const auto& tap : taps)
-            for (const auto& t : teacher.taps)
-                if (t.name == tap) {
-                    int64_t n = samples * 4;
-                    for (auto d : t.shape)
-                        n *= d;
-                    bytes += n;
-                    mShapes[tap] = t.shape;
-                }
-        if (bytes > kBudgetBytes) return false;
-        mFilled.assign(samples, 0);
-        mBytes = bytes;
-        mEnabled = true;
-        return true;
-    }
-    int64_t bytes() const { return mBytes; }
-
-    bool lookup(const std::vector<int64_t>& indices, torch::Device device,
-                std::unordered_map<std::string, torch::Tensor>& out) const {
-        if (!mEnabled || mStore.empty()) return false;
-        for (auto i : indices)
-            if (!mFilled[i]) return false;
-        auto idx = torch::tensor(indices, torch::kInt64);
-        for (const auto& [tap, store] : mStore)
-            out[tap] = store.index_select(0, idx).to(device);
-        return true;
-    }
-
-    void insert(const std::vector<int64_t>& indices,
-                const std::unordered_map<std::string, torch::Tensor>& outputs) {
-        if (!mEnabled) return;
-        auto idx = torch::tensor(indices, torch::kInt64);
-        for (const auto& [tap, value] : outputs) {
-            auto& store = mStore[tap];
-            if (!store.defined()) {
-                std::vector<int64_t> shape{static_cast<int64_t>(mFilled.size())};
-                for (auto d : mShapes.at(tap))
-                    shape.push_back(d);
-                store = torch::empty(shape, torch::kFloat32);
-            }
-            store.index_copy_(0, idx, value.detach().to(torch::kCPU, torch::kFloat32));
-        }
-        for (auto i : indices)
-            mFilled[i] = 1;
-    }
-
-private:
-    bool mEnabled = false;
-    int64_t mBytes = 0;
-    std::vector<char> mFilled;
-    std::unordered_map<std::string, std::vector<int64_t>> mShapes;
-    std::unordered_map<std::string, torch::Tensor> mStore;
-};
 
 /** bf16 mixed precision for the forward passes in its scope, on this thread (autocast state is
  *  thread-local): convolutions and matrix products run in bfloat16 on the fp32 master weights; everything
@@ -216,7 +152,12 @@ struct Job::Impl {
     std::shared_ptr<Dataset> trainData, valData;
     GraphNet student{nullptr};
     GraphNet teacher{nullptr};
-    std::unique_ptr<InferenceRunner> teacherRunner;  // the frozen teacher on oneDNN with packed weights
+    // The frozen teacher as the run executes it: fp32 or bf16 on oneDNN with packed weights, or int8.
+    std::unique_ptr<InferenceRunner> teacherRunner;
+    std::unique_ptr<Int8Net> teacherInt8;
+    std::string teacherPrecision = "fp32";  // what it runs in after the device's capabilities were checked
+    double teacherAgreement = -1.0;         // with its fp32 self on validation samples (bf16, int8)
+    std::string teacherWeightsHash;         // SHA-256 of the files its weights came from (cache key)
     std::vector<LossTerm> terms;
     std::vector<std::string> studentTaps, teacherTaps;
     ModelInfo studentInfo, teacherInfo;
@@ -274,6 +215,9 @@ struct Job::Impl {
     }
 
     void setup();
+    void setupTeacherPrecision();
+    std::string teacherCacheDescription() const;
+    std::unordered_map<std::string, torch::Tensor> runTeacher(const torch::Tensor& images);
     void runLoop();
     void train();
     void serviceSnapshot();
@@ -404,6 +348,7 @@ void Job::Impl::setup() {
                         " with " + std::to_string(meta.inChannels) + " input channels and " +
                         std::to_string(meta.numClasses) + " classes, but the data has " +
                         std::to_string(inC) + " channels and " + std::to_string(numClasses) + " classes");
+        teacherWeightsHash = sha256File(ckpt) + (teacherOnnxHash.empty() ? "" : "+" + teacherOnnxHash);
         for (auto& p : teacher->parameters())
             p.set_requires_grad(false);
         teacherInfo = measureModel(teacher, meta.model, task, inC, numClasses, h, w);
@@ -449,17 +394,140 @@ void Job::Impl::setup() {
     if (teacher) teacher->foldBatchNorm();
     student->useChannelsLast();
     if (teacher) teacher->useChannelsLast();
-    if (teacher) {
-        std::string note;
-        const bool bf16Teacher = useBf16(r.teacher.precision, device, &note);
-        if (r.teacher.precision != "fp32")
-            log(bf16Teacher ? LogLevel::Info : LogLevel::Warning, "teacher: " + note);
-        teacherRunner = std::make_unique<InferenceRunner>(teacher, bf16Teacher);
-    }
+    if (teacher) setupTeacherPrecision();
     for (auto& t : terms)
         useChannelsLast(*t);
     for (auto& t : terms)
         t->to(device);
+}
+
+void Job::Impl::setupTeacherPrecision() {
+    const Recipe& r = recipe;
+    const std::string wanted = r.teacher.precision;
+    teacher->eval();
+    if (wanted == "int8" && !device.is_cpu()) {
+        log(LogLevel::Warning, "teacher: int8 runs on the CPU's int8 kernels only: the teacher runs in fp32");
+    } else if (wanted == "int8") {
+        // Post-training quantization as `distillery-cli quantize` does it: per-channel int8 weights,
+        // per-tensor uint8 activations calibrated (min-max) on train batches through the eval transforms.
+        QuantSpec spec;
+        teacher->enableQuantization(resolveWeightBits(teacher, spec), false);
+        calibrateOn(teacher, calibrationBatches(trainData, r, spec.calibrationBatches), spec);
+        teacher->setQuantActive(true);
+        teacherInt8 = std::make_unique<Int8Net>(teacher);
+        for (const auto& tap : teacherTaps) {
+            const std::string problem = teacherInt8->tapProblem(tap);
+            if (!problem.empty())
+                throw Error(r.sourcePath + ": teacher.precision: int8: " + problem +
+                            " (or run the teacher in bf16 or fp32)");
+        }
+        teacherPrecision = "int8";
+        log(LogLevel::Info, "teacher: int8 on LibTorch's " + Int8Net::engineName() +
+                                " kernels, calibrated on " + std::to_string(spec.calibrationBatches) +
+                                " train batches");
+    } else {
+        std::string note;
+        const bool bf16Teacher = useBf16(wanted, device, &note);
+        if (wanted != "fp32") log(bf16Teacher ? LogLevel::Info : LogLevel::Warning, "teacher: " + note);
+        teacherPrecision = bf16Teacher ? "bf16" : "fp32";
+    }
+    if (!teacherInt8) teacherRunner = std::make_unique<InferenceRunner>(teacher, teacherPrecision == "bf16");
+    if (teacherPrecision == "fp32") return;
+
+    // How far the teacher as run is from its fp32 self: its predictions (pixels for segmentation) on up to
+    // 1 024 validation samples, against the same folded net in fp32.
+    torch::NoGradGuard noGrad;
+    BatchLoader loader(valData, r.evalTransforms, r.evalBatchSize, false, false, r.seed, r.data.workers);
+    loader.startEpoch(1);
+    Batch batch;
+    int64_t same = 0, total = 0, samples = 0;
+    while (samples < 1024 && loader.next(batch)) {
+        auto images = batch.images.to(device).contiguous(torch::MemoryFormat::ChannelsLast);
+        torch::Tensor reference;
+        if (teacherInt8) {
+            teacher->setQuantActive(false);
+            reference = teacher->forward(images);
+            teacher->setQuantActive(true);
+        } else {
+            reference = teacher->forward(images);
+        }
+        auto mine = teacherInt8 ? teacherInt8->forward(images) : teacherRunner->forward(images);
+        auto agree = reference.argmax(1).eq(mine.to(reference.device()).argmax(1));
+        same += agree.sum().item<int64_t>();
+        total += agree.numel();
+        samples += images.size(0);
+    }
+    loader.stop();
+    if (total == 0) return;
+    teacherAgreement = static_cast<double>(same) / static_cast<double>(total);
+    char text[160];
+    std::snprintf(text, sizeof text, "teacher: %s agrees with its fp32 self on %.2f %% of %lld validation %s",
+                  teacherPrecision.c_str(), 100.0 * teacherAgreement, static_cast<long long>(total),
+                  task == Task::Segmentation ? "pixels" : "predictions");
+    log(LogLevel::Info, text);
+}
+
+std::string Job::Impl::teacherCacheDescription() const {
+    // Everything that determines the teacher's outputs for training sample i: its weights and arithmetic,
+    // the taps, the data set (its settings, its files' sizes and times, and a sample of its content) and the
+    // train transforms. The key is this text's SHA-256.
+    const Recipe& r = recipe;
+    nlohmann::json j;
+    j["format"] = "distillery teacher cache 1";
+    j["teacher"] =
+        teacherInfo.arch + (teacherInfo.head.empty() ? "" : "/" + teacherInfo.head) + " " + teacherPrecision;
+    j["teacher_weights"] = teacherWeightsHash;
+    j["teacher_precision"] = teacherPrecision;
+    for (const auto& tap : teacherTaps)
+        j["taps"].push_back(tap);
+    Recipe dataOnly;
+    dataOnly.data = r.data;
+    dataOnly.data.workers = 0;
+    dataOnly.trainTransforms = r.trainTransforms;
+    std::string yaml = recipeToYaml(dataOnly);
+    j["data_recipe"] = yaml;
+    j["data"] = trainData->name() + ", " + std::to_string(trainData->size()) + " train samples";
+    j["input"] = {studentInfo.inputH, studentInfo.inputW};
+    Sha256 files;
+    std::error_code ec;
+    for (const std::string& root : {r.data.root}) {
+        if (root.empty() || !fs::exists(root, ec)) continue;
+        int64_t seen = 0;
+        std::vector<std::string> lines;
+        for (auto it =
+                 fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+             it != fs::recursive_directory_iterator() && seen < 200000; it.increment(ec), ++seen) {
+            if (ec || !it->is_regular_file(ec)) continue;
+            const auto time = it->last_write_time(ec).time_since_epoch().count();
+            lines.push_back(it->path().string() + " " + std::to_string(it->file_size(ec)) + " " +
+                            std::to_string(time));
+        }
+        std::sort(lines.begin(), lines.end());
+        for (const auto& l : lines)
+            files.update(l.data(), l.size());
+    }
+    j["data_files"] = files.hex();
+    Sha256 content;
+    const int64_t n = trainData->size();
+    const int64_t probes = std::min<int64_t>(n, 64);
+    for (int64_t k = 0; k < probes; ++k) {
+        const int64_t i = probes > 1 ? k * (n - 1) / (probes - 1) : 0;
+        const Sample smp = trainData->get(i);
+        content.update(smp.image.data.data(), smp.image.data.size() * sizeof(float));
+    }
+    j["data_sample"] = content.hex();
+    return j.dump();
+}
+
+std::unordered_map<std::string, torch::Tensor> Job::Impl::runTeacher(const torch::Tensor& images) {
+    torch::NoGradGuard noGrad;
+    if (teacherInt8) {
+        auto taps = teacherInt8->run(images.to(torch::kCPU), teacherTaps).taps;
+        for (auto& [name, value] : taps)
+            value = value.to(device);
+        return taps;
+    }
+    return teacherRunner->run(images, teacherTaps).taps;
 }
 
 std::unique_ptr<torch::optim::Optimizer> Job::Impl::makeOptimizer() {
@@ -508,7 +576,9 @@ void Job::Impl::writeSummary(const RunSummary& s) {
                                 teacherInfo.macs,
                                 teacherOnnxHash.empty() ? std::string() : recipe.teacher.model.onnx,
                                 teacherOnnxHash,
-                                recipe.teacher.checkpoint};
+                                recipe.teacher.checkpoint,
+                                teacherPrecision == "fp32" ? std::string() : teacherPrecision,
+                                teacherAgreement};
     r.params = studentInfo.params;
     r.macs = studentInfo.macs;
     for (const auto& t : recipe.losses)
@@ -683,15 +753,67 @@ void Job::Impl::train() {
     for (auto& t : terms)
         t->train();
     if (teacher) teacher->eval();
+    // Teacher outputs per training sample, kept after their first computation when the input pipeline is
+    // deterministic (from the second epoch on the frozen teacher does not run), and shared with later runs
+    // through the on-disk cache. Stored in fp32, so a cached run computes what an uncached one does.
     TeacherCache teacherCache;
-    if (teacher && options.cacheTeacher && startEpoch < r.epochs &&
+    const std::string cacheDir =
+        options.teacherCacheDir.empty() ? defaultTeacherCacheDir() : options.teacherCacheDir;
+    const bool diskCache = cacheDir != "off";
+    std::string cacheKey;
+    bool cacheFromDisk = false, cacheStored = false, cacheToVerify = false;
+    if (teacher && options.cacheTeacher && (startEpoch < r.epochs || diskCache) &&
         deterministicPipeline(r.trainTransforms, studentInfo.inputH, studentInfo.inputW)) {
-        if (teacherCache.enable(trainData->size(), teacherTaps, teacherInfo))
-            log(LogLevel::Info, "input pipeline is deterministic: caching teacher outputs (" +
-                                    std::to_string(teacherCache.bytes() >> 20) + " MiB)");
-        else
+        std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
+        for (const auto& tap : teacherTaps)
+            shapes.emplace_back(tap, findTap(teacherInfo, tap)->shape);
+        if (!teacherCache.enable(trainData->size(), shapes)) {
             log(LogLevel::Info, "teacher outputs would exceed the cache budget; the teacher runs every step");
+        } else {
+            if (diskCache) {
+                const auto started = Clock::now();
+                cacheKey = sha256(teacherCacheDescription());
+                std::string problem;
+                cacheFromDisk = teacherCache.load(cacheDir, cacheKey, &problem);
+                if (!problem.empty())
+                    log(LogLevel::Warning,
+                        "shared teacher cache: ignoring " + problem + "; the teacher runs");
+                if (cacheFromDisk) {
+                    char text[64];
+                    std::snprintf(text, sizeof text, "%.1f s",
+                                  std::chrono::duration<double>(Clock::now() - started).count());
+                    log(LogLevel::Info, "teacher outputs read from the shared cache (" +
+                                            bytesText(teacherCache.bytes()) + " in " + text + ", " +
+                                            cacheDir + "/" + cacheKey.substr(0, 12) +
+                                            "…): the teacher does not run");
+                    cacheToVerify = true;
+                }
+            }
+            if (!cacheFromDisk)
+                log(LogLevel::Info,
+                    "input pipeline is deterministic: caching teacher outputs (" +
+                        bytesText(teacherCache.bytes()) + ")" +
+                        (diskCache ? ", shared with later runs in " + cacheDir : std::string()));
+        }
     }
+    auto storeTeacherCache = [&] {
+        if (!diskCache || cacheKey.empty() || cacheFromDisk || cacheStored || !teacherCache.complete())
+            return;
+        cacheStored = true;
+        const auto started = Clock::now();
+        std::string problem;
+        const int64_t maxBytes =
+            options.teacherCacheBytes > 0 ? options.teacherCacheBytes : defaultTeacherCacheBytes();
+        if (teacherCache.store(cacheDir, cacheKey, teacherCacheDescription(), maxBytes, &problem)) {
+            char text[64];
+            std::snprintf(text, sizeof text, "%.1f s",
+                          std::chrono::duration<double>(Clock::now() - started).count());
+            log(LogLevel::Info, "teacher outputs stored in the shared cache for later runs (" +
+                                    bytesText(teacherCache.bytes()) + " in " + text + ")");
+        } else {
+            log(LogLevel::Warning, "shared teacher cache: " + problem + "; this run goes on without it");
+        }
+    };
 
     const std::string metricName = mainMetric(task);
     std::vector<std::pair<std::string, double>> lastMetrics, bestMetrics;
@@ -738,9 +860,30 @@ void Job::Impl::train() {
             auto targets = batch.targets.to(device);
             std::unordered_map<std::string, torch::Tensor> tOut;
             if (teacher && !teacherCache.lookup(batch.indices, device, tOut)) {
-                torch::NoGradGuard noGrad;
-                tOut = teacherRunner->run(images, teacherTaps).taps;
+                tOut = runTeacher(images);
                 teacherCache.insert(batch.indices, tOut);
+            } else if (cacheToVerify) {
+                // An entry read from disk is checked once against the teacher itself, so that nothing the
+                // key missed (a data file replaced in place) can feed the student stale outputs.
+                cacheToVerify = false;
+                auto fresh = runTeacher(images);
+                const double tolerance = teacherPrecision == "fp32" ? 1e-3 : 3e-2;
+                for (const auto& [tap, value] : fresh) {
+                    auto stored = tOut.at(tap);
+                    const double scale = std::max(1.0, value.abs().max().item<double>());
+                    const double diff = (stored - value).abs().max().item<double>();
+                    if (diff > tolerance * scale) {
+                        log(LogLevel::Warning, "shared teacher cache: entry " + cacheKey.substr(0, 12) +
+                                                   " does not match the teacher on this data (tap " + tap +
+                                                   "); recomputing it");
+                        teacherCache.reset();
+                        removeTeacherCacheEntry(cacheDir, cacheKey);
+                        cacheFromDisk = false;
+                        tOut = fresh;
+                        teacherCache.insert(batch.indices, tOut);
+                        break;
+                    }
+                }
             }
             auto sRun = [&] {
                 MixedPrecisionScope mixed(bf16);
@@ -818,6 +961,7 @@ void Job::Impl::train() {
             break;
         }
         const bool epochComplete = batchInEpoch >= stepsPerEpoch;
+        storeTeacherCache();
         // Evaluate after every full epoch, and once when max_steps ends training mid-epoch.
         valLoader.startEpoch(1);
         EvalResult ev = evaluateModel(student, valLoader, numClasses, device);

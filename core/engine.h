@@ -72,11 +72,15 @@ public:
 };
 
 struct JobOptions {
-    std::string runDir;               // created if missing; must be empty or absent for a new run
-    bool resume = false;              // continue the run in runDir from checkpoints/last
-    int threads = 0;                  // overrides recipe.threads when > 0
-    int64_t maxSteps = 0;             // overrides recipe.maxSteps when > 0
-    bool cacheTeacher = true;         // keep teacher outputs when the train pipeline is deterministic
+    std::string runDir;        // created if missing; must be empty or absent for a new run
+    bool resume = false;       // continue the run in runDir from checkpoints/last
+    int threads = 0;           // overrides recipe.threads when > 0
+    int64_t maxSteps = 0;      // overrides recipe.maxSteps when > 0
+    bool cacheTeacher = true;  // keep teacher outputs when the train pipeline is deterministic
+    /** The shared on-disk teacher cache (core/teacher_cache.h): empty = defaultTeacherCacheDir(), "off" =
+     *  memory only. `teacherCacheBytes` bounds it (0 = defaultTeacherCacheBytes()). */
+    std::string teacherCacheDir = {};
+    int64_t teacherCacheBytes = 0;
     RunRole role = RunRole::Student;  // recorded in summary.json (the workbench's Train Teacher: teacher)
 };
 

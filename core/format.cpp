@@ -33,4 +33,18 @@ std::string countText(int64_t count) {
     return std::to_string(count);
 }
 
+std::string bytesText(int64_t bytes) {
+    if (bytes < 1024 && bytes > -1024) return std::to_string(bytes) + " B";
+    static const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+    double v = static_cast<double>(bytes) / 1024.0;
+    int u = 0;
+    while (std::fabs(v) >= 1024.0 && u < 3) {
+        v /= 1024.0;
+        ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, std::fabs(v) < 99.95 ? "%.1f %s" : "%.0f %s", v, units[u]);
+    return buf;
+}
+
 }  // namespace distillery

@@ -11,4 +11,8 @@ namespace distillery {
  */
 std::string countText(int64_t count);
 
+/** Sizes in binary units: 512 -> "512 B", 1 536 -> "1.5 KiB", 786 432 000 -> "750 MiB", 3 GiB -> "3.0 GiB"
+ *  (one decimal below 100 of a unit, none above). */
+std::string bytesText(int64_t bytes);
+
 }  // namespace distillery

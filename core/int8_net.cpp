@@ -4,6 +4,7 @@
 
 #include <ATen/core/dispatch/Dispatcher.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/internal/quant_internal.h"
@@ -65,6 +66,7 @@ struct Int8Net::Impl {
     };
     std::vector<Step> steps;
     std::vector<int> lastUse;
+    std::vector<char> fusedAway;  // the node's own value is never produced (a ReLU was fused into it)
     int output = -1;
     c10::QEngine engine;
     GraphNet net{nullptr};  // runs the FloatOp steps
@@ -263,6 +265,12 @@ Int8Net::Int8Net(GraphNet& net) : d(std::make_unique<Impl>()) {
                 break;
         }
     }
+    d->fusedAway.assign(count, 0);
+    for (int i = 0; i < count; ++i) {
+        const int src = source(i);
+        const int relu = fusedInto[src];
+        if (relu >= 0 && relu != i) d->fusedAway[i] = 1;
+    }
     net->setQuantActive(wasActive);
     d->output = net->outputNode();
     d->lastUse.assign(count, -1);
@@ -271,8 +279,33 @@ Int8Net::Int8Net(GraphNet& net) : d(std::make_unique<Impl>()) {
             d->lastUse[in] = i;
 }
 
+std::string Int8Net::tapProblem(const std::string& name) const {
+    const auto& list = d->net->tapList();
+    auto it = std::find_if(list.begin(), list.end(), [&](const auto& t) { return t.first == name; });
+    if (it == list.end()) return "'" + name + "' is not a tap of the model";
+    if (d->fusedAway.at(it->second))
+        return "tap '" + name +
+               "' is a pre-activation value, which the int8 kernels compute fused with the ReLU after it and "
+               "never produce on their own; tap the ReLU's output instead";
+    return {};
+}
+
 torch::Tensor Int8Net::forward(const torch::Tensor& input) {
+    return run(input, {}).output;
+}
+
+GraphNetImpl::Outputs Int8Net::run(const torch::Tensor& input, const std::vector<std::string>& taps) {
     torch::NoGradGuard noGrad;
+    std::vector<std::pair<std::string, int>> wanted;
+    std::vector<char> keep(d->steps.size(), 0);
+    for (const auto& name : taps) {
+        const std::string problem = tapProblem(name);
+        if (!problem.empty()) throw Error("int8 execution: " + problem);
+        const auto& list = d->net->tapList();
+        auto it = std::find_if(list.begin(), list.end(), [&](const auto& t) { return t.first == name; });
+        keep[it->second] = 1;
+        wanted.push_back(*it);
+    }
     if (at::globalContext().qEngine() != d->engine) at::globalContext().setQEngine(d->engine);
     const int count = static_cast<int>(d->steps.size());
     std::vector<torch::Tensor> v(count);
@@ -388,9 +421,14 @@ torch::Tensor Int8Net::forward(const torch::Tensor& input) {
             }
         }
         for (int in : st.inputs)
-            if (d->lastUse[in] == i && in != d->output) v[in] = torch::Tensor();
+            if (d->lastUse[in] == i && in != d->output && !keep[in]) v[in] = torch::Tensor();
     }
-    return v[d->output].is_quantized() ? v[d->output].dequantize() : v[d->output];
+    auto toFloat = [](const torch::Tensor& t) { return t.is_quantized() ? t.dequantize() : t; };
+    GraphNetImpl::Outputs out;
+    out.output = toFloat(v[d->output]);
+    for (const auto& [name, node] : wanted)
+        out.taps[name] = toFloat(v[node]);
+    return out;
 }
 
 }  // namespace distillery

@@ -45,7 +45,7 @@ const std::vector<std::string> kDataKeys{
     "image_channels", "val_fraction", "holdout",   "num_classes",  "class_names"};
 const std::vector<std::string> kModelKeys{"arch", "head", "width", "onnx"};
 const std::vector<std::string> kTeacherKeys{"arch", "head", "width", "onnx", "checkpoint", "precision"};
-const std::vector<std::string> kTeacherPrecisions{"fp32", "bf16"};
+const std::vector<std::string> kTeacherPrecisions{"fp32", "bf16", "int8"};
 const std::vector<std::string> kLossKeys{"method",      "weight",      "tau", "tap",
                                          "teacher_tap", "student_tap", "pool"};
 const std::vector<std::string> kOptimKeys{"name",         "lr",    "momentum", "nesterov",

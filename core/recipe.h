@@ -25,8 +25,10 @@ struct ModelSpec {
 struct TeacherSpec {
     ModelSpec model;
     std::string checkpoint;  // run folder or checkpoint file (absolute after resolution); optional for onnx
-    /** The frozen teacher's arithmetic: fp32, or bf16 (its convolutions in bfloat16 on oneDNN, outputs fp32)
-     *  where the CPU computes bf16 natively, else fp32 with a warning. It only needs to teach. */
+    /** The frozen teacher's arithmetic: fp32; bf16 (its convolutions in bfloat16 on oneDNN, outputs fp32)
+     *  where the CPU computes bf16 natively, else fp32 with a warning; int8 (post-training quantized on 8
+     *  train batches, run on LibTorch's int8 kernels; CPU only, else fp32 with a warning). It only needs to
+     *  teach: the run logs and records its agreement with its fp32 self. */
     std::string precision = "fp32";
 };
 

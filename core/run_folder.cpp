@@ -32,6 +32,8 @@ Json modelObject(const ModelRecord& m) {
     Json j = {{"arch", m.arch}, {"head", m.head}, {"params", m.params}, {"macs", m.macs}};
     if (!m.checkpoint.empty()) j["checkpoint"] = m.checkpoint;
     if (!m.onnx.empty()) j["onnx"] = {{"file", m.onnx}, {"sha256", m.onnxSha256}};
+    if (!m.precision.empty()) j["precision"] = m.precision;
+    if (m.agreement >= 0.0) j["agreement"] = m.agreement;
     return j;
 }
 
@@ -84,6 +86,8 @@ public:
         m.params = integer(o, "params", path + ".");
         m.macs = integer(o, "macs", path + ".");
         m.checkpoint = string(o, "checkpoint", path + ".");
+        m.precision = string(o, "precision", path + ".");
+        m.agreement = number(o, "agreement", path + ".", -1.0);
         if (o.contains("onnx") && o["onnx"].is_object()) {
             m.onnx = string(o["onnx"], "file", path + ".onnx.");
             m.onnxSha256 = string(o["onnx"], "sha256", path + ".onnx.");

@@ -19,6 +19,8 @@ ENVIRONMENT = [
     ("DISTILLERY_RESOURCES_DIR", "A folder with recipes/ and teachers/ used instead of the shipped ones."),
     ("DISTILLERY_ORT_DIR", "The onnxruntime checker's folder (run.js and node_modules) used by --verify."),
     ("DISTILLERY_NODE", "The Node.js program that runs the onnxruntime checker (default: node)."),
+    ("DISTILLERY_TEACHER_CACHE", "The shared teacher cache's folder, or off (see distillery-cli cache)."),
+    ("DISTILLERY_TEACHER_CACHE_SIZE", "Size bound of the shared teacher cache, e.g. 20G (default 8G)."),
 ]
 FILES = [
     ("/usr/share/distillery/resources/recipes", "The shipped recipes (list them with distillery-cli recipes)."),

@@ -2235,6 +2235,14 @@ KL(p_T‖p_S) = %1</translation>
         <translation>bf16</translation>
     </message>
     <message>
+        <source>int8</source>
+        <translation>int8</translation>
+    </message>
+    <message>
+        <source>int8 quantizes it after training (calibrated on 8 train batches) and runs it on LibTorch&apos;s int8 kernels; the run&apos;s log gives its agreement with fp32.</source>
+        <translation>int8 quantizes it after training (calibrated on 8 train batches) and runs it on LibTorch&apos;s int8 kernels; the run&apos;s log gives its agreement with fp32.</translation>
+    </message>
+    <message>
         <source>The frozen teacher&apos;s arithmetic: bf16 runs its convolutions in bfloat16; it only needs to teach.</source>
         <translation>The frozen teacher&apos;s arithmetic: bf16 runs its convolutions in bfloat16; it only needs to teach.</translation>
     </message>

@@ -2228,6 +2228,14 @@ KL(p_T‖p_S) = %1</translation>
         <translation>bf16</translation>
     </message>
     <message>
+        <source>int8</source>
+        <translation>int8</translation>
+    </message>
+    <message>
+        <source>int8 quantizes it after training (calibrated on 8 train batches) and runs it on LibTorch&apos;s int8 kernels; the run&apos;s log gives its agreement with fp32.</source>
+        <translation>int8 在训练后量化教师模型（用 8 个训练批次校准），并以 LibTorch 的 int8 内核运行；运行日志给出其与 fp32 的一致率。</translation>
+    </message>
+    <message>
         <source>The frozen teacher&apos;s arithmetic: bf16 runs its convolutions in bfloat16; it only needs to teach.</source>
         <translation>冻结教师模型的运算精度：bf16 以 bfloat16 计算其卷积；教师只需足以施教。</translation>
     </message>

@@ -158,8 +158,13 @@ QWidget* RecipeDock::makeTrainingPage() {
     mTeacherPrecision->setObjectName("recipeTeacherPrecision");
     mTeacherPrecision->addItem(tr("fp32"), QStringLiteral("fp32"));
     mTeacherPrecision->addItem(tr("bf16"), QStringLiteral("bf16"));
+    mTeacherPrecision->addItem(tr("int8"), QStringLiteral("int8"));
     mTeacherPrecision->setToolTip(tr("The frozen teacher's arithmetic: bf16 runs its convolutions in "
                                      "bfloat16; it only needs to teach.") +
+                                  "\n" +
+                                  tr("int8 quantizes it after training (calibrated on 8 train batches) and "
+                                     "runs it on LibTorch's int8 kernels; the run's log gives its agreement "
+                                     "with fp32.") +
                                   "\n" + bf16Here);
 
     auto* form = new QFormLayout(page);

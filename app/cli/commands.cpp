@@ -9,6 +9,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,10 +21,12 @@
 #include "app/cli/progress.h"
 #include "core/dataset.h"
 #include "core/engine.h"
+#include "core/format.h"
 #include "core/imaging.h"
 #include "core/install_paths.h"
 #include "core/onnx_import.h"
 #include "core/recipe.h"
+#include "core/teacher_cache.h"
 #include "core/zoo.h"
 #include "verify/runtime_check.h"
 
@@ -359,6 +362,20 @@ const std::map<std::string, std::string>& commandUsages() {
          "Lists the recipes shipped with Distillery (name, job, description) and the folder they are in.\n"
          "'train', 'eval --data' and 'models --verify' accept these names in place of a file; copy one to\n"
          "change it.\n"},
+        {"cache",
+         "usage: distillery-cli cache [--json] [--clear] [--dir DIR]\n"
+         "\n"
+         "Lists the shared teacher cache: the frozen teachers' tap outputs that distillation runs with a\n"
+         "deterministic input pipeline (no random crop or flip) store once and every later run with the "
+         "same\n"
+         "teacher, precision, taps, data and transforms reads instead of running the teacher (other seeds,\n"
+         "other methods, resumed runs). Each entry is checked against the teacher on its first batch.\n"
+         "  --clear      remove every entry (runs that opened one keep reading it)\n"
+         "  --json       print the entries as JSON\n"
+         "  --dir DIR    the cache folder (default: $DISTILLERY_TEACHER_CACHE, else\n"
+         "               $XDG_CACHE_HOME/distillery/teacher, else ~/.cache/distillery/teacher)\n"
+         "DISTILLERY_TEACHER_CACHE=off keeps runs from using it; DISTILLERY_TEACHER_CACHE_SIZE bounds it\n"
+         "(default 8G): after each write the least recently used entries go.\n"},
         {"resume",
          "usage: distillery-cli resume DIR [--threads N] [--max-steps N]\n"
          "\n"
@@ -427,6 +444,7 @@ std::string usage(const std::string& command) {
            "commands:\n"
            "  models [--json]          list architectures with params, MACs and taps\n"
            "  recipes                  list the shipped recipes\n"
+           "  cache [--clear]          list or clear the shared teacher cache\n"
            "  train RECIPE --out DIR   train or distil as the recipe says\n"
            "  resume DIR               continue an interrupted run\n"
            "  eval DIR                 evaluate a run's best or last checkpoint\n"
@@ -658,6 +676,55 @@ int runRecipes(const std::vector<std::string>& args) {
                     r.model.c_str(),
                     r.problem.empty() ? r.description.c_str() : ("invalid: " + r.problem).c_str());
     std::printf("\nrun one with: distillery-cli train NAME --out DIR\n");
+    return 0;
+}
+
+int runCache(const std::vector<std::string>& args) {
+    Arguments a("cache", args, {"--json", "--clear"}, {"--dir"});
+    a.positionals({});
+    const std::string dir = a.has("--dir") ? a.required("--dir", "DIR") : defaultTeacherCacheDir();
+    if (dir == "off") {
+        std::printf("the shared teacher cache is off (DISTILLERY_TEACHER_CACHE=off)\n");
+        return 0;
+    }
+    const int64_t budget = defaultTeacherCacheBytes();
+    if (a.has("--clear")) {
+        const int64_t freed = clearTeacherCache(dir);
+        std::printf("cleared %s: %s freed\n", dir.c_str(), bytesText(freed).c_str());
+        return 0;
+    }
+    const auto entries = listTeacherCache(dir);
+    int64_t total = 0;
+    for (const auto& e : entries)
+        total += e.bytes;
+    if (a.has("--json")) {
+        Json j{{"dir", dir}, {"bytes", total}, {"max_bytes", budget}, {"entries", Json::array()}};
+        for (const auto& e : entries)
+            j["entries"].push_back({{"key", e.key},
+                                    {"teacher", e.teacher},
+                                    {"data", e.data},
+                                    {"taps", e.taps},
+                                    {"samples", e.samples},
+                                    {"bytes", e.bytes},
+                                    {"last_used", e.lastUsed}});
+        std::printf("%s\n", j.dump(2).c_str());
+        return 0;
+    }
+    std::printf("shared teacher cache in %s: %zu entr%s, %s of %s\n", dir.c_str(), entries.size(),
+                entries.size() == 1 ? "y" : "ies", bytesText(total).c_str(), bytesText(budget).c_str());
+    if (entries.empty()) return 0;
+    std::printf("\n%-12s  %-24s  %-36s  %-16s  %9s  %s\n", "key", "teacher", "data", "taps", "size",
+                "last used");
+    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {  // most recently used first
+        std::string taps;
+        for (const auto& t : it->taps)
+            taps += (taps.empty() ? "" : ",") + t;
+        char when[32] = "";
+        const std::time_t t = static_cast<std::time_t>(it->lastUsed);
+        std::strftime(when, sizeof when, "%Y-%m-%d %H:%M", std::localtime(&t));
+        std::printf("%-12s  %-24s  %-36s  %-16s  %9s  %s\n", it->key.substr(0, 12).c_str(),
+                    it->teacher.c_str(), it->data.c_str(), taps.c_str(), bytesText(it->bytes).c_str(), when);
+    }
     return 0;
 }
 

@@ -13,6 +13,7 @@ namespace distillery::cli {
 
 int runModels(const std::vector<std::string>& args);
 int runRecipes(const std::vector<std::string>& args);
+int runCache(const std::vector<std::string>& args);
 int runTrain(const std::vector<std::string>& args);
 int runResume(const std::vector<std::string>& args);
 int runEval(const std::vector<std::string>& args);

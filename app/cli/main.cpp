@@ -20,6 +20,7 @@ Command findCommand(const std::string& name) {
     using namespace distillery::cli;
     if (name == "models") return runModels;
     if (name == "recipes") return runRecipes;
+    if (name == "cache") return runCache;
     if (name == "train") return runTrain;
     if (name == "resume") return runResume;
     if (name == "eval") return runEval;

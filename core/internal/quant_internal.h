@@ -55,6 +55,12 @@ public:
     ~Int8Net();
     /** Float NCHW input → float output (dequantized logits). CPU only. */
     torch::Tensor forward(const torch::Tensor& input);
+    /** The output and the named taps, dequantized to dense fp32 (like GraphNetImpl::run in eval mode).
+     *  Throws Error for a tap the int8 kernels do not produce (see tapProblem). */
+    GraphNetImpl::Outputs run(const torch::Tensor& input, const std::vector<std::string>& taps);
+    /** Empty when tap `name` is produced as is; otherwise why not: a pre-activation value that the int8
+     *  kernels fuse with the ReLU after it never exists on its own. */
+    std::string tapProblem(const std::string& name) const;
     static std::string engineName();
 
 private:

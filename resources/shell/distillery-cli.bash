@@ -7,6 +7,7 @@ _distillery_cli_options() {
     case "$1" in
     models) echo "--json --names --onnx --input --verify --subset --threads --help" ;;
     recipes) echo "--json --help" ;;
+    cache) echo "--json --clear --dir --help" ;;
     train) echo "--out --max-steps --subset --threads --set --help" ;;
     resume) echo "--threads --max-steps --help" ;;
     eval) echo "--checkpoint --subset --threads --json --data --help" ;;
@@ -57,7 +58,7 @@ _distillery_cli() {
     local cword=$((${#words[@]} - 1))
     local cur="${words[cword]}" prev="" program="${words[0]:-distillery-cli}" command="" i
     ((cword > 0)) && prev="${words[cword - 1]}"
-    local commands="models recipes train resume eval inspect quantize export help"
+    local commands="models recipes cache train resume eval inspect quantize export help"
     COMPREPLY=()
     # The command is the first word that is not an option.
     for ((i = 1; i < cword; i++)); do

@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "\n");
         return 2;
     }
+    // Hermetic: no suite reads or fills the user's shared teacher cache; the suites that test it pass their
+    // own folder (JobOptions::teacherCacheDir, or the variable for the CLI's processes).
+    ::setenv("DISTILLERY_TEACHER_CACHE", "off", 1);
     auto suite = all[argv[1]]();
     // QTest sees the suite name as argv[0].
     std::vector<char*> args{argv[0]};

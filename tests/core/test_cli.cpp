@@ -28,8 +28,10 @@ struct CliRun {
     QString err;
 };
 
-CliRun runCli(const QStringList& args, int timeoutMs = kQuickMs) {
+CliRun runCli(const QStringList& args, int timeoutMs = kQuickMs,
+              const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
     QProcess process;
+    process.setProcessEnvironment(env);
     process.setProgram(QStringLiteral(DISTILLERY_CLI));
     process.setArguments(args);
     process.start();
@@ -285,6 +287,55 @@ private Q_SLOTS:
         QVERIFY2(table.exitCode == 0, qPrintable(describe(table)));
         QVERIFY(table.out.contains("resnet8"));
         QVERIFY(table.out.contains("stage1"));
+    }
+
+    void sharedTeacherCacheCommand() {
+        // A distillation with a deterministic input pipeline stores its teacher's outputs in the shared
+        // cache; the next run with the same teacher, data and taps reads them; `cache` lists and clears.
+        const QString cache = mScratch + "/teacher-cache";
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("DISTILLERY_TEACHER_CACHE", cache);
+        const QStringList train{
+            "train",     "fmnist_kd",
+            "--subset",  "128",
+            "--threads", "2",
+            "--set",     "train.epochs=1",
+            "--set",     "transforms.train=[{normalize: {mean: [0.2860], std: [0.3530]}}]"};
+        const CliRun first = runCli(QStringList(train) << "--out" << mScratch + "/cache-1", kTrainMs, env);
+        QVERIFY2(first.exitCode == 0, qPrintable(describe(first)));
+        QVERIFY2((first.out + first.err).contains("stored in the shared cache"), qPrintable(describe(first)));
+        const CliRun list = runCli({"cache", "--json"}, kQuickMs, env);
+        QVERIFY2(list.exitCode == 0, qPrintable(describe(list)));
+        const QJsonObject j = QJsonDocument::fromJson(list.out.toUtf8()).object();
+        QCOMPARE(j.value("dir").toString(), cache);
+        const QJsonArray entries = j.value("entries").toArray();
+        QCOMPARE(entries.size(), 1);
+        QCOMPARE(entries[0].toObject().value("samples").toInt(), 128);
+        QVERIFY(entries[0].toObject().value("teacher").toString().contains("fp32"));
+        QVERIFY(entries[0].toObject().value("bytes").toDouble() > 0);
+        const CliRun table = runCli({"cache"}, kQuickMs, env);
+        QVERIFY2(table.out.contains("1 entry") &&
+                     table.out.contains(entries[0].toObject().value("key").toString().left(12)),
+                 qPrintable(table.out));
+
+        const CliRun second = runCli(QStringList(train) << "--out" << mScratch + "/cache-2", kTrainMs, env);
+        QVERIFY2(second.exitCode == 0, qPrintable(describe(second)));
+        QVERIFY2((second.out + second.err).contains("read from the shared cache"),
+                 qPrintable(describe(second)));
+
+        const CliRun clear = runCli({"cache", "--clear"}, kQuickMs, env);
+        QVERIFY2(clear.exitCode == 0 && clear.out.contains("freed"), qPrintable(describe(clear)));
+        QCOMPARE(QJsonDocument::fromJson(runCli({"cache", "--json"}, kQuickMs, env).out.toUtf8())
+                     .object()
+                     .value("entries")
+                     .toArray()
+                     .size(),
+                 0);
+        QCOMPARE(runCli({"cache", "extra"}, kQuickMs, env).exitCode, 2);
+        env.insert("DISTILLERY_TEACHER_CACHE_SIZE", "lots");
+        const CliRun badSize = runCli({"cache"}, kQuickMs, env);
+        QVERIFY2(badSize.exitCode == 2 && badSize.err.contains("DISTILLERY_TEACHER_CACHE_SIZE"),
+                 qPrintable(describe(badSize)));
     }
 
     void shippedRecipesByName() {

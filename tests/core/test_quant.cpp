@@ -7,8 +7,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/internal/checkpoint.h"
 #include "core/engine.h"
+#include "core/internal/checkpoint.h"
 #include "core/internal/quant_internal.h"
 #include "core/quantize.h"
 #include "core/zoo.h"
@@ -177,6 +177,42 @@ private Q_SLOTS:
             const double diff = (before - after).abs().max().item<double>();
             QVERIFY2(diff < 1e-4, qPrintable(QString("%1: %2").arg(arch).arg(diff)));
         }
+    }
+
+    void int8TapsMatchTheSimulatedModel() {
+        // The int8 teacher's taps: each one dequantized from LibTorch's int8 kernels, against the same
+        // fake-quantized model in float (within two quantization steps of the tap's grid); a pre-activation
+        // value that the kernels fuse with its ReLU is refused by name.
+        torch::manual_seed(4);
+        GraphNet net = buildModel({"resnet8", "", 1.0, {}}, Task::Classification, 1, 10);
+        net->tap("stem_preact", net->nodeIndex("stem.conv"));
+        net->eval();
+        net->foldBatchNorm();
+        net->enableQuantization({}, false);
+        std::vector<torch::Tensor> batches;
+        for (int i = 0; i < 4; ++i)
+            batches.push_back(torch::randn({16, 1, 28, 28}));
+        calibrateOn(net, batches, QuantSpec{});
+        Int8Net int8(net);
+        const std::vector<std::string> taps{"stem", "stage2", "stage3", "prelogits", "logits"};
+        auto x = torch::randn({8, 1, 28, 28});
+        torch::NoGradGuard g;
+        auto simulated = net->run(x, taps);
+        auto real = int8.run(x, taps);
+        for (const auto& tap : taps) {
+            const auto& a = real.taps.at(tap);
+            const auto& b = simulated.taps.at(tap);
+            QCOMPARE(a.sizes(), b.sizes());
+            QVERIFY(!a.is_quantized());
+            const double range = b.abs().max().item<double>();
+            const double diff = (a - b).abs().max().item<double>();
+            QVERIFY2(diff <= 2.0 * range / 127.0,
+                     qPrintable(QString("%1: %2 of %3").arg(tap.c_str()).arg(diff).arg(range)));
+        }
+        QVERIFY((real.output - int8.forward(x)).abs().max().item<double>() == 0.0);
+        QVERIFY(int8.tapProblem("stage3").empty());
+        QVERIFY(int8.tapProblem("stem_preact").find("pre-activation") != std::string::npos);
+        QVERIFY(errorOf([&] { int8.run(x, {"stem_preact"}); }).contains("stem_preact"));
     }
 
     void qatGradientsFlow() {

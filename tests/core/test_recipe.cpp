@@ -10,6 +10,7 @@
 
 #include "core/format.h"
 #include "core/recipe.h"
+#include "core/teacher_cache.h"
 #include "tests/core/suites.h"
 
 using namespace distillery;
@@ -423,6 +424,19 @@ private Q_SLOTS:
         QCOMPARE(countText(999960000), std::string("1.0G"));
         QCOMPARE(countText(2400000000LL), std::string("2.4G"));
         QCOMPARE(countText(-4500), std::string("-4.5K"));
+        // Sizes in binary units, and the sizes users write (DISTILLERY_TEACHER_CACHE_SIZE).
+        QCOMPARE(bytesText(512), std::string("512 B"));
+        QCOMPARE(bytesText(1536), std::string("1.5 KiB"));
+        QCOMPARE(bytesText(786432000), std::string("750 MiB"));
+        QCOMPARE(bytesText(int64_t{3} << 30), std::string("3.0 GiB"));
+        QCOMPARE(parseByteSize("20G"), int64_t{20} << 30);
+        QCOMPARE(parseByteSize("1.5G"), int64_t{3} << 29);
+        QCOMPARE(parseByteSize("500MiB"), int64_t{500} << 20);
+        QCOMPARE(parseByteSize("64k"), int64_t{64} << 10);
+        QCOMPARE(parseByteSize("12345"), int64_t{12345});
+        QCOMPARE(parseByteSize("lots"), int64_t{-1});
+        QCOMPARE(parseByteSize("-1G"), int64_t{-1});
+        QCOMPARE(parseByteSize("5X"), int64_t{-1});
         // Bytes from files are escaped in messages; well-formed UTF-8 passes.
         QCOMPARE(printable("a\x07"
                            "b\n"),

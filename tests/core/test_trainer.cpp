@@ -11,6 +11,8 @@
 #include "core/engine.h"
 #include "core/internal/precision.h"
 #include "core/run_files.h"
+#include "core/run_folder.h"
+#include "core/teacher_cache.h"
 #include "tests/core/suites.h"
 
 using namespace distillery;
@@ -451,6 +453,177 @@ losses:
                                                                       .arg(a, 0, 'g', 12)
                                                                       .arg(b, 0, 'g', 12)));
             }
+    }
+
+    void sharedTeacherCacheServesLaterRuns() {
+        const std::string root = tests::scratchDir("shared_cache");
+        QCOMPARE(trainTeacher(root + "/teacher").status, RunStatus::Finished);
+        const std::string cache = root + "/cache";
+        const std::string text = baseRecipe(R"(
+teacher: {arch: resnet8, checkpoint: )" + root +
+                                            R"(/teacher}
+losses:
+  - {method: task, weight: 1.0}
+  - {method: cwd, teacher_tap: stage3, student_tap: stage3, weight: 5, tau: 4}
+  - {method: kd, weight: 1.0, tau: 4}
+)");
+        const std::string deterministic = "transforms.train=[{normalize: {mean: [0.286], std: [0.353]}}]";
+        auto run = [&](const std::string& name, std::vector<std::string> overrides = {},
+                       int64_t maxBytes = 0) -> std::shared_ptr<Recorder> {
+            overrides.insert(overrides.begin(), {"job=distill", deterministic});
+            JobOptions o{root + "/" + name};
+            o.teacherCacheDir = cache;
+            o.teacherCacheBytes = maxBytes;
+            Job job(recipeFrom(text, overrides), o);
+            auto rec = std::make_shared<Recorder>();
+            job.addObserver(rec);
+            job.start();
+            return job.wait().status == RunStatus::Finished ? rec : nullptr;
+        };
+        auto logged = [](const std::shared_ptr<Recorder>& rec, const std::string& what) {
+            return std::any_of(rec->logs.begin(), rec->logs.end(),
+                               [&](const std::string& l) { return l.find(what) != std::string::npos; });
+        };
+        // Later runs must train exactly as the run that filled the cache: the same stored fp32 values.
+        auto same = [](const std::shared_ptr<Recorder>& a, const std::shared_ptr<Recorder>& b) {
+            if (a->steps.size() != b->steps.size() || a->steps.empty()) return false;
+            for (size_t i = 0; i < a->steps.size(); ++i)
+                for (size_t t = 0; t < a->steps[i].terms.size(); ++t)
+                    if (a->steps[i].terms[t].second != b->steps[i].terms[t].second) return false;
+            return true;
+        };
+
+        auto first = run("first");
+        QVERIFY(first);
+        QVERIFY(logged(first, "stored in the shared cache"));
+        auto entries = listTeacherCache(cache);
+        QCOMPARE(entries.size(), size_t{1});
+        QCOMPARE(entries[0].samples, int64_t{256});
+        QVERIFY(std::find(entries[0].taps.begin(), entries[0].taps.end(), "stage3") != entries[0].taps.end());
+        // stage3 is 64×7×7 floats per sample (plus the logits for KD).
+        QVERIFY(entries[0].bytes >= 256 * 64 * 7 * 7 * 4);
+        const std::string entry = cache + "/" + entries[0].key;
+
+        auto second = run("second");
+        QVERIFY(second);
+        QVERIFY(logged(second, "read from the shared cache"));
+        QVERIFY(!logged(second, "stored in the shared cache"));
+        QVERIFY(same(first, second));
+
+        // Another seed is another key only if the data or teacher change: it reuses the entry.
+        auto otherSeed = run("seed", {"seed=9"});
+        QVERIFY(otherSeed && logged(otherSeed, "read from the shared cache"));
+        QCOMPARE(listTeacherCache(cache).size(), size_t{1});
+
+        // A truncated file: ignored with a warning, recomputed, and replaced.
+        fs::resize_file(entry + "/tap0.f32", 100);
+        auto damaged = run("damaged");
+        QVERIFY(damaged);
+        QVERIFY(logged(damaged, "wrong size"));
+        QVERIFY(logged(damaged, "stored in the shared cache"));
+        QVERIFY(same(first, damaged));
+        QCOMPARE(fs::file_size(entry + "/tap0.f32"), static_cast<uintmax_t>(entries[0].bytes) -
+                                                         fs::file_size(entry + "/entry.json") -
+                                                         fs::file_size(entry + "/tap1.f32"));
+
+        // Values that do not match the teacher (right size, wrong content): caught on the first batch.
+        {
+            const auto bytes = fs::file_size(entry + "/tap0.f32");
+            std::ofstream out(entry + "/tap0.f32", std::ios::binary | std::ios::trunc);
+            std::vector<char> zeros(bytes, 0);
+            out.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+        }
+        auto stale = run("stale");
+        QVERIFY(stale);
+        QVERIFY(logged(stale, "does not match the teacher"));
+        QVERIFY(same(first, stale));
+        auto afterStale = run("after_stale");
+        QVERIFY(afterStale && logged(afterStale, "read from the shared cache"));
+        QVERIFY(same(first, afterStale));
+
+        // Another tap is another key; with a bound smaller than both, the older entry goes.
+        auto other = run(
+            "other",
+            {"losses=[{method: task}, {method: cwd, teacher_tap: stage2, student_tap: stage2, weight: 5}]"},
+            1);
+        QVERIFY(other);
+        auto after = listTeacherCache(cache);
+        QCOMPARE(after.size(), size_t{1});
+        QVERIFY(after[0].key != entries[0].key);
+        QVERIFY(!fs::exists(entry));
+        for (const auto& f : fs::directory_iterator(cache))
+            QVERIFY2(f.path().filename().string().front() != '.', f.path().c_str());
+        QVERIFY(clearTeacherCache(cache) > 0);
+        QVERIFY(listTeacherCache(cache).empty());
+    }
+
+    void concurrentRunsShareOneCacheEntry() {
+        const std::string root = tests::scratchDir("concurrent_cache");
+        QCOMPARE(trainTeacher(root + "/teacher").status, RunStatus::Finished);
+        const std::string cache = root + "/cache";
+        const std::string text = baseRecipe(R"(
+teacher: {arch: resnet8, checkpoint: )" + root +
+                                            R"(/teacher}
+losses:
+  - {method: task, weight: 1.0}
+  - {method: cwd, teacher_tap: stage2, student_tap: stage2, weight: 5, tau: 4}
+)");
+        std::vector<std::unique_ptr<Job>> jobs;
+        for (const char* name : {"a", "b", "c"}) {
+            JobOptions o{root + "/" + name};
+            o.teacherCacheDir = cache;
+            o.threads = 1;
+            jobs.push_back(std::make_unique<Job>(
+                recipeFrom(text, {"job=distill", "train.epochs=1",
+                                  "transforms.train=[{normalize: {mean: [0.286], std: [0.353]}}]"}),
+                o));
+        }
+        for (auto& j : jobs)
+            j->start();
+        for (auto& j : jobs)
+            QCOMPARE(j->wait().status, RunStatus::Finished);
+        QCOMPARE(listTeacherCache(cache).size(), size_t{1});
+        for (const auto& f : fs::directory_iterator(cache))
+            QVERIFY2(f.path().filename().string().front() != '.', f.path().c_str());
+    }
+
+    void int8TeacherTeachesAndIsRecorded() {
+        const std::string root = tests::scratchDir("int8_teacher");
+        QCOMPARE(trainTeacher(root + "/teacher").status, RunStatus::Finished);
+        const std::string text = baseRecipe(R"(
+teacher: {arch: resnet8, checkpoint: )" + root +
+                                            R"(/teacher, precision: int8}
+losses:
+  - {method: task, weight: 1.0}
+  - {method: cwd, teacher_tap: stage3, student_tap: stage3, weight: 5, tau: 4}
+  - {method: kd, weight: 1.0, tau: 4}
+)");
+        Job job(recipeFrom(text, {"job=distill"}), {root + "/run"});
+        auto rec = std::make_shared<Recorder>();
+        job.addObserver(rec);
+        job.start();
+        QCOMPARE(job.wait().status, RunStatus::Finished);
+        QVERIFY(std::any_of(rec->logs.begin(), rec->logs.end(), [](const std::string& l) {
+            return l.find("teacher: int8 agrees with its fp32 self") != std::string::npos;
+        }));
+        const RunSummaryRecord s = RunFolder(root + "/run").readSummary();
+        QVERIFY(s.teacher.has_value());
+        QCOMPARE(s.teacher->precision, std::string("int8"));
+        // The int8 teacher (per-channel weights, calibrated activations) keeps nearly every prediction.
+        QVERIFY2(s.teacher->agreement > 0.9 && s.teacher->agreement <= 1.0,
+                 qPrintable(QString::number(s.teacher->agreement)));
+        for (const auto& st : rec->steps)
+            for (const auto& [name, value] : st.terms)
+                QVERIFY(std::isfinite(value));
+        // The recipe round-trips the choice, and an unknown precision names the field and the choices.
+        QVERIFY(recipeToYaml(recipeFrom(text, {"job=distill"})).find("precision: int8") != std::string::npos);
+        try {
+            recipeFrom(text, {"job=distill", "teacher.precision=int4"});
+            QFAIL("expected an error");
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).contains("teacher.precision") && QString(e.what()).contains("int8"),
+                     e.what());
+        }
     }
 
     void bf16MixedPrecisionTrainsCloseToFp32() {
