@@ -67,21 +67,23 @@ class BasicBlock(nn.Module):
 
 
 class ResNet(nn.Module):
-    """CIFAR ResNet as in the engine's zoo: stem 16, stages 16-32-64, (depth-2)/6 blocks per stage."""
+    """CIFAR ResNet as in the engine's zoo: stem 16, stages 16-32-64 (widths 32, 64-128-256 for the x4 models of
+    RepDistiller), (depth-2)/6 blocks per stage."""
 
-    def __init__(self, depth, in_channels=1, classes=10):
+    def __init__(self, depth, widths=(16, 16, 32, 64), in_channels=1, classes=10):
         super().__init__()
         n = (depth - 2) // 6
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
-        stages, cin = [], 16
-        for i, c in enumerate([16, 32, 64]):
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False), nn.BatchNorm2d(widths[0]),
+                                  nn.ReLU())
+        stages, cin = [], widths[0]
+        for i, c in enumerate(widths[1:]):
             blocks = []
             for b in range(n):
                 blocks.append(BasicBlock(cin, c, 2 if i > 0 and b == 0 else 1))
                 cin = c
             stages.append(nn.Sequential(*blocks))
         self.stages = nn.ModuleList(stages)
-        self.fc = nn.Linear(64, classes)
+        self.fc = nn.Linear(widths[-1], classes)
 
     def forward(self, x):
         x = self.stem(x)
@@ -106,21 +108,36 @@ def main():
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--batch", type=int, default=0, help="default: the pair's recipe (128, or 64 for x4)")
+    ap.add_argument("--pair", choices=["resnet20-resnet8", "resnet32x4-resnet8x4"], default="resnet20-resnet8",
+                    help="resnet32x4-resnet8x4: RepDistiller's pair at 32x32 "
+                         "(bench/recipes/fmnist32_cwd_resnet32x4_resnet8x4.yaml)")
     ap.add_argument("--student-only", action="store_true")
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast (CPU)")
     ap.add_argument("--channels-last", action="store_true", help="channels-last models and batches")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    transform = T.Compose([T.RandomCrop(28, padding=2), T.RandomHorizontalFlip(), T.Normalize([0.2860], [0.3530])])
+    wide = args.pair == "resnet32x4-resnet8x4"
+    if not args.batch:
+        args.batch = 64 if wide else 128
+    base_lr = 0.05 if wide else 0.1
+    if wide:
+        transform = T.Compose([T.Resize(32), T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(),
+                               T.Normalize([0.2860], [0.3530])])
+    else:
+        transform = T.Compose([T.RandomCrop(28, padding=2), T.RandomHorizontalFlip(),
+                               T.Normalize([0.2860], [0.3530])])
     loader = torch.utils.data.DataLoader(FashionMNIST(args.root, transform), batch_size=args.batch, shuffle=True,
                                          num_workers=args.workers, drop_last=True, persistent_workers=args.workers > 0)
-    teacher, student = ResNet(20).eval(), ResNet(8).train()
+    if wide:
+        teacher, student = ResNet(32, (32, 64, 128, 256)).eval(), ResNet(8, (32, 64, 128, 256)).train()
+    else:
+        teacher, student = ResNet(20).eval(), ResNet(8).train()
     fmt = torch.channels_last if args.channels_last else torch.contiguous_format
     teacher, student = teacher.to(memory_format=fmt), student.to(memory_format=fmt)
     autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if args.bf16 else contextlib.nullcontext
-    opt = torch.optim.SGD(student.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    opt = torch.optim.SGD(student.parameters(), lr=base_lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
     total = args.warmup + args.steps
     steps_per_epoch = len(loader)
     step, t0 = 0, None
@@ -128,7 +145,7 @@ def main():
         for x, y in loader:
             if step == args.warmup:
                 t0 = time.perf_counter()
-            lr = 0.1 * 0.5 * (1 + math.cos(math.pi * step / (3 * steps_per_epoch)))
+            lr = base_lr * 0.5 * (1 + math.cos(math.pi * step / (3 * steps_per_epoch)))
             for g in opt.param_groups:
                 g["lr"] = lr
             x = x.contiguous(memory_format=fmt)

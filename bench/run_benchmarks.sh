@@ -18,6 +18,8 @@ PY=/usr/bin/python3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 warm=15
+# Timings never read or fill the user's shared teacher cache.
+export DISTILLERY_TEACHER_CACHE=off
 
 echo "sgemm (reference BLAS, before setup's OpenBLAS) ..."
 LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/blas "$B" sgemm 2048 --threads "$threads" > "$tmp/sgemm_ref.json"
@@ -40,6 +42,8 @@ for round in 1 2; do
     if [ "$precision" = bf16 ]; then engine+=(--set teacher.precision=bf16); fi
     echo "round $round: engine CWD distillation, $precision ..."
     "$B" train resources/recipes/fmnist_cwd.yaml --steps "$steps" --warmup $warm --threads "$threads" "${engine[@]}" > "$tmp/cpp_cwd_${precision}_$round.json"
+    echo "round $round: engine CWD distillation, $precision student, int8 teacher ..."
+    "$B" train resources/recipes/fmnist_cwd.yaml --steps "$steps" --warmup $warm --threads "$threads" --set "precision=$precision" --set teacher.precision=int8 > "$tmp/cpp_cwd_int8t_${precision}_$round.json"
     echo "round $round: engine student alone, $precision ..."
     "$B" train resources/recipes/fmnist_student.yaml --steps "$steps" --warmup $warm --threads "$threads" --set "precision=$precision" > "$tmp/cpp_student_${precision}_$round.json"
     flag=()
@@ -54,6 +58,27 @@ for round in 1 2; do
       for workers in 0 1; do
         echo "round $round: PyTorch student alone, $precision, $workers workers, $layout ..."
         "$PY" bench/pytorch_cwd.py --student-only --steps "$steps" --warmup $warm --threads "$threads" --workers "$workers" "${flag[@]}" "${cl[@]}" > "$tmp/py_student_${precision}_w${workers}_${layout}_$round.json"
+      done
+    done
+  done
+done
+# RepDistiller's pair at 32x32 (ResNet-32x4 -> ResNet-8x4), where compute dominates: an untrained teacher
+# checkpoint (speed does not depend on the weights), then the engine and PyTorch at each precision. Fewer
+# steps (each is ~1 s) and DataLoader workers 0 and 1 only (2 oversubscribe 2 cores, as the grid above shows).
+pair=bench/recipes/fmnist32_cwd_resnet32x4_resnet8x4.yaml
+./build/app/distillery-cli train bench/recipes/fmnist32_resnet32x4.yaml --out "$tmp/r32x4" --max-steps 1 --subset 128 --threads "$threads" > /dev/null
+for round in 1 2; do
+  for precision in "${precisions[@]}"; do
+    echo "round $round: engine ResNet-32x4 -> ResNet-8x4, $precision ..."
+    "$B" train "$pair" --steps 24 --warmup 4 --threads "$threads" --set "teacher.checkpoint=$tmp/r32x4" --set "precision=$precision" --set "teacher.precision=$precision" > "$tmp/cpp_pair_${precision}_$round.json"
+    flag=()
+    if [ "$precision" = bf16 ]; then flag=(--bf16); fi
+    for layout in nchw nhwc; do
+      cl=()
+      if [ "$layout" = nhwc ]; then cl=(--channels-last); fi
+      for workers in 0 1; do
+        echo "round $round: PyTorch ResNet-32x4 -> ResNet-8x4, $precision, $workers workers, $layout ..."
+        "$PY" bench/pytorch_cwd.py --pair resnet32x4-resnet8x4 --steps 24 --warmup 4 --threads "$threads" --workers "$workers" "${flag[@]}" "${cl[@]}" > "$tmp/py_pair_${precision}_w${workers}_${layout}_$round.json"
       done
     done
   done

@@ -37,7 +37,7 @@ cd, sd = best("cpp_cwd_det"), best("cpp_student_det")
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
            platform.processor())
 
-summary, grid, efficiency = [], [], []
+summary, grid, efficiency, pair_rows, pair_grid = [], [], [], [], []
 for p in precisions:
     cc, cs = best(f"cpp_cwd_{p}"), best(f"cpp_student_{p}")
     py_cwd = {(w, l): best(f"py_cwd_{p}_w{w}_{l}") for w in (0, 1, 2) for l in LAYOUTS}
@@ -47,6 +47,9 @@ for p in precisions:
     summary.append(f"| CWD distillation, {p} | {ips(cc):.0f} ({cc['peak_rss_mb']:.0f} MB) | {ips(bc):.0f} "
                    f"(workers {bw}, {LAYOUTS[bl]}; {bc['peak_rss_mb']:.0f} MB) | "
                    f"**{ips(cc) / ips(bc):.2f}×** (target ≥ {TARGETS[p]}×) |")
+    ci = best(f"cpp_cwd_int8t_{p}")
+    summary.append(f"| CWD distillation, {p} student, **int8 teacher** | {ips(ci):.0f} ({ci['peak_rss_mb']:.0f} MB) | "
+                   f"{ips(bc):.0f} (the same PyTorch run: its teacher in {p}) | {ips(ci) / ips(bc):.2f}× |")
     summary.append(f"| student alone, {p} | {ips(cs):.0f} ({cs['peak_rss_mb']:.0f} MB) | {ips(bs):.0f} "
                    f"(workers {sw}, {LAYOUTS[sl]}; {bs['peak_rss_mb']:.0f} MB) | {ips(cs) / ips(bs):.2f}× |")
     summary.append(f"| distillation step ÷ student step, {p} | {cc['step_ms'] / cs['step_ms']:.2f} | "
@@ -57,7 +60,20 @@ for p in precisions:
         grid.append(f"| {p} | {w} | {LAYOUTS[l]} | {ips(j):.0f}{mark} | {f'{ips(st):.0f}' if st else '—'} | "
                     f"{j['peak_rss_mb']:.0f} |")
     eff = cc["training_gflops"] / conv_at[p]["gflops"]
-    efficiency.append(f"| {p} | {cc['training_gflops']:.1f} | {conv_at[p]['gflops']:.1f} | "
+    efficiency.append(f"| ResNet-20 → ResNet-8, 28×28 | {p} | {cc['training_gflops']:.1f} | {conv_at[p]['gflops']:.1f} | "
+                      f"**{100 * eff:.0f} %** (target ≥ 70 %) |")
+    # RepDistiller's pair at 32x32.
+    cp = best(f"cpp_pair_{p}")
+    py_pair = {(w, l): best(f"py_pair_{p}_w{w}_{l}") for w in (0, 1) for l in LAYOUTS}
+    (pw, pl), bp = max(py_pair.items(), key=lambda kv: ips(kv[1]))
+    pair_rows.append(f"| CWD ResNet-32×4 → ResNet-8×4 (32×32, batch 64), {p} | {ips(cp):.1f} ({cp['peak_rss_mb']:.0f} MB) | "
+                     f"{ips(bp):.1f} (workers {pw}, {LAYOUTS[pl]}; {bp['peak_rss_mb']:.0f} MB) | "
+                     f"**{ips(cp) / ips(bp):.2f}×** (target ≥ {TARGETS[p]}×) |")
+    for (w, l), j in sorted(py_pair.items()):
+        mark = " **(best)**" if (w, l) == (pw, pl) else ""
+        pair_grid.append(f"| {p} | {w} | {LAYOUTS[l]} | {ips(j):.1f}{mark} | {j['peak_rss_mb']:.0f} |")
+    eff = cp["training_gflops"] / conv_at[p]["gflops"]
+    efficiency.append(f"| ResNet-32×4 → ResNet-8×4, 32×32 | {p} | {cp['training_gflops']:.1f} | {conv_at[p]['gflops']:.1f} | "
                       f"**{100 * eff:.0f} %** (target ≥ 70 %) |")
 
 cc32 = best("cpp_cwd_fp32")
@@ -85,11 +101,25 @@ DataLoader workers).
 {nl.join(summary)}
 | distillation step ÷ student step, deterministic pipeline (teacher outputs cached), fp32 | {cd['step_ms'] / sd['step_ms']:.2f} | — | |
 
+{nl.join(pair_rows)}
+
+The second pair is RepDistiller's ResNet-32×4 → ResNet-8×4 (`bench/recipes/fmnist32_cwd_resnet32x4_resnet8x4.yaml`:
+Fashion-MNIST resized to 32×32, CIFAR-style crop and flip, CWD on the 256×8×8 last stage, batch 64; untrained
+weights, which do not change the speed), where convolutions dominate; 24 timed steps after 4 warm-up steps.
+PyTorch runs it with `bench/pytorch_cwd.py --pair resnet32x4-resnet8x4` at workers 0 and 1 and both memory
+formats.
+
 ### The PyTorch grid (images/s)
 
 | precision | DataLoader workers | memory format | CWD distillation | student alone | CWD peak RSS (MB) |
 |---|---|---|---|---|---|
 {nl.join(grid)}
+
+ResNet-32×4 → ResNet-8×4:
+
+| precision | DataLoader workers | memory format | CWD distillation | peak RSS (MB) |
+|---|---|---|---|---|
+{nl.join(pair_grid)}
 
 With two cores, DataLoader worker processes compete with the two intra-op threads; among the PyTorch
 settings at the same memory format the worker count changes the rate by only a few percent, so the best one
@@ -98,8 +128,12 @@ varies from run to run. Channels-last is what matters (up to 1.3× in fp32).
 Where the engine's speed comes from (the kernels are the same LibTorch 1.13 on both sides): weights and
 inputs are kept channels-last (NHWC), the layout oneDNN's convolutions run fastest in; the frozen teacher runs
 on oneDNN tensors with its batch norms folded into weights packed once (in bf16 with `teacher.precision:
-bf16`); feature-map-sized blocks stay in glibc's heap instead of being mapped and unmapped per op; batches are
-prepared on worker threads while the model trains. When the training pipeline is deterministic the engine
+bf16`); feature-map-sized blocks stay in glibc's heap instead of being mapped and unmapped per op, and every
+thread allocates from that one heap (glibc's per-thread arenas are capped at 64 MB, so a training step's
+activations were mapped and unmapped every step: 30 % of the student's step in page faults before the
+change); batches are prepared on worker threads while the model trains. With `teacher.precision: int8` the
+frozen teacher runs on LibTorch's int8 kernels after post-training quantization (about half the fp32
+teacher's time here; its agreement with fp32 is in `docs/RESULTS.md`). When the training pipeline is deterministic the engine
 keeps the teacher's outputs from the first epoch (exactly the same losses; `tests/core/test_trainer.cpp`).
 
 ## Efficiency
@@ -108,8 +142,8 @@ Training FLOP/s of the CWD run (student forward + backward ≈ 3 × 2 × {cc32['
 image, teacher forward 2 × {cc32['teacher_macs'] / 1e6:.1f}M MACs) against the machine's warm oneDNN 3×3
 convolution at the same precision (best of {len(conv_at['fp32']['shapes'])} shapes, both memory formats):
 
-| precision | training GFLOP/s | warm convolution GFLOP/s | efficiency |
-|---|---|---|---|
+| pair | precision | training GFLOP/s | warm convolution GFLOP/s | efficiency |
+|---|---|---|---|---|
 {nl.join(efficiency)}
 
 The gap is the small feature maps of CIFAR-style networks on 28×28 inputs (7×7 to 28×28, 16–64 channels),
