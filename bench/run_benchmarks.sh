@@ -16,7 +16,8 @@ done
 B=./build/bench/distillery-bench
 PY=/usr/bin/python3
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# Measurements are kept when a step fails (the folder is named), removed when the report is written.
+trap 'if [ $? -ne 0 ]; then echo "run_benchmarks.sh: failed; measurements so far are in $tmp" >&2; else rm -rf "$tmp"; fi' EXIT
 warm=15
 # Timings never read or fill the user's shared teacher cache.
 export DISTILLERY_TEACHER_CACHE=off

@@ -100,7 +100,6 @@ DataLoader workers).
 |---|---|---|---|
 {nl.join(summary)}
 | distillation step ÷ student step, deterministic pipeline (teacher outputs cached), fp32 | {cd['step_ms'] / sd['step_ms']:.2f} | — | |
-
 {nl.join(pair_rows)}
 
 The second pair is RepDistiller's ResNet-32×4 → ResNet-8×4 (`bench/recipes/fmnist32_cwd_resnet32x4_resnet8x4.yaml`:

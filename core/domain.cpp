@@ -20,10 +20,22 @@ constexpr Named<RunStatus> kStatuses[] = {
 constexpr Named<Split> kSplits[] = {{Split::Train, "train"}, {Split::Val, "val"}};
 constexpr Named<CheckpointChoice> kCheckpoints[] = {{CheckpointChoice::Best, "best"},
                                                     {CheckpointChoice::Last, "last"}};
-constexpr Named<LossMethod> kMethods[] = {{LossMethod::Task, "task"},        {LossMethod::Kd, "kd"},
-                                          {LossMethod::FitNet, "fitnet"},    {LossMethod::At, "at"},
-                                          {LossMethod::PixelKd, "pixel_kd"}, {LossMethod::PairKd, "pair_kd"},
-                                          {LossMethod::Cwd, "cwd"}};
+constexpr Named<LossMethod> kMethods[] = {{LossMethod::Task, "task"},
+                                          {LossMethod::Kd, "kd"},
+                                          {LossMethod::FitNet, "fitnet"},
+                                          {LossMethod::At, "at"},
+                                          {LossMethod::PixelKd, "pixel_kd"},
+                                          {LossMethod::PairKd, "pair_kd"},
+                                          {LossMethod::Cwd, "cwd"},
+                                          {LossMethod::Sp, "sp"},
+                                          {LossMethod::Cc, "cc"},
+                                          {LossMethod::Rkd, "rkd"},
+                                          {LossMethod::Pkt, "pkt"},
+                                          {LossMethod::Nst, "nst"},
+                                          {LossMethod::Dkd, "dkd"},
+                                          {LossMethod::Dist, "dist"},
+                                          {LossMethod::Vid, "vid"},
+                                          {LossMethod::Crd, "crd"}};
 
 template <typename E, size_t N>
 const char* nameOf(const Named<E> (&table)[N], E value) {

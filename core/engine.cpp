@@ -378,7 +378,7 @@ void Job::Impl::setup() {
         }
         torch::manual_seed(r.seed + 1000 + i);
         try {
-            terms.push_back(LossTerm(spec, task, tShape, sShape));
+            terms.push_back(LossTerm(spec, task, tShape, sShape, trainData->size()));
         } catch (const Error& e) {
             throw Error(label(field) + e.what());
         }
@@ -428,7 +428,9 @@ void Job::Impl::setupTeacherPrecision() {
     } else {
         std::string note;
         const bool bf16Teacher = useBf16(wanted, device, &note);
-        if (wanted != "fp32") log(bf16Teacher ? LogLevel::Info : LogLevel::Warning, "teacher: " + note);
+        // auto falls back to fp32 silently where bf16 is not native; an explicit bf16 warns.
+        if (wanted == "bf16" || (wanted == "auto" && bf16Teacher))
+            log(bf16Teacher ? LogLevel::Info : LogLevel::Warning, "teacher: " + note);
         teacherPrecision = bf16Teacher ? "bf16" : "fp32";
     }
     if (!teacherInt8) teacherRunner = std::make_unique<InferenceRunner>(teacher, teacherPrecision == "bf16");
@@ -892,7 +894,13 @@ void Job::Impl::train() {
             if (bf16) toFloat(sRun);
             std::vector<torch::Tensor> values;
             torch::Tensor total;
+            const double progress =
+                static_cast<double>(epoch - 1) +
+                static_cast<double>(batchInEpoch) / static_cast<double>(std::max<int64_t>(1, stepsPerEpoch));
+            const auto sampleIndices = torch::tensor(batch.indices, torch::kInt64);
             for (auto& term : terms) {
+                term->setProgress(progress);
+                term->setBatch(sampleIndices, step);
                 auto v = term->compute(tOut, sRun.taps, sRun.output, targets) * term->spec().weight;
                 values.push_back(v);
                 total = total.defined() ? total + v : v;

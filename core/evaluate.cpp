@@ -40,7 +40,8 @@ void applyThreadCount(int threads) {
     int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     // DISTILLERY_THREADS caps the intra-op threads of the whole process (shared machines; ThreadSanitizer
     // runs, where OpenMP's uninstrumented runtime must not run parallel regions).
-    if (const char* cap = std::getenv("DISTILLERY_THREADS"); cap && std::atoi(cap) > 0) n = std::min(n, std::atoi(cap));
+    if (const char* cap = std::getenv("DISTILLERY_THREADS"); cap && std::atoi(cap) > 0)
+        n = std::min(n, std::atoi(cap));
     if (at::get_num_threads() != n) at::set_num_threads(n);
 }
 

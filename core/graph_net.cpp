@@ -320,9 +320,12 @@ void GraphNetImpl::setOutput(int node) {
 void GraphNetImpl::finalize() {
     // Free each intermediate after its last reader so that inference keeps only what is still needed.
     mLastUse.assign(mNodes.size(), -1);
+    mConsumers.assign(mNodes.size(), 0);
     for (size_t i = 0; i < mNodes.size(); ++i)
-        for (int in : mNodes[i].inputs)
+        for (int in : mNodes[i].inputs) {
             mLastUse[in] = static_cast<int>(i);
+            ++mConsumers[in];
+        }
     if (mOutput < 0) mOutput = static_cast<int>(mNodes.size()) - 1;
 }
 
@@ -671,7 +674,23 @@ GraphNetImpl::Outputs GraphNetImpl::run(const torch::Tensor& x, const std::vecto
     std::vector<torch::Tensor> values(mNodes.size());
     values[0] = quantizeOutput(mNodes[0], x);
     for (size_t i = 1; i < mNodes.size(); ++i) {
-        values[i] = quantizeOutput(mNodes[i], evalNode(mNodes[i], values));
+        const GraphNode& n = mNodes[i];
+        if (n.op == OpKind::ReLU && !isQuantized()) {
+            // A ReLU after a batch norm or an addition that nothing else reads runs in place: neither saves
+            // its output for the backward pass, so autograd allows it, and the step writes one feature map
+            // less.
+            const int in = n.inputs[0];
+            const GraphNode& producer = mNodes[in];
+            const bool producerFree =
+                (producer.op == OpKind::BatchNorm && !producer.folded) || producer.op == OpKind::Add;
+            if (producerFree && in < static_cast<int>(mConsumers.size()) && mConsumers[in] == 1 &&
+                !keep[in] && values[in].defined()) {
+                values[i] = torch::relu_(values[in]);
+                values[in] = torch::Tensor();
+                continue;
+            }
+        }
+        values[i] = quantizeOutput(n, evalNode(n, values));
         for (int in : mNodes[i].inputs)
             if (mLastUse[in] == static_cast<int>(i) && !keep[in]) values[in] = torch::Tensor();
     }

@@ -1,5 +1,9 @@
 #include "core/internal/losses.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+
 #include "core/zoo.h"
 
 namespace distillery {
@@ -85,6 +89,191 @@ torch::Tensor cwdLoss(const torch::Tensor& student, const torch::Tensor& teacher
     return kl * (tau * tau) / static_cast<double>(n * c);
 }
 
+namespace {
+
+torch::Tensor flat(const torch::Tensor& x) {
+    return x.reshape({x.size(0), -1});
+}
+
+/** Pairwise Euclidean distances with a zero diagonal (RKD). */
+torch::Tensor pairwiseDistances(const torch::Tensor& e) {
+    auto sq = e.pow(2).sum(1);
+    auto d = (sq.unsqueeze(1) + sq.unsqueeze(0) - 2 * e.matmul(e.t())).clamp_min(1e-12).sqrt();
+    return d * (1 - torch::eye(e.size(0), e.options()));
+}
+
+torch::Tensor pearson(const torch::Tensor& a, const torch::Tensor& b) {
+    auto ac = a - a.mean(1, true), bc = b - b.mean(1, true);
+    return (ac * bc).sum(1) / (ac.norm(2, 1) * bc.norm(2, 1) + 1e-8);
+}
+
+}  // namespace
+
+torch::Tensor spLoss(const torch::Tensor& student, const torch::Tensor& teacher) {
+    auto gram = [](const torch::Tensor& f) {
+        auto x = flat(f);
+        return F::normalize(x.matmul(x.t()), F::NormalizeFuncOptions().p(2).dim(1));
+    };
+    const double n = static_cast<double>(student.size(0));
+    return (gram(teacher) - gram(student)).pow(2).sum() / (n * n);
+}
+
+torch::Tensor ccLoss(const torch::Tensor& student, const torch::Tensor& teacher, double gamma, int order) {
+    auto kernel = [&](const torch::Tensor& f) {
+        auto x = F::normalize(flat(f), F::NormalizeFuncOptions().p(2).dim(1));
+        auto g = x.matmul(x.t());
+        // exp(−γ‖a−b‖²) = exp(−2γ)·exp(2γ a·b) for unit vectors; exp(2γ a·b) to order P.
+        torch::Tensor k = torch::zeros_like(g);
+        double coefficient = std::exp(-2.0 * gamma);
+        torch::Tensor power = torch::ones_like(g);
+        for (int p = 0; p <= order; ++p) {
+            if (p > 0) {
+                power = power * g;
+                coefficient *= 2.0 * gamma / p;
+            }
+            k = k + coefficient * power;
+        }
+        return k;
+    };
+    const double n = static_cast<double>(student.size(0));
+    return (kernel(student) - kernel(teacher)).pow(2).sum() / (n * n);
+}
+
+torch::Tensor rkdLoss(const torch::Tensor& student, const torch::Tensor& teacher, double distanceWeight,
+                      double angleWeight) {
+    auto s = flat(student), t = flat(teacher);
+    torch::Tensor loss = torch::zeros({}, s.options());
+    if (distanceWeight != 0.0) {
+        auto normalised = [](const torch::Tensor& d) {
+            auto positive = d.gt(0);
+            return d / d.masked_select(positive).mean();
+        };
+        torch::Tensor td;
+        {
+            torch::NoGradGuard noGrad;
+            td = normalised(pairwiseDistances(t.detach()));
+        }
+        loss = loss + distanceWeight * F::smooth_l1_loss(normalised(pairwiseDistances(s)), td);
+    }
+    if (angleWeight != 0.0) {
+        auto angles = [](const torch::Tensor& e) {
+            auto diff = F::normalize(e.unsqueeze(0) - e.unsqueeze(1), F::NormalizeFuncOptions().p(2).dim(2));
+            return torch::bmm(diff, diff.transpose(1, 2)).reshape({-1});
+        };
+        torch::Tensor ta;
+        {
+            torch::NoGradGuard noGrad;
+            ta = angles(t.detach());
+        }
+        loss = loss + angleWeight * F::smooth_l1_loss(angles(s), ta);
+    }
+    return loss;
+}
+
+torch::Tensor pktLoss(const torch::Tensor& student, const torch::Tensor& teacher) {
+    constexpr double eps = 1e-7;
+    auto conditional = [](const torch::Tensor& f) {
+        auto x = flat(f);
+        x = x / (x.pow(2).sum(1, true).sqrt() + eps);
+        auto m = (x.matmul(x.t()) + 1.0) / 2.0;
+        return m / m.sum(1, true);
+    };
+    auto ps = conditional(student), pt = conditional(teacher);
+    return (pt * torch::log((pt + eps) / (ps + eps))).mean();
+}
+
+torch::Tensor nstLoss(const torch::Tensor& student, const torch::Tensor& teacher) {
+    auto s = as4d(student), t = as4d(teacher);
+    if (s.size(2) > t.size(2) || s.size(3) > t.size(3))
+        s = F::adaptive_avg_pool2d(s, F::AdaptiveAvgPool2dFuncOptions({t.size(2), t.size(3)}));
+    else if (s.size(2) < t.size(2) || s.size(3) < t.size(3))
+        t = F::adaptive_avg_pool2d(t, F::AdaptiveAvgPool2dFuncOptions({s.size(2), s.size(3)}));
+    auto maps = [](const torch::Tensor& f) {
+        return F::normalize(f.reshape({f.size(0), f.size(1), -1}), F::NormalizeFuncOptions().p(2).dim(2));
+    };
+    s = maps(s);
+    t = maps(t);
+    // Mean of (a·b)² over every pair of channels of one sample, averaged over the batch.
+    auto kernel = [](const torch::Tensor& a, const torch::Tensor& b) {
+        return torch::bmm(a, b.transpose(1, 2)).pow(2).mean();
+    };
+    return kernel(t, t).detach() + kernel(s, s) - 2 * kernel(s, t);
+}
+
+torch::Tensor dkdLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& target,
+                      double alpha, double beta, double tau) {
+    const double n = static_cast<double>(target.size(0));
+    auto gt = torch::zeros_like(student).scatter_(1, target.unsqueeze(1), 1.0);
+    auto other = 1.0 - gt;
+    auto ps = torch::softmax(student / tau, 1), pt = torch::softmax(teacher / tau, 1);
+    auto binary = [&](const torch::Tensor& p) {
+        return torch::cat({(p * gt).sum(1, true), (p * other).sum(1, true)}, 1);
+    };
+    auto bs = binary(ps), bt = binary(pt);
+    auto tckd = (bt * (torch::log(bt) - torch::log(bs))).sum() * (tau * tau) / n;
+    // The target class is masked out of both distributions (shifted by −1000 before the softmax).
+    auto logPt2 = torch::log_softmax(teacher / tau - 1000.0 * gt, 1);
+    auto logPs2 = torch::log_softmax(student / tau - 1000.0 * gt, 1);
+    auto nckd = (logPt2.exp() * (logPt2 - logPs2)).sum() * (tau * tau) / n;
+    return alpha * tckd + beta * nckd;
+}
+
+torch::Tensor distLoss(const torch::Tensor& student, const torch::Tensor& teacher, double beta, double gamma,
+                       double tau) {
+    auto ys = torch::softmax(student / tau, 1), yt = torch::softmax(teacher / tau, 1);
+    auto inter = 1.0 - pearson(ys, yt).mean();
+    auto intra = 1.0 - pearson(ys.t(), yt.t()).mean();
+    return (tau * tau) * (beta * inter + gamma * intra);
+}
+
+torch::Tensor vidLoss(const torch::Tensor& mean, const torch::Tensor& teacher,
+                      const torch::Tensor& variance) {
+    auto v = variance.view({1, -1, 1, 1});
+    return (0.5 * ((mean - teacher).pow(2) / v + torch::log(v))).mean();
+}
+
+torch::Tensor crdLoss(const torch::Tensor& vs, const torch::Tensor& vt, const torch::Tensor& idx,
+                      torch::Tensor& memoryS, torch::Tensor& memoryT, torch::Tensor& z, double temperature,
+                      double momentum, bool update) {
+    const int64_t b = vs.size(0), d = vs.size(1), k1 = idx.size(1);
+    const double n = static_cast<double>(memoryS.size(0));
+    auto flatIdx = idx.reshape({-1});
+    // Teacher embeddings scored against the student's bank and the other way round.
+    auto bankS = memoryS.index_select(0, flatIdx).detach().view({b, k1, d});
+    auto bankT = memoryT.index_select(0, flatIdx).detach().view({b, k1, d});
+    auto outT = torch::exp(torch::bmm(bankS, vt.view({b, d, 1})).squeeze(2) / temperature);
+    auto outS = torch::exp(torch::bmm(bankT, vs.view({b, d, 1})).squeeze(2) / temperature);
+    {
+        torch::NoGradGuard noGrad;
+        if (z[0].item<double>() < 0) z[0] = outS.mean().item<double>() * n;
+        if (z[1].item<double>() < 0) z[1] = outT.mean().item<double>() * n;
+    }
+    outS = outS / z[0].item<double>();
+    outT = outT / z[1].item<double>();
+    // NCE with m = K negatives drawn uniformly (P_n = 1/n).
+    auto nce = [&](const torch::Tensor& x) {
+        constexpr double eps = 1e-7;
+        const double m = static_cast<double>(k1 - 1), pn = 1.0 / n;
+        auto pos = x.select(1, 0);
+        auto logD1 = torch::log(pos / (pos + m * pn + eps));
+        auto neg = x.narrow(1, 1, k1 - 1);
+        auto logD0 = torch::log((m * pn) / (neg + m * pn + eps));
+        return -(logD1.sum() + logD0.sum()) / static_cast<double>(b);
+    };
+    auto loss = nce(outS) + nce(outT);
+    if (update) {
+        torch::NoGradGuard noGrad;
+        auto own = idx.select(1, 0);
+        auto move = [&](torch::Tensor& memory, const torch::Tensor& v) {
+            auto rows = memory.index_select(0, own) * momentum + v.detach() * (1.0 - momentum);
+            memory.index_copy_(0, own, rows / rows.pow(2).sum(1, true).sqrt());
+        };
+        move(memoryS, vs);
+        move(memoryT, vt);
+    }
+    return loss;
+}
+
 std::string tapPairProblem(LossMethod m, const std::vector<int64_t>& teacherShape,
                            const std::vector<int64_t>& studentShape) {
     if (m == LossMethod::Task) return {};
@@ -97,14 +286,19 @@ std::string tapPairProblem(LossMethod m, const std::vector<int64_t>& teacherShap
     } else if (m == LossMethod::PixelKd) {
         if (!tSpatial || !sSpatial) return "pixel_kd needs dense (C×H×W) logits";
         if (tc != sc) return "teacher and student class counts differ";
-    } else if (m == LossMethod::At || m == LossMethod::PairKd || m == LossMethod::Cwd) {
+    } else if (m == LossMethod::Dkd || m == LossMethod::Dist) {
+        if (tSpatial || sSpatial) return std::string(methodName(m)) + " needs class logits vectors";
+        if (tc != sc) return "teacher and student class counts differ";
+    } else if (m == LossMethod::At || m == LossMethod::PairKd || m == LossMethod::Cwd ||
+               m == LossMethod::Nst || m == LossMethod::Vid) {
         if (!tSpatial || !sSpatial) return std::string(methodName(m)) + " needs spatial (C×H×W) taps";
     }
+    // sp, cc, rkd and pkt compare batch×batch relations: any two taps.
     return {};
 }
 
 LossTermImpl::LossTermImpl(LossTermSpec spec, Task task, std::vector<int64_t> teacherShape,
-                           std::vector<int64_t> studentShape)
+                           std::vector<int64_t> studentShape, int64_t trainSamples)
     : mSpec(std::move(spec)), mTask(task) {
     const LossMethod m = mSpec.method;
     if (m == LossMethod::Task) return;
@@ -113,8 +307,46 @@ LossTermImpl::LossTermImpl(LossTermSpec spec, Task task, std::vector<int64_t> te
                                ", student tap '" + mSpec.studentTap + "' is " + shapeText(studentShape) + ")";
     const std::string problem = tapPairProblem(m, teacherShape, studentShape);
     if (!problem.empty()) throw Error(where + problem + shapes);
+    if (m == LossMethod::Dkd && task != Task::Classification)
+        throw Error(where + "dkd decouples the target class from the others: it needs a classification task");
     const int64_t tc = teacherShape.at(0), sc = studentShape.at(0);
     const bool needsAdapter = m == LossMethod::FitNet || (m == LossMethod::Cwd && tc != sc);
+    if (m == LossMethod::Crd) {
+        if (trainSamples < 2)
+            throw Error(where + "crd keeps a memory bank of the train split: it needs the split's size");
+        int64_t ds = 1, dt = 1;
+        for (auto v : studentShape)
+            ds *= v;
+        for (auto v : teacherShape)
+            dt *= v;
+        const auto dim = static_cast<int64_t>(mSpec.param("feat_dim"));
+        const auto negatives = static_cast<int64_t>(mSpec.param("negatives"));
+        mEmbedS = register_module("embed_s", torch::nn::Linear(ds, dim));
+        mEmbedT = register_module("embed_t", torch::nn::Linear(dt, dim));
+        // RepDistiller's initialisation of the banks: uniform in ±1/sqrt(D/3).
+        const double stdv = 1.0 / std::sqrt(static_cast<double>(dim) / 3.0);
+        mMemoryS = register_buffer("memory_s", torch::rand({trainSamples, dim}) * (2 * stdv) - stdv);
+        mMemoryT = register_buffer("memory_t", torch::rand({trainSamples, dim}) * (2 * stdv) - stdv);
+        mZ = register_buffer("z", torch::full({2}, -1.0, torch::kFloat64));
+        mSeed = torch::randint(1 << 30, {1}, torch::kInt64).item<int64_t>();
+        if (negatives >= trainSamples)
+            throw Error(where + "crd draws " + std::to_string(negatives) +
+                        " negatives from a train split of " + std::to_string(trainSamples) +
+                        " samples; set negatives below the split's size");
+    }
+    if (m == LossMethod::Vid) {
+        // RepDistiller's VID regressor (bias-free 1×1 convs, C_S → C_T → C_T → C_T) and the variance's
+        // softplus parameter, initialised so that the variance starts at init_variance.
+        auto conv = [](int64_t in, int64_t out) {
+            return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1).bias(false));
+        };
+        mRegressor =
+            register_module("regressor", torch::nn::Sequential(conv(sc, tc), torch::nn::ReLU(), conv(tc, tc),
+                                                               torch::nn::ReLU(), conv(tc, tc)));
+        const double init = mSpec.param("init_variance");
+        mLogScale = register_parameter("log_scale",
+                                       torch::full({tc}, std::log(std::expm1(std::max(init - 1e-5, 1e-6)))));
+    }
     if (needsAdapter) {
         mAdapter = register_module(
             "adapter", torch::nn::Conv2d(torch::nn::Conv2dOptions(sc, tc, 1).bias(m == LossMethod::Cwd)));
@@ -154,6 +386,48 @@ torch::Tensor LossTermImpl::compute(const std::unordered_map<std::string, torch:
             return fitnetLoss(alignStudent(s, t), as4d(t));
         case LossMethod::Cwd:
             return cwdLoss(alignStudent(s, t), t, mSpec.tau);
+        case LossMethod::Sp:
+            return spLoss(s, t);
+        case LossMethod::Cc:
+            return ccLoss(s, t, mSpec.param("gamma"), static_cast<int>(mSpec.param("order")));
+        case LossMethod::Rkd:
+            return rkdLoss(s, t, mSpec.param("distance"), mSpec.param("angle"));
+        case LossMethod::Pkt:
+            return pktLoss(s, t);
+        case LossMethod::Nst:
+            return nstLoss(s, t);
+        case LossMethod::Dkd: {
+            if (mTask != Task::Classification) throw Error("dkd needs class labels (classification)");
+            const double warmup = mSpec.param("warmup_epochs");
+            const double ramp = warmup > 0.0 ? std::min(1.0, mProgress / warmup) : 1.0;
+            return ramp * dkdLoss(s, t, target, mSpec.param("alpha"), mSpec.param("beta"), mSpec.tau);
+        }
+        case LossMethod::Dist:
+            return distLoss(s, t, mSpec.param("beta"), mSpec.param("gamma"), mSpec.tau);
+        case LossMethod::Crd: {
+            if (!mIndices.defined()) throw Error("crd needs the batch's sample indices (setBatch)");
+            auto vs = F::normalize(mEmbedS->forward(flat(s)), F::NormalizeFuncOptions().p(2).dim(1));
+            auto vt = F::normalize(mEmbedT->forward(flat(t)), F::NormalizeFuncOptions().p(2).dim(1));
+            const int64_t b = vs.size(0), k = static_cast<int64_t>(mSpec.param("negatives"));
+            // Negatives drawn uniformly over the split from a generator seeded by the step (exact resume).
+            auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(mSeed + mStep));
+            auto idx = torch::randint(0, mMemoryS.size(0), {b, k + 1}, gen, torch::kInt64);
+            idx.select(1, 0).copy_(mIndices.to(torch::kInt64).cpu());
+            idx = idx.to(vs.device());
+            return crdLoss(vs, vt, idx, mMemoryS, mMemoryT, mZ, mSpec.param("temperature"),
+                           mSpec.param("momentum"), is_training());
+        }
+        case LossMethod::Vid: {
+            // The larger map is average-pooled to the smaller size, as RepDistiller does.
+            auto sm = as4d(s), tm = as4d(t);
+            const int64_t h = std::min(sm.size(2), tm.size(2)), w = std::min(sm.size(3), tm.size(3));
+            if (sm.size(2) != h || sm.size(3) != w)
+                sm = F::adaptive_avg_pool2d(sm, F::AdaptiveAvgPool2dFuncOptions({h, w}));
+            if (tm.size(2) != h || tm.size(3) != w)
+                tm = F::adaptive_avg_pool2d(tm, F::AdaptiveAvgPool2dFuncOptions({h, w}));
+            auto variance = torch::softplus(mLogScale) + 1e-5;
+            return vidLoss(mRegressor->forward(sm), tm, variance);
+        }
     }
     throw Error(std::string("loss method ") + methodName(m) + " has no implementation");
 }

@@ -18,11 +18,11 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "core/internal/checkpoint.h"
 #include "core/dataset.h"
 #include "core/engine.h"
-#include "core/internal/evaluation.h"
 #include "core/imaging.h"
+#include "core/internal/checkpoint.h"
+#include "core/internal/evaluation.h"
 #include "core/internal/quant_internal.h"
 #include "core/quantize.h"
 #include "core/run_files.h"

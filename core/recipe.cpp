@@ -28,7 +28,7 @@ const std::vector<std::string> kDatasets{"fashion_mnist", "fashion_scenes", "ima
 const std::vector<std::string> kHeads{"fcn", "psp", "deeplabv3"};
 const std::vector<std::string> kOptimizers{"sgd", "adamw"};
 const std::vector<std::string> kSchedules{"cosine", "step", "constant"};
-const std::vector<std::string> kMethods{"task", "kd", "fitnet", "at", "pixel_kd", "pair_kd", "cwd"};
+const std::vector<std::string> kMethods = methodNames();
 const std::vector<std::string> kTransforms{"normalize", "random_crop", "hflip", "resize"};
 
 const std::vector<std::string> kTopKeys{"name",      "job",   "seed",       "threads", "device",
@@ -45,9 +45,14 @@ const std::vector<std::string> kDataKeys{
     "image_channels", "val_fraction", "holdout",   "num_classes",  "class_names"};
 const std::vector<std::string> kModelKeys{"arch", "head", "width", "onnx"};
 const std::vector<std::string> kTeacherKeys{"arch", "head", "width", "onnx", "checkpoint", "precision"};
-const std::vector<std::string> kTeacherPrecisions{"fp32", "bf16", "int8"};
-const std::vector<std::string> kLossKeys{"method",      "weight",      "tau", "tap",
-                                         "teacher_tap", "student_tap", "pool"};
+const std::vector<std::string> kTeacherPrecisions{"fp32", "bf16", "int8", "auto"};
+const std::vector<std::string> kLossKeys = [] {
+    std::vector<std::string> keys{"method", "weight", "tau", "tap", "teacher_tap", "student_tap", "pool"};
+    for (const auto& m : methodNames())
+        for (const auto& p : methodParams(methodFrom(m, "method")))
+            if (std::find(keys.begin(), keys.end(), p.name) == keys.end()) keys.push_back(p.name);
+    return keys;
+}();
 const std::vector<std::string> kOptimKeys{"name",         "lr",    "momentum", "nesterov",
                                           "weight_decay", "betas", "eps"};
 const std::vector<std::string> kScheduleKeys{"name", "warmup_epochs", "milestones", "gamma", "min_lr"};
@@ -679,7 +684,9 @@ void Parser::parseLosses(const Field& field, std::vector<LossTermSpec>& losses) 
                 getNonEmpty(teacherTap, term.teacherTap);
                 getNonEmpty(studentTap, term.studentTap);
             }
-            const bool logitsByDefault = term.method == LossMethod::Kd || term.method == LossMethod::PixelKd;
+            const bool logitsByDefault = term.method == LossMethod::Kd ||
+                                         term.method == LossMethod::PixelKd ||
+                                         term.method == LossMethod::Dkd || term.method == LossMethod::Dist;
             if (logitsByDefault) {
                 if (term.teacherTap.empty()) term.teacherTap = "logits";
                 if (term.studentTap.empty()) term.studentTap = "logits";
@@ -696,6 +703,36 @@ void Parser::parseLosses(const Field& field, std::vector<LossTermSpec>& losses) 
         positive(tau, term.tau);
         term.hasTau = tau.present;
         intAtLeast(child(entry, "pool"), term.poolSize, 1);
+        // The method's own parameters; another method's parameter is an error that names this one's.
+        const auto& params = methodParams(term.method);
+        for (const auto& key : kLossKeys) {
+            const Field f = child(entry, key);
+            if (!f.present) continue;
+            auto it = std::find_if(params.begin(), params.end(),
+                                   [&](const MethodParam& p) { return p.name == key; });
+            const bool generic = key == "method" || key == "weight" || key == "tau" || key == "tap" ||
+                                 key == "teacher_tap" || key == "student_tap" || key == "pool";
+            if (generic) continue;
+            if (it == params.end()) {
+                std::string takes;
+                for (const auto& p : params)
+                    takes += (takes.empty() ? "" : ", ") + p.name;
+                fail(f, "not a parameter of " + methodText +
+                            (takes.empty() ? std::string(" (it takes none besides weight and tau)")
+                                           : " (its parameters: " + takes + ")"));
+            }
+            double value = 0.0;
+            getNumber(f, value);
+            if (!std::isfinite(value) || value < it->minimum)
+                fail(f, "expected a number >= " + formatNumber(it->minimum) + " (" + it->meaning + "), got " +
+                            formatNumber(value));
+            if (value > it->maximum)
+                fail(f, "expected a number <= " + formatNumber(it->maximum) + " (" + it->meaning + "), got " +
+                            formatNumber(value));
+            if (it->integer && value != std::floor(value))
+                fail(f, "expected a whole number (" + it->meaning + "), got " + formatNumber(value));
+            term.params[key] = value;
+        }
 
         if (!labels.insert(term.label()).second)
             fail(entry, "duplicate term " + term.label() + " (each method and tap pair may appear once)");
@@ -907,11 +944,62 @@ std::vector<std::string> lossMethodNames() {
 }
 
 double defaultTau(LossMethod method) {
-    return method == LossMethod::Kd || method == LossMethod::Cwd ? 4.0 : 1.0;
+    return method == LossMethod::Kd || method == LossMethod::Cwd || method == LossMethod::Dkd ? 4.0 : 1.0;
 }
 
 bool methodTakesTau(LossMethod method) {
-    return method == LossMethod::Kd || method == LossMethod::PixelKd || method == LossMethod::Cwd;
+    return method == LossMethod::Kd || method == LossMethod::PixelKd || method == LossMethod::Cwd ||
+           method == LossMethod::Dkd || method == LossMethod::Dist;
+}
+
+const std::vector<MethodParam>& methodParams(LossMethod method) {
+    // Defaults are the papers' (docs/METHODS.md).
+    static const std::vector<MethodParam> none;
+    static const std::vector<MethodParam> rkd{
+        {"distance", 25.0, 0.0, false, "weight of the distance-wise term"},
+        {"angle", 50.0, 0.0, false, "weight of the angle-wise term"}};
+    static const std::vector<MethodParam> dkd{
+        {"alpha", 1.0, 0.0, false, "weight of target-class KD (TCKD)"},
+        {"beta", 8.0, 0.0, false, "weight of non-target-class KD (NCKD)"},
+        {"warmup_epochs", 0.0, 0.0, false, "epochs over which the term ramps up linearly from 0"}};
+    static const std::vector<MethodParam> dist{
+        {"beta", 1.0, 0.0, false, "weight of the inter-class relation"},
+        {"gamma", 1.0, 0.0, false, "weight of the intra-class relation"}};
+    static const std::vector<MethodParam> cc{
+        {"gamma", 0.4, 0.0, false, "Gaussian kernel width"},
+        {"order", 2.0, 0.0, true, "order of the kernel's Taylor expansion"}};
+    static const std::vector<MethodParam> vid{
+        {"init_variance", 5.0, 1e-4, false, "initial variance of the per-channel Gaussian"}};
+    static const std::vector<MethodParam> crd{
+        {"feat_dim", 128.0, 1.0, true, "size of the contrastive embedding"},
+        {"negatives", 16384.0, 1.0, true, "negatives drawn from the memory bank per sample"},
+        {"temperature", 0.07, 1e-6, false, "temperature of the NCE scores"},
+        {"momentum", 0.5, 0.0, false, "momentum of the memory bank's updates", 1.0}};
+    switch (method) {
+        case LossMethod::Crd:
+            return crd;
+        case LossMethod::Vid:
+            return vid;
+        case LossMethod::Rkd:
+            return rkd;
+        case LossMethod::Dkd:
+            return dkd;
+        case LossMethod::Dist:
+            return dist;
+        case LossMethod::Cc:
+            return cc;
+        default:
+            return none;
+    }
+}
+
+double LossTermSpec::param(const std::string& name) const {
+    for (const auto& p : methodParams(method))
+        if (p.name == name) {
+            auto it = params.find(name);
+            return it != params.end() ? it->second : p.defaultValue;
+        }
+    throw Error(std::string("loss method ") + methodName(method) + " has no parameter '" + name + "'");
 }
 
 Recipe parseRecipe(const std::string& yamlText, const std::string& sourceName, const std::string& baseDir,
@@ -1023,6 +1111,8 @@ std::string recipeToYaml(const Recipe& recipe) {
         // Only a tau that was given is written, so hasTau survives the round trip.
         if (term.hasTau || term.tau != defaultTau(term.method)) emitField(out, "tau", term.tau);
         if (term.method == LossMethod::PairKd || term.poolSize != 2) emitField(out, "pool", term.poolSize);
+        for (const auto& [key, value] : term.params)
+            emitField(out, key.c_str(), value);
         out << YAML::EndMap;
     }
     if (!recipe.losses.empty()) out << YAML::EndSeq;

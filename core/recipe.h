@@ -28,7 +28,8 @@ struct TeacherSpec {
     /** The frozen teacher's arithmetic: fp32; bf16 (its convolutions in bfloat16 on oneDNN, outputs fp32)
      *  where the CPU computes bf16 natively, else fp32 with a warning; int8 (post-training quantized on 8
      *  train batches, run on LibTorch's int8 kernels; CPU only, else fp32 with a warning). It only needs to
-     *  teach: the run logs and records its agreement with its fp32 self. */
+     *  teach: the run logs and records its agreement with its fp32 self; auto: bf16 where the CPU computes
+     *  it natively, fp32 elsewhere. */
     std::string precision = "fp32";
 };
 
@@ -40,8 +41,26 @@ struct LossTermSpec {
     double tau = 1.0;
     int poolSize = 2;  // pair_kd: β×β patches per node
     bool hasTau = false;
+    /** The method's own parameters given in the recipe (see methodParams); the others take their defaults. */
+    std::map<std::string, double> params = {};
     std::string label() const;  // e.g. "cwd[stage3]" — unique within a recipe
+    /** A parameter of the term's method: the recipe's value or the method's default. Throws Error for a
+     *  name that is not one of the method's parameters. */
+    double param(const std::string& name) const;
 };
+
+/** One parameter a loss method takes besides weight and tau (recipe key = name). */
+struct MethodParam {
+    std::string name;
+    double defaultValue = 0.0;
+    double minimum = 0.0;    // smallest value allowed
+    bool integer = false;    // a whole number (e.g. cc's Taylor order)
+    std::string meaning;     // for messages, docs and tooltips
+    double maximum = 1e300;  // largest value allowed
+};
+/** The parameters of `method`: rkd distance/angle, dkd alpha/beta/warmup_epochs, dist beta/gamma,
+ *  cc gamma/order, vid init_variance, crd feat_dim/negatives/temperature/momentum; none for the others. */
+const std::vector<MethodParam>& methodParams(LossMethod method);
 
 struct OptimSpec {
     std::string name = "sgd";  // sgd, adamw
@@ -120,9 +139,9 @@ Recipe parseRecipe(const std::string& yamlText, const std::string& sourceName, c
 /** Serialises a recipe back to YAML that parseRecipe accepts (paths as stored, i.e. resolved). */
 std::string recipeToYaml(const Recipe& recipe);
 
-/** The temperature a method uses when the recipe gives none (kd and cwd: 4; others: 1). */
+/** The temperature a method uses when the recipe gives none (kd, cwd and dkd: 4; others: 1). */
 double defaultTau(LossMethod method);
-/** Whether a method's value depends on τ (kd, pixel_kd, cwd). */
+/** Whether a method's value depends on τ (kd, pixel_kd, cwd, dkd, dist). */
 bool methodTakesTau(LossMethod method);
 
 /** Allowed values, for messages and for the GUI. */

@@ -43,13 +43,30 @@ enum class Split { Train, Val };
 /** Which checkpoint of a run folder. */
 enum class CheckpointChoice { Best, Last };
 /** A loss term's method. */
-enum class LossMethod { Task, Kd, FitNet, At, PixelKd, PairKd, Cwd };
+enum class LossMethod {
+    Task,
+    Kd,
+    FitNet,
+    At,
+    PixelKd,
+    PairKd,
+    Cwd,
+    Sp,
+    Cc,
+    Rkd,
+    Pkt,
+    Nst,
+    Dkd,
+    Dist,
+    Vid,
+    Crd
+};
 
 const char* jobName(JobKind job);                // train, distill
 const char* statusName(RunStatus status);        // finished, cancelled, failed
 const char* splitName(Split split);              // train, val
 const char* checkpointName(CheckpointChoice c);  // best, last
-const char* methodName(LossMethod method);       // task, kd, fitnet, at, pixel_kd, pair_kd, cwd
+const char* methodName(LossMethod method);       // task, kd, fitnet, at, pixel_kd, pair_kd, cwd, sp, cc, ...
 
 /** The value a string names; false when it names none (the caller reports the field and the choices). */
 bool parseJob(const std::string& text, JobKind& out);

@@ -47,6 +47,50 @@
         <source>the models have no spatial feature taps</source>
         <translation>the models have no spatial feature taps</translation>
     </message>
+    <message>
+        <source>Decoupled KD (DKD)</source>
+        <translation>Decoupled KD (DKD)</translation>
+    </message>
+    <message>
+        <source>DIST (correlation of predictions)</source>
+        <translation>DIST (correlation of predictions)</translation>
+    </message>
+    <message>
+        <source>Similarity-preserving (SP)</source>
+        <translation>Similarity-preserving (SP)</translation>
+    </message>
+    <message>
+        <source>Correlation congruence (CC)</source>
+        <translation>Correlation congruence (CC)</translation>
+    </message>
+    <message>
+        <source>Relational KD (RKD)</source>
+        <translation>Relational KD (RKD)</translation>
+    </message>
+    <message>
+        <source>Probabilistic transfer (PKT)</source>
+        <translation>Probabilistic transfer (PKT)</translation>
+    </message>
+    <message>
+        <source>Neural selectivity transfer (NST)</source>
+        <translation>Neural selectivity transfer (NST)</translation>
+    </message>
+    <message>
+        <source>Variational information (VID)</source>
+        <translation>Variational information (VID)</translation>
+    </message>
+    <message>
+        <source>Contrastive representation (CRD)</source>
+        <translation>Contrastive representation (CRD)</translation>
+    </message>
+    <message>
+        <source>%1 needs class-logit vectors (a classification data set)</source>
+        <translation>%1 needs class-logit vectors (a classification data set)</translation>
+    </message>
+    <message>
+        <source>the models have no feature taps</source>
+        <translation>the models have no feature taps</translation>
+    </message>
 </context>
 <context>
     <name>Project</name>
@@ -728,6 +772,42 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>Remove loss term</source>
         <translation>Remove loss term</translation>
+    </message>
+    <message>
+        <source>Similarity-preserving KD: match how similar the samples of a batch are</source>
+        <translation>Similarity-preserving KD: match how similar the samples of a batch are</translation>
+    </message>
+    <message>
+        <source>Correlation congruence: match the kernel correlations between samples</source>
+        <translation>Correlation congruence: match the kernel correlations between samples</translation>
+    </message>
+    <message>
+        <source>Relational KD: match distances and angles between samples</source>
+        <translation>Relational KD: match distances and angles between samples</translation>
+    </message>
+    <message>
+        <source>Probabilistic transfer: match each sample&apos;s neighbour distribution</source>
+        <translation>Probabilistic transfer: match each sample&apos;s neighbour distribution</translation>
+    </message>
+    <message>
+        <source>Neural selectivity transfer: match the channels&apos; spatial patterns (MMD)</source>
+        <translation>Neural selectivity transfer: match the channels&apos; spatial patterns (MMD)</translation>
+    </message>
+    <message>
+        <source>Decoupled KD: target-class and non-target-class KD, weighted apart</source>
+        <translation>Decoupled KD: target-class and non-target-class KD, weighted apart</translation>
+    </message>
+    <message>
+        <source>DIST: match the correlations of predictions across classes and samples</source>
+        <translation>DIST: match the correlations of predictions across classes and samples</translation>
+    </message>
+    <message>
+        <source>VID: predict the teacher&apos;s map as a Gaussian with learned variance</source>
+        <translation>VID: predict the teacher&apos;s map as a Gaussian with learned variance</translation>
+    </message>
+    <message>
+        <source>CRD: contrast each sample&apos;s embedding with negatives from a memory bank</source>
+        <translation>CRD: contrast each sample&apos;s embedding with negatives from a memory bank</translation>
     </message>
 </context>
 <context>

@@ -47,6 +47,50 @@
         <source>the models have no spatial feature taps</source>
         <translation>模型没有空间特征抽头</translation>
     </message>
+    <message>
+        <source>Decoupled KD (DKD)</source>
+        <translation>解耦知识蒸馏（DKD）</translation>
+    </message>
+    <message>
+        <source>DIST (correlation of predictions)</source>
+        <translation>DIST（预测相关性）</translation>
+    </message>
+    <message>
+        <source>Similarity-preserving (SP)</source>
+        <translation>相似性保持（SP）</translation>
+    </message>
+    <message>
+        <source>Correlation congruence (CC)</source>
+        <translation>相关一致性（CC）</translation>
+    </message>
+    <message>
+        <source>Relational KD (RKD)</source>
+        <translation>关系知识蒸馏（RKD）</translation>
+    </message>
+    <message>
+        <source>Probabilistic transfer (PKT)</source>
+        <translation>概率知识迁移（PKT）</translation>
+    </message>
+    <message>
+        <source>Neural selectivity transfer (NST)</source>
+        <translation>神经元选择性迁移（NST）</translation>
+    </message>
+    <message>
+        <source>Variational information (VID)</source>
+        <translation>变分信息蒸馏（VID）</translation>
+    </message>
+    <message>
+        <source>Contrastive representation (CRD)</source>
+        <translation>对比表示蒸馏（CRD）</translation>
+    </message>
+    <message>
+        <source>%1 needs class-logit vectors (a classification data set)</source>
+        <translation>%1 需要类别 logit 向量（分类数据集）</translation>
+    </message>
+    <message>
+        <source>the models have no feature taps</source>
+        <translation>模型没有特征抽头</translation>
+    </message>
 </context>
 <context>
     <name>Project</name>
@@ -728,6 +772,42 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>Remove loss term</source>
         <translation>删除损失项</translation>
+    </message>
+    <message>
+        <source>Similarity-preserving KD: match how similar the samples of a batch are</source>
+        <translation>相似性保持蒸馏：匹配批次内样本之间的相似程度</translation>
+    </message>
+    <message>
+        <source>Correlation congruence: match the kernel correlations between samples</source>
+        <translation>相关一致性：匹配样本之间的核相关</translation>
+    </message>
+    <message>
+        <source>Relational KD: match distances and angles between samples</source>
+        <translation>关系蒸馏：匹配样本之间的距离与角度</translation>
+    </message>
+    <message>
+        <source>Probabilistic transfer: match each sample&apos;s neighbour distribution</source>
+        <translation>概率迁移：匹配每个样本的近邻分布</translation>
+    </message>
+    <message>
+        <source>Neural selectivity transfer: match the channels&apos; spatial patterns (MMD)</source>
+        <translation>神经元选择性迁移：匹配各通道的空间模式（MMD）</translation>
+    </message>
+    <message>
+        <source>Decoupled KD: target-class and non-target-class KD, weighted apart</source>
+        <translation>解耦蒸馏：目标类与非目标类蒸馏分别加权</translation>
+    </message>
+    <message>
+        <source>DIST: match the correlations of predictions across classes and samples</source>
+        <translation>DIST：匹配预测在类别间与样本间的相关性</translation>
+    </message>
+    <message>
+        <source>VID: predict the teacher&apos;s map as a Gaussian with learned variance</source>
+        <translation>VID：以学习方差的高斯分布预测教师特征图</translation>
+    </message>
+    <message>
+        <source>CRD: contrast each sample&apos;s embedding with negatives from a memory bank</source>
+        <translation>CRD：将每个样本的嵌入与记忆库中的负样本对比</translation>
     </message>
 </context>
 <context>

@@ -39,6 +39,29 @@ QString methodDescription(LossMethod m) {
             return LossTermsModel::tr("Pair-wise KD: match the similarities between image regions");
         case LossMethod::Cwd:
             return LossTermsModel::tr("Channel-wise distillation: match where each channel puts its mass");
+        case LossMethod::Sp:
+            return LossTermsModel::tr(
+                "Similarity-preserving KD: match how similar the samples of a batch are");
+        case LossMethod::Cc:
+            return LossTermsModel::tr(
+                "Correlation congruence: match the kernel correlations between samples");
+        case LossMethod::Rkd:
+            return LossTermsModel::tr("Relational KD: match distances and angles between samples");
+        case LossMethod::Pkt:
+            return LossTermsModel::tr("Probabilistic transfer: match each sample's neighbour distribution");
+        case LossMethod::Nst:
+            return LossTermsModel::tr(
+                "Neural selectivity transfer: match the channels' spatial patterns (MMD)");
+        case LossMethod::Dkd:
+            return LossTermsModel::tr("Decoupled KD: target-class and non-target-class KD, weighted apart");
+        case LossMethod::Dist:
+            return LossTermsModel::tr(
+                "DIST: match the correlations of predictions across classes and samples");
+        case LossMethod::Vid:
+            return LossTermsModel::tr("VID: predict the teacher's map as a Gaussian with learned variance");
+        case LossMethod::Crd:
+            return LossTermsModel::tr(
+                "CRD: contrast each sample's embedding with negatives from a memory bank");
     }
     return {};
 }

@@ -159,6 +159,7 @@ QWidget* RecipeDock::makeTrainingPage() {
     mTeacherPrecision->addItem(tr("fp32"), QStringLiteral("fp32"));
     mTeacherPrecision->addItem(tr("bf16"), QStringLiteral("bf16"));
     mTeacherPrecision->addItem(tr("int8"), QStringLiteral("int8"));
+    mTeacherPrecision->addItem(tr("Automatic (bf16 where native)"), QStringLiteral("auto"));
     mTeacherPrecision->setToolTip(tr("The frozen teacher's arithmetic: bf16 runs its convolutions in "
                                      "bfloat16; it only needs to teach.") +
                                   "\n" +

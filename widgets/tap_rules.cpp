@@ -59,11 +59,23 @@ bool tapFits(LossMethod method, const TapInfo& tap, int64_t numClasses) {
             return tap.name == "logits" && tap.shape.size() == 1 && tap.shape[0] == numClasses;
         case LossMethod::PixelKd:
             return tap.name == "logits" && isSpatial(tap) && tap.shape[0] == numClasses;
+        case LossMethod::Dkd:
+        case LossMethod::Dist:
+            return tap.name == "logits" && tap.shape.size() == 1 && tap.shape[0] == numClasses;
         case LossMethod::FitNet:
         case LossMethod::At:
         case LossMethod::PairKd:
         case LossMethod::Cwd:
+        case LossMethod::Nst:
+        case LossMethod::Vid:
             return isSpatial(tap);
+        case LossMethod::Sp:
+        case LossMethod::Cc:
+        case LossMethod::Rkd:
+        case LossMethod::Pkt:
+        case LossMethod::Crd:
+            // Relations between the samples of a batch: any feature tap, maps or embeddings (not the logits).
+            return tap.name != "logits";
     }
     return false;
 }
@@ -140,8 +152,10 @@ void fillTapCombo(QComboBox* combo, const ModelInfo& model, const QStringList& n
 }
 
 std::vector<Preset> allPresets() {
-    return {Preset::Kd,       Preset::FitNets,   Preset::Attention,  Preset::PixelWise,
-            Preset::PairWise, Preset::CwdLogits, Preset::CwdFeatures};
+    return {Preset::Kd,       Preset::FitNets,   Preset::Attention,   Preset::PixelWise,
+            Preset::PairWise, Preset::CwdLogits, Preset::CwdFeatures, Preset::Dkd,
+            Preset::Dist,     Preset::Sp,        Preset::Cc,          Preset::Rkd,
+            Preset::Pkt,      Preset::Nst,       Preset::Vid,         Preset::Crd};
 }
 
 QString presetName(Preset preset) {
@@ -160,6 +174,24 @@ QString presetName(Preset preset) {
             return QCoreApplication::translate("Preset", "CWD on logits");
         case Preset::CwdFeatures:
             return QCoreApplication::translate("Preset", "CWD on features");
+        case Preset::Dkd:
+            return QCoreApplication::translate("Preset", "Decoupled KD (DKD)");
+        case Preset::Dist:
+            return QCoreApplication::translate("Preset", "DIST (correlation of predictions)");
+        case Preset::Sp:
+            return QCoreApplication::translate("Preset", "Similarity-preserving (SP)");
+        case Preset::Cc:
+            return QCoreApplication::translate("Preset", "Correlation congruence (CC)");
+        case Preset::Rkd:
+            return QCoreApplication::translate("Preset", "Relational KD (RKD)");
+        case Preset::Pkt:
+            return QCoreApplication::translate("Preset", "Probabilistic transfer (PKT)");
+        case Preset::Nst:
+            return QCoreApplication::translate("Preset", "Neural selectivity transfer (NST)");
+        case Preset::Vid:
+            return QCoreApplication::translate("Preset", "Variational information (VID)");
+        case Preset::Crd:
+            return QCoreApplication::translate("Preset", "Contrastive representation (CRD)");
     }
     return {};
 }
@@ -264,6 +296,69 @@ bool presetTerms(Preset preset, const ModelInfo& teacher, const ModelInfo& stude
             }
             out.push_back(term(LossMethod::Cwd, tLast, sLast, 50.0, 4.0));
             break;
+        case Preset::Dkd:
+        case Preset::Dist:
+            if (!logitsPair || denseLogits) {
+                if (reason)
+                    *reason = QCoreApplication::translate(
+                                  "Preset", "%1 needs class-logit vectors (a classification data set)")
+                                  .arg(presetName(preset));
+                return false;
+            }
+            // DKD: α = 1, β = 8, τ = 4 (the paper's CIFAR setting); DIST: β = γ = 1, τ = 1.
+            out.push_back(preset == Preset::Dkd ? term(LossMethod::Dkd, "logits", "logits", 1.0, 4.0)
+                                                : term(LossMethod::Dist, "logits", "logits", 1.0, 1.0));
+            break;
+        case Preset::Vid:
+            if (tLast.empty()) {
+                if (reason)
+                    *reason =
+                        QCoreApplication::translate("Preset", "the models have no spatial feature taps");
+                return false;
+            }
+            // Every stage but the stem, as RepDistiller applies VID (weight 1 each).
+            for (const auto& name : common)
+                if (name != "stem") out.push_back(term(LossMethod::Vid, name, name, 1.0, 1.0));
+            if (out.size() == 1) out.push_back(term(LossMethod::Vid, tLast, sLast, 1.0, 1.0));
+            for (auto& t : out)
+                t.hasTau = false;
+            break;
+        case Preset::Sp:
+        case Preset::Nst:
+            if (tLast.empty()) {
+                if (reason)
+                    *reason =
+                        QCoreApplication::translate("Preset", "the models have no spatial feature taps");
+                return false;
+            }
+            // The last stage's maps, with RepDistiller's weights (SP 3000, NST 50).
+            out.push_back(term(preset == Preset::Sp ? LossMethod::Sp : LossMethod::Nst, tLast, sLast,
+                               preset == Preset::Sp ? 3000.0 : 50.0, 1.0));
+            out.back().hasTau = false;
+            break;
+        case Preset::Cc:
+        case Preset::Rkd:
+        case Preset::Pkt:
+        case Preset::Crd: {
+            // The embedding before the classifier, where RepDistiller applies them; the last stage otherwise.
+            const bool embeddings = findTap(teacher, "prelogits") && findTap(student, "prelogits");
+            const std::string t = embeddings ? "prelogits" : tLast, s = embeddings ? "prelogits" : sLast;
+            if (t.empty()) {
+                if (reason)
+                    *reason = QCoreApplication::translate("Preset", "the models have no feature taps");
+                return false;
+            }
+            const LossMethod m = preset == Preset::Cc    ? LossMethod::Cc
+                                 : preset == Preset::Rkd ? LossMethod::Rkd
+                                 : preset == Preset::Crd ? LossMethod::Crd
+                                                         : LossMethod::Pkt;
+            // RKD's distance and angle weights (25, 50) are inside the term; PKT's and CRD's weights are
+            // RepDistiller's (30000, 0.8).
+            const double weight = m == LossMethod::Pkt ? 30000.0 : m == LossMethod::Crd ? 0.8 : 1.0;
+            out.push_back(term(m, t, s, weight, 1.0));
+            out.back().hasTau = false;
+            break;
+        }
     }
     if (terms) *terms = out;
     return true;

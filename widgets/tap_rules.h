@@ -13,8 +13,9 @@ class QComboBox;
 
 namespace distillery {
 
-/** True when `method` accepts `tap` on one side: kd wants class-logit vectors, pixel_kd dense logits, the
- *  feature methods (fitnet, at, pair_kd, cwd) spatial C×H×W maps. */
+/** True when `method` accepts `tap` on one side: kd, dkd and dist want class-logit vectors, pixel_kd dense
+ *  logits, the feature methods (fitnet, at, pair_kd, cwd, nst) spatial C×H×W maps, the relation methods (sp,
+ *  cc, rkd, pkt) any feature tap. */
 bool tapFits(LossMethod method, const TapInfo& tap, int64_t numClasses);
 
 /** True when the two taps also fit together (kd and pixel_kd compare class distributions: same classes). */
@@ -40,7 +41,24 @@ QString tapGroupLabel(const std::string& label);
  *  header when there is more than one; item data is the tap name. */
 void fillTapCombo(QComboBox* combo, const ModelInfo& model, const QStringList& names);
 
-enum class Preset { Kd, FitNets, Attention, PixelWise, PairWise, CwdLogits, CwdFeatures };
+enum class Preset {
+    Kd,
+    FitNets,
+    Attention,
+    PixelWise,
+    PairWise,
+    CwdLogits,
+    CwdFeatures,
+    Dkd,
+    Dist,
+    Sp,
+    Cc,
+    Rkd,
+    Pkt,
+    Nst,
+    Vid,
+    Crd
+};
 
 std::vector<Preset> allPresets();
 QString presetName(Preset preset);

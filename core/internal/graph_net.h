@@ -245,6 +245,7 @@ private:
     std::vector<torch::Tensor> mConsts;
     std::set<std::string> mModuleNames;
     std::vector<int> mLastUse;
+    std::vector<int> mConsumers;  // how many nodes read each node's value
     int mOutput = -1;
     int mCounter = 0;
 

@@ -28,6 +28,48 @@ torch::Tensor pairKdLoss(const torch::Tensor& student, const torch::Tensor& teac
 /** Channel-wise distillation: τ²/(N·C)·Σ_{n,c} KL(softmax_HW(t/τ) ‖ softmax_HW(s/τ)). Shapes must match. */
 torch::Tensor cwdLoss(const torch::Tensor& student, const torch::Tensor& teacher, double tau);
 
+/** Similarity-preserving KD (Tung & Mori): batch Gram matrices of the flattened taps, rows L2-normalised,
+ *  ‖G_T − G_S‖²_F / N². Widths may differ. */
+torch::Tensor spLoss(const torch::Tensor& student, const torch::Tensor& teacher);
+/** Correlation congruence (Peng et al.): batch correlation matrices of the L2-normalised flattened taps under
+ *  a Gaussian RBF kernel exp(−γ‖a−b‖²) in its Taylor expansion of order P, ‖K_T − K_S‖²_F / N². */
+torch::Tensor ccLoss(const torch::Tensor& student, const torch::Tensor& teacher, double gamma, int order);
+/** Relational KD (Park et al.): distance-wise (pairwise distances over their mean, smooth L1) and angle-wise
+ *  (cosines of the angles of all triplets, smooth L1) terms with their weights. */
+torch::Tensor rkdLoss(const torch::Tensor& student, const torch::Tensor& teacher, double distanceWeight,
+                      double angleWeight);
+/** Probabilistic knowledge transfer (Passalis & Tefas): cosine-kernel conditional distributions over the
+ *  batch, mean of p_T·log(p_T / p_S). */
+torch::Tensor pktLoss(const torch::Tensor& student, const torch::Tensor& teacher);
+/** Neural selectivity transfer (Huang & Wang): MMD² between the channels' L2-normalised spatial maps with
+ *  the polynomial kernel (x·y)²; the larger map is average-pooled to the smaller size. */
+torch::Tensor nstLoss(const torch::Tensor& student, const torch::Tensor& teacher);
+/** Decoupled KD (Zhao et al.): α·TCKD (binary target/non-target distributions) + β·NCKD (distribution among
+ *  the non-target classes), both τ²·KL summed over classes, mean over the batch. */
+torch::Tensor dkdLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& target,
+                      double alpha, double beta, double tau);
+/** DIST (Huang et al.): τ²·(β·(1 − mean Pearson correlation of each sample's class distribution) + γ·(1 −
+ *  mean Pearson correlation of each class's distribution over the batch)). */
+torch::Tensor distLoss(const torch::Tensor& student, const torch::Tensor& teacher, double beta, double gamma,
+                       double tau);
+
+/** Variational information distillation (Ahn et al.): the teacher's map as a Gaussian around a regressed
+ *  mean with a learned per-channel variance, mean of ½·((μ − t)²/σ² + log σ²). `mean` is the regressor's
+ *  output, `variance` (C_T) the positive variances; both sides already at one size. */
+torch::Tensor vidLoss(const torch::Tensor& mean, const torch::Tensor& teacher, const torch::Tensor& variance);
+
+/**
+ * Contrastive representation distillation (Tian et al.), RepDistiller's ContrastMemory + ContrastLoss: `vs`,
+ * `vt` are the L2-normalised student and teacher embeddings (B×D); `idx` (B×(K+1)) holds each sample's own
+ * index in column 0 and K negatives after it; `memoryS`, `memoryT` (n×D) are the memory banks of student and
+ * teacher embeddings and `z` (2) the normalisation constants (negative until the first batch sets them). The
+ * NCE loss of both directions; with `update`, the banks' rows of the batch move towards the new embeddings by
+ * (1 − momentum) and are re-normalised.
+ */
+torch::Tensor crdLoss(const torch::Tensor& vs, const torch::Tensor& vt, const torch::Tensor& idx,
+                      torch::Tensor& memoryS, torch::Tensor& memoryT, torch::Tensor& z, double temperature,
+                      double momentum, bool update);
+
 /** Bilinear resize of (N,C,H,W) to (h,w); identity when already that size. */
 torch::Tensor resizeTo(const torch::Tensor& x, int64_t h, int64_t w);
 
@@ -41,7 +83,7 @@ public:
     /** `teacherShape`/`studentShape` are tap shapes without batch; throws Error when they cannot be matched.
      */
     LossTermImpl(LossTermSpec spec, Task task, std::vector<int64_t> teacherShape,
-                 std::vector<int64_t> studentShape);
+                 std::vector<int64_t> studentShape, int64_t trainSamples = 0);
 
     /** Unweighted loss value. Taps are looked up by the spec's names; `output`/`target` serve the task term.
      */
@@ -49,17 +91,35 @@ public:
                           const std::unordered_map<std::string, torch::Tensor>& studentTaps,
                           const torch::Tensor& output, const torch::Tensor& target);
 
+    /** Training progress in epochs (fractional), for terms with a warm-up (dkd). */
+    void setProgress(double epochs) { mProgress = epochs; }
+    /** The batch's sample indices in the train split and the optimisation step, for terms with a memory of
+     *  the data set (crd: its memory bank rows and its negatives, drawn from a generator seeded by the step
+     * so that a resumed run draws the same ones). */
+    void setBatch(const torch::Tensor& indices, int64_t step) {
+        mIndices = indices;
+        mStep = step;
+    }
+
     /** The student's tap as the loss sees it: through the adapter and resized to the teacher's size. */
     torch::Tensor alignStudent(const torch::Tensor& student, const torch::Tensor& teacher);
 
     const LossTermSpec& spec() const { return mSpec; }
-    bool hasAdapter() const { return !mAdapter.is_empty(); }
+    bool hasAdapter() const { return !mAdapter.is_empty() || !mRegressor.is_empty(); }
 
 private:
     LossTermSpec mSpec;
     Task mTask;
+    double mProgress = 1e9;  // epochs done; no warm-up unless the engine says where training is
     torch::nn::Conv2d mAdapter{nullptr};
     torch::nn::BatchNorm2d mAdapterBn{nullptr};
+    torch::nn::Sequential mRegressor{nullptr};  // vid: 1×1 conv → ReLU → 1×1 conv → ReLU → 1×1 conv
+    torch::Tensor mLogScale;                    // vid: softplus(mLogScale) + ε is the per-channel variance
+    torch::nn::Linear mEmbedS{nullptr}, mEmbedT{nullptr};  // crd: embeddings (then L2-normalised)
+    torch::Tensor mMemoryS, mMemoryT, mZ;                  // crd: memory banks and NCE constants (buffers)
+    int64_t mSeed = 0;                                     // crd: negatives' generator seed
+    torch::Tensor mIndices;
+    int64_t mStep = 0;
 };
 TORCH_MODULE(LossTerm);
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "core/internal/checkpoint.h"
 #include "core/dataset.h"
+#include "core/internal/checkpoint.h"
 #include "core/internal/graph_net.h"
 
 namespace distillery {

@@ -1,6 +1,6 @@
+#include <unistd.h>
 #include <QCoreApplication>
 #include <QtTest/QtTest>
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -15,7 +15,8 @@ std::map<std::string, SuiteFactory>& suites() {
 }
 
 std::string scratchDir(const std::string& name) {
-    auto dir = std::filesystem::temp_directory_path() / ("distillery-tests-" + std::to_string(getpid())) / name;
+    auto dir =
+        std::filesystem::temp_directory_path() / ("distillery-tests-" + std::to_string(getpid())) / name;
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     return dir.string();
@@ -28,7 +29,8 @@ int main(int argc, char** argv) {
     auto& all = distillery::tests::suites();
     if (argc < 2 || !all.count(argv[1])) {
         std::fprintf(stderr, "usage: %s SUITE [qtest options]\nsuites:", argv[0]);
-        for (auto& [name, _] : all) std::fprintf(stderr, " %s", name.c_str());
+        for (auto& [name, _] : all)
+            std::fprintf(stderr, " %s", name.c_str());
         std::fprintf(stderr, "\n");
         return 2;
     }
@@ -38,9 +40,11 @@ int main(int argc, char** argv) {
     auto suite = all[argv[1]]();
     // QTest sees the suite name as argv[0].
     std::vector<char*> args{argv[0]};
-    for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+    for (int i = 2; i < argc; ++i)
+        args.push_back(argv[i]);
     int rc = QTest::qExec(suite.get(), static_cast<int>(args.size()), args.data());
     std::error_code ec;
-    std::filesystem::remove_all(std::filesystem::temp_directory_path() / ("distillery-tests-" + std::to_string(getpid())), ec);
+    std::filesystem::remove_all(
+        std::filesystem::temp_directory_path() / ("distillery-tests-" + std::to_string(getpid())), ec);
     return rc;
 }

@@ -311,7 +311,7 @@ private Q_SLOTS:
         const QJsonArray entries = j.value("entries").toArray();
         QCOMPARE(entries.size(), 1);
         QCOMPARE(entries[0].toObject().value("samples").toInt(), 128);
-        QVERIFY(entries[0].toObject().value("teacher").toString().contains("fp32"));
+        QVERIFY(entries[0].toObject().value("teacher").toString().startsWith("resnet20"));
         QVERIFY(entries[0].toObject().value("bytes").toDouble() > 0);
         const CliRun table = runCli({"cache"}, kQuickMs, env);
         QVERIFY2(table.out.contains("1 entry") &&

@@ -13,13 +13,13 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "core/internal/checkpoint.h"
 #include "core/engine.h"
+#include "core/internal/checkpoint.h"
 #include "core/internal/onnx_import.h"
 #include "core/quantize.h"
-#include "verify/runtime_check.h"
 #include "core/zoo.h"
 #include "tests/core/suites.h"
+#include "verify/runtime_check.h"
 
 using namespace distillery;
 namespace fs = std::filesystem;
@@ -222,7 +222,8 @@ private Q_SLOTS:
         QTest::newRow("unsupported op")
             << "unsupported" << QStringList{"node '/Erf'", "(Erf)", "supported: Conv"};
         QTest::newRow("missing") << "missing" << QStringList{"missing.onnx", "not found"};
-        QTest::newRow("dynamic shape") << "batch_dependent" << QStringList{"batch_dependent.onnx", "batch size"};
+        QTest::newRow("dynamic shape")
+            << "batch_dependent" << QStringList{"batch_dependent.onnx", "batch size"};
     }
     void brokenFilesAreClearErrors() {
         QFETCH(QString, name);

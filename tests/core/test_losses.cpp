@@ -1,5 +1,6 @@
 // Losses against values from Debian's python3-torch running the reference implementations
-// (tests/oracle/loss_oracle.py), and CWD's properties derived by hand.
+// (tests/oracle/loss_oracle.py), with gradients, zero for equal teacher and student, and CWD's properties
+// derived by hand.
 
 #include <torch/torch.h>
 
@@ -29,6 +30,14 @@ void near(const torch::Tensor& value, double expected, double relTol = 1e-5) {
              qPrintable(QString("got %1, expected %2").arg(v, 0, 'g', 10).arg(expected, 0, 'g', 10)));
 }
 
+/** d/dε loss(x + ε·w) at ε = 0, i.e. Σ grad·w, against the oracle's value. */
+template <typename Loss>
+void gradientDot(const torch::Tensor& x, Loss loss, const torch::Tensor& w, double expected) {
+    auto g = x.clone().requires_grad_(true);
+    loss(g).backward();
+    near((g.grad() * w).sum(), expected, 1e-4);
+}
+
 }  // namespace
 
 class LossesTest : public QObject {
@@ -37,6 +46,9 @@ class LossesTest : public QObject {
     torch::Tensor s2 = det({4, 10}, 0.37, 0.1, 3.0), t2 = det({4, 10}, 0.23, 0.7, 2.5);
     torch::Tensor s4 = det({2, 3, 4, 5}, 0.31, 0.2, 2.0), t4 = det({2, 3, 4, 5}, 0.17, 0.9, 3.0);
     torch::Tensor sp = det({2, 6, 5, 7}, 0.13, 0.4, 1.5), tp = det({2, 4, 5, 7}, 0.29, 0.3, 2.0);
+    torch::Tensor fs = det({4, 6, 3, 3}, 0.21, 0.3, 1.7), ft = det({4, 5, 3, 3}, 0.27, 0.8, 2.2);
+    torch::Tensor ns = det({2, 6, 4, 4}, 0.19, 0.6, 1.3), nt = det({2, 5, 2, 2}, 0.33, 0.1, 2.1);
+    torch::Tensor labels = torch::tensor({3, 0, 9, 5}, torch::kInt64);
 
 private Q_SLOTS:
     void crossEntropy() {
@@ -135,6 +147,166 @@ private Q_SLOTS:
         near(plain->compute({{"stage3", t4}}, {{"stage3", s4}}, {}, {}), 2.89453149);
     }
 
+    // ---- the RepDistiller and torchdistill classics, DKD, DIST, VID and CRD ----
+    void relationLossesAgainstReference() {
+        near(spLoss(fs, ft), 0.33705759);
+        near(ccLoss(fs, ft, 0.4, 2), 0.11587362);
+        near(rkdLoss(fs, ft, 25.0, 50.0), 3.31170392);
+        near(rkdLoss(fs, ft, 1.0, 0.0), 0.017540168);
+        near(pktLoss(fs, ft), 0.076194182);
+        near(nstLoss(ns, nt), 0.238783002);
+        const auto w = det({4, 6, 3, 3}, 0.07, 0.2, 1.0);
+        gradientDot(
+            fs, [&](const torch::Tensor& x) { return spLoss(x, ft); }, w, -0.0165473819);
+        gradientDot(
+            fs, [&](const torch::Tensor& x) { return ccLoss(x, ft, 0.4, 2); }, w, -0.00540333241);
+        gradientDot(
+            fs, [&](const torch::Tensor& x) { return rkdLoss(x, ft, 25.0, 50.0); }, w, -1.3447268);
+        gradientDot(
+            fs, [&](const torch::Tensor& x) { return pktLoss(x, ft); }, w, -0.00952907);
+        gradientDot(
+            ns, [&](const torch::Tensor& x) { return nstLoss(x, nt); }, det({2, 6, 4, 4}, 0.07, 0.2, 1.0),
+            0.0306422785);
+    }
+
+    void logitLossesAgainstReference() {
+        near(dkdLoss(s2, t2, labels, 1.0, 8.0, 4.0), 28.7907429);
+        near(dkdLoss(s2, t2, labels, 2.0, 1.0, 1.0), 4.17996311);
+        near(distLoss(s2, t2, 1.0, 1.0, 1.0), 2.51393175);
+        near(distLoss(s2, t2, 2.0, 3.0, 4.0), 115.513351);
+        const auto w = det({4, 10}, 0.07, 0.2, 1.0);
+        gradientDot(
+            s2, [&](const torch::Tensor& x) { return dkdLoss(x, t2, labels, 1.0, 8.0, 4.0); }, w,
+            -0.460141182);
+        gradientDot(
+            s2, [&](const torch::Tensor& x) { return distLoss(x, t2, 1.0, 1.0, 1.0); }, w, 0.00114329159);
+    }
+
+    void newLossesAreZeroWhenStudentEqualsTeacher() {
+        near(spLoss(ft, ft), 0.0, 1e-6);
+        near(ccLoss(ft, ft, 0.4, 2), 0.0, 1e-6);
+        near(rkdLoss(ft, ft, 25.0, 50.0), 0.0, 1e-6);
+        near(pktLoss(ft, ft), 0.0, 1e-6);
+        near(nstLoss(nt, nt), 0.0, 1e-6);
+        near(dkdLoss(t2, t2, labels, 1.0, 8.0, 4.0), 0.0, 1e-6);
+        near(distLoss(t2, t2, 1.0, 1.0, 1.0), 0.0, 1e-6);
+        // Relations are invariant to a scale of the features (RKD normalises distances by their mean; SP, CC,
+        // PKT and NST normalise each sample or channel): a student that is 3× the teacher is already there.
+        near(spLoss(ft * 3.0, ft), 0.0, 1e-6);
+        near(rkdLoss(ft * 3.0, ft, 25.0, 50.0), 0.0, 1e-5);
+        near(pktLoss(ft * 3.0, ft), 0.0, 1e-6);
+        near(nstLoss(nt * 3.0, nt), 0.0, 1e-6);
+    }
+
+    void dkdWarmsUpAndNeedsLabels() {
+        LossTermSpec spec;
+        spec.method = LossMethod::Dkd;
+        spec.teacherTap = spec.studentTap = "logits";
+        spec.tau = 4.0;
+        spec.params["warmup_epochs"] = 2.0;
+        LossTerm term(spec, Task::Classification, Shape{10}, Shape{10});
+        const double full = dkdLoss(s2, t2, labels, 1.0, 8.0, 4.0).item<double>();
+        term->setProgress(0.5);
+        near(term->compute({{"logits", t2}}, {{"logits", s2}}, s2, labels), 0.25 * full);
+        term->setProgress(3.0);
+        near(term->compute({{"logits", t2}}, {{"logits", s2}}, s2, labels), full);
+        QVERIFY_THROWS_EXCEPTION(Error, LossTerm(spec, Task::Segmentation, Shape{10}, Shape{10}));
+        // A recipe parameter another method owns is not this one's.
+        QVERIFY_THROWS_EXCEPTION(Error, spec.param("angle"));
+        QCOMPARE(spec.param("beta"), 8.0);
+    }
+
+    void vidAgainstReference() {
+        // VID's regressor and variance are parameters of its term: given the oracle's weights, the term's
+        // value and gradient match RepDistiller's VIDLoss; the larger map is pooled to the smaller one.
+        LossTermSpec spec;
+        spec.method = LossMethod::Vid;
+        spec.teacherTap = spec.studentTap = "stage3";
+        auto makeTerm = [&](Shape teacherShape, Shape studentShape) {
+            LossTerm term(spec, Task::Classification, teacherShape, studentShape);
+            torch::NoGradGuard g;
+            auto params = term->named_parameters();
+            params["regressor.0.weight"].copy_(det({5, 6, 1, 1}, 0.05, 0.1, 0.5));
+            params["regressor.2.weight"].copy_(det({5, 5, 1, 1}, 0.09, 0.3, 0.5));
+            params["regressor.4.weight"].copy_(det({5, 5, 1, 1}, 0.13, 0.7, 0.5));
+            params["log_scale"].copy_(det({5}, 0.4, 0.2, 1.0));
+            return term;
+        };
+        auto term = makeTerm(Shape{5, 3, 3}, Shape{6, 3, 3});
+        QVERIFY(term->hasAdapter());
+        near(term->compute({{"stage3", ft}}, {{"stage3", fs}}, {}, {}), 1.26643217);
+        auto pooled = makeTerm(Shape{5, 2, 2}, Shape{6, 4, 4});
+        near(pooled->compute({{"stage3", nt}}, {{"stage3", ns}}, {}, {}), 0.961312115);
+        gradientDot(
+            fs,
+            [&](const torch::Tensor& x) {
+                return term->compute({{"stage3", ft}}, {{"stage3", x}}, {}, {});
+            },
+            det({4, 6, 3, 3}, 0.07, 0.2, 1.0), -0.262513757);
+        // A fresh term starts at the recipe's variance (default 5): softplus(log_scale) + ε.
+        LossTerm fresh(spec, Task::Classification, Shape{5, 3, 3}, Shape{6, 3, 3});
+        auto variance = torch::softplus(fresh->named_parameters()["log_scale"]) + 1e-5;
+        QVERIFY((variance - 5.0).abs().max().item<double>() < 1e-4);
+    }
+
+    void crdAgainstReference() {
+        // RepDistiller's ContrastMemory and ContrastLoss on given embeddings, negatives and banks: the loss,
+        // its normalisation constants, its gradient and the banks' updated rows (rows outside the batch
+        // unchanged).
+        namespace F = torch::nn::functional;
+        auto norm = [](const torch::Tensor& x) {
+            return F::normalize(x, F::NormalizeFuncOptions().p(2).dim(1));
+        };
+        auto vs = norm(det({4, 5}, 0.23, 0.4, 1.0)), vt = norm(det({4, 5}, 0.31, 0.9, 1.0));
+        auto idx = (torch::arange(28, torch::kInt64).reshape({4, 7}) * 5 + 1) % 12;
+        idx.select(1, 0).copy_(torch::tensor({3, 0, 9, 5}, torch::kInt64));
+        auto memS = norm(det({12, 5}, 0.17, 0.2, 1.0)), memT = norm(det({12, 5}, 0.11, 0.6, 1.0));
+        auto z = torch::full({2}, -1.0, torch::kFloat64);
+        auto g = vs.clone().requires_grad_(true);
+        auto loss = crdLoss(g, vt, idx, memS, memT, z, 0.07, 0.5, true);
+        near(loss, 23.9830093);
+        near(z[0], 4369921.0);
+        near(z[1], 2946303.5);
+        loss.backward();
+        near((g.grad() * det({4, 5}, 0.07, 0.2, 1.0)).sum(), 5.31329155, 1e-4);
+        near(memS[3][0], 0.688997984);
+        near(memT[9][4], -0.345912278);
+        near(memS[1][2], 0.459816396);
+    }
+
+    void crdTermKeepsItsBankInItsState() {
+        // The term's banks and constants are buffers (saved with the checkpoint); the same step draws the
+        // same negatives, so a term rebuilt from saved state continues exactly.
+        LossTermSpec spec;
+        spec.method = LossMethod::Crd;
+        spec.teacherTap = spec.studentTap = "prelogits";
+        spec.params["negatives"] = 16;
+        spec.params["feat_dim"] = 8;
+        torch::manual_seed(11);
+        LossTerm a(spec, Task::Classification, Shape{5}, Shape{6}, 40);
+        torch::manual_seed(11);
+        LossTerm b(spec, Task::Classification, Shape{5}, Shape{6}, 40);
+        auto sIn = det({4, 6}, 0.21, 0.3, 1.7), tIn = det({4, 5}, 0.27, 0.8, 2.2);
+        const auto indices = torch::tensor({3, 0, 39, 5}, torch::kInt64);
+        a->setBatch(indices, 7);
+        b->setBatch(indices, 7);
+        auto la = a->compute({{"prelogits", tIn}}, {{"prelogits", sIn}}, {}, {});
+        auto lb = b->compute({{"prelogits", tIn}}, {{"prelogits", sIn}}, {}, {});
+        QCOMPARE(la.item<double>(), lb.item<double>());
+        auto buffers = a->named_buffers();
+        QVERIFY(buffers.contains("memory_s") && buffers.contains("memory_t") && buffers.contains("z"));
+        QCOMPARE(buffers["memory_s"].size(0), int64_t{40});
+        QVERIFY(buffers["z"][0].item<double>() > 0);  // set by the first batch
+        // Another step draws other negatives.
+        b->setBatch(indices, 8);
+        a->setBatch(indices, 7);
+        QVERIFY(a->compute({{"prelogits", tIn}}, {{"prelogits", sIn}}, {}, {}).item<double>() !=
+                b->compute({{"prelogits", tIn}}, {{"prelogits", sIn}}, {}, {}).item<double>());
+        // More negatives than samples cannot be drawn without the positives: a clear error.
+        spec.params["negatives"] = 40;
+        QVERIFY_THROWS_EXCEPTION(Error, LossTerm(spec, Task::Classification, Shape{5}, Shape{6}, 40));
+    }
+
     void tapPairRules() {
         QVERIFY(tapPairProblem(LossMethod::Cwd, Shape{64, 7, 7}, Shape{32, 14, 14}).empty());
         QVERIFY(!tapPairProblem(LossMethod::Cwd, Shape{64}, Shape{64}).empty());
@@ -146,6 +318,20 @@ private Q_SLOTS:
         QVERIFY(tapPairProblem(LossMethod::PairKd, Shape{128, 8, 8}, Shape{64, 8, 8}).empty());
         QVERIFY(!tapPairProblem(LossMethod::At, Shape{128, 8, 8}, Shape{64}).empty());
         QVERIFY(tapPairProblem(LossMethod::Task, Shape{}, Shape{}).empty());
+        // Relations compare batch×batch matrices: any two taps, vectors or maps, of any widths.
+        for (LossMethod m : {LossMethod::Sp, LossMethod::Cc, LossMethod::Rkd, LossMethod::Pkt}) {
+            QVERIFY(tapPairProblem(m, Shape{64, 7, 7}, Shape{16, 28, 28}).empty());
+            QVERIFY(tapPairProblem(m, Shape{64}, Shape{32, 7, 7}).empty());
+        }
+        QVERIFY(tapPairProblem(LossMethod::Nst, Shape{64, 7, 7}, Shape{16, 14, 14}).empty());
+        QVERIFY(tapPairProblem(LossMethod::Vid, Shape{64, 7, 7}, Shape{16, 14, 14}).empty());
+        QVERIFY(!tapPairProblem(LossMethod::Vid, Shape{64}, Shape{16, 14, 14}).empty());
+        QVERIFY(!tapPairProblem(LossMethod::Nst, Shape{64}, Shape{64, 7, 7}).empty());
+        for (LossMethod m : {LossMethod::Dkd, LossMethod::Dist}) {
+            QVERIFY(tapPairProblem(m, Shape{10}, Shape{10}).empty());
+            QVERIFY(!tapPairProblem(m, Shape{10}, Shape{7}).empty());
+            QVERIFY(!tapPairProblem(m, Shape{10, 8, 8}, Shape{10, 8, 8}).empty());
+        }
     }
 
     void termRejectsIncompatibleTaps() {

@@ -275,6 +275,9 @@ QString differences(const Recipe& a, const Recipe& b) {
         d.field(n + ".tau", s.tau, t.tau);
         d.field(n + ".poolSize", s.poolSize, t.poolSize);
         d.field(n + ".hasTau", s.hasTau, t.hasTau);
+        d.field(n + ".params.size", s.params.size(), t.params.size());
+        for (const auto& [key, value] : s.params)
+            d.field(n + ".params." + key, value, t.params.count(key) ? t.params.at(key) : std::nan(""));
     }
     d.field("optim.name", a.optim.name, b.optim.name);
     d.field("optim.lr", a.optim.lr, b.optim.lr);
@@ -379,6 +382,23 @@ private Q_SLOTS:
         QCOMPARE(d.losses[4].tau, 1.0);
         QVERIFY(d.losses[4].hasTau);
         QCOMPARE(d.losses[0].weight, 1.0);
+
+        // Method parameters: given ones are kept (and written back), the others take the papers' defaults.
+        const Recipe m = parseRecipe(std::string(kDistillHead) +
+                                         "losses: [{method: dkd, alpha: 2, warmup_epochs: 1.5},"
+                                         " {method: rkd, tap: prelogits}, {method: dist, gamma: 3}]\n",
+                                     "m.yaml", "/base");
+        QCOMPARE(m.losses[0].param("alpha"), 2.0);
+        QCOMPARE(m.losses[0].param("beta"), 8.0);
+        QCOMPARE(m.losses[0].param("warmup_epochs"), 1.5);
+        QCOMPARE(m.losses[0].tau, 4.0);
+        QCOMPARE(q(m.losses[0].teacherTap), QString("logits"));
+        QCOMPARE(m.losses[1].param("distance"), 25.0);
+        QCOMPARE(m.losses[1].param("angle"), 50.0);
+        QCOMPARE(m.losses[2].param("beta"), 1.0);
+        QCOMPARE(m.losses[2].param("gamma"), 3.0);
+        const Recipe back = parseRecipe(recipeToYaml(m), "back.yaml", "/base");
+        QCOMPARE(differences(back, m), QString());
     }
 
     void parsesShorthands() {
@@ -409,7 +429,9 @@ private Q_SLOTS:
         QCOMPARE(q(term("cwd", "stage3", "stage3", 1, 4, false).label()), QString("cwd[stage3]"));
         QCOMPARE(q(term("fitnet", "stage3", "stage2", 1, 1, false).label()),
                  QString("fitnet[stage3/stage2]"));
-        const std::vector<std::string> expected{"task", "kd", "fitnet", "at", "pixel_kd", "pair_kd", "cwd"};
+        const std::vector<std::string> expected{"task", "kd",   "fitnet", "at",  "pixel_kd", "pair_kd",
+                                                "cwd",  "sp",   "cc",     "rkd", "pkt",      "nst",
+                                                "dkd",  "dist", "vid",    "crd"};
         QVERIFY(lossMethodNames() == expected);
     }
 
@@ -630,8 +652,27 @@ private Q_SLOTS:
         QTest::newRow("unknown method")
             << head + "losses:\n  - {method: task}\n  - {method: cwdd, tap: stage3}\n"
             << "recipes/x.yaml:7: losses[1].method: unknown method 'cwdd' (allowed: task, kd, fitnet, at, "
-               "pixel_kd, "
-               "pair_kd, cwd)";
+               "pixel_kd, pair_kd, cwd, sp, cc, rkd, pkt, nst, dkd, dist, vid, crd)";
+        QTest::newRow("another method's parameter")
+            << head + "losses:\n  - {method: task}\n  - {method: dist, beta: 2, angle: 3}\n"
+            << "recipes/x.yaml:7: losses[1].angle: not a parameter of dist (its parameters: beta, gamma)";
+        QTest::newRow("parameter of a method without any")
+            << head + "losses:\n  - {method: task}\n  - {method: sp, tap: stage3, alpha: 1}\n"
+            << "recipes/x.yaml:7: losses[1].alpha: not a parameter of sp (it takes none besides weight and "
+               "tau)";
+        QTest::newRow("negative parameter")
+            << head + "losses:\n  - {method: task}\n  - {method: rkd, tap: prelogits, distance: -1}\n"
+            << "recipes/x.yaml:7: losses[1].distance: expected a number >= 0 (weight of the distance-wise "
+               "term), "
+               "got -1";
+        QTest::newRow("parameter above its range")
+            << head + "losses:\n  - {method: task}\n  - {method: crd, tap: prelogits, momentum: 1.5}\n"
+            << "recipes/x.yaml:7: losses[1].momentum: expected a number <= 1 (momentum of the memory bank's "
+               "updates), got 1.5";
+        QTest::newRow("fractional order")
+            << head + "losses:\n  - {method: task}\n  - {method: cc, tap: prelogits, order: 1.5}\n"
+            << "recipes/x.yaml:7: losses[1].order: expected a whole number (order of the kernel's Taylor "
+               "expansion), got 1.5";
         QTest::newRow("unknown key")
             << "model: {arch: resnet8}\ntrain:\n  epochs: 3\n  batchsize: 64\n"
             << "recipes/x.yaml:4: train.batchsize: unknown key (allowed: epochs, batch_size, "
@@ -723,7 +764,7 @@ private Q_SLOTS:
         QTest::newRow("unknown teacher precision")
             << "job: distill\nmodel: {arch: resnet8}\nteacher: {arch: resnet20, checkpoint: /t, precision: "
                "int4}\n"
-            << "recipes/x.yaml:3: teacher.precision: unknown precision 'int4' (allowed: fp32, bf16)";
+            << "recipes/x.yaml:3: teacher.precision: unknown precision 'int4' (allowed: fp32, bf16, int8, auto)";
         QTest::newRow("unknown dataset")
             << "model: {arch: resnet8}\ndata:\n  dataset: mnist\n"
             << "recipes/x.yaml:3: data.dataset: unknown dataset 'mnist' (allowed: "

@@ -1,7 +1,11 @@
 #!/usr/bin/python3
 """Reference values for tests/core/test_losses.cpp, computed with Debian's python3-torch (LibTorch 1.13)
-from the reference implementations (Hinton KD, RepDistiller AT, the official CWD and structured-KD code).
+from the reference implementations (Hinton KD, RepDistiller AT, SP, PKT, NST and RKD, the official CWD,
+structured-KD, DKD (mdistiller) and DIST code, RepDistiller's VID with given regressor weights, and CC
+written from its paper's formulas).
 Run: /usr/bin/python3 tests/oracle/loss_oracle.py"""
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -45,6 +49,143 @@ def pair_kd(s, t, pool):  # structured KD, pair-wise term
     return ((sim(s) - sim(t)) ** 2).mean()
 
 
+def sp_loss(s, t):  # RepDistiller Similarity (Tung & Mori 2019)
+    n = s.shape[0]
+    gs = F.normalize(s.reshape(n, -1) @ s.reshape(n, -1).t())
+    gt = F.normalize(t.reshape(n, -1) @ t.reshape(n, -1).t())
+    return ((gt - gs) ** 2).sum() / (n * n)
+
+
+def cc_loss(s, t, gamma=0.4, order=2):  # correlation congruence (Peng et al. 2019): Gaussian RBF, Taylor order P
+    def k(f):
+        f = F.normalize(f.reshape(f.shape[0], -1))
+        g = f @ f.t()
+        out = torch.zeros_like(g)
+        for p in range(order + 1):
+            out = out + math.exp(-2 * gamma) * (2 * gamma) ** p / math.factorial(p) * g ** p
+        return out
+    return ((k(s) - k(t)) ** 2).sum() / (s.shape[0] ** 2)
+
+
+def rkd_loss(s, t, wd=25.0, wa=50.0):  # RepDistiller RKDLoss
+    s, t = s.reshape(s.shape[0], -1), t.reshape(t.shape[0], -1)
+
+    def pdist(e, eps=1e-12):
+        sq = e.pow(2).sum(1)
+        prod = e @ e.t()
+        res = (sq.unsqueeze(1) + sq.unsqueeze(0) - 2 * prod).clamp(min=eps).sqrt().clone()
+        res[range(len(e)), range(len(e))] = 0
+        return res
+    td = pdist(t)
+    td = td / td[td > 0].mean()
+    d = pdist(s)
+    d = d / d[d > 0].mean()
+    loss_d = F.smooth_l1_loss(d, td)
+
+    def angle(e):
+        diff = F.normalize(e.unsqueeze(0) - e.unsqueeze(1), p=2, dim=2)
+        return torch.bmm(diff, diff.transpose(1, 2)).view(-1)
+    loss_a = F.smooth_l1_loss(angle(s), angle(t))
+    return wd * loss_d + wa * loss_a
+
+
+def pkt_loss(s, t, eps=1e-7):  # RepDistiller PKT
+    def sim(f):
+        f = f.reshape(f.shape[0], -1)
+        f = f / (torch.sqrt((f ** 2).sum(1, keepdim=True)) + eps)
+        m = (f @ f.t() + 1.0) / 2.0
+        return m / m.sum(1, keepdim=True)
+    ms, mt = sim(s), sim(t)
+    return torch.mean(mt * torch.log((mt + eps) / (ms + eps)))
+
+
+def nst_loss(s, t):  # RepDistiller NSTLoss (polynomial kernel, d = 2, c = 0)
+    sh, th = s.shape[2], t.shape[2]
+    if sh > th:
+        s = F.adaptive_avg_pool2d(s, (th, th))
+    elif sh < th:
+        t = F.adaptive_avg_pool2d(t, (sh, sh))
+    s = F.normalize(s.reshape(s.shape[0], s.shape[1], -1), dim=2)
+    t = F.normalize(t.reshape(t.shape[0], t.shape[1], -1), dim=2)
+    poly = lambda a, b: (a.unsqueeze(1) * b.unsqueeze(2)).sum(-1).pow(2)
+    return poly(t, t).mean() + poly(s, s).mean() - 2 * poly(s, t).mean()
+
+
+def dkd_loss(s, t, target, alpha, beta, tau):  # mdistiller DKD
+    gt = torch.zeros_like(s).scatter_(1, target.unsqueeze(1), 1).bool()
+    other = ~gt
+    ps, pt = F.softmax(s / tau, 1), F.softmax(t / tau, 1)
+    cat = lambda p: torch.cat([(p * gt).sum(1, keepdim=True), (p * other).sum(1, keepdim=True)], 1)
+    ps2, pt2 = cat(ps), cat(pt)
+    tckd = F.kl_div(torch.log(ps2), pt2, reduction="sum") * tau ** 2 / target.shape[0]
+    pt3 = F.softmax(t / tau - 1000.0 * gt, 1)
+    ls3 = F.log_softmax(s / tau - 1000.0 * gt, 1)
+    nckd = F.kl_div(ls3, pt3, reduction="sum") * tau ** 2 / target.shape[0]
+    return alpha * tckd + beta * nckd
+
+
+def dist_loss(s, t, beta, gamma, tau):  # official DIST
+    def pearson(a, b, eps=1e-8):
+        a, b = a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)
+        return (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1) + eps)
+    ys, yt = (s / tau).softmax(1), (t / tau).softmax(1)
+    inter = tau ** 2 * (1 - pearson(ys, yt).mean())
+    intra = tau ** 2 * (1 - pearson(ys.t(), yt.t()).mean())
+    return beta * inter + gamma * intra
+
+
+def vid_loss(s, t, w1, w2, w3, log_scale, eps=1e-5):  # RepDistiller VIDLoss with given weights
+    h, w = min(s.shape[2], t.shape[2]), min(s.shape[3], t.shape[3])
+    if s.shape[2:] != (h, w):
+        s = F.adaptive_avg_pool2d(s, (h, w))
+    if t.shape[2:] != (h, w):
+        t = F.adaptive_avg_pool2d(t, (h, w))
+    mean = F.conv2d(F.relu(F.conv2d(F.relu(F.conv2d(s, w1)), w2)), w3)
+    var = (torch.log(1.0 + torch.exp(log_scale)) + eps).view(1, -1, 1, 1)
+    return torch.mean(0.5 * ((mean - t) ** 2 / var + torch.log(var)))
+
+
+def vid_weights(cs, ct):
+    return (det((ct, cs, 1, 1), 0.05, 0.1, 0.5), det((ct, ct, 1, 1), 0.09, 0.3, 0.5),
+            det((ct, ct, 1, 1), 0.13, 0.7, 0.5), det((ct,), 0.4, 0.2, 1.0))
+
+
+def crd_contrast(vs, vt, idx, mem_s, mem_t, T, momentum):
+    """RepDistiller's ContrastMemory (v1 = student, v2 = teacher) and its two ContrastLoss terms, with the
+    negatives given in idx[:, 1:] and the banks updated in place."""
+    B, K1 = idx.shape
+    D, n = vs.shape[1], mem_s.shape[0]
+    out_v2 = torch.exp(torch.bmm(mem_s[idx.view(-1)].view(B, K1, D), vt.view(B, D, 1)) / T)
+    out_v1 = torch.exp(torch.bmm(mem_t[idx.view(-1)].view(B, K1, D), vs.view(B, D, 1)) / T)
+    z1, z2 = (out_v1.mean() * n).item(), (out_v2.mean() * n).item()
+    out_v1, out_v2 = out_v1 / z1, out_v2 / z2
+
+    def contrast_loss(x):
+        bsz, m, pn, eps = x.shape[0], x.size(1) - 1, 1 / float(n), 1e-7
+        p_pos = x.select(1, 0)
+        log_d1 = torch.div(p_pos, p_pos.add(m * pn + eps)).log_()
+        p_neg = x.narrow(1, 1, m)
+        log_d0 = torch.div(p_neg.clone().fill_(m * pn), p_neg.add(m * pn + eps)).log_()
+        return -(log_d1.sum(0) + log_d0.view(-1, 1).sum(0)) / bsz
+    loss = contrast_loss(out_v1) + contrast_loss(out_v2)
+    with torch.no_grad():
+        y = idx[:, 0]
+        for mem, v in ((mem_s, vs), (mem_t, vt)):
+            pos = mem[y] * momentum + v * (1 - momentum)
+            mem[y] = pos / pos.pow(2).sum(1, keepdim=True).pow(0.5)
+    return loss.sum(), z1, z2
+
+
+def crd_inputs():
+    vs = F.normalize(det((4, 5), 0.23, 0.4, 1.0))
+    vt = F.normalize(det((4, 5), 0.31, 0.9, 1.0))
+    idx = (torch.arange(4 * 7).reshape(4, 7) * 5 + 1) % 12
+    idx[:, 0] = torch.tensor([3, 0, 9, 5])
+    mem_s = F.normalize(det((12, 5), 0.17, 0.2, 1.0))
+    mem_t = F.normalize(det((12, 5), 0.11, 0.6, 1.0))
+    return vs, vt, idx, mem_s, mem_t
+
+
 def main():
     torch.set_printoptions(precision=10)
     s2, t2 = det((4, 10), 0.37, 0.1, 3.0), det((4, 10), 0.23, 0.7, 2.5)
@@ -70,6 +211,45 @@ def main():
     w = det((2, 3, 4, 5), 0.11, 0.5, 1.0)
     out["cwd_grad_dot"] = (sg.grad * w).sum().item()
     out["cwd_grad_000"] = sg.grad[0, 0, 0, 0].item()
+    # Relation and similarity losses: student and teacher taps of different widths (N = 4).
+    fs, ft = det((4, 6, 3, 3), 0.21, 0.3, 1.7), det((4, 5, 3, 3), 0.27, 0.8, 2.2)
+    out["sp"] = sp_loss(fs, ft).item()
+    out["cc"] = cc_loss(fs, ft).item()
+    out["rkd"] = rkd_loss(fs, ft).item()
+    out["rkd_distance"] = rkd_loss(fs, ft, 1.0, 0.0).item()
+    out["pkt"] = pkt_loss(fs, ft).item()
+    ns, nt = det((2, 6, 4, 4), 0.19, 0.6, 1.3), det((2, 5, 2, 2), 0.33, 0.1, 2.1)
+    out["nst"] = nst_loss(ns, nt).item()
+    labels = torch.tensor([3, 0, 9, 5])
+    out["dkd"] = dkd_loss(s2, t2, labels, 1.0, 8.0, 4.0).item()
+    out["dkd_a2_b1_t1"] = dkd_loss(s2, t2, labels, 2.0, 1.0, 1.0).item()
+    out["dist"] = dist_loss(s2, t2, 1.0, 1.0, 1.0).item()
+    out["dist_b2_g3_t4"] = dist_loss(s2, t2, 2.0, 3.0, 4.0).item()
+    out["vid"] = vid_loss(fs, ft, *vid_weights(6, 5)).item()
+    out["vid_pooled"] = vid_loss(ns, nt, *vid_weights(6, 5)).item()
+    vs, vt, idx, mem_s, mem_t = crd_inputs()
+    g = vs.clone().requires_grad_(True)
+    loss, z1, z2 = crd_contrast(g, vt, idx, mem_s, mem_t, 0.07, 0.5)
+    loss.backward()
+    out["crd"], out["crd_z1"], out["crd_z2"] = loss.item(), z1, z2
+    out["crd_grad_dot"] = (g.grad * det((4, 5), 0.07, 0.2, 1.0)).sum().item()
+    out["crd_mem_s_3_0"], out["crd_mem_t_9_4"] = mem_s[3, 0].item(), mem_t[9, 4].item()
+    out["crd_mem_s_1_2"] = mem_s[1, 2].item()  # not in the batch: unchanged
+    # Gradients (against a fixed direction w: d/dx sum(grad * w)).
+    for name, fn in [("sp", sp_loss), ("cc", cc_loss), ("rkd", rkd_loss), ("pkt", pkt_loss),
+                     ("vid", lambda a, b: vid_loss(a, b, *vid_weights(6, 5)))]:
+        g = fs.clone().requires_grad_(True)
+        fn(g, ft).backward()
+        out[f"{name}_grad_dot"] = (g.grad * det((4, 6, 3, 3), 0.07, 0.2, 1.0)).sum().item()
+    g = ns.clone().requires_grad_(True)
+    nst_loss(g, nt).backward()
+    out["nst_grad_dot"] = (g.grad * det((2, 6, 4, 4), 0.07, 0.2, 1.0)).sum().item()
+    g = s2.clone().requires_grad_(True)
+    dkd_loss(g, t2, labels, 1.0, 8.0, 4.0).backward()
+    out["dkd_grad_dot"] = (g.grad * det((4, 10), 0.07, 0.2, 1.0)).sum().item()
+    g = s2.clone().requires_grad_(True)
+    dist_loss(g, t2, 1.0, 1.0, 1.0).backward()
+    out["dist_grad_dot"] = (g.grad * det((4, 10), 0.07, 0.2, 1.0)).sum().item()
     for k, v in out.items():
         print(f"{k} {v:.9g}")
 

@@ -18,6 +18,7 @@
 
 #include "core/quantize.h"
 #include "core/run_folder.h"
+#include "core/zoo.h"
 #include "widgets/data_dock.h"
 #include "widgets/engine_bridge.h"
 #include "widgets/loss_terms_model.h"
@@ -25,6 +26,7 @@
 #include "widgets/models_dock.h"
 #include "widgets/recipe_dock.h"
 #include "widgets/recipe_document.h"
+#include "widgets/tap_rules.h"
 #include "widgets/views/channel_inspector_view.h"
 #include "widgets/views/loss_curves_view.h"
 #include "widgets/views/runs_table_view.h"
@@ -142,6 +144,32 @@ private Q_SLOTS:
         QVERIFY(w.recipeDock()->applyPreset(Preset::Attention, &error));
         QCOMPARE(w.document()->recipe().losses.size(), size_t(4));  // task + at on stage1..3
         QCOMPARE(w.document()->recipe().losses[3].label(), std::string("at[stage3]"));
+        // Every preset on this classifier pair gives terms the engine accepts, or says why it cannot: the
+        // logit methods (kd, dkd, dist) and the relation methods (sp, cc, rkd, pkt, nst) all apply here.
+        const ModelInfo& teacherModel = w.modelsDock()->teacherInfo();
+        const ModelInfo& studentModel = w.modelsDock()->studentInfo();
+        for (Preset preset : allPresets()) {
+            std::vector<LossTermSpec> terms;
+            QString reason;
+            const bool ok = presetTerms(preset, teacherModel, studentModel, &terms, &reason);
+            const bool dense = preset == Preset::PixelWise || preset == Preset::CwdLogits;
+            QVERIFY2(ok != dense, qPrintable(presetName(preset) + ": " + reason));
+            if (!ok) continue;
+            QVERIFY(terms.size() >= 2);
+            for (const auto& t : terms) {
+                if (t.method == LossMethod::Task) continue;
+                const TapInfo* tt = findTap(teacherModel, t.teacherTap);
+                const TapInfo* st = findTap(studentModel, t.studentTap);
+                QVERIFY2(tt && st, qPrintable(presetName(preset)));
+                QVERIFY2(tapPairProblem(t.method, tt->shape, st->shape).empty(),
+                         qPrintable(presetName(preset)));
+            }
+        }
+        QVERIFY(w.recipeDock()->applyPreset(Preset::Rkd, &error));
+        QCOMPARE(w.document()->recipe().losses[1].label(), std::string("rkd[prelogits]"));
+        QVERIFY(w.recipeDock()->applyPreset(Preset::Dkd, &error));
+        QCOMPARE(w.document()->recipe().losses[1].label(), std::string("dkd[logits]"));
+        QCOMPARE(w.document()->recipe().losses[1].tau, 4.0);
     }
 
     void importsOnnxModels() {
@@ -360,7 +388,10 @@ private Q_SLOTS:
         auto* precision = w.recipeDock()->findChild<QComboBox*>("recipePrecision");
         auto* teacher = w.recipeDock()->findChild<QComboBox*>("recipeTeacherPrecision");
         QVERIFY(precision && teacher);
-        QCOMPARE(precision->currentData().toString(), QString("fp32"));
+        // The starter recipe is the shipped demo, which asks for bf16 where the CPU has it natively.
+        QCOMPARE(precision->currentData().toString(), QString("auto"));
+        QCOMPARE(teacher->currentData().toString(), QString("auto"));
+        QVERIFY(teacher->findData("int8") >= 0);
         const int bf16 = precision->findData("bf16");
         QVERIFY(bf16 >= 0);
         precision->setCurrentIndex(bf16);
@@ -372,10 +403,10 @@ private Q_SLOTS:
         QCOMPARE(w.document()->recipe().teacher.precision, std::string("bf16"));
         QVERIFY(QString::fromStdString(recipeToYaml(w.document()->recipe())).contains("precision: bf16"));
         w.document()->undoStack()->undo();
-        QCOMPARE(w.document()->recipe().teacher.precision, std::string("fp32"));
-        QCOMPARE(teacher->currentData().toString(), QString("fp32"));
-        w.document()->edit("auto", [](Recipe& r) { r.precision = "auto"; });
-        QCOMPARE(precision->currentData().toString(), QString("auto"));
+        QCOMPARE(w.document()->recipe().teacher.precision, std::string("auto"));
+        QCOMPARE(teacher->currentData().toString(), QString("auto"));
+        w.document()->edit("fp32", [](Recipe& r) { r.precision = "fp32"; });
+        QCOMPARE(precision->currentData().toString(), QString("fp32"));
     }
 
     void badRecipeShowsAnErrorInsteadOfStarting() {
