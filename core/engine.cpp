@@ -480,6 +480,17 @@ std::string Job::Impl::teacherCacheDescription() const {
         teacherInfo.arch + (teacherInfo.head.empty() ? "" : "/" + teacherInfo.head) + " " + teacherPrecision;
     j["teacher_weights"] = teacherWeightsHash;
     j["teacher_precision"] = teacherPrecision;
+    j["device"] = device.str();
+    if (teacherPrecision == "int8") {
+        // Its calibration: the first train batches through the eval transforms, shuffled with the seed.
+        Recipe calibration;
+        calibration.evalTransforms = r.evalTransforms;
+        j["int8_calibration"] = {{"seed", r.seed},
+                                 {"batch_size", r.batchSize},
+                                 {"batches", QuantSpec{}.calibrationBatches},
+                                 {"engine", Int8Net::engineName()},
+                                 {"eval_transforms", recipeToYaml(calibration)}};
+    }
     for (const auto& tap : teacherTaps)
         j["taps"].push_back(tap);
     Recipe dataOnly;
@@ -518,7 +529,7 @@ std::string Job::Impl::teacherCacheDescription() const {
         content.update(smp.image.data.data(), smp.image.data.size() * sizeof(float));
     }
     j["data_sample"] = content.hex();
-    return j.dump();
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::unordered_map<std::string, torch::Tensor> Job::Impl::runTeacher(const torch::Tensor& images) {
@@ -764,6 +775,16 @@ void Job::Impl::train() {
     const bool diskCache = cacheDir != "off";
     std::string cacheKey;
     bool cacheFromDisk = false, cacheStored = false, cacheToVerify = false;
+    int64_t cacheMaxBytes = options.teacherCacheBytes;
+    if (diskCache && cacheMaxBytes <= 0) {
+        try {
+            cacheMaxBytes = defaultTeacherCacheBytes();
+        } catch (const Error& e) {
+            cacheMaxBytes = int64_t{8} << 30;
+            log(LogLevel::Warning,
+                std::string(e.what()) + "; the shared teacher cache keeps its default bound (8 GiB)");
+        }
+    }
     if (teacher && options.cacheTeacher && (startEpoch < r.epochs || diskCache) &&
         deterministicPipeline(r.trainTransforms, studentInfo.inputH, studentInfo.inputW)) {
         std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
@@ -773,10 +794,17 @@ void Job::Impl::train() {
             log(LogLevel::Info, "teacher outputs would exceed the cache budget; the teacher runs every step");
         } else {
             if (diskCache) {
+                // Nothing about the shared cache stops a run: problems are warnings and the teacher runs.
                 const auto started = Clock::now();
-                cacheKey = sha256(teacherCacheDescription());
                 std::string problem;
-                cacheFromDisk = teacherCache.load(cacheDir, cacheKey, &problem);
+                try {
+                    cacheKey = sha256(teacherCacheDescription());
+                    cacheFromDisk = teacherCache.load(cacheDir, cacheKey, &problem);
+                } catch (const std::exception& e) {
+                    problem = e.what();
+                    teacherCache.reset();
+                    cacheFromDisk = false;
+                }
                 if (!problem.empty())
                     log(LogLevel::Warning,
                         "shared teacher cache: ignoring " + problem + "; the teacher runs");
@@ -804,9 +832,14 @@ void Job::Impl::train() {
         cacheStored = true;
         const auto started = Clock::now();
         std::string problem;
-        const int64_t maxBytes =
-            options.teacherCacheBytes > 0 ? options.teacherCacheBytes : defaultTeacherCacheBytes();
-        if (teacherCache.store(cacheDir, cacheKey, teacherCacheDescription(), maxBytes, &problem)) {
+        bool stored = false;
+        try {
+            stored =
+                teacherCache.store(cacheDir, cacheKey, teacherCacheDescription(), cacheMaxBytes, &problem);
+        } catch (const std::exception& e) {
+            problem = e.what();
+        }
+        if (stored) {
             char text[64];
             std::snprintf(text, sizeof text, "%.1f s",
                           std::chrono::duration<double>(Clock::now() - started).count());

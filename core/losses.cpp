@@ -145,8 +145,11 @@ torch::Tensor rkdLoss(const torch::Tensor& student, const torch::Tensor& teacher
     torch::Tensor loss = torch::zeros({}, s.options());
     if (distanceWeight != 0.0) {
         auto normalised = [](const torch::Tensor& d) {
-            auto positive = d.gt(0);
-            return d / d.masked_select(positive).mean();
+            // Over the mean of the non-zero distances (all equal embeddings, or one sample: none, and no
+            // scale).
+            auto positive = d.gt(0).to(d.scalar_type());
+            auto mean = d.sum() / positive.sum().clamp_min(1.0);
+            return d / mean.clamp_min(1e-12);
         };
         torch::Tensor td;
         {
@@ -210,7 +213,9 @@ torch::Tensor dkdLoss(const torch::Tensor& student, const torch::Tensor& teacher
         return torch::cat({(p * gt).sum(1, true), (p * other).sum(1, true)}, 1);
     };
     auto bs = binary(ps), bt = binary(pt);
-    auto tckd = (bt * (torch::log(bt) - torch::log(bs))).sum() * (tau * tau) / n;
+    // xlogy: a teacher probability that underflows to 0 contributes 0, as KL's definition (and F.kl_div) has
+    // it.
+    auto tckd = (torch::xlogy(bt, bt) - bt * torch::log(bs)).sum() * (tau * tau) / n;
     // The target class is masked out of both distributions (shifted by −1000 before the softmax).
     auto logPt2 = torch::log_softmax(teacher / tau - 1000.0 * gt, 1);
     auto logPs2 = torch::log_softmax(student / tau - 1000.0 * gt, 1);

@@ -953,7 +953,8 @@ bool methodTakesTau(LossMethod method) {
 }
 
 const std::vector<MethodParam>& methodParams(LossMethod method) {
-    // Defaults are the papers' (docs/METHODS.md).
+    // Defaults are the papers' (docs/METHODS.md), except dkd's warm-up: the paper ramps over 20 of 240
+    // epochs, which a recipe sets for its own schedule.
     static const std::vector<MethodParam> none;
     static const std::vector<MethodParam> rkd{
         {"distance", 25.0, 0.0, false, "weight of the distance-wise term"},
@@ -967,12 +968,12 @@ const std::vector<MethodParam>& methodParams(LossMethod method) {
         {"gamma", 1.0, 0.0, false, "weight of the intra-class relation"}};
     static const std::vector<MethodParam> cc{
         {"gamma", 0.4, 0.0, false, "Gaussian kernel width"},
-        {"order", 2.0, 0.0, true, "order of the kernel's Taylor expansion"}};
+        {"order", 2.0, 0.0, true, "order of the kernel's Taylor expansion", 20.0}};
     static const std::vector<MethodParam> vid{
         {"init_variance", 5.0, 1e-4, false, "initial variance of the per-channel Gaussian"}};
     static const std::vector<MethodParam> crd{
-        {"feat_dim", 128.0, 1.0, true, "size of the contrastive embedding"},
-        {"negatives", 16384.0, 1.0, true, "negatives drawn from the memory bank per sample"},
+        {"feat_dim", 128.0, 1.0, true, "size of the contrastive embedding", 65536.0},
+        {"negatives", 16384.0, 1.0, true, "negatives drawn from the memory bank per sample", 1e8},
         {"temperature", 0.07, 1e-6, false, "temperature of the NCE scores"},
         {"momentum", 0.5, 0.0, false, "momentum of the memory bank's updates", 1.0}};
     switch (method) {

@@ -1,6 +1,9 @@
 #include "core/internal/teacher_cache.h"
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <chrono>
@@ -34,11 +37,22 @@ bool isKey(const std::string& name) {
            });
 }
 
+/** The folder's children; none when it cannot be read. Never throws (other runs change the folder). */
+std::vector<fs::path> children(const fs::path& dir) {
+    std::vector<fs::path> out;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+        out.push_back(it->path());
+    return out;
+}
+
 int64_t folderBytes(const fs::path& dir) {
     int64_t total = 0;
-    std::error_code ec;
-    for (const auto& f : fs::directory_iterator(dir, ec))
-        if (f.is_regular_file(ec)) total += static_cast<int64_t>(f.file_size(ec));
+    for (const auto& f : children(dir)) {
+        std::error_code ec;
+        const auto size = fs::file_size(f, ec);
+        if (!ec) total += static_cast<int64_t>(size);
+    }
     return total;
 }
 
@@ -68,7 +82,53 @@ int64_t removeEntry(const fs::path& entry) {
     return bytes;
 }
 
+/** Writes a file and flushes it to the disk before returning (the rename that publishes an entry must not
+ *  reach the disk before its data). */
+bool writeDurably(const fs::path& path, const void* data, size_t bytes) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return false;
+    const char* p = static_cast<const char*>(data);
+    size_t left = bytes;
+    while (left > 0) {
+        const ssize_t n = ::write(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            ::close(fd);
+            return false;
+        }
+        p += n;
+        left -= static_cast<size_t>(n);
+    }
+    const bool ok = ::fsync(fd) == 0;
+    return ::close(fd) == 0 && ok;
+}
+
+void syncFolder(const fs::path& dir) {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    ::fsync(fd);
+    ::close(fd);
+}
+
+/** Marks an entry as used now, for the least-recently-used eviction. */
+void touch(const fs::path& entry) {
+    std::error_code ec;
+    fs::last_write_time(entry / "entry.json", fs::file_time_type::clock::now(), ec);
+}
+
 }  // namespace
+
+/** Σ x and Σ x² over the tensor's floats in a fixed order, as one number (double). */
+double TeacherCache::checksum(const torch::Tensor& t) {
+    const float* p = t.data_ptr<float>();
+    const int64_t n = t.numel();
+    double sum = 0.0, squares = 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+        sum += p[i];
+        squares += static_cast<double>(p[i]) * p[i];
+    }
+    return sum + 1e-3 * squares;
+}
 
 std::string defaultTeacherCacheDir() {
     const std::string own = envOr("DISTILLERY_TEACHER_CACHE", "");
@@ -121,11 +181,11 @@ int64_t defaultTeacherCacheBytes() {
 
 std::vector<TeacherCacheEntry> listTeacherCache(const std::string& dir) {
     std::vector<TeacherCacheEntry> out;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-        const std::string name = e.path().filename().string();
-        if (!isKey(name) || !e.is_directory(ec)) continue;
-        const fs::path meta = e.path() / "entry.json";
+    for (const auto& path : children(dir)) {
+        std::error_code ec;
+        const std::string name = path.filename().string();
+        if (!isKey(name) || !fs::is_directory(path, ec)) continue;
+        const fs::path meta = path / "entry.json";
         std::ifstream in(meta);
         if (!in) continue;
         TeacherCacheEntry entry;
@@ -141,8 +201,10 @@ std::vector<TeacherCacheEntry> listTeacherCache(const std::string& dir) {
         } catch (const std::exception&) {
             continue;  // a damaged entry is not listed; clearing removes it
         }
-        entry.bytes = folderBytes(e.path());
-        entry.lastUsed = secondsSinceEpoch(fs::last_write_time(meta, ec));
+        entry.bytes = folderBytes(path);
+        const auto when = fs::last_write_time(meta, ec);
+        if (ec) continue;  // removed meanwhile
+        entry.lastUsed = secondsSinceEpoch(when);
         out.push_back(std::move(entry));
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
@@ -153,13 +215,13 @@ std::vector<TeacherCacheEntry> listTeacherCache(const std::string& dir) {
 
 int64_t clearTeacherCache(const std::string& dir) {
     int64_t freed = 0;
-    std::error_code ec;
     std::vector<fs::path> victims;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-        const std::string name = e.path().filename().string();
-        if (e.is_directory(ec) &&
+    for (const auto& path : children(dir)) {
+        std::error_code ec;
+        const std::string name = path.filename().string();
+        if (fs::is_directory(path, ec) &&
             (isKey(name) || name.rfind(".tmp-", 0) == 0 || name.rfind(".trash-", 0) == 0))
-            victims.push_back(e.path());
+            victims.push_back(path);
     }
     for (const auto& v : victims)
         freed += removeEntry(v);
@@ -181,16 +243,14 @@ void evictTeacherCache(const std::string& dir, int64_t maxBytes, const std::stri
         total -= removeEntry(fs::path(dir) / e.key);
     }
     // Leftovers of writers that died more than a day ago.
-    std::error_code ec;
     const auto dayAgo = fs::file_time_type::clock::now() - std::chrono::hours(24);
-    std::vector<fs::path> stale;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-        const std::string name = e.path().filename().string();
-        if ((name.rfind(".tmp-", 0) == 0 || name.rfind(".trash-", 0) == 0) && e.last_write_time(ec) < dayAgo)
-            stale.push_back(e.path());
+    for (const auto& path : children(dir)) {
+        std::error_code ec;
+        const std::string name = path.filename().string();
+        if (name.rfind(".tmp-", 0) != 0 && name.rfind(".trash-", 0) != 0) continue;
+        const auto when = fs::last_write_time(path, ec);
+        if (!ec && when < dayAgo) fs::remove_all(path, ec);
     }
-    for (const auto& s : stale)
-        fs::remove_all(s, ec);
 }
 
 // ---- the in-memory store ----------------------------------------------------------------------------
@@ -255,31 +315,42 @@ bool TeacherCache::load(const std::string& dir, const std::string& key, std::str
     const fs::path entry = fs::path(dir) / key;
     std::ifstream in(entry / "entry.json");
     if (!in) return false;  // a miss
-    auto fail = [&](const std::string& why) {
-        if (problem) *problem = (entry / "entry.json").string() + ": " + why;
+    // A damaged entry (wrong content) is reported and removed so that this run's outputs replace it; one
+    // that vanishes while it is read (evicted by another run) or cannot be read for want of memory or file
+    // handles is just a miss, and stays for the others.
+    auto fail = [&](const std::string& why, bool damaged) {
+        if (problem && damaged) *problem = (entry / "entry.json").string() + ": " + why;
         reset();
-        removeEntry(entry);  // so that this run's outputs replace it
+        if (damaged) removeEntry(entry);
         return false;
     };
     Json j;
     try {
         j = Json::parse(in);
     } catch (const std::exception&) {
-        return fail("not valid JSON");
+        return fail("not valid JSON", true);
     }
     try {
-        if (j.at("version").get<int>() != kFormatVersion) return fail("written by another format version");
-        if (j.at("key").get<std::string>() != key) return fail("holds another key");
+        if (j.at("version").get<int>() != kFormatVersion)
+            return fail("written by another format version", true);
+        if (j.at("key").get<std::string>() != key) return fail("holds another key", true);
         if (j.at("samples").get<int64_t>() != static_cast<int64_t>(mFilled.size()))
             return fail("holds " + std::to_string(j.at("samples").get<int64_t>()) + " samples, not " +
-                        std::to_string(mFilled.size()));
+                            std::to_string(mFilled.size()),
+                        true);
         const Json& taps = j.at("taps");
-        if (!taps.is_array() || taps.size() != mShapes.size()) return fail("holds other taps");
+        if (!taps.is_array() || taps.size() != mShapes.size()) return fail("holds other taps", true);
         for (size_t t = 0; t < mShapes.size(); ++t) {
             const auto& [name, shape] = mShapes[t];
             if (taps[t].at("name").get<std::string>() != name ||
                 taps[t].at("shape").get<std::vector<int64_t>>() != shape)
-                return fail("holds other taps or shapes");
+                return fail("holds other taps or shapes", true);
+        }
+        // Every file opened before any is read: an entry evicted meanwhile is a miss, not damage.
+        std::vector<std::ifstream> files;
+        for (size_t t = 0; t < mShapes.size(); ++t) {
+            files.emplace_back(entry / taps[t].at("file").get<std::string>(), std::ios::binary);
+            if (!files.back()) return fail("", false);
         }
         for (size_t t = 0; t < mShapes.size(); ++t) {
             const auto& [name, shape] = mShapes[t];
@@ -287,22 +358,23 @@ bool TeacherCache::load(const std::string& dir, const std::string& key, std::str
             full.insert(full.end(), shape.begin(), shape.end());
             auto store = torch::empty(full, torch::kFloat32);
             const auto bytes = static_cast<std::streamsize>(store.numel() * 4);
-            const fs::path file = entry / taps[t].at("file").get<std::string>();
-            std::ifstream data(file, std::ios::binary);
-            if (!data) return fail("cannot read " + file.filename().string());
-            data.read(static_cast<char*>(store.data_ptr()), bytes);
-            if (data.gcount() != bytes || data.peek() != std::char_traits<char>::eof())
-                return fail(file.filename().string() + " has the wrong size");
+            const std::string file = taps[t].at("file").get<std::string>();
+            files[t].read(static_cast<char*>(store.data_ptr()), bytes);
+            if (files[t].gcount() != bytes || files[t].peek() != std::char_traits<char>::eof())
+                return fail(file + " has the wrong size", true);
+            // The checksum catches content that never reached the disk (a crash before the data did).
+            if (checksum(store) != taps[t].at("checksum").get<double>())
+                return fail(file + " does not match its checksum", true);
             mStore[name] = store;
         }
-    } catch (const std::exception& e) {
-        return fail(std::string("unexpected content (") + e.what() + ")");
+    } catch (const nlohmann::json::exception& e) {
+        return fail(std::string("unexpected content (") + e.what() + ")", true);
+    } catch (const std::exception&) {
+        return fail("", false);  // out of memory and the like: not the entry's fault
     }
     std::fill(mFilled.begin(), mFilled.end(), 1);
     mMissing = 0;
-    // Marks the entry as used now, for the least-recently-used eviction.
-    std::error_code ec;
-    fs::last_write_time(entry / "entry.json", fs::file_time_type::clock::now(), ec);
+    touch(entry);
     return true;
 }
 
@@ -312,7 +384,10 @@ bool TeacherCache::store(const std::string& dir, const std::string& key, const s
     std::error_code ec;
     fs::create_directories(dir, ec);
     const fs::path target = fs::path(dir) / key;
-    if (fs::exists(target / "entry.json", ec)) return true;  // another run stored it meanwhile
+    if (fs::exists(target / "entry.json", ec)) {  // another run stored it meanwhile
+        touch(target);
+        return true;
+    }
     const fs::path tmp = fs::path(dir) / (".tmp-" + key.substr(0, 16) + "-" + uniqueSuffix());
     auto fail = [&](const std::string& why) {
         if (problem) *problem = why;
@@ -333,29 +408,26 @@ bool TeacherCache::store(const std::string& dir, const std::string& key, const s
     for (size_t t = 0; t < mShapes.size(); ++t) {
         const auto& [name, shape] = mShapes[t];
         const std::string file = "tap" + std::to_string(t) + ".f32";
-        j["taps"].push_back({{"name", name}, {"shape", shape}, {"file", file}});
         const auto& store = mStore.at(name);
-        std::ofstream out(tmp / file, std::ios::binary);
-        out.write(static_cast<const char*>(store.data_ptr()),
-                  static_cast<std::streamsize>(store.numel() * 4));
-        out.close();
-        if (!out) return fail("cannot write " + (tmp / file).string() + " (disk full?)");
+        j["taps"].push_back(
+            {{"name", name}, {"shape", shape}, {"file", file}, {"checksum", checksum(store)}});
+        if (!writeDurably(tmp / file, store.data_ptr(), static_cast<size_t>(store.numel()) * 4))
+            return fail("cannot write " + (tmp / file).string() + " (disk full?)");
     }
-    {
-        std::ofstream out(tmp / "entry.json");
-        out << j.dump(2) << "\n";
-        out.close();
-        if (!out) return fail("cannot write " + (tmp / "entry.json").string());
-    }
+    const std::string text = j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+    if (!writeDurably(tmp / "entry.json", text.data(), text.size()))
+        return fail("cannot write " + (tmp / "entry.json").string());
+    syncFolder(tmp);
     fs::rename(tmp, target, ec);
     if (ec) {
         // Another run renamed the same key into place first: theirs is identical, ours goes.
-        if (fs::exists(target / "entry.json")) {
+        if (fs::exists(target / "entry.json", ec)) {
             fs::remove_all(tmp, ec);
             return true;
         }
         return fail("cannot rename " + tmp.string() + " to " + target.string() + ": " + ec.message());
     }
+    syncFolder(dir);
     evictTeacherCache(dir, maxBytes, key);
     return true;
 }

@@ -719,9 +719,10 @@ int runCache(const std::vector<std::string>& args) {
         std::string taps;
         for (const auto& t : it->taps)
             taps += (taps.empty() ? "" : ",") + t;
-        char when[32] = "";
+        char when[32] = "?";
         const std::time_t t = static_cast<std::time_t>(it->lastUsed);
-        std::strftime(when, sizeof when, "%Y-%m-%d %H:%M", std::localtime(&t));
+        std::tm local{};
+        if (localtime_r(&t, &local)) std::strftime(when, sizeof when, "%Y-%m-%d %H:%M", &local);
         std::printf("%-12s  %-24s  %-36s  %-16s  %9s  %s\n", it->key.substr(0, 12).c_str(),
                     it->teacher.c_str(), it->data.c_str(), taps.c_str(), bytesText(it->bytes).c_str(), when);
     }

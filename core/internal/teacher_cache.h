@@ -2,11 +2,12 @@
 // Teacher outputs per training sample (internal: torch tensors). In memory for the run, and persisted in
 // the shared on-disk cache (core/teacher_cache.h) when the run's input pipeline is deterministic.
 //
-// On disk an entry is a folder named by its key holding entry.json (key, description, taps, shapes) and one
-// raw float32 file per tap ([samples, ...shape], native byte order). Writers build the folder under a
-// temporary name and rename it into place, so readers see complete entries or none; two runs that write
-// the same key race harmlessly (the first rename wins, the second discards its copy). Eviction renames an
-// entry away before deleting it, and a reader that loses the race treats it as a miss.
+// On disk an entry is a folder named by its key holding entry.json (key, description, taps, shapes,
+// checksums) and one raw float32 file per tap ([samples, ...shape], native byte order). Writers build the
+// folder under a temporary name, flush it to the disk and rename it into place, so readers see complete
+// entries or none; two runs that write the same key race harmlessly (the first rename wins, the second
+// discards its copy). Eviction renames an entry away before deleting it, and a reader that loses the race
+// treats it as a miss.
 
 #include <torch/torch.h>
 
@@ -46,6 +47,9 @@ public:
      *  when it alone is larger). False with `problem` on I/O failure; the run goes on without it. */
     bool store(const std::string& dir, const std::string& key, const std::string& description,
                int64_t maxBytes, std::string* problem) const;
+
+    /** The checksum an entry records per tap (a function of every value, in a fixed order). */
+    static double checksum(const torch::Tensor& t);
 
 private:
     bool mEnabled = false;

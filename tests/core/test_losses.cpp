@@ -198,6 +198,17 @@ private Q_SLOTS:
         near(nstLoss(nt * 3.0, nt), 0.0, 1e-6);
     }
 
+    void edgeCasesStayFinite() {
+        // A teacher so sure that a probability underflows to 0 (KL counts 0·log 0 as 0), one sample, and
+        // identical embeddings (no non-zero distance to normalise by).
+        auto sure = t2 * 1000.0;
+        QVERIFY(std::isfinite(dkdLoss(s2, sure, labels, 1.0, 8.0, 1.0).item<double>()));
+        auto one = fs.slice(0, 0, 1);
+        QVERIFY(std::isfinite(rkdLoss(one, ft.slice(0, 0, 1), 25.0, 50.0).item<double>()));
+        auto same = fs.slice(0, 0, 1).repeat({4, 1, 1, 1});
+        QVERIFY(std::isfinite(rkdLoss(same, ft, 25.0, 50.0).item<double>()));
+    }
+
     void dkdWarmsUpAndNeedsLabels() {
         LossTermSpec spec;
         spec.method = LossMethod::Dkd;

@@ -575,12 +575,26 @@ losses:
                                                          fs::file_size(entry + "/entry.json") -
                                                          fs::file_size(entry + "/tap1.f32"));
 
-        // Values that do not match the teacher (right size, wrong content): caught on the first batch.
-        {
+        // Content that never reached the disk (right size, zeros): caught by the entry's checksum.
+        auto zeroTap = [&] {
             const auto bytes = fs::file_size(entry + "/tap0.f32");
             std::ofstream out(entry + "/tap0.f32", std::ios::binary | std::ios::trunc);
             std::vector<char> zeros(bytes, 0);
             out.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+        };
+        zeroTap();
+        auto unwritten = run("unwritten");
+        QVERIFY(unwritten);
+        QVERIFY(logged(unwritten, "does not match its checksum"));
+        QVERIFY(same(first, unwritten));
+        // Values that do not match the teacher although the entry is consistent (its checksum rewritten too):
+        // caught on the first batch against the teacher itself.
+        zeroTap();
+        {
+            std::ifstream in(entry + "/entry.json");
+            nlohmann::json j = nlohmann::json::parse(in);
+            j["taps"][0]["checksum"] = 0.0;
+            std::ofstream(entry + "/entry.json") << j.dump();
         }
         auto stale = run("stale");
         QVERIFY(stale);
