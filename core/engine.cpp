@@ -773,7 +773,13 @@ void Job::Impl::train() {
     const std::string cacheDir =
         options.teacherCacheDir.empty() ? defaultTeacherCacheDir() : options.teacherCacheDir;
     const bool diskCache = cacheDir != "off";
-    std::string cacheKey;
+    std::string cacheKey, cacheDescription;  // the description is computed once: it hashes data files
+    auto secondsSince = [](Clock::time_point start) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.1f s",
+                      std::chrono::duration<double>(Clock::now() - start).count());
+        return std::string(text);
+    };
     bool cacheFromDisk = false, cacheStored = false, cacheToVerify = false;
     int64_t cacheMaxBytes = options.teacherCacheBytes;
     if (diskCache && cacheMaxBytes <= 0) {
@@ -798,7 +804,8 @@ void Job::Impl::train() {
                 const auto started = Clock::now();
                 std::string problem;
                 try {
-                    cacheKey = sha256(teacherCacheDescription());
+                    cacheDescription = teacherCacheDescription();
+                    cacheKey = sha256(cacheDescription);
                     cacheFromDisk = teacherCache.load(cacheDir, cacheKey, &problem);
                 } catch (const std::exception& e) {
                     problem = e.what();
@@ -809,12 +816,9 @@ void Job::Impl::train() {
                     log(LogLevel::Warning,
                         "shared teacher cache: ignoring " + problem + "; the teacher runs");
                 if (cacheFromDisk) {
-                    char text[64];
-                    std::snprintf(text, sizeof text, "%.1f s",
-                                  std::chrono::duration<double>(Clock::now() - started).count());
                     log(LogLevel::Info, "teacher outputs read from the shared cache (" +
-                                            bytesText(teacherCache.bytes()) + " in " + text + ", " +
-                                            cacheDir + "/" + cacheKey.substr(0, 12) +
+                                            bytesText(teacherCache.bytes()) + " in " + secondsSince(started) +
+                                            ", " + cacheDir + "/" + cacheKey.substr(0, 12) +
                                             "…): the teacher does not run");
                     cacheToVerify = true;
                 }
@@ -834,17 +838,13 @@ void Job::Impl::train() {
         std::string problem;
         bool stored = false;
         try {
-            stored =
-                teacherCache.store(cacheDir, cacheKey, teacherCacheDescription(), cacheMaxBytes, &problem);
+            stored = teacherCache.store(cacheDir, cacheKey, cacheDescription, cacheMaxBytes, &problem);
         } catch (const std::exception& e) {
             problem = e.what();
         }
         if (stored) {
-            char text[64];
-            std::snprintf(text, sizeof text, "%.1f s",
-                          std::chrono::duration<double>(Clock::now() - started).count());
             log(LogLevel::Info, "teacher outputs stored in the shared cache for later runs (" +
-                                    bytesText(teacherCache.bytes()) + " in " + text + ")");
+                                    bytesText(teacherCache.bytes()) + " in " + secondsSince(started) + ")");
         } else {
             log(LogLevel::Warning, "shared teacher cache: " + problem + "; this run goes on without it");
         }

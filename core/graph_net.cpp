@@ -333,6 +333,12 @@ bool GraphNetImpl::hasTap(const std::string& name) const {
     return std::any_of(mTaps.begin(), mTaps.end(), [&](const auto& t) { return t.first == name; });
 }
 
+int GraphNetImpl::tapNode(const std::string& name) const {
+    auto it = std::find_if(mTaps.begin(), mTaps.end(), [&](const auto& t) { return t.first == name; });
+    if (it == mTaps.end()) throw Error("unknown tap '" + name + "'");
+    return it->second;
+}
+
 torch::Tensor& GraphNetImpl::moduleWeight(int node) {
     const GraphNode& n = mNodes.at(node);
     if (n.op == OpKind::Conv) return mConvs[n.moduleIndex]->weight;
@@ -665,10 +671,8 @@ GraphNetImpl::Outputs GraphNetImpl::run(const torch::Tensor& x, const std::vecto
     std::vector<char> keep(mNodes.size(), 0);
     std::vector<std::pair<std::string, int>> wanted;
     for (const auto& name : taps) {
-        auto it = std::find_if(mTaps.begin(), mTaps.end(), [&](const auto& t) { return t.first == name; });
-        if (it == mTaps.end()) throw Error("unknown tap '" + name + "'");
-        keep[it->second] = 1;
-        wanted.push_back(*it);
+        wanted.emplace_back(name, tapNode(name));
+        keep[wanted.back().second] = 1;
     }
     keep[mOutput] = 1;
     std::vector<torch::Tensor> values(mNodes.size());

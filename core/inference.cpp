@@ -70,11 +70,8 @@ GraphNetImpl::Outputs InferenceRunner::run(const torch::Tensor& x, const std::ve
     std::vector<char> keep(count, 0);
     std::vector<std::pair<std::string, int>> wanted;
     for (const auto& name : taps) {
-        const auto& list = mNet->tapList();
-        auto it = std::find_if(list.begin(), list.end(), [&](const auto& t) { return t.first == name; });
-        if (it == list.end()) throw Error("unknown tap '" + name + "'");
-        keep[it->second] = 1;
-        wanted.push_back(*it);
+        wanted.emplace_back(name, mNet->tapNode(name));
+        keep[wanted.back().second] = 1;
     }
     const int output = mNet->outputNode();
     keep[output] = 1;

@@ -280,10 +280,8 @@ Int8Net::Int8Net(GraphNet& net) : d(std::make_unique<Impl>()) {
 }
 
 std::string Int8Net::tapProblem(const std::string& name) const {
-    const auto& list = d->net->tapList();
-    auto it = std::find_if(list.begin(), list.end(), [&](const auto& t) { return t.first == name; });
-    if (it == list.end()) return "'" + name + "' is not a tap of the model";
-    if (d->fusedAway.at(it->second))
+    if (!d->net->hasTap(name)) return "'" + name + "' is not a tap of the model";
+    if (d->fusedAway.at(d->net->tapNode(name)))
         return "tap '" + name +
                "' is a pre-activation value, which the int8 kernels compute fused with the ReLU after it and "
                "never produce on their own; tap the ReLU's output instead";
@@ -301,10 +299,8 @@ GraphNetImpl::Outputs Int8Net::run(const torch::Tensor& input, const std::vector
     for (const auto& name : taps) {
         const std::string problem = tapProblem(name);
         if (!problem.empty()) throw Error("int8 execution: " + problem);
-        const auto& list = d->net->tapList();
-        auto it = std::find_if(list.begin(), list.end(), [&](const auto& t) { return t.first == name; });
-        keep[it->second] = 1;
-        wanted.push_back(*it);
+        wanted.emplace_back(name, d->net->tapNode(name));
+        keep[wanted.back().second] = 1;
     }
     if (at::globalContext().qEngine() != d->engine) at::globalContext().setQEngine(d->engine);
     const int count = static_cast<int>(d->steps.size());

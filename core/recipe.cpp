@@ -46,11 +46,17 @@ const std::vector<std::string> kDataKeys{
 const std::vector<std::string> kModelKeys{"arch", "head", "width", "onnx"};
 const std::vector<std::string> kTeacherKeys{"arch", "head", "width", "onnx", "checkpoint", "precision"};
 const std::vector<std::string> kTeacherPrecisions{"fp32", "bf16", "int8", "auto"};
-const std::vector<std::string> kLossKeys = [] {
-    std::vector<std::string> keys{"method", "weight", "tau", "tap", "teacher_tap", "student_tap", "pool"};
+// Every method's own parameters (methodParams), once each; a term accepts only its method's.
+const std::vector<std::string> kMethodParamKeys = [] {
+    std::vector<std::string> keys;
     for (const auto& m : methodNames())
         for (const auto& p : methodParams(methodFrom(m, "method")))
             if (std::find(keys.begin(), keys.end(), p.name) == keys.end()) keys.push_back(p.name);
+    return keys;
+}();
+const std::vector<std::string> kLossKeys = [] {
+    std::vector<std::string> keys{"method", "weight", "tau", "tap", "teacher_tap", "student_tap", "pool"};
+    keys.insert(keys.end(), kMethodParamKeys.begin(), kMethodParamKeys.end());
     return keys;
 }();
 const std::vector<std::string> kOptimKeys{"name",         "lr",    "momentum", "nesterov",
@@ -705,14 +711,11 @@ void Parser::parseLosses(const Field& field, std::vector<LossTermSpec>& losses) 
         intAtLeast(child(entry, "pool"), term.poolSize, 1);
         // The method's own parameters; another method's parameter is an error that names this one's.
         const auto& params = methodParams(term.method);
-        for (const auto& key : kLossKeys) {
+        for (const auto& key : kMethodParamKeys) {
             const Field f = child(entry, key);
             if (!f.present) continue;
             auto it = std::find_if(params.begin(), params.end(),
                                    [&](const MethodParam& p) { return p.name == key; });
-            const bool generic = key == "method" || key == "weight" || key == "tau" || key == "tap" ||
-                                 key == "teacher_tap" || key == "student_tap" || key == "pool";
-            if (generic) continue;
             if (it == params.end()) {
                 std::string takes;
                 for (const auto& p : params)

@@ -174,6 +174,8 @@ public:
     const std::vector<GraphNode>& nodes() const { return mNodes; }
     const std::vector<std::pair<std::string, int>>& tapList() const { return mTaps; }
     bool hasTap(const std::string& name) const;
+    /** The node a tap reads; throws Error "unknown tap 'NAME'" when the model has none of that name. */
+    int tapNode(const std::string& name) const;
     int64_t channelsOf(int node) const { return mNodes.at(node).channels; }
     int outputNode() const { return mOutput; }
     /** Parameters owned by one node (conv/bn/linear), 0 otherwise. */

@@ -107,6 +107,22 @@ RunSummary trainTeacher(const std::string& dir) {
     return job.wait();
 }
 
+/** baseRecipe with the resnet8 teacher trained into ROOT/teacher (`teacherExtra`: more teacher keys, e.g.
+ *  ", precision: int8") and these loss terms (YAML list items). */
+std::string withTeacher(const std::string& root, const std::string& losses,
+                        const std::string& teacherExtra = {}) {
+    return baseRecipe("\nteacher: {arch: resnet8, checkpoint: " + root + "/teacher" + teacherExtra +
+                      "}\nlosses:\n" + losses);
+}
+
+/** The names in a shared-cache folder that are not finished entries (leftovers of writes or removals). */
+std::vector<std::string> cacheLeftovers(const std::string& dir) {
+    std::vector<std::string> out;
+    for (const auto& f : fs::directory_iterator(dir))
+        if (f.path().filename().string().front() == '.') out.push_back(f.path().filename().string());
+    return out;
+}
+
 }  // namespace
 
 class TrainerTest : public QObject {
@@ -238,14 +254,11 @@ private Q_SLOTS:
         // continues exactly as the uninterrupted one (same losses at every step, same bank bit for bit).
         const std::string root = tests::scratchDir("crd_resume");
         QCOMPARE(trainTeacher(root + "/teacher").status, RunStatus::Finished);
-        const Recipe recipe = recipeFrom(baseRecipe(R"(
-teacher: {arch: resnet8, checkpoint: )" + root +
-                                                    R"(/teacher}
-losses:
-  - {method: task, weight: 1.0}
-  - {method: crd, tap: prelogits, weight: 0.8, negatives: 64, feat_dim: 32}
-)"),
-                                         {"job=distill"});
+        const Recipe recipe = recipeFrom(
+            withTeacher(root,
+                        "  - {method: task, weight: 1.0}\n"
+                        "  - {method: crd, tap: prelogits, weight: 0.8, negatives: 64, feat_dim: 32}\n"),
+            {"job=distill"});
         Job a(recipe, {root + "/a"});
         auto recA = std::make_shared<Recorder>();
         a.addObserver(recA);
@@ -375,14 +388,11 @@ losses:
         const std::string root = tests::scratchDir("distill");
         QCOMPARE(trainTeacher(root + "/teacher").status, RunStatus::Finished);
         // Teacher stage3 is 64×7×7, student stage2 is 32×14×14: a learned 1×1 adapter and a resize.
-        const std::string distill = baseRecipe(R"(
-teacher: {arch: resnet8, checkpoint: )" + root +
-                                               R"(/teacher}
-losses:
-  - {method: task, weight: 1.0}
-  - {method: kd, weight: 1.0, tau: 4}
-  - {method: cwd, teacher_tap: stage3, student_tap: stage2, weight: 5, tau: 4}
-)");
+        const std::string distill =
+            withTeacher(root,
+                        "  - {method: task, weight: 1.0}\n"
+                        "  - {method: kd, weight: 1.0, tau: 4}\n"
+                        "  - {method: cwd, teacher_tap: stage3, student_tap: stage2, weight: 5, tau: 4}\n");
         Job job(recipeFrom(distill, {"job=distill", "train.epochs=1"}), {root + "/student"});
         auto rec = std::make_shared<Recorder>();
         rec->onEachStep = [&job](const StepEvent& e) {
@@ -461,14 +471,11 @@ losses:
         const std::string root = tests::scratchDir("cache");
         QCOMPARE(trainTeacher(root + "/teacher").status, RunStatus::Finished);
         // No random transforms: every epoch feeds the teacher the same inputs, so its outputs are cached.
-        const std::string text = baseRecipe(R"(
-teacher: {arch: resnet8, checkpoint: )" + root +
-                                            R"(/teacher}
-losses:
-  - {method: task, weight: 1.0}
-  - {method: cwd, teacher_tap: stage3, student_tap: stage3, weight: 5, tau: 4}
-  - {method: kd, weight: 1.0, tau: 4}
-)");
+        const std::string text =
+            withTeacher(root,
+                        "  - {method: task, weight: 1.0}\n"
+                        "  - {method: cwd, teacher_tap: stage3, student_tap: stage3, weight: 5, tau: 4}\n"
+                        "  - {method: kd, weight: 1.0, tau: 4}\n");
         auto run = [&](const std::string& name, bool cache) -> std::shared_ptr<Recorder> {
             Recipe r = recipeFrom(
                 text, {"job=distill", "transforms.train=[{normalize: {mean: [0.286], std: [0.353]}}]"});
@@ -508,14 +515,11 @@ losses:
         const std::string root = tests::scratchDir("shared_cache");
         QCOMPARE(trainTeacher(root + "/teacher").status, RunStatus::Finished);
         const std::string cache = root + "/cache";
-        const std::string text = baseRecipe(R"(
-teacher: {arch: resnet8, checkpoint: )" + root +
-                                            R"(/teacher}
-losses:
-  - {method: task, weight: 1.0}
-  - {method: cwd, teacher_tap: stage3, student_tap: stage3, weight: 5, tau: 4}
-  - {method: kd, weight: 1.0, tau: 4}
-)");
+        const std::string text =
+            withTeacher(root,
+                        "  - {method: task, weight: 1.0}\n"
+                        "  - {method: cwd, teacher_tap: stage3, student_tap: stage3, weight: 5, tau: 4}\n"
+                        "  - {method: kd, weight: 1.0, tau: 4}\n");
         const std::string deterministic = "transforms.train=[{normalize: {mean: [0.286], std: [0.353]}}]";
         auto run = [&](const std::string& name, std::vector<std::string> overrides = {},
                        int64_t maxBytes = 0) -> std::shared_ptr<Recorder> {
@@ -614,8 +618,7 @@ losses:
         QCOMPARE(after.size(), size_t{1});
         QVERIFY(after[0].key != entries[0].key);
         QVERIFY(!fs::exists(entry));
-        for (const auto& f : fs::directory_iterator(cache))
-            QVERIFY2(f.path().filename().string().front() != '.', f.path().c_str());
+        QVERIFY(cacheLeftovers(cache).empty());
         QVERIFY(clearTeacherCache(cache) > 0);
         QVERIFY(listTeacherCache(cache).empty());
     }
@@ -624,13 +627,10 @@ losses:
         const std::string root = tests::scratchDir("concurrent_cache");
         QCOMPARE(trainTeacher(root + "/teacher").status, RunStatus::Finished);
         const std::string cache = root + "/cache";
-        const std::string text = baseRecipe(R"(
-teacher: {arch: resnet8, checkpoint: )" + root +
-                                            R"(/teacher}
-losses:
-  - {method: task, weight: 1.0}
-  - {method: cwd, teacher_tap: stage2, student_tap: stage2, weight: 5, tau: 4}
-)");
+        const std::string text =
+            withTeacher(root,
+                        "  - {method: task, weight: 1.0}\n"
+                        "  - {method: cwd, teacher_tap: stage2, student_tap: stage2, weight: 5, tau: 4}\n");
         std::vector<std::unique_ptr<Job>> jobs;
         for (const char* name : {"a", "b", "c"}) {
             JobOptions o{root + "/" + name};
@@ -646,21 +646,18 @@ losses:
         for (auto& j : jobs)
             QCOMPARE(j->wait().status, RunStatus::Finished);
         QCOMPARE(listTeacherCache(cache).size(), size_t{1});
-        for (const auto& f : fs::directory_iterator(cache))
-            QVERIFY2(f.path().filename().string().front() != '.', f.path().c_str());
+        QVERIFY(cacheLeftovers(cache).empty());
     }
 
     void int8TeacherTeachesAndIsRecorded() {
         const std::string root = tests::scratchDir("int8_teacher");
         QCOMPARE(trainTeacher(root + "/teacher").status, RunStatus::Finished);
-        const std::string text = baseRecipe(R"(
-teacher: {arch: resnet8, checkpoint: )" + root +
-                                            R"(/teacher, precision: int8}
-losses:
-  - {method: task, weight: 1.0}
-  - {method: cwd, teacher_tap: stage3, student_tap: stage3, weight: 5, tau: 4}
-  - {method: kd, weight: 1.0, tau: 4}
-)");
+        const std::string text =
+            withTeacher(root,
+                        "  - {method: task, weight: 1.0}\n"
+                        "  - {method: cwd, teacher_tap: stage3, student_tap: stage3, weight: 5, tau: 4}\n"
+                        "  - {method: kd, weight: 1.0, tau: 4}\n",
+                        ", precision: int8");
         Job job(recipeFrom(text, {"job=distill"}), {root + "/run"});
         auto rec = std::make_shared<Recorder>();
         job.addObserver(rec);
