@@ -1,8 +1,11 @@
 // Micro and end-to-end measurements for docs/BENCHMARKS.md; bench/run_benchmarks.sh drives it.
 //   distillery-bench sgemm [N]                      warm N×N sgemm GFLOP/s through LibTorch's BLAS
 //   distillery-bench conv [--bf16]                  warm oneDNN 3×3 convolution GFLOP/s (best of a few
-//   shapes) distillery-bench train RECIPE [--steps N] [--warmup W] [--threads T] [--set k=v]...
+//                                                   shapes)
+//   distillery-bench train RECIPE [--steps N] [--warmup W] [--threads T] [--set k=v]... [--profile
+//   TRACE.json]
 //                                                   images/s of the engine over N steps after W warm-up steps
+//                                                   (--profile: LibTorch's op trace of the timed steps)
 //   distillery-bench import MODEL.onnx [--input CxHxW] [--batch B] [--threads T] [--iters N] [--rounds R]
 //                                                   ms per batch of an imported ONNX file's forward pass in
 //                                                   the engine and in onnxruntime, alternated R times
@@ -11,6 +14,7 @@
 //                                                   folded) vs LibTorch int8 kernels, same input
 // Each prints one JSON line.
 
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <sys/resource.h>
@@ -105,11 +109,21 @@ struct Timer : Observer {
     int lastEpoch = -1;
     double seconds = 0;
     int64_t timed = 0;
+    /** With a path: LibTorch's op profiler records the timed steps into a Chrome trace there. Observers run
+     *  on the training thread, so the profiler (thread-local) sees the step's ops. */
+    std::string profilePath;
+    std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
     void onStep(const StepEvent& e) override {
         const auto now = Clock::now();
         if (e.step > warmup && e.epoch == lastEpoch && timed < steps) {
             seconds += std::chrono::duration<double>(now - last).count();
             ++timed;
+        }
+        if (!profilePath.empty()) {
+            if (e.step == warmup && !profile)
+                profile = std::make_unique<torch::autograd::profiler::RecordProfile>(profilePath);
+            else if (timed >= steps)
+                profile.reset();  // writes the trace
         }
         last = now;
         lastEpoch = e.epoch;
@@ -129,6 +143,7 @@ int train(int argc, char** argv) {
     int64_t steps = 100, warmup = 10;
     int threads = 2;
     std::vector<std::string> overrides;
+    std::string profilePath;
     for (int i = 3; i < argc; ++i) {
         std::string a = argv[i];
         auto value = [&]() -> std::string {
@@ -143,6 +158,8 @@ int train(int argc, char** argv) {
             threads = std::stoi(value());
         else if (a == "--set")
             overrides.push_back(value());
+        else if (a == "--profile")
+            profilePath = value();
         else
             throw Error("unknown option " + a);
     }
@@ -154,6 +171,7 @@ int train(int argc, char** argv) {
     auto timer = std::make_shared<Timer>();
     timer->warmup = warmup;
     timer->steps = steps;
+    timer->profilePath = profilePath;
     RunSummary summary;
     ModelInfo student, teacher;
     {
