@@ -35,7 +35,9 @@ constexpr Named<LossMethod> kMethods[] = {{LossMethod::Task, "task"},
                                           {LossMethod::Dkd, "dkd"},
                                           {LossMethod::Dist, "dist"},
                                           {LossMethod::Vid, "vid"},
-                                          {LossMethod::Crd, "crd"}};
+                                          {LossMethod::Crd, "crd"},
+                                          {LossMethod::Fsp, "fsp"},
+                                          {LossMethod::ReviewKd, "reviewkd"}};
 
 template <typename E, size_t N>
 const char* nameOf(const Named<E> (&table)[N], E value) {

@@ -358,27 +358,31 @@ void Job::Impl::setup() {
     for (size_t i = 0; i < r.losses.size(); ++i) {
         const LossTermSpec& spec = r.losses[i];
         const std::string field = "losses[" + std::to_string(i) + "]";
-        std::vector<int64_t> tShape, sShape;
+        std::vector<std::vector<int64_t>> tShapes, sShapes;
         if (spec.method != LossMethod::Task) {
             if (!teacher)
                 throw Error(label(field + ".method") + methodName(spec.method) +
                             " needs job: distill and a teacher");
-            const TapInfo* t = findTap(teacherInfo, spec.teacherTap);
-            if (!t)
-                throw Error(label(field + ".teacher_tap") + "'" + spec.teacherTap + "' is not a tap of " +
-                            teacherInfo.arch + " (taps: " + tapNames(teacherInfo) + ")");
-            const TapInfo* s = findTap(studentInfo, spec.studentTap);
-            if (!s)
-                throw Error(label(field + ".student_tap") + "'" + spec.studentTap + "' is not a tap of " +
-                            studentInfo.arch + " (taps: " + tapNames(studentInfo) + ")");
-            tShape = t->shape;
-            sShape = s->shape;
-            tTaps.insert(spec.teacherTap);
-            sTaps.insert(spec.studentTap);
+            for (const auto& name : spec.allTeacherTaps()) {
+                const TapInfo* t = findTap(teacherInfo, name);
+                if (!t)
+                    throw Error(label(field + ".teacher_tap") + "'" + name + "' is not a tap of " +
+                                teacherInfo.arch + " (taps: " + tapNames(teacherInfo) + ")");
+                tShapes.push_back(t->shape);
+                tTaps.insert(name);
+            }
+            for (const auto& name : spec.allStudentTaps()) {
+                const TapInfo* s = findTap(studentInfo, name);
+                if (!s)
+                    throw Error(label(field + ".student_tap") + "'" + name + "' is not a tap of " +
+                                studentInfo.arch + " (taps: " + tapNames(studentInfo) + ")");
+                sShapes.push_back(s->shape);
+                sTaps.insert(name);
+            }
         }
         torch::manual_seed(r.seed + 1000 + i);
         try {
-            terms.push_back(LossTerm(spec, task, tShape, sShape, trainData->size()));
+            terms.push_back(LossTerm(spec, task, tShapes, sShapes, trainData->size()));
         } catch (const Error& e) {
             throw Error(label(field) + e.what());
         }

@@ -279,6 +279,90 @@ torch::Tensor crdLoss(const torch::Tensor& vs, const torch::Tensor& vt, const to
     return loss;
 }
 
+namespace {
+
+/** The larger of two maps average-pooled to the smaller's size (FSP, VID, NST). */
+std::pair<torch::Tensor, torch::Tensor> poolToSmaller(torch::Tensor a, torch::Tensor b) {
+    const int64_t h = std::min(a.size(2), b.size(2)), w = std::min(a.size(3), b.size(3));
+    if (a.size(2) != h || a.size(3) != w)
+        a = F::adaptive_avg_pool2d(a, F::AdaptiveAvgPool2dFuncOptions({h, w}));
+    if (b.size(2) != h || b.size(3) != w)
+        b = F::adaptive_avg_pool2d(b, F::AdaptiveAvgPool2dFuncOptions({h, w}));
+    return {a, b};
+}
+
+torch::Tensor fspMatrix(const torch::Tensor& bottom, const torch::Tensor& top) {
+    auto [b, t] = poolToSmaller(as4d(bottom), as4d(top));
+    const double hw = static_cast<double>(b.size(2) * b.size(3));
+    return torch::bmm(t.flatten(2), b.flatten(2).transpose(1, 2)) / hw;  // N, C_top, C_bottom
+}
+
+}  // namespace
+
+torch::Tensor fspLoss(const std::vector<torch::Tensor>& student, const std::vector<torch::Tensor>& teacher) {
+    TORCH_CHECK(student.size() == teacher.size() && student.size() >= 2, "fsp: needs two or more tap pairs");
+    torch::Tensor loss;
+    for (size_t i = 0; i + 1 < student.size(); ++i) {
+        auto d =
+            (fspMatrix(student[i], student[i + 1]) - fspMatrix(teacher[i], teacher[i + 1])).pow(2).mean();
+        loss = loss.defined() ? loss + d : d;
+    }
+    return loss;
+}
+
+torch::Tensor hclLoss(const std::vector<torch::Tensor>& student, const std::vector<torch::Tensor>& teacher) {
+    TORCH_CHECK(student.size() == teacher.size() && !student.empty(), "hcl: one teacher map per student map");
+    torch::Tensor all;
+    for (size_t i = 0; i < student.size(); ++i) {
+        const auto& fs = student[i];
+        const auto& ft = teacher[i];
+        TORCH_CHECK(fs.sizes() == ft.sizes(), "hcl: student ", fs.sizes(), " vs teacher ", ft.sizes());
+        auto loss = F::mse_loss(fs, ft);
+        double weight = 1.0, total = 1.0;
+        for (int64_t l : {4, 2, 1}) {
+            if (l >= fs.size(2)) continue;
+            weight /= 2.0;
+            auto o = F::AdaptiveAvgPool2dFuncOptions({l, l});
+            loss = loss + F::mse_loss(F::adaptive_avg_pool2d(fs, o), F::adaptive_avg_pool2d(ft, o)) * weight;
+            total += weight;
+        }
+        loss = loss / total;
+        all = all.defined() ? all + loss : loss;
+    }
+    return all;
+}
+
+AbfImpl::AbfImpl(int64_t in, int64_t mid, int64_t out, bool fuse) {
+    mConv1 = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, mid, 1).bias(false)));
+    mBn1 = register_module("bn1", torch::nn::BatchNorm2d(mid));
+    mConv2 = register_module("conv2",
+                             torch::nn::Conv2d(torch::nn::Conv2dOptions(mid, out, 3).padding(1).bias(false)));
+    mBn2 = register_module("bn2", torch::nn::BatchNorm2d(out));
+    if (fuse) mAtt = register_module("att", torch::nn::Conv2d(torch::nn::Conv2dOptions(2 * mid, 2, 1)));
+    // The reference initialises both convolutions with kaiming_uniform_(a=1).
+    torch::NoGradGuard noGrad;
+    for (auto* conv : {&mConv1, &mConv2})
+        torch::nn::init::kaiming_uniform_((*conv)->weight, 1.0);
+}
+
+std::pair<torch::Tensor, torch::Tensor> AbfImpl::forward(const torch::Tensor& input,
+                                                         const torch::Tensor& residual, int64_t outH,
+                                                         int64_t outW) {
+    auto nearest = [](const torch::Tensor& x, int64_t h, int64_t w) {
+        if (x.size(2) == h && x.size(3) == w) return x;
+        return F::interpolate(
+            x, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kNearest));
+    };
+    auto x = mBn1->forward(mConv1->forward(input));
+    if (!mAtt.is_empty()) {
+        auto y = nearest(residual, x.size(2), x.size(3));
+        auto z = torch::sigmoid(mAtt->forward(torch::cat({x, y}, 1)));
+        x = x * z.narrow(1, 0, 1) + y * z.narrow(1, 1, 1);
+    }
+    x = nearest(x, outH, outW);
+    return {mBn2->forward(mConv2->forward(x)), x};
+}
+
 std::string tapPairProblem(LossMethod m, const std::vector<int64_t>& teacherShape,
                            const std::vector<int64_t>& studentShape) {
     if (m == LossMethod::Task) return {};
@@ -297,6 +381,10 @@ std::string tapPairProblem(LossMethod m, const std::vector<int64_t>& teacherShap
     } else if (m == LossMethod::At || m == LossMethod::PairKd || m == LossMethod::Cwd ||
                m == LossMethod::Nst || m == LossMethod::Vid) {
         if (!tSpatial || !sSpatial) return std::string(methodName(m)) + " needs spatial (C×H×W) taps";
+    } else if (m == LossMethod::Fsp) {
+        if (tc != sc)
+            return "fsp compares Gram matrices between channels: teacher and student taps need the same "
+                   "channel counts";
     }
     // sp, cc, rkd and pkt compare batch×batch relations: any two taps.
     return {};
@@ -304,10 +392,44 @@ std::string tapPairProblem(LossMethod m, const std::vector<int64_t>& teacherShap
 
 LossTermImpl::LossTermImpl(LossTermSpec spec, Task task, std::vector<int64_t> teacherShape,
                            std::vector<int64_t> studentShape, int64_t trainSamples)
+    : LossTermImpl(std::move(spec), task, std::vector<std::vector<int64_t>>{std::move(teacherShape)},
+                   std::vector<std::vector<int64_t>>{std::move(studentShape)}, trainSamples) {}
+
+LossTermImpl::LossTermImpl(LossTermSpec spec, Task task, std::vector<std::vector<int64_t>> teacherShapes,
+                           std::vector<std::vector<int64_t>> studentShapes, int64_t trainSamples)
     : mSpec(std::move(spec)), mTask(task) {
     const LossMethod m = mSpec.method;
     if (m == LossMethod::Task) return;
     const std::string where = "loss term " + mSpec.label() + ": ";
+    if (teacherShapes.empty() || teacherShapes.size() != studentShapes.size())
+        throw Error(where + "expected one student tap for each teacher tap");
+    if (methodTakesTapList(m)) {
+        const auto tNames = mSpec.allTeacherTaps(), sNames = mSpec.allStudentTaps();
+        if (static_cast<int>(teacherShapes.size()) < minimumTaps(m))
+            throw Error(where + methodName(m) + " needs at least " + std::to_string(minimumTaps(m)) +
+                        " taps");
+        for (size_t i = 0; i < teacherShapes.size(); ++i) {
+            const std::string problem = tapPairProblem(m, teacherShapes[i], studentShapes[i]);
+            if (!problem.empty())
+                throw Error(where + problem + " (teacher tap '" + tNames.at(i) + "' is " +
+                            shapeText(teacherShapes[i]) + ", student tap '" + sNames.at(i) + "' is " +
+                            shapeText(studentShapes[i]) + ")");
+        }
+        if (m == LossMethod::ReviewKd) {
+            // Fusion modules from the deepest tap (the list's last) up; mid channels capped as the reference.
+            const int64_t mid = std::min<int64_t>(static_cast<int64_t>(mSpec.param("mid_channels")),
+                                                  studentShapes.back().at(0));
+            for (size_t i = 0; i < studentShapes.size(); ++i) {
+                const bool fuse = i + 1 < studentShapes.size();
+                mAbfs.push_back(
+                    register_module("abf" + std::to_string(i),
+                                    Abf(studentShapes[i].at(0), mid, teacherShapes[i].at(0), fuse)));
+            }
+        }
+        return;
+    }
+    const std::vector<int64_t>& teacherShape = teacherShapes.front();
+    const std::vector<int64_t>& studentShape = studentShapes.front();
     const std::string shapes = " (teacher tap '" + mSpec.teacherTap + "' is " + shapeText(teacherShape) +
                                ", student tap '" + mSpec.studentTap + "' is " + shapeText(studentShape) + ")";
     const std::string problem = tapPairProblem(m, teacherShape, studentShape);
@@ -374,6 +496,25 @@ torch::Tensor LossTermImpl::compute(const std::unordered_map<std::string, torch:
                                     const torch::Tensor& output, const torch::Tensor& target) {
     const LossMethod m = mSpec.method;
     if (m == LossMethod::Task) return taskLoss(output, target);
+    if (methodTakesTapList(m)) {
+        std::vector<torch::Tensor> ts, ss;
+        for (const auto& name : mSpec.allTeacherTaps())
+            ts.push_back(as4d(teacherTaps.at(name)));
+        for (const auto& name : mSpec.allStudentTaps())
+            ss.push_back(as4d(studentTaps.at(name)));
+        if (m == LossMethod::Fsp) return fspLoss(ss, ts);
+        // reviewkd: fuse from the deepest stage to the shallowest, each output at its teacher tap's size.
+        std::vector<torch::Tensor> fused(ss.size());
+        torch::Tensor residual;
+        for (size_t k = ss.size(); k-- > 0;) {
+            auto [out, res] = mAbfs[k]->forward(ss[k], residual, ts[k].size(2), ts[k].size(3));
+            fused[k] = out;
+            residual = res;
+        }
+        const double warmup = mSpec.param("warmup_epochs");
+        const double ramp = warmup > 0.0 ? std::min(1.0, mProgress / warmup) : 1.0;
+        return ramp * hclLoss(fused, ts);
+    }
     const torch::Tensor& t = teacherTaps.at(mSpec.teacherTap);
     const torch::Tensor& s = studentTaps.at(mSpec.studentTap);
     switch (m) {
@@ -422,14 +563,12 @@ torch::Tensor LossTermImpl::compute(const std::unordered_map<std::string, torch:
             return crdLoss(vs, vt, idx, mMemoryS, mMemoryT, mZ, mSpec.param("temperature"),
                            mSpec.param("momentum"), is_training());
         }
+        case LossMethod::Fsp:
+        case LossMethod::ReviewKd:
+            break;  // the list methods returned above
         case LossMethod::Vid: {
             // The larger map is average-pooled to the smaller size, as RepDistiller does.
-            auto sm = as4d(s), tm = as4d(t);
-            const int64_t h = std::min(sm.size(2), tm.size(2)), w = std::min(sm.size(3), tm.size(3));
-            if (sm.size(2) != h || sm.size(3) != w)
-                sm = F::adaptive_avg_pool2d(sm, F::AdaptiveAvgPool2dFuncOptions({h, w}));
-            if (tm.size(2) != h || tm.size(3) != w)
-                tm = F::adaptive_avg_pool2d(tm, F::AdaptiveAvgPool2dFuncOptions({h, w}));
+            auto [sm, tm] = poolToSmaller(as4d(s), as4d(t));
             auto variance = torch::softplus(mLogScale) + 1e-5;
             return vidLoss(mRegressor->forward(sm), tm, variance);
         }

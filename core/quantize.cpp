@@ -836,6 +836,7 @@ Recipe qatRecipe(const std::string& runDir, const QuantSpec& specIn, const std::
         for (auto t : r.losses) {
             if (t.method != LossMethod::Task) {
                 t.teacherTap = t.studentTap;  // the same network on both sides
+                t.teacherTaps = t.studentTaps;
                 hasKd = true;
             }
             terms.push_back(t);

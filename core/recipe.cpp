@@ -295,6 +295,26 @@ private:
         return true;
     }
 
+    /** A list of tap names ([stage1, stage2]) or one name; each non-empty. */
+    bool getTapList(const Field& field, std::vector<std::string>& out) const {
+        if (!field.present) return false;
+        out.clear();
+        if (!field.node.IsSequence()) {
+            std::string one;
+            getNonEmpty(field, one);
+            out.push_back(one);
+            return true;
+        }
+        for (size_t i = 0; i < field.node.size(); ++i) {
+            const Field entry = item(field, i);
+            std::string name;
+            if (!entry.node.IsScalar()) fail(entry, "expected a tap name, got " + describe(entry.node));
+            getNonEmpty(entry, name);
+            out.push_back(name);
+        }
+        return true;
+    }
+
     bool getChoice(const Field& field, std::string& out, const std::vector<std::string>& allowed,
                    const std::string& noun) const {
         std::string value;
@@ -683,7 +703,36 @@ void Parser::parseLosses(const Field& field, std::vector<LossTermSpec>& losses) 
         } else {
             if (tap.present && (teacherTap.present || studentTap.present))
                 fail(tap, "give either tap or teacher_tap and student_tap, not both");
-            if (tap.present) {
+            if (methodTakesTapList(term.method)) {
+                // Lists of taps, one per stage; tap: sets both sides.
+                const int least = minimumTaps(term.method);
+                const std::string need = methodText + " takes a list of at least " + std::to_string(least) +
+                                         " tap" + (least > 1 ? "s" : "") + " (e.g. [stage1, stage2, stage3])";
+                if (tap.present) {
+                    getTapList(tap, term.teacherTaps);
+                    term.studentTaps = term.teacherTaps;
+                } else {
+                    getTapList(teacherTap, term.teacherTaps);
+                    getTapList(studentTap, term.studentTaps);
+                }
+                const Field& tField = tap.present ? tap : teacherTap;
+                const Field& sField = tap.present ? tap : studentTap;
+                if (term.teacherTaps.empty()) fail(tField, "required: " + need);
+                if (term.studentTaps.empty()) fail(sField, "required: " + need);
+                if (static_cast<int>(term.teacherTaps.size()) < least) fail(tField, need);
+                if (term.studentTaps.size() != term.teacherTaps.size())
+                    fail(sField, "expected " + std::to_string(term.teacherTaps.size()) +
+                                     " student taps, one for each teacher tap, got " +
+                                     std::to_string(term.studentTaps.size()));
+                for (const auto* list : {&term.teacherTaps, &term.studentTaps})
+                    for (size_t a = 0; a < list->size(); ++a)
+                        for (size_t b = a + 1; b < list->size(); ++b)
+                            if ((*list)[a] == (*list)[b])
+                                fail(list == &term.teacherTaps ? tField : sField,
+                                     "tap '" + printable((*list)[a]) + "' appears twice");
+                term.teacherTap = term.teacherTaps.front();
+                term.studentTap = term.studentTaps.front();
+            } else if (tap.present) {
                 getNonEmpty(tap, term.teacherTap);
                 term.studentTap = term.teacherTap;
             } else {
@@ -929,6 +978,16 @@ std::string ModelSpec::displayName() const {
 
 std::string LossTermSpec::label() const {
     const std::string m = methodName(method);
+    if (!teacherTaps.empty()) {
+        auto list = [](const std::vector<std::string>& taps) {
+            std::string out;
+            for (const auto& t : taps)
+                out += (out.empty() ? "" : ",") + t;
+            return out;
+        };
+        const std::string t = list(teacherTaps), s = list(studentTaps);
+        return m + "[" + t + (t == s ? "" : "/" + s) + "]";
+    }
     if (teacherTap.empty() && studentTap.empty()) return m;
     if (teacherTap == studentTap) return m + "[" + teacherTap + "]";
     return m + "[" + teacherTap + "/" + studentTap + "]";
@@ -979,7 +1038,12 @@ const std::vector<MethodParam>& methodParams(LossMethod method) {
         {"negatives", 16384.0, 1.0, true, "negatives drawn from the memory bank per sample", 1e8},
         {"temperature", 0.07, 1e-6, false, "temperature of the NCE scores"},
         {"momentum", 0.5, 0.0, false, "momentum of the memory bank's updates", 1.0}};
+    static const std::vector<MethodParam> reviewkd{
+        {"warmup_epochs", 0.0, 0.0, false, "epochs over which the term ramps up linearly from 0"},
+        {"mid_channels", 512.0, 1.0, true, "most channels of the fusion modules", 4096.0}};
     switch (method) {
+        case LossMethod::ReviewKd:
+            return reviewkd;
         case LossMethod::Crd:
             return crd;
         case LossMethod::Vid:
@@ -995,6 +1059,24 @@ const std::vector<MethodParam>& methodParams(LossMethod method) {
         default:
             return none;
     }
+}
+
+std::vector<std::string> LossTermSpec::allTeacherTaps() const {
+    if (!teacherTaps.empty()) return teacherTaps;
+    return teacherTap.empty() ? std::vector<std::string>{} : std::vector<std::string>{teacherTap};
+}
+
+std::vector<std::string> LossTermSpec::allStudentTaps() const {
+    if (!studentTaps.empty()) return studentTaps;
+    return studentTap.empty() ? std::vector<std::string>{} : std::vector<std::string>{studentTap};
+}
+
+bool methodTakesTapList(LossMethod method) {
+    return method == LossMethod::Fsp || method == LossMethod::ReviewKd;
+}
+
+int minimumTaps(LossMethod method) {
+    return method == LossMethod::Fsp ? 2 : 1;
 }
 
 double LossTermSpec::param(const std::string& name) const {
@@ -1109,8 +1191,13 @@ std::string recipeToYaml(const Recipe& recipe) {
     for (const auto& term : recipe.losses) {
         out << YAML::Flow << YAML::BeginMap;
         emitField(out, "method", std::string(methodName(term.method)));
-        if (!term.teacherTap.empty()) emitField(out, "teacher_tap", term.teacherTap);
-        if (!term.studentTap.empty()) emitField(out, "student_tap", term.studentTap);
+        if (!term.teacherTaps.empty()) {
+            out << YAML::Key << "teacher_tap" << YAML::Value << YAML::Flow << term.teacherTaps;
+            out << YAML::Key << "student_tap" << YAML::Value << YAML::Flow << term.studentTaps;
+        } else {
+            if (!term.teacherTap.empty()) emitField(out, "teacher_tap", term.teacherTap);
+            if (!term.studentTap.empty()) emitField(out, "student_tap", term.studentTap);
+        }
         emitField(out, "weight", term.weight);
         // Only a tau that was given is written, so hasTau survives the round trip.
         if (term.hasTau || term.tau != defaultTau(term.method)) emitField(out, "tau", term.tau);

@@ -37,6 +37,11 @@ struct LossTermSpec {
     LossMethod method = LossMethod::Task;
     std::string teacherTap;
     std::string studentTap;
+    /** Methods that compare several taps (methodTakesTapList: fsp, reviewkd): every tap in order, teacher's
+     *  and student's lists of one length; teacherTap/studentTap are then their first entries (what the
+     *  channel inspector opens). Empty for the other methods. */
+    std::vector<std::string> teacherTaps = {};
+    std::vector<std::string> studentTaps = {};
     double weight = 1.0;
     double tau = 1.0;
     int poolSize = 2;  // pair_kd: β×β patches per node
@@ -47,7 +52,16 @@ struct LossTermSpec {
     /** A parameter of the term's method: the recipe's value or the method's default. Throws Error for a
      *  name that is not one of the method's parameters. */
     double param(const std::string& name) const;
+    /** Every teacher (student) tap the term reads: the list of a multi-tap method, else the one tap. */
+    std::vector<std::string> allTeacherTaps() const;
+    std::vector<std::string> allStudentTaps() const;
 };
+
+/** True for the methods whose taps are lists (fsp: consecutive pairs of taps; reviewkd: the stages it fuses).
+ */
+bool methodTakesTapList(LossMethod method);
+/** The fewest taps a list method needs (fsp 2, reviewkd 1); 1 for the others. */
+int minimumTaps(LossMethod method);
 
 /** One parameter a loss method takes besides weight and tau (recipe key = name). */
 struct MethodParam {

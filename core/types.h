@@ -59,7 +59,9 @@ enum class LossMethod {
     Dkd,
     Dist,
     Vid,
-    Crd
+    Crd,
+    Fsp,
+    ReviewKd
 };
 
 const char* jobName(JobKind job);                // train, distill

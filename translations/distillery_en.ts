@@ -91,6 +91,18 @@
         <source>the models have no feature taps</source>
         <translation>the models have no feature taps</translation>
     </message>
+    <message>
+        <source>Flow of solution procedure (FSP)</source>
+        <translation>Flow of solution procedure (FSP)</translation>
+    </message>
+    <message>
+        <source>Knowledge review (ReviewKD)</source>
+        <translation>Knowledge review (ReviewKD)</translation>
+    </message>
+    <message>
+        <source>FSP needs two consecutive feature taps with the same channel counts on both models</source>
+        <translation>FSP needs two consecutive feature taps with the same channel counts on both models</translation>
+    </message>
 </context>
 <context>
     <name>Project</name>
@@ -808,6 +820,22 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>CRD: contrast each sample&apos;s embedding with negatives from a memory bank</source>
         <translation>CRD: contrast each sample&apos;s embedding with negatives from a memory bank</translation>
+    </message>
+    <message>
+        <source>FSP: match the Gram matrices between consecutive taps (the flow from one stage to the next)</source>
+        <translation>FSP: match the Gram matrices between consecutive taps (the flow from one stage to the next)</translation>
+    </message>
+    <message>
+        <source>ReviewKD: fuse the student&apos;s stages deep-to-shallow and match every teacher stage</source>
+        <translation>ReviewKD: fuse the student&apos;s stages deep-to-shallow and match every teacher stage</translation>
+    </message>
+    <message>
+        <source>%1: the teacher&apos;s %2 and the student&apos;s %3 differ in channels</source>
+        <translation>%1: the teacher&apos;s %2 and the student&apos;s %3 differ in channels</translation>
+    </message>
+    <message>
+        <source>%1 reads these taps in order; choosing the method again fills the usual ones (the recipe&apos;s YAML sets others)</source>
+        <translation>%1 reads these taps in order; choosing the method again fills the usual ones (the recipe&apos;s YAML sets others)</translation>
     </message>
 </context>
 <context>

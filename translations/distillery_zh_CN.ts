@@ -91,6 +91,18 @@
         <source>the models have no feature taps</source>
         <translation>模型没有特征抽头</translation>
     </message>
+    <message>
+        <source>Flow of solution procedure (FSP)</source>
+        <translation>解题流程蒸馏（FSP）</translation>
+    </message>
+    <message>
+        <source>Knowledge review (ReviewKD)</source>
+        <translation>知识回顾（ReviewKD）</translation>
+    </message>
+    <message>
+        <source>FSP needs two consecutive feature taps with the same channel counts on both models</source>
+        <translation>FSP 需要两个模型上通道数相同的两个相邻特征抽头</translation>
+    </message>
 </context>
 <context>
     <name>Project</name>
@@ -808,6 +820,22 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>CRD: contrast each sample&apos;s embedding with negatives from a memory bank</source>
         <translation>CRD：将每个样本的嵌入与记忆库中的负样本对比</translation>
+    </message>
+    <message>
+        <source>FSP: match the Gram matrices between consecutive taps (the flow from one stage to the next)</source>
+        <translation>FSP：匹配相邻抽头之间的 Gram 矩阵（从一个阶段到下一个阶段的流）</translation>
+    </message>
+    <message>
+        <source>ReviewKD: fuse the student&apos;s stages deep-to-shallow and match every teacher stage</source>
+        <translation>ReviewKD：由深到浅融合学生的各阶段，并匹配教师的每个阶段</translation>
+    </message>
+    <message>
+        <source>%1: the teacher&apos;s %2 and the student&apos;s %3 differ in channels</source>
+        <translation>%1：教师的 %2 与学生的 %3 通道数不同</translation>
+    </message>
+    <message>
+        <source>%1 reads these taps in order; choosing the method again fills the usual ones (the recipe&apos;s YAML sets others)</source>
+        <translation>%1 按顺序读取这些抽头；重新选择该方法会填入常用抽头（其他抽头请在配方的 YAML 中设置）</translation>
     </message>
 </context>
 <context>

@@ -62,6 +62,13 @@ QString methodDescription(LossMethod m) {
         case LossMethod::Crd:
             return LossTermsModel::tr(
                 "CRD: contrast each sample's embedding with negatives from a memory bank");
+        case LossMethod::Fsp:
+            return LossTermsModel::tr(
+                "FSP: match the Gram matrices between consecutive taps (the flow from one stage to the "
+                "next)");
+        case LossMethod::ReviewKd:
+            return LossTermsModel::tr(
+                "ReviewKD: fuse the student's stages deep-to-shallow and match every teacher stage");
     }
     return {};
 }
@@ -71,8 +78,33 @@ void fitTaps(LossTermSpec& t, const ModelInfo& teacher, const ModelInfo& student
     if (!takesTaps(t.method)) {
         t.teacherTap.clear();
         t.studentTap.clear();
+        t.teacherTaps.clear();
+        t.studentTaps.clear();
         return;
     }
+    if (methodTakesTapList(t.method)) {
+        // A list method keeps lists that still fit and otherwise starts from the method's usual stages.
+        bool fits = static_cast<int>(t.teacherTaps.size()) >= minimumTaps(t.method) &&
+                    t.studentTaps.size() == t.teacherTaps.size();
+        for (size_t i = 0; fits && i < t.teacherTaps.size() && !teacher.arch.empty(); ++i) {
+            const TapInfo* a = findTap(teacher, t.teacherTaps[i]);
+            const TapInfo* b = findTap(student, t.studentTaps[i]);
+            fits = a && b && tapPairFits(t.method, *a, *b, student.numClasses);
+        }
+        if (!fits) defaultTapLists(t.method, teacher, student, &t.teacherTaps, &t.studentTaps);
+        if (t.teacherTaps.empty()) {
+            // Without model descriptions (no data yet): the zoo's stage names.
+            t.teacherTaps = t.method == LossMethod::Fsp
+                                ? std::vector<std::string>{"stem", "stage1", "stage2", "stage3"}
+                                : std::vector<std::string>{"stage1", "stage2", "stage3", "prelogits"};
+            t.studentTaps = t.teacherTaps;
+        }
+        t.teacherTap = t.teacherTaps.front();
+        t.studentTap = t.studentTaps.front();
+        return;
+    }
+    t.teacherTaps.clear();
+    t.studentTaps.clear();
     const auto tChoices = compatibleTaps(t.method, teacher);
     if (std::find(tChoices.begin(), tChoices.end(), t.teacherTap) == tChoices.end()) {
         // Prefer the deepest backbone stage: what the feature methods are usually applied to (imported models
@@ -127,6 +159,13 @@ QString LossTermsModel::tapText(const ModelInfo& model, const std::string& tap) 
     return info ? QStringLiteral("%1  (%2)").arg(name, shapeText(info->shape)) : name;
 }
 
+QString LossTermsModel::tapListText(const std::vector<std::string>& taps) const {
+    QStringList names;
+    for (const auto& t : taps)
+        names << QString::fromStdString(t);
+    return names.join(QStringLiteral(", "));
+}
+
 QString LossTermsModel::problem(int row) const {
     const auto& terms = mDocument->recipe().losses;
     if (row < 0 || row >= static_cast<int>(terms.size())) return {};
@@ -134,6 +173,24 @@ QString LossTermsModel::problem(int row) const {
     if (!takesTaps(t.method)) return {};
     if (mTeacher.arch.empty()) return tr("%1 needs a teacher").arg(methodText(t.method));
     if (mStudent.arch.empty()) return {};
+    if (methodTakesTapList(t.method)) {
+        const auto tNames = t.allTeacherTaps(), sNames = t.allStudentTaps();
+        for (size_t i = 0; i < tNames.size() && i < sNames.size(); ++i) {
+            const TapInfo* a = findTap(mTeacher, tNames[i]);
+            const TapInfo* b = findTap(mStudent, sNames[i]);
+            if (!a)
+                return tr("the teacher %1 has no tap '%2'")
+                    .arg(QString::fromStdString(mTeacher.arch), QString::fromStdString(tNames[i]));
+            if (!b)
+                return tr("the student %1 has no tap '%2'")
+                    .arg(QString::fromStdString(mStudent.arch), QString::fromStdString(sNames[i]));
+            if (!tapPairFits(t.method, *a, *b, mStudent.numClasses))
+                return tr("%1: the teacher's %2 and the student's %3 differ in channels")
+                    .arg(methodText(t.method), QString::fromStdString(tNames[i]),
+                         QString::fromStdString(sNames[i]));
+        }
+        return {};
+    }
     const TapInfo* tt = findTap(mTeacher, t.teacherTap);
     const TapInfo* st = findTap(mStudent, t.studentTap);
     if (!tt)
@@ -175,8 +232,10 @@ QVariant LossTermsModel::data(const QModelIndex& index, int role) const {
             case Method:
                 return methodText(t.method);
             case TeacherTap:
+                if (methodTakesTapList(t.method)) return tapListText(t.allTeacherTaps());
                 return takesTaps(t.method) ? tapText(mTeacher, t.teacherTap) : QStringLiteral("—");
             case StudentTap:
+                if (methodTakesTapList(t.method)) return tapListText(t.allStudentTaps());
                 return takesTaps(t.method) ? tapText(mStudent, t.studentTap) : QStringLiteral("—");
             case Weight:
                 return QString::number(t.weight, 'g', 6);
@@ -189,6 +248,10 @@ QVariant LossTermsModel::data(const QModelIndex& index, int role) const {
     if (role == Qt::ToolTipRole) {
         if (!issue.isEmpty()) return issue;
         if (c == Method) return methodDescription(t.method);
+        if ((c == TeacherTap || c == StudentTap) && methodTakesTapList(t.method))
+            return tr("%1 reads these taps in order; choosing the method again fills the usual ones (the "
+                      "recipe's YAML sets others)")
+                .arg(methodText(t.method));
         if (c == Tau) return tr("Temperature: higher values soften the distributions being matched");
         if (c == Weight) return tr("Multiplier of this term in the total loss");
     }
@@ -220,7 +283,8 @@ Qt::ItemFlags LossTermsModel::flags(const QModelIndex& index) const {
     const LossMethod m = mDocument->recipe().losses[index.row()].method;
     const int c = index.column();
     const bool editable = c == Method || c == Weight ||
-                          ((c == TeacherTap || c == StudentTap) && takesTaps(m)) || (c == Tau && takesTau(m));
+                          ((c == TeacherTap || c == StudentTap) && takesTaps(m) && !methodTakesTapList(m)) ||
+                          (c == Tau && takesTau(m));
     return editable ? f | Qt::ItemIsEditable : f;
 }
 
@@ -258,6 +322,8 @@ bool LossTermsModel::setData(const QModelIndex& index, const QVariant& value, in
                     // τ means something else for each method: a new method starts from its own default.
                     t.tau = defaultTau(t.method);
                     t.hasTau = takesTau(t.method);
+                    t.teacherTaps.clear();  // a list method starts from its own usual taps
+                    t.studentTaps.clear();
                     fitTaps(t, teacher, student);
                     break;
                 case TeacherTap:

@@ -42,6 +42,8 @@ public:
 
 private:
     QString tapText(const ModelInfo& model, const std::string& tap) const;
+    /** A list method's taps, comma-separated. */
+    QString tapListText(const std::vector<std::string>& taps) const;
 
     RecipeDocument* mDocument;
     ModelInfo mTeacher;

@@ -74,6 +74,8 @@ bool tapFits(LossMethod method, const TapInfo& tap, int64_t numClasses) {
         case LossMethod::Rkd:
         case LossMethod::Pkt:
         case LossMethod::Crd:
+        case LossMethod::Fsp:
+        case LossMethod::ReviewKd:
             // Relations between the samples of a batch: any feature tap, maps or embeddings (not the logits).
             return tap.name != "logits";
     }
@@ -103,6 +105,50 @@ std::vector<std::string> compatibleStudentTaps(LossMethod method, const ModelInf
         if (fits) names.push_back(tap.name);
     }
     return names;
+}
+
+bool defaultTapLists(LossMethod method, const ModelInfo& teacher, const ModelInfo& student,
+                     std::vector<std::string>* teacherTaps, std::vector<std::string>* studentTaps) {
+    if (!methodTakesTapList(method)) return false;
+    // FSP: every block output from the stem on (RepDistiller's feat[:-1]); ReviewKD: the stages after the
+    // stem and the pooled embedding (mdistiller's feats[1:] + pooled_feat). Different families pair by
+    // position, from the deepest stage up.
+    auto pick = [&](const ModelInfo& m) {
+        std::vector<std::string> names;
+        for (const auto& name : featureTaps(m))
+            if (method == LossMethod::Fsp || name != "stem") names.push_back(name);
+        return names;
+    };
+    std::vector<std::string> t = pick(teacher), s = pick(student);
+    const size_t n = std::min(t.size(), s.size());
+    t.erase(t.begin(), t.end() - static_cast<std::ptrdiff_t>(n));
+    s.erase(s.begin(), s.end() - static_cast<std::ptrdiff_t>(n));
+    if (method == LossMethod::ReviewKd && findTap(teacher, "prelogits") && findTap(student, "prelogits")) {
+        t.push_back("prelogits");
+        s.push_back("prelogits");
+    }
+    if (method == LossMethod::Fsp) {
+        // Pairs whose channel counts differ cannot be compared: keep the longest run that matches.
+        std::vector<std::string> bt, bs, ct, cs;
+        for (size_t i = 0; i < t.size(); ++i) {
+            const TapInfo* a = findTap(teacher, t[i]);
+            const TapInfo* b = findTap(student, s[i]);
+            if (a && b && a->shape.front() == b->shape.front()) {
+                ct.push_back(t[i]);
+                cs.push_back(s[i]);
+                if (ct.size() > bt.size()) bt = ct, bs = cs;
+            } else {
+                ct.clear();
+                cs.clear();
+            }
+        }
+        t = bt;
+        s = bs;
+    }
+    if (static_cast<int>(t.size()) < minimumTaps(method)) return false;
+    if (teacherTaps) *teacherTaps = t;
+    if (studentTaps) *studentTaps = s;
+    return true;
 }
 
 const TapInfo* findTap(const ModelInfo& model, const std::string& name) {
@@ -152,10 +198,10 @@ void fillTapCombo(QComboBox* combo, const ModelInfo& model, const QStringList& n
 }
 
 std::vector<Preset> allPresets() {
-    return {Preset::Kd,       Preset::FitNets,   Preset::Attention,   Preset::PixelWise,
-            Preset::PairWise, Preset::CwdLogits, Preset::CwdFeatures, Preset::Dkd,
-            Preset::Dist,     Preset::Sp,        Preset::Cc,          Preset::Rkd,
-            Preset::Pkt,      Preset::Nst,       Preset::Vid,         Preset::Crd};
+    return {Preset::Kd,        Preset::FitNets,     Preset::Attention, Preset::PixelWise, Preset::PairWise,
+            Preset::CwdLogits, Preset::CwdFeatures, Preset::Dkd,       Preset::Dist,      Preset::Sp,
+            Preset::Cc,        Preset::Rkd,         Preset::Pkt,       Preset::Nst,       Preset::Vid,
+            Preset::Crd,       Preset::Fsp,         Preset::ReviewKd};
 }
 
 QString presetName(Preset preset) {
@@ -192,6 +238,10 @@ QString presetName(Preset preset) {
             return QCoreApplication::translate("Preset", "Variational information (VID)");
         case Preset::Crd:
             return QCoreApplication::translate("Preset", "Contrastive representation (CRD)");
+        case Preset::Fsp:
+            return QCoreApplication::translate("Preset", "Flow of solution procedure (FSP)");
+        case Preset::ReviewKd:
+            return QCoreApplication::translate("Preset", "Knowledge review (ReviewKD)");
     }
     return {};
 }
@@ -357,6 +407,30 @@ bool presetTerms(Preset preset, const ModelInfo& teacher, const ModelInfo& stude
             const double weight = m == LossMethod::Pkt ? 30000.0 : m == LossMethod::Crd ? 0.8 : 1.0;
             out.push_back(term(m, t, s, weight, 1.0));
             out.back().hasTau = false;
+            break;
+        }
+        case Preset::Fsp:
+        case Preset::ReviewKd: {
+            const LossMethod m = preset == Preset::Fsp ? LossMethod::Fsp : LossMethod::ReviewKd;
+            LossTermSpec t = term(m, "", "", 1.0, 1.0);
+            if (!defaultTapLists(m, teacher, student, &t.teacherTaps, &t.studentTaps)) {
+                if (reason)
+                    *reason =
+                        m == LossMethod::Fsp
+                            ? QCoreApplication::translate(
+                                  "Preset",
+                                  "FSP needs two consecutive feature taps with the same channel counts on "
+                                  "both models")
+                            : QCoreApplication::translate("Preset", "the models have no feature taps");
+                return false;
+            }
+            t.teacherTap = t.teacherTaps.front();
+            t.studentTap = t.studentTaps.front();
+            // FSP: RepDistiller's weight 50 on the Gram matrices; ReviewKD: weight 1 ramped up over the first
+            // epoch (the paper ramps over 20 of 240 epochs).
+            if (m == LossMethod::Fsp) t.weight = 50.0;
+            if (m == LossMethod::ReviewKd) t.params["warmup_epochs"] = 1.0;
+            out.push_back(t);
             break;
         }
     }

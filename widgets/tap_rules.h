@@ -28,6 +28,12 @@ std::vector<std::string> compatibleTaps(LossMethod method, const ModelInfo& mode
 std::vector<std::string> compatibleStudentTaps(LossMethod method, const ModelInfo& teacher,
                                                const std::string& teacherTap, const ModelInfo& student);
 
+/** The tap lists a list method (fsp, reviewkd) starts from on these models: FSP every feature tap from the
+ *  stem on with equal channel counts on both sides, ReviewKD the stages after the stem and the prelogits
+ *  embedding; different families pair by position from the deepest stage. False when there are too few. */
+bool defaultTapLists(LossMethod method, const ModelInfo& teacher, const ModelInfo& student,
+                     std::vector<std::string>* teacherTaps, std::vector<std::string>* studentTaps);
+
 /** Looks a tap up by name; nullptr when the model has none of that name. */
 const TapInfo* findTap(const ModelInfo& model, const std::string& name);
 
@@ -57,7 +63,9 @@ enum class Preset {
     Pkt,
     Nst,
     Vid,
-    Crd
+    Crd,
+    Fsp,
+    ReviewKd
 };
 
 std::vector<Preset> allPresets();

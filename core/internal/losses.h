@@ -70,6 +70,35 @@ torch::Tensor crdLoss(const torch::Tensor& vs, const torch::Tensor& vt, const to
                       torch::Tensor& memoryS, torch::Tensor& memoryT, torch::Tensor& z, double temperature,
                       double momentum, bool update);
 
+/** Flow of solution procedure (Yim et al.), RepDistiller's FSP: for each pair of consecutive taps (the larger
+ *  map average-pooled to the smaller) the Gram matrix G[c2][c1] = mean_hw(top_c2 · bottom_c1); the sum over
+ *  the pairs of mean((G_S − G_T)²). Teacher and student taps must have the same channel counts. */
+torch::Tensor fspLoss(const std::vector<torch::Tensor>& student, const std::vector<torch::Tensor>& teacher);
+
+/** ReviewKD's hierarchical context loss (Chen et al.): for each level, MSE of the maps plus the MSEs of
+ *  their 4×4, 2×2 and 1×1 average pools (those smaller than the map's height) at weights ½, ¼, ⅛, all over
+ * the sum of the weights; summed over the levels. Shapes match level by level. */
+torch::Tensor hclLoss(const std::vector<torch::Tensor>& student, const std::vector<torch::Tensor>& teacher);
+
+/**
+ * ReviewKD's attention-based fusion (ABF): a student stage through a 1×1 conv + BN to `mid` channels, fused
+ * with the residual from the deeper stages (nearest-upsampled) by two sigmoid attention maps, resized to the
+ * teacher's size (nearest) and mapped by a 3×3 conv + BN to the teacher's channels. The deepest stage has no
+ * residual.
+ */
+class AbfImpl : public torch::nn::Module {
+public:
+    AbfImpl(int64_t in, int64_t mid, int64_t out, bool fuse);
+    /** (output at the teacher's size, residual for the next shallower stage). */
+    std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& residual,
+                                                    int64_t outH, int64_t outW);
+
+private:
+    torch::nn::Conv2d mConv1{nullptr}, mConv2{nullptr}, mAtt{nullptr};
+    torch::nn::BatchNorm2d mBn1{nullptr}, mBn2{nullptr};
+};
+TORCH_MODULE(Abf);
+
 /** Bilinear resize of (N,C,H,W) to (h,w); identity when already that size. */
 torch::Tensor resizeTo(const torch::Tensor& x, int64_t h, int64_t w);
 
@@ -84,6 +113,9 @@ public:
      */
     LossTermImpl(LossTermSpec spec, Task task, std::vector<int64_t> teacherShape,
                  std::vector<int64_t> studentShape, int64_t trainSamples = 0);
+    /** Every tap's shape, in the order of the spec's allTeacherTaps()/allStudentTaps() (none for task). */
+    LossTermImpl(LossTermSpec spec, Task task, std::vector<std::vector<int64_t>> teacherShapes,
+                 std::vector<std::vector<int64_t>> studentShapes, int64_t trainSamples = 0);
 
     /** Unweighted loss value. Taps are looked up by the spec's names; `output`/`target` serve the task term.
      */
@@ -105,7 +137,7 @@ public:
     torch::Tensor alignStudent(const torch::Tensor& student, const torch::Tensor& teacher);
 
     const LossTermSpec& spec() const { return mSpec; }
-    bool hasAdapter() const { return !mAdapter.is_empty() || !mRegressor.is_empty(); }
+    bool hasAdapter() const { return !mAdapter.is_empty() || !mRegressor.is_empty() || !mAbfs.empty(); }
 
 private:
     LossTermSpec mSpec;
@@ -120,6 +152,7 @@ private:
     int64_t mSeed = 0;                                     // crd: negatives' generator seed
     torch::Tensor mIndices;
     int64_t mStep = 0;
+    std::vector<Abf> mAbfs;  // reviewkd: one fusion module per student tap, in tap order
 };
 TORCH_MODULE(LossTerm);
 

@@ -227,6 +227,91 @@ private Q_SLOTS:
         QCOMPARE(spec.param("beta"), 8.0);
     }
 
+    void fspAgainstReference() {
+        // RepDistiller's FSP over three taps: the first pair pools 8×8 to 4×4; zero when the student is the
+        // teacher; the term reads its taps by name in the recipe's order.
+        std::vector<torch::Tensor> gs{det({2, 3, 8, 8}, 0.13, 0.2, 1.1), det({2, 4, 4, 4}, 0.29, 0.5, 1.4),
+                                      det({2, 5, 4, 4}, 0.41, 0.8, 0.9)};
+        std::vector<torch::Tensor> gt{det({2, 3, 8, 8}, 0.17, 0.6, 1.3), det({2, 4, 4, 4}, 0.23, 0.1, 1.2),
+                                      det({2, 5, 4, 4}, 0.37, 0.4, 1.6)};
+        near(fspLoss(gs, gt), 0.42363435);
+        QCOMPARE(fspLoss(gt, gt).item<double>(), 0.0);
+        gradientDot(
+            gs[0],
+            [&](const torch::Tensor& x) {
+                return fspLoss({x, gs[1], gs[2]}, gt);
+            },
+            det({2, 3, 8, 8}, 0.07, 0.2, 1.0), 0.00236105453);
+        LossTermSpec spec;
+        spec.method = LossMethod::Fsp;
+        spec.teacherTaps = spec.studentTaps = {"stem", "stage1", "stage2"};
+        spec.teacherTap = spec.studentTap = "stem";
+        LossTerm term(spec, Task::Classification, std::vector<Shape>{{3, 8, 8}, {4, 4, 4}, {5, 4, 4}},
+                      std::vector<Shape>{{3, 8, 8}, {4, 4, 4}, {5, 4, 4}});
+        QVERIFY(!term->hasAdapter());
+        near(term->compute({{"stem", gt[0]}, {"stage1", gt[1]}, {"stage2", gt[2]}},
+                           {{"stem", gs[0]}, {"stage1", gs[1]}, {"stage2", gs[2]}}, {}, {}),
+             0.42363435);
+        // Gram matrices between channels: the channel counts must match, pair by pair.
+        QVERIFY_THROWS_EXCEPTION(
+            Error, LossTerm(spec, Task::Classification, std::vector<Shape>{{3, 8, 8}, {4, 4, 4}, {5, 4, 4}},
+                            std::vector<Shape>{{3, 8, 8}, {8, 4, 4}, {5, 4, 4}}));
+    }
+
+    void reviewKdAgainstReference() {
+        // HCL as mdistiller computes it (4×4, 2×2, 1×1 pools below the map's height).
+        auto rs0 = det({2, 4, 6, 6}, 0.13, 0.2, 1.1), rs1 = det({2, 6, 3, 3}, 0.29, 0.5, 1.4),
+             rs2 = det({2, 8}, 0.41, 0.8, 0.9);
+        auto rt0 = det({2, 5, 12, 12}, 0.17, 0.6, 1.3), rt1 = det({2, 7, 3, 3}, 0.23, 0.1, 1.2),
+             rt2 = det({2, 9}, 0.37, 0.4, 1.6);
+        using torch::indexing::Slice;
+        near(hclLoss({rs0, rs1}, {rt0.index({Slice(), Slice(0, 4), Slice(0, 6), Slice(0, 6)}),
+                                  rt1.index({Slice(), Slice(0, 6)})}),
+             3.26196384);
+        QCOMPARE(hclLoss({rs0}, {rs0}).item<double>(), 0.0);
+        // The whole term with the oracle's fusion weights: three levels, the deepest a vector (1×1), the
+        // shallowest upsampled to the teacher's 12×12; mid channels min(512, 8).
+        LossTermSpec spec;
+        spec.method = LossMethod::ReviewKd;
+        spec.teacherTaps = spec.studentTaps = {"stage1", "stage2", "prelogits"};
+        spec.teacherTap = spec.studentTap = "stage1";
+        LossTerm term(spec, Task::Classification, std::vector<Shape>{{5, 12, 12}, {7, 3, 3}, {9}},
+                      std::vector<Shape>{{4, 6, 6}, {6, 3, 3}, {8}});
+        QVERIFY(term->hasAdapter());
+        {
+            torch::NoGradGuard g;
+            auto params = term->named_parameters();
+            const std::vector<std::pair<int64_t, int64_t>> io{{4, 5}, {6, 7}, {8, 9}};
+            for (int k = 0; k < 3; ++k) {
+                const std::string p = "abf" + std::to_string(k) + ".";
+                params[p + "conv1.weight"].copy_(det({8, io[k].first, 1, 1}, 0.11 + 0.01 * k, 0.3 * k, 0.4));
+                params[p + "conv2.weight"].copy_(det({io[k].second, 8, 3, 3}, 0.07 + 0.01 * k, 0.3 * k, 0.4));
+                if (k < 2) {
+                    params[p + "att.weight"].copy_(det({2, 16, 1, 1}, 0.19 + 0.01 * k, 0.5, 0.6));
+                    params[p + "att.bias"].copy_(det({2}, 0.7, 0.1 * k, 0.2));
+                } else {
+                    QVERIFY(!params.contains(p + "att.weight"));  // the deepest level fuses nothing
+                }
+            }
+        }
+        auto value = [&](const torch::Tensor& x) {
+            return term->compute({{"stage1", rt0}, {"stage2", rt1}, {"prelogits", rt2}},
+                                 {{"stage1", x}, {"stage2", rs1}, {"prelogits", rs2}}, {}, {});
+        };
+        near(value(rs0), 3.15689182);
+        gradientDot(rs0, value, det({2, 4, 6, 6}, 0.07, 0.2, 1.0), -0.0171627775);
+        // warmup_epochs ramps the term linearly from 0.
+        spec.params["warmup_epochs"] = 4.0;
+        LossTerm ramped(spec, Task::Classification, std::vector<Shape>{{5, 12, 12}, {7, 3, 3}, {9}},
+                        std::vector<Shape>{{4, 6, 6}, {6, 3, 3}, {8}});
+        ramped->setProgress(0.0);
+        QCOMPARE(ramped
+                     ->compute({{"stage1", rt0}, {"stage2", rt1}, {"prelogits", rt2}},
+                               {{"stage1", rs0}, {"stage2", rs1}, {"prelogits", rs2}}, {}, {})
+                     .item<double>(),
+                 0.0);
+    }
+
     void vidAgainstReference() {
         // VID's regressor and variance are parameters of its term: given the oracle's weights, the term's
         // value and gradient match RepDistiller's VIDLoss; the larger map is pooled to the smaller one.

@@ -271,6 +271,8 @@ QString differences(const Recipe& a, const Recipe& b) {
         d.field(n + ".method", std::string(methodName(s.method)), std::string(methodName(t.method)));
         d.field(n + ".teacherTap", s.teacherTap, t.teacherTap);
         d.field(n + ".studentTap", s.studentTap, t.studentTap);
+        d.list(n + ".teacherTaps", s.teacherTaps, t.teacherTaps);
+        d.list(n + ".studentTaps", s.studentTaps, t.studentTaps);
         d.field(n + ".weight", s.weight, t.weight);
         d.field(n + ".tau", s.tau, t.tau);
         d.field(n + ".poolSize", s.poolSize, t.poolSize);
@@ -399,6 +401,29 @@ private Q_SLOTS:
         QCOMPARE(m.losses[2].param("gamma"), 3.0);
         const Recipe back = parseRecipe(recipeToYaml(m), "back.yaml", "/base");
         QCOMPARE(differences(back, m), QString());
+
+        // Tap lists (fsp, reviewkd): tap: sets both sides, teacher_tap/student_tap may differ; the first
+        // entries are the term's teacherTap/studentTap; lists read back as written.
+        const Recipe lists =
+            parseRecipe(std::string(kDistillHead) +
+                            "losses: [{method: fsp, tap: [stem, stage1, stage2], weight: 50},"
+                            " {method: reviewkd, teacher_tap: [stage2, stage3, prelogits],"
+                            " student_tap: [s2, s3, e], warmup_epochs: 2},"
+                            " {method: reviewkd, tap: stage3}]\n",
+                        "l.yaml", "/base");
+        QVERIFY((lists.losses[0].teacherTaps == std::vector<std::string>{"stem", "stage1", "stage2"}));
+        QVERIFY(lists.losses[0].studentTaps == lists.losses[0].teacherTaps);
+        QCOMPARE(q(lists.losses[0].teacherTap), QString("stem"));
+        QCOMPARE(q(lists.losses[0].label()), QString("fsp[stem,stage1,stage2]"));
+        QVERIFY((lists.losses[1].allStudentTaps() == std::vector<std::string>{"s2", "s3", "e"}));
+        QCOMPARE(q(lists.losses[1].studentTap), QString("s2"));
+        QCOMPARE(q(lists.losses[1].label()), QString("reviewkd[stage2,stage3,prelogits/s2,s3,e]"));
+        QCOMPARE(lists.losses[1].param("warmup_epochs"), 2.0);
+        QCOMPARE(lists.losses[1].param("mid_channels"), 512.0);
+        QVERIFY((lists.losses[2].allTeacherTaps() == std::vector<std::string>{"stage3"}));
+        QCOMPARE(differences(parseRecipe(recipeToYaml(lists), "back.yaml", "/x"), lists), QString());
+        QVERIFY((m.losses[1].allTeacherTaps() == std::vector<std::string>{"prelogits"}));
+        QVERIFY(m.losses[1].teacherTaps.empty());  // single-tap methods keep no list
     }
 
     void parsesShorthands() {
@@ -431,7 +456,7 @@ private Q_SLOTS:
                  QString("fitnet[stage3/stage2]"));
         const std::vector<std::string> expected{"task", "kd",   "fitnet", "at",  "pixel_kd", "pair_kd",
                                                 "cwd",  "sp",   "cc",     "rkd", "pkt",      "nst",
-                                                "dkd",  "dist", "vid",    "crd"};
+                                                "dkd",  "dist", "vid",    "crd", "fsp",      "reviewkd"};
         QVERIFY(lossMethodNames() == expected);
     }
 
@@ -652,7 +677,26 @@ private Q_SLOTS:
         QTest::newRow("unknown method")
             << head + "losses:\n  - {method: task}\n  - {method: cwdd, tap: stage3}\n"
             << "recipes/x.yaml:7: losses[1].method: unknown method 'cwdd' (allowed: task, kd, fitnet, at, "
-               "pixel_kd, pair_kd, cwd, sp, cc, rkd, pkt, nst, dkd, dist, vid, crd)";
+               "pixel_kd, pair_kd, cwd, sp, cc, rkd, pkt, nst, dkd, dist, vid, crd, fsp, reviewkd)";
+        QTest::newRow("fsp with one tap")
+            << head + "losses:\n  - {method: task}\n  - {method: fsp, tap: [stage3]}\n"
+            << "recipes/x.yaml:7: losses[1].tap: fsp takes a list of at least 2 taps (e.g. [stage1, stage2, "
+               "stage3])";
+        QTest::newRow("tap lists of different lengths")
+            << head +
+                   "losses:\n  - {method: task}\n  - {method: reviewkd, teacher_tap: [stage2, stage3], "
+                   "student_tap: [stage3]}\n"
+            << "recipes/x.yaml:7: losses[1].student_tap: expected 2 student taps, one for each teacher tap, "
+               "got 1";
+        QTest::newRow("tap twice in a list")
+            << head + "losses:\n  - {method: task}\n  - {method: fsp, tap: [stage2, stage3, stage2]}\n"
+            << "recipes/x.yaml:7: losses[1].tap: tap 'stage2' appears twice";
+        QTest::newRow("tap list for a one-tap method")
+            << head + "losses:\n  - {method: task}\n  - {method: cwd, tap: [stage2, stage3]}\n"
+            << "recipes/x.yaml:7: losses[1].tap: expected a string, got a sequence";
+        QTest::newRow("list entry not a name")
+            << head + "losses:\n  - {method: task}\n  - {method: fsp, tap: [stage2, {a: 1}]}\n"
+            << "recipes/x.yaml:7: losses[1].tap[1]: expected a tap name, got a map";
         QTest::newRow("another method's parameter")
             << head + "losses:\n  - {method: task}\n  - {method: dist, beta: 2, angle: 3}\n"
             << "recipes/x.yaml:7: losses[1].angle: not a parameter of dist (its parameters: beta, gamma)";
@@ -764,7 +808,8 @@ private Q_SLOTS:
         QTest::newRow("unknown teacher precision")
             << "job: distill\nmodel: {arch: resnet8}\nteacher: {arch: resnet20, checkpoint: /t, precision: "
                "int4}\n"
-            << "recipes/x.yaml:3: teacher.precision: unknown precision 'int4' (allowed: fp32, bf16, int8, auto)";
+            << "recipes/x.yaml:3: teacher.precision: unknown precision 'int4' (allowed: fp32, bf16, int8, "
+               "auto)";
         QTest::newRow("unknown dataset")
             << "model: {arch: resnet8}\ndata:\n  dataset: mnist\n"
             << "recipes/x.yaml:3: data.dataset: unknown dataset 'mnist' (allowed: "

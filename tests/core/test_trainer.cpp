@@ -252,12 +252,14 @@ private Q_SLOTS:
     void crdMemoryBankSurvivesResume() {
         // CRD keeps a memory bank of every train sample's embeddings: a run cancelled mid-epoch and resumed
         // continues exactly as the uninterrupted one (same losses at every step, same bank bit for bit).
+        // ReviewKD's fusion modules (weights and batch-norm statistics) and its warm-up ride along.
         const std::string root = tests::scratchDir("crd_resume");
         QCOMPARE(trainTeacher(root + "/teacher").status, RunStatus::Finished);
         const Recipe recipe = recipeFrom(
             withTeacher(root,
                         "  - {method: task, weight: 1.0}\n"
-                        "  - {method: crd, tap: prelogits, weight: 0.8, negatives: 64, feat_dim: 32}\n"),
+                        "  - {method: crd, tap: prelogits, weight: 0.8, negatives: 64, feat_dim: 32}\n"
+                        "  - {method: reviewkd, tap: [stage2, stage3, prelogits], warmup_epochs: 1}\n"),
             {"job=distill"});
         Job a(recipe, {root + "/a"});
         auto recA = std::make_shared<Recorder>();

@@ -176,6 +176,91 @@ def crd_contrast(vs, vt, idx, mem_s, mem_t, T, momentum):
     return loss.sum(), z1, z2
 
 
+def fsp_loss(g_s, g_t):  # RepDistiller FSP: compute_fsp over consecutive taps, sum of compute_loss
+    def compute_fsp(g):
+        fsp_list = []
+        for i in range(len(g) - 1):
+            bot, top = g[i], g[i + 1]
+            b_H, t_H = bot.shape[2], top.shape[2]
+            if b_H > t_H:
+                bot = F.adaptive_avg_pool2d(bot, (t_H, t_H))
+            elif b_H < t_H:
+                top = F.adaptive_avg_pool2d(top, (b_H, b_H))
+            bot = bot.unsqueeze(1)
+            top = top.unsqueeze(2)
+            bot = bot.view(bot.shape[0], bot.shape[1], bot.shape[2], -1)
+            top = top.view(top.shape[0], top.shape[1], top.shape[2], -1)
+            fsp_list.append((bot * top).mean(-1))
+        return fsp_list
+    return sum((s - t).pow(2).mean() for s, t in zip(compute_fsp(g_s), compute_fsp(g_t)))
+
+
+def hcl_loss(fstudent, fteacher):  # mdistiller ReviewKD hcl_loss
+    loss_all = 0.0
+    for fs, ft in zip(fstudent, fteacher):
+        n, c, h, w = fs.shape
+        loss = F.mse_loss(fs, ft, reduction="mean")
+        cnt = 1.0
+        tot = 1.0
+        for l in [4, 2, 1]:
+            if l >= h:
+                continue
+            tmpfs = F.adaptive_avg_pool2d(fs, (l, l))
+            tmpft = F.adaptive_avg_pool2d(ft, (l, l))
+            cnt /= 2.0
+            loss += F.mse_loss(tmpfs, tmpft, reduction="mean") * cnt
+            tot += cnt
+        loss = loss / tot
+        loss_all = loss_all + loss
+    return loss_all
+
+
+class ABF(torch.nn.Module):  # ReviewKD's attention-based fusion (official code), given weights
+    def __init__(self, in_channel, mid_channel, out_channel, fuse, k):
+        super().__init__()
+        nn = torch.nn
+        self.conv1 = nn.Sequential(nn.Conv2d(in_channel, mid_channel, kernel_size=1, bias=False),
+                                   nn.BatchNorm2d(mid_channel))
+        self.conv2 = nn.Sequential(nn.Conv2d(mid_channel, out_channel, kernel_size=3, stride=1, padding=1,
+                                             bias=False), nn.BatchNorm2d(out_channel))
+        self.att_conv = nn.Sequential(nn.Conv2d(mid_channel * 2, 2, kernel_size=1), nn.Sigmoid()) if fuse else None
+        with torch.no_grad():
+            for conv, shape, a in ((self.conv1[0], (mid_channel, in_channel, 1, 1), 0.11),
+                                   (self.conv2[0], (out_channel, mid_channel, 3, 3), 0.07)):
+                conv.weight.copy_(det(shape, a + 0.01 * k, 0.3 * k, 0.4))
+            if fuse:
+                self.att_conv[0].weight.copy_(det((2, 2 * mid_channel, 1, 1), 0.19 + 0.01 * k, 0.5, 0.6))
+                self.att_conv[0].bias.copy_(det((2,), 0.7, 0.1 * k, 0.2))
+
+    def forward(self, x, y=None, shape=None, out_shape=None):
+        n, _, h, w = x.shape
+        x = self.conv1(x)
+        if self.att_conv is not None:
+            y = F.interpolate(y, (shape, shape), mode="nearest")
+            z = torch.cat([x, y], dim=1)
+            z = self.att_conv(z)
+            x = (x * z[:, 0].view(n, 1, h, w) + y * z[:, 1].view(n, 1, h, w))
+        if x.shape[-1] != out_shape:
+            x = F.interpolate(x, (out_shape, out_shape), mode="nearest")
+        y = self.conv2(x)
+        return y, x
+
+
+def reviewkd_loss(feats_s, feats_t):
+    """ReviewKD as the reference runs it: ABFs from the deepest student feature up (mid = min(512, C_last)),
+    each output at its teacher feature's size, HCL against the teacher's features."""
+    mid = min(512, feats_s[-1].shape[1])
+    abfs = [ABF(f.shape[1], mid, t.shape[1], i < len(feats_s) - 1, i)
+            for i, (f, t) in enumerate(zip(feats_s, feats_t))]
+    x = feats_s[::-1]
+    out, res = abfs[-1](x[0], out_shape=feats_t[-1].shape[-1])
+    results = [out]
+    for i in range(len(feats_s) - 2, -1, -1):
+        out, res = abfs[i](feats_s[i], res, feats_s[i].shape[-1], feats_t[i].shape[-1])
+        results.insert(0, out)
+    return hcl_loss(results, feats_t)
+
+
 def crd_inputs():
     vs = F.normalize(det((4, 5), 0.23, 0.4, 1.0))
     vt = F.normalize(det((4, 5), 0.31, 0.9, 1.0))
@@ -235,6 +320,22 @@ def main():
     out["crd_grad_dot"] = (g.grad * det((4, 5), 0.07, 0.2, 1.0)).sum().item()
     out["crd_mem_s_3_0"], out["crd_mem_t_9_4"] = mem_s[3, 0].item(), mem_t[9, 4].item()
     out["crd_mem_s_1_2"] = mem_s[1, 2].item()  # not in the batch: unchanged
+    # FSP over three taps (the first pooled 8x8 -> 4x4) and ReviewKD over three levels (the last a vector).
+    gs = [det((2, 3, 8, 8), 0.13, 0.2, 1.1), det((2, 4, 4, 4), 0.29, 0.5, 1.4), det((2, 5, 4, 4), 0.41, 0.8, 0.9)]
+    gt = [det((2, 3, 8, 8), 0.17, 0.6, 1.3), det((2, 4, 4, 4), 0.23, 0.1, 1.2), det((2, 5, 4, 4), 0.37, 0.4, 1.6)]
+    out["fsp"] = fsp_loss(gs, gt).item()
+    g = gs[0].clone().requires_grad_(True)
+    fsp_loss([g] + gs[1:], gt).backward()
+    out["fsp_grad_dot"] = (g.grad * det((2, 3, 8, 8), 0.07, 0.2, 1.0)).sum().item()
+    rs = [det((2, 4, 6, 6), 0.13, 0.2, 1.1), det((2, 6, 3, 3), 0.29, 0.5, 1.4), det((2, 8), 0.41, 0.8, 0.9)]
+    rt = [det((2, 5, 12, 12), 0.17, 0.6, 1.3), det((2, 7, 3, 3), 0.23, 0.1, 1.2), det((2, 9), 0.37, 0.4, 1.6)]
+    as4 = lambda f: f.view(f.shape[0], f.shape[1], 1, 1) if f.dim() == 2 else f
+    out["hcl"] = hcl_loss([rs[0], rs[1]], [rt[0][:, :4, :6, :6], rt[1][:, :6]]).item()
+    g = rs[0].clone().requires_grad_(True)
+    loss = reviewkd_loss([g, rs[1], as4(rs[2])], [rt[0], rt[1], as4(rt[2])])
+    loss.backward()
+    out["reviewkd"] = loss.item()
+    out["reviewkd_grad_dot"] = (g.grad * det((2, 4, 6, 6), 0.07, 0.2, 1.0)).sum().item()
     # Gradients (against a fixed direction w: d/dx sum(grad * w)).
     for name, fn in [("sp", sp_loss), ("cc", cc_loss), ("rkd", rkd_loss), ("pkt", pkt_loss),
                      ("vid", lambda a, b: vid_loss(a, b, *vid_weights(6, 5)))]:

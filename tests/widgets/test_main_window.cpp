@@ -158,13 +158,36 @@ private Q_SLOTS:
             QVERIFY(terms.size() >= 2);
             for (const auto& t : terms) {
                 if (t.method == LossMethod::Task) continue;
-                const TapInfo* tt = findTap(teacherModel, t.teacherTap);
-                const TapInfo* st = findTap(studentModel, t.studentTap);
-                QVERIFY2(tt && st, qPrintable(presetName(preset)));
-                QVERIFY2(tapPairProblem(t.method, tt->shape, st->shape).empty(),
+                const auto tNames = t.allTeacherTaps(), sNames = t.allStudentTaps();
+                QVERIFY2(tNames.size() == sNames.size() &&
+                             static_cast<int>(tNames.size()) >= minimumTaps(t.method),
                          qPrintable(presetName(preset)));
+                for (size_t i = 0; i < tNames.size(); ++i) {
+                    const TapInfo* tt = findTap(teacherModel, tNames[i]);
+                    const TapInfo* st = findTap(studentModel, sNames[i]);
+                    QVERIFY2(tt && st, qPrintable(presetName(preset)));
+                    QVERIFY2(tapPairProblem(t.method, tt->shape, st->shape).empty(),
+                             qPrintable(presetName(preset)));
+                }
             }
         }
+        // The list methods: FSP from the stem on, ReviewKD over the stages and the embedding.
+        QVERIFY(w.recipeDock()->applyPreset(Preset::Fsp, &error));
+        QCOMPARE(w.document()->recipe().losses[1].label(), std::string("fsp[stem,stage1,stage2,stage3]"));
+        QVERIFY(w.recipeDock()->applyPreset(Preset::ReviewKd, &error));
+        QCOMPARE(w.document()->recipe().losses[1].label(),
+                 std::string("reviewkd[stage1,stage2,stage3,prelogits]"));
+        QCOMPARE(w.document()->recipe().losses[1].param("warmup_epochs"), 1.0);
+        QCOMPARE(terms->index(1, LossTermsModel::TeacherTap).data().toString(),
+                 QString("stage1, stage2, stage3, prelogits"));
+        QVERIFY(!(terms->flags(terms->index(1, LossTermsModel::TeacherTap)) & Qt::ItemIsEditable));
+        QVERIFY(terms->problem(1).isEmpty());
+        // Switching a term to a list method fills its usual taps; switching back gives one tap again.
+        QVERIFY(terms->setData(terms->index(1, LossTermsModel::Method), "fsp", Qt::EditRole));
+        QCOMPARE(w.document()->recipe().losses[1].label(), std::string("fsp[stem,stage1,stage2,stage3]"));
+        QVERIFY(terms->setData(terms->index(1, LossTermsModel::Method), "cwd", Qt::EditRole));
+        QVERIFY(w.document()->recipe().losses[1].teacherTaps.empty());
+        QCOMPARE(w.document()->recipe().losses[1].label(), std::string("cwd[stem]"));
         QVERIFY(w.recipeDock()->applyPreset(Preset::Rkd, &error));
         QCOMPARE(w.document()->recipe().losses[1].label(), std::string("rkd[prelogits]"));
         QVERIFY(w.recipeDock()->applyPreset(Preset::Dkd, &error));
