@@ -22,6 +22,7 @@ nlohmann::json CheckpointMeta::toJson() const {
                         {"step", step},
                         {"best_metric", bestMetric},
                         {"best_epoch", bestEpoch},
+                        {"init_done", initDone},
                         {"class_names", classNames}};
     if (quantized) j["quant"] = {{"lsq", lsq}, {"weight_bits", weightBits}};
     return j;
@@ -45,6 +46,7 @@ CheckpointMeta CheckpointMeta::fromJson(const nlohmann::json& j, const std::stri
         m.step = j.value("step", int64_t{0});
         m.bestMetric = j.value("best_metric", -1.0);
         m.bestEpoch = j.value("best_epoch", 0);
+        m.initDone = j.value("init_done", false);
         m.classNames = j.value("class_names", std::vector<std::string>{});
         if (j.contains("quant")) {
             m.quantized = true;

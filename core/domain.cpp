@@ -37,7 +37,9 @@ constexpr Named<LossMethod> kMethods[] = {{LossMethod::Task, "task"},
                                           {LossMethod::Vid, "vid"},
                                           {LossMethod::Crd, "crd"},
                                           {LossMethod::Fsp, "fsp"},
-                                          {LossMethod::ReviewKd, "reviewkd"}};
+                                          {LossMethod::ReviewKd, "reviewkd"},
+                                          {LossMethod::Ab, "ab"},
+                                          {LossMethod::Ft, "ft"}};
 
 template <typename E, size_t N>
 const char* nameOf(const Named<E> (&table)[N], E value) {

@@ -222,7 +222,8 @@ struct Job::Impl {
     void train();
     void serviceSnapshot();
     ActivationSnapshot takeSnapshot(const SnapshotRequest& request);
-    std::unique_ptr<torch::optim::Optimizer> makeOptimizer();
+    /** The recipe's optimiser over `params` (training: the student and the terms' trainParameters). */
+    std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<torch::Tensor>& params);
     void writeSummary(const RunSummary& s);
     void setupQuantization();
     void prepareQuantization();
@@ -547,11 +548,7 @@ std::unordered_map<std::string, torch::Tensor> Job::Impl::runTeacher(const torch
     return teacherRunner->run(images, teacherTaps).taps;
 }
 
-std::unique_ptr<torch::optim::Optimizer> Job::Impl::makeOptimizer() {
-    std::vector<torch::Tensor> params = student->parameters();
-    for (auto& t : terms)
-        for (auto& p : t->parameters())
-            params.push_back(p);
+std::unique_ptr<torch::optim::Optimizer> Job::Impl::makeOptimizer(const std::vector<torch::Tensor>& params) {
     const OptimSpec& o = recipe.optim;
     if (o.name == "adamw")
         return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(o.lr)
@@ -718,7 +715,16 @@ void Job::Impl::train() {
     const int64_t plannedSteps = static_cast<int64_t>(r.epochs) * stepsPerEpoch;
     const int64_t totalSteps = maxSteps > 0 ? std::min(maxSteps, plannedSteps) : plannedSteps;
 
-    auto optimizer = makeOptimizer();
+    std::vector<torch::Tensor> trainParams = student->parameters();
+    for (auto& t : terms)
+        for (auto& p : t->trainParameters())
+            trainParams.push_back(p);
+    auto optimizer = makeOptimizer(trainParams);
+    int initEpochs = 0;
+    for (auto& t : terms)
+        initEpochs = std::max(initEpochs, t->initEpochs());
+    const int64_t initSteps = static_cast<int64_t>(initEpochs) * stepsPerEpoch;
+    bool initDone = initEpochs == 0;
     CheckpointMeta meta;
     meta.model = r.student;
     if (task == Task::Segmentation && meta.model.head.empty() && meta.model.onnx.empty())
@@ -750,13 +756,19 @@ void Job::Impl::train() {
         startBatch = saved.batchInEpoch;
         meta.bestMetric = saved.bestMetric;
         meta.bestEpoch = saved.bestEpoch;
+        initDone = initDone || saved.initDone || saved.step > 0 || saved.epoch > 0;
         // A summary that cannot be read is an error, not a silent fresh start of the wall time and best.
         previousSummary = RunFolder(paths.root).readSummaryIfAny();
         log(LogLevel::Info,
             "resuming at epoch " + std::to_string(startEpoch) + ", step " + std::to_string(step));
     }
     summary.wallSeconds = previousSummary ? previousSummary->wallSeconds : 0.0;
-    MetricsLog metrics(paths.metrics(), options.resume ? step : -1);
+    meta.initDone = initDone;
+    // On resume, records after the checkpoint go (those steps run again), and so do a stage's records when
+    // it repeats.
+    std::optional<int64_t> keepUpTo;
+    if (options.resume) keepUpTo = initDone ? step : -initSteps;
+    MetricsLog metrics(paths.metrics(), keepUpTo);
 
     auto saveAt = [&](const std::string& which, int epochDone, int64_t batchInEpoch, bool withOptimizer) {
         meta.epoch = epochDone;
@@ -862,6 +874,125 @@ void Job::Impl::train() {
     bool stopped = false;
     std::string stopReason;
     auto lastCheckpoint = Clock::now();
+
+    // The initialisation stage (docs/METHODS.md §1.7a): before training, the terms that ask for it are
+    // optimised alone (ab and fsp train the student's layers and ab its connectors; ft trains its paraphraser
+    // on the teacher), with the recipe's optimiser at its base learning rate, as RepDistiller's init() does.
+    // A run stopped during the stage repeats it in full on resume.
+    if (!initDone) {
+        std::vector<torch::Tensor> initParams;
+        bool trainsStudent = false;
+        std::string names;
+        for (auto& t : terms) {
+            if (t->initEpochs() == 0) continue;
+            trainsStudent = trainsStudent || t->initTrainsStudent();
+            for (auto& p : t->initParameters())
+                initParams.push_back(p);
+            names += (names.empty() ? "" : ", ") + t->spec().label() + " (" +
+                     std::to_string(t->initEpochs()) + (t->initEpochs() == 1 ? " epoch)" : " epochs)");
+        }
+        if (trainsStudent)
+            for (auto& p : student->parameters())
+                initParams.push_back(p);
+        auto initOptimizer = makeOptimizer(initParams);
+        log(LogLevel::Info, "initialisation stage: " + names);
+        const auto stageStart = Clock::now();
+        int64_t j = 0;
+        for (int e = 1; e <= initEpochs && !stopped; ++e) {
+            trainLoader.startEpoch(-e);  // its own shuffles, apart from training's epochs
+            Batch batch;
+            for (;;) {
+                {
+                    std::unique_lock<std::mutex> lock(pauseMutex);
+                    while (pauseRequested && !cancelRequested) {
+                        lock.unlock();
+                        serviceSnapshot();
+                        lock.lock();
+                        pauseChanged.wait_for(lock, std::chrono::milliseconds(50));
+                    }
+                }
+                if (cancelRequested) {
+                    stopped = true;
+                    stopReason = "cancelled";
+                    break;
+                }
+                serviceSnapshot();
+                if (!trainLoader.next(batch)) break;
+                const auto stepStart = Clock::now();
+                auto images = batch.images.to(device).contiguous(torch::MemoryFormat::ChannelsLast);
+                // A cache entry read from disk is verified on training's first step: until then the teacher
+                // runs.
+                std::unordered_map<std::string, torch::Tensor> tOut;
+                if (cacheToVerify || !teacherCache.lookup(batch.indices, device, tOut)) {
+                    tOut = runTeacher(images);
+                    if (!cacheToVerify) teacherCache.insert(batch.indices, tOut);
+                }
+                std::unordered_map<std::string, torch::Tensor> sTaps;
+                if (trainsStudent) {
+                    auto sRun = [&] {
+                        MixedPrecisionScope mixed(bf16);
+                        return student->run(images, studentTaps);
+                    }();
+                    if (bf16) toFloat(sRun);
+                    sTaps = sRun.taps;
+                }
+                StepEvent ev;
+                ev.init = true;
+                ev.step = j + 1;
+                ev.epoch = e;
+                ev.stepsPerEpoch = stepsPerEpoch;
+                ev.totalSteps = initSteps;
+                ev.lr = r.optim.lr;
+                torch::Tensor total;
+                for (auto& term : terms) {
+                    if (term->initEpochs() < e) continue;
+                    auto v = term->initLoss(tOut, sTaps);
+                    const double value = v.item<double>();
+                    if (!std::isfinite(value))
+                        throw Error("loss term " + term->spec().label() + " is " +
+                                    (std::isnan(value) ? "NaN" : "Inf") +
+                                    " in the initialisation stage (step " + std::to_string(j + 1) +
+                                    "); lower optim.lr");
+                    ev.terms.emplace_back("init:" + term->spec().label(), value);
+                    ev.total += value;
+                    total = total.defined() ? total + v : v;
+                }
+                if (!total.defined()) break;  // every term's stage is over
+                initOptimizer->zero_grad();
+                total.backward();
+                initOptimizer->step();
+                ++j;
+                const double stepSeconds = std::chrono::duration<double>(Clock::now() - stepStart).count();
+                const double ips = batch.images.size(0) / std::max(stepSeconds, 1e-9);
+                throughputEma = throughputEma == 0.0 ? ips : 0.9 * throughputEma + 0.1 * ips;
+                ev.imagesPerSecond = throughputEma;
+                const double elapsed = std::chrono::duration<double>(Clock::now() - stageStart).count();
+                ev.etaSeconds = elapsed / static_cast<double>(j) * static_cast<double>(initSteps - j);
+                emit([&](Observer& o) { o.onStep(ev); });
+                if (r.logEvery > 0 && (j % r.logEvery == 0 || j % stepsPerEpoch == 0)) {
+                    // Steps −K+1 … 0: the stage's curves end where training's begin.
+                    const int64_t at = j - initSteps;
+                    std::vector<MetricRecord> recs;
+                    for (const auto& [name, value] : ev.terms)
+                        recs.push_back({at, 0, Split::Train, "loss/" + name, value});
+                    recs.push_back({at, 0, Split::Train, "loss/init:total", ev.total});
+                    recs.push_back({at, 0, Split::Train, "lr", ev.lr});
+                    metrics.append(recs);
+                }
+            }
+        }
+        if (stopped) {
+            saveAt("last", 0, 0, true);
+            log(LogLevel::Info, "cancelled in the initialisation stage; resume repeats the stage");
+        } else {
+            initDone = true;
+            meta.initDone = true;
+            saveAt("last", 0, 0, true);
+            log(LogLevel::Info, "initialisation stage done in " + secondsSince(stageStart));
+        }
+        throughputEma = 0.0;
+        trainStart = Clock::now();
+    }
 
     for (int epoch = startEpoch; epoch <= r.epochs && !stopped; ++epoch) {
         trainLoader.startEpoch(epoch, epoch == startEpoch ? startBatch : 0);

@@ -23,6 +23,10 @@ struct StepEvent {
     double lr = 0.0;
     double imagesPerSecond = 0.0;
     double etaSeconds = 0.0;
+    /** A step of the initialisation stage that some terms ask for before training (ab, fsp, ft): `step` and
+     *  `epoch` count within the stage (1-based), `totalSteps` is its length, the terms are named
+     *  "init:<label>". Its curves sit before training's step 1, at step − totalSteps. */
+    bool init = false;
 };
 
 struct EpochEvent {

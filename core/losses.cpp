@@ -332,6 +332,34 @@ torch::Tensor hclLoss(const std::vector<torch::Tensor>& student, const std::vect
     return all;
 }
 
+torch::Tensor abLoss(const std::vector<torch::Tensor>& student, const std::vector<torch::Tensor>& teacher,
+                     double margin) {
+    TORCH_CHECK(student.size() == teacher.size() && !student.empty(), "ab: one teacher map per student map");
+    const int64_t k = static_cast<int64_t>(student.size());
+    torch::Tensor all;
+    for (int64_t i = 0; i < k; ++i) {
+        const auto& s = student[i];
+        const auto& t = teacher[i];
+        TORCH_CHECK(s.sizes() == t.sizes(), "ab: student ", s.sizes(), " vs teacher ", t.sizes());
+        auto on = t.gt(0).to(s.scalar_type()), off = t.le(0).to(s.scalar_type());
+        auto loss = ((s + margin).pow(2) * (s.gt(-margin).to(s.scalar_type()) * off) +
+                     (s - margin).pow(2) * (s.le(margin).to(s.scalar_type()) * on))
+                        .sum();
+        const double weight = std::ldexp(1.0, static_cast<int>(i - k + 1));
+        loss = loss * (weight / static_cast<double>(s.size(0)) / 1000.0 * 3.0);
+        all = all.defined() ? all + loss : loss;
+    }
+    return all;
+}
+
+torch::Tensor ftLoss(const torch::Tensor& student, const torch::Tensor& teacher) {
+    auto [s, t] = poolToSmaller(as4d(student), as4d(teacher));
+    auto factor = [](const torch::Tensor& f) {
+        return F::normalize(f.pow(2).mean(1).reshape({f.size(0), -1}), F::NormalizeFuncOptions().p(2).dim(1));
+    };
+    return (factor(s) - factor(t)).abs().mean();
+}
+
 AbfImpl::AbfImpl(int64_t in, int64_t mid, int64_t out, bool fuse) {
     mConv1 = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, mid, 1).bias(false)));
     mBn1 = register_module("bn1", torch::nn::BatchNorm2d(mid));
@@ -381,6 +409,8 @@ std::string tapPairProblem(LossMethod m, const std::vector<int64_t>& teacherShap
     } else if (m == LossMethod::At || m == LossMethod::PairKd || m == LossMethod::Cwd ||
                m == LossMethod::Nst || m == LossMethod::Vid) {
         if (!tSpatial || !sSpatial) return std::string(methodName(m)) + " needs spatial (C×H×W) taps";
+    } else if (m == LossMethod::Ab || m == LossMethod::Ft) {
+        if (!tSpatial || !sSpatial) return std::string(methodName(m)) + " needs spatial (C×H×W) taps";
     } else if (m == LossMethod::Fsp) {
         if (tc != sc)
             return "fsp compares Gram matrices between channels: teacher and student taps need the same "
@@ -414,6 +444,16 @@ LossTermImpl::LossTermImpl(LossTermSpec spec, Task task, std::vector<std::vector
                 throw Error(where + problem + " (teacher tap '" + tNames.at(i) + "' is " +
                             shapeText(teacherShapes[i]) + ", student tap '" + sNames.at(i) + "' is " +
                             shapeText(studentShapes[i]) + ")");
+        }
+        if (m == LossMethod::Ab) {
+            // RepDistiller's connectors: a bias-free 1×1 conv to the teacher's channels and a batch norm.
+            for (size_t i = 0; i < studentShapes.size(); ++i) {
+                const int64_t sc = studentShapes[i].at(0), tc = teacherShapes[i].at(0);
+                mConnectors.push_back(register_module(
+                    "connector" + std::to_string(i),
+                    torch::nn::Sequential(torch::nn::Conv2d(torch::nn::Conv2dOptions(sc, tc, 1).bias(false)),
+                                          torch::nn::BatchNorm2d(tc))));
+            }
         }
         if (m == LossMethod::ReviewKd) {
             // Fusion modules from the deepest tap (the list's last) up; mid channels capped as the reference.
@@ -461,6 +501,29 @@ LossTermImpl::LossTermImpl(LossTermSpec spec, Task task, std::vector<std::vector
                         " negatives from a train split of " + std::to_string(trainSamples) +
                         " samples; set negatives below the split's size");
     }
+    if (m == LossMethod::Ft) {
+        // RepDistiller's paraphraser (on the teacher, no batch norm) and translator (on the student, with
+        // batch norm): 3×3 convs with LeakyReLU(0.1), to rate·C_T factor channels.
+        const int64_t k =
+            std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(tc) * mSpec.param("rate")));
+        auto conv = [](int64_t in, int64_t out) {
+            return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1));
+        };
+        auto deconv = [](int64_t in, int64_t out) {
+            return torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(in, out, 3).padding(1));
+        };
+        auto leaky = [] { return torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.1)); };
+        mParaphraserEncoder = register_module(
+            "paraphraser_encoder",
+            torch::nn::Sequential(conv(tc, tc), leaky(), conv(tc, k), leaky(), conv(k, k), leaky()));
+        mParaphraserDecoder = register_module(
+            "paraphraser_decoder",
+            torch::nn::Sequential(deconv(k, k), leaky(), deconv(k, tc), leaky(), deconv(tc, tc), leaky()));
+        mTranslator = register_module(
+            "translator", torch::nn::Sequential(conv(sc, sc), torch::nn::BatchNorm2d(sc), leaky(),
+                                                conv(sc, k), torch::nn::BatchNorm2d(k), leaky(), conv(k, k),
+                                                torch::nn::BatchNorm2d(k), leaky()));
+    }
     if (m == LossMethod::Vid) {
         // RepDistiller's VID regressor (bias-free 1×1 convs, C_S → C_T → C_T → C_T) and the variance's
         // softplus parameter, initialised so that the variance starts at init_variance.
@@ -503,6 +566,12 @@ torch::Tensor LossTermImpl::compute(const std::unordered_map<std::string, torch:
         for (const auto& name : mSpec.allStudentTaps())
             ss.push_back(as4d(studentTaps.at(name)));
         if (m == LossMethod::Fsp) return fspLoss(ss, ts);
+        if (m == LossMethod::Ab) {
+            std::vector<torch::Tensor> connected;
+            for (size_t k = 0; k < ss.size(); ++k)
+                connected.push_back(resizeTo(mConnectors[k]->forward(ss[k]), ts[k].size(2), ts[k].size(3)));
+            return abLoss(connected, ts, mSpec.param("margin"));
+        }
         // reviewkd: fuse from the deepest stage to the shallowest, each output at its teacher tap's size.
         std::vector<torch::Tensor> fused(ss.size());
         torch::Tensor residual;
@@ -565,7 +634,18 @@ torch::Tensor LossTermImpl::compute(const std::unordered_map<std::string, torch:
         }
         case LossMethod::Fsp:
         case LossMethod::ReviewKd:
+        case LossMethod::Ab:
             break;  // the list methods returned above
+        case LossMethod::Ft: {
+            // The paraphraser is frozen after the initialisation stage: the teacher's factor carries no
+            // gradient.
+            torch::Tensor factor;
+            {
+                torch::NoGradGuard noGrad;
+                factor = mParaphraserEncoder->forward(as4d(t));
+            }
+            return ftLoss(mTranslator->forward(as4d(s)), factor);
+        }
         case LossMethod::Vid: {
             // The larger map is average-pooled to the smaller size, as RepDistiller does.
             auto [sm, tm] = poolToSmaller(as4d(s), as4d(t));
@@ -574,6 +654,46 @@ torch::Tensor LossTermImpl::compute(const std::unordered_map<std::string, torch:
         }
     }
     throw Error(std::string("loss method ") + methodName(m) + " has no implementation");
+}
+
+int LossTermImpl::initEpochs() const {
+    for (const auto& p : methodParams(mSpec.method))
+        if (p.name == "init_epochs") return static_cast<int>(mSpec.param("init_epochs"));
+    return 0;
+}
+
+torch::Tensor LossTermImpl::initLoss(const std::unordered_map<std::string, torch::Tensor>& teacherTaps,
+                                     const std::unordered_map<std::string, torch::Tensor>& studentTaps) {
+    if (mSpec.method == LossMethod::Ft) {
+        auto t = as4d(teacherTaps.at(mSpec.teacherTap));
+        return F::mse_loss(mParaphraserDecoder->forward(mParaphraserEncoder->forward(t)), t);
+    }
+    return compute(teacherTaps, studentTaps, {}, {});
+}
+
+std::vector<torch::Tensor> LossTermImpl::initParameters() {
+    std::vector<torch::Tensor> out;
+    for (auto& c : mConnectors)
+        for (auto& p : c->parameters())
+            out.push_back(p);
+    for (auto* part : {&mParaphraserEncoder, &mParaphraserDecoder})
+        if (!part->is_empty())
+            for (auto& p : (*part)->parameters())
+                out.push_back(p);
+    return out;
+}
+
+std::vector<torch::Tensor> LossTermImpl::trainParameters() {
+    std::vector<torch::Tensor> frozen;
+    for (auto* part : {&mParaphraserEncoder, &mParaphraserDecoder})
+        if (!part->is_empty())
+            for (auto& p : (*part)->parameters())
+                frozen.push_back(p);
+    std::vector<torch::Tensor> out;
+    for (auto& p : parameters())
+        if (std::none_of(frozen.begin(), frozen.end(), [&](const torch::Tensor& f) { return f.is_same(p); }))
+            out.push_back(p);
+    return out;
 }
 
 }  // namespace distillery

@@ -47,6 +47,8 @@ Backbone resnet(GraphNetImpl& g, int x, int depth, const std::vector<int64_t>& f
                            "layer" + std::to_string(s + 1) + "." + std::to_string(b));
         }
         g.tap(stageName(s + 1), y);
+        // The block's sum before its ReLU: the pre-activation that activation-boundary transfer reads.
+        g.tap(stageName(s + 1) + ".pre", g.nodes()[y].inputs.at(0));
     }
     return {y};
 }
@@ -76,7 +78,9 @@ Backbone wideResnet(GraphNetImpl& g, int x, int depth, int widen) {
         }
         if (s < 2) g.tap(stageName(s + 1), y);
     }
-    // The last stage is tapped after the final BN-ReLU, the representation the classifier sees.
+    // The last stage is tapped after the final BN-ReLU, the representation the classifier sees; its sum
+    // before them is the pre-activation (stages 1 and 2 are pre-activations already).
+    g.tap(stageName(3) + ".pre", y);
     y = g.relu(g.batchNorm(y, "final.bn"));
     g.tap(stageName(3), y);
     return {y};
@@ -95,6 +99,8 @@ Backbone vgg(GraphNetImpl& g, int x, const std::vector<std::vector<int64_t>>& cf
             if (blk == 0 && i == 0) g.tap("stem", y);
         }
         g.tap(stageName(static_cast<int>(blk) + 1), y);
+        g.tap(stageName(static_cast<int>(blk) + 1) + ".pre",
+              g.nodes()[y].inputs.at(0));  // BN before the ReLU
         if (static_cast<int>(blk) < pools) y = g.maxPool(y, 2, 2);
     }
     return {y};

@@ -1038,10 +1038,27 @@ const std::vector<MethodParam>& methodParams(LossMethod method) {
         {"negatives", 16384.0, 1.0, true, "negatives drawn from the memory bank per sample", 1e8},
         {"temperature", 0.07, 1e-6, false, "temperature of the NCE scores"},
         {"momentum", 0.5, 0.0, false, "momentum of the memory bank's updates", 1.0}};
+    // The initialisation stage before training (docs/METHODS.md): RepDistiller runs 30 of 240 epochs.
+    static const std::vector<MethodParam> fsp{
+        {"init_epochs", 0.0, 0.0, true, "epochs of the initialisation stage (student trained by fsp alone)",
+         1000.0}};
+    static const std::vector<MethodParam> ab{
+        {"margin", 1.0, 0.0, false, "margin around the activation boundary"},
+        {"init_epochs", 1.0, 0.0, true, "epochs of the initialisation stage (student trained by ab alone)",
+         1000.0}};
+    static const std::vector<MethodParam> ft{
+        {"rate", 0.5, 0.01, false, "factor channels as a fraction of the teacher tap's", 4.0},
+        {"init_epochs", 1.0, 1.0, true, "epochs of the paraphraser's training on the teacher", 1000.0}};
     static const std::vector<MethodParam> reviewkd{
         {"warmup_epochs", 0.0, 0.0, false, "epochs over which the term ramps up linearly from 0"},
         {"mid_channels", 512.0, 1.0, true, "most channels of the fusion modules", 4096.0}};
     switch (method) {
+        case LossMethod::Fsp:
+            return fsp;
+        case LossMethod::Ab:
+            return ab;
+        case LossMethod::Ft:
+            return ft;
         case LossMethod::ReviewKd:
             return reviewkd;
         case LossMethod::Crd:
@@ -1072,7 +1089,7 @@ std::vector<std::string> LossTermSpec::allStudentTaps() const {
 }
 
 bool methodTakesTapList(LossMethod method) {
-    return method == LossMethod::Fsp || method == LossMethod::ReviewKd;
+    return method == LossMethod::Fsp || method == LossMethod::ReviewKd || method == LossMethod::Ab;
 }
 
 int minimumTaps(LossMethod method) {

@@ -57,8 +57,8 @@ struct LossTermSpec {
     std::vector<std::string> allStudentTaps() const;
 };
 
-/** True for the methods whose taps are lists (fsp: consecutive pairs of taps; reviewkd: the stages it fuses).
- */
+/** True for the methods whose taps are lists (fsp: consecutive pairs of taps; reviewkd: the stages it fuses;
+ *  ab: the stages whose activation boundaries it transfers). */
 bool methodTakesTapList(LossMethod method);
 /** The fewest taps a list method needs (fsp 2, reviewkd 1); 1 for the others. */
 int minimumTaps(LossMethod method);

@@ -55,8 +55,8 @@ std::vector<MetricRecord> readMetrics(const std::string& path) {
     return out;
 }
 
-MetricsLog::MetricsLog(const std::string& path, int64_t keepUpToStep) : mPath(path) {
-    if (keepUpToStep >= 0 && std::filesystem::exists(path)) {
+MetricsLog::MetricsLog(const std::string& path, std::optional<int64_t> keepUpToStep) : mPath(path) {
+    if (keepUpToStep && std::filesystem::exists(path)) {
         // A killed run may have logged past its last checkpoint; those steps will be trained again.
         std::ifstream in(path);
         std::ostringstream kept;
@@ -65,7 +65,7 @@ MetricsLog::MetricsLog(const std::string& path, int64_t keepUpToStep) : mPath(pa
             if (line.empty()) continue;
             auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
             if (j.is_discarded()) continue;  // a line cut short by a kill
-            if (j.value("step", int64_t{0}) <= keepUpToStep) kept << line << '\n';
+            if (j.value("step", int64_t{0}) <= *keepUpToStep) kept << line << '\n';
         }
         writeFileAtomically(path, kept.str());
     }

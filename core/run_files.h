@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,9 @@ struct MetricRecord {
 /** Appends records to metrics.jsonl, one line each, flushed per call so a killed run loses nothing. */
 class MetricsLog {
 public:
-    /** Opens for appending; when `keepUpToStep` >= 0, first drops records after that step (resume). */
-    MetricsLog(const std::string& path, int64_t keepUpToStep = -1);
+    /** Opens for appending; with `keepUpToStep`, first drops records after that step (resume; the
+     *  initialisation stage's records have steps ≤ 0). */
+    explicit MetricsLog(const std::string& path, std::optional<int64_t> keepUpToStep = std::nullopt);
     void append(const std::vector<MetricRecord>& records);
 
 private:

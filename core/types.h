@@ -61,7 +61,9 @@ enum class LossMethod {
     Vid,
     Crd,
     Fsp,
-    ReviewKd
+    ReviewKd,
+    Ab,
+    Ft
 };
 
 const char* jobName(JobKind job);                // train, distill

@@ -103,6 +103,14 @@
         <source>FSP needs two consecutive feature taps with the same channel counts on both models</source>
         <translation>FSP needs two consecutive feature taps with the same channel counts on both models</translation>
     </message>
+    <message>
+        <source>Activation boundaries (AB)</source>
+        <translation>Activation boundaries (AB)</translation>
+    </message>
+    <message>
+        <source>Factor transfer (FT)</source>
+        <translation>Factor transfer (FT)</translation>
+    </message>
 </context>
 <context>
     <name>Project</name>
@@ -836,6 +844,14 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>%1 reads these taps in order; choosing the method again fills the usual ones (the recipe&apos;s YAML sets others)</source>
         <translation>%1 reads these taps in order; choosing the method again fills the usual ones (the recipe&apos;s YAML sets others)</translation>
+    </message>
+    <message>
+        <source>AB: teach which neurons fire (pre-activation signs), in a stage before training</source>
+        <translation>AB: teach which neurons fire (pre-activation signs), in a stage before training</translation>
+    </message>
+    <message>
+        <source>FT: match the teacher&apos;s factors, from a paraphraser trained on the teacher first</source>
+        <translation>FT: match the teacher&apos;s factors, from a paraphraser trained on the teacher first</translation>
     </message>
 </context>
 <context>
@@ -2484,6 +2500,10 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>The recipe&apos;s teacher is now %1</source>
         <translation>The recipe&apos;s teacher is now %1</translation>
+    </message>
+    <message>
+        <source>Initialisation stage · step %1/%2 · loss %3</source>
+        <translation>Initialisation stage · step %1/%2 · loss %3</translation>
     </message>
 </context>
 <context>

@@ -103,6 +103,14 @@
         <source>FSP needs two consecutive feature taps with the same channel counts on both models</source>
         <translation>FSP 需要两个模型上通道数相同的两个相邻特征抽头</translation>
     </message>
+    <message>
+        <source>Activation boundaries (AB)</source>
+        <translation>激活边界迁移（AB）</translation>
+    </message>
+    <message>
+        <source>Factor transfer (FT)</source>
+        <translation>因子迁移（FT）</translation>
+    </message>
 </context>
 <context>
     <name>Project</name>
@@ -836,6 +844,14 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>%1 reads these taps in order; choosing the method again fills the usual ones (the recipe&apos;s YAML sets others)</source>
         <translation>%1 按顺序读取这些抽头；重新选择该方法会填入常用抽头（其他抽头请在配方的 YAML 中设置）</translation>
+    </message>
+    <message>
+        <source>AB: teach which neurons fire (pre-activation signs), in a stage before training</source>
+        <translation>AB：在训练前的阶段中教会学生哪些神经元被激活（激活前的符号）</translation>
+    </message>
+    <message>
+        <source>FT: match the teacher&apos;s factors, from a paraphraser trained on the teacher first</source>
+        <translation>FT：匹配教师的因子，因子来自先在教师上训练的释义器</translation>
     </message>
 </context>
 <context>
@@ -2477,6 +2493,10 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>The recipe&apos;s teacher is now %1</source>
         <translation>配方的教师现在是 %1</translation>
+    </message>
+    <message>
+        <source>Initialisation stage · step %1/%2 · loss %3</source>
+        <translation>初始化阶段 · 第 %1/%2 步 · 损失 %3</translation>
     </message>
 </context>
 <context>

@@ -69,6 +69,12 @@ QString methodDescription(LossMethod m) {
         case LossMethod::ReviewKd:
             return LossTermsModel::tr(
                 "ReviewKD: fuse the student's stages deep-to-shallow and match every teacher stage");
+        case LossMethod::Ab:
+            return LossTermsModel::tr(
+                "AB: teach which neurons fire (pre-activation signs), in a stage before training");
+        case LossMethod::Ft:
+            return LossTermsModel::tr(
+                "FT: match the teacher's factors, from a paraphraser trained on the teacher first");
     }
     return {};
 }
@@ -96,6 +102,8 @@ void fitTaps(LossTermSpec& t, const ModelInfo& teacher, const ModelInfo& student
             // Without model descriptions (no data yet): the zoo's stage names.
             t.teacherTaps = t.method == LossMethod::Fsp
                                 ? std::vector<std::string>{"stem", "stage1", "stage2", "stage3"}
+                            : t.method == LossMethod::Ab
+                                ? std::vector<std::string>{"stage1.pre", "stage2.pre", "stage3.pre"}
                                 : std::vector<std::string>{"stage1", "stage2", "stage3", "prelogits"};
             t.studentTaps = t.teacherTaps;
         }

@@ -279,12 +279,18 @@ bool RunController::launch(const Recipe& recipe, const JobOptions& options, RunK
 void RunController::onStep(const StepEvent& e) {
     if (!mStatusBar) return;
     const int epochs = mBridge->job() ? mBridge->job()->recipe().epochs : 0;
-    mStatusStep->setText(tr("Epoch %1/%2 · step %3/%4 · loss %5")
-                             .arg(e.epoch)
-                             .arg(epochs)
-                             .arg(e.step)
-                             .arg(e.totalSteps)
-                             .arg(e.total, 0, 'g', 4));
+    if (e.init)
+        mStatusStep->setText(tr("Initialisation stage · step %1/%2 · loss %3")
+                                 .arg(e.step)
+                                 .arg(e.totalSteps)
+                                 .arg(e.total, 0, 'g', 4));
+    else
+        mStatusStep->setText(tr("Epoch %1/%2 · step %3/%4 · loss %5")
+                                 .arg(e.epoch)
+                                 .arg(epochs)
+                                 .arg(e.step)
+                                 .arg(e.totalSteps)
+                                 .arg(e.total, 0, 'g', 4));
     mStatusThroughput->setText(tr("%1 img/s").arg(e.imagesPerSecond, 0, 'f', 0));
     mStatusEta->setText(tr("ETA %1").arg(formatDuration(e.etaSeconds)));
     mProgress->setRange(0, static_cast<int>(std::max<int64_t>(1, e.totalSteps)));

@@ -68,6 +68,8 @@ bool tapFits(LossMethod method, const TapInfo& tap, int64_t numClasses) {
         case LossMethod::Cwd:
         case LossMethod::Nst:
         case LossMethod::Vid:
+        case LossMethod::Ab:
+        case LossMethod::Ft:
             return isSpatial(tap);
         case LossMethod::Sp:
         case LossMethod::Cc:
@@ -113,10 +115,14 @@ bool defaultTapLists(LossMethod method, const ModelInfo& teacher, const ModelInf
     // FSP: every block output from the stem on (RepDistiller's feat[:-1]); ReviewKD: the stages after the
     // stem and the pooled embedding (mdistiller's feats[1:] + pooled_feat). Different families pair by
     // position, from the deepest stage up.
+    // AB: the stages' pre-activations where the model taps them (stageN.pre).
     auto pick = [&](const ModelInfo& m) {
         std::vector<std::string> names;
-        for (const auto& name : featureTaps(m))
-            if (method == LossMethod::Fsp || name != "stem") names.push_back(name);
+        for (const auto& name : featureTaps(m)) {
+            if (method != LossMethod::Fsp && name == "stem") continue;
+            const std::string pre = name + ".pre";
+            names.push_back(method == LossMethod::Ab && findTap(m, pre) ? pre : name);
+        }
         return names;
     };
     std::vector<std::string> t = pick(teacher), s = pick(student);
@@ -201,7 +207,7 @@ std::vector<Preset> allPresets() {
     return {Preset::Kd,        Preset::FitNets,     Preset::Attention, Preset::PixelWise, Preset::PairWise,
             Preset::CwdLogits, Preset::CwdFeatures, Preset::Dkd,       Preset::Dist,      Preset::Sp,
             Preset::Cc,        Preset::Rkd,         Preset::Pkt,       Preset::Nst,       Preset::Vid,
-            Preset::Crd,       Preset::Fsp,         Preset::ReviewKd};
+            Preset::Crd,       Preset::Fsp,         Preset::ReviewKd,  Preset::Ab,        Preset::Ft};
 }
 
 QString presetName(Preset preset) {
@@ -242,6 +248,10 @@ QString presetName(Preset preset) {
             return QCoreApplication::translate("Preset", "Flow of solution procedure (FSP)");
         case Preset::ReviewKd:
             return QCoreApplication::translate("Preset", "Knowledge review (ReviewKD)");
+        case Preset::Ab:
+            return QCoreApplication::translate("Preset", "Activation boundaries (AB)");
+        case Preset::Ft:
+            return QCoreApplication::translate("Preset", "Factor transfer (FT)");
     }
     return {};
 }
@@ -409,9 +419,23 @@ bool presetTerms(Preset preset, const ModelInfo& teacher, const ModelInfo& stude
             out.back().hasTau = false;
             break;
         }
+        case Preset::Ft:
+            if (tLast.empty()) {
+                if (reason)
+                    *reason =
+                        QCoreApplication::translate("Preset", "the models have no spatial feature taps");
+                return false;
+            }
+            // The last stage, RepDistiller's weight 200, one epoch of the paraphraser's training first.
+            out.push_back(term(LossMethod::Ft, tLast, sLast, 200.0, 1.0));
+            out.back().hasTau = false;
+            break;
         case Preset::Fsp:
+        case Preset::Ab:
         case Preset::ReviewKd: {
-            const LossMethod m = preset == Preset::Fsp ? LossMethod::Fsp : LossMethod::ReviewKd;
+            const LossMethod m = preset == Preset::Fsp  ? LossMethod::Fsp
+                                 : preset == Preset::Ab ? LossMethod::Ab
+                                                        : LossMethod::ReviewKd;
             LossTermSpec t = term(m, "", "", 1.0, 1.0);
             if (!defaultTapLists(m, teacher, student, &t.teacherTaps, &t.studentTaps)) {
                 if (reason)
@@ -421,14 +445,20 @@ bool presetTerms(Preset preset, const ModelInfo& teacher, const ModelInfo& stude
                                   "Preset",
                                   "FSP needs two consecutive feature taps with the same channel counts on "
                                   "both models")
+                        : m == LossMethod::Ab
+                            ? QCoreApplication::translate("Preset", "the models have no spatial feature taps")
                             : QCoreApplication::translate("Preset", "the models have no feature taps");
                 return false;
             }
             t.teacherTap = t.teacherTaps.front();
             t.studentTap = t.studentTaps.front();
-            // FSP: RepDistiller's weight 50 on the Gram matrices; ReviewKD: weight 1 ramped up over the first
-            // epoch (the paper ramps over 20 of 240 epochs).
-            if (m == LossMethod::Fsp) t.weight = 50.0;
+            // FSP and AB as RepDistiller runs them: an initialisation stage (one epoch here) trains the
+            // student by the term alone, then training has the task loss only (weight 0). ReviewKD: weight 1,
+            // ramped up over the first epoch (the paper ramps over 20 of 240 epochs).
+            if (m == LossMethod::Fsp || m == LossMethod::Ab) {
+                t.weight = 0.0;
+                t.params["init_epochs"] = 1.0;
+            }
             if (m == LossMethod::ReviewKd) t.params["warmup_epochs"] = 1.0;
             out.push_back(t);
             break;

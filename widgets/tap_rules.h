@@ -65,7 +65,9 @@ enum class Preset {
     Vid,
     Crd,
     Fsp,
-    ReviewKd
+    ReviewKd,
+    Ab,
+    Ft
 };
 
 std::vector<Preset> allPresets();

@@ -68,6 +68,9 @@ bool ProgressPrinter::stderrIsInteractive() {
 }
 
 int ProgressPrinter::totalEpochs(const StepEvent& event) const {
+    if (event.init)
+        return static_cast<int>(
+            std::max<int64_t>(1, event.totalSteps / std::max<int64_t>(1, event.stepsPerEpoch)));
     // --max-steps can end the run before the recipe's last epoch; show the epochs that will actually run.
     if (event.stepsPerEpoch > 0 && event.totalSteps > 0) {
         const auto needed = (event.totalSteps + event.stepsPerEpoch - 1) / event.stepsPerEpoch;
@@ -136,8 +139,9 @@ void ProgressPrinter::drawBarLocked(const StepEvent& event) {
     const int64_t spe = std::max<int64_t>(1, event.stepsPerEpoch);
     const int64_t inEpoch = std::clamp<int64_t>(event.step - (event.epoch - 1) * spe, 0, spe);
 
-    std::string head = "epoch " + std::to_string(event.epoch) + "/" + std::to_string(totalEpochs(event)) +
-                       " step " + std::to_string(inEpoch) + "/" + std::to_string(spe) + " ";
+    std::string head = std::string(event.init ? "init " : "epoch ") + std::to_string(event.epoch) + "/" +
+                       std::to_string(totalEpochs(event)) + " step " + std::to_string(inEpoch) + "/" +
+                       std::to_string(spe) + " ";
     std::string tail = " loss " + formatValue(event.total);
     if (!mLastMetrics.empty())
         tail += " " + mLastMetrics.front().first + " " + formatValue(mLastMetrics.front().second);
@@ -161,9 +165,9 @@ void ProgressPrinter::drawBarLocked(const StepEvent& event) {
 void ProgressPrinter::printLineLocked(const StepEvent& event) {
     const int64_t spe = std::max<int64_t>(1, event.stepsPerEpoch);
     const int64_t inEpoch = std::clamp<int64_t>(event.step - (event.epoch - 1) * spe, 0, spe);
-    std::string line = "epoch " + std::to_string(event.epoch) + "/" + std::to_string(totalEpochs(event)) +
-                       " step " + std::to_string(inEpoch) + "/" + std::to_string(spe) + " loss " +
-                       formatValue(event.total);
+    std::string line = std::string(event.init ? "init " : "epoch ") + std::to_string(event.epoch) + "/" +
+                       std::to_string(totalEpochs(event)) + " step " + std::to_string(inEpoch) + "/" +
+                       std::to_string(spe) + " loss " + formatValue(event.total);
     if (event.terms.size() > 1) line += " (" + formatMetrics(event.terms) + ")";
     line += " lr " + format("%.4g", event.lr) + " " + format("%.0f", event.imagesPerSecond) + " img/s ETA " +
             formatDuration(event.etaSeconds);

@@ -26,6 +26,7 @@ struct CheckpointMeta {
     int64_t step = 0;
     double bestMetric = -1.0;
     int bestEpoch = 0;
+    bool initDone = false;  // the terms' initialisation stage is over (or the run has none)
     std::vector<std::string> classNames;
     // Quantized students: BN folded, these weight widths (conv/linear name → bits, 0 = float), LSQ scales.
     bool quantized = false;

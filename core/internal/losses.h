@@ -80,6 +80,18 @@ torch::Tensor fspLoss(const std::vector<torch::Tensor>& student, const std::vect
  * the sum of the weights; summed over the levels. Shapes match level by level. */
 torch::Tensor hclLoss(const std::vector<torch::Tensor>& student, const std::vector<torch::Tensor>& teacher);
 
+/** Activation boundary transfer (Heo et al.), RepDistiller's ABLoss: per level the margin loss
+ *  Σ (s + m)²·[s > −m ∧ t ≤ 0] + (s − m)²·[s ≤ m ∧ t > 0] over the student's connector outputs `s` and the
+ *  teacher's pre-activations `t` (same shapes), divided by the batch size and scaled by 3/1000, weighted
+ *  2^(i − k + 1) for level i of k (the deepest 1); summed over the levels. */
+torch::Tensor abLoss(const std::vector<torch::Tensor>& student, const std::vector<torch::Tensor>& teacher,
+                     double margin);
+
+/** Factor transfer (Kim et al.), RepDistiller's FactorTransfer: the larger map average-pooled to the smaller,
+ *  factor(f) = L2-normalised mean_c(f²) per sample, mean |factor(s) − factor(t)|. `student` is the
+ * translator's output, `teacher` the paraphraser's factor. */
+torch::Tensor ftLoss(const torch::Tensor& student, const torch::Tensor& teacher);
+
 /**
  * ReviewKD's attention-based fusion (ABF): a student stage through a 1×1 conv + BN to `mid` channels, fused
  * with the residual from the deeper stages (nearest-upsampled) by two sigmoid attention maps, resized to the
@@ -136,8 +148,25 @@ public:
     /** The student's tap as the loss sees it: through the adapter and resized to the teacher's size. */
     torch::Tensor alignStudent(const torch::Tensor& student, const torch::Tensor& teacher);
 
+    /** Epochs of the initialisation stage this term asks for (init_epochs of ab, fsp and ft; 0 otherwise).
+     *  In that stage the run optimises the sum of the terms' initLoss alone, over initParameters and, when
+     *  initTrainsStudent, the student. */
+    int initEpochs() const;
+    /** ab, fsp: the term's own loss; ft: the paraphraser's reconstruction error of the teacher's map (MSE).
+     */
+    torch::Tensor initLoss(const std::unordered_map<std::string, torch::Tensor>& teacherTaps,
+                           const std::unordered_map<std::string, torch::Tensor>& studentTaps);
+    bool initTrainsStudent() const { return mSpec.method != LossMethod::Ft; }
+    /** What the initialisation stage trains besides the student: ab's connectors, ft's paraphraser. */
+    std::vector<torch::Tensor> initParameters();
+    /** What training after the stage optimises: every parameter but ft's paraphraser, which stays frozen. */
+    std::vector<torch::Tensor> trainParameters();
+
     const LossTermSpec& spec() const { return mSpec; }
-    bool hasAdapter() const { return !mAdapter.is_empty() || !mRegressor.is_empty() || !mAbfs.empty(); }
+    bool hasAdapter() const {
+        return !mAdapter.is_empty() || !mRegressor.is_empty() || !mAbfs.empty() || !mConnectors.empty() ||
+               !mTranslator.is_empty();
+    }
 
 private:
     LossTermSpec mSpec;
@@ -153,6 +182,10 @@ private:
     torch::Tensor mIndices;
     int64_t mStep = 0;
     std::vector<Abf> mAbfs;  // reviewkd: one fusion module per student tap, in tap order
+    std::vector<torch::nn::Sequential>
+        mConnectors;  // ab: 1×1 conv + BN per level, student → teacher channels
+    torch::nn::Sequential mParaphraserEncoder{nullptr}, mParaphraserDecoder{nullptr};  // ft, on the teacher
+    torch::nn::Sequential mTranslator{nullptr};                                        // ft, on the student
 };
 TORCH_MODULE(LossTerm);
 

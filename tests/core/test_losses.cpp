@@ -312,6 +312,84 @@ private Q_SLOTS:
                  0.0);
     }
 
+    void abAndFtAgainstReference() {
+        // RepDistiller's ABLoss on connector outputs (two levels, weights ½ and 1) and FactorTransfer.
+        std::vector<torch::Tensor> as{det({2, 3, 4, 4}, 0.13, 0.2, 1.5), det({2, 5, 2, 2}, 0.29, 0.5, 1.4)};
+        std::vector<torch::Tensor> at{det({2, 3, 4, 4}, 0.17, 0.6, 1.3), det({2, 5, 2, 2}, 0.23, 0.1, 1.2)};
+        near(abLoss(as, at, 1.0), 0.312124252);
+        near(abLoss(as, at, 0.5), 0.176976576);
+        gradientDot(
+            as[0],
+            [&](const torch::Tensor& x) {
+                return abLoss({x, as[1]}, at, 1.0);
+            },
+            det({2, 3, 4, 4}, 0.07, 0.2, 1.0), -0.0111285886);
+        // Beyond the margin on the teacher's side of the boundary, nothing is left to learn.
+        QCOMPARE(abLoss({at[0].sign() * 2.0}, {at[0]}, 1.0).item<double>(), 0.0);
+        auto fs = det({2, 3, 8, 8}, 0.19, 0.3, 1.2), ft = det({2, 4, 4, 4}, 0.31, 0.7, 1.6);
+        near(ftLoss(fs, ft), 0.0852447003);
+        gradientDot(
+            fs, [&](const torch::Tensor& x) { return ftLoss(x, ft); }, det({2, 3, 8, 8}, 0.07, 0.2, 1.0),
+            -0.0500825904);
+        QCOMPARE(ftLoss(ft, ft).item<double>(), 0.0);
+
+        // FT's term: the paraphraser (rate 0.5, no BN) learns to reconstruct the teacher's map in the
+        // initialisation stage and is frozen afterwards; the translator trains with the student.
+        LossTermSpec spec;
+        spec.method = LossMethod::Ft;
+        spec.teacherTap = spec.studentTap = "stage3";
+        LossTerm term(spec, Task::Classification, Shape{4, 5, 5}, Shape{6, 5, 5});
+        QCOMPARE(term->initEpochs(), 1);
+        QVERIFY(!term->initTrainsStudent());
+        {
+            torch::NoGradGuard g;
+            auto params = term->named_parameters();
+            const std::vector<std::pair<int64_t, int64_t>> enc{{4, 4}, {2, 4}, {2, 2}},
+                dec{{2, 2}, {2, 4}, {4, 4}};
+            for (int i = 0; i < 3; ++i) {
+                const std::string e = "paraphraser_encoder." + std::to_string(2 * i) + ".";
+                const std::string d = "paraphraser_decoder." + std::to_string(2 * i) + ".";
+                params[e + "weight"].copy_(
+                    det({enc[i].first, enc[i].second, 3, 3}, 0.03 + 0.01 * i, 0.2 * i, 0.1));
+                params[e + "bias"].copy_(det({enc[i].first}, 0.5, 0.1 * i, 0.1));
+                params[d + "weight"].copy_(
+                    det({dec[i].first, dec[i].second, 3, 3}, 0.05 + 0.01 * i, 0.3 * i, 0.1));
+                params[d + "bias"].copy_(det({dec[i].second}, 0.6, 0.2 * i, 0.1));
+            }
+        }
+        auto teacherMap = det({2, 4, 5, 5}, 0.21, 0.4, 1.1);
+        near(term->initLoss({{"stage3", teacherMap}}, {}), 0.631636024);
+        // 6 paraphraser tensors (3 convs, 3 deconvs, with biases) twice: what the stage trains; training
+        // afterwards optimises the translator only.
+        QCOMPARE(term->initParameters().size(), size_t(12));
+        QCOMPARE(term->trainParameters().size(), term->parameters().size() - 12);
+        auto s = det({2, 6, 5, 5}, 0.11, 0.3, 1.0).requires_grad_(true);
+        term->compute({{"stage3", teacherMap}}, {{"stage3", s}}, {}, {}).backward();
+        for (auto& p : term->initParameters())
+            QVERIFY(!p.grad().defined());
+        QVERIFY(s.grad().defined());
+
+        // AB's term: one connector (1×1 conv + BN) per level; the stage trains the student and them.
+        LossTermSpec ab;
+        ab.method = LossMethod::Ab;
+        ab.teacherTaps = {"stage2.pre", "stage3.pre"};
+        ab.studentTaps = {"stage2.pre", "stage3.pre"};
+        ab.teacherTap = ab.studentTap = "stage2.pre";
+        LossTerm abTerm(ab, Task::Classification, std::vector<Shape>{{32, 14, 14}, {64, 7, 7}},
+                        std::vector<Shape>{{16, 14, 14}, {32, 7, 7}});
+        QVERIFY(abTerm->initTrainsStudent());
+        QCOMPARE(abTerm->initEpochs(), 1);
+        QCOMPARE(abTerm->initParameters().size(), size_t(6));  // conv weight, BN weight and bias, twice
+        QCOMPARE(abTerm->trainParameters().size(), abTerm->parameters().size());
+        // Terms without a stage ask for none.
+        LossTermSpec cwd;
+        cwd.method = LossMethod::Cwd;
+        cwd.teacherTap = cwd.studentTap = "stage3";
+        QCOMPARE(LossTerm(cwd, Task::Classification, Shape{64, 7, 7}, Shape{64, 7, 7})->initEpochs(), 0);
+        QVERIFY(!tapPairProblem(LossMethod::Ab, Shape{64}, Shape{64, 7, 7}).empty());
+        QVERIFY(!tapPairProblem(LossMethod::Ft, Shape{64, 7, 7}, Shape{64}).empty());
+    }
+
     void vidAgainstReference() {
         // VID's regressor and variance are parameters of its term: given the oracle's weights, the term's
         // value and gradient match RepDistiller's VIDLoss; the larger map is pooled to the smaller one.

@@ -454,9 +454,9 @@ private Q_SLOTS:
         QCOMPARE(q(term("cwd", "stage3", "stage3", 1, 4, false).label()), QString("cwd[stage3]"));
         QCOMPARE(q(term("fitnet", "stage3", "stage2", 1, 1, false).label()),
                  QString("fitnet[stage3/stage2]"));
-        const std::vector<std::string> expected{"task", "kd",   "fitnet", "at",  "pixel_kd", "pair_kd",
-                                                "cwd",  "sp",   "cc",     "rkd", "pkt",      "nst",
-                                                "dkd",  "dist", "vid",    "crd", "fsp",      "reviewkd"};
+        const std::vector<std::string> expected{
+            "task", "kd",  "fitnet", "at",   "pixel_kd", "pair_kd", "cwd", "sp",       "cc", "rkd",
+            "pkt",  "nst", "dkd",    "dist", "vid",      "crd",     "fsp", "reviewkd", "ab", "ft"};
         QVERIFY(lossMethodNames() == expected);
     }
 
@@ -677,7 +677,7 @@ private Q_SLOTS:
         QTest::newRow("unknown method")
             << head + "losses:\n  - {method: task}\n  - {method: cwdd, tap: stage3}\n"
             << "recipes/x.yaml:7: losses[1].method: unknown method 'cwdd' (allowed: task, kd, fitnet, at, "
-               "pixel_kd, pair_kd, cwd, sp, cc, rkd, pkt, nst, dkd, dist, vid, crd, fsp, reviewkd)";
+               "pixel_kd, pair_kd, cwd, sp, cc, rkd, pkt, nst, dkd, dist, vid, crd, fsp, reviewkd, ab, ft)";
         QTest::newRow("fsp with one tap")
             << head + "losses:\n  - {method: task}\n  - {method: fsp, tap: [stage3]}\n"
             << "recipes/x.yaml:7: losses[1].tap: fsp takes a list of at least 2 taps (e.g. [stage1, stage2, "
@@ -691,6 +691,15 @@ private Q_SLOTS:
         QTest::newRow("tap twice in a list")
             << head + "losses:\n  - {method: task}\n  - {method: fsp, tap: [stage2, stage3, stage2]}\n"
             << "recipes/x.yaml:7: losses[1].tap: tap 'stage2' appears twice";
+        QTest::newRow("ft without its stage")
+            << head + "losses:\n  - {method: task}\n  - {method: ft, tap: stage3, init_epochs: 0}\n"
+            << "recipes/x.yaml:7: losses[1].init_epochs: expected a number >= 1 (epochs of the paraphraser's "
+               "training on the teacher), got 0";
+        QTest::newRow("init_epochs of a method without a stage")
+            << head + "losses:\n  - {method: task}\n  - {method: cwd, tap: stage3, init_epochs: 2}\n"
+            << "recipes/x.yaml:7: losses[1].init_epochs: not a parameter of cwd (it takes none besides "
+               "weight "
+               "and tau)";
         QTest::newRow("tap list for a one-tap method")
             << head + "losses:\n  - {method: task}\n  - {method: cwd, tap: [stage2, stage3]}\n"
             << "recipes/x.yaml:7: losses[1].tap: expected a string, got a sequence";

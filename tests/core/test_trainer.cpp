@@ -297,6 +297,96 @@ private Q_SLOTS:
         QVERIFY(torch::equal(ba, bc));
     }
 
+    void initialisationStageRunsFirstAndResumes() {
+        // ab asks for an initialisation stage: its steps come first (init events, counted within the stage,
+        // terms named init:<label>), the stage's loss falls, its records sit at steps <= 0, and training then
+        // starts at step 1. A run cancelled after the stage resumes without repeating it and continues
+        // exactly; one cancelled inside the stage repeats it, without duplicate records.
+        const std::string root = tests::scratchDir("init_stage");
+        QCOMPARE(trainTeacher(root + "/teacher").status, RunStatus::Finished);
+        const Recipe recipe = recipeFrom(
+            withTeacher(root,
+                        "  - {method: task, weight: 1.0}\n"
+                        "  - {method: ab, tap: [stage2.pre, stage3.pre], weight: 0.5, init_epochs: 2}\n"
+                        "  - {method: ft, tap: stage3, weight: 10, init_epochs: 1}\n"),
+            {"job=distill"});
+        Job a(recipe, {root + "/a"});
+        auto recA = std::make_shared<Recorder>();
+        a.addObserver(recA);
+        QCOMPARE((a.start(), a.wait()).status, RunStatus::Finished);
+        const int64_t perEpoch = 256 / 32;
+        std::vector<StepEvent> init, train;
+        for (const auto& e : recA->steps)
+            (e.init ? init : train).push_back(e);
+        QCOMPARE(init.size(), size_t(2 * perEpoch));
+        QCOMPARE(train.size(), size_t(2 * perEpoch));
+        QVERIFY(recA->steps.front().init && !recA->steps.back().init);
+        QCOMPARE(init.front().step, int64_t{1});
+        QCOMPARE(init.front().totalSteps, int64_t{2 * perEpoch});
+        QCOMPARE(train.front().step, int64_t{1});
+        // Both terms in the stage's first epoch, ab alone in its second (ft asked for one).
+        QCOMPARE(init.front().terms.size(), size_t(2));
+        QCOMPARE(init.front().terms[0].first, std::string("init:ab[stage2.pre,stage3.pre]"));
+        QCOMPARE(init.front().terms[1].first, std::string("init:ft[stage3]"));
+        QCOMPARE(init.back().terms.size(), size_t(1));
+        const double first = init[0].terms[0].second + init[1].terms[0].second;
+        const double last = init[init.size() - 2].terms[0].second + init.back().terms[0].second;
+        QVERIFY2(last < 0.7 * first, qPrintable(QString("ab in the stage: %1 -> %2").arg(first).arg(last)));
+        int initRecords = 0;
+        for (const auto& rec : readMetrics(root + "/a/metrics.jsonl"))
+            if (rec.name.rfind("loss/init:", 0) == 0) {
+                ++initRecords;
+                QVERIFY(rec.step <= 0 && rec.step > -2 * perEpoch);
+            }
+        QCOMPARE(initRecords,
+                 int(2 * perEpoch * 2 + perEpoch));  // ab and total at each step, ft for one epoch
+
+        // Cancelled at training's step 3: the resumed run does not repeat the stage and matches run a.
+        {
+            Job b(recipe, {root + "/b"});
+            auto rec = std::make_shared<Recorder>();
+            rec->onEachStep = [&b](const StepEvent& e) {
+                if (!e.init && e.step == 3) b.cancel();
+            };
+            b.addObserver(rec);
+            b.start();
+            QCOMPARE(b.wait().status, RunStatus::Cancelled);
+        }
+        Job c(loadRunRecipe(root + "/b"), {root + "/b", true});
+        auto recC = std::make_shared<Recorder>();
+        c.addObserver(recC);
+        QCOMPARE((c.start(), c.wait()).status, RunStatus::Finished);
+        QVERIFY(
+            std::none_of(recC->steps.begin(), recC->steps.end(), [](const StepEvent& e) { return e.init; }));
+        QCOMPARE(recC->steps.size(), train.size() - 3);
+        for (size_t i = 0; i < recC->steps.size(); ++i)
+            for (size_t t = 0; t < recC->steps[i].terms.size(); ++t)
+                QCOMPARE(recC->steps[i].terms[t].second, train[i + 3].terms[t].second);
+
+        // Cancelled inside the stage: resume runs the whole stage again; its records appear once.
+        {
+            Job d(recipe, {root + "/d"});
+            auto rec = std::make_shared<Recorder>();
+            rec->onEachStep = [&d](const StepEvent& e) {
+                if (e.init && e.step == 5) d.cancel();
+            };
+            d.addObserver(rec);
+            d.start();
+            QCOMPARE(d.wait().status, RunStatus::Cancelled);
+        }
+        Job e(loadRunRecipe(root + "/d"), {root + "/d", true});
+        auto recE = std::make_shared<Recorder>();
+        e.addObserver(recE);
+        QCOMPARE((e.start(), e.wait()).status, RunStatus::Finished);
+        QCOMPARE(
+            std::count_if(recE->steps.begin(), recE->steps.end(), [](const StepEvent& x) { return x.init; }),
+            2 * perEpoch);
+        int again = 0;
+        for (const auto& rec : readMetrics(root + "/d/metrics.jsonl"))
+            if (rec.name.rfind("loss/init:", 0) == 0) ++again;
+        QCOMPARE(again, initRecords);
+    }
+
     void scheduleClosedForms() {
         // lr 0.1, 4 epochs of 10 steps: 40 steps; half an epoch (5 steps) of linear warm-up.
         Recipe r = recipeFrom(baseRecipe(), {"optim.lr=0.1", "train.epochs=4", "schedule.warmup_epochs=0.5",

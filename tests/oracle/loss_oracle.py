@@ -261,6 +261,50 @@ def reviewkd_loss(feats_s, feats_t):
     return hcl_loss(results, feats_t)
 
 
+def ab_loss(g_s, g_t, margin=1.0):  # RepDistiller ABLoss (the connectors already applied)
+    feat_num = len(g_s)
+    w = [2 ** (i - feat_num + 1) for i in range(feat_num)]
+
+    def criterion_alternative_l2(source, target, margin):
+        loss = ((source + margin) ** 2 * ((source > -margin) & (target <= 0)).float() +
+                (source - margin) ** 2 * ((source <= margin) & (target > 0)).float())
+        return torch.abs(loss).sum()
+    bsz = g_s[0].shape[0]
+    losses = [criterion_alternative_l2(s, t, margin) for s, t in zip(g_s, g_t)]
+    losses = [wi * l for wi, l in zip(w, losses)]
+    losses = [l / bsz for l in losses]
+    losses = [l / 1000 * 3 for l in losses]
+    return sum(losses)
+
+
+def ft_loss(f_s, f_t, p1=2, p2=1):  # RepDistiller FactorTransfer.factor_loss
+    s_H, t_H = f_s.shape[2], f_t.shape[2]
+    if s_H > t_H:
+        f_s = F.adaptive_avg_pool2d(f_s, (t_H, t_H))
+    elif s_H < t_H:
+        f_t = F.adaptive_avg_pool2d(f_t, (s_H, s_H))
+    factor = lambda f: F.normalize(f.pow(p1).mean(1).view(f.size(0), -1))
+    return (factor(f_s) - factor(f_t)).abs().mean()
+
+
+def paraphraser_rec_loss(t):
+    """RepDistiller's Paraphraser (k = 0.5, no BN) with given weights: MSE of its reconstruction, as its
+    initialisation stage trains it."""
+    c = t.shape[1]
+    k = int(c * 0.5)
+    leaky = lambda x: F.leaky_relu(x, 0.1)
+    shapes = [(c, c), (k, c), (k, k)]
+    x = t
+    for i, (o, ii) in enumerate(shapes):
+        x = leaky(F.conv2d(x, det((o, ii, 3, 3), 0.03 + 0.01 * i, 0.2 * i, 0.1), det((o,), 0.5, 0.1 * i, 0.1),
+                           padding=1))
+    dshapes = [(k, k), (k, c), (c, c)]  # ConvTranspose2d weight: (in, out, kh, kw)
+    for i, (ii, o) in enumerate(dshapes):
+        x = leaky(F.conv_transpose2d(x, det((ii, o, 3, 3), 0.05 + 0.01 * i, 0.3 * i, 0.1),
+                                     det((o,), 0.6, 0.2 * i, 0.1), padding=1))
+    return F.mse_loss(x, t)
+
+
 def crd_inputs():
     vs = F.normalize(det((4, 5), 0.23, 0.4, 1.0))
     vt = F.normalize(det((4, 5), 0.31, 0.9, 1.0))
@@ -336,6 +380,20 @@ def main():
     loss.backward()
     out["reviewkd"] = loss.item()
     out["reviewkd_grad_dot"] = (g.grad * det((2, 4, 6, 6), 0.07, 0.2, 1.0)).sum().item()
+    # AB over two levels (margin 1 and 0.5) and FT (student map larger: pooled to the teacher's size).
+    a_s = [det((2, 3, 4, 4), 0.13, 0.2, 1.5), det((2, 5, 2, 2), 0.29, 0.5, 1.4)]
+    a_t = [det((2, 3, 4, 4), 0.17, 0.6, 1.3), det((2, 5, 2, 2), 0.23, 0.1, 1.2)]
+    out["ab"] = ab_loss(a_s, a_t).item()
+    out["ab_m05"] = ab_loss(a_s, a_t, 0.5).item()
+    g = a_s[0].clone().requires_grad_(True)
+    ab_loss([g, a_s[1]], a_t).backward()
+    out["ab_grad_dot"] = (g.grad * det((2, 3, 4, 4), 0.07, 0.2, 1.0)).sum().item()
+    f_s, f_t = det((2, 3, 8, 8), 0.19, 0.3, 1.2), det((2, 4, 4, 4), 0.31, 0.7, 1.6)
+    out["ft"] = ft_loss(f_s, f_t).item()
+    g = f_s.clone().requires_grad_(True)
+    ft_loss(g, f_t).backward()
+    out["ft_grad_dot"] = (g.grad * det((2, 3, 8, 8), 0.07, 0.2, 1.0)).sum().item()
+    out["ft_paraphraser_rec"] = paraphraser_rec_loss(det((2, 4, 5, 5), 0.21, 0.4, 1.1)).item()
     # Gradients (against a fixed direction w: d/dx sum(grad * w)).
     for name, fn in [("sp", sp_loss), ("cc", cc_loss), ("rkd", rkd_loss), ("pkt", pkt_loss),
                      ("vid", lambda a, b: vid_loss(a, b, *vid_weights(6, 5)))]:

@@ -124,7 +124,9 @@ private Q_SLOTS:
         QCOMPARE(terms->rowCount(), 2);
         const QModelIndex method = terms->index(1, LossTermsModel::Method);
         const QModelIndex teacherTap = terms->index(1, LossTermsModel::TeacherTap);
-        QCOMPARE(terms->tapChoices(teacherTap), (QStringList{"stem", "stage1", "stage2", "stage3"}));
+        // Every spatial map: the stages and their pre-activations (stageN.pre, before the block's ReLU).
+        QCOMPARE(terms->tapChoices(teacherTap), (QStringList{"stem", "stage1", "stage1.pre", "stage2",
+                                                             "stage2.pre", "stage3", "stage3.pre"}));
         QVERIFY(terms->setData(method, "kd", Qt::EditRole));
         QCOMPARE(terms->tapChoices(teacherTap), QStringList{"logits"});
         QCOMPARE(w.document()->recipe().losses[1].label(), std::string("kd[logits]"));
@@ -182,6 +184,17 @@ private Q_SLOTS:
                  QString("stage1, stage2, stage3, prelogits"));
         QVERIFY(!(terms->flags(terms->index(1, LossTermsModel::TeacherTap)) & Qt::ItemIsEditable));
         QVERIFY(terms->problem(1).isEmpty());
+        // AB on the stages' pre-activations, trained in an initialisation stage only (RepDistiller's way);
+        // FT on the last stage with its paraphraser's stage.
+        QVERIFY(w.recipeDock()->applyPreset(Preset::Ab, &error));
+        QCOMPARE(w.document()->recipe().losses[1].label(),
+                 std::string("ab[stage1.pre,stage2.pre,stage3.pre]"));
+        QCOMPARE(w.document()->recipe().losses[1].weight, 0.0);
+        QCOMPARE(w.document()->recipe().losses[1].param("init_epochs"), 1.0);
+        QVERIFY(terms->problem(1).isEmpty());
+        QVERIFY(w.recipeDock()->applyPreset(Preset::Ft, &error));
+        QCOMPARE(w.document()->recipe().losses[1].label(), std::string("ft[stage3]"));
+        QCOMPARE(w.document()->recipe().losses[1].weight, 200.0);
         // Switching a term to a list method fills its usual taps; switching back gives one tap again.
         QVERIFY(terms->setData(terms->index(1, LossTermsModel::Method), "fsp", Qt::EditRole));
         QCOMPARE(w.document()->recipe().losses[1].label(), std::string("fsp[stem,stage1,stage2,stage3]"));
@@ -368,8 +381,13 @@ private Q_SLOTS:
         w.action("pause")->trigger();
         QVERIFY(w.bridge()->job()->paused());
         QVERIFY(w.action("resume")->isEnabled());
-        QTest::qWait(300);  // a step under way when pausing still reports
-        const int pausedAt = steps.count();
+        // A step under way when pausing still reports, and a loaded machine delivers its report late: wait
+        // until the reports stop, then check that none follows.
+        int pausedAt = -1;
+        for (int i = 0; i < 100 && pausedAt != steps.count(); ++i) {
+            pausedAt = steps.count();
+            QTest::qWait(300);
+        }
         QTest::qWait(1000);
         QCOMPARE(steps.count(), pausedAt);
         w.action("resume")->trigger();

@@ -338,12 +338,15 @@ void LossCurvesView::clear() {
 }
 
 void LossCurvesView::addStep(const StepEvent& event) {
-    const double key = static_cast<double>(event.step);
+    // The initialisation stage's steps sit before training's step 1, with their own total (as in
+    // metrics.jsonl).
+    const double key = static_cast<double>(event.init ? event.step - event.totalSteps : event.step);
     for (const auto& [term, value] : event.terms) {
         const QString name = QStringLiteral("loss/") + QString::fromStdString(term);
         append(curve(name, Kind::Loss), key, value);
     }
-    append(curve(QStringLiteral("loss/total"), Kind::Loss), key, event.total);
+    append(curve(event.init ? QStringLiteral("loss/init:total") : QStringLiteral("loss/total"), Kind::Loss),
+           key, event.total);
     append(curve(QStringLiteral("lr"), Kind::Lr), key, event.lr);
     scheduleReplot();
 }
