@@ -114,6 +114,7 @@ struct Timer : Observer {
     std::string profilePath;
     std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
     void onStep(const StepEvent& e) override {
+        if (e.init) return;  // an initialisation stage before training is not what is timed
         const auto now = Clock::now();
         if (e.step > warmup && e.epoch == lastEpoch && timed < steps) {
             seconds += std::chrono::duration<double>(now - last).count();

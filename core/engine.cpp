@@ -880,25 +880,54 @@ void Job::Impl::train() {
     // on the teacher), with the recipe's optimiser at its base learning rate, as RepDistiller's init() does.
     // A run stopped during the stage repeats it in full on resume.
     if (!initDone) {
-        std::vector<torch::Tensor> initParams;
-        bool trainsStudent = false;
         std::string names;
-        for (auto& t : terms) {
-            if (t->initEpochs() == 0) continue;
-            trainsStudent = trainsStudent || t->initTrainsStudent();
-            for (auto& p : t->initParameters())
-                initParams.push_back(p);
-            names += (names.empty() ? "" : ", ") + t->spec().label() + " (" +
-                     std::to_string(t->initEpochs()) + (t->initEpochs() == 1 ? " epoch)" : " epochs)");
-        }
-        if (trainsStudent)
-            for (auto& p : student->parameters())
-                initParams.push_back(p);
-        auto initOptimizer = makeOptimizer(initParams);
+        for (auto& t : terms)
+            if (t->initEpochs() > 0)
+                names += (names.empty() ? "" : ", ") + t->spec().label() + " (" +
+                         std::to_string(t->initEpochs()) + (t->initEpochs() == 1 ? " epoch)" : " epochs)");
         log(LogLevel::Info, "initialisation stage: " + names);
+        // The state before the stage is the checkpoint a stop inside it resumes from: the stage then runs
+        // again from its beginning, exactly as it would have.
+        if (!options.resume) saveAt("last", 0, 0, true);
         const auto stageStart = Clock::now();
         int64_t j = 0;
+        // What each epoch of the stage optimises: the terms whose own stage lasts that long (and the student
+        // when one of them trains it); a term whose stage is over stops changing, momentum and decay
+        // included.
+        std::unique_ptr<torch::optim::Optimizer> initOptimizer;
+        double stageLr = r.optim.lr;
+        int activeCount = -1;
+        bool trainsStudent = false;
         for (int e = 1; e <= initEpochs && !stopped; ++e) {
+            int active = 0;
+            for (auto& t : terms)
+                if (t->initEpochs() >= e) ++active;
+            if (active != activeCount) {
+                activeCount = active;
+                std::vector<torch::Tensor> initParams;
+                trainsStudent = false;
+                for (auto& t : terms) {
+                    if (t->initEpochs() < e) continue;
+                    trainsStudent = trainsStudent || t->initTrainsStudent();
+                    for (auto& p : t->initParameters())
+                        initParams.push_back(p);
+                }
+                if (trainsStudent)
+                    for (auto& p : student->parameters())
+                        initParams.push_back(p);
+                initOptimizer = makeOptimizer(initParams);
+                // The recipe's base rate; a stage of ft terms alone uses their init_lr (RepDistiller trains
+                // the paraphraser at 0.01).
+                double lr = r.optim.lr;
+                if (!trainsStudent) {
+                    lr = 1e300;
+                    for (auto& t : terms)
+                        if (t->initEpochs() >= e) lr = std::min(lr, t->spec().param("init_lr"));
+                }
+                for (auto& group : initOptimizer->param_groups())
+                    group.options().set_lr(lr);
+                stageLr = lr;
+            }
             trainLoader.startEpoch(-e);  // its own shuffles, apart from training's epochs
             Batch batch;
             for (;;) {
@@ -942,7 +971,7 @@ void Job::Impl::train() {
                 ev.epoch = e;
                 ev.stepsPerEpoch = stepsPerEpoch;
                 ev.totalSteps = initSteps;
-                ev.lr = r.optim.lr;
+                ev.lr = stageLr;
                 torch::Tensor total;
                 for (auto& term : terms) {
                     if (term->initEpochs() < e) continue;
@@ -982,8 +1011,9 @@ void Job::Impl::train() {
             }
         }
         if (stopped) {
-            saveAt("last", 0, 0, true);
-            log(LogLevel::Info, "cancelled in the initialisation stage; resume repeats the stage");
+            log(LogLevel::Info,
+                "cancelled in the initialisation stage; resume runs the stage again from its "
+                "beginning");
         } else {
             initDone = true;
             meta.initDone = true;
@@ -1067,6 +1097,12 @@ void Job::Impl::train() {
                 static_cast<double>(batchInEpoch) / static_cast<double>(std::max<int64_t>(1, stepsPerEpoch));
             const auto sampleIndices = torch::tensor(batch.indices, torch::kInt64);
             for (auto& term : terms) {
+                if (term->spec().weight == 0.0 && term->spec().method != LossMethod::Task) {
+                    // A term at weight 0 (AB and FSP after their initialisation stage) adds nothing: not
+                    // computed.
+                    values.push_back(torch::zeros({}, sRun.output.options().dtype(torch::kFloat32)));
+                    continue;
+                }
                 term->setProgress(progress);
                 term->setBatch(sampleIndices, step);
                 auto v = term->compute(tOut, sRun.taps, sRun.output, targets) * term->spec().weight;
@@ -1092,8 +1128,10 @@ void Job::Impl::train() {
                 ev.total += hv[i];
             }
             optimizer->zero_grad();
-            total.backward();
-            optimizer->step();
+            if (total.defined()) {  // undefined only when every term has weight 0: nothing to learn
+                total.backward();
+                optimizer->step();
+            }
             ++step;
             ++batchInEpoch;
             ++stepsThisSession;

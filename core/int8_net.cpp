@@ -284,7 +284,7 @@ std::string Int8Net::tapProblem(const std::string& name) const {
     if (d->fusedAway.at(d->net->tapNode(name)))
         return "tap '" + name +
                "' is a pre-activation value, which the int8 kernels compute fused with the ReLU after it and "
-               "never produce on their own; tap the ReLU's output instead";
+               "never produce on their own; run the teacher in fp32 or bf16 to read it";
     return {};
 }
 

@@ -446,13 +446,32 @@ LossTermImpl::LossTermImpl(LossTermSpec spec, Task task, std::vector<std::vector
                             shapeText(studentShapes[i]) + ")");
         }
         if (m == LossMethod::Ab) {
-            // RepDistiller's connectors: a bias-free 1×1 conv to the teacher's channels and a batch norm.
+            // RepDistiller's Connector: none where the shapes agree, else its ConvReg without ReLU (a conv
+            // with bias that maps the student's map onto the teacher's shape, then a batch norm).
             for (size_t i = 0; i < studentShapes.size(); ++i) {
-                const int64_t sc = studentShapes[i].at(0), tc = teacherShapes[i].at(0);
-                mConnectors.push_back(register_module(
-                    "connector" + std::to_string(i),
-                    torch::nn::Sequential(torch::nn::Conv2d(torch::nn::Conv2dOptions(sc, tc, 1).bias(false)),
-                                          torch::nn::BatchNorm2d(tc))));
+                const auto& s = studentShapes[i];
+                const auto& t = teacherShapes[i];
+                if (s == t) {
+                    mConnectors.emplace_back(nullptr);
+                    continue;
+                }
+                const int64_t sc = s[0], sh = s[1], sw = s[2], tc = t[0], th = t[1], tw = t[2];
+                torch::nn::Sequential c;
+                if (sh == 2 * th)
+                    c->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(sc, tc, 3).stride(2).padding(1)));
+                else if (sh * 2 == th)
+                    c->push_back(torch::nn::ConvTranspose2d(
+                        torch::nn::ConvTranspose2dOptions(sc, tc, 4).stride(2).padding(1)));
+                else if (sh >= th && sw >= tw)
+                    c->push_back(
+                        torch::nn::Conv2d(torch::nn::Conv2dOptions(sc, tc, {1 + sh - th, 1 + sw - tw})));
+                else
+                    throw Error(where + "ab maps a student tap of " + shapeText(s) + " onto the teacher's " +
+                                shapeText(t) +
+                                " only when it is as large, larger, or half as large (tap pair " +
+                                std::to_string(i + 1) + ")");
+                c->push_back(torch::nn::BatchNorm2d(tc));
+                mConnectors.push_back(register_module("connector" + std::to_string(i), c));
             }
         }
         if (m == LossMethod::ReviewKd) {
@@ -569,7 +588,7 @@ torch::Tensor LossTermImpl::compute(const std::unordered_map<std::string, torch:
         if (m == LossMethod::Ab) {
             std::vector<torch::Tensor> connected;
             for (size_t k = 0; k < ss.size(); ++k)
-                connected.push_back(resizeTo(mConnectors[k]->forward(ss[k]), ts[k].size(2), ts[k].size(3)));
+                connected.push_back(mConnectors[k].is_empty() ? ss[k] : mConnectors[k]->forward(ss[k]));
             return abLoss(connected, ts, mSpec.param("margin"));
         }
         // reviewkd: fuse from the deepest stage to the shallowest, each output at its teacher tap's size.
@@ -674,8 +693,9 @@ torch::Tensor LossTermImpl::initLoss(const std::unordered_map<std::string, torch
 std::vector<torch::Tensor> LossTermImpl::initParameters() {
     std::vector<torch::Tensor> out;
     for (auto& c : mConnectors)
-        for (auto& p : c->parameters())
-            out.push_back(p);
+        if (!c.is_empty())
+            for (auto& p : c->parameters())
+                out.push_back(p);
     for (auto* part : {&mParaphraserEncoder, &mParaphraserDecoder})
         if (!part->is_empty())
             for (auto& p : (*part)->parameters())

@@ -78,11 +78,15 @@ Backbone wideResnet(GraphNetImpl& g, int x, int depth, int widen) {
         }
         if (s < 2) g.tap(stageName(s + 1), y);
     }
-    // The last stage is tapped after the final BN-ReLU, the representation the classifier sees; its sum
-    // before them is the pre-activation (stages 1 and 2 are pre-activations already).
-    g.tap(stageName(3) + ".pre", y);
-    y = g.relu(g.batchNorm(y, "final.bn"));
+    // The last stage is tapped after the final BN-ReLU, the representation the classifier sees.
+    const int finalBn = g.batchNorm(y, "final.bn");
+    y = g.relu(finalBn);
     g.tap(stageName(3), y);
+    // Pre-activations (what a ReLU reads, as RepDistiller's WRN gives them): each stage's output through the
+    // next block's first batch norm, the last through the final one.
+    for (int s = 1; s <= 2; ++s)
+        g.tap(stageName(s) + ".pre", g.nodeIndex("block" + std::to_string(s + 1) + ".0.bn1"));
+    g.tap(stageName(3) + ".pre", finalBn);
     return {y};
 }
 

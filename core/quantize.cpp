@@ -860,6 +860,10 @@ Recipe qatRecipe(const std::string& runDir, const QuantSpec& specIn, const std::
     } else {
         throw Error("QAT teacher '" + teacher + "': expected recipe, self or none");
     }
+    // The fine-tune starts from a trained student: AB's and FSP's initialisation stages (which train it by
+    // the term alone) are not repeated. FT keeps its stage: its paraphraser is new.
+    for (auto& t : r.losses)
+        if (t.method == LossMethod::Ab || t.method == LossMethod::Fsp) t.params["init_epochs"] = 0.0;
     r.name = r.name + (teacher == "none" ? "-qat" : "-qat-kd");
     return r;
 }

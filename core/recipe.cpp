@@ -1048,6 +1048,7 @@ const std::vector<MethodParam>& methodParams(LossMethod method) {
          1000.0}};
     static const std::vector<MethodParam> ft{
         {"rate", 0.5, 0.01, false, "factor channels as a fraction of the teacher tap's", 4.0},
+        {"init_lr", 0.01, 1e-9, false, "learning rate of the paraphraser's training", 10.0},
         {"init_epochs", 1.0, 1.0, true, "epochs of the paraphraser's training on the teacher", 1000.0}};
     static const std::vector<MethodParam> reviewkd{
         {"warmup_epochs", 0.0, 0.0, false, "epochs over which the term ramps up linearly from 0"},

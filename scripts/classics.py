@@ -42,8 +42,9 @@ METHODS = {
     "crd": ("CRD", ["{{method: crd, tap: prelogits, weight: {w}}}"], [0.3, 0.8, 3]),
     "dkd": ("DKD", ["{{method: dkd, weight: {w}, tau: 4}}"], [0.5, 1, 2]),
     "dist": ("DIST", ["{{method: dist, weight: {w}, tau: 4}}"], [0.5, 1, 2]),
-    "reviewkd": ("ReviewKD", ["{{method: reviewkd, tap: [stage1, stage2, stage3, prelogits], weight: {w}}}"],
-                 [0.3, 1, 3]),
+    # The teacher's pre-activations and the student's stage outputs, as mdistiller's ReviewKD pairs them.
+    "reviewkd": ("ReviewKD", ["{{method: reviewkd, teacher_tap: [stage1.pre, stage2.pre, stage3.pre, prelogits], "
+                              "student_tap: [stage1, stage2, stage3, prelogits], weight: {w}}}"], [0.3, 1, 3]),
     "cwd": ("CWD", ["{{method: cwd, tap: stage3, weight: {w}, tau: 1}}"], [10, 50, 200]),
 }
 

@@ -838,10 +838,6 @@ KL(p_T‖p_S) = %1</translation>
         <translation>ReviewKD: fuse the student&apos;s stages deep-to-shallow and match every teacher stage</translation>
     </message>
     <message>
-        <source>%1: the teacher&apos;s %2 and the student&apos;s %3 differ in channels</source>
-        <translation>%1: the teacher&apos;s %2 and the student&apos;s %3 differ in channels</translation>
-    </message>
-    <message>
         <source>%1 reads these taps in order; choosing the method again fills the usual ones (the recipe&apos;s YAML sets others)</source>
         <translation>%1 reads these taps in order; choosing the method again fills the usual ones (the recipe&apos;s YAML sets others)</translation>
     </message>
@@ -852,6 +848,10 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>FT: match the teacher&apos;s factors, from a paraphraser trained on the teacher first</source>
         <translation>FT: match the teacher&apos;s factors, from a paraphraser trained on the teacher first</translation>
+    </message>
+    <message>
+        <source>%1 cannot pair the teacher&apos;s %2 with the student&apos;s %3</source>
+        <translation>%1 cannot pair the teacher&apos;s %2 with the student&apos;s %3</translation>
     </message>
 </context>
 <context>

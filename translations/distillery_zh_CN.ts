@@ -838,10 +838,6 @@ KL(p_T‖p_S) = %1</translation>
         <translation>ReviewKD：由深到浅融合学生的各阶段，并匹配教师的每个阶段</translation>
     </message>
     <message>
-        <source>%1: the teacher&apos;s %2 and the student&apos;s %3 differ in channels</source>
-        <translation>%1：教师的 %2 与学生的 %3 通道数不同</translation>
-    </message>
-    <message>
         <source>%1 reads these taps in order; choosing the method again fills the usual ones (the recipe&apos;s YAML sets others)</source>
         <translation>%1 按顺序读取这些抽头；重新选择该方法会填入常用抽头（其他抽头请在配方的 YAML 中设置）</translation>
     </message>
@@ -852,6 +848,10 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>FT: match the teacher&apos;s factors, from a paraphraser trained on the teacher first</source>
         <translation>FT：匹配教师的因子，因子来自先在教师上训练的释义器</translation>
+    </message>
+    <message>
+        <source>%1 cannot pair the teacher&apos;s %2 with the student&apos;s %3</source>
+        <translation>%1 无法将教师的 %2 与学生的 %3 配对</translation>
     </message>
 </context>
 <context>

@@ -193,7 +193,7 @@ QString LossTermsModel::problem(int row) const {
                 return tr("the student %1 has no tap '%2'")
                     .arg(QString::fromStdString(mStudent.arch), QString::fromStdString(sNames[i]));
             if (!tapPairFits(t.method, *a, *b, mStudent.numClasses))
-                return tr("%1: the teacher's %2 and the student's %3 differ in channels")
+                return tr("%1 cannot pair the teacher's %2 with the student's %3")
                     .arg(methodText(t.method), QString::fromStdString(tNames[i]),
                          QString::fromStdString(sNames[i]));
         }
@@ -332,6 +332,14 @@ bool LossTermsModel::setData(const QModelIndex& index, const QVariant& value, in
                     t.hasTau = takesTau(t.method);
                     t.teacherTaps.clear();  // a list method starts from its own usual taps
                     t.studentTaps.clear();
+                    // Parameters belong to their method: another method's would not read back.
+                    for (auto it = t.params.begin(); it != t.params.end();) {
+                        const auto& own = methodParams(t.method);
+                        const bool keep = std::any_of(own.begin(), own.end(), [&](const MethodParam& p) {
+                            return p.name == it->first;
+                        });
+                        it = keep ? std::next(it) : t.params.erase(it);
+                    }
                     fitTaps(t, teacher, student);
                     break;
                 case TeacherTap:

@@ -115,17 +115,19 @@ bool defaultTapLists(LossMethod method, const ModelInfo& teacher, const ModelInf
     // FSP: every block output from the stem on (RepDistiller's feat[:-1]); ReviewKD: the stages after the
     // stem and the pooled embedding (mdistiller's feats[1:] + pooled_feat). Different families pair by
     // position, from the deepest stage up.
-    // AB: the stages' pre-activations where the model taps them (stageN.pre).
-    auto pick = [&](const ModelInfo& m) {
+    // Pre-activations (stageN.pre) where the model taps them: AB's on both sides, ReviewKD's on the
+    // teacher's (mdistiller compares the fused student stages with the teacher's pre-activations).
+    auto pick = [&](const ModelInfo& m, bool preActivations) {
         std::vector<std::string> names;
         for (const auto& name : featureTaps(m)) {
             if (method != LossMethod::Fsp && name == "stem") continue;
             const std::string pre = name + ".pre";
-            names.push_back(method == LossMethod::Ab && findTap(m, pre) ? pre : name);
+            names.push_back(preActivations && findTap(m, pre) ? pre : name);
         }
         return names;
     };
-    std::vector<std::string> t = pick(teacher), s = pick(student);
+    std::vector<std::string> t = pick(teacher, method != LossMethod::Fsp),
+                             s = pick(student, method == LossMethod::Ab);
     const size_t n = std::min(t.size(), s.size());
     t.erase(t.begin(), t.end() - static_cast<std::ptrdiff_t>(n));
     s.erase(s.begin(), s.end() - static_cast<std::ptrdiff_t>(n));

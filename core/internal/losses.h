@@ -164,7 +164,9 @@ public:
 
     const LossTermSpec& spec() const { return mSpec; }
     bool hasAdapter() const {
-        return !mAdapter.is_empty() || !mRegressor.is_empty() || !mAbfs.empty() || !mConnectors.empty() ||
+        return !mAdapter.is_empty() || !mRegressor.is_empty() || !mAbfs.empty() ||
+               std::any_of(mConnectors.begin(), mConnectors.end(),
+                           [](const auto& c) { return !c.is_empty(); }) ||
                !mTranslator.is_empty();
     }
 
@@ -183,7 +185,7 @@ private:
     int64_t mStep = 0;
     std::vector<Abf> mAbfs;  // reviewkd: one fusion module per student tap, in tap order
     std::vector<torch::nn::Sequential>
-        mConnectors;  // ab: 1×1 conv + BN per level, student → teacher channels
+        mConnectors;  // ab: per level, conv + BN onto the teacher's shape (empty where the shapes agree)
     torch::nn::Sequential mParaphraserEncoder{nullptr}, mParaphraserDecoder{nullptr};  // ft, on the teacher
     torch::nn::Sequential mTranslator{nullptr};                                        // ft, on the student
 };

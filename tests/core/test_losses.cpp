@@ -369,18 +369,50 @@ private Q_SLOTS:
             QVERIFY(!p.grad().defined());
         QVERIFY(s.grad().defined());
 
-        // AB's term: one connector (1×1 conv + BN) per level; the stage trains the student and them.
+        // AB's term: RepDistiller's Connector, none where the shapes agree, else a conv (with bias) onto the
+        // teacher's shape and a batch norm; the stage trains the student and the connectors.
         LossTermSpec ab;
         ab.method = LossMethod::Ab;
-        ab.teacherTaps = {"stage2.pre", "stage3.pre"};
-        ab.studentTaps = {"stage2.pre", "stage3.pre"};
-        ab.teacherTap = ab.studentTap = "stage2.pre";
-        LossTerm abTerm(ab, Task::Classification, std::vector<Shape>{{32, 14, 14}, {64, 7, 7}},
-                        std::vector<Shape>{{16, 14, 14}, {32, 7, 7}});
-        QVERIFY(abTerm->initTrainsStudent());
-        QCOMPARE(abTerm->initEpochs(), 1);
-        QCOMPARE(abTerm->initParameters().size(), size_t(6));  // conv weight, BN weight and bias, twice
-        QCOMPARE(abTerm->trainParameters().size(), abTerm->parameters().size());
+        ab.teacherTaps = {"stage1.pre", "stage2.pre", "stage3.pre"};
+        ab.studentTaps = {"stage1.pre", "stage2.pre", "stage3.pre"};
+        ab.teacherTap = ab.studentTap = "stage1.pre";
+        LossTerm same(ab, Task::Classification, std::vector<Shape>{{16, 28, 28}, {32, 14, 14}, {64, 7, 7}},
+                      std::vector<Shape>{{16, 28, 28}, {32, 14, 14}, {64, 7, 7}});
+        QVERIFY(same->initTrainsStudent());
+        QCOMPARE(same->initEpochs(), 1);
+        QVERIFY(same->initParameters().empty());
+        QVERIFY(!same->hasAdapter());
+        // The connected student equals the student itself: the loss is abLoss on the raw maps.
+        std::vector<Shape> shapes{{16, 28, 28}, {32, 14, 14}, {64, 7, 7}};
+        std::unordered_map<std::string, torch::Tensor> sm, tm;
+        for (size_t k = 0; k < 3; ++k) {
+            auto dims = shapes[k];
+            dims.insert(dims.begin(), 2);
+            sm[ab.studentTaps[k]] = det(dims, 0.1 + 0.05 * k, 0.2, 1.5);
+            tm[ab.teacherTaps[k]] = det(dims, 0.13 + 0.05 * k, 0.7, 1.2);
+        }
+        near(same->compute(tm, sm, {}, {}),
+             abLoss({sm["stage1.pre"], sm["stage2.pre"], sm["stage3.pre"]},
+                    {tm["stage1.pre"], tm["stage2.pre"], tm["stage3.pre"]}, 1.0)
+                 .item<double>());
+        // Channels differ: a 1×1 conv; twice the teacher's size: 3×3 stride 2; half its size: a 4×4
+        // transposed conv stride 2; each output has the teacher's shape.
+        LossTerm mapped(ab, Task::Classification,
+                        std::vector<Shape>{{32, 14, 14}, {64, 14, 14}, {64, 14, 14}},
+                        std::vector<Shape>{{16, 14, 14}, {32, 28, 28}, {32, 7, 7}});
+        QCOMPARE(mapped->initParameters().size(), size_t(12));  // conv weight and bias, BN weight and bias
+        QVERIFY(mapped->hasAdapter());
+        std::unordered_map<std::string, torch::Tensor> sx{{"stage1.pre", torch::randn({2, 16, 14, 14})},
+                                                          {"stage2.pre", torch::randn({2, 32, 28, 28})},
+                                                          {"stage3.pre", torch::randn({2, 32, 7, 7})}};
+        std::unordered_map<std::string, torch::Tensor> tx{{"stage1.pre", torch::randn({2, 32, 14, 14})},
+                                                          {"stage2.pre", torch::randn({2, 64, 14, 14})},
+                                                          {"stage3.pre", torch::randn({2, 64, 14, 14})}};
+        QVERIFY(std::isfinite(mapped->compute(tx, sx, {}, {}).item<double>()));
+        // A student map smaller than the teacher's by another factor has no connector in the reference.
+        QVERIFY_THROWS_EXCEPTION(Error, LossTerm(ab, Task::Classification,
+                                                 std::vector<Shape>{{16, 28, 28}, {32, 14, 14}, {64, 7, 7}},
+                                                 std::vector<Shape>{{16, 28, 28}, {32, 5, 5}, {64, 7, 7}}));
         // Terms without a stage ask for none.
         LossTermSpec cwd;
         cwd.method = LossMethod::Cwd;

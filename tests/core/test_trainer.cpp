@@ -363,7 +363,8 @@ private Q_SLOTS:
             for (size_t t = 0; t < recC->steps[i].terms.size(); ++t)
                 QCOMPARE(recC->steps[i].terms[t].second, train[i + 3].terms[t].second);
 
-        // Cancelled inside the stage: resume runs the whole stage again; its records appear once.
+        // Cancelled inside the stage: resume starts the stage again from the state before it and gives run
+        // a's numbers, stage and training; the stage's records appear once.
         {
             Job d(recipe, {root + "/d"});
             auto rec = std::make_shared<Recorder>();
@@ -378,9 +379,13 @@ private Q_SLOTS:
         auto recE = std::make_shared<Recorder>();
         e.addObserver(recE);
         QCOMPARE((e.start(), e.wait()).status, RunStatus::Finished);
-        QCOMPARE(
-            std::count_if(recE->steps.begin(), recE->steps.end(), [](const StepEvent& x) { return x.init; }),
-            2 * perEpoch);
+        QCOMPARE(recE->steps.size(), recA->steps.size());
+        for (size_t i = 0; i < recE->steps.size(); ++i) {
+            QCOMPARE(recE->steps[i].init, recA->steps[i].init);
+            QCOMPARE(recE->steps[i].terms.size(), recA->steps[i].terms.size());
+            for (size_t t = 0; t < recE->steps[i].terms.size(); ++t)
+                QCOMPARE(recE->steps[i].terms[t].second, recA->steps[i].terms[t].second);
+        }
         int again = 0;
         for (const auto& rec : readMetrics(root + "/d/metrics.jsonl"))
             if (rec.name.rfind("loss/init:", 0) == 0) ++again;

@@ -178,10 +178,11 @@ private Q_SLOTS:
         QCOMPARE(w.document()->recipe().losses[1].label(), std::string("fsp[stem,stage1,stage2,stage3]"));
         QVERIFY(w.recipeDock()->applyPreset(Preset::ReviewKd, &error));
         QCOMPARE(w.document()->recipe().losses[1].label(),
-                 std::string("reviewkd[stage1,stage2,stage3,prelogits]"));
+                 std::string(
+                     "reviewkd[stage1.pre,stage2.pre,stage3.pre,prelogits/stage1,stage2,stage3,prelogits]"));
         QCOMPARE(w.document()->recipe().losses[1].param("warmup_epochs"), 1.0);
         QCOMPARE(terms->index(1, LossTermsModel::TeacherTap).data().toString(),
-                 QString("stage1, stage2, stage3, prelogits"));
+                 QString("stage1.pre, stage2.pre, stage3.pre, prelogits"));
         QVERIFY(!(terms->flags(terms->index(1, LossTermsModel::TeacherTap)) & Qt::ItemIsEditable));
         QVERIFY(terms->problem(1).isEmpty());
         // AB on the stages' pre-activations, trained in an initialisation stage only (RepDistiller's way);
@@ -192,6 +193,11 @@ private Q_SLOTS:
         QCOMPARE(w.document()->recipe().losses[1].weight, 0.0);
         QCOMPARE(w.document()->recipe().losses[1].param("init_epochs"), 1.0);
         QVERIFY(terms->problem(1).isEmpty());
+        // Another method drops the parameters that were AB's: the recipe still reads back.
+        QVERIFY(terms->setData(terms->index(1, LossTermsModel::Method), "at", Qt::EditRole));
+        QVERIFY(w.document()->recipe().losses[1].params.empty());
+        QCOMPARE(parseRecipe(recipeToYaml(w.document()->recipe()), "back.yaml", "/").losses.size(),
+                 w.document()->recipe().losses.size());
         QVERIFY(w.recipeDock()->applyPreset(Preset::Ft, &error));
         QCOMPARE(w.document()->recipe().losses[1].label(), std::string("ft[stage3]"));
         QCOMPARE(w.document()->recipe().losses[1].weight, 200.0);

@@ -131,6 +131,33 @@ private Q_SLOTS:
 
     // ---- loss curves --------------------------------------------------------------------------------
 
+    void lossCurvesPlaceTheInitialisationStageBeforeTraining() {
+        // init events count within the stage; the view draws them at step − stage length (≤ 0), with their
+        // own total, as metrics.jsonl records them, and training's curves start at step 1.
+        LossCurvesView view;
+        for (int i = 1; i <= 4; ++i) {
+            StepEvent e;
+            e.init = true;
+            e.step = i;
+            e.epoch = 1;
+            e.totalSteps = 4;
+            e.terms = {{"init:ab[stage3.pre]", 10.0 / i}};
+            e.total = 10.0 / i;
+            e.lr = 0.1;
+            view.addStep(e);
+        }
+        for (int i = 1; i <= 3; ++i)
+            view.addStep(step(i, 1.0, 0.5));
+        const QStringList names = view.curveNames();
+        QVERIFY2(names.contains("loss/init:ab[stage3.pre]") && names.contains("loss/init:total"),
+                 qPrintable(names.join(", ")));
+        QCOMPARE(view.pointCount("loss/init:total"), 4);
+        QCOMPARE(view.pointCount("loss/total"), 3);  // training's total does not continue the stage's
+        view.showReadoutAt(-3.0);                    // the stage's first step
+        QVERIFY2(view.readout().contains("step -3"), qPrintable(view.readout()));
+        QVERIFY2(view.readout().contains("loss/init:total 10"), qPrintable(view.readout()));
+    }
+
     void lossCurvesCountPointsPerCurve() {
         LossCurvesView view;
         const int n = 40;
