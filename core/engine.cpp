@@ -875,6 +875,34 @@ void Job::Impl::train() {
     std::string stopReason;
     auto lastCheckpoint = Clock::now();
 
+    // Cancel and pause are honoured between steps, so a step is never half applied: waits while paused
+    // (serving snapshots) and tells whether the run was cancelled.
+    auto pausedThenCancelled = [&] {
+        {
+            std::unique_lock<std::mutex> lock(pauseMutex);
+            while (pauseRequested && !cancelRequested) {
+                lock.unlock();
+                serviceSnapshot();
+                lock.lock();
+                pauseChanged.wait_for(lock, std::chrono::milliseconds(50));
+            }
+        }
+        if (!cancelRequested) return false;
+        stopped = true;
+        stopReason = "cancelled";
+        return true;
+    };
+    // The student's forward pass, in bf16 where the recipe trains in it; taps and output come back in fp32.
+    auto runStudent = [&](const torch::Tensor& images) {
+        GraphNetImpl::Outputs out;
+        {
+            MixedPrecisionScope mixed(bf16);
+            out = student->run(images, studentTaps);
+        }
+        if (bf16) toFloat(out);
+        return out;
+    };
+
     // The initialisation stage (docs/METHODS.md §1.7a): before training, the terms that ask for it are
     // optimised alone (ab and fsp train the student's layers and ab its connectors; ft trains its paraphraser
     // on the teacher), with the recipe's optimiser at its base learning rate, as RepDistiller's init() does.
@@ -931,20 +959,7 @@ void Job::Impl::train() {
             trainLoader.startEpoch(-e);  // its own shuffles, apart from training's epochs
             Batch batch;
             for (;;) {
-                {
-                    std::unique_lock<std::mutex> lock(pauseMutex);
-                    while (pauseRequested && !cancelRequested) {
-                        lock.unlock();
-                        serviceSnapshot();
-                        lock.lock();
-                        pauseChanged.wait_for(lock, std::chrono::milliseconds(50));
-                    }
-                }
-                if (cancelRequested) {
-                    stopped = true;
-                    stopReason = "cancelled";
-                    break;
-                }
+                if (pausedThenCancelled()) break;
                 serviceSnapshot();
                 if (!trainLoader.next(batch)) break;
                 const auto stepStart = Clock::now();
@@ -957,14 +972,7 @@ void Job::Impl::train() {
                     if (!cacheToVerify) teacherCache.insert(batch.indices, tOut);
                 }
                 std::unordered_map<std::string, torch::Tensor> sTaps;
-                if (trainsStudent) {
-                    auto sRun = [&] {
-                        MixedPrecisionScope mixed(bf16);
-                        return student->run(images, studentTaps);
-                    }();
-                    if (bf16) toFloat(sRun);
-                    sTaps = sRun.taps;
-                }
+                if (trainsStudent) sTaps = runStudent(images).taps;
                 StepEvent ev;
                 ev.init = true;
                 ev.step = j + 1;
@@ -1029,21 +1037,7 @@ void Job::Impl::train() {
         int64_t batchInEpoch = epoch == startEpoch ? startBatch : 0;
         Batch batch;
         for (;;) {
-            // Cancel and pause are honoured between steps, so a step is never half applied.
-            {
-                std::unique_lock<std::mutex> lock(pauseMutex);
-                while (pauseRequested && !cancelRequested) {
-                    lock.unlock();
-                    serviceSnapshot();
-                    lock.lock();
-                    pauseChanged.wait_for(lock, std::chrono::milliseconds(50));
-                }
-            }
-            if (cancelRequested) {
-                stopped = true;
-                stopReason = "cancelled";
-                break;
-            }
+            if (pausedThenCancelled()) break;
             if (maxSteps > 0 && step >= maxSteps) {
                 stopped = true;
                 stopReason = "max_steps";
@@ -1085,11 +1079,7 @@ void Job::Impl::train() {
                     }
                 }
             }
-            auto sRun = [&] {
-                MixedPrecisionScope mixed(bf16);
-                return student->run(images, studentTaps);
-            }();
-            if (bf16) toFloat(sRun);
+            auto sRun = runStudent(images);
             std::vector<torch::Tensor> values;
             torch::Tensor total;
             const double progress =

@@ -240,14 +240,20 @@ torch::Tensor vidLoss(const torch::Tensor& mean, const torch::Tensor& teacher,
 torch::Tensor crdLoss(const torch::Tensor& vs, const torch::Tensor& vt, const torch::Tensor& idx,
                       torch::Tensor& memoryS, torch::Tensor& memoryT, torch::Tensor& z, double temperature,
                       double momentum, bool update) {
-    const int64_t b = vs.size(0), d = vs.size(1), k1 = idx.size(1);
-    const double n = static_cast<double>(memoryS.size(0));
-    auto flatIdx = idx.reshape({-1});
+    const int64_t b = vs.size(0), d = vs.size(1), k1 = idx.size(1), rows = memoryS.size(0);
+    const double n = static_cast<double>(rows);
+    // ⟨bank[idx[i][k]], v_i⟩ for every sample i and drawn row k. Gathering the B·(K+1) rows moves B·(K+1)·D
+    // values (1 GiB a step at RepDistiller's 16 384 negatives); scoring v against the whole bank and picking
+    // the drawn columns moves n·(D + B), far less when the bank is no larger than the draws. (A copy of the
+    // bank: the backward pass needs it as it was, and the update below changes it in place.)
+    auto scores = [&](const torch::Tensor& memory, const torch::Tensor& v) {
+        if (rows * (d + b) < b * k1 * d) return v.matmul(memory.detach().clone().t()).gather(1, idx);
+        auto drawn = memory.index_select(0, idx.reshape({-1})).detach().view({b, k1, d});
+        return torch::bmm(drawn, v.view({b, d, 1})).squeeze(2);
+    };
     // Teacher embeddings scored against the student's bank and the other way round.
-    auto bankS = memoryS.index_select(0, flatIdx).detach().view({b, k1, d});
-    auto bankT = memoryT.index_select(0, flatIdx).detach().view({b, k1, d});
-    auto outT = torch::exp(torch::bmm(bankS, vt.view({b, d, 1})).squeeze(2) / temperature);
-    auto outS = torch::exp(torch::bmm(bankT, vs.view({b, d, 1})).squeeze(2) / temperature);
+    auto outT = torch::exp(scores(memoryS, vt) / temperature);
+    auto outS = torch::exp(scores(memoryT, vs) / temperature);
     {
         torch::NoGradGuard noGrad;
         if (z[0].item<double>() < 0) z[0] = outS.mean().item<double>() * n;

@@ -478,6 +478,14 @@ private Q_SLOTS:
         near(memS[3][0], 0.688997984);
         near(memT[9][4], -0.345912278);
         near(memS[1][2], 0.459816396);
+        // A bank larger than the draws takes the other path (the drawn rows gathered, not the bank scored).
+        auto bigS = norm(det({40, 5}, 0.17, 0.2, 1.0)), bigT = norm(det({40, 5}, 0.11, 0.6, 1.0));
+        auto z2 = torch::full({2}, -1.0, torch::kFloat64);
+        auto g2 = vs.clone().requires_grad_(true);
+        auto big = crdLoss(g2, vt, idx, bigS, bigT, z2, 0.07, 0.5, true);
+        near(big, 23.9830151);
+        big.backward();
+        near((g2.grad() * det({4, 5}, 0.07, 0.2, 1.0)).sum(), 5.3132906, 1e-4);
     }
 
     void crdTermKeepsItsBankInItsState() {

@@ -115,6 +115,21 @@ std::string withTeacher(const std::string& root, const std::string& losses,
                       "}\nlosses:\n" + losses);
 }
 
+/** Runs `recipe` into DIR and cancels it at the first step event for which `when` holds; returns the steps
+ *  it reported (the run must end cancelled). */
+std::vector<StepEvent> runCancelledAt(const Recipe& recipe, const std::string& dir,
+                                      const std::function<bool(const StepEvent&)>& when) {
+    Job job(recipe, {dir});
+    auto rec = std::make_shared<Recorder>();
+    rec->onEachStep = [&job, &when](const StepEvent& e) {
+        if (when(e)) job.cancel();
+    };
+    job.addObserver(rec);
+    job.start();
+    if (job.wait().status != RunStatus::Cancelled) return {};
+    return rec->steps;
+}
+
 /** The names in a shared-cache folder that are not finished entries (leftovers of writes or removals). */
 std::vector<std::string> cacheLeftovers(const std::string& dir) {
     std::vector<std::string> out;
@@ -222,17 +237,8 @@ private Q_SLOTS:
         Job a(recipe, {root + "/a"});
         RunSummary ra = (a.start(), a.wait());
         // Same run, cancelled mid-epoch at step 5 and resumed from its checkpoint.
-        {
-            Job b(recipe, {root + "/b"});
-            auto rec = std::make_shared<Recorder>();
-            rec->onEachStep = [&b](const StepEvent& e) {
-                if (e.step == 5) b.cancel();
-            };
-            b.addObserver(rec);
-            b.start();
-            QCOMPARE(b.wait().status, RunStatus::Cancelled);
-            QCOMPARE(rec->steps.size(), size_t{5});
-        }
+        QCOMPARE(runCancelledAt(recipe, root + "/b", [](const StepEvent& e) { return e.step == 5; }).size(),
+                 size_t{5});
         Job c(loadRunRecipe(root + "/b"), {root + "/b", true});
         RunSummary rc = (c.start(), c.wait());
         QCOMPARE(rc.status, RunStatus::Finished);
@@ -265,16 +271,8 @@ private Q_SLOTS:
         auto recA = std::make_shared<Recorder>();
         a.addObserver(recA);
         QCOMPARE((a.start(), a.wait()).status, RunStatus::Finished);
-        {
-            Job b(recipe, {root + "/b"});
-            auto rec = std::make_shared<Recorder>();
-            rec->onEachStep = [&b](const StepEvent& e) {
-                if (e.step == 11) b.cancel();
-            };
-            b.addObserver(rec);
-            b.start();
-            QCOMPARE(b.wait().status, RunStatus::Cancelled);
-        }
+        QVERIFY(
+            !runCancelledAt(recipe, root + "/b", [](const StepEvent& e) { return e.step == 11; }).empty());
         Job c(loadRunRecipe(root + "/b"), {root + "/b", true});
         auto recC = std::make_shared<Recorder>();
         c.addObserver(recC);
@@ -342,16 +340,9 @@ private Q_SLOTS:
                  int(2 * perEpoch * 2 + perEpoch));  // ab and total at each step, ft for one epoch
 
         // Cancelled at training's step 3: the resumed run does not repeat the stage and matches run a.
-        {
-            Job b(recipe, {root + "/b"});
-            auto rec = std::make_shared<Recorder>();
-            rec->onEachStep = [&b](const StepEvent& e) {
-                if (!e.init && e.step == 3) b.cancel();
-            };
-            b.addObserver(rec);
-            b.start();
-            QCOMPARE(b.wait().status, RunStatus::Cancelled);
-        }
+        QVERIFY(!runCancelledAt(recipe, root + "/b", [](const StepEvent& e) {
+                     return !e.init && e.step == 3;
+                 }).empty());
         Job c(loadRunRecipe(root + "/b"), {root + "/b", true});
         auto recC = std::make_shared<Recorder>();
         c.addObserver(recC);
@@ -365,16 +356,9 @@ private Q_SLOTS:
 
         // Cancelled inside the stage: resume starts the stage again from the state before it and gives run
         // a's numbers, stage and training; the stage's records appear once.
-        {
-            Job d(recipe, {root + "/d"});
-            auto rec = std::make_shared<Recorder>();
-            rec->onEachStep = [&d](const StepEvent& e) {
-                if (e.init && e.step == 5) d.cancel();
-            };
-            d.addObserver(rec);
-            d.start();
-            QCOMPARE(d.wait().status, RunStatus::Cancelled);
-        }
+        QVERIFY(!runCancelledAt(recipe, root + "/d", [](const StepEvent& e) {
+                     return e.init && e.step == 5;
+                 }).empty());
         Job e(loadRunRecipe(root + "/d"), {root + "/d", true});
         auto recE = std::make_shared<Recorder>();
         e.addObserver(recE);
@@ -454,15 +438,8 @@ private Q_SLOTS:
             last += recA->steps[recA->steps.size() - 1 - i].total / 4;
         }
         QVERIFY2(last < 0.9 * first, qPrintable(QString("loss %1 -> %2").arg(first).arg(last)));
-        {
-            Job b(recipe, {root + "/b"});
-            auto rec = std::make_shared<Recorder>();
-            rec->onEachStep = [&b](const StepEvent& e) {
-                if (e.step == 11) b.cancel();
-            };
-            b.addObserver(rec);
-            QCOMPARE((b.start(), b.wait()).status, RunStatus::Cancelled);
-        }
+        QVERIFY(
+            !runCancelledAt(recipe, root + "/b", [](const StepEvent& e) { return e.step == 11; }).empty());
         Job c(loadRunRecipe(root + "/b"), {root + "/b", true});
         RunSummary rc = (c.start(), c.wait());
         QCOMPARE(rc.status, RunStatus::Finished);

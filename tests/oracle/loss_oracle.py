@@ -364,6 +364,14 @@ def main():
     out["crd_grad_dot"] = (g.grad * det((4, 5), 0.07, 0.2, 1.0)).sum().item()
     out["crd_mem_s_3_0"], out["crd_mem_t_9_4"] = mem_s[3, 0].item(), mem_t[9, 4].item()
     out["crd_mem_s_1_2"] = mem_s[1, 2].item()  # not in the batch: unchanged
+    # A bank larger than the draws (40 rows): the engine gathers the drawn rows instead of scoring the bank.
+    vs, vt, idx, _, _ = crd_inputs()
+    big_s, big_t = F.normalize(det((40, 5), 0.17, 0.2, 1.0)), F.normalize(det((40, 5), 0.11, 0.6, 1.0))
+    g = vs.clone().requires_grad_(True)
+    loss, _, _ = crd_contrast(g, vt, idx, big_s, big_t, 0.07, 0.5)
+    loss.backward()
+    out["crd_bigbank"] = loss.item()
+    out["crd_bigbank_grad_dot"] = (g.grad * det((4, 5), 0.07, 0.2, 1.0)).sum().item()
     # FSP over three taps (the first pooled 8x8 -> 4x4) and ReviewKD over three levels (the last a vector).
     gs = [det((2, 3, 8, 8), 0.13, 0.2, 1.1), det((2, 4, 4, 4), 0.29, 0.5, 1.4), det((2, 5, 4, 4), 0.41, 0.8, 0.9)]
     gt = [det((2, 3, 8, 8), 0.17, 0.6, 1.3), det((2, 4, 4, 4), 0.23, 0.1, 1.2), det((2, 5, 4, 4), 0.37, 0.4, 1.6)]
