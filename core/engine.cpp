@@ -356,6 +356,21 @@ void Job::Impl::setup() {
     }
 
     std::set<std::string> sTaps, tTaps;
+    // The shapes of a term's taps on one model (and the taps the run must compute), or an error naming the
+    // recipe field.
+    auto tapShapes = [&](const ModelInfo& info, const std::vector<std::string>& names,
+                         const std::string& field, std::set<std::string>& used) {
+        std::vector<std::vector<int64_t>> shapes;
+        for (const auto& name : names) {
+            const TapInfo* tap = findTap(info, name);
+            if (!tap)
+                throw Error(label(field) + "'" + name + "' is not a tap of " + info.arch +
+                            " (taps: " + tapNames(info) + ")");
+            shapes.push_back(tap->shape);
+            used.insert(name);
+        }
+        return shapes;
+    };
     for (size_t i = 0; i < r.losses.size(); ++i) {
         const LossTermSpec& spec = r.losses[i];
         const std::string field = "losses[" + std::to_string(i) + "]";
@@ -364,22 +379,8 @@ void Job::Impl::setup() {
             if (!teacher)
                 throw Error(label(field + ".method") + methodName(spec.method) +
                             " needs job: distill and a teacher");
-            for (const auto& name : spec.allTeacherTaps()) {
-                const TapInfo* t = findTap(teacherInfo, name);
-                if (!t)
-                    throw Error(label(field + ".teacher_tap") + "'" + name + "' is not a tap of " +
-                                teacherInfo.arch + " (taps: " + tapNames(teacherInfo) + ")");
-                tShapes.push_back(t->shape);
-                tTaps.insert(name);
-            }
-            for (const auto& name : spec.allStudentTaps()) {
-                const TapInfo* s = findTap(studentInfo, name);
-                if (!s)
-                    throw Error(label(field + ".student_tap") + "'" + name + "' is not a tap of " +
-                                studentInfo.arch + " (taps: " + tapNames(studentInfo) + ")");
-                sShapes.push_back(s->shape);
-                sTaps.insert(name);
-            }
+            tShapes = tapShapes(teacherInfo, spec.allTeacherTaps(), field + ".teacher_tap", tTaps);
+            sShapes = tapShapes(studentInfo, spec.allStudentTaps(), field + ".student_tap", sTaps);
         }
         torch::manual_seed(r.seed + 1000 + i);
         try {
@@ -905,8 +906,8 @@ void Job::Impl::train() {
 
     // The initialisation stage (docs/METHODS.md §1.7a): before training, the terms that ask for it are
     // optimised alone (ab and fsp train the student's layers and ab its connectors; ft trains its paraphraser
-    // on the teacher), with the recipe's optimiser at its base learning rate, as RepDistiller's init() does.
-    // A run stopped during the stage repeats it in full on resume.
+    // on the teacher) with the recipe's optimiser and no schedule, as RepDistiller's init() does. A run
+    // stopped during the stage resumes from the state before it and runs the stage again.
     if (!initDone) {
         std::string names;
         for (auto& t : terms)
@@ -981,20 +982,27 @@ void Job::Impl::train() {
                 ev.totalSteps = initSteps;
                 ev.lr = stageLr;
                 torch::Tensor total;
+                std::vector<torch::Tensor> values;
+                std::vector<const LossTermSpec*> specs;
                 for (auto& term : terms) {
                     if (term->initEpochs() < e) continue;
                     auto v = term->initLoss(tOut, sTaps);
-                    const double value = v.item<double>();
-                    if (!std::isfinite(value))
-                        throw Error("loss term " + term->spec().label() + " is " +
-                                    (std::isnan(value) ? "NaN" : "Inf") +
-                                    " in the initialisation stage (step " + std::to_string(j + 1) +
-                                    "); lower optim.lr");
-                    ev.terms.emplace_back("init:" + term->spec().label(), value);
-                    ev.total += value;
+                    values.push_back(v);
+                    specs.push_back(&term->spec());
                     total = total.defined() ? total + v : v;
                 }
-                if (!total.defined()) break;  // every term's stage is over
+                // One device→host transfer for all terms, as in training.
+                auto host = torch::stack(values).detach().to(torch::kCPU, torch::kFloat64);
+                const double* hv = host.data_ptr<double>();
+                for (size_t i = 0; i < specs.size(); ++i) {
+                    if (!std::isfinite(hv[i]))
+                        throw Error("loss term " + specs[i]->label() + " is " +
+                                    (std::isnan(hv[i]) ? "NaN" : "Inf") +
+                                    " in the initialisation stage (step " + std::to_string(j + 1) +
+                                    "); lower optim.lr");
+                    ev.terms.emplace_back("init:" + specs[i]->label(), hv[i]);
+                    ev.total += hv[i];
+                }
                 initOptimizer->zero_grad();
                 total.backward();
                 initOptimizer->step();
@@ -1087,7 +1095,7 @@ void Job::Impl::train() {
                 static_cast<double>(batchInEpoch) / static_cast<double>(std::max<int64_t>(1, stepsPerEpoch));
             const auto sampleIndices = torch::tensor(batch.indices, torch::kInt64);
             for (auto& term : terms) {
-                if (term->spec().weight == 0.0 && term->spec().method != LossMethod::Task) {
+                if (term->spec().weight == 0.0) {
                     // A term at weight 0 (AB and FSP after their initialisation stage) adds nothing: not
                     // computed.
                     values.push_back(torch::zeros({}, sRun.output.options().dtype(torch::kFloat32)));

@@ -287,7 +287,7 @@ torch::Tensor crdLoss(const torch::Tensor& vs, const torch::Tensor& vt, const to
 
 namespace {
 
-/** The larger of two maps average-pooled to the smaller's size (FSP, VID, NST). */
+/** The larger of two maps average-pooled to the smaller's size, dimension by dimension (FSP, FT, VID). */
 std::pair<torch::Tensor, torch::Tensor> poolToSmaller(torch::Tensor a, torch::Tensor b) {
     const int64_t h = std::min(a.size(2), b.size(2)), w = std::min(a.size(3), b.size(3));
     if (a.size(2) != h || a.size(3) != w)
@@ -605,9 +605,7 @@ torch::Tensor LossTermImpl::compute(const std::unordered_map<std::string, torch:
             fused[k] = out;
             residual = res;
         }
-        const double warmup = mSpec.param("warmup_epochs");
-        const double ramp = warmup > 0.0 ? std::min(1.0, mProgress / warmup) : 1.0;
-        return ramp * hclLoss(fused, ts);
+        return warmupRamp() * hclLoss(fused, ts);
     }
     const torch::Tensor& t = teacherTaps.at(mSpec.teacherTap);
     const torch::Tensor& s = studentTaps.at(mSpec.studentTap);
@@ -638,9 +636,7 @@ torch::Tensor LossTermImpl::compute(const std::unordered_map<std::string, torch:
             return nstLoss(s, t);
         case LossMethod::Dkd: {
             if (mTask != Task::Classification) throw Error("dkd needs class labels (classification)");
-            const double warmup = mSpec.param("warmup_epochs");
-            const double ramp = warmup > 0.0 ? std::min(1.0, mProgress / warmup) : 1.0;
-            return ramp * dkdLoss(s, t, target, mSpec.param("alpha"), mSpec.param("beta"), mSpec.tau);
+            return warmupRamp() * dkdLoss(s, t, target, mSpec.param("alpha"), mSpec.param("beta"), mSpec.tau);
         }
         case LossMethod::Dist:
             return distLoss(s, t, mSpec.param("beta"), mSpec.param("gamma"), mSpec.tau);
@@ -696,12 +692,13 @@ torch::Tensor LossTermImpl::initLoss(const std::unordered_map<std::string, torch
     return compute(teacherTaps, studentTaps, {}, {});
 }
 
-std::vector<torch::Tensor> LossTermImpl::initParameters() {
+double LossTermImpl::warmupRamp() const {
+    const double warmup = mSpec.param("warmup_epochs");
+    return warmup > 0.0 ? std::min(1.0, mProgress / warmup) : 1.0;
+}
+
+std::vector<torch::Tensor> LossTermImpl::paraphraserParameters() {
     std::vector<torch::Tensor> out;
-    for (auto& c : mConnectors)
-        if (!c.is_empty())
-            for (auto& p : c->parameters())
-                out.push_back(p);
     for (auto* part : {&mParaphraserEncoder, &mParaphraserDecoder})
         if (!part->is_empty())
             for (auto& p : (*part)->parameters())
@@ -709,12 +706,19 @@ std::vector<torch::Tensor> LossTermImpl::initParameters() {
     return out;
 }
 
+std::vector<torch::Tensor> LossTermImpl::initParameters() {
+    std::vector<torch::Tensor> out;
+    for (auto& c : mConnectors)
+        if (!c.is_empty())
+            for (auto& p : c->parameters())
+                out.push_back(p);
+    for (auto& p : paraphraserParameters())
+        out.push_back(p);
+    return out;
+}
+
 std::vector<torch::Tensor> LossTermImpl::trainParameters() {
-    std::vector<torch::Tensor> frozen;
-    for (auto* part : {&mParaphraserEncoder, &mParaphraserDecoder})
-        if (!part->is_empty())
-            for (auto& p : (*part)->parameters())
-                frozen.push_back(p);
+    const std::vector<torch::Tensor> frozen = paraphraserParameters();
     std::vector<torch::Tensor> out;
     for (auto& p : parameters())
         if (std::none_of(frozen.begin(), frozen.end(), [&](const torch::Tensor& f) { return f.is_same(p); }))

@@ -135,13 +135,19 @@ void ProgressPrinter::clearBarLocked() {
     mBarShown = false;
 }
 
+std::string ProgressPrinter::positionText(const StepEvent& event) const {
+    const int64_t spe = std::max<int64_t>(1, event.stepsPerEpoch);
+    const int64_t inEpoch = std::clamp<int64_t>(event.step - (event.epoch - 1) * spe, 0, spe);
+    return std::string(event.init ? "init " : "epoch ") + std::to_string(event.epoch) + "/" +
+           std::to_string(totalEpochs(event)) + " step " + std::to_string(inEpoch) + "/" +
+           std::to_string(spe);
+}
+
 void ProgressPrinter::drawBarLocked(const StepEvent& event) {
     const int64_t spe = std::max<int64_t>(1, event.stepsPerEpoch);
     const int64_t inEpoch = std::clamp<int64_t>(event.step - (event.epoch - 1) * spe, 0, spe);
 
-    std::string head = std::string(event.init ? "init " : "epoch ") + std::to_string(event.epoch) + "/" +
-                       std::to_string(totalEpochs(event)) + " step " + std::to_string(inEpoch) + "/" +
-                       std::to_string(spe) + " ";
+    std::string head = positionText(event) + " ";
     std::string tail = " loss " + formatValue(event.total);
     if (!mLastMetrics.empty())
         tail += " " + mLastMetrics.front().first + " " + formatValue(mLastMetrics.front().second);
@@ -163,11 +169,7 @@ void ProgressPrinter::drawBarLocked(const StepEvent& event) {
 }
 
 void ProgressPrinter::printLineLocked(const StepEvent& event) {
-    const int64_t spe = std::max<int64_t>(1, event.stepsPerEpoch);
-    const int64_t inEpoch = std::clamp<int64_t>(event.step - (event.epoch - 1) * spe, 0, spe);
-    std::string line = std::string(event.init ? "init " : "epoch ") + std::to_string(event.epoch) + "/" +
-                       std::to_string(totalEpochs(event)) + " step " + std::to_string(inEpoch) + "/" +
-                       std::to_string(spe) + " loss " + formatValue(event.total);
+    std::string line = positionText(event) + " loss " + formatValue(event.total);
     if (event.terms.size() > 1) line += " (" + formatMetrics(event.terms) + ")";
     line += " lr " + format("%.4g", event.lr) + " " + format("%.0f", event.imagesPerSecond) + " img/s ETA " +
             formatDuration(event.etaSeconds);

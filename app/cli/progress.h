@@ -35,6 +35,8 @@ private:
     void drawBarLocked(const StepEvent& event);
     void printLineLocked(const StepEvent& event);
     int totalEpochs(const StepEvent& event) const;
+    /** "epoch 2/3 step 40/469" (or "init 1/1 step …" in the initialisation stage). */
+    std::string positionText(const StepEvent& event) const;
 
     std::mutex mMutex;
     int mEpochs = 0;

@@ -171,6 +171,11 @@ public:
     }
 
 private:
+    /** dkd, reviewkd: min(1, epochs done / warmup_epochs), 1 without a warm-up. */
+    double warmupRamp() const;
+    /** ft's paraphraser (encoder and decoder): trained in the stage, frozen afterwards. */
+    std::vector<torch::Tensor> paraphraserParameters();
+
     LossTermSpec mSpec;
     Task mTask;
     double mProgress = 1e9;  // epochs done; no warm-up unless the engine says where training is

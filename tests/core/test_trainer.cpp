@@ -115,6 +115,29 @@ std::string withTeacher(const std::string& root, const std::string& losses,
                       "}\nlosses:\n" + losses);
 }
 
+/** Runs a job to its end and returns the steps it reported; none when it did not finish. */
+std::vector<StepEvent> finishedRunSteps(const Recipe& recipe, const JobOptions& options) {
+    Job job(recipe, options);
+    auto rec = std::make_shared<Recorder>();
+    job.addObserver(rec);
+    job.start();
+    if (job.wait().status != RunStatus::Finished) return {};
+    return rec->steps;
+}
+
+/** `got` repeats `expected` from its step `offset` on: same stage, same terms, bit-identical values. */
+void sameSteps(const std::vector<StepEvent>& got, const std::vector<StepEvent>& expected, size_t offset) {
+    QVERIFY(!got.empty());
+    QCOMPARE(got.size() + offset, expected.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+        const StepEvent& e = expected[i + offset];
+        QCOMPARE(got[i].init, e.init);
+        QCOMPARE(got[i].terms.size(), e.terms.size());
+        for (size_t t = 0; t < got[i].terms.size(); ++t)
+            QCOMPARE(got[i].terms[t].second, e.terms[t].second);
+    }
+}
+
 /** Runs `recipe` into DIR and cancels it at the first step event for which `when` holds; returns the steps
  *  it reported (the run must end cancelled). */
 std::vector<StepEvent> runCancelledAt(const Recipe& recipe, const std::string& dir,
@@ -267,20 +290,10 @@ private Q_SLOTS:
                         "  - {method: crd, tap: prelogits, weight: 0.8, negatives: 64, feat_dim: 32}\n"
                         "  - {method: reviewkd, tap: [stage2, stage3, prelogits], warmup_epochs: 1}\n"),
             {"job=distill"});
-        Job a(recipe, {root + "/a"});
-        auto recA = std::make_shared<Recorder>();
-        a.addObserver(recA);
-        QCOMPARE((a.start(), a.wait()).status, RunStatus::Finished);
+        const auto stepsA = finishedRunSteps(recipe, {root + "/a"});
         QVERIFY(
             !runCancelledAt(recipe, root + "/b", [](const StepEvent& e) { return e.step == 11; }).empty());
-        Job c(loadRunRecipe(root + "/b"), {root + "/b", true});
-        auto recC = std::make_shared<Recorder>();
-        c.addObserver(recC);
-        QCOMPARE((c.start(), c.wait()).status, RunStatus::Finished);
-        QCOMPARE(recC->steps.size(), recA->steps.size() - 11);
-        for (size_t i = 0; i < recC->steps.size(); ++i)
-            for (size_t t = 0; t < recC->steps[i].terms.size(); ++t)
-                QCOMPARE(recC->steps[i].terms[t].second, recA->steps[i + 11].terms[t].second);
+        sameSteps(finishedRunSteps(loadRunRecipe(root + "/b"), {root + "/b", true}), stepsA, 11);
         // The banks in the final checkpoints are the same.
         auto bank = [](const std::string& run) {
             torch::serialize::InputArchive archive, term;
@@ -308,17 +321,15 @@ private Q_SLOTS:
                         "  - {method: ab, tap: [stage2.pre, stage3.pre], weight: 0.5, init_epochs: 2}\n"
                         "  - {method: ft, tap: stage3, weight: 10, init_epochs: 1}\n"),
             {"job=distill"});
-        Job a(recipe, {root + "/a"});
-        auto recA = std::make_shared<Recorder>();
-        a.addObserver(recA);
-        QCOMPARE((a.start(), a.wait()).status, RunStatus::Finished);
+        const auto stepsA = finishedRunSteps(recipe, {root + "/a"});
+        QVERIFY(!stepsA.empty());
         const int64_t perEpoch = 256 / 32;
         std::vector<StepEvent> init, train;
-        for (const auto& e : recA->steps)
+        for (const auto& e : stepsA)
             (e.init ? init : train).push_back(e);
         QCOMPARE(init.size(), size_t(2 * perEpoch));
         QCOMPARE(train.size(), size_t(2 * perEpoch));
-        QVERIFY(recA->steps.front().init && !recA->steps.back().init);
+        QVERIFY(stepsA.front().init && !stepsA.back().init);
         QCOMPARE(init.front().step, int64_t{1});
         QCOMPARE(init.front().totalSteps, int64_t{2 * perEpoch});
         QCOMPARE(train.front().step, int64_t{1});
@@ -330,12 +341,17 @@ private Q_SLOTS:
         const double first = init[0].terms[0].second + init[1].terms[0].second;
         const double last = init[init.size() - 2].terms[0].second + init.back().terms[0].second;
         QVERIFY2(last < 0.7 * first, qPrintable(QString("ab in the stage: %1 -> %2").arg(first).arg(last)));
-        int initRecords = 0;
-        for (const auto& rec : readMetrics(root + "/a/metrics.jsonl"))
-            if (rec.name.rfind("loss/init:", 0) == 0) {
-                ++initRecords;
-                QVERIFY(rec.step <= 0 && rec.step > -2 * perEpoch);
-            }
+        // The stage's records in a run's metrics.jsonl, each at a step in −K+1 … 0.
+        auto stageRecords = [&](const std::string& run) {
+            int count = 0;
+            for (const auto& rec : readMetrics(run + "/metrics.jsonl"))
+                if (rec.name.rfind("loss/init:", 0) == 0) {
+                    ++count;
+                    if (rec.step > 0 || rec.step <= -2 * perEpoch) return -1;
+                }
+            return count;
+        };
+        const int initRecords = stageRecords(root + "/a");
         QCOMPARE(initRecords,
                  int(2 * perEpoch * 2 + perEpoch));  // ab and total at each step, ft for one epoch
 
@@ -343,37 +359,17 @@ private Q_SLOTS:
         QVERIFY(!runCancelledAt(recipe, root + "/b", [](const StepEvent& e) {
                      return !e.init && e.step == 3;
                  }).empty());
-        Job c(loadRunRecipe(root + "/b"), {root + "/b", true});
-        auto recC = std::make_shared<Recorder>();
-        c.addObserver(recC);
-        QCOMPARE((c.start(), c.wait()).status, RunStatus::Finished);
-        QVERIFY(
-            std::none_of(recC->steps.begin(), recC->steps.end(), [](const StepEvent& e) { return e.init; }));
-        QCOMPARE(recC->steps.size(), train.size() - 3);
-        for (size_t i = 0; i < recC->steps.size(); ++i)
-            for (size_t t = 0; t < recC->steps[i].terms.size(); ++t)
-                QCOMPARE(recC->steps[i].terms[t].second, train[i + 3].terms[t].second);
+        const auto stepsC = finishedRunSteps(loadRunRecipe(root + "/b"), {root + "/b", true});
+        QVERIFY(std::none_of(stepsC.begin(), stepsC.end(), [](const StepEvent& e) { return e.init; }));
+        sameSteps(stepsC, train, 3);
 
         // Cancelled inside the stage: resume starts the stage again from the state before it and gives run
         // a's numbers, stage and training; the stage's records appear once.
         QVERIFY(!runCancelledAt(recipe, root + "/d", [](const StepEvent& e) {
                      return e.init && e.step == 5;
                  }).empty());
-        Job e(loadRunRecipe(root + "/d"), {root + "/d", true});
-        auto recE = std::make_shared<Recorder>();
-        e.addObserver(recE);
-        QCOMPARE((e.start(), e.wait()).status, RunStatus::Finished);
-        QCOMPARE(recE->steps.size(), recA->steps.size());
-        for (size_t i = 0; i < recE->steps.size(); ++i) {
-            QCOMPARE(recE->steps[i].init, recA->steps[i].init);
-            QCOMPARE(recE->steps[i].terms.size(), recA->steps[i].terms.size());
-            for (size_t t = 0; t < recE->steps[i].terms.size(); ++t)
-                QCOMPARE(recE->steps[i].terms[t].second, recA->steps[i].terms[t].second);
-        }
-        int again = 0;
-        for (const auto& rec : readMetrics(root + "/d/metrics.jsonl"))
-            if (rec.name.rfind("loss/init:", 0) == 0) ++again;
-        QCOMPARE(again, initRecords);
+        sameSteps(finishedRunSteps(loadRunRecipe(root + "/d"), {root + "/d", true}), stepsA, 0);
+        QCOMPARE(stageRecords(root + "/d"), initRecords);
     }
 
     void scheduleClosedForms() {
