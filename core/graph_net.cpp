@@ -575,7 +575,11 @@ torch::Tensor GraphNetImpl::evalNode(const GraphNode& n, const std::vector<torch
         case OpKind::ReLU:
             return torch::relu(x);
         case OpKind::ReLU6:
-            return torch::hardtanh(x, 0.0, 6.0);
+            // LibTorch 1.13 has no bf16 hardtanh backward on CPU ("hardshrink_backward_cpu"); clamp has one
+            // and differs only in the gradient at exactly 0 and 6. fp32 keeps PyTorch's ReLU6 bit for bit.
+            if (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble)
+                return torch::hardtanh(x, 0.0, 6.0);
+            return torch::clamp(x, 0.0, 6.0);
         case OpKind::Add:
             return x + v[n.inputs[1]];
         case OpKind::Sub:

@@ -1,5 +1,6 @@
 // The model zoo: shapes, taps, parameter and MAC counts against hand-derived values.
 
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <QtTest/QtTest>
@@ -98,6 +99,46 @@ private Q_SLOTS:
         QVERIFY(params["resnet56"] > 840'000 && params["resnet56"] < 870'000);
         QVERIFY(params["wrn_40_2"] > 2'150'000 && params["wrn_40_2"] < 2'250'000);
         QVERIFY(params["resnet32x4"] > 7'350'000 && params["resnet32x4"] < 7'500'000);
+    }
+
+    void everyArchitectureTrainsUnderBf16Autocast_data() {
+        QTest::addColumn<QString>("arch");
+        QTest::addColumn<double>("width");
+        for (const auto& a : architectures())
+            QTest::newRow(a.name.c_str()) << QString::fromStdString(a.name) << 1.0;
+        QTest::newRow("mobilenetv2 width 0.5") << QString("mobilenetv2") << 0.5;
+    }
+
+    void everyArchitectureTrainsUnderBf16Autocast() {
+        // `precision: bf16` trains under CPU autocast, where every op's backward must exist in bf16
+        // (LibTorch 1.13's hardtanh, PyTorch's ReLU6, has none on CPU). Every parameter gets a finite
+        // gradient.
+        QFETCH(QString, arch);
+        QFETCH(double, width);
+        torch::manual_seed(0);
+        auto net = buildModel({arch.toStdString(), "", width, {}}, Task::Classification, 1, 10);
+        net->train();
+        at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+        at::autocast::set_cpu_enabled(true);
+        torch::Tensor loss;
+        try {
+            auto logits = net->run(torch::randn({4, 1, 28, 28}), {}).output;
+            QCOMPARE(logits.scalar_type(), torch::kBFloat16);
+            loss = torch::cross_entropy_loss(logits.to(torch::kFloat), torch::tensor({0, 1, 2, 3}));
+        } catch (...) {
+            at::autocast::set_cpu_enabled(false);
+            throw;
+        }
+        at::autocast::set_cpu_enabled(false);
+        at::autocast::clear_cache();
+        loss.backward();
+        int64_t withGradient = 0;
+        for (const auto& p : net->parameters()) {
+            QVERIFY(p.grad().defined());
+            QVERIFY(torch::isfinite(p.grad()).all().item<bool>());
+            withGradient += p.grad().abs().sum().item<double>() > 0;
+        }
+        QVERIFY(withGradient > 0);
     }
 
     void mobilenetWidthScalesChannels() {
