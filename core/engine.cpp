@@ -14,6 +14,7 @@
 
 #include <ATen/autocast_mode.h>
 
+#include "core/baseline.h"
 #include "core/format.h"
 #include "core/hardware.h"
 #include "core/imaging.h"
@@ -770,6 +771,9 @@ void Job::Impl::train() {
     std::optional<int64_t> keepUpTo;
     if (options.resume) keepUpTo = initDone ? step : -initSteps;
     MetricsLog metrics(paths.metrics(), keepUpTo);
+    DiagnosticsLog diagnostics(paths.diagnostics(), keepUpTo);
+    // Each term's flag at the last sample, and whether that flag has been warned about.
+    std::map<std::string, std::pair<BalanceFlag, bool>> balanceFlags;
 
     auto saveAt = [&](const std::string& which, int epochDone, int64_t batchInEpoch, bool withOptimizer) {
         meta.epoch = epochDone;
@@ -1040,6 +1044,64 @@ void Job::Impl::train() {
         trainStart = Clock::now();
     }
 
+    // The student alone (core/baseline.h), for a distillation: its validation curve, epoch by epoch.
+    BaselineCurve baseline;
+    if (r.job == JobKind::Distill && !options.baselineRuns.empty()) {
+        try {
+            baseline = readBaselineCurve(options.baselineRuns, metricName);
+            std::string runs;
+            for (const auto& run : options.baselineRuns)
+                runs += (runs.empty() ? "" : ", ") + std::filesystem::path(run).filename().string();
+            if (!baseline.empty())
+                log(LogLevel::Info, "comparing with the student alone at each epoch: " + runs);
+        } catch (const std::exception& e) {
+            log(LogLevel::Warning, std::string("no comparison with the student alone: ") + e.what());
+            baseline = {};
+        }
+    }
+
+    // Term balance (core/diagnostics.h): each weighted term's gradient on the student's own parameters, one
+    // extra backward pass per term through the retained graph; the optimiser's gradients are untouched.
+    std::vector<torch::Tensor> ownParameters;
+    for (const auto& p : student->parameters())
+        if (p.requires_grad()) ownParameters.push_back(p);
+    auto measureBalance = [&](const std::vector<torch::Tensor>& values, const StepEvent& ev) {
+        std::vector<size_t> measured;
+        std::vector<torch::Tensor> measuredValues;
+        for (size_t i = 0; i < terms.size(); ++i) {
+            if (terms[i]->spec().weight == 0.0 || !values[i].requires_grad()) continue;
+            measured.push_back(i);
+            measuredValues.push_back(values[i]);
+        }
+        if (measured.size() < 2) return;  // one term: nothing to balance
+        const auto norms = gradientNorms(measuredValues, ownParameters);
+        BalanceSample sample;
+        sample.step = ev.step;
+        sample.epoch = ev.epoch;
+        for (size_t k = 0; k < measured.size(); ++k) {
+            const auto& spec = terms[measured[k]]->spec();
+            sample.terms.push_back(
+                {spec.label(), spec.weight, ev.terms[measured[k]].second, norms[k], 0.0, 0.0});
+        }
+        fillShares(sample);
+        diagnostics.append(sample);
+        emit([&](Observer& o) { o.onBalance(sample); });
+        // A warning once a term's flag has held for two samples in a row (the first steps, before the
+        // student has learned anything, often swing), for the terms whose weights should change.
+        const auto adjust = termsToAdjust(sample, r.diagnostics);
+        for (size_t k = 0; k < sample.terms.size(); ++k) {
+            const BalanceFlag flag = balanceFlag(sample, k, r.diagnostics);
+            auto& [last, warned] = balanceFlags[sample.terms[k].label];
+            if (flag != last) warned = false;
+            if (flag != BalanceFlag::None && flag == last && !warned &&
+                std::find(adjust.begin(), adjust.end(), k) != adjust.end()) {
+                log(LogLevel::Warning, balanceWarning(sample, k, r.diagnostics));
+                warned = true;
+            }
+            last = flag;
+        }
+    };
+
     for (int epoch = startEpoch; epoch <= r.epochs && !stopped; ++epoch) {
         trainLoader.startEpoch(epoch, epoch == startEpoch ? startBatch : 0);
         int64_t batchInEpoch = epoch == startEpoch ? startBatch : 0;
@@ -1125,6 +1187,9 @@ void Job::Impl::train() {
                 ev.terms.emplace_back(terms[i]->spec().label(), hv[i]);
                 ev.total += hv[i];
             }
+            if (total.defined() && r.diagnostics.every > 0 &&
+                (step == 0 || (step + 1) % r.diagnostics.every == 0))
+                measureBalance(values, ev);
             optimizer->zero_grad();
             if (total.defined()) {  // undefined only when every term has weight 0: nothing to learn
                 total.backward();
@@ -1200,6 +1265,14 @@ void Job::Impl::train() {
             saveAt("best", epochComplete ? epoch : epoch - 1, epochComplete ? 0 : batchInEpoch, false);
         }
         saveAt("last", epochComplete ? epoch : epoch - 1, epochComplete ? 0 : batchInEpoch, true);
+        // Against the student alone: only at a full epoch (a run stopped mid-epoch has seen less).
+        if (!baseline.empty() && epochComplete)
+            if (auto c = compareWithBaseline(baseline, epoch, value)) {
+                ee.baseline = c->baseline;
+                diagnostics.appendBaseline(*c, step, baseline);
+                log(c->below() ? LogLevel::Warning : LogLevel::Info,
+                    baselineMessage(*c, baseline) + (c->below() ? ": distillation is not helping yet" : ""));
+            }
         emit([&](Observer& o) { o.onEpoch(ee); });
         std::string line = "epoch " + std::to_string(epoch) + " val";
         for (const auto& [k, v] : ev.metrics)

@@ -1,12 +1,14 @@
 #pragma once
 // The training engine's public face: start a job on its own thread, steer it, observe it. No torch here.
 
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/diagnostics.h"
 #include "core/recipe.h"
 #include "core/run_folder.h"
 #include "core/types.h"
@@ -36,6 +38,8 @@ struct EpochEvent {
     std::vector<std::pair<std::string, double>> metrics;  // top1 / miou, loss
     std::vector<double> perClassIoU;                      // segmentation only (NaN where a class is absent)
     bool best = false;
+    /** The student alone's main metric at this epoch (JobOptions::baselineRuns), NaN without one. */
+    double baseline = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct ActivationSnapshot {
@@ -72,6 +76,8 @@ public:
     virtual void onEpoch(const EpochEvent&) {}
     virtual void onLog(LogLevel, const std::string&) {}
     virtual void onSnapshot(const ActivationSnapshot&) {}
+    /** A term-balance sample (recipe diagnostics.every); flagged terms also get a warning through onLog. */
+    virtual void onBalance(const BalanceSample&) {}
     virtual void onFinished(const RunSummary&) {}
 };
 
@@ -86,6 +92,10 @@ struct JobOptions {
     std::string teacherCacheDir = {};
     int64_t teacherCacheBytes = 0;
     RunRole role = RunRole::Student;  // recorded in summary.json (the workbench's Train Teacher: teacher)
+    /** Finished runs of the student alone (core/baseline.h findBaselineRuns): a distillation compares its
+     *  validation metric with theirs at every epoch, warns when below, and records it in diagnostics.jsonl.
+     */
+    std::vector<std::string> baselineRuns = {};
 };
 
 /**

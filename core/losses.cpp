@@ -1,5 +1,7 @@
 #include "core/internal/losses.h"
 
+#include <torch/csrc/autograd/autograd.h>
+
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
@@ -724,6 +726,24 @@ std::vector<torch::Tensor> LossTermImpl::trainParameters() {
         if (std::none_of(frozen.begin(), frozen.end(), [&](const torch::Tensor& f) { return f.is_same(p); }))
             out.push_back(p);
     return out;
+}
+
+std::vector<double> gradientNorms(const std::vector<torch::Tensor>& terms,
+                                  const std::vector<torch::Tensor>& parameters) {
+    std::vector<torch::Tensor> norms;
+    for (const auto& term : terms) {
+        auto sum = torch::zeros({}, term.options().dtype(torch::kFloat64));
+        if (term.requires_grad()) {
+            auto grads = torch::autograd::grad({term}, parameters, {}, /*retain_graph=*/true,
+                                               /*create_graph=*/false, /*allow_unused=*/true);
+            for (const auto& g : grads)
+                if (g.defined()) sum = sum + g.to(torch::kFloat64).square().sum();
+        }
+        norms.push_back(sum.sqrt());
+    }
+    if (norms.empty()) return {};
+    auto host = torch::stack(norms).to(torch::kCPU).contiguous();
+    return {host.data_ptr<double>(), host.data_ptr<double>() + host.numel()};
 }
 
 }  // namespace distillery

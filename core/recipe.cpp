@@ -31,9 +31,10 @@ const std::vector<std::string> kSchedules{"cosine", "step", "constant"};
 const std::vector<std::string> kMethods = methodNames();
 const std::vector<std::string> kTransforms{"normalize", "random_crop", "hflip", "resize"};
 
-const std::vector<std::string> kTopKeys{"name",      "job",   "seed",       "threads", "device",
-                                        "precision", "data",  "transforms", "model",   "teacher",
-                                        "losses",    "optim", "schedule",   "train",   "quantize"};
+const std::vector<std::string> kTopKeys{
+    "name",  "job",     "seed",   "threads", "device",   "precision", "data",     "transforms",
+    "model", "teacher", "losses", "optim",   "schedule", "train",     "quantize", "diagnostics"};
+const std::vector<std::string> kDiagnosticsKeys{"every", "dominant", "negligible", "target_share"};
 const std::vector<std::string> kQuantKeys{
     "enabled",     "from",       "observer", "percentile", "calibration_batches",
     "weight_bits", "layer_bits", "lsq",      "teacher",    "budget"};
@@ -435,6 +436,7 @@ private:
     void parseSchedule(const Field& field, ScheduleSpec& schedule) const;
     void parseTrain(const Field& field, Recipe& recipe) const;
     void parseQuant(const Field& field, QuantSpec& quant) const;
+    void parseDiagnostics(const Field& field, DiagnosticsSpec& spec) const;
 };
 
 Recipe Parser::parse(const YAML::Node& rootNode, const std::string& baseDir) {
@@ -476,7 +478,26 @@ Recipe Parser::parse(const YAML::Node& rootNode, const std::string& baseDir) {
     parseSchedule(child(root, "schedule"), recipe.schedule);
     parseTrain(child(root, "train"), recipe);
     parseQuant(child(root, "quantize"), recipe.quant);
+    parseDiagnostics(child(root, "diagnostics"), recipe.diagnostics);
     return recipe;
+}
+
+void Parser::parseDiagnostics(const Field& field, DiagnosticsSpec& spec) const {
+    if (!field.present) return;
+    checkMap(field, kDiagnosticsKeys, "");
+    intAtLeast(child(field, "every"), spec.every, 0);
+    auto share = [&](const char* key, double& out) {
+        const Field f = child(field, key);
+        if (getNumber(f, out) && !(out > 0.0 && out < 1.0))
+            fail(f,
+                 "expected a share of the gradient between 0 and 1 (0.9 = 90 %), got " + formatNumber(out));
+    };
+    share("dominant", spec.dominant);
+    share("negligible", spec.negligible);
+    share("target_share", spec.targetShare);
+    if (spec.negligible >= spec.dominant)
+        fail(child(field, "negligible"), "expected below dominant (" + formatNumber(spec.dominant) +
+                                             "), got " + formatNumber(spec.negligible));
 }
 
 void Parser::parseQuant(const Field& field, QuantSpec& quant) const {
@@ -1263,6 +1284,14 @@ std::string recipeToYaml(const Recipe& recipe) {
     } else {
         emitField(out, "checkpoint_every", int64_t{0});
     }
+    out << YAML::EndMap;
+
+    const DiagnosticsSpec& g = recipe.diagnostics;
+    out << YAML::Key << "diagnostics" << YAML::Value << YAML::BeginMap;
+    emitField(out, "every", g.every);
+    emitField(out, "dominant", g.dominant);
+    emitField(out, "negligible", g.negligible);
+    emitField(out, "target_share", g.targetShare);
     out << YAML::EndMap;
 
     const QuantSpec& q = recipe.quant;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/dataset.h"
+#include "core/diagnostics.h"
 
 namespace distillery {
 
@@ -143,6 +144,7 @@ struct Recipe {
     int64_t checkpointEverySteps = 0;
     double checkpointEverySeconds = 600.0;
     QuantSpec quant;
+    DiagnosticsSpec diagnostics;  // term balance sampled during training (core/diagnostics.h)
 };
 
 /** Parses a recipe file. `overrides` are dotted.key=value pairs applied on top (like --set). */

@@ -42,6 +42,7 @@ struct RunPaths {
     std::string root;
     std::string recipe() const { return root + "/recipe.yaml"; }
     std::string metrics() const { return root + "/metrics.jsonl"; }
+    std::string diagnostics() const { return root + "/diagnostics.jsonl"; }
     std::string summary() const { return root + "/summary.json"; }
     std::string checkpoints() const { return root + "/checkpoints"; }
     std::string checkpoint(const std::string& which) const { return checkpoints() + "/" + which + ".pt"; }

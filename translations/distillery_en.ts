@@ -682,6 +682,25 @@ KL(p_T‖p_S) = %1</translation>
         <source>step %1</source>
         <translation>step %1</translation>
     </message>
+    <message>
+        <source>The validation metric against finished runs of the same student trained alone on the same data and schedule (dashed)</source>
+        <translation>The validation metric against finished runs of the same student trained alone on the same data and schedule (dashed)</translation>
+    </message>
+    <message numerus="yes">
+        <source>student alone (%n run(s))</source>
+        <translation>
+            <numerusform>student alone (%n run)</numerusform>
+            <numerusform>student alone (%n runs)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>student alone: %1 %2 at the end</source>
+        <translation>student alone: %1 %2 at the end</translation>
+    </message>
+    <message>
+        <source>%1 vs the student alone at epoch %2: %3</source>
+        <translation>%1 vs the student alone at epoch %2: %3</translation>
+    </message>
 </context>
 <context>
     <name>distillery::LossTermsModel</name>
@@ -1091,6 +1110,25 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>&amp;Documentation</source>
         <translation>&amp;Documentation</translation>
+    </message>
+    <message>
+        <source>Apply Suggested Weights</source>
+        <translation>Apply Suggested Weights</translation>
+    </message>
+    <message numerus="yes">
+        <source>Applied %n suggested weight(s) to the recipe; they take effect in the next run.</source>
+        <translation>
+            <numerusform>Applied %n suggested weight to the recipe; it takes effect in the next run.</numerusform>
+            <numerusform>Applied %n suggested weights to the recipe; they take effect in the next run.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The recipe no longer has the flagged terms; no weight changed.</source>
+        <translation>The recipe no longer has the flagged terms; no weight changed.</translation>
+    </message>
+    <message>
+        <source>Term balance</source>
+        <translation>Term balance</translation>
     </message>
 </context>
 <context>
@@ -2665,6 +2703,107 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>A new language takes effect the next time Distillery starts.</source>
         <translation>A new language takes effect the next time Distillery starts.</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::TermBalanceView</name>
+    <message>
+        <source>Term</source>
+        <translation>Term</translation>
+    </message>
+    <message>
+        <source>Weight</source>
+        <translation>Weight</translation>
+    </message>
+    <message>
+        <source>Loss share</source>
+        <translation>Loss share</translation>
+    </message>
+    <message>
+        <source>Gradient share</source>
+        <translation>Gradient share</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Suggested weight</source>
+        <translation>Suggested weight</translation>
+    </message>
+    <message>
+        <source>Norm of the term&apos;s weighted gradient on the student&apos;s own parameters, as a share of the sum over all terms</source>
+        <translation>Norm of the term&apos;s weighted gradient on the student&apos;s own parameters, as a share of the sum over all terms</translation>
+    </message>
+    <message>
+        <source>The weight that would give the term the target share of the gradient, the other terms unchanged</source>
+        <translation>The weight that would give the term the target share of the gradient, the other terms unchanged</translation>
+    </message>
+    <message>
+        <source>Target share:</source>
+        <translation>Target share:</translation>
+    </message>
+    <message>
+        <source>The share of the student&apos;s gradient a suggested weight gives its term</source>
+        <translation>The share of the student&apos;s gradient a suggested weight gives its term</translation>
+    </message>
+    <message>
+        <source>Apply Suggested Weights</source>
+        <translation>Apply Suggested Weights</translation>
+    </message>
+    <message>
+        <source>Writes the suggested weights of the flagged terms into the recipe, for the next run</source>
+        <translation>Writes the suggested weights of the flagged terms into the recipe, for the next run</translation>
+    </message>
+    <message>
+        <source>step</source>
+        <translation>step</translation>
+    </message>
+    <message>
+        <source>gradient share (%)</source>
+        <translation>gradient share (%)</translation>
+    </message>
+    <message numerus="yes">
+        <source>No term balance yet: a distillation run measures it every %n step(s), from its first.</source>
+        <translation>
+            <numerusform>No term balance yet: a distillation run measures it every step, from its first.</numerusform>
+            <numerusform>No term balance yet: a distillation run measures it every %n steps, from its first.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Term balance is off in this recipe (diagnostics.every: 0).</source>
+        <translation>Term balance is off in this recipe (diagnostics.every: 0).</translation>
+    </message>
+    <message>
+        <source>⚠ drowns the others (above %1)</source>
+        <translation>⚠ drowns the others (above %1)</translation>
+    </message>
+    <message>
+        <source>⚠ hardly counts (below %1)</source>
+        <translation>⚠ hardly counts (below %1)</translation>
+    </message>
+    <message>
+        <source>balanced</source>
+        <translation>balanced</translation>
+    </message>
+    <message>
+        <source>Weight %1 would give this term %2 of the gradient</source>
+        <translation>Weight %1 would give this term %2 of the gradient</translation>
+    </message>
+    <message numerus="yes">
+        <source>Step %1 (epoch %2): %n term(s) out of balance.</source>
+        <translation>
+            <numerusform>Step %1 (epoch %2): %n term out of balance.</numerusform>
+            <numerusform>Step %1 (epoch %2): %n terms out of balance.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Step %1 (epoch %2): every term between %3 and %4 of the gradient.</source>
+        <translation>Step %1 (epoch %2): every term between %3 and %4 of the gradient.</translation>
+    </message>
+    <message>
+        <source>This run has no term balance: it trained with one loss term, stopped before its first step, or its recipe turned it off (diagnostics.every: 0).</source>
+        <translation>This run has no term balance: it trained with one loss term, stopped before its first step, or its recipe turned it off (diagnostics.every: 0).</translation>
     </message>
 </context>
 <context>

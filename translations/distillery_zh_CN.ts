@@ -682,6 +682,24 @@ KL(p_T‖p_S) = %1</translation>
         <source>step %1</source>
         <translation>第 %1 步</translation>
     </message>
+    <message>
+        <source>The validation metric against finished runs of the same student trained alone on the same data and schedule (dashed)</source>
+        <translation>验证指标与同一学生在相同数据和训练计划下单独训练的已完成运行（虚线）的对比</translation>
+    </message>
+    <message numerus="yes">
+        <source>student alone (%n run(s))</source>
+        <translation>
+            <numerusform>单独训练的学生（%n 次运行）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>student alone: %1 %2 at the end</source>
+        <translation>单独训练的学生：最终 %1 %2</translation>
+    </message>
+    <message>
+        <source>%1 vs the student alone at epoch %2: %3</source>
+        <translation>第 %2 轮 %1 与单独训练的学生相比：%3</translation>
+    </message>
 </context>
 <context>
     <name>distillery::LossTermsModel</name>
@@ -1091,6 +1109,24 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>&amp;Documentation</source>
         <translation>文档(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Apply Suggested Weights</source>
+        <translation>应用建议权重</translation>
+    </message>
+    <message numerus="yes">
+        <source>Applied %n suggested weight(s) to the recipe; they take effect in the next run.</source>
+        <translation>
+            <numerusform>已将 %n 个建议权重应用到配方；将在下一次运行中生效。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The recipe no longer has the flagged terms; no weight changed.</source>
+        <translation>配方中已没有被标记的损失项；未更改任何权重。</translation>
+    </message>
+    <message>
+        <source>Term balance</source>
+        <translation>损失项平衡</translation>
     </message>
 </context>
 <context>
@@ -2657,6 +2693,105 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>A new language takes effect the next time Distillery starts.</source>
         <translation>新语言将在下次启动 Distillery 时生效。</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::TermBalanceView</name>
+    <message>
+        <source>Term</source>
+        <translation>损失项</translation>
+    </message>
+    <message>
+        <source>Weight</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <source>Loss share</source>
+        <translation>损失占比</translation>
+    </message>
+    <message>
+        <source>Gradient share</source>
+        <translation>梯度占比</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Suggested weight</source>
+        <translation>建议权重</translation>
+    </message>
+    <message>
+        <source>Norm of the term&apos;s weighted gradient on the student&apos;s own parameters, as a share of the sum over all terms</source>
+        <translation>该损失项加权梯度在学生自身参数上的范数，占所有损失项范数之和的比例</translation>
+    </message>
+    <message>
+        <source>The weight that would give the term the target share of the gradient, the other terms unchanged</source>
+        <translation>在其他损失项不变时，使该项达到目标梯度占比的权重</translation>
+    </message>
+    <message>
+        <source>Target share:</source>
+        <translation>目标占比：</translation>
+    </message>
+    <message>
+        <source>The share of the student&apos;s gradient a suggested weight gives its term</source>
+        <translation>建议权重使其损失项获得的学生梯度占比</translation>
+    </message>
+    <message>
+        <source>Apply Suggested Weights</source>
+        <translation>应用建议权重</translation>
+    </message>
+    <message>
+        <source>Writes the suggested weights of the flagged terms into the recipe, for the next run</source>
+        <translation>将被标记损失项的建议权重写入配方，供下一次运行使用</translation>
+    </message>
+    <message>
+        <source>step</source>
+        <translation>步</translation>
+    </message>
+    <message>
+        <source>gradient share (%)</source>
+        <translation>梯度占比（%）</translation>
+    </message>
+    <message numerus="yes">
+        <source>No term balance yet: a distillation run measures it every %n step(s), from its first.</source>
+        <translation>
+            <numerusform>尚无损失项平衡：蒸馏运行从第一步起每 %n 步测量一次。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Term balance is off in this recipe (diagnostics.every: 0).</source>
+        <translation>此配方关闭了损失项平衡（diagnostics.every: 0）。</translation>
+    </message>
+    <message>
+        <source>⚠ drowns the others (above %1)</source>
+        <translation>⚠ 压过其他项（高于 %1）</translation>
+    </message>
+    <message>
+        <source>⚠ hardly counts (below %1)</source>
+        <translation>⚠ 几乎不起作用（低于 %1）</translation>
+    </message>
+    <message>
+        <source>balanced</source>
+        <translation>平衡</translation>
+    </message>
+    <message>
+        <source>Weight %1 would give this term %2 of the gradient</source>
+        <translation>权重 %1 可使此项获得 %2 的梯度</translation>
+    </message>
+    <message numerus="yes">
+        <source>Step %1 (epoch %2): %n term(s) out of balance.</source>
+        <translation>
+            <numerusform>第 %1 步（第 %2 轮）：%n 个损失项失衡。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Step %1 (epoch %2): every term between %3 and %4 of the gradient.</source>
+        <translation>第 %1 步（第 %2 轮）：每个损失项的梯度占比都在 %3 到 %4 之间。</translation>
+    </message>
+    <message>
+        <source>This run has no term balance: it trained with one loss term, stopped before its first step, or its recipe turned it off (diagnostics.every: 0).</source>
+        <translation>此运行没有损失项平衡：它只用一个损失项训练、在第一步之前停止，或其配方关闭了该功能（diagnostics.every: 0）。</translation>
     </message>
 </context>
 <context>

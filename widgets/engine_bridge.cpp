@@ -19,6 +19,9 @@ public:
     void onSnapshot(const ActivationSnapshot& s) override {
         post([s](EngineBridge* b) { Q_EMIT b->snapshotReady(s); });
     }
+    void onBalance(const BalanceSample& s) override {
+        post([s](EngineBridge* b) { Q_EMIT b->balanceReported(s); });
+    }
     void onLog(LogLevel level, const std::string& text) override {
         const QString t = QString::fromStdString(text);
         post([level, t](EngineBridge* b) { Q_EMIT b->logReported(static_cast<int>(level), t); });

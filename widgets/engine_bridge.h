@@ -30,6 +30,7 @@ Q_SIGNALS:
     void stepReported(const distillery::StepEvent& event);
     void epochReported(const distillery::EpochEvent& event);
     void snapshotReady(const distillery::ActivationSnapshot& snapshot);
+    void balanceReported(const distillery::BalanceSample& sample);
     void logReported(int level, const QString& text);
     void finished(const distillery::RunSummary& summary);
 

@@ -23,6 +23,7 @@
 #include <QtConcurrent/QtConcurrentRun>
 #include <algorithm>
 
+#include "core/baseline.h"
 #include "core/imaging.h"
 #include "core/run_folder.h"
 #include "widgets/data_dock.h"
@@ -40,6 +41,7 @@
 #include "widgets/views/loss_curves_view.h"
 #include "widgets/views/predictions_view.h"
 #include "widgets/views/runs_table_view.h"
+#include "widgets/views/term_balance_view.h"
 #include "widgets/welcome_page.h"
 
 namespace distillery {
@@ -93,6 +95,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), mDocument(new Rec
     connect(mRuns, &RunController::errorOccurred, this, &MainWindow::showError);
     connect(engine, &EngineBridge::stepReported, mLossCurves, &LossCurvesView::addStep);
     connect(engine, &EngineBridge::epochReported, mLossCurves, &LossCurvesView::addEpoch);
+    connect(engine, &EngineBridge::balanceReported, mTermBalance, &TermBalanceView::addSample);
     connect(engine, &EngineBridge::snapshotReady, this, [this](const ActivationSnapshot& s) {
         if (mInspectedRun == mRuns->runDir()) mInspector->setSnapshot(s);
     });
@@ -154,6 +157,24 @@ void MainWindow::createDocks() {
     mLossCurves = new LossCurvesView(this);
     mInspector = new ChannelInspectorView(this);
     mPredictions = new PredictionsView(this);
+    mTermBalance = new TermBalanceView(this);
+    connect(
+        mTermBalance, &TermBalanceView::weightsSuggested, this,
+        [this](const QVector<std::pair<QString, double>>& weights) {
+            int applied = 0;
+            mDocument->edit(tr("Apply Suggested Weights"), [&](Recipe& r) {
+                for (auto& term : r.losses)
+                    for (const auto& [label, weight] : weights)
+                        if (QString::fromStdString(term.label()) == label) {
+                            term.weight = weight;
+                            ++applied;
+                        }
+            });
+            log(applied > 0
+                    ? tr("Applied %n suggested weight(s) to the recipe; they take effect in the next run.",
+                         "", applied)
+                    : tr("The recipe no longer has the flagged terms; no weight changed."));
+        });
     mRunsTable = new RunsTableView(this);
     mQuantize = new QuantizePage(this);
     mLog = new QPlainTextEdit(this);
@@ -200,6 +221,7 @@ void MainWindow::createDocks() {
     wrap(mLossCurves, tr("Loss curves"), "lossCurvesDock");
     wrap(mInspector, tr("Channel inspector"), "inspectorDock", true);
     wrap(mPredictions, tr("Predictions"), "predictionsDock", true);
+    wrap(mTermBalance, tr("Term balance"), "termBalanceDock");
     wrap(mRunsTable, tr("Runs"), "runsDock");
     // No '&' in a dock title: tab bars and the View menu would take it for a shortcut letter.
     // Not in a scroll area: its settings scroll on their own, so both tables keep a share of a short dock.
@@ -233,6 +255,7 @@ void MainWindow::resetLayout() {
     splitDockWidget(dockFor(mLossCurves), dockFor(mInspector), Qt::Vertical);
     splitDockWidget(dockFor(mInspector), dockFor(mRunsTable), Qt::Vertical);
     tabifyDockWidget(dockFor(mInspector), dockFor(mPredictions));
+    tabifyDockWidget(dockFor(mPredictions), dockFor(mTermBalance));
     tabifyDockWidget(dockFor(mPredictions), dockFor(mQuantize));
     tabifyDockWidget(dockFor(mRunsTable), dockFor(mLog));
     mModelsDock->raise();
@@ -250,7 +273,7 @@ void MainWindow::applyDefaultSizes() {
     resizeDocks({mModelsDock}, {std::clamp(width() / 4, 340, 460)}, Qt::Horizontal);
     const int h = std::max(600, height());
     resizeDocks({dockFor(mLossCurves), dockFor(mInspector), dockFor(mRunsTable)},
-                {h * 30 / 100, h * 52 / 100, h * 18 / 100}, Qt::Vertical);
+                {h * 44 / 100, h * 42 / 100, h * 14 / 100}, Qt::Vertical);
 }
 
 void MainWindow::createActions() {
@@ -617,8 +640,13 @@ void MainWindow::onRunStarted(const QString& runDir, const Recipe& recipe, RunKi
     mLastError.clear();
     mLossCurves->clearOverlays();
     mLossCurves->clear();
+    mTermBalance->clear(recipe.diagnostics);
+    showBaseline(runDir, recipe);
     // A continued run shows what it did before it stopped; new steps extend those curves.
-    if (resumed) mLossCurves->loadRun(runDir);
+    if (resumed) {
+        mLossCurves->loadRun(runDir);
+        mTermBalance->loadRun(runDir);
+    }
     mInspector->setTapPairs(tapPairs(recipe));
     matchInspectorTau(recipe);
     const DatasetInfo& data = mDataDock->info();
@@ -671,6 +699,20 @@ void MainWindow::showQuantize() {
         if (!source.isEmpty() && QDir(source) != QDir(mQuantize->sourceRun()))
             mQuantize->setSourceRun(source);
     }
+}
+
+void MainWindow::showBaseline(const QString& runDir, const Recipe& recipe) {
+    BaselineCurve curve;
+    if (recipe.job == JobKind::Distill && !recipe.quant.enabled) {
+        const auto runs =
+            findBaselineRuns(QFileInfo(runDir).path().toStdString(), recipe, runDir.toStdString());
+        try {
+            if (!runs.empty()) curve = readBaselineCurve(runs);
+        } catch (const std::exception& e) {
+            log(QString::fromStdString(e.what()), true);
+        }
+    }
+    mLossCurves->setBaseline(curve);
 }
 
 void MainWindow::showRunPredictions(const QString& runDir) {
@@ -767,6 +809,12 @@ void MainWindow::onRunsSelected(const QStringList& runDirs) {
     }
     QString error;
     if (!mLossCurves->loadRun(runDirs.first(), &error)) log(error, true);
+    if (!mTermBalance->loadRun(runDirs.first(), &error)) log(error, true);
+    const RunOverview selected = RunFolder(runDirs.first().toStdString()).overview();
+    if (selected.recipe)
+        showBaseline(runDirs.first(), *selected.recipe);
+    else
+        mLossCurves->setBaseline({});
     for (int i = 1; i < runDirs.size(); ++i)
         mLossCurves->addOverlay(runDirs[i], QFileInfo(runDirs[i]).fileName());
     if (RunFolder(runDirs.first().toStdString()).hasAnyCheckpoint()) showRunPredictions(runDirs.first());

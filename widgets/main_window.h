@@ -28,6 +28,7 @@ class EngineBridge;
 class LossCurvesView;
 class ModelsDock;
 class PredictionsView;
+class TermBalanceView;
 class QuantizePage;
 class RecipeDock;
 class RecipeDocument;
@@ -92,6 +93,7 @@ public:
     LossCurvesView* lossCurves() const { return mLossCurves; }
     ChannelInspectorView* inspector() const { return mInspector; }
     PredictionsView* predictions() const { return mPredictions; }
+    TermBalanceView* termBalance() const { return mTermBalance; }
     RunsTableView* runsTable() const { return mRunsTable; }
     QuantizePage* quantizePage() const { return mQuantize; }
     WelcomePage* welcomePage() const { return mWelcome; }
@@ -136,6 +138,8 @@ private:
     void matchInspectorTau(const Recipe& recipe);
     void startBackgroundSnapshot();
     void showRunPredictions(const QString& runDir);
+    /** The student alone's validation curve under a distillation's (the project's matching finished runs). */
+    void showBaseline(const QString& runDir, const Recipe& recipe);
     void chooseImportRecipe();
     void chooseExportRecipe();
     void exportCurves(bool png);
@@ -153,6 +157,7 @@ private:
     LossCurvesView* mLossCurves = nullptr;
     ChannelInspectorView* mInspector = nullptr;
     PredictionsView* mPredictions = nullptr;
+    TermBalanceView* mTermBalance = nullptr;
     RunsTableView* mRunsTable = nullptr;
     QuantizePage* mQuantize = nullptr;
     QPlainTextEdit* mLog = nullptr;

@@ -9,6 +9,7 @@
 #include <QTimer>
 #include <algorithm>
 
+#include "core/baseline.h"
 #include "widgets/engine_bridge.h"
 #include "widgets/project_session.h"
 #include "widgets/recipe_document.h"
@@ -244,7 +245,12 @@ bool RunController::runDemo(const std::vector<std::string>& overrides) {
     return distillStudent();
 }
 
-bool RunController::launch(const Recipe& recipe, const JobOptions& options, RunKind kind) {
+bool RunController::launch(const Recipe& recipe, const JobOptions& jobOptions, RunKind kind) {
+    JobOptions options = jobOptions;
+    // A distillation is compared with the project's finished runs of the same student trained alone.
+    if (recipe.job == JobKind::Distill && !recipe.quant.enabled)
+        options.baselineRuns = findBaselineRuns(
+            QFileInfo(QString::fromStdString(options.runDir)).path().toStdString(), recipe, options.runDir);
     const QString runDir = QString::fromStdString(options.runDir);
     QString error;
     if (!mBridge->start(recipe, options, &error)) {

@@ -24,6 +24,7 @@
 #include "widgets/views/loss_curves_view.h"
 #include "widgets/views/predictions_view.h"
 #include "widgets/views/runs_table_view.h"
+#include "widgets/views/term_balance_view.h"
 
 namespace distillery {
 
@@ -120,6 +121,7 @@ void ScreenshotTour::shootViews(const QString& studentRun) {
     dockShot(mWindow->lossCurves(), "loss_curves", QSize(1100, 620));
     dockShot(mWindow->inspector(), "channel_inspector", QSize(1200, 860));
     dockShot(mWindow->predictions(), "predictions", QSize(1100, 760));
+    dockShot(mWindow->termBalance(), "term_balance", QSize(900, 640));
     dockShot(mWindow->runsTable(), "runs");
     dockShot(mWindow->modelsDock(), "models");
     // The shipped imported teacher (a CNN trained in PyTorch), as Import ONNX… shows it; then undone.

@@ -19,13 +19,16 @@
 
 #include "app/cli/arguments.h"
 #include "app/cli/progress.h"
+#include "core/baseline.h"
 #include "core/dataset.h"
+#include "core/diagnostics.h"
 #include "core/engine.h"
 #include "core/format.h"
 #include "core/imaging.h"
 #include "core/install_paths.h"
 #include "core/onnx_import.h"
 #include "core/recipe.h"
+#include "core/run_files.h"
 #include "core/teacher_cache.h"
 #include "core/zoo.h"
 #include "verify/runtime_check.h"
@@ -345,7 +348,7 @@ const std::map<std::string, std::string>& commandUsages() {
          "               file on R's validation split (first --subset N samples); exit 1 if they differ\n"},
         {"train",
          "usage: distillery-cli train RECIPE --out DIR [--max-steps N] [--subset N] [--threads N]\n"
-         "                            [--set dotted.key=value]...\n"
+         "                            [--set dotted.key=value]... [--baseline RUN]... [--no-baseline]\n"
          "\n"
          "Trains (or distils) as the YAML recipe says, writing the run folder DIR: recipe.yaml, "
          "metrics.jsonl,\n"
@@ -355,6 +358,11 @@ const std::map<std::string, std::string>& commandUsages() {
          "  --subset N      use only the first N samples of each split (same as --set data.subset=N)\n"
          "  --threads N     CPU threads (0 = as the recipe says)\n"
          "  --set K=V       override a recipe field, e.g. --set train.epochs=5 (repeatable)\n"
+         "  --baseline RUN  a finished run of the student alone to compare a distillation with at every\n"
+         "                  epoch (repeatable; the curve is their mean). Default: the finished runs beside "
+         "DIR\n"
+         "                  that trained the same student on the same data and schedule with labels only\n"
+         "  --no-baseline   compare with none\n"
          "Ctrl-C stops at the next step; the run can then be continued with 'resume'.\n"},
         {"recipes",
          "usage: distillery-cli recipes [--json]\n"
@@ -408,6 +416,20 @@ const std::map<std::string, std::string>& commandUsages() {
          "  --budget        mixed precision: measure each layer's sensitivity at 6/4/2 bits and choose the\n"
          "                  widths that fit the model size (size=) or bit operations (bops=)\n"
          "  --sensitivity   only print the per-layer table with sensitivities\n"},
+        {"diagnostics",
+         "usage: distillery-cli diagnostics DIR [--target SHARE] [--json]\n"
+         "\n"
+         "Prints the term balance a run measured (DIR/diagnostics.jsonl, every diagnostics.every steps): at\n"
+         "the last sample, each loss term's weight, its share of the loss and of the student's gradient "
+         "(the\n"
+         "norm of its weighted gradient on the student's own parameters over the sum of all terms' norms),\n"
+         "a flag above diagnostics.dominant (90 %) or below diagnostics.negligible (1 %), and for the terms "
+         "to\n"
+         "change the weight that gives them the target share; then each term's gradient share over the run.\n"
+         "  --target SHARE   the share suggested weights aim at, in (0, 1) (default "
+         "diagnostics.target_share,\n"
+         "                   0.5)\n"
+         "  --json           print the last sample, flags and suggestions as JSON\n"},
         {"inspect",
          "usage: distillery-cli inspect DIR --tap NAME --out PREFIX [--model student|teacher] [--sample N]\n"
          "                              [--split val|train] [--checkpoint best|last] [--tau T]\n"
@@ -448,6 +470,7 @@ std::string usage(const std::string& command) {
            "  train RECIPE --out DIR   train or distil as the recipe says\n"
            "  resume DIR               continue an interrupted run\n"
            "  eval DIR                 evaluate a run's best or last checkpoint\n"
+           "  diagnostics DIR          a run's term balance: each loss term's share of the gradient\n"
            "  inspect DIR --tap NAME --out PREFIX\n"
            "                           write a tap's channels as a PNG grid and a CSV of statistics\n"
            "  quantize DIR --out OUT   PTQ, QAT or mixed precision of a run's student\n"
@@ -729,8 +752,31 @@ int runCache(const std::vector<std::string>& args) {
     return 0;
 }
 
+/** The student-alone runs a distillation into `out` is compared with: those --baseline names (each must be a
+ *  finished baseline for the recipe), else the finished baselines beside `out` (its parent folder, as a
+ *  project's runs/ holds them). */
+static std::vector<std::string> baselineRunsFor(const Arguments& a, const Recipe& recipe,
+                                                const std::string& out) {
+    const auto named = a.values("--baseline");
+    if (named.empty()) return findBaselineRuns(fs::absolute(out).parent_path().string(), recipe, out);
+    if (recipe.job != JobKind::Distill)
+        throw a.error("--baseline applies to distillation recipes (job: distill)");
+    for (const auto& dir : named) {
+        checkRunFolder(dir);
+        const RunFolder folder(dir);
+        const auto summary = folder.readSummaryIfAny();
+        if (!summary || summary->status != RunStatus::Finished)
+            throw a.error("--baseline " + dir + " is not a finished run");
+        const std::string why = baselineMismatch(recipe, folder.readRecipe());
+        if (!why.empty())
+            throw a.error("--baseline " + dir + " is not the student alone for this recipe: " + why);
+    }
+    return named;
+}
+
 int runTrain(const std::vector<std::string>& args) {
-    Arguments a("train", args, {}, {"--out", "--max-steps", "--subset", "--threads", "--set"});
+    Arguments a("train", args, {"--no-baseline"},
+                {"--out", "--max-steps", "--subset", "--threads", "--set", "--baseline"});
     const std::string recipePath = recipeArgument(a.positionals({"RECIPE"})[0]);
     const std::string out = a.required("--out", "DIR");
     const int64_t maxSteps = a.integer("--max-steps", 0);
@@ -748,7 +794,9 @@ int runTrain(const std::vector<std::string>& args) {
 
     checkNewRunFolder(out);
     Recipe recipe = loadRecipe(recipePath, overrides);
-    Job job(std::move(recipe), JobOptions{out, false, threads, maxSteps});
+    JobOptions options{out, false, threads, maxSteps};
+    if (!a.has("--no-baseline")) options.baselineRuns = baselineRunsFor(a, recipe, out);
+    Job job(std::move(recipe), options);
     return runJob(job, false);
 }
 
@@ -758,7 +806,10 @@ int runResume(const std::vector<std::string>& args) {
     const int threads = static_cast<int>(a.integer("--threads", 0, 0, INT_MAX));
     const int64_t maxSteps = a.integer("--max-steps", 0);
     checkRunFolder(dir);
-    Job job(loadRunRecipe(dir), JobOptions{dir, true, threads, maxSteps});
+    Recipe recipe = loadRunRecipe(dir);
+    JobOptions options{dir, true, threads, maxSteps};
+    options.baselineRuns = findBaselineRuns(fs::absolute(dir).parent_path().string(), recipe, dir);
+    Job job(std::move(recipe), options);
     return runJob(job, true);
 }
 
@@ -854,6 +905,122 @@ int runEval(const std::vector<std::string>& args) {
                         names[k].c_str(), std::isnan(accuracy[k]) ? "n/a" : formatValue(accuracy[k]).c_str(),
                         static_cast<long long>(support[k]));
     }
+    return 0;
+}
+
+int runDiagnostics(const std::vector<std::string>& args) {
+    Arguments a("diagnostics", args, {"--json"}, {"--target"});
+    const std::string dir = a.positionals({"DIR"})[0];
+    checkRunFolder(dir);
+    DiagnosticsSpec spec = loadRecipe((fs::path(dir) / "recipe.yaml").string()).diagnostics;
+    if (a.has("--target")) {
+        spec.targetShare = a.number("--target", spec.targetShare);
+        if (!(spec.targetShare > 0.0 && spec.targetShare < 1.0))
+            throw a.error("--target expects a share between 0 and 1 (0.5 = 50 %), got " +
+                          a.value("--target").value_or(""));
+    }
+    const std::string path = RunPaths{dir}.diagnostics();
+    const auto samples = readBalance(path);
+    const auto baseline = readBaselineRecords(path);
+    auto printBaseline = [&] {
+        if (baseline.empty()) return;
+        std::printf("%sagainst the student alone (%s)\n", samples.empty() ? "" : "\n",
+                    metricDisplayName(baseline.front().metric).c_str());
+        for (const auto& b : baseline)
+            std::printf("epoch %-3d %8.2f %8.2f  %+7.2f%s\n", b.epoch, b.value, b.baseline,
+                        b.value - b.baseline, b.value < b.baseline ? "  below" : "");
+    };
+    if (samples.empty() && baseline.empty())
+        throw Error(path + ": no term-balance samples (the run has fewer than two loss terms, " +
+                    (spec.every > 0 ? "or has not reached its first step"
+                                    : "or its recipe turns them off with diagnostics.every: 0") +
+                    ")");
+    nlohmann::json epochs = nlohmann::json::array();
+    for (const auto& b : baseline)
+        epochs.push_back({{"epoch", b.epoch},
+                          {"metric", b.metric},
+                          {"value", b.value},
+                          {"baseline", b.baseline},
+                          {"runs", b.runs}});
+    if (samples.empty()) {
+        if (a.has("--json"))
+            std::printf("%s\n", nlohmann::json({{"baseline", epochs}}).dump(2).c_str());
+        else
+            printBaseline();
+        return 0;
+    }
+    const BalanceSample& last = samples.back();
+    const auto adjust = termsToAdjust(last, spec);
+    auto flagName = [](BalanceFlag f) {
+        return f == BalanceFlag::Dominant ? "dominant" : f == BalanceFlag::Negligible ? "negligible" : "";
+    };
+    if (a.has("--json")) {
+        nlohmann::json terms = nlohmann::json::array();
+        for (size_t i = 0; i < last.terms.size(); ++i) {
+            const TermBalance& t = last.terms[i];
+            nlohmann::json j = {{"label", t.label},
+                                {"weight", t.weight},
+                                {"loss", t.loss},
+                                {"grad_norm", t.gradNorm},
+                                {"loss_share", t.lossShare},
+                                {"grad_share", t.gradShare},
+                                {"flag", flagName(balanceFlag(last, i, spec))}};
+            const auto w = suggestedWeight(last, i, spec.targetShare);
+            if (w && std::find(adjust.begin(), adjust.end(), i) != adjust.end()) j["suggested_weight"] = *w;
+            terms.push_back(j);
+        }
+        std::printf("%s\n", nlohmann::json({{"baseline", epochs},
+                                            {"step", last.step},
+                                            {"epoch", last.epoch},
+                                            {"samples", samples.size()},
+                                            {"target_share", spec.targetShare},
+                                            {"terms", terms}})
+                                .dump(2)
+                                .c_str());
+        return 0;
+    }
+    std::printf("term balance at step %lld (epoch %d), %zu sample%s\n\n", static_cast<long long>(last.step),
+                last.epoch, samples.size(), samples.size() == 1 ? "" : "s");
+    size_t width = 4;
+    for (const auto& t : last.terms)
+        width = std::max(width, t.label.size());
+    std::printf("%-*s %10s %10s %10s  %s\n", static_cast<int>(width), "term", "weight", "loss", "gradient",
+                "");
+    for (size_t i = 0; i < last.terms.size(); ++i) {
+        const TermBalance& t = last.terms[i];
+        std::string note;
+        const BalanceFlag flag = balanceFlag(last, i, spec);
+        if (flag == BalanceFlag::Dominant) note = "drowns the others";
+        if (flag == BalanceFlag::Negligible) note = "hardly counts";
+        const auto w = suggestedWeight(last, i, spec.targetShare);
+        if (w && std::find(adjust.begin(), adjust.end(), i) != adjust.end()) {
+            char buf[96];
+            std::snprintf(buf, sizeof buf, "; weight %.3g gives it %.0f %%", *w, 100.0 * spec.targetShare);
+            note += buf;
+        }
+        std::printf("%-*s %10.4g %9.1f%% %9.1f%%  %s\n", static_cast<int>(width), t.label.c_str(), t.weight,
+                    100.0 * t.lossShare, 100.0 * t.gradShare, note.c_str());
+    }
+    // Over the run: each term's mean and range of gradient share, and in how many samples it was flagged.
+    std::printf("\nover the run (gradient share: mean, min-max, samples flagged)\n");
+    for (size_t i = 0; i < last.terms.size(); ++i) {
+        const std::string& label = last.terms[i].label;
+        double sum = 0, lo = 1, hi = 0;
+        int n = 0, flagged = 0;
+        for (const auto& s : samples)
+            for (size_t k = 0; k < s.terms.size(); ++k)
+                if (s.terms[k].label == label) {
+                    const double g = s.terms[k].gradShare;
+                    sum += g;
+                    lo = std::min(lo, g);
+                    hi = std::max(hi, g);
+                    ++n;
+                    flagged += balanceFlag(s, k, spec) != BalanceFlag::None;
+                }
+        std::printf("%-*s %9.1f%%  %5.1f-%.1f%%  %d/%d\n", static_cast<int>(width), label.c_str(),
+                    100.0 * sum / std::max(1, n), 100.0 * lo, 100.0 * hi, flagged, n);
+    }
+    printBaseline();
     return 0;
 }
 

@@ -18,6 +18,7 @@ int runTrain(const std::vector<std::string>& args);
 int runResume(const std::vector<std::string>& args);
 int runEval(const std::vector<std::string>& args);
 int runInspect(const std::vector<std::string>& args);
+int runDiagnostics(const std::vector<std::string>& args);
 int runQuantize(const std::vector<std::string>& args);
 int runExport(const std::vector<std::string>& args);  // export_command.cpp
 std::string exportUsage();

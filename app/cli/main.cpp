@@ -25,6 +25,7 @@ Command findCommand(const std::string& name) {
     if (name == "resume") return runResume;
     if (name == "eval") return runEval;
     if (name == "inspect") return runInspect;
+    if (name == "diagnostics") return runDiagnostics;
     if (name == "quantize") return runQuantize;
     if (name == "export") return runExport;
     return nullptr;

@@ -196,4 +196,10 @@ private:
 };
 TORCH_MODULE(LossTerm);
 
+/** Term balance (core/diagnostics.h): the L2 norm of each scalar term's gradient on `parameters`, one norm
+ *  per term (0 for a term that does not reach them), through the retained graph, so that the terms' sum can
+ *  still be back-propagated; nothing is accumulated into the parameters' .grad. One device→host transfer. */
+std::vector<double> gradientNorms(const std::vector<torch::Tensor>& terms,
+                                  const std::vector<torch::Tensor>& parameters);
+
 }  // namespace distillery

@@ -10,8 +10,10 @@
 #include <QRegularExpression>
 #include <QtTest/QtTest>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/diagnostics.h"
 #include "core/imaging.h"
 #include "tests/core/suites.h"
 
@@ -572,10 +574,37 @@ private Q_SLOTS:
         const QString recipe = mScratch + "/distill.yaml";
         writeText(recipe, distillRecipe(teacher));
         const QString runDir = mScratch + "/distill";
-        const CliRun train = runCli({"train", recipe, "--out", runDir, "--subset", "256", "--max-steps", "4",
-                                     "--threads", "2", "--set", "train.log_every=1"},
-                                    kTrainMs);
+        const CliRun train =
+            runCli({"train", recipe, "--out", runDir, "--subset", "256", "--max-steps", "4", "--threads", "2",
+                    "--set", "train.log_every=1", "--set", "diagnostics.every=2"},
+                   kTrainMs);
         QVERIFY2(train.exitCode == 0, qPrintable(describe(train)));
+
+        // Term balance at steps 1, 2 and 4; `diagnostics` prints the last sample as the file has it.
+        const CliRun balance = runCli({"diagnostics", runDir, "--json"});
+        QVERIFY2(balance.exitCode == 0, qPrintable(describe(balance)));
+        const auto printed = nlohmann::json::parse(balance.out.toStdString());
+        const auto stored = distillery::readBalance((runDir + "/diagnostics.jsonl").toStdString());
+        QCOMPARE(stored.size(), size_t{3});
+        QCOMPARE(printed.at("samples").get<size_t>(), size_t{3});
+        QCOMPARE(printed.at("step").get<int64_t>(), int64_t{4});
+        QCOMPARE(printed.at("terms").size(), size_t{3});
+        double shares = 0;
+        for (size_t i = 0; i < 3; ++i) {
+            const auto& t = printed.at("terms").at(i);
+            QCOMPARE(t.at("label").get<std::string>(), stored.back().terms[i].label);
+            QCOMPARE(t.at("grad_norm").get<double>(), stored.back().terms[i].gradNorm);
+            shares += t.at("grad_share").get<double>();
+        }
+        QVERIFY(std::abs(shares - 1.0) < 1e-9);
+        QCOMPARE(printed.at("terms").at(1).at("label").get<std::string>(), std::string("kd[logits]"));
+        const CliRun table = runCli({"diagnostics", runDir});
+        QVERIFY2(
+            table.exitCode == 0 && table.out.contains("cwd[stage3]") && table.out.contains("over the run"),
+            qPrintable(describe(table)));
+        const CliRun badTarget = runCli({"diagnostics", runDir, "--target", "1.5"});
+        QVERIFY2(badTarget.exitCode == 2 && badTarget.err.contains("--target"),
+                 qPrintable(describe(badTarget)));
 
         // The loss terms of a distillation run are logged by their labels.
         const QString metrics = QString::fromUtf8(readBytes(runDir + "/metrics.jsonl"));

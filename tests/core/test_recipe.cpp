@@ -70,6 +70,7 @@ losses:
 optim: {name: adamw, lr: 0.001, momentum: 0.8, nesterov: false, weight_decay: 0.01, betas: [0.8, 0.99], eps: 1e-6}
 schedule: {name: step, warmup_epochs: 0.5, milestones: [2, 4], gamma: 0.5, min_lr: 0.0001}
 train: {epochs: 6, batch_size: 64, eval_batch_size: 100, max_steps: 40, log_every: 5}
+diagnostics: {every: 25, dominant: 0.8, negligible: 0.05, target_share: 0.3}
 )";
 
 // The smallest valid distill recipe; error cases change one thing in it.
@@ -159,6 +160,7 @@ Recipe fullExpected() {
                 term("fitnet", "stage2", "stage2", 2, 1, false),
                 term("at", "stage1", "stage1", 500, 1, false),
                 term("pixel_kd", "logits", "logits", 10, 1, false)};
+    r.diagnostics = {25, 0.8, 0.05, 0.3};
     r.optim.name = "adamw";
     r.optim.lr = 0.001;
     r.optim.momentum = 0.8;
@@ -314,6 +316,10 @@ QString differences(const Recipe& a, const Recipe& b) {
     d.field("quant.lsq", a.quant.lsq, b.quant.lsq);
     d.field("quant.teacher", a.quant.teacher, b.quant.teacher);
     d.field("quant.budget", a.quant.budget, b.quant.budget);
+    d.field("diagnostics.every", a.diagnostics.every, b.diagnostics.every);
+    d.field("diagnostics.dominant", a.diagnostics.dominant, b.diagnostics.dominant);
+    d.field("diagnostics.negligible", a.diagnostics.negligible, b.diagnostics.negligible);
+    d.field("diagnostics.targetShare", a.diagnostics.targetShare, b.diagnostics.targetShare);
     return d.text();
 }
 
@@ -733,7 +739,7 @@ private Q_SLOTS:
         QTest::newRow("unknown top-level key") << "model: {arch: resnet8}\nloss: []\n"
                                                << "recipes/x.yaml:2: loss: unknown key (allowed: name, job, "
                                                   "seed, threads, device, precision, data, transforms, "
-                                                  "model, teacher, losses, optim, schedule, train, quantize)";
+                                                  "model, teacher, losses, optim, schedule, train, quantize, diagnostics)";
         QTest::newRow("string expected") << "model:\n  arch: [resnet8]\n"
                                          << "recipes/x.yaml:2: model.arch: expected a string, got a sequence";
         QTest::newRow("integer expected")
@@ -805,6 +811,16 @@ private Q_SLOTS:
         QTest::newRow("duplicate key")
             << "model:\n  arch: resnet8\n  arch: resnet20\n"
             << "recipes/x.yaml:3: model.arch: duplicate key (each key may appear once)";
+        QTest::newRow("diagnostics share out of range")
+            << "model: {arch: resnet8}\ndiagnostics: {dominant: 90}\n"
+            << "recipes/x.yaml:2: diagnostics.dominant: expected a share of the gradient between 0 and 1 (0.9 = "
+               "90 %), got 90";
+        QTest::newRow("diagnostics thresholds crossed")
+            << "model: {arch: resnet8}\ndiagnostics:\n  dominant: 0.2\n  negligible: 0.3\n"
+            << "recipes/x.yaml:4: diagnostics.negligible: expected below dominant (0.2), got 0.3";
+        QTest::newRow("diagnostics every negative")
+            << "model: {arch: resnet8}\ndiagnostics: {every: -1}\n"
+            << "recipes/x.yaml:2: diagnostics.every: expected an integer >= 0, got -1";
         QTest::newRow("unknown job")
             << "job: distil\nmodel: {arch: resnet8}\n"
             << "recipes/x.yaml:1: job: unknown job 'distil' (allowed: train, distill)";

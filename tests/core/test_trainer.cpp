@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/baseline.h"
 #include "core/engine.h"
 #include "core/internal/precision.h"
 #include "core/run_files.h"
@@ -83,6 +84,11 @@ struct Recorder : Observer {
     void onLog(LogLevel, const std::string& text) override {
         std::lock_guard<std::mutex> lock(mutex);
         logs.push_back(text);
+    }
+    std::vector<BalanceSample> balance;
+    void onBalance(const BalanceSample& b) override {
+        std::lock_guard<std::mutex> lock(mutex);
+        balance.push_back(b);
     }
 };
 
@@ -535,6 +541,122 @@ private Q_SLOTS:
                      e.what());
         }
         QVERIFY(!fs::exists(root + "/bad"));
+    }
+
+    void termBalanceIsMeasuredWithoutChangingTraining() {
+        // KD at a weight that drowns the task term, sampled every 3 steps (and at step 1): the samples reach
+        // the observer and diagnostics.jsonl alike, the dominant term is warned about once with a suggested
+        // weight, and training computes exactly what it computes with diagnostics off. Re-run at the
+        // suggested weight, the same first step (same seed, same batch) gives KD the target share: gradient
+        // norms scale linearly with weights, so the suggestion is exact.
+        const std::string root = tests::scratchDir("balance");
+        QCOMPARE(trainTeacher(root + "/teacher").status, RunStatus::Finished);
+        auto run = [&](const std::string& name, double kdWeight, int every) {
+            const std::string text = withTeacher(root,
+                                                 "  - {method: task, weight: 1.0}\n"
+                                                 "  - {method: kd, weight: " +
+                                                     std::to_string(kdWeight) + ", tau: 4}\n");
+            Job job(recipeFrom(text, {"job=distill", "train.epochs=1", "train.max_steps=7",
+                                      "diagnostics.every=" + std::to_string(every)}),
+                    {root + "/" + name});
+            auto rec = std::make_shared<Recorder>();
+            job.addObserver(rec);
+            job.start();
+            return job.wait().status == RunStatus::Finished ? rec : nullptr;
+        };
+        auto measured = run("measured", 50.0, 3), plain = run("plain", 50.0, 0);
+        QVERIFY(measured && plain);
+        sameSteps(measured->steps, plain->steps, 0);
+        QVERIFY(readBalance(root + "/plain/diagnostics.jsonl").empty());
+        QCOMPARE(plain->balance.size(), size_t{0});
+
+        QCOMPARE(measured->balance.size(), size_t{3});  // steps 1, 3, 6
+        const auto stored = readBalance(root + "/measured/diagnostics.jsonl");
+        QCOMPARE(stored.size(), measured->balance.size());
+        std::vector<int64_t> steps;
+        for (size_t i = 0; i < stored.size(); ++i) {
+            steps.push_back(stored[i].step);
+            QCOMPARE(stored[i].terms.size(), size_t{2});
+            QCOMPARE(stored[i].terms[0].label, std::string("task"));
+            QCOMPARE(stored[i].terms[1].weight, 50.0);
+            double shares = 0;
+            for (size_t t = 0; t < 2; ++t) {
+                QCOMPARE(stored[i].terms[t].gradNorm, measured->balance[i].terms[t].gradNorm);
+                QVERIFY(stored[i].terms[t].gradNorm > 0);
+                // Each term's value is the one the step reported.
+                QCOMPARE(stored[i].terms[t].loss, measured->steps[stored[i].step - 1].terms[t].second);
+                shares += stored[i].terms[t].gradShare;
+            }
+            QVERIFY(std::abs(shares - 1.0) < 1e-12);
+        }
+        QCOMPARE(steps, (std::vector<int64_t>{1, 3, 6}));
+        const BalanceSample& first = stored.front();
+        DiagnosticsSpec spec;
+        QCOMPARE(balanceFlag(first, 1, spec), BalanceFlag::Dominant);
+        const auto warnings = std::count_if(measured->logs.begin(), measured->logs.end(), [](const auto& l) {
+            return l.find("loss term kd[logits] has") != std::string::npos &&
+                   l.find("drowns") != std::string::npos;
+        });
+        QCOMPARE(warnings, 1);  // once the flag has held for two samples (step 3), not at every sample
+
+        const auto suggested = suggestedWeight(first, 1, 0.5);
+        QVERIFY(suggested && *suggested < 50.0);
+        auto balanced = run("balanced", *suggested, 1000);
+        QVERIFY(balanced);
+        const auto again = readBalance(root + "/balanced/diagnostics.jsonl");
+        QCOMPARE(again.size(), size_t{1});  // step 1 only
+        QVERIFY2(std::abs(again[0].terms[1].gradShare - 0.5) < 1e-4,
+                 qPrintable(QString::number(again[0].terms[1].gradShare)));
+        // The task term's own gradient is the same.
+        QVERIFY(std::abs(again[0].terms[0].gradNorm - first.terms[0].gradNorm) <
+                1e-9 * first.terms[0].gradNorm);
+    }
+
+    void distillationIsComparedWithTheStudentAlone() {
+        // The student alone trained in runs/ beside the distillation with the same schedule: at each epoch
+        // the distillation's event carries the student alone's metric, the log says above or below, and
+        // diagnostics.jsonl records both values.
+        const std::string root = tests::scratchDir("baseline-run");
+        QCOMPARE(trainTeacher(root + "/teacher").status, RunStatus::Finished);
+        const Recipe alone = recipeFrom(baseRecipe(), {"seed=5"});
+        auto aloneRec = std::make_shared<Recorder>();
+        {
+            Job job(alone, {root + "/runs/alone"});
+            job.addObserver(aloneRec);
+            job.start();
+            QCOMPARE(job.wait().status, RunStatus::Finished);
+        }
+        const Recipe distill = recipeFrom(
+            withTeacher(root, "  - {method: task, weight: 1.0}\n  - {method: kd, weight: 1.0, tau: 4}\n"),
+            {"job=distill"});
+        JobOptions options{root + "/runs/kd"};
+        options.baselineRuns = findBaselineRuns(root + "/runs", distill, options.runDir);
+        QCOMPARE(options.baselineRuns, std::vector<std::string>{root + "/runs/alone"});
+        Job job(distill, options);
+        auto rec = std::make_shared<Recorder>();
+        job.addObserver(rec);
+        job.start();
+        QCOMPARE(job.wait().status, RunStatus::Finished);
+        QCOMPARE(rec->epochs.size(), size_t{2});
+        const auto records = readBaselineRecords(root + "/runs/kd/diagnostics.jsonl");
+        QCOMPARE(records.size(), size_t{2});
+        for (size_t e = 0; e < 2; ++e) {
+            const double own = metric(rec->epochs[e].metrics, "top1");
+            const double baseline = metric(aloneRec->epochs[e].metrics, "top1");
+            QCOMPARE(rec->epochs[e].baseline, baseline);
+            QCOMPARE(records[e].epoch, static_cast<int>(e + 1));
+            QCOMPARE(records[e].value, own);
+            QCOMPARE(records[e].baseline, baseline);
+            QCOMPARE(records[e].runs, 1);
+            const std::string expected = baselineMessage({static_cast<int>(e + 1), own, baseline},
+                                                         readBaselineCurve(options.baselineRuns));
+            QVERIFY2(std::find_if(rec->logs.begin(), rec->logs.end(),
+                                  [&](const std::string& l) { return l.rfind(expected, 0) == 0; }) !=
+                         rec->logs.end(),
+                     expected.c_str());
+        }
+        // Without baseline runs nothing is compared.
+        QVERIFY(std::isnan(aloneRec->epochs[0].baseline));
     }
 
     void teacherCacheGivesIdenticalTraining() {

@@ -4,6 +4,7 @@
 #include <QAbstractButton>
 #include <QApplication>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -30,6 +31,7 @@
 #include "widgets/views/channel_inspector_view.h"
 #include "widgets/views/loss_curves_view.h"
 #include "widgets/views/runs_table_view.h"
+#include "widgets/views/term_balance_view.h"
 #include "widgets/welcome_page.h"
 
 using namespace distillery;
@@ -327,6 +329,27 @@ private Q_SLOTS:
             QVERIFY2(curves.contains(curve), qPrintable(curves.join(", ")));
             QCOMPARE(w.lossCurves()->pointCount(curve), 6);
         }
+
+        // The term balance was measured live at step 1 (diagnostics.every defaults to 50) and is in the run's
+        // diagnostics.jsonl.
+        QCOMPARE(w.termBalance()->sampleCount(), 1);
+        QCOMPARE(w.termBalance()->cellText(1, 0), QString("cwd[stage3]"));
+        QCOMPARE(readBalance((runDir + "/diagnostics.jsonl").toStdString()).size(), size_t{1});
+        // A sample in which CWD drowns the task term: "Apply" writes its suggested weight into the recipe
+        // (norms 95 against 5 at the 50 % target: 50 · 5/95), undoably.
+        BalanceSample swamped;
+        swamped.step = 7;
+        swamped.epoch = 1;
+        swamped.terms = {{"task", 1.0, 0.5, 5.0, 0, 0}, {"cwd[stage3]", 50.0, 2.0, 95.0, 0, 0}};
+        fillShares(swamped);
+        w.termBalance()->addSample(swamped);
+        auto* apply = w.termBalance()->findChild<QPushButton*>("applySuggestedWeights");
+        QVERIFY(apply && apply->isEnabled());
+        QTest::mouseClick(apply, Qt::LeftButton);
+        QVERIFY(std::abs(w.document()->recipe().losses[1].weight - 50.0 * 5.0 / 95.0) < 1e-9);
+        QCOMPARE(w.document()->recipe().losses[0].weight, 1.0);
+        w.document()->undoStack()->undo();
+        QCOMPARE(w.document()->recipe().losses[1].weight, 50.0);
 
         // The inspector shows the final snapshot of stage3: a tile per channel that is not constant.
         QTRY_VERIFY_WITH_TIMEOUT(!snapshots.isEmpty() && w.inspector()->snapshot().step == 6, 30000);

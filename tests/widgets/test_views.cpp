@@ -4,6 +4,7 @@
 #include <qcustomplot.h>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QtTest/QtTest>
@@ -20,6 +21,7 @@
 #include "widgets/views/loss_curves_view.h"
 #include "widgets/views/predictions_view.h"
 #include "widgets/views/runs_table_view.h"
+#include "widgets/views/term_balance_view.h"
 #include "widgets/views/view_types.h"
 
 using namespace distillery;
@@ -156,6 +158,48 @@ private Q_SLOTS:
         view.showReadoutAt(-3.0);                    // the stage's first step
         QVERIFY2(view.readout().contains("step -3"), qPrintable(view.readout()));
         QVERIFY2(view.readout().contains("loss/init:total 10"), qPrintable(view.readout()));
+    }
+
+    void lossCurvesDrawTheStudentAlone() {
+        LossCurvesView curves;
+        BaselineCurve alone;
+        alone.runs = {"a", "b"};
+        alone.metric = "top1";
+        alone.epochs = {1, 2};
+        alone.values = {80.0, 85.0};
+        alone.counts = {2, 2};
+        alone.steps = {10, 20};
+        const int graphs = curves.plot()->graphCount();
+        curves.setBaseline(alone);
+        QVERIFY(curves.hasBaseline());
+        QCOMPARE(curves.plot()->graphCount(), graphs + 1);
+        // "(2 runs)" with the English translation loaded, as the application has it.
+        QVERIFY(curves.plot()->graph(graphs)->name().startsWith("student alone (2 run"));
+        QCOMPARE(curves.plot()->graph(graphs)->dataCount(), 2);
+        QCOMPARE(curves.baselineGapText(), QString("student alone: top-1 85.00 at the end"));
+        EpochEvent e;
+        e.epoch = 1;
+        e.step = 10;
+        e.metrics = {{"top1", 82.0}, {"loss", 0.5}};
+        curves.addEpoch(e);
+        QCOMPARE(curves.baselineGapText(), QString("top-1 vs the student alone at epoch 1: +2.00"));
+        QVERIFY(!curves.belowBaseline());
+        e.epoch = 2;
+        e.step = 20;
+        e.metrics = {{"top1", 84.0}, {"loss", 0.4}};
+        curves.addEpoch(e);
+        QCOMPARE(curves.baselineGapText(), QString("⚠ top-1 vs the student alone at epoch 2: -1.00"));
+        QVERIFY(curves.belowBaseline());
+        // A run stopped mid-epoch is compared at the last epoch both have.
+        e.step = 25;
+        e.metrics = {{"top1", 90.0}};
+        curves.addEpoch(e);
+        QVERIFY(curves.baselineGapText().contains("epoch 2: -1.00"));
+        curves.setBaseline({});
+        QVERIFY(!curves.hasBaseline());
+        for (int g = 0; g < curves.plot()->graphCount(); ++g)
+            QVERIFY(!curves.plot()->graph(g)->name().startsWith("student alone"));
+        QCOMPARE(curves.baselineGapText(), QString());
     }
 
     void lossCurvesCountPointsPerCurve() {
@@ -601,6 +645,51 @@ losses: [{method: task}, {method: cwd, teacher_tap: stage3, student_tap: stage3,
                  qPrintable(error.at(0).at(0).toString()));
     }
 
+    void termBalanceFlagsAndSuggestsWeights() {
+        TermBalanceView view;
+        DiagnosticsSpec spec;
+        spec.every = 10;
+        view.clear(spec);
+        QCOMPARE(view.sampleCount(), 0);
+        QVERIFY2(view.summaryText().contains("every 10 step"), qPrintable(view.summaryText()));
+        // Balanced: 60 % / 40 %, nothing flagged, nothing to apply.
+        BalanceSample s;
+        s.step = 10;
+        s.epoch = 1;
+        s.terms = {{"task", 1.0, 0.6, 6.0, 0, 0}, {"cwd[stage3]", 50.0, 0.4, 4.0, 0, 0}};
+        fillShares(s);
+        view.addSample(s);
+        QCOMPARE(view.cellText(1, 3), QString("40.0 %"));
+        QCOMPARE(view.cellText(1, 4), QString("balanced"));
+        QVERIFY(view.suggestions().isEmpty());
+        QVERIFY(view.summaryText().contains("every term between 1.00 % and 90.0 %"));
+        // CWD at 99.5 %, the task term at 0.5 %: only CWD is to change (50 · 0.5/99.5 at the 50 % target;
+        // 50 · 1/3 · 0.5/99.5 at 25 %).
+        s.step = 20;
+        s.terms = {{"task", 1.0, 0.1, 0.5, 0, 0}, {"cwd[stage3]", 50.0, 3.0, 99.5, 0, 0}};
+        fillShares(s);
+        view.addSample(s);
+        QCOMPARE(view.sampleCount(), 2);
+        QVERIFY(view.cellText(1, 4).contains("drowns"));
+        QVERIFY(view.cellText(0, 4).contains("hardly counts"));
+        QCOMPARE(view.cellText(0, 5), QString());  // the task term's weight stays
+        QCOMPARE(view.cellText(1, 5), QString("0.251"));
+        view.setTargetShare(0.25);
+        QCOMPARE(view.cellText(1, 5), QString("0.0838"));
+        QSignalSpy applied(&view, &TermBalanceView::weightsSuggested);
+        QTest::mouseClick(view.findChild<QPushButton*>("applySuggestedWeights"), Qt::LeftButton);
+        QCOMPARE(applied.size(), 1);
+        const auto weights = applied.at(0).at(0).value<QVector<std::pair<QString, double>>>();
+        QCOMPARE(weights.size(), 1);
+        QCOMPARE(weights[0].first, QString("cwd[stage3]"));
+        QVERIFY(std::abs(weights[0].second - 50.0 / 3.0 * 0.5 / 99.5) < 1e-12);
+        // One curve per term over the samples, drawn in percent on the log axis.
+        QCOMPARE(view.plot()->graphCount(), 2);
+        QCOMPARE(view.plot()->graph(1)->dataCount(), 2);
+        QCOMPARE(view.plot()->graph(1)->data()->at(1)->value, 99.5);
+        if (!mShots.isEmpty()) shot(view, "term_balance");
+    }
+
     // ---- end to end on real (tiny) runs ---------------------------------------------------------------
 
     void realRunsEndToEnd() {
@@ -657,6 +746,14 @@ losses: [{method: task}, {method: cwd, teacher_tap: stage3, student_tap: stage3,
             for (int p = 0; p < 10; ++p)
                 total += predictions.confusionAt(t, p);
         QCOMPARE(total, qint64(64));
+
+        // The run measured its term balance at step 1; the view reads it back from diagnostics.jsonl.
+        TermBalanceView balance;
+        QVERIFY2(balance.loadRun(studentDir, &error), qPrintable(error));
+        QCOMPARE(balance.sampleCount(), 1);
+        QCOMPARE(balance.latest()->step, int64_t{1});
+        QCOMPARE(balance.cellText(0, 0), QString("task"));
+        QCOMPARE(balance.cellText(1, 0), QString("cwd[stage3]"));
 
         RunsTableView runs;
         runs.setProjectDir(project);

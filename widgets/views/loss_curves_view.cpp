@@ -9,6 +9,7 @@
 #include <QLabel>
 #include <QMenu>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSaveFile>
 #include <QSlider>
 #include <QTextStream>
@@ -21,6 +22,7 @@
 #include <map>
 
 #include "core/run_files.h"
+#include "widgets/views/format.h"
 
 namespace distillery {
 
@@ -84,6 +86,13 @@ LossCurvesView::LossCurvesView(QWidget* parent) : QWidget(parent) {
     bar->addWidget(mSmoothingLabel);
     bar->addSpacing(12);
     bar->addWidget(mLogBox);
+    bar->addSpacing(12);
+    mBaselineGap = new QLabel(this);
+    mBaselineGap->setObjectName("baselineGap");
+    mBaselineGap->setToolTip(
+        tr("The validation metric against finished runs of the same student trained alone on "
+           "the same data and schedule (dashed)"));
+    bar->addWidget(mBaselineGap);
     bar->addStretch(1);
     bar->addWidget(fit);
     bar->addWidget(exportButton);
@@ -144,7 +153,16 @@ LossCurvesView::LossCurvesView(QWidget* parent) : QWidget(parent) {
     QFont legendFont = font();
     legendFont.setPointSizeF(legendFont.pointSizeF() * 0.9);
     mPlot->legend->setFont(legendFont);
-    lossRect->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    // The legend beside the plots, outside the data: a column on the right, at the top.
+    auto* legendColumn = new QCPLayoutGrid;
+    mPlot->plotLayout()->addElement(0, 1, legendColumn);
+    legendColumn->addElement(0, 0, mPlot->legend);
+    legendColumn->addElement(1, 0, new QCPLayoutGrid);  // takes the rest of the height
+    legendColumn->setRowStretchFactor(0, 0.001);
+    legendColumn->setRowStretchFactor(1, 1);
+    legendColumn->setMargins(QMargins(0, 6, 6, 0));
+    mPlot->plotLayout()->setColumnStretchFactor(0, 1);
+    mPlot->plotLayout()->setColumnStretchFactor(1, 0.001);
 
     mCursorLoss = new QCPItemStraightLine(mPlot);
     mCursorMetric = new QCPItemStraightLine(mPlot);
@@ -361,7 +379,66 @@ void LossCurvesView::addEpoch(const EpochEvent& event) {
         append(curve(QStringLiteral("val/") + QString::fromStdString(name), Kind::Metric),
                static_cast<double>(event.step), value);
     }
+    updateBaselineGap();
     scheduleReplot();
+}
+
+void LossCurvesView::setBaseline(const BaselineCurve& curve) {
+    mBaseline = curve;
+    if (mBaselineGraph) {
+        mPlot->removeGraph(mBaselineGraph);
+        mBaselineGraph = nullptr;
+    }
+    if (!curve.empty()) {
+        mBaselineGraph =
+            mPlot->addGraph(mMetricRect->axis(QCPAxis::atBottom), mMetricRect->axis(QCPAxis::atLeft));
+        mBaselineGraph->setSelectable(QCP::stNone);
+        const int runs = static_cast<int>(curve.runs.size());
+        mBaselineGraph->setName(tr("student alone (%n run(s))", "", runs));
+        QPen pen(QColor(0x707070), 1.4, Qt::DashLine);
+        mBaselineGraph->setPen(pen);
+        mBaselineGraph->setScatterStyle(
+            QCPScatterStyle(QCPScatterStyle::ssCircle, QColor(0x707070), Qt::white, 5));
+        for (size_t i = 0; i < curve.epochs.size(); ++i)
+            mBaselineGraph->addData(static_cast<double>(curve.steps[i]), curve.values[i]);
+    }
+    updateBaselineGap();
+    scheduleReplot();
+}
+
+QString LossCurvesView::baselineGapText() const {
+    return mBaselineGap->text().remove(QRegularExpression(QStringLiteral("<[^>]*>")));
+}
+
+void LossCurvesView::updateBaselineGap() {
+    mBelowBaseline = false;
+    mBaselineGap->clear();
+    if (mBaseline.empty()) return;
+    // The run's own metric curve, at the latest evaluation that falls on one of the baseline's epochs.
+    const Curve* own = nullptr;
+    for (const auto& c : mCurves)
+        if (!c->overlay && c->kind == Kind::Metric) own = c.get();
+    const QString metric = metricText(mBaseline.metric);
+    if (!own || own->keys.isEmpty()) {
+        mBaselineGap->setText(
+            tr("student alone: %1 %2 at the end").arg(metric).arg(mBaseline.values.back(), 0, 'f', 2));
+        return;
+    }
+    for (int i = own->keys.size() - 1; i >= 0; --i)
+        for (size_t e = 0; e < mBaseline.epochs.size(); ++e)
+            if (static_cast<int64_t>(own->keys[i]) == mBaseline.steps[e]) {
+                const double gap = own->values[i] - mBaseline.values[e];
+                mBelowBaseline = gap < 0;
+                const QString text = tr("%1 vs the student alone at epoch %2: %3")
+                                         .arg(metric)
+                                         .arg(mBaseline.epochs[e])
+                                         .arg(QString::asprintf("%+.2f", gap));
+                mBaselineGap->setText(mBelowBaseline
+                                          ? QStringLiteral("<span style=\"color:#b00000\">⚠ %1</span>")
+                                                .arg(text.toHtmlEscaped())
+                                          : text.toHtmlEscaped());
+                return;
+            }
 }
 
 bool LossCurvesView::parseRun(const QString& runDir, QVector<QPair<QString, QPair<double, double>>>* points,
@@ -414,6 +491,7 @@ bool LossCurvesView::loadRun(const QString& runDir, QString* error) {
         }
         resmooth(*c);
     }
+    updateBaselineGap();
     fitAll();
     return true;
 }
@@ -463,6 +541,11 @@ void LossCurvesView::setSmoothing(double alpha) {
 }
 
 void LossCurvesView::setLogScale(bool on) {
+    mLogChosen = true;  // the user's choice from now on, not the automatic one
+    applyLogScale(on);
+}
+
+void LossCurvesView::applyLogScale(bool on) {
     mLogScale = on;
     if (mLogBox->isChecked() != on) {
         const QSignalBlocker block(mLogBox);
@@ -494,8 +577,24 @@ void LossCurvesView::fitAll() {
     doReplot();
 }
 
+bool LossCurvesView::termsSpanDecades() const {
+    // The latest value of each loss curve of the run (terms and total): two orders of magnitude or more
+    // between them, and a linear axis shows the small ones as a flat line at zero.
+    double lo = std::numeric_limits<double>::infinity(), hi = 0;
+    for (const auto& c : mCurves) {
+        if (c->overlay || c->kind != Kind::Loss || c->values.isEmpty() || !c->graph->visible()) continue;
+        const double v = c->values.last();
+        if (!(v > 0)) return false;  // a log axis cannot show it
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+    }
+    return hi > 0 && hi / lo >= 100.0;
+}
+
 void LossCurvesView::doReplot() {
     mReplotTimer->stop();
+    // Terms whose scales differ by orders of magnitude go on a log axis, until the user chooses.
+    if (!mLogChosen && mLogScale != termsSpanDecades()) applyLogScale(!mLogScale);
     if (mFollow) {
         bool any = false;
         for (const auto& c : mCurves)
@@ -547,6 +646,12 @@ void LossCurvesView::doReplot() {
                 }
             }
         }
+        // Before the first evaluation the metric axis has nothing to fit: show the percent scale.
+        QCPAxis* metricY = mMetricRect->axis(QCPAxis::atLeft);
+        bool metricData = mBaselineGraph && mBaselineGraph->dataCount() > 0;
+        for (const auto& c : mCurves)
+            metricData |= c->kind == Kind::Metric && c->graph->visible() && !c->values.isEmpty();
+        if (!metricData) metricY->setRange(0, 100);
     }
     mPlot->replot(QCustomPlot::rpQueuedReplot);
 }

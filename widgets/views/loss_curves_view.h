@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/baseline.h"
 #include "core/engine.h"
 
 class QCustomPlot;
@@ -43,6 +44,15 @@ public:
     /** Replaces the curves with those of a run folder's metrics.jsonl; false (and *error) when unreadable. */
     bool loadRun(const QString& runDir, QString* error = nullptr);
 
+    /** The student alone's validation curve (core/baseline.h), drawn dashed under the run's own, with the
+     *  gap at the latest epoch both have above the plot; an empty curve removes it. */
+    void setBaseline(const BaselineCurve& curve);
+    bool hasBaseline() const { return !mBaseline.empty(); }
+    /** "vs the student alone at epoch 3: +1.24" (empty without a common epoch). */
+    QString baselineGapText() const;
+    /** The run is below the student alone at the latest common epoch. */
+    bool belowBaseline() const { return mBelowBaseline; }
+
     /** Draws an earlier run's curves dashed, for comparison; legend entries are prefixed with `label`. */
     bool addOverlay(const QString& runDir, const QString& label, QString* error = nullptr);
     void clearOverlays();
@@ -51,6 +61,8 @@ public:
     /** EMA weight of the past, 0 (off) .. 0.99; applies to loss curves, not to lr or the metric. */
     void setSmoothing(double alpha);
     double smoothing() const { return mSmoothing; }
+    /** The user's choice (the check box): no automatic log axis afterwards. Without one, the loss axis is
+     *  logarithmic while the terms' latest values differ by a factor of 100 or more. */
     void setLogScale(bool on);
     bool logScale() const { return mLogScale; }
 
@@ -100,6 +112,14 @@ private:
     void onMouseMove(QMouseEvent* event);
     void removeCurves(bool overlays);
 
+    void updateBaselineGap();
+    bool termsSpanDecades() const;
+    void applyLogScale(bool on);
+
+    BaselineCurve mBaseline;
+    QCPGraph* mBaselineGraph = nullptr;
+    QLabel* mBaselineGap = nullptr;
+    bool mBelowBaseline = false;
     QCustomPlot* mPlot = nullptr;
     QCPAxisRect* mMetricRect = nullptr;
     QCPItemStraightLine* mCursorLoss = nullptr;
@@ -116,7 +136,8 @@ private:
     QStringList mOverlayLabels;
     double mSmoothing = 0.0;
     bool mLogScale = false;
-    bool mFollow = true;  // auto-fit on new data until the user zooms or pans
+    bool mLogChosen = false;  // the user ticked or cleared "Log scale": no automatic choice
+    bool mFollow = true;      // auto-fit on new data until the user zooms or pans
 };
 
 }  // namespace distillery

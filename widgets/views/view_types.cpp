@@ -6,6 +6,7 @@ void registerEngineMetaTypes() {
     qRegisterMetaType<EpochEvent>();
     qRegisterMetaType<ActivationSnapshot>();
     qRegisterMetaType<RunSummary>();
+    qRegisterMetaType<BalanceSample>();
     qRegisterMetaType<RunStatus>();
 }
 }  // namespace distillery

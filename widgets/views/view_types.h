@@ -9,6 +9,7 @@ Q_DECLARE_METATYPE(distillery::StepEvent)
 Q_DECLARE_METATYPE(distillery::EpochEvent)
 Q_DECLARE_METATYPE(distillery::ActivationSnapshot)
 Q_DECLARE_METATYPE(distillery::RunSummary)
+Q_DECLARE_METATYPE(distillery::BalanceSample)
 Q_DECLARE_METATYPE(distillery::RunStatus)
 
 namespace distillery {
