@@ -15,6 +15,7 @@
 #include <ATen/autocast_mode.h>
 
 #include "core/baseline.h"
+#include "core/distributions.h"
 #include "core/format.h"
 #include "core/hardware.h"
 #include "core/imaging.h"
@@ -223,6 +224,7 @@ struct Job::Impl {
     void train();
     void serviceSnapshot();
     ActivationSnapshot takeSnapshot(const SnapshotRequest& request);
+    ChannelDistributions distributions(const DistributionRequest& request);
     /** The recipe's optimiser over `params` (training: the student and the terms' trainParameters). */
     std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<torch::Tensor>& params);
     void writeSummary(const RunSummary& s);
@@ -1444,6 +1446,138 @@ ActivationSnapshot snapshotRun(const std::string& runDir, const std::string& tea
     impl.setup();
     loadCheckpoint(resolveCheckpoint(runDir, checkpoint), impl.student, &impl.terms, nullptr);
     return impl.takeSnapshot({teacherTap, studentTap, split, sampleIndex});
+}
+
+ChannelDistributions Job::Impl::distributions(const DistributionRequest& req) {
+    auto data = req.split == Split::Train ? trainData : valData;
+    if (!student->hasTap(req.studentTap))
+        throw Error("distributions: unknown student tap '" + req.studentTap + "'");
+    const bool withTeacher = !req.teacherTap.empty();
+    if (withTeacher && (!teacher || !teacher->hasTap(req.teacherTap)))
+        throw Error("distributions: unknown teacher tap '" + req.teacherTap + "'");
+    const int64_t n = std::min<int64_t>(req.samples, data->size());
+    torch::NoGradGuard noGrad;
+    student->eval();
+    for (auto& t : terms)
+        t->eval();
+    // The first n samples, in batches; the student as the loss sees it (its term's adapter and resize).
+    std::vector<torch::Tensor> teacherParts, studentParts;
+    for (int64_t begin = 0; begin < n; begin += 64) {
+        std::vector<torch::Tensor> inputs;
+        for (int64_t i = begin; i < std::min(n, begin + 64); ++i)
+            inputs.push_back(sampleTensor(data->get(i), recipe.evalTransforms, device));
+        auto input = torch::cat(inputs);
+        auto s = student->run(input, {req.studentTap}).taps.at(req.studentTap);
+        if (s.dim() != 4)
+            throw Error("distributions: student tap '" + req.studentTap + "' is not a feature map (C×H×W)");
+        if (withTeacher) {
+            auto t = teacher->run(input, {req.teacherTap}).taps.at(req.teacherTap);
+            if (t.dim() != 4)
+                throw Error("distributions: teacher tap '" + req.teacherTap +
+                            "' is not a feature map (C×H×W)");
+            bool aligned = false;
+            for (auto& term : terms)
+                if (term->spec().teacherTap == req.teacherTap && term->spec().studentTap == req.studentTap &&
+                    term->spec().method != LossMethod::Task) {
+                    s = term->alignStudent(s, t);
+                    aligned = true;
+                    break;
+                }
+            if (!aligned && s.sizes().slice(2) != t.sizes().slice(2))
+                s = torch::nn::functional::interpolate(s,
+                                                       torch::nn::functional::InterpolateFuncOptions()
+                                                           .size(std::vector<int64_t>{t.size(2), t.size(3)})
+                                                           .mode(torch::kBilinear)
+                                                           .align_corners(false));
+            teacherParts.push_back(t.to(torch::kCPU, torch::kFloat32));
+        }
+        studentParts.push_back(s.to(torch::kCPU, torch::kFloat32));
+    }
+    student->train();
+    for (auto& t : terms)
+        t->train();
+
+    ChannelDistributions out;
+    out.teacherTap = req.teacherTap;
+    out.studentTap = req.studentTap;
+    out.samples = n;
+    out.tau = req.tau;
+    out.withTeacher = withTeacher;
+    const auto S = torch::cat(studentParts);
+    const auto T = withTeacher ? torch::cat(teacherParts) : torch::Tensor();
+    out.height = S.size(2);
+    out.width = S.size(3);
+    const int64_t channels = withTeacher ? std::min(T.size(1), S.size(1)) : S.size(1);
+    const auto q = torch::tensor({0.05, 0.25, 0.5, 0.75, 0.95}, torch::kFloat64);
+    auto perChannel = [&](const torch::Tensor& x) {  // [N, C, H, W] -> [C, N·H·W] in float64
+        return x.narrow(1, 0, channels).transpose(0, 1).reshape({channels, -1}).to(torch::kFloat64);
+    };
+    auto spatialLogSoftmax = [&](const torch::Tensor& x) {  // [N, C, H·W]
+        return torch::log_softmax(
+            x.narrow(1, 0, channels).reshape({x.size(0), channels, -1}).to(torch::kFloat64) / req.tau, -1);
+    };
+    const auto sFlat = perChannel(S);
+    const auto sQ = torch::quantile(sFlat, q, 1).transpose(0, 1).contiguous();  // [C, 5]
+    const auto sLog = spatialLogSoftmax(S);
+    const auto sSoft = sLog.exp().mean(0).to(torch::kFloat32).contiguous();  // [C, H·W]
+    torch::Tensor tFlat, tQ, tSoft, kl;
+    if (withTeacher) {
+        tFlat = perChannel(T);
+        tQ = torch::quantile(tFlat, q, 1).transpose(0, 1).contiguous();
+        const auto tLog = spatialLogSoftmax(T);
+        tSoft = tLog.exp().mean(0).to(torch::kFloat32).contiguous();
+        kl = (tLog.exp() * (tLog - sLog)).sum(-1).mean(0).contiguous();  // [C]
+    }
+    for (int64_t c = 0; c < channels; ++c) {
+        ChannelDistribution d;
+        d.channel = c;
+        const auto sv = sFlat[c];
+        double lo = sv.min().item<double>(), hi = sv.max().item<double>();
+        if (withTeacher) {
+            lo = std::min(lo, tFlat[c].min().item<double>());
+            hi = std::max(hi, tFlat[c].max().item<double>());
+        }
+        if (hi <= lo) hi = lo + 1e-6;  // a constant channel: one bin takes it all
+        d.lo = lo;
+        d.hi = hi;
+        auto histogram = [&](const torch::Tensor& v) {
+            auto h = torch::histc(v, req.bins, lo, hi);
+            h = h / std::max<double>(1.0, static_cast<double>(v.numel()));
+            return std::vector<double>(h.data_ptr<double>(), h.data_ptr<double>() + h.numel());
+        };
+        d.studentHistogram = histogram(sv.contiguous());
+        d.studentMean = sv.mean().item<double>();
+        d.studentStd = sv.std(/*unbiased=*/false).item<double>();
+        for (int k = 0; k < 5; ++k)
+            d.studentQuantiles[k] = sQ[c][k].item<double>();
+        d.studentSoftmax.assign(sSoft[c].data_ptr<float>(), sSoft[c].data_ptr<float>() + sSoft.size(1));
+        if (withTeacher) {
+            const auto tv = tFlat[c].contiguous();
+            d.teacherHistogram = histogram(tv);
+            d.teacherMean = tv.mean().item<double>();
+            d.teacherStd = tv.std(/*unbiased=*/false).item<double>();
+            for (int k = 0; k < 5; ++k)
+                d.teacherQuantiles[k] = tQ[c][k].item<double>();
+            d.teacherSoftmax.assign(tSoft[c].data_ptr<float>(), tSoft[c].data_ptr<float>() + tSoft.size(1));
+            d.kl = std::max(0.0, kl[c].item<double>());
+        }
+        out.channels.push_back(std::move(d));
+    }
+    return out;
+}
+
+ChannelDistributions channelDistributions(const DistributionRequest& request) {
+    if (request.samples < 1)
+        throw Error("distributions: samples must be at least 1, got " + std::to_string(request.samples));
+    if (request.bins < 2)
+        throw Error("distributions: bins must be at least 2, got " + std::to_string(request.bins));
+    if (!(request.tau > 0.0)) throw Error("distributions: tau must be > 0");
+    Job::Impl impl;
+    impl.recipe = loadRunRecipe(request.runDir);
+    impl.paths.root = request.runDir;
+    impl.setup();
+    loadCheckpoint(resolveCheckpoint(request.runDir, request.checkpoint), impl.student, &impl.terms, nullptr);
+    return impl.distributions(request);
 }
 
 Recipe loadRunRecipe(const std::string& runDir) {

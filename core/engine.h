@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/diagnostics.h"
+#include "core/distributions.h"
 #include "core/recipe.h"
 #include "core/run_folder.h"
 #include "core/types.h"
@@ -140,6 +141,7 @@ public:
 private:
     friend ActivationSnapshot snapshotRun(const std::string&, const std::string&, const std::string&, int64_t,
                                           Split, CheckpointChoice);
+    friend ChannelDistributions channelDistributions(const DistributionRequest&);
     struct Impl;
     std::unique_ptr<Impl> d;
 };

@@ -15,6 +15,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "app/cli/arguments.h"
@@ -22,6 +23,7 @@
 #include "core/baseline.h"
 #include "core/dataset.h"
 #include "core/diagnostics.h"
+#include "core/distributions.h"
 #include "core/engine.h"
 #include "core/format.h"
 #include "core/imaging.h"
@@ -430,6 +432,16 @@ const std::map<std::string, std::string>& commandUsages() {
          "diagnostics.target_share,\n"
          "                   0.5)\n"
          "  --json           print the last sample, flags and suggestions as JSON\n"},
+        {"distributions",
+         "usage: distillery-cli distributions DIR --tap NAME | --student-tap S [--teacher-tap T]\n"
+         "                                    [--samples N] [--bins B] [--tau T] [--split val|train]\n"
+         "                                    [--checkpoint best|last] [--out FILE.csv] [--json]\n"
+         "\n"
+         "Each channel's activations over the first N samples (default 64): teacher beside student (the "
+         "student\n"
+         "as the loss sees it, after its term's adapter and resize), histograms on shared bins, mean, std,\n"
+         "quantiles 5/25/50/75/95 %, and the KL between their spatial softmax at T, as CWD compares them\n"
+         "(worst first). A train run has the student's channels alone. --out writes every channel as CSV.\n"},
         {"inspect",
          "usage: distillery-cli inspect DIR --tap NAME --out PREFIX [--model student|teacher] [--sample N]\n"
          "                              [--split val|train] [--checkpoint best|last] [--tau T]\n"
@@ -471,6 +483,8 @@ std::string usage(const std::string& command) {
            "  resume DIR               continue an interrupted run\n"
            "  eval DIR                 evaluate a run's best or last checkpoint\n"
            "  diagnostics DIR          a run's term balance: each loss term's share of the gradient\n"
+           "  distributions DIR --tap NAME\n"
+           "                           each channel's activations over many samples, teacher beside student\n"
            "  inspect DIR --tap NAME --out PREFIX\n"
            "                           write a tap's channels as a PNG grid and a CSV of statistics\n"
            "  quantize DIR --out OUT   PTQ, QAT or mixed precision of a run's student\n"
@@ -1060,6 +1074,111 @@ int runInspect(const std::vector<std::string>& args) {
         std::printf("label %lld, predicted %lld\n", static_cast<long long>(result.sample.label),
                     static_cast<long long>(result.predicted));
     std::printf("wrote %s\nwrote %s\n", png.c_str(), csv.c_str());
+    return 0;
+}
+
+int runDistributions(const std::vector<std::string>& args) {
+    Arguments a("distributions", args, {"--json"},
+                {"--teacher-tap", "--student-tap", "--tap", "--samples", "--bins", "--tau", "--split",
+                 "--checkpoint", "--out"});
+    DistributionRequest request;
+    request.runDir = a.positionals({"DIR"})[0];
+    checkRunFolder(request.runDir);
+    const Recipe recipe = loadRecipe(RunPaths{request.runDir}.recipe());
+    const std::string tap = a.value("--tap").value_or("");
+    request.studentTap = a.value("--student-tap").value_or(tap);
+    request.teacherTap = a.value("--teacher-tap").value_or(recipe.job == JobKind::Distill ? tap : "");
+    if (request.studentTap.empty())
+        throw a.error("--tap NAME (both models) or --student-tap NAME is required");
+    request.samples = a.integer("--samples", 64, 1, 100000);
+    request.bins = static_cast<int>(a.integer("--bins", 32, 2, 1000));
+    request.tau = a.number("--tau", 1.0);
+    if (!(request.tau > 0)) throw a.error("--tau must be positive");
+    request.split = splitFrom(a.choice("--split", "val", {"val", "train"}), "--split");
+    request.checkpoint = checkpointFrom(a.choice("--checkpoint", "best", checkpointNames()), "--checkpoint");
+    checkCheckpoint(request.runDir, request.checkpoint);
+    const ChannelDistributions d = channelDistributions(request);
+
+    // Channels by KL (worst first) with a teacher, else in order.
+    std::vector<size_t> order(d.channels.size());
+    for (size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    if (d.withTeacher)
+        std::stable_sort(order.begin(), order.end(),
+                         [&](size_t x, size_t y) { return d.channels[x].kl > d.channels[y].kl; });
+    if (a.has("--out")) {
+        std::ostringstream csv;
+        auto num = [](double v) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.9g", v);
+            return std::string(buf);
+        };
+        csv << "channel,kl,teacher_mean,teacher_std,teacher_q05,teacher_q25,teacher_q50,teacher_q75,teacher_"
+               "q95,"
+               "student_mean,student_std,student_q05,student_q25,student_q50,student_q75,student_q95\n";
+        for (const auto& c : d.channels) {
+            auto teacher = [&](double v) { return d.withTeacher ? num(v) : std::string(); };
+            csv << c.channel << ',' << teacher(c.kl) << ',' << teacher(c.teacherMean) << ','
+                << teacher(c.teacherStd);
+            for (double q : c.teacherQuantiles)
+                csv << ',' << teacher(q);
+            csv << ',' << num(c.studentMean) << ',' << num(c.studentStd);
+            for (double q : c.studentQuantiles)
+                csv << ',' << num(q);
+            csv << '\n';
+        }
+        writeFileAtomically(a.value("--out").value(), csv.str());
+    }
+    if (a.has("--json")) {
+        nlohmann::json channels = nlohmann::json::array();
+        for (const auto& c : d.channels) {
+            nlohmann::json j = {{"channel", c.channel},
+                                {"lo", c.lo},
+                                {"hi", c.hi},
+                                {"student_histogram", c.studentHistogram},
+                                {"student_mean", c.studentMean},
+                                {"student_std", c.studentStd},
+                                {"student_quantiles", c.studentQuantiles}};
+            if (d.withTeacher) {
+                j["kl"] = c.kl;
+                j["teacher_histogram"] = c.teacherHistogram;
+                j["teacher_mean"] = c.teacherMean;
+                j["teacher_std"] = c.teacherStd;
+                j["teacher_quantiles"] = c.teacherQuantiles;
+            }
+            channels.push_back(j);
+        }
+        std::printf("%s\n", nlohmann::json({{"teacher_tap", d.teacherTap},
+                                            {"student_tap", d.studentTap},
+                                            {"samples", d.samples},
+                                            {"tau", d.tau},
+                                            {"channels", channels}})
+                                .dump(2)
+                                .c_str());
+        return 0;
+    }
+    std::printf("%lld channel%s of %s%s%s over %lld %s samples (%lldx%lld)%s\n",
+                static_cast<long long>(d.channels.size()), d.channels.size() == 1 ? "" : "s",
+                d.withTeacher ? ("teacher " + d.teacherTap + " and student ").c_str() : "student ",
+                d.studentTap.c_str(), "", static_cast<long long>(d.samples), splitName(request.split),
+                static_cast<long long>(d.height), static_cast<long long>(d.width),
+                d.withTeacher ? ", worst KL first" : "");
+    std::printf("%7s %9s %21s %21s\n", "channel", d.withTeacher ? "KL" : "",
+                d.withTeacher ? "teacher mean±std" : "", "student mean±std");
+    const size_t shown = std::min<size_t>(order.size(), 16);
+    for (size_t k = 0; k < shown; ++k) {
+        const auto& c = d.channels[order[k]];
+        char teacherText[64] = "", klText[32] = "";
+        if (d.withTeacher) {
+            std::snprintf(teacherText, sizeof teacherText, "%9.3f ± %-9.3f", c.teacherMean, c.teacherStd);
+            std::snprintf(klText, sizeof klText, "%9.4f", c.kl);
+        }
+        std::printf("%7lld %9s %21s %9.3f ± %-9.3f\n", static_cast<long long>(c.channel), klText, teacherText,
+                    c.studentMean, c.studentStd);
+    }
+    if (shown < order.size())
+        std::printf("… %zu more (--out FILE.csv or --json for all)\n", order.size() - shown);
+    if (a.has("--out")) std::printf("wrote %s\n", a.value("--out").value().c_str());
     return 0;
 }
 

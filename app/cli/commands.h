@@ -19,6 +19,7 @@ int runResume(const std::vector<std::string>& args);
 int runEval(const std::vector<std::string>& args);
 int runInspect(const std::vector<std::string>& args);
 int runDiagnostics(const std::vector<std::string>& args);
+int runDistributions(const std::vector<std::string>& args);
 int runQuantize(const std::vector<std::string>& args);
 int runExport(const std::vector<std::string>& args);  // export_command.cpp
 std::string exportUsage();

@@ -26,6 +26,7 @@ Command findCommand(const std::string& name) {
     if (name == "eval") return runEval;
     if (name == "inspect") return runInspect;
     if (name == "diagnostics") return runDiagnostics;
+    if (name == "distributions") return runDistributions;
     if (name == "quantize") return runQuantize;
     if (name == "export") return runExport;
     return nullptr;

@@ -8,10 +8,13 @@ _distillery_cli_options() {
     models) echo "--json --names --onnx --input --verify --subset --threads --help" ;;
     recipes) echo "--json --help" ;;
     cache) echo "--json --clear --dir --help" ;;
-    train) echo "--out --max-steps --subset --threads --set --help" ;;
+    train) echo "--out --max-steps --subset --threads --set --baseline --no-baseline --help" ;;
     resume) echo "--threads --max-steps --help" ;;
     eval) echo "--checkpoint --subset --threads --json --data --help" ;;
     inspect) echo "--tap --out --model --sample --split --checkpoint --tau --help" ;;
+    diagnostics) echo "--target --json --help" ;;
+    distributions) echo "--tap --teacher-tap --student-tap --samples --bins --tau --split --checkpoint --out --json \
+--help" ;;
     quantize) echo "--out --method --observer --percentile --calib-batches --bits --layer-bits --budget \
 --teacher --epochs --lr --lsq --subset --threads --max-steps --no-int8 --sensitivity --json --help" ;;
     export) echo "--format --out --verify --subset --threads --help" ;;
@@ -58,7 +61,7 @@ _distillery_cli() {
     local cword=$((${#words[@]} - 1))
     local cur="${words[cword]}" prev="" program="${words[0]:-distillery-cli}" command="" i
     ((cword > 0)) && prev="${words[cword - 1]}"
-    local commands="models recipes cache train resume eval inspect quantize export help"
+    local commands="models recipes cache train resume eval inspect diagnostics distributions quantize export help"
     COMPREPLY=()
     # The command is the first word that is not an option.
     for ((i = 1; i < cword; i++)); do
@@ -90,7 +93,7 @@ _distillery_cli_complete() {
     --out)
         case $command in
         export) _distillery_cli_files onnx ;;
-        inspect) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null ;;
+        inspect | distributions) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null ;;
         *) _distillery_cli_dirs ;;
         esac
         return 0 ;;
@@ -113,8 +116,9 @@ data.subset= data.root= data.workers= optim.lr= optim.weight_decay= seed= thread
         *) COMPREPLY=($(compgen -W "$keys" -- "$cur")); compopt -o nospace 2>/dev/null ;;
         esac
         return 0 ;;
+    --baseline) _distillery_cli_dirs; return 0 ;;
     --input | --subset | --threads | --max-steps | --tap | --sample | --tau | --percentile | --calib-batches | \
-        --layer-bits | --epochs | --lr)
+        --layer-bits | --epochs | --lr | --target | --teacher-tap | --student-tap | --samples | --bins)
         return 0 ;;
     esac
 
@@ -129,7 +133,7 @@ data.subset= data.root= data.workers= optim.lr= optim.weight_decay= seed= thread
         local IFS=$'\n'
         COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.onnx' -- "$cur"))
         compopt -o filenames 2>/dev/null ;;
-    resume | inspect | quantize | export) _distillery_cli_dirs ;;
+    resume | inspect | diagnostics | distributions | quantize | export) _distillery_cli_dirs ;;
     esac
     return 0
 }

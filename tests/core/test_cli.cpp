@@ -11,6 +11,7 @@
 #include <QtTest/QtTest>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <string>
 
 #include "core/diagnostics.h"
@@ -602,6 +603,27 @@ private Q_SLOTS:
         QVERIFY2(
             table.exitCode == 0 && table.out.contains("cwd[stage3]") && table.out.contains("over the run"),
             qPrintable(describe(table)));
+        // Channel distributions over 8 samples: every channel of the pair, histograms that sum to 1, ordered
+        // quantiles, KL ≥ 0; the CSV has a row per channel.
+        const CliRun dist = runCli({"distributions", runDir, "--tap", "stage3", "--samples", "8", "--bins",
+                                    "10", "--checkpoint", "last", "--json"});
+        QVERIFY2(dist.exitCode == 0, qPrintable(describe(dist)));
+        const auto channels = nlohmann::json::parse(dist.out.toStdString()).at("channels");
+        QCOMPARE(channels.size(), size_t{64});
+        for (const auto& c : channels) {
+            for (const char* side : {"teacher", "student"}) {
+                const auto h = c.at(std::string(side) + "_histogram").get<std::vector<double>>();
+                QCOMPARE(h.size(), size_t{10});
+                QVERIFY(std::abs(std::accumulate(h.begin(), h.end(), 0.0) - 1.0) < 1e-9);
+                const auto q = c.at(std::string(side) + "_quantiles").get<std::vector<double>>();
+                QVERIFY(std::is_sorted(q.begin(), q.end()));
+            }
+            QVERIFY(c.at("kl").get<double>() >= 0);
+        }
+        const CliRun distCsv = runCli({"distributions", runDir, "--tap", "stage3", "--samples", "8",
+                                       "--checkpoint", "last", "--out", mScratch + "/dist.csv"});
+        QVERIFY2(distCsv.exitCode == 0, qPrintable(describe(distCsv)));
+        QCOMPARE(nonEmptyLines(readBytes(mScratch + "/dist.csv")).size(), 1 + 64);
         const CliRun badTarget = runCli({"diagnostics", runDir, "--target", "1.5"});
         QVERIFY2(badTarget.exitCode == 2 && badTarget.err.contains("--target"),
                  qPrintable(describe(badTarget)));

@@ -6,9 +6,11 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <thread>
 
 #include "core/baseline.h"
+#include "core/distributions.h"
 #include "core/engine.h"
 #include "core/internal/precision.h"
 #include "core/run_files.h"
@@ -657,6 +659,122 @@ private Q_SLOTS:
         }
         // Without baseline runs nothing is compared.
         QVERIFY(std::isnan(aloneRec->epochs[0].baseline));
+    }
+
+    void channelDistributionsMatchTheSnapshots() {
+        // Histograms, moments, quantiles, KL and mean spatial softmax of each channel over the first samples,
+        // recomputed here from one snapshot per sample (the inspector's path) with plain loops.
+        const std::string root = tests::scratchDir("distributions");
+        QCOMPARE(trainTeacher(root + "/teacher").status, RunStatus::Finished);
+        const std::string text =
+            withTeacher(root,
+                        "  - {method: task, weight: 1.0}\n"
+                        "  - {method: cwd, teacher_tap: stage3, student_tap: stage2, weight: 5, tau: 4}\n");
+        Job job(recipeFrom(text, {"job=distill", "train.epochs=1"}), {root + "/student"});
+        job.start();
+        QCOMPARE(job.wait().status, RunStatus::Finished);
+
+        DistributionRequest req;
+        req.runDir = root + "/student";
+        req.teacherTap = "stage3";
+        req.studentTap = "stage2";
+        req.samples = 5;
+        req.bins = 8;
+        req.tau = 2.0;
+        const ChannelDistributions d = channelDistributions(req);
+        QVERIFY(d.withTeacher);
+        QCOMPARE(d.samples, int64_t{5});
+        QCOMPARE(d.height, int64_t{7});  // the student's 14×14 resized to the teacher's 7×7, 32 → 64 channels
+        QCOMPARE(d.channels.size(), size_t{64});
+        std::vector<ActivationSnapshot> snaps;
+        for (int64_t i = 0; i < 5; ++i)
+            snaps.push_back(snapshotRun(req.runDir, "stage3", "stage2", i));
+        const int64_t hw = 49;
+        for (int64_t c : {0, 17, 63}) {
+            std::vector<double> t, s;
+            for (const auto& snap : snaps)
+                for (int64_t k = 0; k < hw; ++k) {
+                    t.push_back(snap.teacher.data[c * hw + k]);
+                    s.push_back(snap.student.data[c * hw + k]);
+                }
+            const ChannelDistribution& got = d.channels[c];
+            const double lo =
+                std::min(*std::min_element(t.begin(), t.end()), *std::min_element(s.begin(), s.end()));
+            const double hi =
+                std::max(*std::max_element(t.begin(), t.end()), *std::max_element(s.begin(), s.end()));
+            QVERIFY(std::abs(got.lo - lo) < 1e-5 && std::abs(got.hi - hi) < 1e-5);
+            auto histogram = [&](const std::vector<double>& v) {
+                std::vector<double> h(8, 0.0);
+                for (double x : v)
+                    h[std::min<int64_t>(7, static_cast<int64_t>((x - got.lo) / (got.hi - got.lo) * 8))] +=
+                        1.0 / v.size();
+                return h;
+            };
+            auto close = [](const std::vector<double>& a, const std::vector<double>& b, double tol) {
+                double diff = 0;
+                for (size_t i = 0; i < a.size(); ++i)
+                    diff += std::abs(a[i] - b[i]);
+                return a.size() == b.size() && diff <= tol;
+            };
+            // A value on a bin edge may fall either side after float rounding: at most one value moves.
+            QVERIFY(close(got.teacherHistogram, histogram(t), 2.0 / t.size() + 1e-12));
+            QVERIFY(close(got.studentHistogram, histogram(s), 2.0 / s.size() + 1e-12));
+            auto mean = [](const std::vector<double>& v) {
+                return std::accumulate(v.begin(), v.end(), 0.0) / v.size();
+            };
+            auto stddev = [&](const std::vector<double>& v) {
+                const double m = mean(v);
+                double sum = 0;
+                for (double x : v)
+                    sum += (x - m) * (x - m);
+                return std::sqrt(sum / v.size());
+            };
+            QVERIFY(std::abs(got.teacherMean - mean(t)) < 1e-5);
+            QVERIFY(std::abs(got.studentStd - stddev(s)) < 1e-5);
+            auto quantile = [](std::vector<double> v, double q) {
+                std::sort(v.begin(), v.end());
+                const double pos = q * (v.size() - 1);
+                const size_t i = static_cast<size_t>(pos);
+                return i + 1 < v.size() ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[i];
+            };
+            QVERIFY(std::abs(got.studentQuantiles[2] - quantile(s, 0.5)) < 1e-5);
+            QVERIFY(std::abs(got.teacherQuantiles[4] - quantile(t, 0.95)) < 1e-5);
+            // KL of the spatial softmax at τ, per sample, averaged; and the mean softmax maps.
+            double kl = 0;
+            std::vector<double> meanT(hw, 0.0);
+            for (int64_t n = 0; n < 5; ++n) {
+                auto softmax = [&](const std::vector<double>& v) {
+                    double m = -1e300, z = 0;
+                    for (int64_t k = 0; k < hw; ++k)
+                        m = std::max(m, v[n * hw + k] / 2.0);
+                    std::vector<double> p(hw);
+                    for (int64_t k = 0; k < hw; ++k)
+                        z += p[k] = std::exp(v[n * hw + k] / 2.0 - m);
+                    for (auto& x : p)
+                        x /= z;
+                    return p;
+                };
+                const auto pt = softmax(t), ps = softmax(s);
+                for (int64_t k = 0; k < hw; ++k) {
+                    if (pt[k] > 0) kl += pt[k] * (std::log(pt[k]) - std::log(ps[k])) / 5.0;
+                    meanT[k] += pt[k] / 5.0;
+                }
+            }
+            QVERIFY2(std::abs(got.kl - kl) < 1e-5 * std::max(1.0, kl),
+                     qPrintable(QString("%1 vs %2").arg(got.kl).arg(kl)));
+            for (int64_t k = 0; k < hw; ++k)
+                QVERIFY(std::abs(got.teacherSoftmax[k] - meanT[k]) < 1e-5);
+        }
+        // A train run: the student's channels alone.
+        req.teacherTap.clear();
+        req.runDir = root + "/teacher";
+        req.studentTap = "stage3";
+        const ChannelDistributions alone = channelDistributions(req);
+        QVERIFY(!alone.withTeacher);
+        QCOMPARE(alone.channels.size(), size_t{64});
+        QVERIFY(alone.channels[0].teacherHistogram.empty());
+        req.studentTap = "logits";
+        QVERIFY_THROWS_EXCEPTION(Error, channelDistributions(req));
     }
 
     void teacherCacheGivesIdenticalTraining() {
