@@ -168,6 +168,105 @@
     </message>
 </context>
 <context>
+    <name>distillery::ChannelDistributionView</name>
+    <message>
+        <source>The first samples of the validation split</source>
+        <translation>The first samples of the validation split</translation>
+    </message>
+    <message>
+        <source>The first of the %1 channels shown (in the order of the plot)</source>
+        <translation>The first of the %1 channels shown (in the order of the plot)</translation>
+    </message>
+    <message>
+        <source>Sort by KL</source>
+        <translation>Sort by KL</translation>
+    </message>
+    <message>
+        <source>Compute</source>
+        <translation>Compute</translation>
+    </message>
+    <message>
+        <source>Samples:</source>
+        <translation>Samples:</translation>
+    </message>
+    <message>
+        <source>From:</source>
+        <translation>From:</translation>
+    </message>
+    <message>
+        <source>channel</source>
+        <translation>channel</translation>
+    </message>
+    <message>
+        <source>activation (5–25–50–75–95 %)</source>
+        <translation>activation (5–25–50–75–95 %)</translation>
+    </message>
+    <message>
+        <source>KL(p_T ‖ p_S)</source>
+        <translation>KL(p_T ‖ p_S)</translation>
+    </message>
+    <message>
+        <source>activation</source>
+        <translation>activation</translation>
+    </message>
+    <message>
+        <source>share of values</source>
+        <translation>share of values</translation>
+    </message>
+    <message>
+        <source>Mean spatial softmax at τ (what CWD compares): teacher, student</source>
+        <translation>Mean spatial softmax at τ (what CWD compares): teacher, student</translation>
+    </message>
+    <message>
+        <source>Pick a channel in the channel inspector and press Distributions, or Compute here.</source>
+        <translation>Pick a channel in the channel inspector and press Distributions, or Compute here.</translation>
+    </message>
+    <message>
+        <source>Computing the distributions of %1 samples…</source>
+        <translation>Computing the distributions of %1 samples…</translation>
+    </message>
+    <message>
+        <source>%1: %2 channels over %3 samples (%4×%5); mean KL at τ = %6: %7 (CWD&apos;s loss τ²·mean KL = %8). Click a box for its channel.</source>
+        <translation>%1: %2 channels over %3 samples (%4×%5); mean KL at τ = %6: %7 (CWD&apos;s loss τ²·mean KL = %8). Click a box for its channel.</translation>
+    </message>
+    <message>
+        <source>%1: %2 channels of the student over %3 samples (%4×%5). Click a box for its channel.</source>
+        <translation>%1: %2 channels of the student over %3 samples (%4×%5). Click a box for its channel.</translation>
+    </message>
+    <message>
+        <source>KL</source>
+        <translation>KL</translation>
+    </message>
+    <message>
+        <source>teacher</source>
+        <translation>teacher</translation>
+    </message>
+    <message>
+        <source>student</source>
+        <translation>student</translation>
+    </message>
+    <message>
+        <source>channel (worst KL first)</source>
+        <translation>channel (worst KL first)</translation>
+    </message>
+    <message>
+        <source>share of values (%)</source>
+        <translation>share of values (%)</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Channel %1&lt;/b&gt;&lt;br&gt;student mean %2, std %3</source>
+        <translation>&lt;b&gt;Channel %1&lt;/b&gt;&lt;br&gt;student mean %2, std %3</translation>
+    </message>
+    <message>
+        <source>&lt;br&gt;teacher mean %1, std %2&lt;br&gt;KL(p_T‖p_S) at τ = %3: &lt;b&gt;%4&lt;/b&gt;</source>
+        <translation>&lt;br&gt;teacher mean %1, std %2&lt;br&gt;KL(p_T‖p_S) at τ = %3: &lt;b&gt;%4&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;br&gt;&lt;span style=&quot;color:#b00000&quot;&gt;the student&apos;s channel is constant (dead)&lt;/span&gt;</source>
+        <translation>&lt;br&gt;&lt;span style=&quot;color:#b00000&quot;&gt;the student&apos;s channel is constant (dead)&lt;/span&gt;</translation>
+    </message>
+</context>
+<context>
     <name>distillery::ChannelInspectorView</name>
     <message>
         <source>teacher</source>
@@ -390,6 +489,14 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>%1 of %2 student channels constant</source>
         <translation>%1 of %2 student channels constant</translation>
+    </message>
+    <message>
+        <source>Distributions…</source>
+        <translation>Distributions…</translation>
+    </message>
+    <message>
+        <source>The selected channel&apos;s activations over many samples, teacher beside student, with every channel&apos;s distribution and KL</source>
+        <translation>The selected channel&apos;s activations over many samples, teacher beside student, with every channel&apos;s distribution and KL</translation>
     </message>
 </context>
 <context>
@@ -1129,6 +1236,14 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>Term balance</source>
         <translation>Term balance</translation>
+    </message>
+    <message>
+        <source>The distributions are computed from a run&apos;s checkpoint: select a run that has one, or wait for the running one to write its first.</source>
+        <translation>The distributions are computed from a run&apos;s checkpoint: select a run that has one, or wait for the running one to write its first.</translation>
+    </message>
+    <message>
+        <source>Channel distributions</source>
+        <translation>Channel distributions</translation>
     </message>
 </context>
 <context>

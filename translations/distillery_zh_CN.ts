@@ -168,6 +168,105 @@
     </message>
 </context>
 <context>
+    <name>distillery::ChannelDistributionView</name>
+    <message>
+        <source>The first samples of the validation split</source>
+        <translation>验证集中的前若干个样本</translation>
+    </message>
+    <message>
+        <source>The first of the %1 channels shown (in the order of the plot)</source>
+        <translation>所显示的 %1 个通道中的第一个（按图中顺序）</translation>
+    </message>
+    <message>
+        <source>Sort by KL</source>
+        <translation>按 KL 排序</translation>
+    </message>
+    <message>
+        <source>Compute</source>
+        <translation>计算</translation>
+    </message>
+    <message>
+        <source>Samples:</source>
+        <translation>样本数：</translation>
+    </message>
+    <message>
+        <source>From:</source>
+        <translation>起始：</translation>
+    </message>
+    <message>
+        <source>channel</source>
+        <translation>通道</translation>
+    </message>
+    <message>
+        <source>activation (5–25–50–75–95 %)</source>
+        <translation>激活值（5–25–50–75–95 %）</translation>
+    </message>
+    <message>
+        <source>KL(p_T ‖ p_S)</source>
+        <translation>KL(p_T ‖ p_S)</translation>
+    </message>
+    <message>
+        <source>activation</source>
+        <translation>激活值</translation>
+    </message>
+    <message>
+        <source>share of values</source>
+        <translation>数值占比</translation>
+    </message>
+    <message>
+        <source>Mean spatial softmax at τ (what CWD compares): teacher, student</source>
+        <translation>τ 下的平均空间 softmax（CWD 所比较的）：教师、学生</translation>
+    </message>
+    <message>
+        <source>Pick a channel in the channel inspector and press Distributions, or Compute here.</source>
+        <translation>在通道检查器中选择一个通道并点击“分布…”，或在此处点击“计算”。</translation>
+    </message>
+    <message>
+        <source>Computing the distributions of %1 samples…</source>
+        <translation>正在计算 %1 个样本的分布…</translation>
+    </message>
+    <message>
+        <source>%1: %2 channels over %3 samples (%4×%5); mean KL at τ = %6: %7 (CWD&apos;s loss τ²·mean KL = %8). Click a box for its channel.</source>
+        <translation>%1：%2 个通道，%3 个样本（%4×%5）；τ = %6 时平均 KL：%7（CWD 损失 τ²·平均 KL = %8）。点击箱线查看该通道。</translation>
+    </message>
+    <message>
+        <source>%1: %2 channels of the student over %3 samples (%4×%5). Click a box for its channel.</source>
+        <translation>%1：学生的 %2 个通道，%3 个样本（%4×%5）。点击箱线查看该通道。</translation>
+    </message>
+    <message>
+        <source>KL</source>
+        <translation>KL</translation>
+    </message>
+    <message>
+        <source>teacher</source>
+        <translation>教师</translation>
+    </message>
+    <message>
+        <source>student</source>
+        <translation>学生</translation>
+    </message>
+    <message>
+        <source>channel (worst KL first)</source>
+        <translation>通道（KL 最差在前）</translation>
+    </message>
+    <message>
+        <source>share of values (%)</source>
+        <translation>数值占比（%）</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Channel %1&lt;/b&gt;&lt;br&gt;student mean %2, std %3</source>
+        <translation>&lt;b&gt;通道 %1&lt;/b&gt;&lt;br&gt;学生均值 %2，标准差 %3</translation>
+    </message>
+    <message>
+        <source>&lt;br&gt;teacher mean %1, std %2&lt;br&gt;KL(p_T‖p_S) at τ = %3: &lt;b&gt;%4&lt;/b&gt;</source>
+        <translation>&lt;br&gt;教师均值 %1，标准差 %2&lt;br&gt;τ = %3 时 KL(p_T‖p_S)：&lt;b&gt;%4&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;br&gt;&lt;span style=&quot;color:#b00000&quot;&gt;the student&apos;s channel is constant (dead)&lt;/span&gt;</source>
+        <translation>&lt;br&gt;&lt;span style=&quot;color:#b00000&quot;&gt;学生的该通道恒定不变（失活）&lt;/span&gt;</translation>
+    </message>
+</context>
+<context>
     <name>distillery::ChannelInspectorView</name>
     <message>
         <source>teacher</source>
@@ -390,6 +489,14 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>%1 of %2 student channels constant</source>
         <translation>%2 个学生通道中有 %1 个恒定</translation>
+    </message>
+    <message>
+        <source>Distributions…</source>
+        <translation>分布…</translation>
+    </message>
+    <message>
+        <source>The selected channel&apos;s activations over many samples, teacher beside student, with every channel&apos;s distribution and KL</source>
+        <translation>所选通道在多个样本上的激活，教师与学生并列，并给出每个通道的分布和 KL</translation>
     </message>
 </context>
 <context>
@@ -1127,6 +1234,14 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>Term balance</source>
         <translation>损失项平衡</translation>
+    </message>
+    <message>
+        <source>The distributions are computed from a run&apos;s checkpoint: select a run that has one, or wait for the running one to write its first.</source>
+        <translation>分布根据运行的检查点计算：请选择一个已有检查点的运行，或等待正在进行的运行写出第一个检查点。</translation>
+    </message>
+    <message>
+        <source>Channel distributions</source>
+        <translation>通道分布</translation>
     </message>
 </context>
 <context>

@@ -36,6 +36,7 @@
 #include "widgets/recipe_document.h"
 #include "widgets/resource_paths.h"
 #include "widgets/tap_rules.h"
+#include "widgets/views/channel_distribution_view.h"
 #include "widgets/views/channel_inspector_view.h"
 #include "widgets/views/format.h"
 #include "widgets/views/loss_curves_view.h"
@@ -158,6 +159,22 @@ void MainWindow::createDocks() {
     mInspector = new ChannelInspectorView(this);
     mPredictions = new PredictionsView(this);
     mTermBalance = new TermBalanceView(this);
+    mDistributions = new ChannelDistributionView(this);
+    connect(mDistributions, &ChannelDistributionView::errorOccurred, this,
+            [this](const QString& text) { log(text, true); });
+    connect(mInspector, &ChannelInspectorView::distributionsRequested, this,
+            [this](const QString& teacherTap, const QString& studentTap, int channel, double tau) {
+                if (mInspectedRun.isEmpty() || !RunFolder(mInspectedRun.toStdString()).hasAnyCheckpoint()) {
+                    showError(
+                        tr("The distributions are computed from a run's checkpoint: select a run that has "
+                           "one, or wait for the running one to write its first."));
+                    return;
+                }
+                QDockWidget* dock = dockFor(mDistributions);
+                dock->show();
+                dock->raise();
+                mDistributions->showRun(mInspectedRun, teacherTap, studentTap, channel, tau);
+            });
     connect(
         mTermBalance, &TermBalanceView::weightsSuggested, this,
         [this](const QVector<std::pair<QString, double>>& weights) {
@@ -222,6 +239,7 @@ void MainWindow::createDocks() {
     wrap(mInspector, tr("Channel inspector"), "inspectorDock", true);
     wrap(mPredictions, tr("Predictions"), "predictionsDock", true);
     wrap(mTermBalance, tr("Term balance"), "termBalanceDock");
+    wrap(mDistributions, tr("Channel distributions"), "distributionsDock", true);
     wrap(mRunsTable, tr("Runs"), "runsDock");
     // No '&' in a dock title: tab bars and the View menu would take it for a shortcut letter.
     // Not in a scroll area: its settings scroll on their own, so both tables keep a share of a short dock.
@@ -256,6 +274,7 @@ void MainWindow::resetLayout() {
     splitDockWidget(dockFor(mInspector), dockFor(mRunsTable), Qt::Vertical);
     tabifyDockWidget(dockFor(mInspector), dockFor(mPredictions));
     tabifyDockWidget(dockFor(mPredictions), dockFor(mTermBalance));
+    tabifyDockWidget(dockFor(mTermBalance), dockFor(mDistributions));
     tabifyDockWidget(dockFor(mPredictions), dockFor(mQuantize));
     tabifyDockWidget(dockFor(mRunsTable), dockFor(mLog));
     mModelsDock->raise();

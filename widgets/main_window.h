@@ -29,6 +29,7 @@ class LossCurvesView;
 class ModelsDock;
 class PredictionsView;
 class TermBalanceView;
+class ChannelDistributionView;
 class QuantizePage;
 class RecipeDock;
 class RecipeDocument;
@@ -94,6 +95,7 @@ public:
     ChannelInspectorView* inspector() const { return mInspector; }
     PredictionsView* predictions() const { return mPredictions; }
     TermBalanceView* termBalance() const { return mTermBalance; }
+    ChannelDistributionView* distributions() const { return mDistributions; }
     RunsTableView* runsTable() const { return mRunsTable; }
     QuantizePage* quantizePage() const { return mQuantize; }
     WelcomePage* welcomePage() const { return mWelcome; }
@@ -158,6 +160,7 @@ private:
     ChannelInspectorView* mInspector = nullptr;
     PredictionsView* mPredictions = nullptr;
     TermBalanceView* mTermBalance = nullptr;
+    ChannelDistributionView* mDistributions = nullptr;
     RunsTableView* mRunsTable = nullptr;
     QuantizePage* mQuantize = nullptr;
     QPlainTextEdit* mLog = nullptr;

@@ -3,8 +3,10 @@
 #include <QApplication>
 #include <QDir>
 #include <QDockWidget>
+#include <QEventLoop>
 #include <QFileInfo>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QSpinBox>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -20,6 +22,7 @@
 #include "widgets/resource_paths.h"
 #include "widgets/run_controller.h"
 #include "widgets/settings_dialog.h"
+#include "widgets/views/channel_distribution_view.h"
 #include "widgets/views/channel_inspector_view.h"
 #include "widgets/views/loss_curves_view.h"
 #include "widgets/views/predictions_view.h"
@@ -120,6 +123,17 @@ void ScreenshotTour::shootViews(const QString& studentRun) {
     };
     dockShot(mWindow->lossCurves(), "loss_curves", QSize(1100, 620));
     dockShot(mWindow->inspector(), "channel_inspector", QSize(1200, 860));
+    // The inspector's "Distributions…" on its selected channel: every channel over 64 samples.
+    if (auto* button = mWindow->inspector()->findChild<QPushButton*>("showDistributions")) {
+        QEventLoop computed;
+        connect(mWindow->distributions(), &ChannelDistributionView::ready, &computed, &QEventLoop::quit);
+        connect(mWindow->distributions(), &ChannelDistributionView::errorOccurred, &computed,
+                &QEventLoop::quit);
+        QTimer::singleShot(60000, &computed, &QEventLoop::quit);
+        button->click();
+        computed.exec();
+        dockShot(mWindow->distributions(), "channel_distributions", QSize(1200, 860));
+    }
     dockShot(mWindow->predictions(), "predictions", QSize(1100, 760));
     dockShot(mWindow->termBalance(), "term_balance", QSize(900, 640));
     dockShot(mWindow->runsTable(), "runs");

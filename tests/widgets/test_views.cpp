@@ -15,6 +15,7 @@
 #include "core/engine.h"
 #include "core/recipe.h"
 #include "core/run_folder.h"
+#include "widgets/views/channel_distribution_view.h"
 #include "widgets/views/channel_inspector_view.h"
 #include "widgets/views/channel_math.h"
 #include "widgets/views/format.h"
@@ -690,6 +691,58 @@ losses: [{method: task}, {method: cwd, teacher_tap: stage3, student_tap: stage3,
         if (!mShots.isEmpty()) shot(view, "term_balance");
     }
 
+    void channelDistributionsSortAndShowTheSelectedChannel() {
+        ChannelDistributions d;
+        d.teacherTap = "stage3";
+        d.studentTap = "stage3";
+        d.samples = 4;
+        d.height = d.width = 2;
+        d.tau = 1.0;
+        d.withTeacher = true;
+        for (int c = 0; c < 40; ++c) {
+            ChannelDistribution ch;
+            ch.channel = c;
+            ch.lo = 0;
+            ch.hi = 4;
+            ch.teacherHistogram = {0.25, 0.25, 0.25, 0.25};
+            ch.studentHistogram = {1.0, 0.0, 0.0, 0.0};
+            ch.teacherQuantiles = {0.2, 1, 2, 3, 3.8};
+            ch.studentQuantiles = {0.1, 0.2, 0.3, 0.4, 0.5};
+            ch.teacherSoftmax = {0.25f, 0.25f, 0.25f, 0.25f};
+            ch.studentSoftmax = {0.7f, 0.1f, 0.1f, 0.1f};
+            ch.kl = (c * 7) % 40 / 10.0;  // a permutation of 0 … 3.9
+            d.channels.push_back(ch);
+        }
+        d.channels[5].studentStd = 0.0;
+        ChannelDistributionView view;
+        view.setDistributions(d);
+        // Worst KL first: 7·c mod 40 = 39 at c = 17.
+        QCOMPARE(view.order().front(), int64_t{17});
+        QCOMPARE(view.order().size(), size_t{40});
+        for (size_t i = 1; i < view.order().size(); ++i)
+            QVERIFY(d.channels[view.order()[i - 1]].kl >= d.channels[view.order()[i]].kl);
+        QCOMPARE(view.selectedChannel(), 17);
+        // One page of 32 boxes per model, and the KL bars behind them.
+        QCOMPARE(view.boxPlot()->plottableCount(), 3);
+        auto* teacherBoxes = qobject_cast<QCPStatisticalBox*>(view.boxPlot()->plottable(0));
+        QVERIFY(teacherBoxes);
+        QCOMPARE(teacherBoxes->dataCount(), 32);
+        // The selected channel's histograms on its bins, in percent.
+        QCOMPARE(view.histogramPlot()->graphCount(), 2);
+        QCOMPARE(view.histogramPlot()->graph(1)->dataCount(), 4);
+        QCOMPARE(view.histogramPlot()->graph(1)->data()->at(0)->value, 100.0);
+        QCOMPARE(view.histogramPlot()->graph(0)->data()->at(2)->key, 2.5);  // bin centre
+        // A channel on the second page turns the page.
+        const int late = static_cast<int>(view.order()[35]);
+        view.selectChannel(late);
+        QCOMPARE(view.selectedChannel(), late);
+        QCOMPARE(qobject_cast<QCPStatisticalBox*>(view.boxPlot()->plottable(0))->dataCount(), 8);
+        view.setSortByKl(false);
+        QCOMPARE(view.order()[3], int64_t{3});
+        QVERIFY(view.summaryText().contains("40 channels over 4 samples"));
+        if (!mShots.isEmpty()) shot(view, "channel_distributions");
+    }
+
     // ---- end to end on real (tiny) runs ---------------------------------------------------------------
 
     void realRunsEndToEnd() {
@@ -746,6 +799,15 @@ losses: [{method: task}, {method: cwd, teacher_tap: stage3, student_tap: stage3,
             for (int p = 0; p < 10; ++p)
                 total += predictions.confusionAt(t, p);
         QCOMPARE(total, qint64(64));
+
+        // The distributions of the run's channels, computed on a worker from its checkpoint.
+        ChannelDistributionView distributions;
+        QSignalSpy distributionsReady(&distributions, &ChannelDistributionView::ready);
+        distributions.showRun(studentDir, "stage3", "stage3", 5, 4.0);
+        QVERIFY(distributionsReady.wait(120000));
+        QCOMPARE(distributions.distributions().channels.size(), size_t{64});
+        QCOMPARE(distributions.selectedChannel(), 5);
+        QVERIFY(distributions.distributions().withTeacher);
 
         // The run measured its term balance at step 1; the view reads it back from diagnostics.jsonl.
         TermBalanceView balance;

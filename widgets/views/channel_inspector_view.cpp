@@ -281,6 +281,15 @@ ChannelInspectorView::ChannelInspectorView(QWidget* parent) : QWidget(parent) {
     row2->addWidget(mZoomSlider);
     row2->addStretch(1);
     row2->addWidget(mSortBox);
+    auto* distributions = new QPushButton(tr("Distributions…"), this);
+    distributions->setObjectName("showDistributions");
+    distributions->setToolTip(
+        tr("The selected channel's activations over many samples, teacher beside student, "
+           "with every channel's distribution and KL"));
+    connect(distributions, &QPushButton::clicked, this, [this] {
+        Q_EMIT distributionsRequested(teacherTap(), studentTap(), std::max(0, mSelected), mTau);
+    });
+    row2->addWidget(distributions);
     layout->addLayout(row2);
 
     mStatus = new QLabel(this);

@@ -85,6 +85,9 @@ public Q_SLOTS:
 Q_SIGNALS:
     void snapshotRequested(const QString& teacherTap, const QString& studentTap, qint64 sample,
                            const QString& split);
+    /** "Distributions…": the tap pair's channel distributions over many samples, at `channel`. */
+    void distributionsRequested(const QString& teacherTap, const QString& studentTap, int channel,
+                                double tau);
 
 private:
     struct Plane {
