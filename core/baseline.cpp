@@ -82,10 +82,24 @@ std::vector<std::string> findBaselineRuns(const std::string& runsDir, const Reci
     return out;
 }
 
-std::optional<double> BaselineCurve::at(int epoch) const {
+namespace {
+/** The index of `epoch` in the curve's ascending epochs, if it has it. */
+std::optional<size_t> indexOf(const std::vector<int>& epochs, int epoch) {
     const auto it = std::lower_bound(epochs.begin(), epochs.end(), epoch);
     if (it == epochs.end() || *it != epoch) return std::nullopt;
-    return values[static_cast<size_t>(it - epochs.begin())];
+    return static_cast<size_t>(it - epochs.begin());
+}
+}  // namespace
+
+std::optional<double> BaselineCurve::at(int epoch) const {
+    const auto i = indexOf(epochs, epoch);
+    if (!i) return std::nullopt;
+    return values[*i];
+}
+
+int BaselineCurve::runsAt(int epoch) const {
+    const auto i = indexOf(epochs, epoch);
+    return i ? counts[*i] : 0;
 }
 
 BaselineCurve readBaselineCurve(const std::vector<std::string>& runs, const std::string& metric) {
@@ -125,9 +139,7 @@ std::optional<BaselineComparison> compareWithBaseline(const BaselineCurve& curve
 
 std::string baselineMessage(const BaselineComparison& c, const BaselineCurve& curve) {
     const std::string name = metricDisplayName(curve.metric);
-    int runs = 0;
-    for (size_t i = 0; i < curve.epochs.size(); ++i)
-        if (curve.epochs[i] == c.epoch) runs = curve.counts[i];
+    const int runs = curve.runsAt(c.epoch);
     char buf[256];
     std::snprintf(buf, sizeof buf, "epoch %d: %s %.2f, %.2f %s the student alone (%.2f, %s)", c.epoch,
                   name.c_str(), c.value, std::abs(c.gap()), c.below() ? "below" : "above", c.baseline,

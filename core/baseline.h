@@ -33,6 +33,8 @@ struct BaselineCurve {
     bool empty() const { return epochs.empty(); }
     /** The value at `epoch`, if any run has it. */
     std::optional<double> at(int epoch) const;
+    /** How many runs the value at `epoch` is the mean of (0 when none has it). */
+    int runsAt(int epoch) const;
 };
 /** Reads the runs' metrics.jsonl (validation records of `metric`, the last per epoch; an empty `metric` is
  *  the first run's main metric from its summary); throws Error naming a file it cannot read. */

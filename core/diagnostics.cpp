@@ -2,12 +2,11 @@
 
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/baseline.h"
-#include "core/imaging.h"
+#include "core/run_files.h"
 #include "core/types.h"
 
 namespace distillery {
@@ -96,18 +95,7 @@ std::string balanceToJson(const BalanceSample& sample) {
 }
 
 DiagnosticsLog::DiagnosticsLog(const std::string& path, std::optional<int64_t> keepUpToStep) {
-    if (keepUpToStep && std::filesystem::exists(path)) {
-        std::ifstream in(path);
-        std::ostringstream kept;
-        std::string line;
-        while (std::getline(in, line)) {
-            if (line.empty()) continue;
-            auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-            if (j.is_discarded()) continue;  // a line cut short by a kill
-            if (j.value("step", int64_t{0}) <= *keepUpToStep) kept << line << '\n';
-        }
-        writeFileAtomically(path, kept.str());
-    }
+    if (keepUpToStep) dropRecordsAfterStep(path, *keepUpToStep);
     mOut.open(path, std::ios::app);
     if (!mOut) throw Failure("cannot write " + path);
 }
@@ -119,9 +107,7 @@ void DiagnosticsLog::append(const BalanceSample& sample) {
 }
 
 void DiagnosticsLog::appendBaseline(const BaselineComparison& c, int64_t step, const BaselineCurve& curve) {
-    int runs = 0;
-    for (size_t i = 0; i < curve.epochs.size(); ++i)
-        if (curve.epochs[i] == c.epoch) runs = curve.counts[i];
+    const int runs = curve.runsAt(c.epoch);
     std::lock_guard<std::mutex> lock(mMutex);
     mOut << nlohmann::json{{"kind", "baseline"}, {"step", step},
                            {"epoch", c.epoch},   {"metric", curve.metric},

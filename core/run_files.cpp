@@ -55,20 +55,23 @@ std::vector<MetricRecord> readMetrics(const std::string& path) {
     return out;
 }
 
-MetricsLog::MetricsLog(const std::string& path, std::optional<int64_t> keepUpToStep) : mPath(path) {
-    if (keepUpToStep && std::filesystem::exists(path)) {
-        // A killed run may have logged past its last checkpoint; those steps will be trained again.
-        std::ifstream in(path);
-        std::ostringstream kept;
-        std::string line;
-        while (std::getline(in, line)) {
-            if (line.empty()) continue;
-            auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-            if (j.is_discarded()) continue;  // a line cut short by a kill
-            if (j.value("step", int64_t{0}) <= *keepUpToStep) kept << line << '\n';
-        }
-        writeFileAtomically(path, kept.str());
+void dropRecordsAfterStep(const std::string& path, int64_t step) {
+    if (!std::filesystem::exists(path)) return;
+    std::ifstream in(path);
+    std::ostringstream kept;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+        if (j.is_discarded()) continue;  // a line cut short by a kill
+        if (j.value("step", int64_t{0}) <= step) kept << line << '\n';
     }
+    writeFileAtomically(path, kept.str());
+}
+
+MetricsLog::MetricsLog(const std::string& path, std::optional<int64_t> keepUpToStep) : mPath(path) {
+    // A killed run may have logged past its last checkpoint; those steps will be trained again.
+    if (keepUpToStep) dropRecordsAfterStep(path, *keepUpToStep);
     mOut.open(path, std::ios::app);
     if (!mOut) throw Failure("cannot write " + path);
 }

@@ -35,6 +35,11 @@ private:
     std::mutex mMutex;
 };
 
+/** Rewrites a JSON-lines file of a run (atomically) without its records after `step` (a resumed run trains
+ *  those steps again) and without a last line cut short by a kill. Nothing happens when the file is absent.
+ */
+void dropRecordsAfterStep(const std::string& path, int64_t step);
+
 /** Reads metrics.jsonl; throws Error naming the file and line on malformed input. */
 std::vector<MetricRecord> readMetrics(const std::string& path);
 
