@@ -35,8 +35,10 @@ CheckpointMeta CheckpointMeta::fromJson(const nlohmann::json& j, const std::stri
         m.model.head = j.value("head", std::string());
         m.model.onnx = j.value("onnx", std::string());
         m.model.width = j.value("width", 1.0);
-        m.task =
-            j.at("task").get<std::string>() == "segmentation" ? Task::Segmentation : Task::Classification;
+        const auto task = j.at("task").get<std::string>();
+        if (!parseTask(task, m.task))
+            throw Error(path + ": unknown task '" + printable(task) +
+                        "' (allowed: classification, segmentation, detection)");
         m.inChannels = j.at("in_channels").get<int64_t>();
         m.numClasses = j.at("num_classes").get<int64_t>();
         m.inputH = j.value("input_h", int64_t{0});

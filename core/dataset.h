@@ -13,12 +13,15 @@ namespace distillery {
 
 /** Every knob of a data set; unused ones are ignored by the set that does not need them. */
 struct DataConfig {
-    std::string dataset =
-        "fashion_mnist";  // fashion_mnist, fashion_scenes, image_folder, seg_folder, cifar10, cifar100
-    std::string root;     // folder (resolved to an absolute path)
-    std::string valRoot;  // image_folder / seg_folder: optional separate val folder
-    int subset = 0;       // use only the first N samples of each split (0 = all)
-    int workers = 2;      // batch-preparation threads
+    std::string dataset = "fashion_mnist";  // fashion_mnist, fashion_scenes(_det), image_folder, seg_folder,
+                                            // coco_json, cifar10/100
+    std::string root;                       // folder (resolved to an absolute path)
+    std::string valRoot;  // image_folder / seg_folder / coco_json: optional separate val folder
+    // coco_json: the images folder and the annotations file given apart (instead of root/images and
+    // root/annotations.json), and the same for validation
+    std::string images, annotations, valImages, valAnnotations;
+    int subset = 0;   // use only the first N samples of each split (0 = all)
+    int workers = 2;  // batch-preparation threads
     // fashion_scenes
     int canvas = 64;
     int minItems = 2;
@@ -50,6 +53,9 @@ public:
     virtual int numClasses() const = 0;
     virtual std::vector<std::string> classNames() const = 0;
     virtual std::string name() const = 0;
+    /** Detection: the category id each class index stands for (COCO's ids); empty when the ids are the
+     *  indices themselves. */
+    virtual std::vector<int64_t> categoryIds() const { return {}; }
 };
 
 /** Opens the split of the data set described by the config. Throws Error naming the path and what is wrong.

@@ -15,6 +15,8 @@
 #include <mutex>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "core/dataset.h"
 
 namespace fs = std::filesystem;
@@ -265,8 +267,10 @@ uint64_t splitMix64(uint64_t x) {
 
 class FashionScenes final : public Dataset {
 public:
-    FashionScenes(const DataConfig& config, Split split)
-        : mItems(loadFashionSplit("fashion_scenes", fashionRoot(config), split)),
+    FashionScenes(const DataConfig& config, Split split, bool detection)
+        : mItems(loadFashionSplit(detection ? "fashion_scenes_det" : "fashion_scenes", fashionRoot(config),
+                                  split)),
+          mDetection(detection),
           mSplit(split),
           mSeed(config.sceneSeed),
           mCanvas(config.canvas),
@@ -274,7 +278,7 @@ public:
           mMaxItems(config.maxItems),
           mMinScale(config.minScale),
           mMaxScale(config.maxScale) {
-        const std::string d = "fashion_scenes";
+        const std::string d = name();
         if (mCanvas <= 0) fail(d, "data.canvas must be positive, got " + std::to_string(mCanvas));
         if (mMinItems < 1 || mMaxItems < mMinItems)
             fail(d, "need 1 <= data.min_items <= data.max_items, got " + std::to_string(mMinItems) + " and " +
@@ -297,7 +301,7 @@ public:
     int64_t size() const override { return mSize; }
 
     Sample get(int64_t index) const override {
-        checkIndex("fashion_scenes", index, mSize);
+        checkIndex(name(), index, mSize);
         // Each scene has its own generator seeded from (seed, split, index): any scene can be made alone, in
         // any order and on any thread.
         uint64_t seed = splitMix64(mSeed);
@@ -317,6 +321,10 @@ public:
         const int ih = mItems->height, iw = mItems->width;
         const int items = mMinItems + static_cast<int>(drawIndex(mMaxItems - mMinItems + 1));
         cv::Mat item(ih, iw, CV_32F), resized;
+        // Detection: which item each foreground pixel shows (1-based), and each item's tight box.
+        std::vector<uint8_t> owner;
+        if (mDetection) owner.assign(static_cast<size_t>(mCanvas) * mCanvas, 0);
+        std::vector<Box> boxes;
         for (int k = 0; k < items; ++k) {
             const int64_t which = drawIndex(mItems->count);
             const double scale = mMinScale + drawUnit() * (mMaxScale - mMinScale);
@@ -332,6 +340,9 @@ public:
             if (!keep) cv::resize(item, resized, cv::Size(sw, sh), 0, 0, cv::INTER_LINEAR);
             const cv::Mat& scaled = keep ? item : resized;
             const uint8_t cls = static_cast<uint8_t>(1 + mItems->labels[which]);
+            Box box;
+            box.x1 = box.y1 = static_cast<float>(mCanvas);
+            box.label = mItems->labels[which];
             for (int y = 0; y < sh; ++y) {
                 const float* row = scaled.ptr<float>(y);
                 float* dst = &s.image.data[static_cast<size_t>(y0 + y) * mCanvas + x0];
@@ -342,6 +353,14 @@ public:
                         // Foreground occludes whatever was there.
                         dst[x] = v;
                         mdst[x] = cls;
+                        if (mDetection) {
+                            owner[static_cast<size_t>(y0 + y) * mCanvas + x0 + x] =
+                                static_cast<uint8_t>(k + 1);
+                            box.x1 = std::min(box.x1, static_cast<float>(x0 + x));
+                            box.y1 = std::min(box.y1, static_cast<float>(y0 + y));
+                            box.x2 = std::max(box.x2, static_cast<float>(x0 + x + 1));
+                            box.y2 = std::max(box.y2, static_cast<float>(y0 + y + 1));
+                        }
                     } else {
                         // Faint fringe pixels only brighten background; they stay <= the threshold, so
                         // "image > threshold" and "mask > 0" always agree.
@@ -349,22 +368,34 @@ public:
                     }
                 }
             }
+            boxes.push_back(box);
+        }
+        if (mDetection) {
+            // Each garment's tight box (as drawn, occluded parts included); garments that later ones hide
+            // completely, or that have no foreground pixel at all, are dropped.
+            std::vector<int64_t> visible(boxes.size(), 0);
+            for (uint8_t o : owner)
+                if (o > 0) ++visible[o - 1];
+            for (size_t k = 0; k < boxes.size(); ++k)
+                if (visible[k] > 0 && boxes[k].x2 > boxes[k].x1) s.boxes.push_back(boxes[k]);
+            s.mask = {};
         }
         return s;
     }
 
-    Task task() const override { return Task::Segmentation; }
+    Task task() const override { return mDetection ? Task::Detection : Task::Segmentation; }
     int channels() const override { return 1; }
     int height() const override { return mCanvas; }
     int width() const override { return mCanvas; }
-    int numClasses() const override { return 11; }
+    int numClasses() const override { return mDetection ? 10 : 11; }
     std::vector<std::string> classNames() const override {
-        std::vector<std::string> names{"background"};
+        std::vector<std::string> names;
+        if (!mDetection) names.push_back("background");
         for (const auto& n : fashionClassNames())
             names.push_back(n);
         return names;
     }
-    std::string name() const override { return "fashion_scenes"; }
+    std::string name() const override { return mDetection ? "fashion_scenes_det" : "fashion_scenes"; }
 
 private:
     static constexpr float kForeground = 0.1f;
@@ -374,6 +405,7 @@ private:
     }
 
     std::shared_ptr<const IdxImages> mItems;
+    bool mDetection;
     Split mSplit;
     uint64_t mSeed;
     int mCanvas, mMinItems, mMaxItems;
@@ -816,6 +848,247 @@ private:
     std::vector<std::string> mClassNames;
 };
 
+// ---- coco_json --------------------------------------------------------------------------------------------
+
+/**
+ * COCO instances: a JSON file with `images` ({id, file_name}), `annotations` ({image_id, bbox [x, y, w, h],
+ * category_id, iscrowd, area}) and `categories` ({id, name}), the images in a folder. Categories become
+ * contiguous class indices in id order. Every image is checked to exist at open, every box to lie in its
+ * image (when the image's width and height are given) and to name a known image and category.
+ */
+class CocoJson final : public Dataset {
+public:
+    CocoJson(const DataConfig& config, Split split)
+        : mImageSize(config.imageSize), mChannels(config.imageChannels) {
+        const std::string d = "coco_json";
+        checkChannels(d, mChannels);
+        checkValFraction(d, config.valFraction);
+        if (mImageSize < 0)
+            fail(d, "data.image_size must not be negative, got " + std::to_string(mImageSize));
+        // Where the split's files are: a root holding images/ and annotations.json, or the two given apart.
+        const bool val = split == Split::Val;
+        const bool separateVal = !config.valRoot.empty() || !config.valAnnotations.empty();
+        auto locate = [&](const std::string& root, const std::string& images, const std::string& annotations,
+                          const char* rootKey, const char* imagesKey, const char* annotationsKey) {
+            if (!annotations.empty()) {
+                if (images.empty())
+                    fail(d, std::string("data.") + annotationsKey + " is given without data." + imagesKey +
+                                " (the folder its file_name entries are relative to)");
+                return std::make_pair(fs::path(images), fs::path(annotations));
+            }
+            if (root.empty())
+                fail(d, std::string("give data.") + rootKey +
+                            " (a folder with images/ and annotations.json) or data." + imagesKey +
+                            " and data." + annotationsKey);
+            return std::make_pair(fs::path(root) / "images", fs::path(root) / "annotations.json");
+        };
+        auto [images, annotations] =
+            val && separateVal
+                ? locate(config.valRoot, config.valImages, config.valAnnotations, "val_root", "val_images",
+                         "val_annotations")
+                : locate(config.root, config.images, config.annotations, "root", "images", "annotations");
+        mFolder = images;
+        load(annotations, config.classNames);
+        if (!(val && separateVal)) {
+            // One file for both splits: every image at a val position (by file order) validates.
+            std::vector<Entry> kept;
+            for (size_t p = 0; p < mEntries.size(); ++p)
+                if (separateVal ? !val : isValPosition(p, config.valFraction) == val)
+                    kept.push_back(mEntries[p]);
+            mEntries = std::move(kept);
+        }
+        if (mEntries.empty())
+            fail(d, annotations.string() + ": the " + splitName(split) + " split has no images" +
+                        (separateVal ? std::string()
+                                     : " (data.val_fraction " + std::to_string(config.valFraction) + ")"));
+        mSize = limitToSubset(static_cast<int64_t>(mEntries.size()), config.subset);
+        if (mImageSize > 0) {
+            mHeight = mWidth = mImageSize;
+        } else {
+            probeSize(d, mEntries[0].path, mChannels, mHeight, mWidth);
+        }
+    }
+
+    int64_t size() const override { return mSize; }
+    Sample get(int64_t index) const override {
+        checkIndex("coco_json", index, mSize);
+        const Entry& e = mEntries[static_cast<size_t>(index)];
+        cv::Mat m = readImage("coco_json", e.path, mChannels);
+        const int rows = m.rows, cols = m.cols;
+        for (const Box& b : e.boxes)
+            if (b.x2 > cols + 0.5f || b.y2 > rows + 0.5f)
+                fail("coco_json", mAnnotations + ": a box of image " + std::to_string(e.id) + " (" +
+                                      e.path.string() + ") reaches (" + std::to_string(b.x2) + ", " +
+                                      std::to_string(b.y2) + "), outside the image's " +
+                                      sizeText(rows, cols) + " pixels");
+        Sample s;
+        s.image = toImage("coco_json", std::move(m), e.path, mImageSize, mHeight, mWidth, mEntries[0].path);
+        s.imageId = e.id;
+        const float sx = static_cast<float>(s.image.width) / static_cast<float>(cols);
+        const float sy = static_cast<float>(s.image.height) / static_cast<float>(rows);
+        for (Box b : e.boxes) {
+            b.x1 = std::min(b.x1, static_cast<float>(cols)) * sx;
+            b.x2 = std::min(b.x2, static_cast<float>(cols)) * sx;
+            b.y1 = std::min(b.y1, static_cast<float>(rows)) * sy;
+            b.y2 = std::min(b.y2, static_cast<float>(rows)) * sy;
+            if (b.area >= 0.f) b.area *= sx * sy;
+            s.boxes.push_back(b);
+        }
+        return s;
+    }
+    Task task() const override { return Task::Detection; }
+    int channels() const override { return mChannels; }
+    int height() const override { return mHeight; }
+    int width() const override { return mWidth; }
+    int numClasses() const override { return static_cast<int>(mClassNames.size()); }
+    std::vector<std::string> classNames() const override { return mClassNames; }
+    std::string name() const override { return "coco_json"; }
+    std::vector<int64_t> categoryIds() const override { return mCategoryIds; }
+
+private:
+    struct Entry {
+        int64_t id = 0;
+        fs::path path;
+        std::vector<Box> boxes;
+    };
+
+    void load(const fs::path& file, const std::vector<std::string>& names) {
+        const std::string d = "coco_json";
+        mAnnotations = file.string();
+        std::ifstream in(file, std::ios::binary);
+        if (!in)
+            fail(d,
+                 "cannot read " + file.string() + " (missing or unreadable; expected COCO instances JSON)");
+        nlohmann::json j;
+        try {
+            j = nlohmann::json::parse(in);
+        } catch (const nlohmann::json::exception& e) {
+            fail(d, file.string() + ": not valid JSON (" + printable(e.what()) + ")");
+        }
+        const std::string where = file.string() + ": ";
+        auto section = [&](const char* key) -> const nlohmann::json& {
+            if (!j.is_object() || !j.contains(key) || !j[key].is_array())
+                fail(d, where + "no \"" + key +
+                            "\" list (expected COCO instances: images, annotations, categories)");
+            return j[key];
+        };
+        auto number = [&](const nlohmann::json& entry, const char* key, const std::string& what) {
+            if (!entry.is_object() || !entry.contains(key) || !entry[key].is_number())
+                fail(d, where + what + " has no numeric \"" + key + "\"");
+            return entry[key].get<double>();
+        };
+        // Categories in id order → class indices.
+        const auto& cats = section("categories");
+        std::vector<std::pair<int64_t, std::string>> categories;
+        for (size_t i = 0; i < cats.size(); ++i) {
+            const std::string what = "categories[" + std::to_string(i) + "]";
+            const auto id = static_cast<int64_t>(number(cats[i], "id", what));
+            std::string name = cats[i].contains("name") && cats[i]["name"].is_string()
+                                   ? cats[i]["name"].get<std::string>()
+                                   : std::to_string(id);
+            for (const auto& [other, _] : categories)
+                if (other == id)
+                    fail(d, where + what + ": category id " + std::to_string(id) + " appears twice");
+            categories.emplace_back(id, printable(name, 60));
+        }
+        if (categories.empty()) fail(d, where + "the \"categories\" list is empty");
+        std::sort(categories.begin(), categories.end());
+        std::map<int64_t, int64_t> classOf;
+        for (const auto& [id, name] : categories) {
+            classOf[id] = static_cast<int64_t>(mCategoryIds.size());
+            mCategoryIds.push_back(id);
+            mClassNames.push_back(name);
+        }
+        if (!names.empty()) {
+            if (names.size() != mClassNames.size())
+                fail(d, std::to_string(names.size()) + " class names given but " + file.string() + " has " +
+                            std::to_string(mClassNames.size()) + " categories");
+            mClassNames = names;
+        }
+        // Images, checked to exist now rather than half-way through an epoch.
+        const auto& imgs = section("images");
+        std::map<int64_t, size_t> entryOf;
+        std::map<int64_t, std::pair<double, double>> sizeOf;
+        for (size_t i = 0; i < imgs.size(); ++i) {
+            const std::string what = "images[" + std::to_string(i) + "]";
+            const auto id = static_cast<int64_t>(number(imgs[i], "id", what));
+            if (!imgs[i].contains("file_name") || !imgs[i]["file_name"].is_string())
+                fail(d, where + what + " (id " + std::to_string(id) + ") has no \"file_name\"");
+            if (entryOf.count(id))
+                fail(d, where + what + ": image id " + std::to_string(id) + " appears twice");
+            Entry e;
+            e.id = id;
+            e.path = mFolder / imgs[i]["file_name"].get<std::string>();
+            std::error_code ec;
+            if (!fs::is_regular_file(e.path, ec))
+                fail(d, where + what + " (id " + std::to_string(id) + "): image file " +
+                            printable(e.path.string()) + " does not exist");
+            if (imgs[i].contains("width") && imgs[i].contains("height"))
+                sizeOf[id] = {number(imgs[i], "width", what), number(imgs[i], "height", what)};
+            entryOf[id] = mEntries.size();
+            mEntries.push_back(std::move(e));
+        }
+        const auto& anns = section("annotations");
+        for (size_t i = 0; i < anns.size(); ++i) {
+            const auto& a = anns[i];
+            std::string what = "annotations[" + std::to_string(i) + "]";
+            if (a.is_object() && a.contains("id") && a["id"].is_number())
+                what += " (id " + std::to_string(a["id"].get<int64_t>()) + ")";
+            const auto image = static_cast<int64_t>(number(a, "image_id", what));
+            const auto category = static_cast<int64_t>(number(a, "category_id", what));
+            auto img = entryOf.find(image);
+            if (img == entryOf.end())
+                fail(d, where + what + ": image_id " + std::to_string(image) + " is not in \"images\"");
+            auto cls = classOf.find(category);
+            if (cls == classOf.end())
+                fail(d, where + what + ": category_id " + std::to_string(category) +
+                            " is not in \"categories\"");
+            if (!a.contains("bbox") || !a["bbox"].is_array() || a["bbox"].size() != 4 ||
+                !std::all_of(a["bbox"].begin(), a["bbox"].end(),
+                             [](const nlohmann::json& v) { return v.is_number(); }))
+                fail(d, where + what + ": \"bbox\" must be [x, y, width, height]");
+            const double x = a["bbox"][0].get<double>(), y = a["bbox"][1].get<double>();
+            const double w = a["bbox"][2].get<double>(), h = a["bbox"][3].get<double>();
+            const std::string boxText = "[" + formatNumber(x) + ", " + formatNumber(y) + ", " +
+                                        formatNumber(w) + ", " + formatNumber(h) + "]";
+            if (!(w > 0) || !(h > 0) || !std::isfinite(x) || !std::isfinite(y))
+                fail(d, where + what + ": bbox " + boxText + " has no area (expected width and height > 0)");
+            bool outside = x < -0.5 || y < -0.5;
+            if (auto sz = sizeOf.find(image); sz != sizeOf.end())
+                outside = outside || x + w > sz->second.first + 0.5 || y + h > sz->second.second + 0.5;
+            if (outside)
+                fail(d, where + what + ": bbox " + boxText + " lies outside image " + std::to_string(image) +
+                            (sizeOf.count(image) ? " (" + formatNumber(sizeOf[image].first) + " x " +
+                                                       formatNumber(sizeOf[image].second) + " pixels)"
+                                                 : std::string()));
+            Box b;
+            b.x1 = static_cast<float>(std::max(0.0, x));
+            b.y1 = static_cast<float>(std::max(0.0, y));
+            b.x2 = static_cast<float>(x + w);
+            b.y2 = static_cast<float>(y + h);
+            b.label = cls->second;
+            b.crowd = a.contains("iscrowd") && a["iscrowd"].is_number() && a["iscrowd"].get<double>() != 0;
+            if (a.contains("area") && a["area"].is_number()) b.area = a["area"].get<float>();
+            mEntries[img->second].boxes.push_back(b);
+        }
+    }
+
+    static std::string formatNumber(double v) {
+        std::ostringstream out;
+        out << v;
+        return out.str();
+    }
+
+    int mImageSize, mChannels;
+    fs::path mFolder;
+    std::string mAnnotations;
+    std::vector<Entry> mEntries;
+    std::vector<std::string> mClassNames;
+    std::vector<int64_t> mCategoryIds;
+    int64_t mSize = 0;
+    int mHeight = 0, mWidth = 0;
+};
+
 /** A contiguous slice of another data set: the train/holdout split used for tuning. */
 class SliceView : public Dataset {
 public:
@@ -835,6 +1108,7 @@ public:
     int numClasses() const override { return mBase->numClasses(); }
     std::vector<std::string> classNames() const override { return mBase->classNames(); }
     std::string name() const override { return mBase->name(); }
+    std::vector<int64_t> categoryIds() const override { return mBase->categoryIds(); }
 
 private:
     std::shared_ptr<Dataset> mBase;
@@ -847,7 +1121,9 @@ std::shared_ptr<Dataset> openSplit(const DataConfig& config, Split split);
 }  // namespace
 
 std::vector<std::string> datasetNames() {
-    return {"fashion_mnist", "fashion_scenes", "image_folder", "seg_folder", "cifar10", "cifar100"};
+    return {"fashion_mnist", "fashion_scenes", "fashion_scenes_det",
+            "image_folder",  "seg_folder",     "coco_json",
+            "cifar10",       "cifar100"};
 }
 
 std::shared_ptr<Dataset> openDataset(const DataConfig& config, Split split) {
@@ -875,7 +1151,9 @@ std::shared_ptr<Dataset> openSplit(const DataConfig& config, Split split) {
     const std::string& n = config.dataset;
     if (config.subset < 0) fail(n, "subset must not be negative, got " + std::to_string(config.subset));
     if (n == "fashion_mnist") return std::make_shared<FashionMnist>(config, split);
-    if (n == "fashion_scenes") return std::make_shared<FashionScenes>(config, split);
+    if (n == "fashion_scenes") return std::make_shared<FashionScenes>(config, split, false);
+    if (n == "fashion_scenes_det") return std::make_shared<FashionScenes>(config, split, true);
+    if (n == "coco_json") return std::make_shared<CocoJson>(config, split);
     if (n == "image_folder") return std::make_shared<ImageFolder>(config, split);
     if (n == "seg_folder") return std::make_shared<SegFolder>(config, split);
     if (n == "cifar10") return std::make_shared<Cifar>(config, split, false);

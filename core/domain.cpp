@@ -94,6 +94,15 @@ const char* methodName(LossMethod method) {
     return nameOf(kMethods, method);
 }
 
+bool parseTask(const std::string& text, Task& out) {
+    for (Task t : {Task::Classification, Task::Segmentation, Task::Detection})
+        if (text == taskName(t)) {
+            out = t;
+            return true;
+        }
+    return false;
+}
+
 bool parseJob(const std::string& text, JobKind& out) {
     return valueOf(kJobs, text, out);
 }

@@ -733,6 +733,8 @@ void Job::Impl::train() {
     meta.model = r.student;
     if (task == Task::Segmentation && meta.model.head.empty() && meta.model.onnx.empty())
         meta.model.head = "fcn";
+    if (task == Task::Detection && meta.model.head.empty() && meta.model.onnx.empty())
+        meta.model.head = "centernet";
     meta.task = task;
     meta.inChannels = studentInfo.inChannels;
     meta.numClasses = numClasses;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/detection.h"
 #include "core/diagnostics.h"
 #include "core/distributions.h"
 #include "core/recipe.h"
@@ -152,6 +153,8 @@ Recipe loadRunRecipe(const std::string& runDir);
 struct EvalResult {
     std::vector<std::pair<std::string, double>> metrics;
     std::vector<double> perClassIoU;
+    std::vector<double> perClassAP;  // detection: AP@[.5:.95] per class, -1 where a class has no objects
+    std::vector<ImageDetections> detections;      // detection: every image's decoded boxes (top 100)
     std::vector<std::vector<int64_t>> confusion;  // [truth][prediction]
     int64_t samples = 0;
 };
@@ -187,8 +190,10 @@ struct SamplePrediction {
     int64_t studentLabel = -1;        // classification
     std::vector<float> studentProbs;  // classification: softmax over classes
     int64_t teacherLabel = -1;
-    Mask studentMask;  // segmentation: argmax per pixel
-    Mask teacherMask;  // empty without a teacher
+    Mask studentMask;                     // segmentation: argmax per pixel
+    Mask teacherMask;                     // empty without a teacher
+    std::vector<Detection> studentBoxes;  // detection: decoded boxes (top 100) in the sample's pixels
+    std::vector<Detection> teacherBoxes;
 };
 std::vector<SamplePrediction> predictRun(const std::string& runDir, const std::vector<int64_t>& indices,
                                          Split split = Split::Val,

@@ -6,6 +6,7 @@
 #include "core/internal/checkpoint.h"
 #include "core/internal/evaluation.h"
 #include "core/internal/inference.h"
+#include "core/internal/losses.h"
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -62,8 +63,48 @@ torch::Device chooseDevice(const std::string& name) {
 }
 
 const char* mainMetric(Task task) {
-    return task == Task::Classification ? "top1" : "miou";
+    return task == Task::Classification ? "top1" : task == Task::Segmentation ? "miou" : "ap";
 }
+
+std::vector<std::vector<Detection>> decodeBatch(const torch::Tensor& output, int64_t numClasses, int imageH,
+                                                int imageW) {
+    auto host = output.detach().to(torch::kCPU).to(torch::kFloat32).contiguous();
+    const int mapH = static_cast<int>(host.size(2)), mapW = static_cast<int>(host.size(3));
+    std::vector<std::vector<Detection>> out;
+    for (int64_t i = 0; i < host.size(0); ++i)
+        out.push_back(decodeCenterMaps(host[i].data_ptr<float>(), numClasses, mapH, mapW, kDetectionStride,
+                                       kMaxDetections, imageH, imageW));
+    return out;
+}
+
+namespace {
+EvalResult evaluateDetector(InferenceRunner& runner, BatchLoader& loader, int64_t numClasses,
+                            torch::Device device, const std::function<bool()>& cancelled) {
+    CocoEvaluator coco(numClasses);
+    EvalResult result;
+    double lossSum = 0;
+    Batch batch;
+    while (loader.next(batch)) {
+        if (cancelled && cancelled()) break;
+        auto images = batch.images.to(device).contiguous(torch::MemoryFormat::ChannelsLast);
+        auto output = runner.forward(images);
+        const int64_t n = batch.images.size(0);
+        lossSum += detectionLoss(output, batch.targets.to(device)).item<double>() * static_cast<double>(n);
+        auto decoded = decodeBatch(output, numClasses, static_cast<int>(batch.images.size(2)),
+                                   static_cast<int>(batch.images.size(3)));
+        for (size_t i = 0; i < decoded.size(); ++i) {
+            coco.add(batch.boxes[i], decoded[i]);
+            result.detections.push_back({batch.imageIds[i], std::move(decoded[i])});
+        }
+        result.samples += n;
+    }
+    const CocoMetrics m = coco.compute();
+    result.metrics = cocoMetricPairs(m);
+    result.perClassAP = m.perClassAP;
+    result.metrics.emplace_back("loss", result.samples ? lossSum / static_cast<double>(result.samples) : 0.0);
+    return result;
+}
+}  // namespace
 
 void fillMetrics(EvalResult& result, Task task, const torch::Tensor& confusion, double lossSum,
                  int64_t lossCount) {
@@ -113,6 +154,11 @@ EvalResult evaluateModel(GraphNet& net, BatchLoader& loader, int64_t numClasses,
     const Task task = loader.dataset().task();
     // The weights do not change during the pass: pack them once for oneDNN.
     InferenceRunner runner(net);
+    if (task == Task::Detection) {
+        EvalResult result = evaluateDetector(runner, loader, numClasses, device, cancelled);
+        net->train(wasTraining);
+        return result;
+    }
     auto confusion =
         torch::zeros({numClasses * numClasses}, torch::TensorOptions().dtype(torch::kInt64).device(device));
     double lossSum = 0;
@@ -275,6 +321,23 @@ std::vector<SamplePrediction> predictRun(const std::string& runDir, const std::v
             p.studentProbs.assign(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
             p.studentLabel = logits.argmax(1).item<int64_t>();
             if (teacher) p.teacherLabel = teacher->forward(input).argmax(1).item<int64_t>();
+        } else if (meta.task == Task::Detection) {
+            // Boxes in the untransformed sample's pixels (the eval transforms may resize it).
+            const int h = static_cast<int>(input.size(2)), w = static_cast<int>(input.size(3));
+            const float sx = static_cast<float>(p.sample.image.width) / static_cast<float>(w);
+            const float sy = static_cast<float>(p.sample.image.height) / static_cast<float>(h);
+            auto boxesOf = [&](const torch::Tensor& output) {
+                auto boxes = decodeBatch(output, meta.numClasses, h, w).at(0);
+                for (Detection& d : boxes) {
+                    d.x1 *= sx;
+                    d.x2 *= sx;
+                    d.y1 *= sy;
+                    d.y2 *= sy;
+                }
+                return boxes;
+            };
+            p.studentBoxes = boxesOf(logits);
+            if (teacher) p.teacherBoxes = boxesOf(teacher->forward(input));
         } else {
             p.studentMask = maskFrom(logits.argmax(1)[0]);
             if (teacher) p.teacherMask = maskFrom(teacher->forward(input).argmax(1)[0]);

@@ -1,5 +1,7 @@
 #include "core/internal/loader.h"
 
+#include "core/detection.h"
+
 #include <sched.h>
 
 #include <algorithm>
@@ -35,7 +37,8 @@ uint64_t sampleSeed(uint64_t seed, int64_t epoch, int64_t index) {
     return splitmix(splitmix(splitmix(seed) ^ static_cast<uint64_t>(epoch)) ^ static_cast<uint64_t>(index));
 }
 
-Batch collate(std::vector<Sample>& samples, const std::vector<int64_t>& indices, Task task) {
+Batch collate(std::vector<Sample>& samples, const std::vector<int64_t>& indices, Task task,
+              int64_t numClasses) {
     Batch batch;
     batch.indices = indices;
     const auto n = static_cast<int64_t>(samples.size());
@@ -43,12 +46,17 @@ Batch collate(std::vector<Sample>& samples, const std::vector<int64_t>& indices,
     batch.images = torch::empty({n, first.channels, first.height, first.width}, torch::kFloat32);
     const size_t imageFloats = first.data.size();
     float* dst = batch.images.data_ptr<float>();
+    const int mapH = detectionMapSize(first.height), mapW = detectionMapSize(first.width);
+    const int64_t targetChannels = detectionTargetChannels(numClasses);
     if (task == Task::Classification) {
         batch.targets = torch::empty({n}, torch::kInt64);
-    } else {
+    } else if (task == Task::Segmentation) {
         batch.targets = torch::empty({n, first.height, first.width}, torch::kInt64);
+    } else {
+        if (numClasses <= 0) throw Error("collate: detection targets need the number of classes");
+        batch.targets = torch::empty({n, targetChannels, mapH, mapW}, torch::kFloat32);
     }
-    int64_t* tgt = batch.targets.data_ptr<int64_t>();
+    int64_t* tgt = task == Task::Detection ? nullptr : batch.targets.data_ptr<int64_t>();
     for (int64_t i = 0; i < n; ++i) {
         const Sample& s = samples[i];
         if (s.image.channels != first.channels || s.image.height != first.height ||
@@ -61,6 +69,11 @@ Batch collate(std::vector<Sample>& samples, const std::vector<int64_t>& indices,
         std::memcpy(dst + i * imageFloats, s.image.data.data(), imageFloats * sizeof(float));
         if (task == Task::Classification) {
             tgt[i] = s.label;
+        } else if (task == Task::Detection) {
+            encodeCenterTargets(s.boxes, numClasses, mapH, mapW, kDetectionStride,
+                                batch.targets.data_ptr<float>() + i * targetChannels * mapH * mapW);
+            batch.boxes.push_back(s.boxes);
+            batch.imageIds.push_back(s.imageId >= 0 ? s.imageId : indices[i]);
         } else {
             if (s.mask.height != first.height || s.mask.width != first.width)
                 throw Error("mask of sample " + std::to_string(indices[i]) +
@@ -138,7 +151,7 @@ Batch BatchLoader::build(int64_t batchIndex) {
         samples.push_back(std::move(s));
         indices.push_back(index);
     }
-    return collate(samples, indices, mDataset->task());
+    return collate(samples, indices, mDataset->task(), mDataset->numClasses());
 }
 
 void BatchLoader::work() {

@@ -36,7 +36,39 @@ torch::Tensor resizeTo(const torch::Tensor& x, int64_t h, int64_t w) {
                                  .align_corners(false));
 }
 
+torch::Tensor gaussianFocalLoss(const torch::Tensor& logits, const torch::Tensor& heat, double alpha,
+                                double gamma) {
+    auto p = torch::sigmoid(logits.to(torch::kFloat32)).clamp(1e-4, 1.0 - 1e-4);
+    auto h = heat.to(torch::kFloat32);
+    auto pos = h.eq(1.0).to(torch::kFloat32);
+    auto posLoss = (torch::log(p) * torch::pow(1.0 - p, alpha) * pos).sum();
+    auto negLoss =
+        (torch::log(1.0 - p) * torch::pow(p, alpha) * torch::pow(1.0 - h, gamma) * (1.0 - pos)).sum();
+    return -(posLoss + negLoss) / pos.sum().clamp_min(1.0);
+}
+
+torch::Tensor centreL1Loss(const torch::Tensor& prediction, const torch::Tensor& target,
+                           const torch::Tensor& centres) {
+    auto m = centres.to(torch::kFloat32).unsqueeze(1);
+    auto diff = (prediction.to(torch::kFloat32) - target.to(torch::kFloat32)).abs() * m;
+    return diff.sum() / (m.sum() * prediction.size(1) + 1e-4);
+}
+
+torch::Tensor detectionLoss(const torch::Tensor& output, const torch::Tensor& target) {
+    const int64_t k = output.size(1) - 4;
+    if (target.dim() != 4 || target.size(1) != k + 5 || target.size(2) != output.size(2) ||
+        target.size(3) != output.size(3))
+        throw Error("detection: the model's output " + shapeText(output.sizes().vec()) +
+                    " does not fit the targets " + shapeText(target.sizes().vec()) +
+                    " (K + 4 maps at stride 4 against K + 5)");
+    auto centres = target.select(1, k + 4);
+    return gaussianFocalLoss(output.narrow(1, 0, k), target.narrow(1, 0, k)) +
+           kSizeLossWeight * centreL1Loss(output.narrow(1, k, 2), target.narrow(1, k, 2), centres) +
+           centreL1Loss(output.narrow(1, k + 2, 2), target.narrow(1, k + 2, 2), centres);
+}
+
 torch::Tensor taskLoss(const torch::Tensor& logits, const torch::Tensor& target) {
+    if (target.is_floating_point() && target.dim() == 4) return detectionLoss(logits, target);
     return F::cross_entropy(logits, target, F::CrossEntropyFuncOptions().ignore_index(kIgnoreIndex));
 }
 

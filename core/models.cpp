@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 
+#include "core/detection.h"
 #include "core/internal/graph_net.h"
 #include "core/internal/onnx_import.h"
 #include "core/zoo.h"
@@ -36,9 +37,9 @@ int basicBlock(GraphNetImpl& g, int x, int64_t planes, int64_t stride, const std
     return g.relu(g.add(y, shortcut));
 }
 
-Backbone resnet(GraphNetImpl& g, int x, int depth, const std::vector<int64_t>& filters) {
+Backbone resnet(GraphNetImpl& g, int x, int depth, const std::vector<int64_t>& filters, int64_t stemStride) {
     const int n = (depth - 2) / 6;
-    int y = g.convBnAct(x, filters[0], 3, 1, 1, 1, false, "stem");
+    int y = g.convBnAct(x, filters[0], 3, stemStride, 1, 1, false, "stem");
     g.tap("stem", y);
     for (int s = 0; s < 3; ++s) {
         for (int b = 0; b < n; ++b) {
@@ -65,10 +66,10 @@ int wideBlock(GraphNetImpl& g, int x, int64_t planes, int64_t stride, const std:
     return g.add(y, shortcut);
 }
 
-Backbone wideResnet(GraphNetImpl& g, int x, int depth, int widen) {
+Backbone wideResnet(GraphNetImpl& g, int x, int depth, int widen, int64_t stemStride) {
     const int n = (depth - 4) / 6;
     const std::vector<int64_t> channels{16, 16 * widen, 32 * widen, 64 * widen};
-    int y = g.conv(x, channels[0], 3, 1, 1, 1, false, "stem.conv");
+    int y = g.conv(x, channels[0], 3, stemStride, 1, 1, false, "stem.conv");
     g.tap("stem", y);
     for (int s = 0; s < 3; ++s) {
         for (int b = 0; b < n; ++b) {
@@ -92,13 +93,14 @@ Backbone wideResnet(GraphNetImpl& g, int x, int depth, int widen) {
 
 // ---- VGG (CIFAR, with BN) ----
 
-Backbone vgg(GraphNetImpl& g, int x, const std::vector<std::vector<int64_t>>& cfg, bool segmentation) {
+Backbone vgg(GraphNetImpl& g, int x, const std::vector<std::vector<int64_t>>& cfg, bool segmentation,
+             int64_t stemStride) {
     int y = x;
     // Pools after blocks 1..4 halve the map; for segmentation only the first three do (output stride 8).
     const int pools = segmentation ? 3 : 4;
     for (size_t blk = 0; blk < cfg.size(); ++blk) {
         for (size_t i = 0; i < cfg[blk].size(); ++i) {
-            y = g.convBnAct(y, cfg[blk][i], 3, 1, 1, 1, false,
+            y = g.convBnAct(y, cfg[blk][i], 3, blk == 0 && i == 0 ? stemStride : 1, 1, 1, false,
                             "block" + std::to_string(blk + 1) + "." + std::to_string(i));
             if (blk == 0 && i == 0) g.tap("stem", y);
         }
@@ -118,7 +120,7 @@ int64_t makeDivisible(double v, int64_t divisor = 8) {
     return r;
 }
 
-Backbone mobilenetv2(GraphNetImpl& g, int x, double width) {
+Backbone mobilenetv2(GraphNetImpl& g, int x, double width, int64_t stemStride) {
     struct Setting {
         int t;
         int64_t c;
@@ -130,7 +132,7 @@ Backbone mobilenetv2(GraphNetImpl& g, int x, double width) {
     // Taps after the settings that end a resolution (and after the first), as stage1..stage5.
     const std::map<size_t, int> tapAfter{{0, 1}, {1, 2}, {2, 3}, {4, 4}, {6, 5}};
     int64_t inC = makeDivisible(32 * width);
-    int y = g.convBnAct(x, inC, 3, 1, 1, 1, true, "stem");
+    int y = g.convBnAct(x, inC, 3, stemStride, 1, 1, true, "stem");
     g.tap("stem", y);
     for (size_t si = 0; si < settings.size(); ++si) {
         const auto& st = settings[si];
@@ -197,7 +199,93 @@ int deeplabHead(GraphNetImpl& g, int f, int64_t numClasses) {
     return g.conv(y, numClasses, 1, 1, 1, 1, true, "head.classifier");
 }
 
-using BackboneFn = std::function<Backbone(GraphNetImpl&, int, const ModelSpec&, bool segmentation)>;
+// ---- detection: an upsampling neck to stride 4 and CenterNet's heads ----
+
+/** Each node's stride relative to the input, for the zoo's ops (pooling to a fixed size: 0, unknown). */
+std::vector<int64_t> nodeStrides(const GraphNetImpl& g) {
+    std::vector<int64_t> stride(g.nodes().size(), 1);
+    for (size_t i = 0; i < g.nodes().size(); ++i) {
+        const GraphNode& n = g.nodes()[i];
+        const int64_t in = n.inputs.empty() ? 1 : stride[static_cast<size_t>(n.inputs[0])];
+        switch (n.op) {
+            case OpKind::Conv:
+            case OpKind::MaxPool:
+            case OpKind::AvgPool:
+                stride[i] = in * n.stride[0];
+                break;
+            case OpKind::GlobalAvgPool:
+            case OpKind::AdaptiveAvgPool:
+                stride[i] = 0;
+                break;
+            case OpKind::Resize:
+                stride[i] = n.sizeOf >= 0 ? stride[static_cast<size_t>(n.sizeOf)] : 0;
+                break;
+            default:
+                stride[i] = in;
+        }
+    }
+    return stride;
+}
+
+/**
+ * The detector on a backbone: from the deepest feature map up to stride 4, each level the previous one
+ * resized (bilinear) onto the backbone's deepest stage at that stride, added to that stage through a 1×1
+ * conv (the skip connection), then a 3×3 conv, all `neckChannels` wide (taps neck_s16, neck_s8, neck_s4,
+ * ...); on the stride-4 level three heads (3×3 conv with bias, ReLU, 1×1 conv): per-class centre heat-map
+ * logits (bias −2.19, CenterNet's prior of 0.1), box width and height, centre offset (taps heatmap, size,
+ * offset). The output concatenates them: N × (K + 4) × H/4 × W/4.
+ */
+int centerNetHead(GraphNetImpl& g, int features, int64_t numClasses, int64_t neckChannels) {
+    const auto strides = nodeStrides(g);
+    const int64_t deepest = strides.at(static_cast<size_t>(features));
+    if (deepest < 2 * kDetectionStride)
+        throw Error("detection: the backbone's deepest features are at stride " + std::to_string(deepest) +
+                    "; the detector's neck needs stride " + std::to_string(2 * kDetectionStride) +
+                    " or more to climb back to stride " + std::to_string(kDetectionStride));
+    // The deepest stage tap at each stride the neck passes (stride → node).
+    std::map<int64_t, int, std::greater<>> skips;
+    for (const auto& [name, node] : g.tapList()) {
+        if (!isNaturalTapName(name) || name.compare(0, 5, "stage") != 0) continue;
+        const int64_t s = strides.at(static_cast<size_t>(node));
+        if (s >= kDetectionStride && s < deepest) skips[s] = node;
+    }
+    int y = g.convBnAct(features, neckChannels, 1, 1, 1, 1, false, "neck.lateral" + std::to_string(deepest));
+    g.tap("neck_s" + std::to_string(deepest), y);
+    int64_t at = deepest;
+    for (const auto& [s, skip] : skips) {
+        const int up = g.resizeLike(y, skip);
+        const int lateral =
+            g.convBnAct(skip, neckChannels, 1, 1, 1, 1, false, "neck.lateral" + std::to_string(s));
+        y = g.convBnAct(g.add(up, lateral), neckChannels, 3, 1, 1, 1, false, "neck.fuse" + std::to_string(s));
+        g.tap("neck_s" + std::to_string(s), y);
+        at = s;
+    }
+    if (at != kDetectionStride)
+        throw Error("detection: the backbone has no stage at stride " + std::to_string(kDetectionStride) +
+                    " for the neck to end on (deepest stage at stride " + std::to_string(deepest) + ")");
+    auto head = [&](const std::string& name, int64_t out) {
+        int h = g.relu(g.conv(y, neckChannels, 3, 1, 1, 1, true, "head." + name + ".conv"));
+        int o = g.conv(h, out, 1, 1, 1, 1, true, "head." + name + ".out");
+        g.tap(name, o);
+        return o;
+    };
+    const int heat = head("heatmap", numClasses);
+    const int size = head("size", 2);
+    const int offset = head("offset", 2);
+    {
+        torch::NoGradGuard noGrad;
+        g.moduleBias(heat).fill_(-2.19);
+    }
+    return g.concat({heat, size, offset});
+}
+
+/** Detection backbones start with a stride-2 stem, so that the deepest stage lies at stride 8 or more and
+ *  the neck has levels to climb back to stride 4 (and the early stages run on a quarter of the pixels). */
+int64_t stemStrideFor(Task task) {
+    return task == Task::Detection ? 2 : 1;
+}
+
+using BackboneFn = std::function<Backbone(GraphNetImpl&, int, const ModelSpec&, Task task)>;
 
 struct ArchDef {
     ArchitectureEntry entry;
@@ -209,10 +297,10 @@ const std::vector<ArchDef>& registry() {
         std::vector<ArchDef> d;
         auto addResnet = [&](const std::string& name, int depth, std::vector<int64_t> filters,
                              const char* desc) {
-            d.push_back(
-                {{name, "resnet", desc}, [depth, filters](GraphNetImpl& g, int x, const ModelSpec&, bool) {
-                     return resnet(g, x, depth, filters);
-                 }});
+            d.push_back({{name, "resnet", desc},
+                         [depth, filters](GraphNetImpl& g, int x, const ModelSpec&, Task task) {
+                             return resnet(g, x, depth, filters, stemStrideFor(task));
+                         }});
         };
         addResnet("resnet8", 8, {16, 16, 32, 64}, "CIFAR ResNet, 1 block per stage, 16-32-64 channels");
         addResnet("resnet20", 20, {16, 16, 32, 64}, "CIFAR ResNet, 3 blocks per stage, 16-32-64 channels");
@@ -222,15 +310,16 @@ const std::vector<ArchDef>& registry() {
         addResnet("resnet32x4", 32, {32, 64, 128, 256},
                   "CIFAR ResNet, 5 blocks per stage, 4x wide (64-128-256)");
         auto addWrn = [&](const std::string& name, int depth, int widen, const char* desc) {
-            d.push_back({{name, "wrn", desc}, [depth, widen](GraphNetImpl& g, int x, const ModelSpec&, bool) {
-                             return wideResnet(g, x, depth, widen);
-                         }});
+            d.push_back(
+                {{name, "wrn", desc}, [depth, widen](GraphNetImpl& g, int x, const ModelSpec&, Task task) {
+                     return wideResnet(g, x, depth, widen, stemStrideFor(task));
+                 }});
         };
         addWrn("wrn_16_2", 16, 2, "Wide ResNet depth 16, widen 2 (32-64-128 channels)");
         addWrn("wrn_40_2", 40, 2, "Wide ResNet depth 40, widen 2 (32-64-128 channels)");
         auto addVgg = [&](const std::string& name, std::vector<std::vector<int64_t>> cfg, const char* desc) {
-            d.push_back({{name, "vgg", desc}, [cfg](GraphNetImpl& g, int x, const ModelSpec&, bool seg) {
-                             return vgg(g, x, cfg, seg);
+            d.push_back({{name, "vgg", desc}, [cfg](GraphNetImpl& g, int x, const ModelSpec&, Task task) {
+                             return vgg(g, x, cfg, task == Task::Segmentation, stemStrideFor(task));
                          }});
         };
         addVgg("vgg8", {{64}, {128}, {256}, {512}, {512}}, "CIFAR VGG-8 with BN, one conv per block");
@@ -238,8 +327,8 @@ const std::vector<ArchDef>& registry() {
                "CIFAR VGG-13 with BN, two convs per block");
         d.push_back(
             {{"mobilenetv2", "mobilenetv2", "MobileNetV2 (CIFAR strides); model.width scales channels"},
-             [](GraphNetImpl& g, int x, const ModelSpec& spec, bool) {
-                 return mobilenetv2(g, x, spec.width);
+             [](GraphNetImpl& g, int x, const ModelSpec& spec, Task task) {
+                 return mobilenetv2(g, x, spec.width, stemStrideFor(task));
              }});
         return d;
     }();
@@ -289,24 +378,30 @@ GraphNet buildModel(const ModelSpec& spec, Task task, int64_t inChannels, int64_
                     "' (allowed: " + joinNames(defs, [](const ArchDef& d) { return d.entry.name; }) + ")");
     if (!(spec.width > 0.0) || spec.width > 8.0)
         throw Error("model width " + std::to_string(spec.width) + " out of range (expected 0 < width <= 8)");
-    if (inChannels <= 0 || numClasses <= 1)
+    if (inChannels <= 0 || (numClasses <= 1 && task != Task::Detection))
         throw Error("model needs input channels > 0 and at least 2 classes (got " +
                     std::to_string(inChannels) + " channels, " + std::to_string(numClasses) + " classes)");
     const bool seg = task == Task::Segmentation;
+    const bool det = task == Task::Detection;
     std::string head = spec.head;
     if (seg && head.empty()) head = "fcn";
-    if (!seg && !head.empty())
-        throw Error("model.head '" + head + "' is only valid for segmentation data sets");
+    if (det && head.empty()) head = "centernet";
+    if (task == Task::Classification && !head.empty())
+        throw Error("model.head '" + head + "' is only valid for segmentation and detection data sets");
     auto heads = segmentationHeads();
     if (seg && std::find(heads.begin(), heads.end(), head) == heads.end())
         throw Error("unknown segmentation head '" + head + "' (allowed: fcn, psp, deeplabv3)");
+    if (det && head != "centernet") throw Error("unknown detection head '" + head + "' (allowed: centernet)");
+    if (det && numClasses < 1) throw Error("a detector needs at least one class");
 
     GraphNet net;
     GraphNetImpl& g = *net;
     int x = g.input(inChannels);
-    Backbone bb = it->build(g, x, spec, seg);
+    Backbone bb = it->build(g, x, spec, task);
     int out;
-    if (!seg) {
+    if (det) {
+        out = centerNetHead(g, bb.features, numClasses, 64);
+    } else if (!seg) {
         int p = g.flatten(g.globalAvgPool(bb.features));
         g.tap("prelogits", p);
         out = g.linear(p, numClasses, "classifier");
@@ -323,8 +418,11 @@ GraphNet buildModel(const ModelSpec& spec, Task task, int64_t inChannels, int64_
 }
 
 bool isNaturalTapName(const std::string& name) {
-    if (name == "stem" || name == "features" || name == "head" || name == "prelogits" || name == "logits")
+    if (name == "stem" || name == "features" || name == "head" || name == "prelogits" || name == "logits" ||
+        name == "heatmap" || name == "size" || name == "offset")
         return true;
+    if (name.size() > 6 && name.compare(0, 6, "neck_s") == 0)
+        return std::all_of(name.begin() + 6, name.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (name.size() > 5 && name.compare(0, 5, "stage") == 0)
         return std::all_of(name.begin() + 5, name.end(), [](char c) { return c >= '0' && c <= '9'; });
     return false;
@@ -358,6 +456,7 @@ ModelInfo describeModel(const ModelSpec& spec, Task task, int inChannels, int nu
     GraphNet net = buildModel(spec, task, inChannels, numClasses, height, width);
     ModelSpec resolved = spec;
     if (task == Task::Segmentation && resolved.head.empty()) resolved.head = "fcn";
+    if (task == Task::Detection && resolved.head.empty()) resolved.head = "centernet";
     return measureModel(net, resolved, task, inChannels, numClasses, height, width);
 }
 

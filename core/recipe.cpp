@@ -23,9 +23,10 @@ namespace fs = std::filesystem;
 const std::vector<std::string> kJobs{"train", "distill"};
 const std::vector<std::string> kDevices{"auto", "cpu", "cuda"};
 const std::vector<std::string> kPrecisions{"fp32", "bf16", "auto"};
-const std::vector<std::string> kDatasets{"fashion_mnist", "fashion_scenes", "image_folder",
-                                         "seg_folder",    "cifar10",        "cifar100"};
-const std::vector<std::string> kHeads{"fcn", "psp", "deeplabv3"};
+const std::vector<std::string> kDatasets{"fashion_mnist", "fashion_scenes", "fashion_scenes_det",
+                                         "image_folder",  "seg_folder",     "coco_json",
+                                         "cifar10",       "cifar100"};
+const std::vector<std::string> kHeads{"fcn", "psp", "deeplabv3", "centernet"};
 const std::vector<std::string> kOptimizers{"sgd", "adamw"};
 const std::vector<std::string> kSchedules{"cosine", "step", "constant"};
 const std::vector<std::string> kMethods = methodNames();
@@ -41,9 +42,10 @@ const std::vector<std::string> kQuantKeys{
 const std::vector<std::string> kObservers{"minmax", "percentile", "mse"};
 const std::vector<std::string> kQuantTeachers{"recipe", "self"};
 const std::vector<std::string> kDataKeys{
-    "dataset",        "root",         "val_root",  "subset",       "workers",    "canvas",     "min_items",
-    "max_items",      "min_scale",    "max_scale", "train_scenes", "val_scenes", "scene_seed", "image_size",
-    "image_channels", "val_fraction", "holdout",   "num_classes",  "class_names"};
+    "dataset",     "root",       "val_root",       "subset",       "workers",        "canvas",
+    "min_items",   "max_items",  "min_scale",      "max_scale",    "train_scenes",   "val_scenes",
+    "scene_seed",  "image_size", "image_channels", "val_fraction", "holdout",        "num_classes",
+    "class_names", "images",     "annotations",    "val_images",   "val_annotations"};
 const std::vector<std::string> kModelKeys{"arch", "head", "width", "onnx"};
 const std::vector<std::string> kTeacherKeys{"arch", "head", "width", "onnx", "checkpoint", "precision"};
 const std::vector<std::string> kTeacherPrecisions{"fp32", "bf16", "int8", "auto"};
@@ -543,6 +545,11 @@ void Parser::parseData(const Field& field, DataConfig& data) const {
     getChoice(child(field, "dataset"), data.dataset, kDatasets, "dataset");
     if (getString(child(field, "root"), data.root)) data.root = resolvePath(data.root);
     if (getString(child(field, "val_root"), data.valRoot)) data.valRoot = resolvePath(data.valRoot);
+    for (auto [key, value] : {std::pair<const char*, std::string*>{"images", &data.images},
+                              {"annotations", &data.annotations},
+                              {"val_images", &data.valImages},
+                              {"val_annotations", &data.valAnnotations}})
+        if (getString(child(field, key), *value)) *value = resolvePath(*value);
     intAtLeast(child(field, "subset"), data.subset, 0);
     intAtLeast(child(field, "workers"), data.workers, 0);
     intAtLeast(child(field, "canvas"), data.canvas, 1);
@@ -1187,6 +1194,10 @@ std::string recipeToYaml(const Recipe& recipe) {
     emitField(out, "dataset", d.dataset);
     emitField(out, "root", d.root);
     emitField(out, "val_root", d.valRoot);
+    if (!d.images.empty()) emitField(out, "images", d.images);
+    if (!d.annotations.empty()) emitField(out, "annotations", d.annotations);
+    if (!d.valImages.empty()) emitField(out, "val_images", d.valImages);
+    if (!d.valAnnotations.empty()) emitField(out, "val_annotations", d.valAnnotations);
     emitField(out, "subset", d.subset);
     emitField(out, "workers", d.workers);
     emitField(out, "canvas", d.canvas);

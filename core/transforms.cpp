@@ -40,6 +40,28 @@ void checkSample(const Sample& s) {
                     std::to_string(im.height) + "x" + std::to_string(im.width) + ")");
 }
 
+/** Moves and scales every box (x' = x·sx + dx), clips it to the image and drops those left without area;
+ *  a given COCO area scales with the box. */
+void mapBoxes(Sample& s, double sx, double dx, double sy, double dy) {
+    if (s.boxes.empty()) return;
+    const auto w = static_cast<float>(s.image.width), h = static_cast<float>(s.image.height);
+    std::vector<Box> kept;
+    kept.reserve(s.boxes.size());
+    for (Box b : s.boxes) {
+        const float before = b.boxArea();
+        float x1 = static_cast<float>(b.x1 * sx + dx), x2 = static_cast<float>(b.x2 * sx + dx);
+        if (x1 > x2) std::swap(x1, x2);  // a mirroring map
+        b.x1 = std::clamp(x1, 0.f, w);
+        b.x2 = std::clamp(x2, 0.f, w);
+        b.y1 = std::clamp(static_cast<float>(b.y1 * sy + dy), 0.f, h);
+        b.y2 = std::clamp(static_cast<float>(b.y2 * sy + dy), 0.f, h);
+        if (!(b.x2 - b.x1 > 0.f) || !(b.y2 - b.y1 > 0.f)) continue;
+        if (b.area >= 0.f && before > 0.f) b.area *= b.boxArea() / before;
+        kept.push_back(b);
+    }
+    s.boxes = std::move(kept);
+}
+
 void normalize(const TransformStep& step, Image& im) {
     const int c = im.channels;
     auto pick = [&](const std::vector<float>& v, const char* what, float fallback, int ch) {
@@ -94,6 +116,7 @@ void randomCrop(const TransformStep& step, Sample& s, std::mt19937_64& rng) {
             std::copy(src, src + (x1 - x0), &out.data[(static_cast<size_t>(c) * outH + y) * outW + x0]);
         }
     im = std::move(out);
+    mapBoxes(s, 1.0, -ox, 1.0, -oy);
 
     if (hasMask(s)) {
         Mask m;
@@ -118,6 +141,7 @@ void hflip(const TransformStep& step, Sample& s, std::mt19937_64& rng) {
             float* row = &im.data[(static_cast<size_t>(c) * im.height + y) * im.width];
             std::reverse(row, row + im.width);
         }
+    mapBoxes(s, -1.0, im.width, 1.0, 0.0);
     if (hasMask(s))
         for (int y = 0; y < s.mask.height; ++y) {
             uint8_t* row = &s.mask.data[static_cast<size_t>(y) * s.mask.width];
@@ -131,6 +155,7 @@ void resize(const TransformStep& step, Sample& s) {
     if (h <= 0 || w <= 0) throw Error("resize: give a positive size, or height and width");
     Image& im = s.image;
     if (h == im.height && w == im.width) return;
+    const double sx = static_cast<double>(w) / im.width, sy = static_cast<double>(h) / im.height;
 
     Image out;
     out.channels = im.channels;
@@ -144,6 +169,7 @@ void resize(const TransformStep& step, Sample& s) {
         cv::resize(src, dst, dst.size(), 0, 0, cv::INTER_LINEAR);
     }
     im = std::move(out);
+    mapBoxes(s, sx, 0.0, sy, 0.0);
 
     if (hasMask(s)) {
         Mask m;

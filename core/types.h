@@ -26,11 +26,15 @@ public:
  *  (\x07), backslashes doubled, and the result cut at `maxLength` characters. */
 std::string printable(const std::string& text, size_t maxLength = 200);
 
-enum class Task { Classification, Segmentation };
+enum class Task { Classification, Segmentation, Detection };
 
 inline const char* taskName(Task t) {
-    return t == Task::Classification ? "classification" : "segmentation";
+    return t == Task::Classification ? "classification"
+           : t == Task::Segmentation ? "segmentation"
+                                     : "detection";
 }
+/** The Task a taskName() string names; false when it names none. */
+bool parseTask(const std::string& text, Task& out);
 
 // ---- domain values: enums inside the program, strings only at the YAML / JSON / command-line boundary ----
 
@@ -142,10 +146,33 @@ struct Mask {
     std::vector<uint8_t> data;
 };
 
+/** An object's box in pixel coordinates of its image: the box covers [x1, x2) × [y1, y2) (a one-pixel object
+ *  at column x has x2 = x + 1). COCO's [x, y, w, h] is (x1, y1, x2 − x1, y2 − y1). */
+struct Box {
+    float x1 = 0, y1 = 0, x2 = 0, y2 = 0;
+    int64_t label = 0;   // contiguous class index, 0-based
+    bool crowd = false;  // COCO iscrowd: matched but never counted as missed or as a false positive
+    float area = -1.f;   // COCO's area (of the segment); < 0: the box's area
+
+    float width() const { return x2 - x1; }
+    float height() const { return y2 - y1; }
+    float boxArea() const { return width() * height(); }
+    float evalArea() const { return area >= 0.f ? area : boxArea(); }
+};
+
+/** A detector's box with its class and confidence. */
+struct Detection {
+    float x1 = 0, y1 = 0, x2 = 0, y2 = 0;
+    int64_t label = 0;
+    float score = 0;
+};
+
 struct Sample {
     Image image;
-    int64_t label = -1;  // classification
-    Mask mask;           // segmentation
+    int64_t label = -1;      // classification
+    Mask mask;               // segmentation
+    std::vector<Box> boxes;  // detection
+    int64_t imageId = -1;    // detection: the COCO image id (-1: the sample's index)
 };
 
 /** A feature map as plain floats, (C, H, W). A vector tap has H = W = 1. */

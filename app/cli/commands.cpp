@@ -135,6 +135,11 @@ std::vector<std::string> classNamesOf(const std::string& runDir, size_t count) {
     return names;
 }
 
+/** The COCO category id of each class of a run's data (empty: the class indices are the ids). */
+std::vector<int64_t> categoryIdsOf(const std::string& runDir) {
+    return openDataset(loadRunRecipe(runDir).data, Split::Val)->categoryIds();
+}
+
 // ---- running a job --------------------------------------------------------------------------------
 
 volatile std::sig_atomic_t gInterrupted = 0;
@@ -392,11 +397,15 @@ const std::map<std::string, std::string>& commandUsages() {
          "Continues the run in DIR from its last checkpoint, with the recipe stored in DIR.\n"},
         {"eval",
          "usage: distillery-cli eval DIR [--checkpoint best|last] [--subset N] [--threads N] [--json]\n"
+         "                           [--detections FILE.json]\n"
          "       distillery-cli eval MODEL.onnx --data RECIPE [--subset N] [--threads N] [--json]\n"
          "\n"
          "Evaluates a run's checkpoint (default best) on its validation split and prints the metrics with\n"
-         "per-class accuracy (classification) or per-class IoU (segmentation), all in percent. An ONNX file\n"
-         "is imported and evaluated on the validation split of the recipe --data names.\n"},
+         "per-class accuracy (classification), per-class IoU (segmentation) or COCO box AP (detection:\n"
+         "AP@[.5:.95], AP50, AP75, AP small/medium/large, AR@100 and per-class AP), all in percent. An ONNX\n"
+         "file is imported and evaluated on the validation split of the recipe --data names.\n"
+         "  --detections FILE.json  detection: also write every image's top-100 boxes in COCO's results\n"
+         "                          format ([{image_id, category_id, bbox: [x, y, w, h], score}])\n"},
         {"quantize",
          "usage: distillery-cli quantize DIR --out OUT [--method ptq|qat] [--observer "
          "minmax|percentile|mse]\n"
@@ -828,7 +837,8 @@ int runResume(const std::vector<std::string>& args) {
 }
 
 int runEval(const std::vector<std::string>& args) {
-    Arguments a("eval", args, {"--json"}, {"--checkpoint", "--subset", "--threads", "--data"});
+    Arguments a("eval", args, {"--json"},
+                {"--checkpoint", "--subset", "--threads", "--data", "--detections"});
     const std::string dir = a.positionals({"DIR"})[0];
     const CheckpointChoice which =
         checkpointFrom(a.choice("--checkpoint", "best", checkpointNames()), "--checkpoint");
@@ -862,6 +872,13 @@ int runEval(const std::vector<std::string>& args) {
         names = classNamesOf(dir, std::max(result.perClassIoU.size(), result.confusion.size()));
     }
     const bool segmentation = !result.perClassIoU.empty();
+    const bool detection = !result.perClassAP.empty();
+    if (a.has("--detections")) {
+        if (!detection) throw a.error("--detections applies to detectors; " + dir + " is not one");
+        std::vector<int64_t> categoryIds;
+        if (!onnxFile) categoryIds = categoryIdsOf(dir);
+        writeFileAtomically(a.value("--detections").value(), cocoResultsJson(result.detections, categoryIds));
+    }
 
     // Class-wise accuracy is the confusion matrix's diagonal over its row sums, in percent like top1 (NaN for
     // absent classes).
@@ -887,6 +904,11 @@ int runEval(const std::vector<std::string>& args) {
             j["metrics"][name] = value;  // NaN becomes null
         j["class_names"] = names;
         if (segmentation) j["per_class_iou"] = result.perClassIoU;
+        if (detection) {
+            j["per_class_ap"] = Json::array();
+            for (double ap : result.perClassAP)
+                j["per_class_ap"].push_back(ap < 0 ? Json() : Json(ap));  // null: no objects of the class
+        }
         if (!result.confusion.empty()) {
             if (!segmentation) j["class_accuracy"] = accuracy;
             j["confusion"] = result.confusion;
@@ -905,7 +927,15 @@ int runEval(const std::vector<std::string>& args) {
     size_t nameWidth = 0;
     for (const auto& n : names)
         nameWidth = std::max(nameWidth, n.size());
-    if (segmentation) {
+    if (detection) {
+        std::printf("\nper-class AP@[.5:.95]:\n");
+        for (size_t k = 0; k < result.perClassAP.size(); ++k) {
+            const double ap = result.perClassAP[k];
+            std::printf("  %3zu %-*s  %8s\n", k, static_cast<int>(nameWidth),
+                        k < names.size() ? names[k].c_str() : "",
+                        ap < 0 ? "absent" : formatValue(ap).c_str());
+        }
+    } else if (segmentation) {
         std::printf("\nper-class IoU:\n");
         for (size_t k = 0; k < result.perClassIoU.size(); ++k) {
             const double iou = result.perClassIoU[k];

@@ -17,6 +17,10 @@ torch::Device chooseDevice(const std::string& name);
 /** "top1" for classification, "miou" for segmentation: the metric that picks the best checkpoint. */
 const char* mainMetric(Task task);
 
+/** Decoded boxes (top 100 per image) of a detector's output batch (N, K+4, h, w) for images of H × W. */
+std::vector<std::vector<Detection>> decodeBatch(const torch::Tensor& output, int64_t numClasses, int imageH,
+                                                int imageW);
+
 /** Runs the model over every batch of the loader's current epoch (call startEpoch first). */
 EvalResult evaluateModel(GraphNet& net, BatchLoader& loader, int64_t numClasses, torch::Device device,
                          const std::function<bool()>& cancelled = {});

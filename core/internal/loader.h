@@ -17,13 +17,19 @@
 namespace distillery {
 
 struct Batch {
-    torch::Tensor images;   // N, C, H, W float
-    torch::Tensor targets;  // N (classification) or N, H, W (segmentation), int64
+    torch::Tensor images;  // N, C, H, W float
+    /** N (classification) or N, H, W (segmentation), int64; detection: N, K + 5, H/4, W/4 float, the dense
+     *  CenterNet targets (core/detection.h). */
+    torch::Tensor targets;
     std::vector<int64_t> indices;
+    std::vector<std::vector<Box>> boxes;  // detection: each image's objects, in input pixels
+    std::vector<int64_t> imageIds;        // detection: COCO image ids (the sample index where none)
 };
 
-/** Turns samples into one batch; throws Error when sample sizes differ. */
-Batch collate(std::vector<Sample>& samples, const std::vector<int64_t>& indices, Task task);
+/** Turns samples into one batch; throws Error when sample sizes differ. `numClasses` sizes detection's
+ *  heat maps. */
+Batch collate(std::vector<Sample>& samples, const std::vector<int64_t>& indices, Task task,
+              int64_t numClasses = 0);
 
 /** Batch-preparation threads for a recipe's data.workers: as many as asked, but no more than the cores the
  *  intra-op threads leave free, and at least one (it overlaps with the model's work). More would only compete

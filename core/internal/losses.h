@@ -13,8 +13,22 @@ namespace distillery {
 
 constexpr int64_t kIgnoreIndex = 255;
 
-/** Cross-entropy; (N,K) logits with (N) labels, or (N,K,H,W) with (N,H,W) labels ignoring 255. */
+/** Cross-entropy; (N,K) logits with (N) labels, or (N,K,H,W) with (N,H,W) labels ignoring 255; detection
+ *  (float (N, K+5, h, w) targets): detectionLoss. */
 torch::Tensor taskLoss(const torch::Tensor& logits, const torch::Tensor& target);
+
+/** CenterNet's penalty-reduced focal loss on sigmoid heat maps: −1/N_pos·Σ [(1−p)^α·log p where the target
+ *  is 1; (1−y)^γ·p^α·log(1−p) elsewhere], p clamped to [1e-4, 1 − 1e-4], N_pos the number of 1s (at least 1).
+ */
+torch::Tensor gaussianFocalLoss(const torch::Tensor& logits, const torch::Tensor& heat, double alpha = 2.0,
+                                double gamma = 4.0);
+/** L1 between (N,2,h,w) maps at the object centres (`centres` (N,h,w) is 1 there): Σ|p − t|·m / (2·Σm). */
+torch::Tensor centreL1Loss(const torch::Tensor& prediction, const torch::Tensor& target,
+                           const torch::Tensor& centres);
+/** CenterNet's detection loss on the detector's output (K heat-map logits, size, offset) against the dense
+ *  targets of core/detection.h: focal + 0.1·L1(size) + L1(offset). */
+torch::Tensor detectionLoss(const torch::Tensor& output, const torch::Tensor& target);
+constexpr double kSizeLossWeight = 0.1;
 /** τ²·KL(softmax(t/τ) ‖ softmax(s/τ)), summed over classes, mean over the batch. */
 torch::Tensor kdLoss(const torch::Tensor& student, const torch::Tensor& teacher, double tau);
 /** mean((s − t)²); `student` already mapped by the hint adapter. */

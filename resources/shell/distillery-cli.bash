@@ -10,7 +10,7 @@ _distillery_cli_options() {
     cache) echo "--json --clear --dir --help" ;;
     train) echo "--out --max-steps --subset --threads --set --baseline --no-baseline --help" ;;
     resume) echo "--threads --max-steps --help" ;;
-    eval) echo "--checkpoint --subset --threads --json --data --help" ;;
+    eval) echo "--checkpoint --subset --threads --json --data --detections --help" ;;
     inspect) echo "--tap --out --model --sample --split --checkpoint --tau --help" ;;
     diagnostics) echo "--target --json --help" ;;
     distributions) echo "--tap --teacher-tap --student-tap --samples --bins --tau --split --checkpoint --out --json \
@@ -117,6 +117,7 @@ data.subset= data.root= data.workers= optim.lr= optim.weight_decay= seed= thread
         esac
         return 0 ;;
     --baseline) _distillery_cli_dirs; return 0 ;;
+    --detections) _distillery_cli_files json; return 0 ;;
     --input | --subset | --threads | --max-steps | --tap | --sample | --tau | --percentile | --calib-batches | \
         --layer-bits | --epochs | --lr | --target | --teacher-tap | --student-tap | --samples | --bins)
         return 0 ;;

@@ -838,8 +838,8 @@ private Q_SLOTS:
         QTest::newRow("unknown dataset")
             << "model: {arch: resnet8}\ndata:\n  dataset: mnist\n"
             << "recipes/x.yaml:3: data.dataset: unknown dataset 'mnist' (allowed: "
-               "fashion_mnist, fashion_scenes, image_folder, seg_folder, cifar10, "
-               "cifar100)";
+               "fashion_mnist, fashion_scenes, fashion_scenes_det, image_folder, seg_folder, "
+               "coco_json, cifar10, cifar100)";
         QTest::newRow("unknown optimizer")
             << "model: {arch: resnet8}\noptim: {name: adam}\n"
             << "recipes/x.yaml:2: optim.name: unknown optimizer 'adam' (allowed: sgd, "
@@ -851,7 +851,7 @@ private Q_SLOTS:
         QTest::newRow("unknown head")
             << "model: {arch: resnet8, head: unet}\n"
             << "recipes/x.yaml:1: model.head: unknown head 'unet' (allowed: fcn, psp, "
-               "deeplabv3, or empty for classification)";
+               "deeplabv3, centernet, or empty for classification)";
         QTest::newRow("milestones")
             << "model: {arch: resnet8}\nschedule:\n  name: step\n  milestones: [30, 20]\n"
             << "recipes/x.yaml:4: schedule.milestones[1]: expected increasing epochs, got 20 "
