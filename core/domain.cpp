@@ -39,7 +39,8 @@ constexpr Named<LossMethod> kMethods[] = {{LossMethod::Task, "task"},
                                           {LossMethod::Fsp, "fsp"},
                                           {LossMethod::ReviewKd, "reviewkd"},
                                           {LossMethod::Ab, "ab"},
-                                          {LossMethod::Ft, "ft"}};
+                                          {LossMethod::Ft, "ft"},
+                                          {LossMethod::Fgd, "fgd"}};
 
 template <typename E, size_t N>
 const char* nameOf(const Named<E> (&table)[N], E value) {

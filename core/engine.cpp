@@ -1169,7 +1169,11 @@ void Job::Impl::train() {
                 }
                 term->setProgress(progress);
                 term->setBatch(sampleIndices, step);
-                auto v = term->compute(tOut, sRun.taps, sRun.output, targets) * term->spec().weight;
+                if (task == Task::Detection)
+                    term->setBoxes(batch.boxes, batch.images.size(2), batch.images.size(3));
+                const double weight = term->spec().weightAt(
+                    static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, plannedSteps)));
+                auto v = term->compute(tOut, sRun.taps, sRun.output, targets) * weight;
                 values.push_back(v);
                 total = total.defined() ? total + v : v;
             }

@@ -67,6 +67,90 @@ torch::Tensor detectionLoss(const torch::Tensor& output, const torch::Tensor& ta
            centreL1Loss(output.narrow(1, k + 2, 2), target.narrow(1, k + 2, 2), centres);
 }
 
+torch::Tensor sigmoidPixelKdLoss(const torch::Tensor& student, const torch::Tensor& teacher, double tau) {
+    auto s = student.to(torch::kFloat32) / tau;
+    auto t = teacher.to(torch::kFloat32) / tau;
+    auto pt = torch::sigmoid(t);
+    // KL(Bernoulli(p_t) ‖ Bernoulli(p_s)) through log-sigmoids: log σ(x) and log(1 − σ(x)) = log σ(−x).
+    auto kl = pt * (F::logsigmoid(t) - F::logsigmoid(s)) + (1 - pt) * (F::logsigmoid(-t) - F::logsigmoid(-s));
+    const double positions = static_cast<double>(s.size(0) * s.size(2) * s.size(3));
+    return kl.sum() * (tau * tau / positions);
+}
+
+std::pair<torch::Tensor, torch::Tensor> fgdMasks(const std::vector<std::vector<Box>>& boxes, int64_t h,
+                                                 int64_t w, int64_t imageH, int64_t imageW) {
+    const auto n = static_cast<int64_t>(boxes.size());
+    auto fg = torch::zeros({n, h, w}, torch::kFloat32);
+    auto bg = torch::ones({n, h, w}, torch::kFloat32);
+    auto f = fg.accessor<float, 3>();
+    for (int64_t i = 0; i < n; ++i) {
+        for (const Box& b : boxes[static_cast<size_t>(i)]) {
+            const auto x1 = static_cast<int64_t>(std::floor(b.x1 / static_cast<double>(imageW) * w));
+            const auto x2 = static_cast<int64_t>(std::ceil(b.x2 / static_cast<double>(imageW) * w));
+            const auto y1 = static_cast<int64_t>(std::floor(b.y1 / static_cast<double>(imageH) * h));
+            const auto y2 = static_cast<int64_t>(std::ceil(b.y2 / static_cast<double>(imageH) * h));
+            const auto area = static_cast<float>(1.0 / static_cast<double>((y2 + 1 - y1) * (x2 + 1 - x1)));
+            for (int64_t y = std::max<int64_t>(0, y1); y <= std::min(h - 1, y2); ++y)
+                for (int64_t x = std::max<int64_t>(0, x1); x <= std::min(w - 1, x2); ++x)
+                    f[i][y][x] = std::max(f[i][y][x], area);
+        }
+        auto back = (fg[i] == 0).to(torch::kFloat32);
+        const double count = back.sum().item<double>();
+        bg[i] = count > 0 ? back / count : back;
+    }
+    return {fg, bg};
+}
+
+std::pair<torch::Tensor, torch::Tensor> fgdAttention(const torch::Tensor& map, double temperature) {
+    auto value = map.to(torch::kFloat32).abs();
+    const int64_t n = value.size(0), c = value.size(1), h = value.size(2), w = value.size(3);
+    auto spatial =
+        (static_cast<double>(h * w) * torch::softmax((value.mean(1) / temperature).view({n, -1}), 1))
+            .view({n, h, w});
+    auto channel = static_cast<double>(c) * torch::softmax(value.mean({2, 3}) / temperature, 1);
+    return {spatial, channel};
+}
+
+std::array<torch::Tensor, 3> fgdFocalLosses(const torch::Tensor& student, const torch::Tensor& teacher,
+                                            const torch::Tensor& fg, const torch::Tensor& bg,
+                                            double temperature) {
+    auto s = student.to(torch::kFloat32), t = teacher.to(torch::kFloat32);
+    const double n = static_cast<double>(s.size(0));
+    auto [spatialT, channelT] = fgdAttention(t, temperature);
+    auto [spatialS, channelS] = fgdAttention(s, temperature);
+    // (F_S·√A_S·√A_C·√M − F_T·√A_S·√A_C·√M)² = (F_S − F_T)²·A_S·A_C·M, all with the teacher's attention.
+    auto weight = spatialT.unsqueeze(1) * channelT.unsqueeze(-1).unsqueeze(-1);
+    auto sq = (s - t).square() * weight;
+    auto fgLoss = (sq * fg.unsqueeze(1)).sum() / n;
+    auto bgLoss = (sq * bg.unsqueeze(1)).sum() / n;
+    auto attention = (channelS - channelT).abs().sum() / n + (spatialS - spatialT).abs().sum() / n;
+    return {fgLoss, bgLoss, attention};
+}
+
+GcBlockImpl::GcBlockImpl(int64_t channels) {
+    const int64_t mid = std::max<int64_t>(1, channels / 2);
+    mMask = register_module("conv_mask", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, 1, 1)));
+    auto last = torch::nn::Conv2d(torch::nn::Conv2dOptions(mid, channels, 1));
+    mAdd = register_module(
+        "channel_add", torch::nn::Sequential(torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, mid, 1)),
+                                             torch::nn::LayerNorm(torch::nn::LayerNormOptions({mid, 1, 1})),
+                                             torch::nn::ReLU(), last));
+    torch::NoGradGuard noGrad;
+    // The authors' reset_parameters: kaiming (fan_in) for the context conv, the last conv at zero.
+    torch::nn::init::kaiming_normal_(mMask->weight, 0.0, torch::kFanIn);
+    mMask->bias.zero_();
+    last->weight.zero_();
+    last->bias.zero_();
+}
+
+torch::Tensor GcBlockImpl::forward(const torch::Tensor& x) {
+    const int64_t n = x.size(0), c = x.size(1);
+    auto logits = mMask->forward(x).view({n, 1, -1});
+    auto weights = torch::softmax(logits, 2).unsqueeze(-1);        // N, 1, HW, 1
+    auto context = torch::matmul(x.view({n, 1, c, -1}), weights);  // N, 1, C, 1
+    return x + mAdd->forward(context.view({n, c, 1, 1}));
+}
+
 torch::Tensor taskLoss(const torch::Tensor& logits, const torch::Tensor& target) {
     if (target.is_floating_point() && target.dim() == 4) return detectionLoss(logits, target);
     return F::cross_entropy(logits, target, F::CrossEntropyFuncOptions().ignore_index(kIgnoreIndex));
@@ -447,7 +531,7 @@ std::string tapPairProblem(LossMethod m, const std::vector<int64_t>& teacherShap
         if (tSpatial || sSpatial) return std::string(methodName(m)) + " needs class logits vectors";
         if (tc != sc) return "teacher and student class counts differ";
     } else if (m == LossMethod::At || m == LossMethod::PairKd || m == LossMethod::Cwd ||
-               m == LossMethod::Nst || m == LossMethod::Vid) {
+               m == LossMethod::Nst || m == LossMethod::Vid || m == LossMethod::Fgd) {
         if (!tSpatial || !sSpatial) return std::string(methodName(m)) + " needs spatial (C×H×W) taps";
     } else if (m == LossMethod::Ab || m == LossMethod::Ft) {
         if (!tSpatial || !sSpatial) return std::string(methodName(m)) + " needs spatial (C×H×W) taps";
@@ -536,7 +620,14 @@ LossTermImpl::LossTermImpl(LossTermSpec spec, Task task, std::vector<std::vector
     if (m == LossMethod::Dkd && task != Task::Classification)
         throw Error(where + "dkd decouples the target class from the others: it needs a classification task");
     const int64_t tc = teacherShape.at(0), sc = studentShape.at(0);
-    const bool needsAdapter = m == LossMethod::FitNet || (m == LossMethod::Cwd && tc != sc);
+    if (m == LossMethod::Fgd && task != Task::Detection)
+        throw Error(where + "fgd weighs features by the objects' boxes: it needs a detection task");
+    const bool needsAdapter =
+        m == LossMethod::FitNet || ((m == LossMethod::Cwd || m == LossMethod::Fgd) && tc != sc);
+    if (m == LossMethod::Fgd) {
+        mGcStudent = register_module("gc_student", GcBlock(tc));
+        mGcTeacher = register_module("gc_teacher", GcBlock(tc));
+    }
     if (m == LossMethod::Crd) {
         if (trainSamples < 2)
             throw Error(where + "crd keeps a memory bank of the train split: it needs the split's size");
@@ -597,8 +688,8 @@ LossTermImpl::LossTermImpl(LossTermSpec spec, Task task, std::vector<std::vector
                                        torch::full({tc}, std::log(std::expm1(std::max(init - 1e-5, 1e-6)))));
     }
     if (needsAdapter) {
-        mAdapter = register_module(
-            "adapter", torch::nn::Conv2d(torch::nn::Conv2dOptions(sc, tc, 1).bias(m == LossMethod::Cwd)));
+        mAdapter = register_module("adapter", torch::nn::Conv2d(torch::nn::Conv2dOptions(sc, tc, 1).bias(
+                                                  m == LossMethod::Cwd || m == LossMethod::Fgd)));
         if (m == LossMethod::FitNet) mAdapterBn = register_module("adapter_bn", torch::nn::BatchNorm2d(tc));
     }
 }
@@ -649,6 +740,9 @@ torch::Tensor LossTermImpl::compute(const std::unordered_map<std::string, torch:
         case LossMethod::Kd:
             return kdLoss(s, t, mSpec.tau);
         case LossMethod::PixelKd:
+            // Detection's heat maps are per-class sigmoids, not a softmax over classes.
+            if (mTask == Task::Detection)
+                return sigmoidPixelKdLoss(resizeTo(s, t.size(2), t.size(3)), t, mSpec.tau);
             return pixelKdLoss(resizeTo(s, t.size(2), t.size(3)), t, mSpec.tau);
         case LossMethod::At:
             return atLoss(resizeTo(s, t.size(2), t.size(3)), t);
@@ -686,6 +780,19 @@ torch::Tensor LossTermImpl::compute(const std::unordered_map<std::string, torch:
             idx = idx.to(vs.device());
             return crdLoss(vs, vt, idx, mMemoryS, mMemoryT, mZ, mSpec.param("temperature"),
                            mSpec.param("momentum"), is_training());
+        }
+        case LossMethod::Fgd: {
+            if (mBoxes.size() != static_cast<size_t>(t.size(0)))
+                throw Error("fgd needs the batch's boxes (setBoxes)");
+            auto sa = alignStudent(s, t).to(torch::kFloat32);
+            auto tf = as4d(t).to(torch::kFloat32);
+            auto [fg, bg] = fgdMasks(mBoxes, tf.size(2), tf.size(3), mImageH, mImageW);
+            const double temperature = mSpec.param("temperature");
+            auto parts = fgdFocalLosses(sa, tf, fg.to(tf.device()), bg.to(tf.device()), temperature);
+            auto relation = (mGcStudent->forward(sa) - mGcTeacher->forward(tf)).square().sum() /
+                            static_cast<double>(tf.size(0));
+            return mSpec.param("alpha") * parts[0] + mSpec.param("beta") * parts[1] +
+                   mSpec.param("gamma") * parts[2] + mSpec.param("lambda") * relation;
         }
         case LossMethod::Fsp:
         case LossMethod::ReviewKd:

@@ -58,7 +58,9 @@ const std::vector<std::string> kMethodParamKeys = [] {
     return keys;
 }();
 const std::vector<std::string> kLossKeys = [] {
-    std::vector<std::string> keys{"method", "weight", "tau", "tap", "teacher_tap", "student_tap", "pool"};
+    std::vector<std::string> keys{"method", "weight",          "tau",
+                                  "tap",    "teacher_tap",     "student_tap",
+                                  "pool",   "weight_schedule", "weight_floor"};
     keys.insert(keys.end(), kMethodParamKeys.begin(), kMethodParamKeys.end());
     return keys;
 }();
@@ -781,6 +783,24 @@ void Parser::parseLosses(const Field& field, std::vector<LossTermSpec>& losses) 
         }
 
         nonNegative(child(entry, "weight"), term.weight);
+        const Field schedule = child(entry, "weight_schedule");
+        if (schedule.present) {
+            std::string text;
+            getString(schedule, text);
+            if (text != "constant" && text != "cosine")
+                fail(schedule,
+                     "unknown weight schedule '" + printable(text) + "' (allowed: constant, cosine)");
+            if (term.method == LossMethod::Task) fail(schedule, "the task term's weight has no schedule");
+            term.cosineWeight = text == "cosine";
+        }
+        const Field floor = child(entry, "weight_floor");
+        if (floor.present) {
+            nonNegative(floor, term.weightFloor);
+            if (term.weightFloor > 1.0)
+                fail(floor,
+                     "expected a fraction of the weight in [0, 1], got " + std::to_string(term.weightFloor));
+            if (!term.cosineWeight) fail(floor, "weight_floor needs weight_schedule: cosine");
+        }
         term.tau = defaultTau(term.method);
         const Field tau = child(entry, "tau");
         positive(tau, term.tau);
@@ -1004,6 +1024,12 @@ std::string ModelSpec::displayName() const {
     return fs::path(onnx).filename().string();
 }
 
+double LossTermSpec::weightAt(double fraction) const {
+    if (!cosineWeight) return weight;
+    const double f = std::clamp(fraction, 0.0, 1.0);
+    return weight * (weightFloor + (1.0 - weightFloor) * 0.5 * (1.0 + std::cos(3.14159265358979323846 * f)));
+}
+
 std::string LossTermSpec::label() const {
     const std::string m = methodName(method);
     if (!teacherTaps.empty()) {
@@ -1078,6 +1104,13 @@ const std::vector<MethodParam>& methodParams(LossMethod method) {
         {"rate", 0.5, 0.01, false, "factor channels as a fraction of the teacher tap's", 4.0},
         {"init_lr", 0.01, 1e-9, false, "learning rate of the paraphraser's training", 10.0},
         {"init_epochs", 1.0, 1.0, true, "epochs of the paraphraser's training on the teacher", 1000.0}};
+    // FGD's defaults are the paper's RetinaNet settings (Yang et al., CVPR 2022, Table 9).
+    static const std::vector<MethodParam> fgd{
+        {"temperature", 0.5, 1e-6, false, "temperature of the teacher's spatial and channel attention"},
+        {"alpha", 0.001, 0.0, false, "weight of the foreground feature loss"},
+        {"beta", 0.0005, 0.0, false, "weight of the background feature loss"},
+        {"gamma", 0.001, 0.0, false, "weight of the attention loss"},
+        {"lambda", 0.000005, 0.0, false, "weight of the global (GcBlock relation) loss"}};
     static const std::vector<MethodParam> reviewkd{
         {"warmup_epochs", 0.0, 0.0, false, "epochs over which the term ramps up linearly from 0"},
         {"mid_channels", 512.0, 1.0, true, "most channels of the fusion modules", 4096.0}};
@@ -1102,6 +1135,8 @@ const std::vector<MethodParam>& methodParams(LossMethod method) {
             return dist;
         case LossMethod::Cc:
             return cc;
+        case LossMethod::Fgd:
+            return fgd;
         default:
             return none;
     }
@@ -1249,6 +1284,10 @@ std::string recipeToYaml(const Recipe& recipe) {
             if (!term.studentTap.empty()) emitField(out, "student_tap", term.studentTap);
         }
         emitField(out, "weight", term.weight);
+        if (term.cosineWeight) {
+            emitField(out, "weight_schedule", std::string("cosine"));
+            emitField(out, "weight_floor", term.weightFloor);
+        }
         // Only a tau that was given is written, so hasTau survives the round trip.
         if (term.hasTau || term.tau != defaultTau(term.method)) emitField(out, "tau", term.tau);
         if (term.method == LossMethod::PairKd || term.poolSize != 2) emitField(out, "pool", term.poolSize);

@@ -44,6 +44,12 @@ struct LossTermSpec {
     std::vector<std::string> teacherTaps = {};
     std::vector<std::string> studentTaps = {};
     double weight = 1.0;
+    /** weight_schedule: cosine: the weight decays from `weight` to weight·weightFloor over the run along half
+     *  a cosine (YOLOv6 decays its distillation weights so); constant otherwise. */
+    bool cosineWeight = false;
+    double weightFloor = 0.0;
+    /** The weight at `fraction` (0..1) of the run's steps. */
+    double weightAt(double fraction) const;
     double tau = 1.0;
     int poolSize = 2;  // pair_kd: β×β patches per node
     bool hasTau = false;

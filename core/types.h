@@ -67,7 +67,8 @@ enum class LossMethod {
     Fsp,
     ReviewKd,
     Ab,
-    Ft
+    Ft,
+    Fgd
 };
 
 const char* jobName(JobKind job);                // train, distill

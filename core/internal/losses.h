@@ -3,8 +3,10 @@
 
 #include <torch/torch.h>
 
+#include <array>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/recipe.h"
 #include "core/types.h"
@@ -106,6 +108,42 @@ torch::Tensor abLoss(const std::vector<torch::Tensor>& student, const std::vecto
  * translator's output, `teacher` the paraphraser's factor. */
 torch::Tensor ftLoss(const torch::Tensor& student, const torch::Tensor& teacher);
 
+/** Pixel-wise KD on sigmoid heat maps (detection): τ²·mean over N·H·W of Σ_c the binary KL of σ(t/τ) and
+ *  σ(s/τ). */
+torch::Tensor sigmoidPixelKdLoss(const torch::Tensor& student, const torch::Tensor& teacher, double tau);
+
+/**
+ * FGD's masks (Yang et al., "Focal and Global Knowledge Distillation for Detectors", the authors' code): each
+ * box scaled to an h × w map, its cells from floor(x1) to ceil(x2) inclusive (likewise y) set to at least
+ * 1/(cells it spans), i.e. small objects weigh more; the background mask 1 elsewhere, divided by its count.
+ * (N, h, w) each, for images of imageH × imageW pixels.
+ */
+std::pair<torch::Tensor, torch::Tensor> fgdMasks(const std::vector<std::vector<Box>>& boxes, int64_t h,
+                                                 int64_t w, int64_t imageH, int64_t imageW);
+/** FGD's attention of a map at temperature T: spatial H·W·softmax_HW(mean_c|F| / T) (N, H, W) and channel
+ *  C·softmax_C(mean_HW|F| / T) (N, C). */
+std::pair<torch::Tensor, torch::Tensor> fgdAttention(const torch::Tensor& map, double temperature);
+/** FGD's focal part: {foreground loss, background loss, attention loss}, the feature losses Σ((F_S − F_T)²·
+ *  A_S^T·A_C^T·M)/N with the teacher's attention and the masks, the attention loss Σ|A_C^S − A_C^T|/N +
+ *  Σ|A_S^S − A_S^T|/N. `student` is already aligned to the teacher's channels and size. */
+std::array<torch::Tensor, 3> fgdFocalLosses(const torch::Tensor& student, const torch::Tensor& teacher,
+                                            const torch::Tensor& fg, const torch::Tensor& bg,
+                                            double temperature);
+
+/** FGD's global part: a GcBlock per side (context by a softmax over a 1×1 conv's spatial logits, then a
+ *  bottleneck 1×1 conv → LayerNorm → ReLU → 1×1 conv, added to every position); the loss is Σ(out_S −
+ *  out_T)²/N. The last convs start at zero, as in the authors' code. */
+class GcBlockImpl : public torch::nn::Module {
+public:
+    explicit GcBlockImpl(int64_t channels);
+    torch::Tensor forward(const torch::Tensor& x);
+
+private:
+    torch::nn::Conv2d mMask{nullptr};
+    torch::nn::Sequential mAdd{nullptr};
+};
+TORCH_MODULE(GcBlock);
+
 /**
  * ReviewKD's attention-based fusion (ABF): a student stage through a 1×1 conv + BN to `mid` channels, fused
  * with the residual from the deeper stages (nearest-upsampled) by two sigmoid attention maps, resized to the
@@ -158,6 +196,12 @@ public:
         mIndices = indices;
         mStep = step;
     }
+    /** Detection: the batch's boxes in input pixels of images imageH × imageW (fgd's masks). */
+    void setBoxes(std::vector<std::vector<Box>> boxes, int64_t imageH, int64_t imageW) {
+        mBoxes = std::move(boxes);
+        mImageH = imageH;
+        mImageW = imageW;
+    }
 
     /** The student's tap as the loss sees it: through the adapter and resized to the teacher's size. */
     torch::Tensor alignStudent(const torch::Tensor& student, const torch::Tensor& teacher);
@@ -181,7 +225,7 @@ public:
         return !mAdapter.is_empty() || !mRegressor.is_empty() || !mAbfs.empty() ||
                std::any_of(mConnectors.begin(), mConnectors.end(),
                            [](const auto& c) { return !c.is_empty(); }) ||
-               !mTranslator.is_empty();
+               !mTranslator.is_empty() || !mGcStudent.is_empty();
     }
 
 private:
@@ -207,6 +251,9 @@ private:
         mConnectors;  // ab: per level, conv + BN onto the teacher's shape (empty where the shapes agree)
     torch::nn::Sequential mParaphraserEncoder{nullptr}, mParaphraserDecoder{nullptr};  // ft, on the teacher
     torch::nn::Sequential mTranslator{nullptr};                                        // ft, on the student
+    GcBlock mGcStudent{nullptr}, mGcTeacher{nullptr};  // fgd's global part, one per side
+    std::vector<std::vector<Box>> mBoxes;
+    int64_t mImageH = 0, mImageW = 0;
 };
 TORCH_MODULE(LossTerm);
 

@@ -19,6 +19,10 @@
 #include "core/internal/losses.h"
 #include "core/recipe.h"
 #include "core/types.h"
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
 #include "tests/core/suites.h"
 
 using namespace distillery;
@@ -528,6 +532,79 @@ private Q_SLOTS:
         expect(R"({"images": [{"id": 1, "file_name": "a.png"}], )" + good + "}", {"no \"annotations\" list"});
     }
 
+    void fgdMatchesTheAuthorsCode() {
+        // The FGD authors' get_attention / mask building / get_fea_loss / get_mask_loss run in python3-torch
+        // (float64) on these maps: N = 2, C = 3, 4 × 5 maps of 16 × 20 images.
+        auto s =
+            torch::sin(torch::arange(120, torch::kFloat64) * 0.37).view({2, 3, 4, 5}).to(torch::kFloat32);
+        auto t = (torch::cos(torch::arange(120, torch::kFloat64) * 0.23) * 1.5)
+                     .view({2, 3, 4, 5})
+                     .to(torch::kFloat32);
+        std::vector<std::vector<Box>> boxes{{box(2, 3, 9, 11), box(12, 0, 20, 7)}, {box(0, 0, 4, 4)}};
+        auto [fg, bg] = fgdMasks(boxes, 4, 5, 16, 20);
+        // Image 0: the first box spans cells x 0..3, y 0..3 (16 cells, 1/16); the second x 3..5 → 3..4,
+        // y 0..2 (3·3 cells, 1/9), the larger weight kept where they overlap.
+        QCOMPARE(fg[0][0][0].item<float>(), 0.0625f);
+        QCOMPARE(fg[0][0][4].item<float>(), 1.f / 9.f);
+        QCOMPARE(fg[0][3][4].item<float>(), 0.f);
+        QCOMPARE(fg[1][1][1].item<float>(), 0.25f);
+        QCOMPARE(fg[1][2][0].item<float>(), 0.f);
+        QVERIFY(std::abs(bg[1].sum().item<double>() - 1.0) < 1e-6);
+        QCOMPARE(bg[1][3][4].item<float>(), 0.0625f);
+        auto parts = fgdFocalLosses(s, t, fg, bg, 0.5);
+        QVERIFY(std::abs(parts[0].item<double>() - 4.306516728293289) < 1e-4);
+        QVERIFY(std::abs(parts[1].item<double>() - 4.979664612414046) < 1e-4);
+        QVERIFY(std::abs(parts[2].item<double>() - 5.543214364063994) < 1e-4);
+        // The global part starts as Σ(F_S − F_T)²/N: both GcBlocks' last convs are zero.
+        GcBlock gs(3), gt(3);
+        auto relation = (gs->forward(s) - gt->forward(t)).square().sum() / 2.0;
+        QVERIFY(std::abs(relation.item<double>() - 85.83270433547737) < 1e-3);
+        // Equal maps cost nothing.
+        auto same = fgdFocalLosses(t, t, fg, bg, 0.5);
+        for (const auto& p : same)
+            QCOMPARE(p.item<double>(), 0.0);
+    }
+
+    void heatMapKdIsBinaryKl() {
+        auto x =
+            (torch::sin(torch::arange(24, torch::kFloat64) * 0.5) * 2).view({2, 3, 2, 2}).to(torch::kFloat32);
+        auto y =
+            (torch::cos(torch::arange(24, torch::kFloat64) * 0.3) * 2).view({2, 3, 2, 2}).to(torch::kFloat32);
+        QVERIFY(std::abs(sigmoidPixelKdLoss(x, y, 2.0).item<double>() - 1.1933306887833866) < 1e-5);
+        QVERIFY(sigmoidPixelKdLoss(y, y, 2.0).abs().item<double>() < 1e-7);
+    }
+
+    void cosineWeightDecaysToItsFloor() {
+        LossTermSpec term;
+        term.method = LossMethod::Cwd;
+        term.weight = 10;
+        QCOMPARE(term.weightAt(0.7), 10.0);
+        term.cosineWeight = true;
+        term.weightFloor = 0.1;
+        QCOMPARE(term.weightAt(0.0), 10.0);
+        QVERIFY(std::abs(term.weightAt(0.5) - 5.5) < 1e-12);  // 10·(0.1 + 0.9·½)
+        QVERIFY(std::abs(term.weightAt(1.0) - 1.0) < 1e-12);
+        QVERIFY(std::abs(term.weightAt(0.25) - 10 * (0.1 + 0.9 * 0.5 * (1 + std::cos(M_PI / 4)))) < 1e-12);
+        Recipe r = parseRecipe(
+            "job: distill\nmodel: {arch: resnet8}\nteacher: {arch: resnet8, checkpoint: x}\n"
+            "losses:\n  - {method: task}\n  - {method: cwd, tap: neck_s4, weight: 10, "
+            "weight_schedule: cosine, weight_floor: 0.2}\n",
+            "r.yaml", "/tmp", {});
+        QVERIFY(r.losses[1].cosineWeight);
+        QCOMPARE(r.losses[1].weightFloor, 0.2);
+        QVERIFY(parseRecipe(recipeToYaml(r), "r.yaml", "/tmp", {}).losses[1].cosineWeight);
+        try {
+            parseRecipe(
+                "job: distill\nmodel: {arch: resnet8}\nteacher: {arch: resnet8, checkpoint: x}\n"
+                "losses:\n  - {method: cwd, tap: a, weight_schedule: linear}\n",
+                "r.yaml", "/tmp", {});
+            QFAIL("an unknown schedule was accepted");
+        } catch (const Error& e) {
+            QVERIFY(std::string(e.what()).find(
+                        "unknown weight schedule 'linear' (allowed: constant, cosine)") != std::string::npos);
+        }
+    }
+
     void shortTrainingRaisesAP() {
         const std::string dir = tests::scratchDir("detection_train");
         const std::string text = R"(name: det
@@ -564,6 +641,24 @@ diagnostics: {every: 0}
         QCOMPARE(again.perClassAP.size(), size_t{10});
         QCOMPARE(again.detections.size(), size_t{200});
         QCOMPARE(again.metrics.front().first, std::string("ap"));
+        // The trained detector teaches a student with every detection term at once (FGD on the stride-4 neck,
+        // CWD on the stride-8 neck with YOLOv6's cosine-decayed weight, binary KD on the heat maps).
+        Recipe distill = parseRecipe(
+            std::string(text) + R"(teacher: {arch: resnet8, head: centernet, checkpoint: )" + dir + R"(/run}
+losses:
+  - {method: task}
+  - {method: fgd, tap: neck_s4, weight: 1}
+  - {method: cwd, tap: neck_s8, tau: 1, weight: 10, weight_schedule: cosine, weight_floor: 0.1}
+  - {method: pixel_kd, tap: heatmap, tau: 2}
+)",
+            "d.yaml", dir, {"job=distill", "train.epochs=1", "data.train_scenes=256"});
+        Job student(distill, {dir + "/student"});
+        auto srec = std::make_shared<EpochRecorder>();
+        student.addObserver(srec);
+        student.start();
+        RunSummary ds = student.wait();
+        QVERIFY2(ds.status == RunStatus::Finished, ds.message.c_str());
+        QVERIFY(metricOf(ds.finalMetrics, "ap") >= 0.0);
         QVERIFY2(std::abs(again.metrics.front().second - metricOf(s.bestMetrics, "ap")) < 1e-6,
                  qPrintable(QString("eval %1, best %2")
                                 .arg(again.metrics.front().second)
