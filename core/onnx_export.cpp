@@ -19,6 +19,7 @@
 #include <set>
 
 #include "core/dataset.h"
+#include "core/detection.h"
 #include "core/engine.h"
 #include "core/imaging.h"
 #include "core/internal/checkpoint.h"
@@ -880,12 +881,28 @@ std::string exportOnnx(const std::string& runDir, const std::string& format, con
     Json outShape = Json::array({kBatchDim});
     for (size_t d = 1; d < outSizes.size(); ++d)
         outShape.push_back(outSizes[d]);
-    card["output"] = {{"name", kOutputName},
-                      {"shape", outShape},
-                      {"dtype", "float32"},
-                      {"meaning", meta.task == Task::Classification
-                                      ? "class logits (softmax over axis 1 gives probabilities)"
-                                      : "per-pixel class logits (argmax over axis 1 gives the mask)"}};
+    card["output"] = {
+        {"name", kOutputName},
+        {"shape", outShape},
+        {"dtype", "float32"},
+        {"meaning", meta.task == Task::Classification
+                        ? "class logits (softmax over axis 1 gives probabilities)"
+                    : meta.task == Task::Segmentation
+                        ? "per-pixel class logits (argmax over axis 1 gives the mask)"
+                        : "CenterNet maps at stride 4: K class heat-map logits, then box width and "
+                          "height and the centre's x and y offset, all in map cells (see decoding)"}};
+    if (meta.task == Task::Detection)
+        card["decoding"] = {
+            {"stride", kDetectionStride},
+            {"top_k", kMaxDetections},
+            {"steps",
+             {"score = sigmoid(logit) of the K heat maps",
+              "keep cells whose score no 3x3 neighbour exceeds (max-pool 3x3, stride 1, pad 1, equal to the "
+              "input)",
+              "take the top_k scores over every class and cell (no NMS)",
+              "for a cell (x, y): centre = ((x + offset_x) * stride, (y + offset_y) * stride), "
+              "width = w * stride, height = h * stride (channels K, K+1 are w, h; K+2, K+3 the offsets)",
+              "box = centre -/+ size / 2, clipped to the input; COCO bbox = [x1, y1, x2 - x1, y2 - y1]"}}};
     card["preprocessing"] = preprocessingJson(recipe, meta.inChannels);
     card["class_names"] = meta.classNames;
 

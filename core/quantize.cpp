@@ -14,10 +14,12 @@
 #include <set>
 #include <sstream>
 
+#include "core/detection.h"
 #include "core/imaging.h"
 #include "core/internal/checkpoint.h"
 #include "core/internal/evaluation.h"
 #include "core/internal/loader.h"
+#include "core/internal/losses.h"
 #include "core/internal/quant_internal.h"
 #include "core/run_files.h"
 #include "core/run_folder.h"
@@ -360,7 +362,10 @@ std::vector<QuantLayer> layerTable(GraphNet& net, const ModelInfo& info) {
     return out;
 }
 
-double meanKl(const torch::Tensor& ref, const torch::Tensor& out) {
+/** How far quantization moves a model's output: the mean KL of its class distributions, or for a detector
+ *  (whose maps are independent sigmoids and regressions, not one distribution) the mean squared error. */
+double outputShift(const torch::Tensor& ref, const torch::Tensor& out, Task task) {
+    if (task == Task::Detection) return (ref - out).square().mean().item<double>();
     auto p = torch::log_softmax(ref, 1);
     auto q = torch::log_softmax(out, 1);
     auto kl = (p.exp() * (p - q)).sum(1);
@@ -384,7 +389,7 @@ std::vector<QuantLayer> sensitivityOf(RunContext& c, const QuantSpec& spec, cons
     auto klAll = [&]() {
         double sum = 0;
         for (size_t i = 0; i < batches.size(); ++i)
-            sum += meanKl(ref[i], net->forward(batches[i]));
+            sum += outputShift(ref[i], net->forward(batches[i]), c.task);
         return sum / batches.size();
     };
     const double base = klAll();
@@ -409,9 +414,24 @@ struct Prediction {
     double lossSum = 0;
     int64_t lossCount = 0;
     int64_t samples = 0;
+    std::shared_ptr<CocoEvaluator> coco;  // detection
 };
 
-void accumulate(Prediction& p, const torch::Tensor& logits, const torch::Tensor& targets, int64_t k) {
+void accumulate(Prediction& p, const torch::Tensor& logits, const Batch& batch, const torch::Tensor& targets,
+                int64_t k, Task task) {
+    if (task == Task::Detection) {
+        // Boxes decoded from the raw maps and scored like the engine's evaluation (COCO AP).
+        if (!p.coco) p.coco = std::make_shared<CocoEvaluator>(k);
+        const int64_t n = logits.size(0);
+        p.lossSum += detectionLoss(logits, targets).item<double>() * static_cast<double>(n);
+        p.lossCount += n;
+        auto decoded = decodeBatch(logits, k, static_cast<int>(batch.images.size(2)),
+                                   static_cast<int>(batch.images.size(3)));
+        for (size_t i = 0; i < decoded.size(); ++i)
+            p.coco->add(batch.boxes.at(i), decoded[i]);
+        p.samples += n;
+        return;
+    }
     auto loss = torch::nn::functional::cross_entropy(
         logits, targets,
         torch::nn::functional::CrossEntropyFuncOptions().ignore_index(255).reduction(torch::kSum));
@@ -427,9 +447,22 @@ void accumulate(Prediction& p, const torch::Tensor& logits, const torch::Tensor&
 EvalResult finish(const Prediction& p, Task task, int64_t k) {
     EvalResult r;
     r.samples = p.samples;
+    if (task == Task::Detection) {
+        const CocoMetrics m = p.coco ? p.coco->compute() : CocoEvaluator(k).compute();
+        r.metrics = cocoMetricPairs(m);
+        r.perClassAP = m.perClassAP;
+        r.metrics.emplace_back("loss", p.lossCount ? p.lossSum / static_cast<double>(p.lossCount) : 0.0);
+        return r;
+    }
     auto conf = p.confusion.defined() ? p.confusion : torch::zeros({k * k}, torch::kInt64);
     fillMetrics(r, task, conf.view({k, k}), p.lossSum, p.lossCount);
     return r;
+}
+
+/** What two models' outputs agree on: the class (per sample, or per pixel), or for a detector each map
+ *  cell's strongest class. */
+torch::Tensor decisions(const torch::Tensor& out, Task task, int64_t k) {
+    return task == Task::Detection ? out.narrow(1, 0, k).argmax(1) : out.argmax(1);
 }
 
 double metricOf(const EvalResult& r, Task task) {
@@ -464,18 +497,20 @@ ThreeWay evaluateThreeWay(RunContext& c, bool fp32, bool int8, int subset, Int8N
             const int64_t n = subset - ps.samples;
             x = x.slice(0, 0, n);
             t = t.slice(0, 0, n);
+            if (!batch.boxes.empty()) batch.boxes.resize(static_cast<size_t>(n));
         }
+        const Task task = c.task;
         if (fp32) {
             c.net->setQuantActive(false);
-            accumulate(pf, c.net->forward(x), t, k);
+            accumulate(pf, c.net->forward(x), batch, t, k, task);
             c.net->setQuantActive(true);
         }
         auto sim = c.net->forward(x);
-        accumulate(ps, sim, t, k);
+        accumulate(ps, sim, batch, t, k, task);
         if (int8 && int8net) {
             auto out = int8net->forward(x);
-            accumulate(pi, out, t, k);
-            auto a = out.argmax(1), b = sim.argmax(1);
+            accumulate(pi, out, batch, t, k, task);
+            auto a = decisions(out, task, k), b = decisions(sim, task, k);
             agree += (a == b).sum().item<int64_t>();
             compared += a.numel();
         }
@@ -853,7 +888,8 @@ Recipe qatRecipe(const std::string& runDir, const QuantSpec& specIn, const std::
                 kd.tau = 4.0;
             }
             kd.hasTau = true;
-            kd.teacherTap = kd.studentTap = "logits";
+            // A detector's dense logits are its heat maps (its output also carries sizes and offsets).
+            kd.teacherTap = kd.studentTap = meta.task == Task::Detection ? "heatmap" : "logits";
             terms.push_back(kd);
         }
         r.losses = terms;

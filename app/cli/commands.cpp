@@ -532,13 +532,15 @@ Json checkJson(const ExportCheck& check) {
     for (const auto& [name, value] : check.metrics)
         metrics[name] = value;
     Json comparisons = Json::array();
-    for (const auto& c : check.comparisons)
+    for (const auto& c : check.comparisons) {
         comparisons.push_back({{"runtime", c.runtime},
                                {"version", c.version},
                                {"reference", c.reference},
                                {"max_abs_diff", c.maxAbsDiff},
                                {"mean_abs_diff", c.meanAbsDiff},
                                {"agreement_percent", c.agreement}});
+        if (c.sameBoxes >= 0) comparisons.back()["same_boxes_percent"] = c.sameBoxes;
+    }
     return {{"samples", check.samples},   {"metric", check.metric},   {"metrics", metrics},
             {"comparisons", comparisons}, {"passed", check.passed()}, {"failures", check.failures},
             {"notes", check.notes}};

@@ -42,15 +42,19 @@ void printCheck(const ExportCheck& check) {
         for (const auto& c : check.comparisons)
             if (c.runtime == name && c.reference == check.comparisons.front().reference) {
                 std::printf("  (%s", c.version.c_str());
-                std::printf(", max |diff| %.3g, agreement %.2f %% vs %s)", c.maxAbsDiff, c.agreement,
-                            c.reference.c_str());
+                std::printf(", max |diff| %.3g, agreement %.2f %%", c.maxAbsDiff, c.agreement);
+                if (c.sameBoxes >= 0) std::printf(", same boxes on %.2f %% of images", c.sameBoxes);
+                std::printf(" vs %s)", c.reference.c_str());
             }
         std::printf("\n");
     }
     for (const auto& c : check.comparisons)
-        if (c.reference != check.comparisons.front().reference)
-            std::printf("  %s vs %s: max |diff| %.3g, agreement %.2f %%\n", c.runtime.c_str(),
+        if (c.reference != check.comparisons.front().reference) {
+            std::printf("  %s vs %s: max |diff| %.3g, agreement %.2f %%", c.runtime.c_str(),
                         c.reference.c_str(), c.maxAbsDiff, c.agreement);
+            if (c.sameBoxes >= 0) std::printf(", same boxes on %.2f %% of images", c.sameBoxes);
+            std::printf("\n");
+        }
     for (const auto& note : check.notes)
         std::printf("  note: %s\n", note.c_str());
     if (check.passed()) {

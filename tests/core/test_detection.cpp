@@ -17,8 +17,10 @@
 #include "core/internal/graph_net.h"
 #include "core/internal/loader.h"
 #include "core/internal/losses.h"
+#include "core/quantize.h"
 #include "core/recipe.h"
 #include "core/types.h"
+#include "verify/runtime_check.h"
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
