@@ -31,9 +31,15 @@ bool isSegmentationSet(const std::string& name) {
     return name == "fashion_scenes" || name == "seg_folder";
 }
 
+bool isDetectionSet(const std::string& name) {
+    return name == "fashion_scenes_det" || name == "coco_json";
+}
+
 QString displayName(const QString& name) {
     if (name == "fashion_mnist") return DataDock::tr("Fashion-MNIST");
     if (name == "fashion_scenes") return DataDock::tr("Fashion-Scenes (segmentation)");
+    if (name == "fashion_scenes_det") return DataDock::tr("Fashion-Scenes (detection)");
+    if (name == "coco_json") return DataDock::tr("COCO instances JSON (detection)");
     if (name == "image_folder") return DataDock::tr("Image folder (classification)");
     if (name == "seg_folder") return DataDock::tr("Image and mask folder (segmentation)");
     if (name == "cifar10") return DataDock::tr("CIFAR-10");
@@ -74,6 +80,10 @@ void setDefaultTransforms(Recipe& r) {
         r.evalTransforms = {normalize({0.286f}, {0.353f})};
     } else if (n == "fashion_scenes") {
         r.trainTransforms = {hflip(0.5), normalize({0.2f}, {0.35f})};
+        r.evalTransforms = {normalize({0.2f}, {0.35f})};
+    } else if (n == "fashion_scenes_det") {
+        // Boxes follow the flip and the padded crop (resources/recipes/det_teacher.yaml).
+        r.trainTransforms = {hflip(0.5), crop(64, 6), normalize({0.2f}, {0.35f})};
         r.evalTransforms = {normalize({0.2f}, {0.35f})};
     } else if (n == "cifar10" || n == "cifar100") {
         const bool ten = n == "cifar10";
@@ -242,11 +252,12 @@ void DataDock::selectDataset(const QString& name) {
         r.data.root.clear();
         r.data.valRoot.clear();
         setDefaultTransforms(r);
-        // Classification and segmentation models differ by their head; keep the recipe runnable.
-        const bool seg = isSegmentationSet(n);
+        // Classification, segmentation and detection models differ by their head; keep the recipe runnable.
+        const bool seg = isSegmentationSet(n), det = isDetectionSet(n);
         for (ModelSpec* m : {&r.student, &r.teacher.model}) {
-            if (seg && m->head.empty() && !m->arch.empty()) m->head = "fcn";
-            if (!seg) m->head.clear();
+            if (seg && (m->head.empty() || m->head == "centernet") && !m->arch.empty()) m->head = "fcn";
+            if (det && !m->arch.empty()) m->head = "centernet";
+            if (!seg && !det) m->head.clear();
         }
     });
 }
@@ -303,12 +314,12 @@ void DataDock::syncFromDocument() {
 
 void DataDock::updateKnobs() {
     const QString n = mDataset->currentData().toString();
-    const bool folder = n == "image_folder" || n == "seg_folder";
+    const bool folder = n == "image_folder" || n == "seg_folder" || n == "coco_json";
     // Rows: data set, folder, validation folder, image size, channels, scene size.
     mForm->setRowVisible(2, folder);
     mForm->setRowVisible(3, folder);
     mForm->setRowVisible(4, folder);
-    mForm->setRowVisible(5, n == "fashion_scenes");
+    mForm->setRowVisible(5, n == "fashion_scenes" || n == "fashion_scenes_det");
 }
 
 QString DataDock::configKey() const {
@@ -369,7 +380,16 @@ DataDock::Preview DataDock::loadPreview(int generation, QString key, DataConfig 
             const Sample s = p.train->get(i);
             QImage image = sampleToImage(s.image);
             QString label, tooltip;
-            if (info.task == Task::Segmentation) {
+            if (info.task == Task::Detection) {
+                // Each object's box in its class colour on a 4× image, so thin boxes stay visible.
+                image = boxesToImage(s.image, s.boxes, {}, 0.0, info.classNames, 4);
+                QStringList names;
+                for (const Box& b : s.boxes)
+                    if (b.label >= 0 && b.label < info.classNames.size() &&
+                        !names.contains(info.classNames[static_cast<int>(b.label)]))
+                        names << info.classNames[static_cast<int>(b.label)];
+                label = names.join(", ");
+            } else if (info.task == Task::Segmentation) {
                 image = overlayMask(image, s.mask, skipBackground);
                 std::vector<bool> present(256, false);
                 for (uint8_t c : s.mask.data)
@@ -417,7 +437,9 @@ void DataDock::showPreview() {
             item->setToolTip(p.tooltips[i]);
         }
         if (mInfo.valid) {
-            const QString task = mInfo.task == Task::Segmentation ? tr("segmentation") : tr("classification");
+            const QString task = mInfo.task == Task::Segmentation ? tr("segmentation")
+                                 : mInfo.task == Task::Detection  ? tr("detection")
+                                                                  : tr("classification");
             mSummary->setText(tr("%1 · %2 training / %3 validation samples · %4×%5×%6 · %7 classes")
                                   .arg(task)
                                   .arg(mInfo.trainSize)

@@ -16,12 +16,31 @@ bool isSpatial(const TapInfo& tap) {
     return tap.shape.size() == 3;
 }
 
+/** A detector's output maps (core/models.cpp's CenterNet heads): heads, not features. */
+bool isDetectionHead(const std::string& name) {
+    return name == "heatmap" || name == "size" || name == "offset";
+}
+
+/** The dense class logits a pixel-wise method compares: a detector's heat maps, else the logits. */
+const char* denseLogitsTap(const ModelInfo& model) {
+    return model.task == Task::Detection ? "heatmap" : "logits";
+}
+
+/** The detector's neck levels both models have, deepest first (neck_s8 before neck_s4). */
+std::vector<std::string> commonNeckTaps(const ModelInfo& teacher, const ModelInfo& student) {
+    std::vector<std::string> names;
+    for (const auto& tap : teacher.taps)
+        if (tap.name.rfind("neck_s", 0) == 0 && findTap(student, tap.name)) names.push_back(tap.name);
+    return names;
+}
+
 /** Spatial taps of the backbone: what the feature methods are meant for (logits and head maps excluded).
  *  Imported models tap every value; their named stages are the ones presets choose from. */
 std::vector<std::string> featureTaps(const ModelInfo& model) {
     std::vector<std::string> names;
     for (const auto& tap : model.taps)
-        if (isSpatial(tap) && tap.name != "logits" && tap.name != "head" && isNaturalTapName(tap.name))
+        if (isSpatial(tap) && tap.name != "logits" && tap.name != "head" && !isDetectionHead(tap.name) &&
+            isNaturalTapName(tap.name))
             names.push_back(tap.name);
     return names;
 }
@@ -58,7 +77,8 @@ bool tapFits(LossMethod method, const TapInfo& tap, int64_t numClasses) {
         case LossMethod::Kd:
             return tap.name == "logits" && tap.shape.size() == 1 && tap.shape[0] == numClasses;
         case LossMethod::PixelKd:
-            return tap.name == "logits" && isSpatial(tap) && tap.shape[0] == numClasses;
+            return (tap.name == "logits" || tap.name == "heatmap") && isSpatial(tap) &&
+                   tap.shape[0] == numClasses;
         case LossMethod::Dkd:
         case LossMethod::Dist:
             return tap.name == "logits" && tap.shape.size() == 1 && tap.shape[0] == numClasses;
@@ -70,6 +90,7 @@ bool tapFits(LossMethod method, const TapInfo& tap, int64_t numClasses) {
         case LossMethod::Vid:
         case LossMethod::Ab:
         case LossMethod::Ft:
+        case LossMethod::Fgd:
             return isSpatial(tap);
         case LossMethod::Sp:
         case LossMethod::Cc:
@@ -209,7 +230,8 @@ std::vector<Preset> allPresets() {
     return {Preset::Kd,        Preset::FitNets,     Preset::Attention, Preset::PixelWise, Preset::PairWise,
             Preset::CwdLogits, Preset::CwdFeatures, Preset::Dkd,       Preset::Dist,      Preset::Sp,
             Preset::Cc,        Preset::Rkd,         Preset::Pkt,       Preset::Nst,       Preset::Vid,
-            Preset::Crd,       Preset::Fsp,         Preset::ReviewKd,  Preset::Ab,        Preset::Ft};
+            Preset::Crd,       Preset::Fsp,         Preset::ReviewKd,  Preset::Ab,        Preset::Ft,
+            Preset::CwdNeck,   Preset::Fgd};
 }
 
 QString presetName(Preset preset) {
@@ -254,6 +276,10 @@ QString presetName(Preset preset) {
             return QCoreApplication::translate("Preset", "Activation boundaries (AB)");
         case Preset::Ft:
             return QCoreApplication::translate("Preset", "Factor transfer (FT)");
+        case Preset::CwdNeck:
+            return QCoreApplication::translate("Preset", "CWD on the neck (detection)");
+        case Preset::Fgd:
+            return QCoreApplication::translate("Preset", "FGD, focal and global (detection)");
     }
     return {};
 }
@@ -264,8 +290,9 @@ bool presetTerms(Preset preset, const ModelInfo& teacher, const ModelInfo& stude
     out.front().hasTau = false;
     const auto common = commonFeatureTaps(teacher, student);
     const auto teacherFeatures = featureTaps(teacher), studentFeatures = featureTaps(student);
-    const TapInfo* tLogits = findTap(teacher, "logits");
-    const TapInfo* sLogits = findTap(student, "logits");
+    const TapInfo* tLogits = findTap(teacher, denseLogitsTap(teacher));
+    const TapInfo* sLogits = findTap(student, denseLogitsTap(student));
+    const bool detectors = teacher.task == Task::Detection && student.task == Task::Detection;
     const bool logitsPair = tLogits && sLogits && tLogits->shape.size() == sLogits->shape.size() &&
                             tLogits->shape.front() == sLogits->shape.front();
     const bool denseLogits = logitsPair && tLogits->shape.size() == 3;
@@ -296,7 +323,11 @@ bool presetTerms(Preset preset, const ModelInfo& teacher, const ModelInfo& stude
                         "Preset", "pixel-wise KD needs dense logits (a segmentation data set)");
                 return false;
             }
-            out.push_back(term(LossMethod::PixelKd, "logits", "logits", 10.0, 1.0));
+            // A detector's heat maps: per-class binary KL at τ 2 (resources/recipes/det_pixel_kd.yaml).
+            if (detectors)
+                out.push_back(term(LossMethod::PixelKd, "heatmap", "heatmap", 5.0, 2.0));
+            else
+                out.push_back(term(LossMethod::PixelKd, "logits", "logits", 10.0, 1.0));
             break;
         case Preset::CwdLogits:
             if (!denseLogits) {
@@ -305,8 +336,32 @@ bool presetTerms(Preset preset, const ModelInfo& teacher, const ModelInfo& stude
                         "Preset", "CWD on logits needs dense logits (a segmentation data set)");
                 return false;
             }
-            out.push_back(term(LossMethod::Cwd, "logits", "logits", 3.0, 4.0));
+            out.push_back(term(LossMethod::Cwd, denseLogitsTap(teacher), denseLogitsTap(student), 3.0, 4.0));
             break;
+        case Preset::CwdNeck:
+        case Preset::Fgd: {
+            const auto neck = commonNeckTaps(teacher, student);
+            if (!detectors || neck.empty()) {
+                if (reason)
+                    *reason =
+                        QCoreApplication::translate("Preset", "%1 needs two detectors (a detection data set)")
+                            .arg(presetName(preset));
+                return false;
+            }
+            // Every neck level: CWD at YOLOv6's τ 1 and weight 10, decayed along a cosine to a tenth; FGD at
+            // the paper's α, β, γ, λ, weighted for these small maps (resources/recipes/det_*.yaml).
+            for (const auto& level : neck) {
+                if (preset == Preset::CwdNeck) {
+                    out.push_back(term(LossMethod::Cwd, level, level, 10.0, 1.0));
+                    out.back().cosineWeight = true;
+                    out.back().weightFloor = 0.1;
+                } else {
+                    out.push_back(term(LossMethod::Fgd, level, level, 100.0, 1.0));
+                    out.back().hasTau = false;
+                }
+            }
+            break;
+        }
         case Preset::FitNets: {
             if (tLast.empty()) {
                 if (reason)

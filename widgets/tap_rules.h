@@ -67,7 +67,9 @@ enum class Preset {
     Fsp,
     ReviewKd,
     Ab,
-    Ft
+    Ft,
+    CwdNeck,
+    Fgd
 };
 
 std::vector<Preset> allPresets();

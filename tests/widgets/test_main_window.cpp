@@ -156,7 +156,8 @@ private Q_SLOTS:
             std::vector<LossTermSpec> terms;
             QString reason;
             const bool ok = presetTerms(preset, teacherModel, studentModel, &terms, &reason);
-            const bool dense = preset == Preset::PixelWise || preset == Preset::CwdLogits;
+            const bool dense = preset == Preset::PixelWise || preset == Preset::CwdLogits ||
+                               preset == Preset::CwdNeck || preset == Preset::Fgd;
             QVERIFY2(ok != dense, qPrintable(presetName(preset) + ": " + reason));
             if (!ok) continue;
             QVERIFY(terms.size() >= 2);
@@ -174,6 +175,24 @@ private Q_SLOTS:
                              qPrintable(presetName(preset)));
                 }
             }
+        }
+        // Two detectors: CWD and FGD on every neck level both have, pixel-wise KD on the heat maps.
+        {
+            ModelSpec t{"resnet20", "centernet", 1.0, {}}, st{"resnet8", "centernet", 1.0, {}};
+            const ModelInfo td = describeModel(t, Task::Detection, 1, 10, 64, 64);
+            const ModelInfo sd = describeModel(st, Task::Detection, 1, 10, 64, 64);
+            std::vector<LossTermSpec> det;
+            QString reason;
+            QVERIFY2(presetTerms(Preset::CwdNeck, td, sd, &det, &reason), qPrintable(reason));
+            QCOMPARE(det.size(), size_t{3});
+            QCOMPARE(det[1].label(), std::string("cwd[neck_s8]"));
+            QCOMPARE(det[2].label(), std::string("cwd[neck_s4]"));
+            QVERIFY(det[1].cosineWeight);
+            QVERIFY(presetTerms(Preset::Fgd, td, sd, &det, &reason));
+            QCOMPARE(det[2].method, LossMethod::Fgd);
+            QVERIFY(presetTerms(Preset::PixelWise, td, sd, &det, &reason));
+            QCOMPARE(det[1].label(), std::string("pixel_kd[heatmap]"));
+            QVERIFY(!presetTerms(Preset::Kd, td, sd, &det, &reason));
         }
         // The list methods: FSP from the stem on, ReviewKD over the stages and the embedding.
         QVERIFY(w.recipeDock()->applyPreset(Preset::Fsp, &error));
@@ -412,7 +431,8 @@ private Q_SLOTS:
         QVERIFY(w.action("resume")->isEnabled());
         // A step under way when pausing still reports, and a loaded machine delivers its report late: wait
         // until the reports stop, then check that none follows.
-        // (A step in flight on a machine busy with other builds took over a second: the quiet window is long.)
+        // (A step in flight on a machine busy with other builds took over a second: the quiet window is
+        // long.)
         int pausedAt = -1;
         for (int i = 0; i < 60 && pausedAt != steps.count(); ++i) {
             pausedAt = steps.count();

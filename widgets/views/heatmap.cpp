@@ -1,5 +1,8 @@
 #include "widgets/views/heatmap.h"
 
+#include <QFontMetrics>
+#include <QPainter>
+
 #include <QColor>
 #include <algorithm>
 #include <cmath>
@@ -117,6 +120,47 @@ QImage colorBarImage(const QVector<QRgb>& lut, int width, int height) {
             img.setPixel(x, y, lut[idx]);
     }
     return img;
+}
+
+QImage boxesToImage(const Image& image, const std::vector<Box>& truth,
+                    const std::vector<Detection>& detections, double minScore, const QStringList& classNames,
+                    int scale) {
+    const int k = std::max(1, scale);
+    QImage base = sampleToImage(image);
+    QImage out =
+        base.scaled(base.width() * k, base.height() * k, Qt::IgnoreAspectRatio, Qt::FastTransformation)
+            .convertToFormat(QImage::Format_RGB32);
+    QPainter p(&out);
+    p.setRenderHint(QPainter::Antialiasing, false);
+    auto name = [&](int64_t c) {
+        return c >= 0 && c < classNames.size() ? classNames[static_cast<int>(c)] : QString::number(c);
+    };
+    // Classes keep the segmentation palette's colours (index 0 there is background, so shift by one).
+    auto colour = [](int64_t c) { return QColor(classColor(static_cast<int>(c) + 1)); };
+    for (const Box& b : truth) {
+        const QRectF r(b.x1 * k, b.y1 * k, b.width() * k, b.height() * k);
+        p.setPen(QPen(Qt::white, 1));
+        p.drawRect(r.adjusted(-1, -1, 1, 1));
+        p.setPen(QPen(colour(b.label), 2, Qt::DashLine));
+        p.drawRect(r);
+    }
+    QFont font = p.font();
+    font.setPixelSize(std::max(9, 3 * k));
+    p.setFont(font);
+    const QFontMetrics fm(font);
+    for (const Detection& d : detections) {
+        if (d.score < minScore) continue;
+        const QRectF r(d.x1 * k, d.y1 * k, (d.x2 - d.x1) * k, (d.y2 - d.y1) * k);
+        p.setPen(QPen(colour(d.label), 2));
+        p.drawRect(r);
+        const QString text = QStringLiteral("%1 %2").arg(name(d.label)).arg(d.score, 0, 'f', 2);
+        const QRectF tag(r.left(), std::max(0.0, r.top() - fm.height()), fm.horizontalAdvance(text) + 4,
+                         fm.height());
+        p.fillRect(tag, colour(d.label));
+        p.setPen(Qt::black);
+        p.drawText(tag, Qt::AlignCenter, text);
+    }
+    return out;
 }
 
 }  // namespace distillery

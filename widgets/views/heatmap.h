@@ -3,6 +3,7 @@
 
 #include <QtGui/qrgb.h>
 #include <QImage>
+#include <QStringList>
 #include <QVector>
 
 #include "core/types.h"
@@ -28,6 +29,15 @@ QImage sampleToImage(const Image& image);
 /** Fixed palette for class indices, identical in every view; 255 (ignore) is black. */
 QRgb classColor(int classIndex);
 QImage maskToImage(const Mask& mask);
+
+/**
+ * The sample image `scale` times enlarged with boxes drawn on it: ground truth as dashed white-edged boxes in
+ * its class colour, detections with score >= minScore as solid boxes labelled "class score". Classes are
+ * named from `classNames` (indices when absent).
+ */
+QImage boxesToImage(const Image& image, const std::vector<Box>& truth,
+                    const std::vector<Detection>& detections, double minScore, const QStringList& classNames,
+                    int scale);
 
 /** A horizontal colour bar (left = low) for legends. */
 QImage colorBarImage(const QVector<QRgb>& lut, int width, int height);

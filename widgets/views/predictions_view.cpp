@@ -21,6 +21,9 @@
 
 namespace distillery {
 
+/** Detections shown in the predictions view: those at or above this score (AP counts all of the top 100). */
+constexpr double kDetectionDisplayScore = 0.3;
+
 namespace {
 /** Keeps a painted grid as tall as its content, so a QScrollArea (widgetResizable) scrolls it. */
 void fitHeight(QWidget* w, int contentHeight) {
@@ -123,6 +126,7 @@ public:
         qint64 index = 0;
         QImage image, truth, teacher, student;
         double teacherAcc = std::nan(""), studentAcc = std::nan("");
+        QString teacherNote, studentNote;  // detection: what the boxes found, in place of pixel accuracy
     };
     explicit SegmentationRows(QWidget* parent) : QWidget(parent) {}
     void setRows(QVector<Row> rows, bool hasTeacher) {
@@ -163,12 +167,15 @@ protected:
                        QStringLiteral("#%1").arg(r.index));
             QVector<QImage> images{r.image, r.truth};
             QVector<double> acc{std::nan(""), std::nan("")};
+            QStringList notes{QString(), QString()};
             if (mHasTeacher) {
                 images << r.teacher;
                 acc << r.teacherAcc;
+                notes << r.teacherNote;
             }
             images << r.student;
             acc << r.studentAcc;
+            notes << r.studentNote;
             for (int k = 0; k < images.size(); ++k) {
                 const QRect target(kIndexW + k * (s + kGap), top, s, s);
                 p.fillRect(target, QColor(0x202020));
@@ -177,10 +184,12 @@ protected:
                     p.drawImage(QRect(target.center() - QPoint(sz.width() / 2, sz.height() / 2), sz),
                                 images[k]);
                 }
-                if (!std::isnan(acc[k])) {
+                if (!std::isnan(acc[k]) || !notes[k].isEmpty()) {
                     p.setPen(palette().color(QPalette::Text));
                     p.drawText(QRect(target.left(), target.bottom() + 2, s, fm.height()), Qt::AlignCenter,
-                               PredictionsView::tr("pixel acc %1 %").arg(acc[k], 0, 'f', 1));
+                               notes[k].isEmpty()
+                                   ? PredictionsView::tr("pixel acc %1 %").arg(acc[k], 0, 'f', 1)
+                                   : notes[k]);
                 }
             }
         }
@@ -501,6 +510,40 @@ void PredictionsView::applyFilter() {
         else
             mFilterLabel->setText(tr("%1 samples, %2 misclassified").arg(mPredictions.size()).arg(wrong));
         mShowAll->setVisible(mFilterTruth >= 0);
+    } else if (task() == Task::Detection) {
+        // Ground truth dashed, detections above the display threshold solid with their scores.
+        QVector<SegmentationRows::Row> rows;
+        bool hasTeacher = false;
+        auto note = [&](const std::vector<Detection>& dets, const std::vector<Box>& truth) {
+            int shown = 0, hits = 0;
+            for (const Detection& d : dets) {
+                if (d.score < kDetectionDisplayScore) continue;
+                ++shown;
+                for (const Box& b : truth)
+                    if (b.label == d.label && boxIoU(d, b) >= 0.5) {
+                        ++hits;
+                        break;
+                    }
+            }
+            return tr("%1 of %2 boxes at IoU ≥ 0.5").arg(hits).arg(shown);
+        };
+        for (const auto& p : mPredictions) {
+            SegmentationRows::Row r;
+            r.index = p.index;
+            r.image = boxesToImage(p.sample.image, {}, {}, 1.0, mClassNames, 4);
+            r.truth = boxesToImage(p.sample.image, p.sample.boxes, {}, 1.0, mClassNames, 4);
+            r.student =
+                boxesToImage(p.sample.image, {}, p.studentBoxes, kDetectionDisplayScore, mClassNames, 4);
+            r.studentNote = note(p.studentBoxes, p.sample.boxes);
+            if (!p.teacherBoxes.empty()) {
+                hasTeacher = true;
+                r.teacher =
+                    boxesToImage(p.sample.image, {}, p.teacherBoxes, kDetectionDisplayScore, mClassNames, 4);
+                r.teacherNote = note(p.teacherBoxes, p.sample.boxes);
+            }
+            rows.append(r);
+        }
+        mRows->setRows(rows, hasTeacher);
     } else {
         QVector<SegmentationRows::Row> rows;
         bool hasTeacher = false;
@@ -534,6 +577,10 @@ void PredictionsView::updateSummary() {
             parts << tr("<b>mIoU %1 %</b>").arg(value, 0, 'f', 2);
         else if (n == QLatin1String("pixel_acc"))
             parts << tr("pixel accuracy %1 %").arg(value, 0, 'f', 2);
+        else if (n == QLatin1String("ap"))
+            parts << tr("<b>AP %1</b>").arg(value, 0, 'f', 2);
+        else if (n == QLatin1String("ap50"))
+            parts << tr("AP50 %1").arg(value, 0, 'f', 2);
         else
             parts << QStringLiteral("%1 %2").arg(n.toHtmlEscaped()).arg(value, 0, 'g', 4);
     }
@@ -554,6 +601,18 @@ void PredictionsView::updateSummary() {
         legend << QStringLiteral("<span style='color:#000000;font-size:large'>&#9632;</span>&nbsp;%1")
                       .arg(tr("ignore (255)"));
         mIouLegend->setText(legend.join(QStringLiteral(" &nbsp; ")));
+    } else if (task() == Task::Detection) {
+        QStringList legend;
+        const int k = std::max<int>(mResult.perClassAP.size(), mClassNames.size());
+        for (int c = 0; c < k; ++c) {
+            const double ap = c < static_cast<int>(mResult.perClassAP.size()) ? mResult.perClassAP[c] : -1.0;
+            legend << QStringLiteral("<span style='color:%1;font-size:large'>&#9632;</span>&nbsp;%2&nbsp;%3")
+                          .arg(QColor(classColor(c + 1)).name(), className(c).toHtmlEscaped(),
+                               ap < 0 ? tr("(absent)") : tr("AP&nbsp;%1").arg(ap, 0, 'f', 1));
+        }
+        mIouLegend->setText(
+            tr("Dashed: ground truth; solid: detections with score ≥ %1.").arg(kDetectionDisplayScore) +
+            QStringLiteral("<br>") + legend.join(QStringLiteral(" &nbsp; ")));
     }
 }
 
