@@ -125,6 +125,23 @@ std::vector<Detection> decodeCenterMaps(const float* maps, int64_t numClasses, i
     return out;
 }
 
+std::vector<float> fgdForegroundMask(const std::vector<Box>& boxes, int h, int w, int imageH, int imageW) {
+    std::vector<float> mask(static_cast<size_t>(h) * w, 0.f);
+    for (const Box& b : boxes) {
+        const auto x1 = static_cast<int64_t>(std::floor(b.x1 / static_cast<double>(imageW) * w));
+        const auto x2 = static_cast<int64_t>(std::ceil(b.x2 / static_cast<double>(imageW) * w));
+        const auto y1 = static_cast<int64_t>(std::floor(b.y1 / static_cast<double>(imageH) * h));
+        const auto y2 = static_cast<int64_t>(std::ceil(b.y2 / static_cast<double>(imageH) * h));
+        const auto area = static_cast<float>(1.0 / static_cast<double>((y2 + 1 - y1) * (x2 + 1 - x1)));
+        for (int64_t y = std::max<int64_t>(0, y1); y <= std::min<int64_t>(h - 1, y2); ++y)
+            for (int64_t x = std::max<int64_t>(0, x1); x <= std::min<int64_t>(w - 1, x2); ++x) {
+                float& v = mask[static_cast<size_t>(y) * w + static_cast<size_t>(x)];
+                v = std::max(v, area);
+            }
+    }
+    return mask;
+}
+
 namespace {
 
 double intersection(const Detection& a, const Box& b) {

@@ -51,6 +51,13 @@ void encodeCenterTargets(const std::vector<Box>& boxes, int64_t numClasses, int 
 std::vector<Detection> decodeCenterMaps(const float* maps, int64_t numClasses, int mapH, int mapW, int stride,
                                         int topK, int imageH, int imageW);
 
+/**
+ * FGD's foreground mask for one image at an h × w feature map (Yang et al., the authors' code): each box
+ * scaled to the map, its cells from floor(x1) to ceil(x2) inclusive (likewise y) set to at least 1/(cells it
+ * spans), so small objects weigh more; 0 on the background. Row-major h·w floats.
+ */
+std::vector<float> fgdForegroundMask(const std::vector<Box>& boxes, int h, int w, int imageH, int imageW);
+
 /** IoU of two boxes ([x1, x2) × [y1, y2)); 0 when either is empty. */
 double boxIoU(const Detection& a, const Box& b);
 

@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "core/detection.h"
 #include "core/zoo.h"
 
 namespace distillery {
@@ -80,20 +81,13 @@ torch::Tensor sigmoidPixelKdLoss(const torch::Tensor& student, const torch::Tens
 std::pair<torch::Tensor, torch::Tensor> fgdMasks(const std::vector<std::vector<Box>>& boxes, int64_t h,
                                                  int64_t w, int64_t imageH, int64_t imageW) {
     const auto n = static_cast<int64_t>(boxes.size());
-    auto fg = torch::zeros({n, h, w}, torch::kFloat32);
-    auto bg = torch::ones({n, h, w}, torch::kFloat32);
-    auto f = fg.accessor<float, 3>();
+    auto fg = torch::empty({n, h, w}, torch::kFloat32);
+    auto bg = torch::empty({n, h, w}, torch::kFloat32);
     for (int64_t i = 0; i < n; ++i) {
-        for (const Box& b : boxes[static_cast<size_t>(i)]) {
-            const auto x1 = static_cast<int64_t>(std::floor(b.x1 / static_cast<double>(imageW) * w));
-            const auto x2 = static_cast<int64_t>(std::ceil(b.x2 / static_cast<double>(imageW) * w));
-            const auto y1 = static_cast<int64_t>(std::floor(b.y1 / static_cast<double>(imageH) * h));
-            const auto y2 = static_cast<int64_t>(std::ceil(b.y2 / static_cast<double>(imageH) * h));
-            const auto area = static_cast<float>(1.0 / static_cast<double>((y2 + 1 - y1) * (x2 + 1 - x1)));
-            for (int64_t y = std::max<int64_t>(0, y1); y <= std::min(h - 1, y2); ++y)
-                for (int64_t x = std::max<int64_t>(0, x1); x <= std::min(w - 1, x2); ++x)
-                    f[i][y][x] = std::max(f[i][y][x], area);
-        }
+        const auto mask =
+            fgdForegroundMask(boxes[static_cast<size_t>(i)], static_cast<int>(h), static_cast<int>(w),
+                              static_cast<int>(imageH), static_cast<int>(imageW));
+        std::copy(mask.begin(), mask.end(), fg[i].data_ptr<float>());
         auto back = (fg[i] == 0).to(torch::kFloat32);
         const double count = back.sum().item<double>();
         bg[i] = count > 0 ? back / count : back;

@@ -1,5 +1,7 @@
 #include "widgets/views/channel_inspector_view.h"
 
+#include "core/detection.h"
+
 #include <qcustomplot.h>
 #include <QCheckBox>
 #include <QComboBox>
@@ -215,6 +217,25 @@ QString num(double v) {
     return QString::number(v, 'g', 3);
 }
 constexpr int kDetailSize = 128;
+
+/** The map with FGD's foreground cells outlined: white frames, more opaque where the mask weighs more. */
+QPixmap withMask(QPixmap map, const std::vector<float>& mask, int h, int w) {
+    if (mask.empty() || map.isNull()) return map;
+    const float top = *std::max_element(mask.begin(), mask.end());
+    if (!(top > 0)) return map;
+    QPainter p(&map);
+    const double cw = static_cast<double>(map.width()) / w, ch = static_cast<double>(map.height()) / h;
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            const float v = mask[static_cast<size_t>(y) * w + x];
+            if (v <= 0) continue;
+            const int alpha = static_cast<int>(60 + 160 * v / top);
+            p.fillRect(QRectF(x * cw, y * ch, cw, ch), QColor(255, 255, 255, alpha / 4));
+            p.setPen(QPen(QColor(255, 255, 255, alpha), 1));
+            p.drawRect(QRectF(x * cw, y * ch, cw - 1, ch - 1));
+        }
+    return map;
+}
 }  // namespace
 
 ChannelInspectorView::ChannelInspectorView(QWidget* parent) : QWidget(parent) {
@@ -272,6 +293,12 @@ ChannelInspectorView::ChannelInspectorView(QWidget* parent) : QWidget(parent) {
     mZoomSlider->setMaximumWidth(140);
     mZoomSlider->setToolTip(tr("Tile size"));
     mSortBox = new QCheckBox(tr("Sort bars by KL"), this);
+    mFgdBox = new QCheckBox(tr("FGD mask"), this);
+    mFgdBox->setObjectName("fgdMask");
+    mFgdBox->setToolTip(
+        tr("Detection: outline the cells FGD counts as foreground (the sample's boxes at this "
+           "map's size; brighter where objects are smaller, as FGD weighs them)"));
+    mFgdBox->setVisible(false);
     row2->addWidget(new QLabel(tr("Show"), this));
     row2->addWidget(mNormCombo);
     row2->addWidget(new QLabel(tr("τ"), this));
@@ -280,6 +307,7 @@ ChannelInspectorView::ChannelInspectorView(QWidget* parent) : QWidget(parent) {
     row2->addWidget(new QLabel(tr("Tiles"), this));
     row2->addWidget(mZoomSlider);
     row2->addStretch(1);
+    row2->addWidget(mFgdBox);
     row2->addWidget(mSortBox);
     auto* distributions = new QPushButton(tr("Distributions…"), this);
     distributions->setObjectName("showDistributions");
@@ -409,6 +437,7 @@ ChannelInspectorView::ChannelInspectorView(QWidget* parent) : QWidget(parent) {
     connect(mTauSpin, qOverload<double>(&QDoubleSpinBox::valueChanged), this, &ChannelInspectorView::setTau);
     connect(mZoomSlider, &QSlider::valueChanged, mGrid, &ChannelGrid::setTileSize);
     connect(mSortBox, &QCheckBox::toggled, this, &ChannelInspectorView::setSortByKl);
+    connect(mFgdBox, &QCheckBox::toggled, this, [this] { updateDetail(); });
     mGrid->onClicked = [this](int c) { selectChannel(c); };
     mGrid->setTooltipProvider([this](int c) {
         QString tip = tr("channel %1").arg(c);
@@ -698,9 +727,20 @@ void ChannelInspectorView::rebuildBars() {
     mBarsPlot->replot(QCustomPlot::rpQueuedReplot);
 }
 
+std::vector<float> ChannelInspectorView::foregroundMask(int h, int w) const {
+    const Image& im = mSnapshot.sample.image;
+    if (!mFgdBox->isChecked() || mSnapshot.sample.boxes.empty() || im.height <= 0) return {};
+    return fgdForegroundMask(mSnapshot.sample.boxes, h, w, im.height, im.width);
+}
+
 void ChannelInspectorView::updateDetail() {
     const int c = mSelected;
-    mInputImage->setPixmap(enlarged(sampleToImage(mSnapshot.sample.image), kDetailSize));
+    mFgdBox->setVisible(!mSnapshot.sample.boxes.empty());
+    const bool showMask = mFgdBox->isVisible() && mFgdBox->isChecked();
+    mInputImage->setPixmap(
+        enlarged(showMask ? boxesToImage(mSnapshot.sample.image, mSnapshot.sample.boxes, {}, 1.0, {}, 4)
+                          : sampleToImage(mSnapshot.sample.image),
+                 kDetailSize));
     const bool teacher = c >= 0 && c < mTeacherPlanes.size();
     const bool student = c >= 0 && c < mStudentPlanes.size();
     mTeacherBox->setVisible(!mTeacherPlanes.isEmpty());
@@ -736,14 +776,17 @@ void ChannelInspectorView::updateDetail() {
         sh = th = std::max(shi, thi);
         if (mNormalisation == Normalisation::Softmax) sl = tl = 0;
     }
-    mStudentImage->setPixmap(enlarged(planeToImage(sp, h, w, sl, sh, viridisTable()), kDetailSize));
+    const std::vector<float> fg = foregroundMask(h, w);
+    mStudentImage->setPixmap(
+        withMask(enlarged(planeToImage(sp, h, w, sl, sh, viridisTable()), kDetailSize), fg, h, w));
     mStudentCaption->setText(tr("student, channel %1").arg(c));
     QString range = mNormalisation == Normalisation::PerChannel && tp
                         ? tr("T %1 … %2 · S %3 … %4").arg(num(tl), num(th), num(sl), num(sh))
                         : tr("%1 … %2").arg(num(sl), num(sh));
     mHeatRange->setText(range);
     if (tp) {
-        mTeacherImage->setPixmap(enlarged(planeToImage(tp, h, w, tl, th, viridisTable()), kDetailSize));
+        mTeacherImage->setPixmap(
+            withMask(enlarged(planeToImage(tp, h, w, tl, th, viridisTable()), kDetailSize), fg, h, w));
         mTeacherCaption->setText(tr("teacher, channel %1").arg(c));
         // The difference of what the tiles show (normalised planes in min–max mode), on a symmetric scale.
         std::vector<float> diff(n);

@@ -103,6 +103,8 @@ private:
     const float* teacherPlane(int c) const;
     const float* studentPlane(int c) const;
     bool hasTeacher() const;
+    /** FGD's foreground mask of the snapshot's sample at h × w, empty unless shown (core/detection.h). */
+    std::vector<float> foregroundMask(int h, int w) const;
 
     // Controls
     QComboBox* mTapCombo = nullptr;
@@ -113,6 +115,7 @@ private:
     QDoubleSpinBox* mTauSpin = nullptr;
     QSlider* mZoomSlider = nullptr;
     QCheckBox* mSortBox = nullptr;
+    QCheckBox* mFgdBox = nullptr;  // detection: FGD's foreground mask over the detail maps
     QLabel* mStatus = nullptr;
     QLabel* mMessage = nullptr;
     ChannelGrid* mGrid = nullptr;
