@@ -111,6 +111,18 @@
         <source>Factor transfer (FT)</source>
         <translation>Factor transfer (FT)</translation>
     </message>
+    <message>
+        <source>CWD on the neck (detection)</source>
+        <translation>CWD on the neck (detection)</translation>
+    </message>
+    <message>
+        <source>FGD, focal and global (detection)</source>
+        <translation>FGD, focal and global (detection)</translation>
+    </message>
+    <message>
+        <source>%1 needs two detectors (a detection data set)</source>
+        <translation>%1 needs two detectors (a detection data set)</translation>
+    </message>
 </context>
 <context>
     <name>Project</name>
@@ -498,6 +510,14 @@ KL(p_T‖p_S) = %1</translation>
         <source>The selected channel&apos;s activations over many samples, teacher beside student, with every channel&apos;s distribution and KL</source>
         <translation>The selected channel&apos;s activations over many samples, teacher beside student, with every channel&apos;s distribution and KL</translation>
     </message>
+    <message>
+        <source>FGD mask</source>
+        <translation>FGD mask</translation>
+    </message>
+    <message>
+        <source>Detection: outline the cells FGD counts as foreground (the sample&apos;s boxes at this map&apos;s size; brighter where objects are smaller, as FGD weighs them)</source>
+        <translation>Detection: outline the cells FGD counts as foreground (the sample&apos;s boxes at this map&apos;s size; brighter where objects are smaller, as FGD weighs them)</translation>
+    </message>
 </context>
 <context>
     <name>distillery::DataDock</name>
@@ -648,6 +668,18 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>samples %1–%2 of %3</source>
         <translation>samples %1–%2 of %3</translation>
+    </message>
+    <message>
+        <source>Fashion-Scenes (detection)</source>
+        <translation>Fashion-Scenes (detection)</translation>
+    </message>
+    <message>
+        <source>COCO instances JSON (detection)</source>
+        <translation>COCO instances JSON (detection)</translation>
+    </message>
+    <message>
+        <source>detection</source>
+        <translation>detection</translation>
     </message>
 </context>
 <context>
@@ -1549,6 +1581,26 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>ignore (255)</source>
         <translation>ignore (255)</translation>
+    </message>
+    <message>
+        <source>%1 of %2 boxes at IoU ≥ 0.5</source>
+        <translation>%1 of %2 boxes at IoU ≥ 0.5</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;AP %1&lt;/b&gt;</source>
+        <translation>&lt;b&gt;AP %1&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>AP50 %1</source>
+        <translation>AP50 %1</translation>
+    </message>
+    <message>
+        <source>AP&amp;nbsp;%1</source>
+        <translation>AP&amp;nbsp;%1</translation>
+    </message>
+    <message>
+        <source>Dashed: ground truth; solid: detections with score ≥ %1.</source>
+        <translation>Dashed: ground truth; solid: detections with score ≥ %1.</translation>
     </message>
 </context>
 <context>

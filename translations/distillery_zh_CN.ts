@@ -111,6 +111,18 @@
         <source>Factor transfer (FT)</source>
         <translation>因子迁移（FT）</translation>
     </message>
+    <message>
+        <source>CWD on the neck (detection)</source>
+        <translation>颈部 CWD（检测）</translation>
+    </message>
+    <message>
+        <source>FGD, focal and global (detection)</source>
+        <translation>FGD，焦点与全局（检测）</translation>
+    </message>
+    <message>
+        <source>%1 needs two detectors (a detection data set)</source>
+        <translation>%1 需要两个检测器（检测数据集）</translation>
+    </message>
 </context>
 <context>
     <name>Project</name>
@@ -498,6 +510,14 @@ KL(p_T‖p_S) = %1</translation>
         <source>The selected channel&apos;s activations over many samples, teacher beside student, with every channel&apos;s distribution and KL</source>
         <translation>所选通道在多个样本上的激活，教师与学生并列，并给出每个通道的分布和 KL</translation>
     </message>
+    <message>
+        <source>FGD mask</source>
+        <translation>FGD 掩码</translation>
+    </message>
+    <message>
+        <source>Detection: outline the cells FGD counts as foreground (the sample&apos;s boxes at this map&apos;s size; brighter where objects are smaller, as FGD weighs them)</source>
+        <translation>检测：勾出 FGD 视为前景的单元（样本的框缩放到该特征图尺寸；目标越小越亮，与 FGD 的加权一致）</translation>
+    </message>
 </context>
 <context>
     <name>distillery::DataDock</name>
@@ -648,6 +668,18 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>samples %1–%2 of %3</source>
         <translation>第 %1–%2 个样本，共 %3 个</translation>
+    </message>
+    <message>
+        <source>Fashion-Scenes (detection)</source>
+        <translation>Fashion-Scenes（检测）</translation>
+    </message>
+    <message>
+        <source>COCO instances JSON (detection)</source>
+        <translation>COCO 实例 JSON（检测）</translation>
+    </message>
+    <message>
+        <source>detection</source>
+        <translation>检测</translation>
     </message>
 </context>
 <context>
@@ -1546,6 +1578,26 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>ignore (255)</source>
         <translation>忽略 (255)</translation>
+    </message>
+    <message>
+        <source>%1 of %2 boxes at IoU ≥ 0.5</source>
+        <translation>%2 个框中 %1 个 IoU ≥ 0.5</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;AP %1&lt;/b&gt;</source>
+        <translation>&lt;b&gt;AP %1&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>AP50 %1</source>
+        <translation>AP50 %1</translation>
+    </message>
+    <message>
+        <source>AP&amp;nbsp;%1</source>
+        <translation>AP&amp;nbsp;%1</translation>
+    </message>
+    <message>
+        <source>Dashed: ground truth; solid: detections with score ≥ %1.</source>
+        <translation>虚线：真值；实线：得分 ≥ %1 的检测结果。</translation>
     </message>
 </context>
 <context>
