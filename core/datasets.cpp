@@ -975,28 +975,36 @@ private:
         auto number = [&](const nlohmann::json& entry, const char* key, const std::string& what) {
             if (!entry.is_object() || !entry.contains(key) || !entry[key].is_number())
                 fail(d, where + what + " has no numeric \"" + key + "\"");
-            return entry[key].get<double>();
+            const double v = entry[key].get<double>();
+            if (!std::isfinite(v) || std::abs(v) > 1e15)
+                fail(d, where + what + ": \"" + key + "\" is out of range");
+            return v;
+        };
+        auto id = [&](const nlohmann::json& entry, const char* key, const std::string& what) {
+            const double v = number(entry, key, what);
+            if (v != std::floor(v)) fail(d, where + what + ": \"" + key + "\" must be a whole number");
+            return static_cast<int64_t>(v);
         };
         // Categories in id order → class indices.
         const auto& cats = section("categories");
         std::vector<std::pair<int64_t, std::string>> categories;
         for (size_t i = 0; i < cats.size(); ++i) {
             const std::string what = "categories[" + std::to_string(i) + "]";
-            const auto id = static_cast<int64_t>(number(cats[i], "id", what));
+            const int64_t category = id(cats[i], "id", what);
             std::string name = cats[i].contains("name") && cats[i]["name"].is_string()
                                    ? cats[i]["name"].get<std::string>()
-                                   : std::to_string(id);
+                                   : std::to_string(category);
             for (const auto& [other, _] : categories)
-                if (other == id)
-                    fail(d, where + what + ": category id " + std::to_string(id) + " appears twice");
-            categories.emplace_back(id, printable(name, 60));
+                if (other == category)
+                    fail(d, where + what + ": category id " + std::to_string(category) + " appears twice");
+            categories.emplace_back(category, printable(name, 60));
         }
         if (categories.empty()) fail(d, where + "the \"categories\" list is empty");
         std::sort(categories.begin(), categories.end());
         std::map<int64_t, int64_t> classOf;
-        for (const auto& [id, name] : categories) {
-            classOf[id] = static_cast<int64_t>(mCategoryIds.size());
-            mCategoryIds.push_back(id);
+        for (const auto& [category, name] : categories) {
+            classOf[category] = static_cast<int64_t>(mCategoryIds.size());
+            mCategoryIds.push_back(category);
             mClassNames.push_back(name);
         }
         if (!names.empty()) {
@@ -1011,31 +1019,31 @@ private:
         std::map<int64_t, std::pair<double, double>> sizeOf;
         for (size_t i = 0; i < imgs.size(); ++i) {
             const std::string what = "images[" + std::to_string(i) + "]";
-            const auto id = static_cast<int64_t>(number(imgs[i], "id", what));
+            const int64_t image = id(imgs[i], "id", what);
             if (!imgs[i].contains("file_name") || !imgs[i]["file_name"].is_string())
-                fail(d, where + what + " (id " + std::to_string(id) + ") has no \"file_name\"");
-            if (entryOf.count(id))
-                fail(d, where + what + ": image id " + std::to_string(id) + " appears twice");
+                fail(d, where + what + " (id " + std::to_string(image) + ") has no \"file_name\"");
+            if (entryOf.count(image))
+                fail(d, where + what + ": image id " + std::to_string(image) + " appears twice");
             Entry e;
-            e.id = id;
+            e.id = image;
             e.path = mFolder / imgs[i]["file_name"].get<std::string>();
             std::error_code ec;
             if (!fs::is_regular_file(e.path, ec))
-                fail(d, where + what + " (id " + std::to_string(id) + "): image file " +
+                fail(d, where + what + " (id " + std::to_string(image) + "): image file " +
                             printable(e.path.string()) + " does not exist");
             if (imgs[i].contains("width") && imgs[i].contains("height"))
-                sizeOf[id] = {number(imgs[i], "width", what), number(imgs[i], "height", what)};
-            entryOf[id] = mEntries.size();
+                sizeOf[image] = {number(imgs[i], "width", what), number(imgs[i], "height", what)};
+            entryOf[image] = mEntries.size();
             mEntries.push_back(std::move(e));
         }
         const auto& anns = section("annotations");
         for (size_t i = 0; i < anns.size(); ++i) {
             const auto& a = anns[i];
             std::string what = "annotations[" + std::to_string(i) + "]";
-            if (a.is_object() && a.contains("id") && a["id"].is_number())
+            if (a.is_object() && a.contains("id") && a["id"].is_number_integer())
                 what += " (id " + std::to_string(a["id"].get<int64_t>()) + ")";
-            const auto image = static_cast<int64_t>(number(a, "image_id", what));
-            const auto category = static_cast<int64_t>(number(a, "category_id", what));
+            const int64_t image = id(a, "image_id", what);
+            const int64_t category = id(a, "category_id", what);
             auto img = entryOf.find(image);
             if (img == entryOf.end())
                 fail(d, where + what + ": image_id " + std::to_string(image) + " is not in \"images\"");
@@ -1051,8 +1059,10 @@ private:
             const double w = a["bbox"][2].get<double>(), h = a["bbox"][3].get<double>();
             const std::string boxText = "[" + formatNumber(x) + ", " + formatNumber(y) + ", " +
                                         formatNumber(w) + ", " + formatNumber(h) + "]";
-            if (!(w > 0) || !(h > 0) || !std::isfinite(x) || !std::isfinite(y))
-                fail(d, where + what + ": bbox " + boxText + " has no area (expected width and height > 0)");
+            if (!(w > 0) || !(h > 0) || !std::isfinite(x) || !std::isfinite(y) || !std::isfinite(w) ||
+                !std::isfinite(h) || std::abs(x) > 1e7 || std::abs(y) > 1e7 || w > 1e7 || h > 1e7)
+                fail(d, where + what + ": bbox " + boxText +
+                            " has no area (expected finite width and height > 0, at most 1e7 pixels)");
             bool outside = x < -0.5 || y < -0.5;
             if (auto sz = sizeOf.find(image); sz != sizeOf.end())
                 outside = outside || x + w > sz->second.first + 0.5 || y + h > sz->second.second + 0.5;
@@ -1068,7 +1078,8 @@ private:
             b.y2 = static_cast<float>(y + h);
             b.label = cls->second;
             b.crowd = a.contains("iscrowd") && a["iscrowd"].is_number() && a["iscrowd"].get<double>() != 0;
-            if (a.contains("area") && a["area"].is_number()) b.area = a["area"].get<float>();
+            if (a.contains("area") && a["area"].is_number())
+                b.area = static_cast<float>(number(a, "area", what));
             mEntries[img->second].boxes.push_back(b);
         }
     }

@@ -5,6 +5,10 @@
 
 #include <torch/torch.h>
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
 #include <QtTest/QtTest>
 #include <cmath>
 #include <filesystem>

@@ -1,9 +1,9 @@
 // A deterministic mutation fuzzer over every reader of user files: the recipe parser, the IDX reader, the
-// image and mask readers (image_folder, seg_folder), the checkpoint reader and the ONNX importer. Each target
-// starts from valid seeds and applies seeded mutations (bit flips, byte overwrites, insertions, deletions,
-// truncation, chunk duplication, boundary values); every input must be accepted or rejected with
-// distillery::Error — a crash, a hang, another exception type or a sanitizer report fails the run. Runs in CI
-// for a bounded time
+// image and mask readers (image_folder, seg_folder), the COCO reader (coco_json), the checkpoint reader and
+// the ONNX importer. Each target starts from valid seeds and applies seeded mutations (bit flips, byte
+// overwrites, insertions, deletions, truncation, chunk duplication, boundary values); every input must be
+// accepted or rejected with distillery::Error — a crash, a hang, another exception type or a sanitizer report
+// fails the run. Runs in CI for a bounded time
 // (`distillery_fuzz [SECONDS] [SEED]`, about a minute in all), under AddressSanitizer in the sanitizer build.
 //
 // It prints, per target, the inputs tried and how many were accepted and rejected; the first input that
@@ -256,6 +256,33 @@ int main(int argc, char** argv) {
         };
         targets.push_back(t);
     }
+    // COCO instances files (coco_json), read with their images and every sample's boxes made.
+    {
+        const fs::path root = dir / "coco";
+        fs::create_directories(root / "images");
+        writeFile(root / "images" / "a.png", pngSeed(3, 12, 30));
+        writeFile(root / "images" / "b.png", pngSeed(1, 12, 90));
+        Target t{"coco",
+                 {R"({"images": [{"id": 1, "file_name": "a.png", "width": 12, "height": 12},
+  {"id": 7, "file_name": "b.png"}],
+ "annotations": [{"id": 1, "image_id": 1, "category_id": 3, "bbox": [1, 2, 5, 6], "iscrowd": 0, "area": 20},
+  {"id": 2, "image_id": 7, "category_id": 9, "bbox": [0.5, 0, 11.5, 12], "iscrowd": 1}],
+ "categories": [{"id": 3, "name": "shoe"}, {"id": 9, "name": "bag"}]})"},
+                 {}};
+        DataConfig c;
+        c.dataset = "coco_json";
+        c.root = root.string();
+        c.valFraction = 0.0;
+        c.imageSize = 16;
+        c.imageChannels = 3;
+        t.run = [root, c](const Bytes& b) {
+            writeFile(root / "annotations.json", b);
+            auto d = openDataset(c, Split::Train);
+            for (int64_t i = 0; i < d->size(); ++i)
+                d->get(i);
+        };
+        targets.push_back(t);
+    }
     // Checkpoints: a small zoo model saved by the engine's own writer.
     {
         const fs::path file = dir / "seed.pt";
@@ -295,7 +322,7 @@ int main(int argc, char** argv) {
     }
 
     // The time is shared by weight: the slow readers (a checkpoint, a 1 MB model) get more.
-    const double weights[] = {1, 1, 1, 1, 2, 3};
+    const double weights[] = {1, 1, 1, 1, 1, 2, 3};
     double weightSum = 0;
     for (double w : weights)
         weightSum += w;
