@@ -1602,6 +1602,26 @@ KL(p_T‖p_S) = %1</translation>
         <source>Dashed: ground truth; solid: detections with score ≥ %1.</source>
         <translation>Dashed: ground truth; solid: detections with score ≥ %1.</translation>
     </message>
+    <message>
+        <source>AP75 %1</source>
+        <translation>AP75 %1</translation>
+    </message>
+    <message>
+        <source>AP small %1</source>
+        <translation>AP small %1</translation>
+    </message>
+    <message>
+        <source>AP medium %1</source>
+        <translation>AP medium %1</translation>
+    </message>
+    <message>
+        <source>AP large %1</source>
+        <translation>AP large %1</translation>
+    </message>
+    <message>
+        <source>AR@100 %1</source>
+        <translation>AR@100 %1</translation>
+    </message>
 </context>
 <context>
     <name>distillery::ProjectSession</name>

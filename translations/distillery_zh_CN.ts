@@ -1599,6 +1599,26 @@ KL(p_T‖p_S) = %1</translation>
         <source>Dashed: ground truth; solid: detections with score ≥ %1.</source>
         <translation>虚线：真值；实线：得分 ≥ %1 的检测结果。</translation>
     </message>
+    <message>
+        <source>AP75 %1</source>
+        <translation>AP75 %1</translation>
+    </message>
+    <message>
+        <source>AP small %1</source>
+        <translation>小目标 AP %1</translation>
+    </message>
+    <message>
+        <source>AP medium %1</source>
+        <translation>中目标 AP %1</translation>
+    </message>
+    <message>
+        <source>AP large %1</source>
+        <translation>大目标 AP %1</translation>
+    </message>
+    <message>
+        <source>AR@100 %1</source>
+        <translation>AR@100 %1</translation>
+    </message>
 </context>
 <context>
     <name>distillery::ProjectSession</name>

@@ -163,6 +163,21 @@ void ScreenshotTour::shootViews(const QString& studentRun) {
     mWindow->dataDock()->selectDataset("fashion_scenes");
     dataReady.exec();
     dockShot(mWindow->dataDock(), "data_segmentation");
+    // Detection: scenes with their boxes, and the shipped detector's boxes against the ground truth.
+    QTimer::singleShot(60000, &dataReady, &QEventLoop::quit);
+    mWindow->dataDock()->selectDataset("fashion_scenes_det");
+    dataReady.exec();
+    dockShot(mWindow->dataDock(), "data_detection");
+    const QString detector = resourcesFolder() + "/teachers/det_centernet_resnet20";
+    if (QFileInfo::exists(detector + "/checkpoints/best.pt")) {
+        QEventLoop predicted;
+        connect(mWindow->predictions(), &PredictionsView::ready, &predicted, &QEventLoop::quit);
+        connect(mWindow->predictions(), &PredictionsView::errorOccurred, &predicted, &QEventLoop::quit);
+        QTimer::singleShot(120000, &predicted, &QEventLoop::quit);
+        mWindow->predictions()->showRun(detector, "best");
+        predicted.exec();
+        dockShot(mWindow->predictions(), "predictions_detection", QSize(1100, 900));
+    }
 
     SettingsDialog dialog(AppSettings::load(), mWindow);
     dialog.show();

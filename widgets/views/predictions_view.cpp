@@ -581,6 +581,16 @@ void PredictionsView::updateSummary() {
             parts << tr("<b>AP %1</b>").arg(value, 0, 'f', 2);
         else if (n == QLatin1String("ap50"))
             parts << tr("AP50 %1").arg(value, 0, 'f', 2);
+        else if (n == QLatin1String("ap75"))
+            parts << tr("AP75 %1").arg(value, 0, 'f', 2);
+        else if (n == QLatin1String("ap_small"))
+            parts << tr("AP small %1").arg(value, 0, 'f', 2);
+        else if (n == QLatin1String("ap_medium"))
+            parts << tr("AP medium %1").arg(value, 0, 'f', 2);
+        else if (n == QLatin1String("ap_large"))
+            parts << tr("AP large %1").arg(value, 0, 'f', 2);
+        else if (n == QLatin1String("ar100"))
+            parts << tr("AR@100 %1").arg(value, 0, 'f', 2);
         else
             parts << QStringLiteral("%1 %2").arg(n.toHtmlEscaped()).arg(value, 0, 'g', 4);
     }
