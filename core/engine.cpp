@@ -1084,8 +1084,11 @@ void Job::Impl::train() {
         sample.epoch = ev.epoch;
         for (size_t k = 0; k < measured.size(); ++k) {
             const auto& spec = terms[measured[k]]->spec();
-            sample.terms.push_back(
-                {spec.label(), spec.weight, ev.terms[measured[k]].second, norms[k], 0.0, 0.0});
+            // The weight in force at this step (a cosine schedule lowers it over the run), so that the
+            // suggested weight is relative to what the gradient was measured with.
+            const double weight = spec.weightAt(static_cast<double>(ev.step - 1) /
+                                                static_cast<double>(std::max<int64_t>(1, plannedSteps)));
+            sample.terms.push_back({spec.label(), weight, ev.terms[measured[k]].second, norms[k], 0.0, 0.0});
         }
         fillShares(sample);
         diagnostics.append(sample);
