@@ -463,7 +463,17 @@ void Job::Impl::setupTeacherPrecision() {
             reference = teacher->forward(images);
         }
         auto mine = teacherInt8 ? teacherInt8->forward(images) : teacherRunner->forward(images);
-        auto agree = reference.argmax(1).eq(mine.to(reference.device()).argmax(1));
+        auto other = mine.to(reference.device());
+        torch::Tensor agree;
+        if (task == Task::Detection) {
+            // A detector's decisions: the strongest class of the cells where the fp32 teacher sees an object
+            // (score >= 0.3, as the predictions view draws), not the background's near-ties.
+            auto heat = reference.narrow(1, 0, numClasses);
+            auto object = heat.amax(1) >= std::log(0.3 / 0.7);
+            agree = heat.argmax(1).eq(other.narrow(1, 0, numClasses).argmax(1)).masked_select(object);
+        } else {
+            agree = reference.argmax(1).eq(other.argmax(1));
+        }
         same += agree.sum().item<int64_t>();
         total += agree.numel();
         samples += images.size(0);
@@ -474,7 +484,9 @@ void Job::Impl::setupTeacherPrecision() {
     char text[160];
     std::snprintf(text, sizeof text, "teacher: %s agrees with its fp32 self on %.2f %% of %lld validation %s",
                   teacherPrecision.c_str(), 100.0 * teacherAgreement, static_cast<long long>(total),
-                  task == Task::Segmentation ? "pixels" : "predictions");
+                  task == Task::Segmentation ? "pixels"
+                  : task == Task::Detection  ? "object cells"
+                                             : "predictions");
     log(LogLevel::Info, text);
 }
 
