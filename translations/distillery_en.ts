@@ -1011,6 +1011,10 @@ KL(p_T‖p_S) = %1</translation>
         <source>%1 cannot pair the teacher&apos;s %2 with the student&apos;s %3</source>
         <translation>%1 cannot pair the teacher&apos;s %2 with the student&apos;s %3</translation>
     </message>
+    <message>
+        <source>FGD (detection): match features inside and outside the boxes under the teacher&apos;s attention, and their global relations</source>
+        <translation>FGD (detection): match features inside and outside the boxes under the teacher&apos;s attention, and their global relations</translation>
+    </message>
 </context>
 <context>
     <name>distillery::MainWindow</name>

@@ -1010,6 +1010,10 @@ KL(p_T‖p_S) = %1</translation>
         <source>%1 cannot pair the teacher&apos;s %2 with the student&apos;s %3</source>
         <translation>%1 无法将教师的 %2 与学生的 %3 配对</translation>
     </message>
+    <message>
+        <source>FGD (detection): match features inside and outside the boxes under the teacher&apos;s attention, and their global relations</source>
+        <translation>FGD（检测）：在教师注意力下匹配框内外的特征及其全局关系</translation>
+    </message>
 </context>
 <context>
     <name>distillery::MainWindow</name>

@@ -75,6 +75,10 @@ QString methodDescription(LossMethod m) {
         case LossMethod::Ft:
             return LossTermsModel::tr(
                 "FT: match the teacher's factors, from a paraphraser trained on the teacher first");
+        case LossMethod::Fgd:
+            return LossTermsModel::tr(
+                "FGD (detection): match features inside and outside the boxes under the teacher's attention, "
+                "and their global relations");
     }
     return {};
 }
