@@ -493,6 +493,10 @@ ExportCheck verifyExport(const std::string& runDir, const std::string& onnxFile,
         check.metrics.emplace_back(kOrt, ortMetric.value());
         if (int8Net) check.comparisons.push_back(ortVsEngine.result(kOrt, ortVersion, kEngineInt8));
         check.comparisons.push_back(ortVsSim.result(kOrt, ortVersion, kEngineSimulated));
+        // Two int8 runtimes round a few values differently, so their decoded scores differ in the third
+        // decimal: identical boxes are an fp32 criterion; an int8 file answers for its AP.
+        for (auto& c : check.comparisons)
+            c.sameBoxes = -1.0;
 
         const RuntimeComparison& target = check.comparisons.front();
         // A detector's cells mostly hold background, where the strongest class is a near-tie that one
