@@ -777,7 +777,7 @@ private Q_SLOTS:
         QVERIFY2(msg.contains("mnist_digits"), qPrintable(msg));
         for (const auto& name : datasetNames())
             QVERIFY2(msg.contains(QString::fromStdString(name)), qPrintable(msg));
-        QCOMPARE(int(datasetNames().size()), 6);
+        QCOMPARE(int(datasetNames().size()), 8);
     }
 
 private:

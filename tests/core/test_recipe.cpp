@@ -461,8 +461,8 @@ private Q_SLOTS:
         QCOMPARE(q(term("fitnet", "stage3", "stage2", 1, 1, false).label()),
                  QString("fitnet[stage3/stage2]"));
         const std::vector<std::string> expected{
-            "task", "kd",  "fitnet", "at",   "pixel_kd", "pair_kd", "cwd", "sp",       "cc", "rkd",
-            "pkt",  "nst", "dkd",    "dist", "vid",      "crd",     "fsp", "reviewkd", "ab", "ft"};
+            "task", "kd",  "fitnet", "at",  "pixel_kd", "pair_kd", "cwd",      "sp", "cc", "rkd", "pkt",
+            "nst",  "dkd", "dist",   "vid", "crd",      "fsp",     "reviewkd", "ab", "ft", "fgd"};
         QVERIFY(lossMethodNames() == expected);
     }
 
@@ -683,7 +683,8 @@ private Q_SLOTS:
         QTest::newRow("unknown method")
             << head + "losses:\n  - {method: task}\n  - {method: cwdd, tap: stage3}\n"
             << "recipes/x.yaml:7: losses[1].method: unknown method 'cwdd' (allowed: task, kd, fitnet, at, "
-               "pixel_kd, pair_kd, cwd, sp, cc, rkd, pkt, nst, dkd, dist, vid, crd, fsp, reviewkd, ab, ft)";
+               "pixel_kd, pair_kd, cwd, sp, cc, rkd, pkt, nst, dkd, dist, vid, crd, fsp, reviewkd, ab, ft, "
+               "fgd)";
         QTest::newRow("fsp with one tap")
             << head + "losses:\n  - {method: task}\n  - {method: fsp, tap: [stage3]}\n"
             << "recipes/x.yaml:7: losses[1].tap: fsp takes a list of at least 2 taps (e.g. [stage1, stage2, "
@@ -736,10 +737,11 @@ private Q_SLOTS:
             << "model: {arch: resnet8}\ntrain:\n  epochs: 3\n  batchsize: 64\n"
             << "recipes/x.yaml:4: train.batchsize: unknown key (allowed: epochs, batch_size, "
                "eval_batch_size, max_steps, log_every, checkpoint_every)";
-        QTest::newRow("unknown top-level key") << "model: {arch: resnet8}\nloss: []\n"
-                                               << "recipes/x.yaml:2: loss: unknown key (allowed: name, job, "
-                                                  "seed, threads, device, precision, data, transforms, "
-                                                  "model, teacher, losses, optim, schedule, train, quantize, diagnostics)";
+        QTest::newRow("unknown top-level key")
+            << "model: {arch: resnet8}\nloss: []\n"
+            << "recipes/x.yaml:2: loss: unknown key (allowed: name, job, "
+               "seed, threads, device, precision, data, transforms, "
+               "model, teacher, losses, optim, schedule, train, quantize, diagnostics)";
         QTest::newRow("string expected") << "model:\n  arch: [resnet8]\n"
                                          << "recipes/x.yaml:2: model.arch: expected a string, got a sequence";
         QTest::newRow("integer expected")
@@ -813,7 +815,8 @@ private Q_SLOTS:
             << "recipes/x.yaml:3: model.arch: duplicate key (each key may appear once)";
         QTest::newRow("diagnostics share out of range")
             << "model: {arch: resnet8}\ndiagnostics: {dominant: 90}\n"
-            << "recipes/x.yaml:2: diagnostics.dominant: expected a share of the gradient between 0 and 1 (0.9 = "
+            << "recipes/x.yaml:2: diagnostics.dominant: expected a share of the gradient between 0 and 1 "
+               "(0.9 = "
                "90 %), got 90";
         QTest::newRow("diagnostics thresholds crossed")
             << "model: {arch: resnet8}\ndiagnostics:\n  dominant: 0.2\n  negligible: 0.3\n"
