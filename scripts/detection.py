@@ -28,6 +28,7 @@ METHODS = [
     ("pixel_kd", "+pixel-wise KD (heat maps, τ 2)", "resources/recipes/det_pixel_kd.yaml"),
 ]
 METRICS = ["ap", "ap50", "ap75", "ap_small", "ap_medium"]
+LABELS = {"ap": "AP", "ap50": "AP50", "ap75": "AP75", "ap_small": "AP small", "ap_medium": "AP medium"}
 
 
 def summary(folder):
@@ -90,23 +91,26 @@ def report(seeds, qat_folder):
     rows = []
     teacher = summary(TEACHER) or {}
     tm = evaluate(TEACHER) if os.path.isdir(TEACHER) else {}
-    rows.append("| model | runs | " + " | ".join(m.upper().replace("_", " ") for m in METRICS) + " | Δ AP |")
+    rows.append("| model | seeds | " + " | ".join(LABELS[m] for m in METRICS) +
+                " | Δ AP over the student alone (same seeds) |")
     rows.append("|---|---|" + "---|" * (len(METRICS) + 1))
-    rows.append("| teacher: CenterNet / ResNet-20 (shipped) | 1 | " +
+    rows.append("| teacher: CenterNet / ResNet-20 (shipped, best checkpoint) | 0 | " +
                 " | ".join(f"{tm.get(m, float('nan')):.2f}" for m in METRICS) + " | |")
-    base = None
+    alone = {s: final_metrics(os.path.join(RUNS, "student", f"seed{s}")) for s in seeds
+             if finished(os.path.join(RUNS, "student", f"seed{s}"))}
     for key, label, _ in METHODS:
-        got = [final_metrics(os.path.join(RUNS, key, f"seed{s}")) for s in seeds
-               if finished(os.path.join(RUNS, key, f"seed{s}"))]
+        got = {s: final_metrics(os.path.join(RUNS, key, f"seed{s}")) for s in seeds
+               if finished(os.path.join(RUNS, key, f"seed{s}"))}
         if not got:
-            rows.append(f"| {label} | 0 | " + " | ".join("–" for _ in METRICS) + " | |")
+            rows.append(f"| {label} | – | " + " | ".join("–" for _ in METRICS) + " | |")
             continue
-        aps = [g["ap"] for g in got]
-        if key == "student":
-            base = statistics.mean(aps)
-        delta = "" if key == "student" or base is None else f"{statistics.mean(aps) - base:+.2f}"
-        rows.append(f"| {label} | {len(got)} | " + " | ".join(mean_std([g[m] for g in got if m in g])
-                                                               for m in METRICS) + f" | {delta} |")
+        # The gain is paired by seed: each seed's run against the student alone with the same seed.
+        paired = [got[s]["ap"] - alone[s]["ap"] for s in got if s in alone]
+        delta = "" if key == "student" or not paired else \
+            f"{statistics.mean(paired):+.2f} ({', '.join(f'{d:+.2f}' for d in paired)})"
+        rows.append(f"| {label} | {', '.join(str(s) for s in sorted(got))} | " +
+                    " | ".join(mean_std([g[m] for g in got.values() if m in g]) for m in METRICS) +
+                    f" | {delta} |")
     if qat_folder and finished(qat_folder):
         with open(os.path.join(qat_folder, "quantization.json")) as f:
             q = json.load(f)
@@ -126,15 +130,17 @@ def main():
     a = p.parse_args()
     qat = os.path.join(RUNS, "cwd", "seed0-qat")
     if not a.report_only:
-        for seed in a.seeds:  # seed-major: every method's first seed before any second one
+        # Seed-major (every method's first seed before any second one), and the QAT row as soon as its fp32
+        # student exists, so that a sweep stopped early leaves a complete first column.
+        for seed in a.seeds:
             for key, _, recipe in METHODS:
                 train(recipe, os.path.join(RUNS, key, f"seed{seed}"), seed, a.epochs)
-        if not finished(qat) and finished(os.path.join(RUNS, "cwd", "seed0")):
-            if os.path.isdir(os.path.join(qat, "checkpoints")):
-                run([CLI, "resume", qat])
-            else:
-                run([CLI, "quantize", os.path.join(RUNS, "cwd", "seed0"), "--out", qat, "--method", "qat",
-                     "--teacher", "recipe", "--epochs", str(a.qat_epochs)])
+            if not finished(qat) and finished(os.path.join(RUNS, "cwd", "seed0")):
+                if os.path.isdir(os.path.join(qat, "checkpoints")):
+                    run([CLI, "resume", qat])
+                else:
+                    run([CLI, "quantize", os.path.join(RUNS, "cwd", "seed0"), "--out", qat, "--method", "qat",
+                         "--teacher", "recipe", "--epochs", str(a.qat_epochs)])
     table = report(a.seeds, qat)
     print(table)
     path = os.path.join(ROOT, "docs", "RESULTS.md")
