@@ -98,13 +98,17 @@ EvalResult evaluateDetector(InferenceRunner& runner, BatchLoader& loader, int64_
         }
         result.samples += n;
     }
-    const CocoMetrics m = coco.compute();
-    result.metrics = cocoMetricPairs(m);
-    result.perClassAP = m.perClassAP;
-    result.metrics.emplace_back("loss", result.samples ? lossSum / static_cast<double>(result.samples) : 0.0);
+    fillDetectionMetrics(result, coco, lossSum, result.samples);
     return result;
 }
 }  // namespace
+
+void fillDetectionMetrics(EvalResult& result, const CocoEvaluator& coco, double lossSum, int64_t lossCount) {
+    const CocoMetrics m = coco.compute();
+    result.metrics = cocoMetricPairs(m);
+    result.perClassAP = m.perClassAP;
+    result.metrics.emplace_back("loss", lossCount ? lossSum / static_cast<double>(lossCount) : 0.0);
+}
 
 void fillMetrics(EvalResult& result, Task task, const torch::Tensor& confusion, double lossSum,
                  int64_t lossCount) {

@@ -448,10 +448,8 @@ EvalResult finish(const Prediction& p, Task task, int64_t k) {
     EvalResult r;
     r.samples = p.samples;
     if (task == Task::Detection) {
-        const CocoMetrics m = p.coco ? p.coco->compute() : CocoEvaluator(k).compute();
-        r.metrics = cocoMetricPairs(m);
-        r.perClassAP = m.perClassAP;
-        r.metrics.emplace_back("loss", p.lossCount ? p.lossSum / static_cast<double>(p.lossCount) : 0.0);
+        const CocoEvaluator none(k);  // no batch evaluated
+        fillDetectionMetrics(r, p.coco ? *p.coco : none, p.lossSum, p.lossCount);
         return r;
     }
     auto conf = p.confusion.defined() ? p.confusion : torch::zeros({k * k}, torch::kInt64);

@@ -28,6 +28,9 @@ EvalResult evaluateModel(GraphNet& net, BatchLoader& loader, int64_t numClasses,
 /** Metrics from a confusion matrix [truth][prediction] (percentages). */
 void fillMetrics(EvalResult& result, Task task, const torch::Tensor& confusion, double lossSum,
                  int64_t lossCount);
+/** Detection's twin of fillMetrics: COCO AP and its companions from the matched boxes, per-class AP, and the
+ *  mean detection loss over `lossCount` images. */
+void fillDetectionMetrics(EvalResult& result, const CocoEvaluator& coco, double lossSum, int64_t lossCount);
 
 /** One sample through the eval transforms, as a (1,C,H,W) tensor on `device`. */
 torch::Tensor sampleTensor(Sample sample, const std::vector<TransformStep>& transforms, torch::Device device);
