@@ -1081,7 +1081,8 @@ void Job::Impl::train() {
     std::vector<torch::Tensor> ownParameters;
     for (const auto& p : student->parameters())
         if (p.requires_grad()) ownParameters.push_back(p);
-    auto measureBalance = [&](const std::vector<torch::Tensor>& values, const StepEvent& ev) {
+    auto measureBalance = [&](const std::vector<torch::Tensor>& values, const std::vector<double>& weights,
+                              const StepEvent& ev) {
         std::vector<size_t> measured;
         std::vector<torch::Tensor> measuredValues;
         for (size_t i = 0; i < terms.size(); ++i) {
@@ -1095,12 +1096,10 @@ void Job::Impl::train() {
         sample.step = ev.step;
         sample.epoch = ev.epoch;
         for (size_t k = 0; k < measured.size(); ++k) {
-            const auto& spec = terms[measured[k]]->spec();
             // The weight in force at this step (a cosine schedule lowers it over the run), so that the
             // suggested weight is relative to what the gradient was measured with.
-            const double weight = spec.weightAt(static_cast<double>(ev.step - 1) /
-                                                static_cast<double>(std::max<int64_t>(1, plannedSteps)));
-            sample.terms.push_back({spec.label(), weight, ev.terms[measured[k]].second, norms[k], 0.0, 0.0});
+            sample.terms.push_back({terms[measured[k]]->spec().label(), weights[measured[k]],
+                                    ev.terms[measured[k]].second, norms[k], 0.0, 0.0});
         }
         fillShares(sample);
         diagnostics.append(sample);
@@ -1170,6 +1169,7 @@ void Job::Impl::train() {
             }
             auto sRun = runStudent(images);
             std::vector<torch::Tensor> values;
+            std::vector<double> weights;  // each term's weight at this step (weight_schedule)
             torch::Tensor total;
             const double progress =
                 static_cast<double>(epoch - 1) +
@@ -1180,6 +1180,7 @@ void Job::Impl::train() {
                     // A term at weight 0 (AB and FSP after their initialisation stage) adds nothing: not
                     // computed.
                     values.push_back(torch::zeros({}, sRun.output.options().dtype(torch::kFloat32)));
+                    weights.push_back(0.0);
                     continue;
                 }
                 term->setProgress(progress);
@@ -1190,6 +1191,7 @@ void Job::Impl::train() {
                     static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, plannedSteps)));
                 auto v = term->compute(tOut, sRun.taps, sRun.output, targets) * weight;
                 values.push_back(v);
+                weights.push_back(weight);
                 total = total.defined() ? total + v : v;
             }
             // One device→host transfer for all terms; they are reported anyway.
@@ -1212,7 +1214,7 @@ void Job::Impl::train() {
             }
             if (total.defined() && r.diagnostics.every > 0 &&
                 (step == 0 || (step + 1) % r.diagnostics.every == 0))
-                measureBalance(values, ev);
+                measureBalance(values, weights, ev);
             optimizer->zero_grad();
             if (total.defined()) {  // undefined only when every term has weight 0: nothing to learn
                 total.backward();
