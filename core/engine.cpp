@@ -5,11 +5,13 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <ATen/autocast_mode.h>
@@ -20,6 +22,7 @@
 #include "core/hardware.h"
 #include "core/imaging.h"
 #include "core/internal/checkpoint.h"
+#include "core/internal/distributed.h"
 #include "core/internal/evaluation.h"
 #include "core/internal/inference.h"
 #include "core/internal/loader.h"
@@ -196,6 +199,16 @@ struct Job::Impl {
 
     RunSummary summary;
     bool started = false;
+
+    // ---- data-parallel training (options.distributed) ----
+    std::unique_ptr<WorkerProcesses> workers;  // rank 0 with --nproc: ranks 1 … N−1
+    std::unique_ptr<Collective> collective;
+    std::string scratchDir;  // rank > 0: its run files, removed with the job
+    /** The rank that writes the run folder and checkpoints (every rank of a single-process job). */
+    bool primary() const { return !collective || collective->rank() == 0; }
+    void joinJob();
+    /** What a collective that failed means for the user: which rank stopped, where known. */
+    std::string distributedFailure(const std::string& what) const;
 
     // ---- observers ----
     template <typename F>
@@ -615,6 +628,7 @@ void Job::Impl::writeSummary(const RunSummary& s) {
         r.lossTerms.push_back(t.label());
     r.dataset = recipe.data.dataset;
     r.seed = recipe.seed;
+    r.worldSize = collective ? collective->worldSize() : 1;
     if (recipe.quant.enabled) r.source = recipe.quant.from;
     RunFolder(paths.root).writeSummary(r);
 }
@@ -681,10 +695,28 @@ void Job::Impl::runLoop() {
         std::lock_guard<std::mutex> lock(modelMutex);
         train();
         s = summary;
-    } catch (const std::exception& e) {
+    } catch (const Error& e) {
         s = summary;
         s.status = RunStatus::Failed;
         s.message = firstLine(e.what());
+        log(LogLevel::Error, s.message);
+    } catch (const std::exception& e) {
+        s = summary;
+        s.status = RunStatus::Failed;
+        // A collective that failed means another rank stopped (or stopped answering): say which, if known.
+        const std::string what = e.what();
+        const bool communication = what.find("gloo") != std::string::npos ||
+                                   what.find("Connection") != std::string::npos ||
+                                   what.find("Timed out") != std::string::npos;
+        s.message = collective && communication ? distributedFailure(what) : firstLine(what);
+        log(LogLevel::Error, s.message);
+    }
+    // Local workers end with the job (a failed one: now).
+    if (workers && !workers->finish(s.status == RunStatus::Failed ? 0.0 : 30.0) &&
+        s.status != RunStatus::Failed) {
+        s.status = RunStatus::Failed;
+        s.message =
+            workers->failure().empty() ? "a worker rank did not end after the job" : workers->failure();
         log(LogLevel::Error, s.message);
     }
     s.wallSeconds += std::chrono::duration<double>(Clock::now() - t0).count();
@@ -727,6 +759,13 @@ void Job::Impl::train() {
     BatchLoader trainLoader(trainData, r.trainTransforms, r.batchSize, true, trainData->size() >= r.batchSize,
                             r.seed, r.data.workers);
     BatchLoader valLoader(valData, r.evalTransforms, r.evalBatchSize, false, false, r.seed, r.data.workers);
+    if (collective) {
+        // Every rank sees the batches one process would, each taking its part; evaluation splits whole
+        // batches between the ranks.
+        trainLoader.setShard(collective->rank(), collective->worldSize(),
+                             BatchLoader::Sharding::SplitBatches);
+        valLoader.setShard(collective->rank(), collective->worldSize(), BatchLoader::Sharding::WholeBatches);
+    }
     const int64_t stepsPerEpoch = trainLoader.batchesPerEpoch();
     const int64_t plannedSteps = static_cast<int64_t>(r.epochs) * stepsPerEpoch;
     const int64_t totalSteps = maxSteps > 0 ? std::min(maxSteps, plannedSteps) : plannedSteps;
@@ -791,7 +830,46 @@ void Job::Impl::train() {
     // Each term's flag at the last sample, and whether that flag has been warned about.
     std::map<std::string, std::pair<BalanceFlag, bool>> balanceFlags;
 
+    // Data parallelism: the same starting weights everywhere, gradients summed across the ranks as the
+    // backward pass produces them, and batch norm over the global batch where the recipe asks for it.
+    std::unique_ptr<GradientReducer> reducer;
+    if (collective) {
+        if (!options.resume) {
+            collective->broadcastModule(*student);
+            for (auto& t : terms)
+                collective->broadcastModule(*t);
+        }
+        reducer = std::make_unique<GradientReducer>(*collective, trainParams, true);
+    }
+    // sync_bn runs the same batch-norm arithmetic on one process as on several (LibTorch's own kernel rounds
+    // differently, by up to 1e-3 of a first layer's gradient under a strong distillation term), so that a
+    // recipe trains the same on any number of processes.
+    if (r.syncBn) {
+        Collective* c = collective.get();
+        student->setBatchNormOverride(
+            [c](torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x) { return syncBatchNorm(c, bn, x); });
+    }
+    double gradientWait = 0.0;  // seconds spent waiting for other ranks' gradients since the last record
+    int64_t gradientWaitSteps = 0;
+    // This rank's part of the global batch: its loss is scaled by it, so that the sum over the ranks is the
+    // global batch's mean, as one process computes it.
+    auto shareOf = [&](const Batch& b) {
+        return collective ? static_cast<double>(b.images.size(0)) /
+                                static_cast<double>(std::max<int64_t>(1, b.globalSize))
+                          : 1.0;
+    };
+    // Each term's value over the global batch (one collective for all terms).
+    auto reportedValues = [&](const std::vector<torch::Tensor>& values, double share) {
+        auto host = torch::stack(values).detach().to(torch::kCPU, torch::kFloat64);
+        if (collective) {
+            host = (host * share).contiguous();
+            collective->allreduceSum(host);
+        }
+        return host;
+    };
+
     auto saveAt = [&](const std::string& which, int epochDone, int64_t batchInEpoch, bool withOptimizer) {
+        if (!primary()) return;  // rank 0 keeps the run's checkpoints
         meta.epoch = epochDone;
         meta.batchInEpoch = batchInEpoch;
         meta.step = step;
@@ -913,6 +991,32 @@ void Job::Impl::train() {
         stopReason = "cancelled";
         return true;
     };
+    // The same, for every rank of a data-parallel job at once: rank 0 says whether to go on, pause or stop
+    // (while paused it says so again every half second, so that no collective waits long enough to time out).
+    auto stepAllowed = [&] {
+        if (!collective) return !pausedThenCancelled();
+        for (;;) {
+            int64_t state = 0;
+            if (primary()) {
+                std::lock_guard<std::mutex> lock(pauseMutex);
+                state = cancelRequested ? 2 : pauseRequested ? 1 : 0;
+            }
+            auto word = torch::tensor({state}, torch::kInt64);
+            collective->broadcast(word);
+            state = word.item<int64_t>();
+            if (state == 0) return true;
+            if (state == 2) {
+                stopped = true;
+                stopReason = "cancelled";
+                return false;
+            }
+            if (primary()) {
+                serviceSnapshot();
+                std::unique_lock<std::mutex> lock(pauseMutex);
+                pauseChanged.wait_for(lock, std::chrono::milliseconds(500));
+            }
+        }
+    };
     // The student's forward pass, in bf16 where the recipe trains in it; taps and output come back in fp32.
     auto runStudent = [&](const torch::Tensor& images) {
         GraphNetImpl::Outputs out;
@@ -944,6 +1048,7 @@ void Job::Impl::train() {
         // when one of them trains it); a term whose stage is over stops changing, momentum and decay
         // included.
         std::unique_ptr<torch::optim::Optimizer> initOptimizer;
+        std::unique_ptr<GradientReducer> initReducer;
         double stageLr = r.optim.lr;
         int activeCount = -1;
         bool trainsStudent = false;
@@ -965,6 +1070,8 @@ void Job::Impl::train() {
                     for (auto& p : student->parameters())
                         initParams.push_back(p);
                 initOptimizer = makeOptimizer(initParams);
+                if (collective)
+                    initReducer = std::make_unique<GradientReducer>(*collective, initParams, false);
                 // The recipe's base rate; a stage of ft terms alone uses their init_lr (RepDistiller trains
                 // the paraphraser at 0.01).
                 double lr = r.optim.lr;
@@ -980,7 +1087,7 @@ void Job::Impl::train() {
             trainLoader.startEpoch(-e);  // its own shuffles, apart from training's epochs
             Batch batch;
             for (;;) {
-                if (pausedThenCancelled()) break;
+                if (!stepAllowed()) break;
                 serviceSnapshot();
                 if (!trainLoader.next(batch)) break;
                 const auto stepStart = Clock::now();
@@ -1012,7 +1119,8 @@ void Job::Impl::train() {
                     total = total.defined() ? total + v : v;
                 }
                 // One device→host transfer for all terms, as in training.
-                auto host = torch::stack(values).detach().to(torch::kCPU, torch::kFloat64);
+                const double share = shareOf(batch);
+                auto host = reportedValues(values, share);
                 const double* hv = host.data_ptr<double>();
                 for (size_t i = 0; i < specs.size(); ++i) {
                     if (!std::isfinite(hv[i]))
@@ -1024,11 +1132,13 @@ void Job::Impl::train() {
                     ev.total += hv[i];
                 }
                 initOptimizer->zero_grad();
-                total.backward();
+                (collective ? total * share : total).backward();
+                if (initReducer) initReducer->reduceNow();
                 initOptimizer->step();
                 ++j;
                 const double stepSeconds = std::chrono::duration<double>(Clock::now() - stepStart).count();
-                const double ips = batch.images.size(0) / std::max(stepSeconds, 1e-9);
+                const double ips = static_cast<double>(collective ? batch.globalSize : batch.images.size(0)) /
+                                   std::max(stepSeconds, 1e-9);
                 throughputEma = throughputEma == 0.0 ? ips : 0.9 * throughputEma + 0.1 * ips;
                 ev.imagesPerSecond = throughputEma;
                 const double elapsed = std::chrono::duration<double>(Clock::now() - stageStart).count();
@@ -1125,7 +1235,7 @@ void Job::Impl::train() {
         int64_t batchInEpoch = epoch == startEpoch ? startBatch : 0;
         Batch batch;
         for (;;) {
-            if (pausedThenCancelled()) break;
+            if (!stepAllowed()) break;
             if (maxSteps > 0 && step >= maxSteps) {
                 stopped = true;
                 stopReason = "max_steps";
@@ -1195,7 +1305,8 @@ void Job::Impl::train() {
                 total = total.defined() ? total + v : v;
             }
             // One device→host transfer for all terms; they are reported anyway.
-            auto host = torch::stack(values).detach().to(torch::kCPU, torch::kFloat64);
+            const double share = shareOf(batch);
+            auto host = reportedValues(values, share);
             const double* hv = host.data_ptr<double>();
             StepEvent ev;
             ev.step = step + 1;
@@ -1217,7 +1328,13 @@ void Job::Impl::train() {
                 measureBalance(values, weights, ev);
             optimizer->zero_grad();
             if (total.defined()) {  // undefined only when every term has weight 0: nothing to learn
-                total.backward();
+                if (reducer) reducer->arm();
+                (collective ? total * share : total).backward();
+                if (reducer) {
+                    reducer->finish();
+                    gradientWait += reducer->takeWaitSeconds();
+                    ++gradientWaitSteps;
+                }
                 optimizer->step();
             }
             ++step;
@@ -1226,7 +1343,8 @@ void Job::Impl::train() {
             currentStep = step;
 
             const double stepSeconds = std::chrono::duration<double>(Clock::now() - stepStart).count();
-            const double ips = batch.images.size(0) / std::max(stepSeconds, 1e-9);
+            const double ips = static_cast<double>(collective ? batch.globalSize : batch.images.size(0)) /
+                               std::max(stepSeconds, 1e-9);
             throughputEma = throughputEma == 0.0 ? ips : 0.9 * throughputEma + 0.1 * ips;
             ev.imagesPerSecond = throughputEma;
             const double elapsed = std::chrono::duration<double>(Clock::now() - trainStart).count();
@@ -1240,6 +1358,14 @@ void Job::Impl::train() {
                 recs.push_back({step, epoch, Split::Train, "loss/total", ev.total});
                 recs.push_back({step, epoch, Split::Train, "lr", lr});
                 recs.push_back({step, epoch, Split::Train, "images_per_second", throughputEma});
+                if (collective && gradientWaitSteps > 0) {
+                    // The part of a step spent waiting for the other ranks' gradients (what overlapping the
+                    // allreduce with the backward pass did not hide).
+                    recs.push_back({step, epoch, Split::Train, "gradient_wait_ms",
+                                    1000.0 * gradientWait / static_cast<double>(gradientWaitSteps)});
+                    gradientWait = 0.0;
+                    gradientWaitSteps = 0;
+                }
                 metrics.append(recs);
             }
             // Mid-epoch checkpoints bound what a kill loses (the epoch's end writes its own).
@@ -1266,7 +1392,7 @@ void Job::Impl::train() {
         storeTeacherCache();
         // Evaluate after every full epoch, and once when max_steps ends training mid-epoch.
         valLoader.startEpoch(1);
-        EvalResult ev = evaluateModel(student, valLoader, numClasses, device);
+        EvalResult ev = evaluateModel(student, valLoader, numClasses, device, {}, collective.get());
         lastMetrics = ev.metrics;
         double value = 0;
         for (const auto& [k, v] : ev.metrics)
@@ -1315,11 +1441,107 @@ void Job::Impl::train() {
     summary.bestMetrics = bestMetrics;
 }
 
+namespace {
+std::string readWholeFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error("cannot read " + path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/** The recipe as every rank must hold it: threads may differ between ranks. */
+std::string recipeForRanks(Recipe recipe) {
+    recipe.threads = 0;
+    return recipeToYaml(recipe);
+}
+
+std::string firstDifference(const std::string& a, const std::string& b) {
+    std::istringstream x(a), y(b);
+    std::string la, lb;
+    for (int line = 1;; ++line) {
+        const bool ha = static_cast<bool>(std::getline(x, la)), hb = static_cast<bool>(std::getline(y, lb));
+        if (!ha && !hb) return "";
+        if (!ha || !hb || la != lb)
+            return "line " + std::to_string(line) + " of the canonical recipe: '" + (ha ? la : "") +
+                   "' here, '" + (hb ? lb : "") + "' on rank 0";
+    }
+}
+}  // namespace
+
+void Job::Impl::joinJob() {
+    if (!collective) return;
+    const int rank = collective->rank(), world = collective->worldSize();
+    const double timeout = collective->options().timeoutSeconds;
+    const std::string canonical = recipeForRanks(recipe);
+    if (rank == 0) {
+        collective->setText("recipe_check", canonical);
+        // Each rank's word that it is set up (or why not), failing fast when a local worker has died.
+        for (int k = 1; k < world; ++k) {
+            const std::string key = "ready/" + std::to_string(k);
+            const auto deadline =
+                Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000));
+            while (!collective->has(key)) {
+                if (workers && !workers->failure().empty())
+                    throw Error(workers->failure() + " before the job started");
+                if (Clock::now() > deadline)
+                    throw Error("rank " + std::to_string(k) + " of " + std::to_string(world) +
+                                " did not join within " + std::to_string(static_cast<int>(timeout)) +
+                                " s (is it started, with the same " + "MASTER_ADDR and MASTER_PORT?)");
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+            const std::string word = collective->text(key);
+            if (!word.empty()) throw Error("rank " + std::to_string(k) + ": " + word);
+        }
+    } else {
+        const std::string theirs = collective->text("recipe_check");
+        const std::string difference = firstDifference(canonical, theirs);
+        if (!difference.empty()) {
+            const std::string message = "its recipe differs from rank 0's (" + difference +
+                                        "); every rank of a job must run the same recipe";
+            collective->setText("ready/" + std::to_string(rank), message);
+            throw Error("rank " + std::to_string(rank) + ": " + message);
+        }
+        collective->setText("ready/" + std::to_string(rank), "");
+    }
+    collective->joinGroup();
+    log(LogLevel::Info, "data-parallel job: rank " + std::to_string(rank) + " of " + std::to_string(world) +
+                            " processes, global batch " + std::to_string(recipe.batchSize) +
+                            (recipe.syncBn ? ", synchronised batch norm" : ", batch norm per rank"));
+}
+
+std::string Job::Impl::distributedFailure(const std::string& what) const {
+    std::string who = workers ? workers->failure() : std::string();
+    if (who.empty() && workers) {
+        // The watcher polls: give it a moment to see a worker that just died.
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        who = workers->failure();
+    }
+    if (!who.empty()) return who + "; the data-parallel job stopped (" + firstLine(what) + ")";
+    return "the data-parallel job stopped: another rank ended or cannot be reached (" + firstLine(what) + ")";
+}
+
 Job::Job(Recipe recipe, JobOptions options) : d(std::make_unique<Impl>()) {
     d->recipe = std::move(recipe);
     d->options = std::move(options);
     if (d->options.maxSteps > 0) d->recipe.maxSteps = d->options.maxSteps;
     if (d->options.threads > 0) d->recipe.threads = d->options.threads;
+    const DistributedOptions& dist = d->options.distributed;
+    if (dist.enabled() && dist.rank > 0) {
+        // Rank 0 owns the run folder: this rank's files go to a scratch folder removed with the job.
+        std::string pattern =
+            (fs::temp_directory_path() / ("distillery-rank" + std::to_string(dist.rank) + "-XXXXXX"))
+                .string();
+        if (!::mkdtemp(pattern.data()))
+            throw Error("cannot create a scratch folder in " + fs::temp_directory_path().string());
+        d->scratchDir = pattern;
+        d->options.runDir = d->scratchDir;
+        d->collective = std::make_unique<Collective>(dist);
+        if (d->options.resume) {
+            // Rank 0's checkpoint, through the rendezvous: the run folder need not be shared.
+            fs::create_directories(fs::path(d->scratchDir) / "checkpoints");
+            writeFileAtomically((fs::path(d->scratchDir) / "checkpoints" / "last.pt").string(),
+                                d->collective->text("checkpoint"));
+        }
+    }
     if (d->options.runDir.empty()) throw Error("no run folder given (--out DIR)");
     d->paths.root = fs::absolute(d->options.runDir).lexically_normal().string();
     if (d->options.resume) {
@@ -1333,8 +1555,43 @@ Job::Job(Recipe recipe, JobOptions options) : d(std::make_unique<Impl>()) {
         throw Error("run folder " + d->paths.root +
                     " already exists and is not empty (choose another --out, or resume it)");
     }
+    if (dist.enabled() && dist.rank == 0) {
+        d->collective = std::make_unique<Collective>(dist);
+        // What the ranks rank 0 starts itself need to know; others (torchrun) bring their own recipe, which
+        // joinJob compares.
+        nlohmann::json job = {{"threads", dist.workerThreads},
+                              {"max_steps", d->options.maxSteps},
+                              {"resume", d->options.resume},
+                              {"cache_teacher", d->options.cacheTeacher},
+                              {"teacher_cache_dir", d->options.teacherCacheDir},
+                              {"teacher_cache_bytes", d->options.teacherCacheBytes},
+                              {"bucket_bytes", dist.bucketBytes},
+                              {"timeout", dist.timeoutSeconds}};
+        d->collective->setText("job", job.dump());
+        d->collective->setText("recipe", recipeToYaml(d->recipe));
+        if (d->options.resume)
+            d->collective->setText("checkpoint", readWholeFile(d->paths.checkpoint("last")));
+        if (!dist.workerProgram.empty()) {
+            d->workers = std::make_unique<WorkerProcesses>();
+            d->workers->start(dist);
+        }
+    }
     applyThreadCount(d->recipe.threads);
-    d->setup();
+    try {
+        d->setup();
+    } catch (const std::exception& e) {
+        // The other ranks hear why instead of waiting for the group; local workers are stopped now.
+        if (d->collective && d->collective->rank() > 0)
+            d->collective->setText("ready/" + std::to_string(d->collective->rank()), firstLine(e.what()));
+        if (d->workers) d->workers->finish(0.0);
+        throw;
+    }
+    try {
+        d->joinJob();
+    } catch (const std::exception&) {
+        if (d->workers) d->workers->finish(0.0);
+        throw;
+    }
     fs::create_directories(d->paths.checkpoints());
     if (!d->options.resume) {
         writeFileAtomically(d->paths.recipe(), recipeToYaml(d->recipe));
@@ -1348,6 +1605,11 @@ Job::Job(Recipe recipe, JobOptions options) : d(std::make_unique<Impl>()) {
 Job::~Job() {
     cancel();
     if (d->thread.joinable()) d->thread.join();
+    if (d->workers) d->workers->finish(10.0);
+    if (!d->scratchDir.empty()) {
+        std::error_code ec;
+        fs::remove_all(d->scratchDir, ec);
+    }
     // Joined without holding idleMutex: the worker takes it after each snapshot it serves.
     std::thread idle;
     {
@@ -1601,6 +1863,40 @@ ChannelDistributions channelDistributions(const DistributionRequest& request) {
     impl.setup();
     loadCheckpoint(resolveCheckpoint(request.runDir, request.checkpoint), impl.student, &impl.terms, nullptr);
     return impl.distributions(request);
+}
+
+RunSummary runDistributedWorker(const DistributedOptions& distributed,
+                                const std::shared_ptr<Observer>& observer) {
+    if (!distributed.enabled() || distributed.rank == 0)
+        throw Error("worker: this process is not rank 1 or above of a job (RANK and WORLD_SIZE from rank 0)");
+    std::string recipeText, jobText;
+    {
+        Collective store(distributed);
+        jobText = store.text("job");
+        recipeText = store.text("recipe");
+    }
+    nlohmann::json job;
+    try {
+        job = nlohmann::json::parse(jobText);
+    } catch (const std::exception& e) {
+        throw Error(std::string("worker: rank 0's job settings cannot be read: ") + e.what());
+    }
+    // Paths in rank 0's recipe are as it resolved them, from the folder both started in.
+    Recipe recipe = parseRecipe(recipeText, "rank 0's recipe", fs::current_path().string());
+    JobOptions options;
+    options.threads = job.value("threads", 0);
+    options.maxSteps = job.value("max_steps", int64_t{0});
+    options.resume = job.value("resume", false);
+    options.cacheTeacher = job.value("cache_teacher", true);
+    options.teacherCacheDir = job.value("teacher_cache_dir", std::string());
+    options.teacherCacheBytes = job.value("teacher_cache_bytes", int64_t{0});
+    options.distributed = distributed;
+    options.distributed.bucketBytes = job.value("bucket_bytes", distributed.bucketBytes);
+    options.distributed.timeoutSeconds = job.value("timeout", distributed.timeoutSeconds);
+    Job worker(std::move(recipe), options);
+    if (observer) worker.addObserver(observer);
+    worker.start();
+    return worker.wait();
 }
 
 Recipe loadRunRecipe(const std::string& runDir) {

@@ -10,6 +10,7 @@
 
 #include "core/detection.h"
 #include "core/diagnostics.h"
+#include "core/distributed.h"
 #include "core/distributions.h"
 #include "core/recipe.h"
 #include "core/run_folder.h"
@@ -98,6 +99,11 @@ struct JobOptions {
      *  validation metric with theirs at every epoch, warns when below, and records it in diagnostics.jsonl.
      */
     std::vector<std::string> baselineRuns = {};
+    /** Data-parallel training (docs/DISTRIBUTED.md): this process's place in a job of several. Rank 0 owns
+     *  runDir and reports to observers; other ranks keep their files in a scratch folder they remove. The
+     *  constructor meets the other ranks (throwing Error when they cannot be reached or their recipes
+     *  differ). */
+    DistributedOptions distributed = {};
 };
 
 /**
@@ -146,6 +152,12 @@ private:
     struct Impl;
     std::unique_ptr<Impl> d;
 };
+
+/** `distillery-cli worker`: rank 1 … N−1 of a job whose rank 0 started this process (--nproc, the
+ *  workbench's processes setting), found through torchrun's variables. Reads the recipe and settings rank 0
+ *  publishes, trains its share of every batch and returns when the job ends; throws Error when it cannot
+ *  join. */
+RunSummary runDistributedWorker(const DistributedOptions& options, const std::shared_ptr<Observer>& observer);
 
 /** Resolves the recipe stored in a run folder, for `resume`. */
 Recipe loadRunRecipe(const std::string& runDir);

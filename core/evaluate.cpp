@@ -5,6 +5,8 @@
 
 #include "core/internal/checkpoint.h"
 #include "core/internal/evaluation.h"
+
+#include "core/internal/distributed.h"
 #include "core/internal/inference.h"
 #include "core/internal/losses.h"
 
@@ -78,11 +80,82 @@ std::vector<std::vector<Detection>> decodeBatch(const torch::Tensor& output, int
 }
 
 namespace {
+// One image's boxes as gathered from another rank: its sample index (the order of a single process), COCO id,
+// ground truth and decoded detections.
+struct ImageRecord {
+    int64_t index = 0, imageId = 0;
+    std::vector<Box> truth;
+    std::vector<Detection> detections;
+};
+
+template <typename T>
+void put(std::string& out, const T& value) {
+    out.append(reinterpret_cast<const char*>(&value), sizeof value);
+}
+template <typename T>
+T take(const std::string& in, size_t& at) {
+    T value;
+    std::memcpy(&value, in.data() + at, sizeof value);
+    at += sizeof value;
+    return value;
+}
+
+std::string serialise(const std::vector<ImageRecord>& records) {
+    std::string out;
+    put(out, static_cast<int64_t>(records.size()));
+    for (const auto& r : records) {
+        put(out, r.index);
+        put(out, r.imageId);
+        put(out, static_cast<int64_t>(r.truth.size()));
+        for (const auto& b : r.truth) {
+            put(out, b.x1), put(out, b.y1), put(out, b.x2), put(out, b.y2);
+            put(out, b.label), put(out, static_cast<int8_t>(b.crowd)), put(out, b.area);
+        }
+        put(out, static_cast<int64_t>(r.detections.size()));
+        for (const auto& d : r.detections) {
+            put(out, d.x1), put(out, d.y1), put(out, d.x2), put(out, d.y2);
+            put(out, d.label), put(out, d.score);
+        }
+    }
+    return out;
+}
+
+void deserialise(const std::string& in, std::vector<ImageRecord>& records) {
+    size_t at = 0;
+    const auto n = take<int64_t>(in, at);
+    for (int64_t i = 0; i < n; ++i) {
+        ImageRecord r;
+        r.index = take<int64_t>(in, at);
+        r.imageId = take<int64_t>(in, at);
+        const auto boxes = take<int64_t>(in, at);
+        for (int64_t k = 0; k < boxes; ++k) {
+            Box b;
+            b.x1 = take<float>(in, at), b.y1 = take<float>(in, at), b.x2 = take<float>(in, at);
+            b.y2 = take<float>(in, at);
+            b.label = take<int64_t>(in, at);
+            b.crowd = take<int8_t>(in, at) != 0;
+            b.area = take<float>(in, at);
+            r.truth.push_back(b);
+        }
+        const auto dets = take<int64_t>(in, at);
+        for (int64_t k = 0; k < dets; ++k) {
+            Detection d;
+            d.x1 = take<float>(in, at), d.y1 = take<float>(in, at), d.x2 = take<float>(in, at);
+            d.y2 = take<float>(in, at);
+            d.label = take<int64_t>(in, at);
+            d.score = take<float>(in, at);
+            r.detections.push_back(d);
+        }
+        records.push_back(std::move(r));
+    }
+}
+
 EvalResult evaluateDetector(InferenceRunner& runner, BatchLoader& loader, int64_t numClasses,
-                            torch::Device device, const std::function<bool()>& cancelled) {
-    CocoEvaluator coco(numClasses);
+                            torch::Device device, const std::function<bool()>& cancelled,
+                            Collective* collective) {
     EvalResult result;
     double lossSum = 0;
+    std::vector<ImageRecord> records;
     Batch batch;
     while (loader.next(batch)) {
         if (cancelled && cancelled()) break;
@@ -92,11 +165,27 @@ EvalResult evaluateDetector(InferenceRunner& runner, BatchLoader& loader, int64_
         lossSum += detectionLoss(output, batch.targets.to(device)).item<double>() * static_cast<double>(n);
         auto decoded = decodeBatch(output, numClasses, static_cast<int>(batch.images.size(2)),
                                    static_cast<int>(batch.images.size(3)));
-        for (size_t i = 0; i < decoded.size(); ++i) {
-            coco.add(batch.boxes[i], decoded[i]);
-            result.detections.push_back({batch.imageIds[i], std::move(decoded[i])});
-        }
+        for (size_t i = 0; i < decoded.size(); ++i)
+            records.push_back({batch.indices[i], batch.imageIds[i], batch.boxes[i], std::move(decoded[i])});
         result.samples += n;
+    }
+    if (collective) {
+        // Every rank scores every image, in the order one process would have seen them.
+        auto sums = torch::tensor({lossSum, static_cast<double>(result.samples)}, torch::kFloat64);
+        collective->allreduceSum(sums);
+        lossSum = sums[0].item<double>();
+        result.samples = static_cast<int64_t>(std::llround(sums[1].item<double>()));
+        std::vector<ImageRecord> all;
+        for (const auto& bytes : collective->allgatherBytes(serialise(records)))
+            deserialise(bytes, all);
+        std::stable_sort(all.begin(), all.end(),
+                         [](const ImageRecord& a, const ImageRecord& b) { return a.index < b.index; });
+        records = std::move(all);
+    }
+    CocoEvaluator coco(numClasses);
+    for (auto& r : records) {
+        coco.add(r.truth, r.detections);
+        result.detections.push_back({r.imageId, std::move(r.detections)});
     }
     fillDetectionMetrics(result, coco, lossSum, result.samples);
     return result;
@@ -151,7 +240,7 @@ void fillMetrics(EvalResult& result, Task task, const torch::Tensor& confusion, 
 }
 
 EvalResult evaluateModel(GraphNet& net, BatchLoader& loader, int64_t numClasses, torch::Device device,
-                         const std::function<bool()>& cancelled) {
+                         const std::function<bool()>& cancelled, Collective* collective) {
     torch::NoGradGuard noGrad;
     const bool wasTraining = net->is_training();
     net->eval();
@@ -159,7 +248,7 @@ EvalResult evaluateModel(GraphNet& net, BatchLoader& loader, int64_t numClasses,
     // The weights do not change during the pass: pack them once for oneDNN.
     InferenceRunner runner(net);
     if (task == Task::Detection) {
-        EvalResult result = evaluateDetector(runner, loader, numClasses, device, cancelled);
+        EvalResult result = evaluateDetector(runner, loader, numClasses, device, cancelled, collective);
         net->train(wasTraining);
         return result;
     }
@@ -186,6 +275,17 @@ EvalResult evaluateModel(GraphNet& net, BatchLoader& loader, int64_t numClasses,
         samples += batch.images.size(0);
     }
     net->train(wasTraining);
+    if (collective) {
+        // Counts are exact in int64; the loss sum in float64.
+        confusion = confusion.to(torch::kCPU).contiguous();
+        collective->allreduceSum(confusion);
+        auto sums = torch::tensor({lossSum, static_cast<double>(lossCount), static_cast<double>(samples)},
+                                  torch::kFloat64);
+        collective->allreduceSum(sums);
+        lossSum = sums[0].item<double>();
+        lossCount = static_cast<int64_t>(std::llround(sums[1].item<double>()));
+        samples = static_cast<int64_t>(std::llround(sums[2].item<double>()));
+    }
     EvalResult result;
     result.samples = samples;
     fillMetrics(result, task, confusion.view({numClasses, numClasses}), lossSum, lossCount);

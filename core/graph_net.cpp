@@ -571,6 +571,7 @@ torch::Tensor GraphNetImpl::evalNode(const GraphNode& n, const std::vector<torch
         }
         case OpKind::BatchNorm:
             if (n.folded) return x;
+            if (mBatchNormOverride && is_training()) return mBatchNormOverride(*mBns[n.moduleIndex], x);
             return mBns[n.moduleIndex]->forward(x);
         case OpKind::ReLU:
             return torch::relu(x);

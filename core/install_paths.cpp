@@ -1,5 +1,7 @@
 #include "core/install_paths.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -84,6 +86,15 @@ std::string resourcesDir() {
     if (!sourceTree().empty()) candidates.push_back(sourceTree() / "resources");
     for (const auto& c : candidates)
         if (isDir(c / "recipes")) return normalised(c);
+    return {};
+}
+
+std::string cliProgram() {
+    if (const std::string env = environment("DISTILLERY_CLI"); !env.empty()) return env;
+    const fs::path exe = executableDir();
+    if (exe.empty()) return {};
+    for (const fs::path& candidate : {exe / "distillery-cli", exe.parent_path() / "distillery-cli"})
+        if (isFile(candidate) && ::access(candidate.c_str(), X_OK) == 0) return normalised(candidate);
     return {};
 }
 

@@ -32,6 +32,10 @@ std::string documentationDir();
 /** A shipped recipe by its short name ("fmnist_kd" or "fmnist_kd.yaml"); empty when there is none. */
 std::string shippedRecipePath(const std::string& name);
 
+/** distillery-cli, which runs the other ranks of a data-parallel job the workbench starts: $DISTILLERY_CLI,
+ *  else beside the running program (installed), else in the build tree's app/ folder; empty when none. */
+std::string cliProgram();
+
 /** The shipped recipes' short names, sorted. */
 std::vector<std::string> shippedRecipeNames();
 

@@ -1,5 +1,7 @@
 #include "core/internal/loader.h"
 
+#include "core/distributed.h"
+
 #include "core/detection.h"
 
 #include <sched.h>
@@ -100,10 +102,29 @@ BatchLoader::~BatchLoader() {
     stop();
 }
 
-int64_t BatchLoader::batchesPerEpoch() const {
+int64_t BatchLoader::globalBatches() const {
     const int64_t n = mDataset->size();
     if (mDropLast && n >= mBatchSize) return n / mBatchSize;
     return (n + mBatchSize - 1) / mBatchSize;
+}
+
+void BatchLoader::setShard(int rank, int worldSize, Sharding mode) {
+    if (worldSize < 1 || rank < 0 || rank >= worldSize)
+        throw Error("internal: rank " + std::to_string(rank) + " of " + std::to_string(worldSize));
+    stop();
+    mRank = rank;
+    mWorldSize = worldSize;
+    mSharding = mode;
+}
+
+int64_t BatchLoader::batchesPerEpoch() const {
+    const int64_t total = globalBatches();
+    if (mWorldSize == 1) return total;
+    if (mSharding == Sharding::WholeBatches)
+        return total > mRank ? (total - mRank + mWorldSize - 1) / mWorldSize : 0;
+    // Every rank needs a sample of every batch: a last batch smaller than the job is left out.
+    const int64_t last = mDataset->size() - (total - 1) * mBatchSize;
+    return total > 0 && last < mWorldSize ? total - 1 : total;
 }
 
 void BatchLoader::stop() {
@@ -138,8 +159,16 @@ void BatchLoader::startEpoch(int64_t epoch, int64_t firstBatch) {
 
 Batch BatchLoader::build(int64_t batchIndex) {
     const int64_t n = mDataset->size();
-    const int64_t begin = batchIndex * mBatchSize;
-    const int64_t end = std::min(n, begin + mBatchSize);
+    const int64_t global =
+        mWorldSize > 1 && mSharding == Sharding::WholeBatches ? mRank + batchIndex * mWorldSize : batchIndex;
+    int64_t begin = global * mBatchSize;
+    int64_t end = std::min(n, begin + mBatchSize);
+    const int64_t globalSize = end - begin;
+    if (mWorldSize > 1 && mSharding == Sharding::SplitBatches) {
+        const auto [first, last] = shardOfBatch(globalSize, mRank, mWorldSize);
+        end = begin + last;
+        begin += first;
+    }
     std::vector<Sample> samples;
     std::vector<int64_t> indices;
     samples.reserve(end - begin);
@@ -151,7 +180,9 @@ Batch BatchLoader::build(int64_t batchIndex) {
         samples.push_back(std::move(s));
         indices.push_back(index);
     }
-    return collate(samples, indices, mDataset->task(), mDataset->numClasses());
+    Batch batch = collate(samples, indices, mDataset->task(), mDataset->numClasses());
+    batch.globalSize = globalSize;
+    return batch;
 }
 
 void BatchLoader::work() {

@@ -67,8 +67,8 @@ const std::vector<std::string> kLossKeys = [] {
 const std::vector<std::string> kOptimKeys{"name",         "lr",    "momentum", "nesterov",
                                           "weight_decay", "betas", "eps"};
 const std::vector<std::string> kScheduleKeys{"name", "warmup_epochs", "milestones", "gamma", "min_lr"};
-const std::vector<std::string> kTrainKeys{"epochs",    "batch_size", "eval_batch_size",
-                                          "max_steps", "log_every",  "checkpoint_every"};
+const std::vector<std::string> kTrainKeys{"epochs",    "batch_size",       "eval_batch_size", "max_steps",
+                                          "log_every", "checkpoint_every", "sync_bn"};
 
 std::string joined(const std::vector<std::string>& items) {
     std::string out;
@@ -897,6 +897,7 @@ void Parser::parseTrain(const Field& field, Recipe& recipe) const {
     intAtLeast(child(field, "eval_batch_size"), recipe.evalBatchSize, 1);
     intAtLeast(child(field, "max_steps"), recipe.maxSteps, int64_t{0});
     intAtLeast(child(field, "log_every"), recipe.logEvery, 1);
+    getBool(child(field, "sync_bn"), recipe.syncBn);
     const Field every = child(field, "checkpoint_every");
     if (every.present) {
         const std::string expected =
@@ -1334,6 +1335,7 @@ std::string recipeToYaml(const Recipe& recipe) {
     } else {
         emitField(out, "checkpoint_every", int64_t{0});
     }
+    emitField(out, "sync_bn", recipe.syncBn);
     out << YAML::EndMap;
 
     const DiagnosticsSpec& g = recipe.diagnostics;

@@ -149,6 +149,9 @@ struct Recipe {
      *  (`checkpoint_every: 10min`, `90s`, `2h`); 0 for epoch ends only. Default: every 10 minutes. */
     int64_t checkpointEverySteps = 0;
     double checkpointEverySeconds = 600.0;
+    /** Data-parallel training (several processes): batch norm normalises with the statistics of the whole
+     *  global batch, gathered from every rank, instead of each rank's share. No effect on one process. */
+    bool syncBn = false;
     QuantSpec quant;
     DiagnosticsSpec diagnostics;  // term balance sampled during training (core/diagnostics.h)
 };

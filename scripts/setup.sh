@@ -10,7 +10,7 @@ PACKAGES=(
   desktop-file-utils appstream man-db bash-completion
   qt6-base-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools linguist-qt6 libgl1-mesa-dev
   libqcustomplot-dev libqcustomplot2.1-qt6
-  libtorch-dev python3-torch python3-torchvision python3-numpy
+  libtorch-dev libgloo-dev python3-torch python3-torchvision python3-numpy
   libopenblas0-pthread
   libopencv-dev libyaml-cpp-dev nlohmann-json3-dev zlib1g-dev libonnx-dev libprotobuf-dev protobuf-compiler
   dataset-fashion-mnist

@@ -1,5 +1,9 @@
 #include "widgets/recipe_dock.h"
 
+#include <QSettings>
+
+#include "widgets/run_controller.h"
+
 #include <QAction>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -138,6 +142,18 @@ QWidget* RecipeDock::makeTrainingPage() {
     mSubset->setRange(0, std::numeric_limits<int>::max());
     mSubset->setSpecialValueText(tr("all samples"));
     mSubset->setToolTip(tr("Use only the first N samples of each split, for quick trials"));
+    // Processes are how this machine runs a recipe, not part of it (a recipe trains the same on any number):
+    // kept in the workbench's settings, read by RunController when a run starts.
+    mProcesses = new QSpinBox(page);
+    mProcesses->setObjectName("trainingProcesses");
+    mProcesses->setRange(1, 64);
+    mProcesses->setValue(std::clamp(QSettings().value(kProcessesSetting, 1).toInt(), 1, 64));
+    mProcesses->setToolTip(
+        tr("Data-parallel training: local processes that each take an equal part of every "
+           "batch, their gradients averaged after each step. The threads are divided "
+           "between them. The recipe trains the same on any number of processes."));
+    connect(mProcesses, &QSpinBox::valueChanged, this,
+            [](int v) { QSettings().setValue(kProcessesSetting, v); });
     mMaxSteps = new QSpinBox(page);
     mMaxSteps->setRange(0, std::numeric_limits<int>::max());
     mMaxSteps->setSpecialValueText(tr("no limit"));
@@ -177,6 +193,7 @@ QWidget* RecipeDock::makeTrainingPage() {
     form->addRow(tr("&Schedule:"), mSchedule);
     form->addRow(tr("S&eed:"), mSeed);
     form->addRow(tr("&Threads:"), mThreads);
+    form->addRow(tr("Pro&cesses:"), mProcesses);
     form->addRow(tr("Sub&set:"), mSubset);
     form->addRow(tr("&Max steps:"), mMaxSteps);
     form->addRow(tr("&Precision:"), mPrecision);

@@ -80,6 +80,7 @@ private:
     QSpinBox* mThreads = nullptr;
     QSpinBox* mSubset = nullptr;
     QSpinBox* mMaxSteps = nullptr;
+    QSpinBox* mProcesses = nullptr;  // data-parallel processes: a setting of this machine, not of the recipe
     QPlainTextEdit* mYaml = nullptr;
     QLabel* mYamlStatus = nullptr;
     QString mBaseDir;

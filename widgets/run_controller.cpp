@@ -5,11 +5,14 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QProgressBar>
+#include <QSettings>
 #include <QStatusBar>
 #include <QTimer>
 #include <algorithm>
 
 #include "core/baseline.h"
+#include "core/distributed.h"
+#include "core/install_paths.h"
 #include "widgets/engine_bridge.h"
 #include "widgets/project_session.h"
 #include "widgets/recipe_document.h"
@@ -252,6 +255,36 @@ bool RunController::launch(const Recipe& recipe, const JobOptions& jobOptions, R
         options.baselineRuns = findBaselineRuns(
             QFileInfo(QString::fromStdString(options.runDir)).path().toStdString(), recipe, options.runDir);
     const QString runDir = QString::fromStdString(options.runDir);
+    // Data-parallel training (the recipe dock's processes setting): this process is rank 0, distillery-cli
+    // runs the others.
+    const int processes = std::clamp(QSettings().value(kProcessesSetting, 1).toInt(), 1, 64);
+    if (processes > 1) {
+        DistributedOptions d;
+        d.worldSize = processes;
+        d.workerProgram = cliProgram();
+        if (d.workerProgram.empty()) {
+            fail(tr("Training on %1 processes needs distillery-cli beside the workbench; it was not found "
+                    "(set "
+                    "DISTILLERY_CLI, or set Processes to 1).")
+                     .arg(processes));
+            return false;
+        }
+        try {
+            d.masterPort = freeLoopbackPort();
+        } catch (const std::exception& e) {
+            fail(QString::fromStdString(e.what()));
+            return false;
+        }
+        options.threads =
+            threadsPerProcess(options.threads > 0 ? options.threads : recipe.threads, processes);
+        d.workerThreads = options.threads;
+        options.distributed = d;
+        Q_EMIT logMessage(
+            tr("Data-parallel training: %1 processes of %2 threads, each taking 1/%1 of every batch")
+                .arg(processes)
+                .arg(options.threads),
+            false);
+    }
     QString error;
     if (!mBridge->start(recipe, options, &error)) {
         if (!options.resume && QDir(runDir).exists() && QDir(runDir).isEmpty()) QDir().rmdir(runDir);

@@ -23,6 +23,9 @@ namespace distillery {
 
 class EngineBridge;
 class ProjectSession;
+
+/** QSettings key of the data-parallel processes a run starts with (the recipe dock's Processes field). */
+inline const char* const kProcessesSetting = "training/processes";
 class RecipeDocument;
 
 class RunController : public QObject {

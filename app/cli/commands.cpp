@@ -356,6 +356,7 @@ const std::map<std::string, std::string>& commandUsages() {
         {"train",
          "usage: distillery-cli train RECIPE --out DIR [--max-steps N] [--subset N] [--threads N]\n"
          "                            [--set dotted.key=value]... [--baseline RUN]... [--no-baseline]\n"
+         "                            [--nproc N] [--dist-timeout S] [--bucket-mb M]\n"
          "\n"
          "Trains (or distils) as the YAML recipe says, writing the run folder DIR: recipe.yaml, "
          "metrics.jsonl,\n"
@@ -370,6 +371,13 @@ const std::map<std::string, std::string>& commandUsages() {
          "DIR\n"
          "                  that trained the same student on the same data and schedule with labels only\n"
          "  --no-baseline   compare with none\n"
+         "  --nproc N       data-parallel: N local processes, each taking 1/N of every batch (the threads\n"
+         "                  are divided between them); the recipe trains the same on any N\n"
+         "  --dist-timeout S  seconds a process waits for the others before the job ends with an error\n"
+         "                  (default 300)\n"
+         "  --bucket-mb M   gradients are averaged in buckets of about M MB (default 25)\n"
+         "Under torchrun (or any launcher that sets RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and\n"
+         "MASTER_PORT) each process joins the job as its rank; rank 0 writes DIR (docs/DISTRIBUTED.md).\n"
          "Ctrl-C stops at the next step; the run can then be continued with 'resume'.\n"},
         {"recipes",
          "usage: distillery-cli recipes [--json]\n"
@@ -392,9 +400,17 @@ const std::map<std::string, std::string>& commandUsages() {
          "DISTILLERY_TEACHER_CACHE=off keeps runs from using it; DISTILLERY_TEACHER_CACHE_SIZE bounds it\n"
          "(default 8G): after each write the least recently used entries go.\n"},
         {"resume",
-         "usage: distillery-cli resume DIR [--threads N] [--max-steps N]\n"
+         "usage: distillery-cli resume DIR [--threads N] [--max-steps N] [--nproc N] [--dist-timeout S]\n"
+         "                             [--bucket-mb M]\n"
          "\n"
-         "Continues the run in DIR from its last checkpoint, with the recipe stored in DIR.\n"},
+         "Continues the run in DIR from its last checkpoint, with the recipe stored in DIR, on any number\n"
+         "of processes (--nproc, or a launcher's RANK and WORLD_SIZE as for 'train').\n"},
+        {"worker",
+         "usage: distillery-cli worker\n"
+         "\n"
+         "Rank 1 or above of a data-parallel job whose rank 0 started it ('train --nproc', the workbench's\n"
+         "processes setting): joins through RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT, takes the recipe\n"
+         "and settings from rank 0, and trains its share of every batch. Not for use by hand.\n"},
         {"eval",
          "usage: distillery-cli eval DIR [--checkpoint best|last] [--subset N] [--threads N] [--json]\n"
          "                           [--detections FILE.json]\n"
@@ -799,9 +815,84 @@ static std::vector<std::string> baselineRunsFor(const Arguments& a, const Recipe
     return named;
 }
 
+namespace {
+std::string selfProgram() {
+    std::error_code ec;
+    const auto path = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) throw Error("cannot find this program's path to start the other processes: " + ec.message());
+    return path.string();
+}
+
+/** This process's place in a data-parallel job: --nproc N starts N − 1 local workers beside it; torchrun's
+ *  variables make it one rank of a job started elsewhere. Divides the threads between local processes. */
+void distributedFrom(const Arguments& a, JobOptions& options, const Recipe& recipe) {
+    const auto environment = distributedFromEnvironment();
+    const int nproc = static_cast<int>(a.integer("--nproc", 1, 1, 1024));
+    const double timeout = a.number("--dist-timeout", 300.0);
+    if (!(timeout > 0)) throw a.error("--dist-timeout expects a positive number of seconds");
+    const int64_t bucketMb = a.integer("--bucket-mb", 25, 1, 65536);
+    DistributedOptions d;
+    if (environment && environment->enabled()) {
+        if (a.has("--nproc"))
+            throw a.error("--nproc starts its own processes; under a launcher (WORLD_SIZE is " +
+                          std::to_string(environment->worldSize) + ") leave it out");
+        d = *environment;
+    } else if (nproc > 1) {
+        d.worldSize = nproc;
+        d.rank = 0;
+        d.masterAddr = "127.0.0.1";
+        d.masterPort = freeLoopbackPort();
+        d.workerProgram = selfProgram();
+        const int threads = options.threads > 0 ? options.threads : recipe.threads;
+        options.threads = threadsPerProcess(threads, nproc);
+        d.workerThreads = options.threads;
+    }
+    d.timeoutSeconds = timeout;
+    d.bucketBytes = bucketMb << 20;
+    options.distributed = d;
+}
+
+/** What a rank other than 0 prints: only problems, with its rank. */
+struct RankLog : Observer {
+    int rank;
+    explicit RankLog(int r) : rank(r) {}
+    void onLog(LogLevel level, const std::string& text) override {
+        if (level != LogLevel::Info)
+            std::fprintf(stderr, "rank %d: %s%s\n", rank, level == LogLevel::Error ? "error: " : "",
+                         firstLine(text).c_str());
+    }
+};
+
+/** A rank other than 0: trains its share quietly. */
+int runQuietRank(Job& job, int rank) {
+    job.addObserver(std::make_shared<RankLog>(rank));
+    job.start();
+    const RunSummary summary = job.wait();
+    return summary.status == RunStatus::Failed ? kExitFailed : kExitFinished;
+}
+}  // namespace
+
+int runWorker(const std::vector<std::string>& args) {
+    Arguments a("worker", args, {}, {});
+    a.positionals({});
+    const auto environment = distributedFromEnvironment();
+    if (!environment || !environment->enabled() || environment->rank == 0)
+        throw a.error(
+            "runs rank 1 or above of a job started by 'train --nproc' (RANK, WORLD_SIZE, MASTER_ADDR "
+            "and MASTER_PORT are not set for that)");
+    DistributedOptions d = *environment;
+    if (const char* t = std::getenv("DISTILLERY_DIST_TIMEOUT"))
+        d.timeoutSeconds = std::max(1.0, std::atof(t));
+    // Ctrl-C in the terminal reaches every process of the group: rank 0 alone decides, and tells the others.
+    std::signal(SIGINT, SIG_IGN);
+    const RunSummary summary = runDistributedWorker(d, std::make_shared<RankLog>(d.rank));
+    return summary.status == RunStatus::Failed ? kExitFailed : kExitFinished;
+}
+
 int runTrain(const std::vector<std::string>& args) {
     Arguments a("train", args, {"--no-baseline"},
-                {"--out", "--max-steps", "--subset", "--threads", "--set", "--baseline"});
+                {"--out", "--max-steps", "--subset", "--threads", "--set", "--baseline", "--nproc",
+                 "--dist-timeout", "--bucket-mb"});
     const std::string recipePath = recipeArgument(a.positionals({"RECIPE"})[0]);
     const std::string out = a.required("--out", "DIR");
     const int64_t maxSteps = a.integer("--max-steps", 0);
@@ -817,22 +908,35 @@ int runTrain(const std::vector<std::string>& args) {
     // Last, so that --subset wins over a --set of the same field.
     if (a.has("--subset")) overrides.push_back("data.subset=" + std::to_string(subset));
 
-    checkNewRunFolder(out);
     Recipe recipe = loadRecipe(recipePath, overrides);
     JobOptions options{out, false, threads, maxSteps};
-    if (!a.has("--no-baseline")) options.baselineRuns = baselineRunsFor(a, recipe, out);
+    distributedFrom(a, options, recipe);
+    const bool primary = options.distributed.rank == 0;
+    // DIR belongs to rank 0; the other ranks of a launcher's job keep nothing there.
+    if (primary) checkNewRunFolder(out);
+    if (primary && !a.has("--no-baseline")) options.baselineRuns = baselineRunsFor(a, recipe, out);
     Job job(std::move(recipe), options);
-    return runJob(job, false);
+    return primary ? runJob(job, false) : runQuietRank(job, options.distributed.rank);
 }
 
 int runResume(const std::vector<std::string>& args) {
-    Arguments a("resume", args, {}, {"--threads", "--max-steps"});
+    Arguments a("resume", args, {}, {"--threads", "--max-steps", "--nproc", "--dist-timeout", "--bucket-mb"});
     const std::string dir = a.positionals({"DIR"})[0];
     const int threads = static_cast<int>(a.integer("--threads", 0, 0, INT_MAX));
     const int64_t maxSteps = a.integer("--max-steps", 0);
+    if (const auto environment = distributedFromEnvironment(); environment && environment->rank > 0) {
+        // A launcher's rank 1 …: DIR may be on rank 0's machine only; rank 0 sends the recipe and checkpoint.
+        JobOptions probe;
+        distributedFrom(a, probe, Recipe{});
+        std::signal(SIGINT, SIG_IGN);
+        const RunSummary summary =
+            runDistributedWorker(probe.distributed, std::make_shared<RankLog>(probe.distributed.rank));
+        return summary.status == RunStatus::Failed ? kExitFailed : kExitFinished;
+    }
     checkRunFolder(dir);
     Recipe recipe = loadRunRecipe(dir);
     JobOptions options{dir, true, threads, maxSteps};
+    distributedFrom(a, options, recipe);
     options.baselineRuns = findBaselineRuns(fs::absolute(dir).parent_path().string(), recipe, dir);
     Job job(std::move(recipe), options);
     return runJob(job, true);

@@ -16,6 +16,7 @@ int runRecipes(const std::vector<std::string>& args);
 int runCache(const std::vector<std::string>& args);
 int runTrain(const std::vector<std::string>& args);
 int runResume(const std::vector<std::string>& args);
+int runWorker(const std::vector<std::string>& args);  // a rank of --nproc's job
 int runEval(const std::vector<std::string>& args);
 int runInspect(const std::vector<std::string>& args);
 int runDiagnostics(const std::vector<std::string>& args);

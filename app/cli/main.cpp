@@ -23,6 +23,7 @@ Command findCommand(const std::string& name) {
     if (name == "cache") return runCache;
     if (name == "train") return runTrain;
     if (name == "resume") return runResume;
+    if (name == "worker") return runWorker;
     if (name == "eval") return runEval;
     if (name == "inspect") return runInspect;
     if (name == "diagnostics") return runDiagnostics;

@@ -21,9 +21,13 @@ const char* mainMetric(Task task);
 std::vector<std::vector<Detection>> decodeBatch(const torch::Tensor& output, int64_t numClasses, int imageH,
                                                 int imageW);
 
-/** Runs the model over every batch of the loader's current epoch (call startEpoch first). */
+class Collective;
+
+/** Runs the model over every batch of the loader's current epoch (call startEpoch first). With a collective
+ *  (data-parallel training; the loader sharded by whole batches) each rank evaluates its batches and every
+ *  rank gets the metrics of the whole split. */
 EvalResult evaluateModel(GraphNet& net, BatchLoader& loader, int64_t numClasses, torch::Device device,
-                         const std::function<bool()>& cancelled = {});
+                         const std::function<bool()>& cancelled = {}, Collective* collective = nullptr);
 
 /** Metrics from a confusion matrix [truth][prediction] (percentages). */
 void fillMetrics(EvalResult& result, Task task, const torch::Tensor& confusion, double lossSum,

@@ -197,6 +197,11 @@ public:
      */
     void enableQuantization(const std::map<std::string, int>& weightBits, bool lsq);
     bool isQuantized() const { return !mActQuant.empty(); }
+
+    /** Replaces batch norm in training mode (data-parallel training's synchronised statistics); an empty
+     *  function restores the module's own. */
+    using BatchNormOverride = std::function<torch::Tensor(torch::nn::BatchNorm2dImpl&, const torch::Tensor&)>;
+    void setBatchNormOverride(BatchNormOverride f) { mBatchNormOverride = std::move(f); }
     bool learnsStepSizes() const { return mLsq; }
     /** When false the (folded) model runs in float although quantizers exist. */
     void setQuantActive(bool active) { mQuantActive = active; }
@@ -242,6 +247,7 @@ private:
     std::vector<std::pair<std::string, int>> mTaps;
     std::vector<torch::nn::Conv2d> mConvs;
     std::vector<torch::nn::BatchNorm2d> mBns;
+    BatchNormOverride mBatchNormOverride;
     std::vector<torch::nn::Linear> mLinears;
     std::vector<torch::nn::ConvTranspose2d> mDeconvs;
     std::vector<torch::Tensor> mConsts;

@@ -24,6 +24,8 @@ struct Batch {
     std::vector<int64_t> indices;
     std::vector<std::vector<Box>> boxes;  // detection: each image's objects, in input pixels
     std::vector<int64_t> imageIds;        // detection: COCO image ids (the sample index where none)
+    /** Samples in the whole batch across the ranks of a data-parallel job (this batch's size otherwise). */
+    int64_t globalSize = 0;
 };
 
 /** Turns samples into one batch; throws Error when sample sizes differ. `numClasses` sizes detection's
@@ -48,6 +50,14 @@ public:
     BatchLoader(const BatchLoader&) = delete;
     BatchLoader& operator=(const BatchLoader&) = delete;
 
+    /** Data-parallel training (core/distributed.h): this process builds only its share. SplitBatches: the
+     *  same batches as one process, each cut into `worldSize` contiguous parts of which it takes part `rank`
+     *  (a last batch with fewer samples than ranks is left out); WholeBatches: every worldSize-th whole batch
+     *  from batch `rank` on (evaluation). Call before startEpoch. */
+    enum class Sharding { SplitBatches, WholeBatches };
+    void setShard(int rank, int worldSize, Sharding mode);
+
+    /** Batches this loader hands out per epoch (with WholeBatches: this rank's). */
     int64_t batchesPerEpoch() const;
     /** Starts preparing `epoch` (1-based) from batch `firstBatch` on. */
     void startEpoch(int64_t epoch, int64_t firstBatch = 0);
@@ -68,6 +78,11 @@ private:
     bool mDropLast;
     uint64_t mSeed;
     int mWorkers;
+    int mRank = 0;
+    int mWorldSize = 1;
+    Sharding mSharding = Sharding::SplitBatches;
+
+    int64_t globalBatches() const;
 
     std::vector<int64_t> mOrder;
     int64_t mEpoch = 0;

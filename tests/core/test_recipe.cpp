@@ -69,7 +69,7 @@ losses:
   - {method: pixel_kd, weight: 10}
 optim: {name: adamw, lr: 0.001, momentum: 0.8, nesterov: false, weight_decay: 0.01, betas: [0.8, 0.99], eps: 1e-6}
 schedule: {name: step, warmup_epochs: 0.5, milestones: [2, 4], gamma: 0.5, min_lr: 0.0001}
-train: {epochs: 6, batch_size: 64, eval_batch_size: 100, max_steps: 40, log_every: 5}
+train: {epochs: 6, batch_size: 64, eval_batch_size: 100, max_steps: 40, log_every: 5, sync_bn: true}
 diagnostics: {every: 25, dominant: 0.8, negligible: 0.05, target_share: 0.3}
 )";
 
@@ -179,6 +179,7 @@ Recipe fullExpected() {
     r.evalBatchSize = 100;
     r.maxSteps = 40;
     r.logEvery = 5;
+    r.syncBn = true;
     return r;
 }
 
@@ -303,6 +304,7 @@ QString differences(const Recipe& a, const Recipe& b) {
     d.field("logEvery", a.logEvery, b.logEvery);
     d.field("checkpointEverySteps", a.checkpointEverySteps, b.checkpointEverySteps);
     d.field("checkpointEverySeconds", a.checkpointEverySeconds, b.checkpointEverySeconds);
+    d.field("syncBn", a.syncBn, b.syncBn);
     d.field("quant.enabled", a.quant.enabled, b.quant.enabled);
     d.field("quant.from", a.quant.from, b.quant.from);
     d.field("quant.observer", a.quant.observer, b.quant.observer);
@@ -358,6 +360,10 @@ private Q_SLOTS:
         QCOMPARE(q(r.losses[2].label()), QString("cwd[stage3/stage2]"));
         QCOMPARE(r.trainTransforms[2].mean.at(0), 0.286f);
         QCOMPARE(r.optim.eps, 1e-6);
+        QVERIFY(r.syncBn);
+        QVERIFY(!parseRecipe("model: {arch: resnet8}\n", "min.yaml", "/base").syncBn);  // per-rank by default
+        QCOMPARE(parseError("model: {arch: resnet8}\ntrain: {sync_bn: sometimes}\n"),
+                 QString("recipes/x.yaml:2: train.sync_bn: expected true or false, got 'sometimes'"));
     }
 
     void appliesDefaults() {
@@ -604,7 +610,7 @@ private Q_SLOTS:
         QTest::newRow("unknown key")
             << "train.epochz=3"
             << "--set train.epochz=3: train.epochz: unknown key (allowed: epochs, batch_size, "
-               "eval_batch_size, max_steps, log_every, checkpoint_every)";
+               "eval_batch_size, max_steps, log_every, checkpoint_every, sync_bn)";
         QTest::newRow("type") << "train.epochs=abc"
                               << "--set train.epochs=abc: train.epochs: expected an integer, got 'abc'";
         QTest::newRow("list type")
@@ -736,7 +742,7 @@ private Q_SLOTS:
         QTest::newRow("unknown key")
             << "model: {arch: resnet8}\ntrain:\n  epochs: 3\n  batchsize: 64\n"
             << "recipes/x.yaml:4: train.batchsize: unknown key (allowed: epochs, batch_size, "
-               "eval_batch_size, max_steps, log_every, checkpoint_every)";
+               "eval_batch_size, max_steps, log_every, checkpoint_every, sync_bn)";
         QTest::newRow("unknown top-level key")
             << "model: {arch: resnet8}\nloss: []\n"
             << "recipes/x.yaml:2: loss: unknown key (allowed: name, job, "

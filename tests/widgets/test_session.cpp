@@ -17,8 +17,10 @@
 #include <QtTest/QtTest>
 #include <atomic>
 
+#include "core/recipe.h"
 #include "core/run_folder.h"
 #include "widgets/background_work.h"
+#include "widgets/engine_bridge.h"
 #include "widgets/project_session.h"
 #include "widgets/recipe_document.h"
 #include "widgets/run_controller.h"
@@ -248,6 +250,43 @@ private Q_SLOTS:
         QVERIFY(!session.project().isOpen());
         QCOMPARE(started.count(), 0);
         QCOMPARE(errors.count(), 2);
+    }
+
+    void processesSettingRunsADataParallelJob() {
+        // The recipe dock's Processes setting: the workbench is rank 0, distillery-cli the other rank; the
+        // step and epoch events still arrive, and the run records its world size.
+        qputenv("DISTILLERY_CLI", DISTILLERY_CLI);
+        QSettings().setValue(kProcessesSetting, 2);
+        RecipeDocument document;
+        QWidget parent;
+        ProjectSession session(&document, &parent);
+        session.setSettings(settings());
+        QVERIFY(session.newProject(dir("parallel")));
+        RunController controller(&document, &session);
+        QSignalSpy steps(controller.bridge(), &EngineBridge::stepReported);
+        QSignalSpy epochs(controller.bridge(), &EngineBridge::epochReported);
+        QSignalSpy finished(&controller, &RunController::runFinished);
+        Recipe recipe =
+            parseRecipe("model: {arch: resnet8}\n", "parallel.yaml", dir("parallel").toStdString());
+        recipe.name = "parallel";
+        recipe.data.subset = 512;
+        recipe.batchSize = 64;
+        recipe.epochs = 1;
+        recipe.threads = 2;
+        recipe.syncBn = true;
+        QString error;
+        QVERIFY2(controller.startRecipe(recipe, RunController::RunKind::Student, &error), qPrintable(error));
+        QVERIFY(finished.wait(240000));
+        QSettings().setValue(kProcessesSetting, 1);
+        const auto summary = finished.last().at(1).value<RunSummary>();
+        QVERIFY2(summary.status == RunStatus::Finished, summary.message.c_str());
+        QCOMPARE(steps.count(), 8);  // 512 samples in global batches of 64
+        QCOMPARE(epochs.count(), 1);
+        const QString runDir = finished.last().at(0).toString();
+        const auto record = RunFolder(runDir.toStdString()).readSummaryIfAny();
+        QVERIFY(record.has_value());
+        QCOMPARE(record->worldSize, 2);
+        QCOMPARE(record->steps, int64_t{8});
     }
 
     void backgroundWorkContinuesOnTheGuiThread() {

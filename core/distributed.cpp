@@ -1,0 +1,542 @@
+// Data-parallel training over c10d: rendezvous, collectives, gradient buckets, synchronised batch norm and
+// the local worker processes of --nproc (docs/DISTRIBUTED.md).
+
+#include "core/internal/distributed.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+#include "core/types.h"
+
+extern char** environ;
+
+namespace distillery {
+
+namespace {
+
+std::string firstLine(const std::string& s) {
+    const auto eol = s.find('\n');
+    return eol == std::string::npos ? s : s.substr(0, eol);
+}
+
+std::chrono::milliseconds millis(double seconds) {
+    return std::chrono::milliseconds(static_cast<int64_t>(std::max(0.001, seconds) * 1000.0));
+}
+
+std::optional<std::string> environment(const char* name) {
+    const char* v = std::getenv(name);
+    if (!v) return std::nullopt;
+    return std::string(v);
+}
+
+int64_t environmentInteger(const char* name, int64_t minimum, int64_t maximum) {
+    const auto text = environment(name);
+    if (!text)
+        throw Error(std::string(name) + " is not set (torchrun sets RANK, WORLD_SIZE, LOCAL_RANK, " +
+                    "MASTER_ADDR and MASTER_PORT for each process)");
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(text->c_str(), &end, 10);
+    if (text->empty() || errno != 0 || *end != '\0' || v < minimum || v > maximum)
+        throw Error(std::string(name) + "='" + *text + "' is not a whole number from " +
+                    std::to_string(minimum) + " to " + std::to_string(maximum));
+    return v;
+}
+
+bool loopbackHost(const std::string& host) {
+    return host == "127.0.0.1" || host == "localhost" || host == "::1";
+}
+
+// Autograd's view of a sum across ranks: the backward pass sums the incoming gradients the same way, since
+// every rank's loss depends on the sum.
+struct AllReduceSumFunction : public torch::autograd::Function<AllReduceSumFunction> {
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                 int64_t collective) {
+        ctx->saved_data["collective"] = collective;
+        auto y = x.detach().clone().contiguous();
+        if (collective) reinterpret_cast<Collective*>(collective)->allreduceSum(y);
+        return y;
+    }
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        auto* collective = reinterpret_cast<Collective*>(ctx->saved_data["collective"].toInt());
+        auto g = grads[0].detach().clone().contiguous();
+        if (collective) collective->allreduceSum(g);
+        return {g, torch::Tensor()};
+    }
+};
+
+}  // namespace
+
+// ---- plain helpers ------------------------------------------------------------------------------------
+
+std::optional<DistributedOptions> distributedFromEnvironment() {
+    if (!environment("WORLD_SIZE")) return std::nullopt;
+    DistributedOptions o;
+    o.worldSize = static_cast<int>(environmentInteger("WORLD_SIZE", 1, 65536));
+    o.rank = static_cast<int>(environmentInteger("RANK", 0, o.worldSize - 1));
+    o.localRank =
+        environment("LOCAL_RANK") ? static_cast<int>(environmentInteger("LOCAL_RANK", 0, 65535)) : 0;
+    if (o.worldSize > 1) {
+        const auto addr = environment("MASTER_ADDR");
+        if (!addr || addr->empty())
+            throw Error("MASTER_ADDR is not set (the host of rank 0, where the job meets; torchrun sets it)");
+        o.masterAddr = *addr;
+        o.masterPort = static_cast<int>(environmentInteger("MASTER_PORT", 1, 65535));
+    }
+    return o;
+}
+
+int freeLoopbackPort() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) throw Error(std::string("cannot open a socket: ") + std::strerror(errno));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        const std::string why = std::strerror(errno);
+        ::close(fd);
+        throw Error("cannot find a free port on the loopback interface: " + why);
+    }
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+int threadsPerProcess(int threads, int processes) {
+    const int total =
+        threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    return std::max(1, total / std::max(1, processes));
+}
+
+std::pair<int64_t, int64_t> shardOfBatch(int64_t count, int rank, int worldSize) {
+    const int64_t w = std::max(1, worldSize);
+    return {count * rank / w, count * (rank + 1) / w};
+}
+
+// ---- worker processes ---------------------------------------------------------------------------------
+
+WorkerProcesses::~WorkerProcesses() {
+    finish(10.0);
+}
+
+void WorkerProcesses::start(const DistributedOptions& options) {
+    std::vector<std::string> inherited;
+    for (char** e = environ; *e; ++e) {
+        const std::string entry = *e;
+        const std::string name = entry.substr(0, entry.find('='));
+        if (name == "RANK" || name == "WORLD_SIZE" || name == "LOCAL_RANK" || name == "MASTER_ADDR" ||
+            name == "MASTER_PORT" || name == "DISTILLERY_DIST_TIMEOUT")
+            continue;
+        inherited.push_back(entry);
+    }
+    for (int rank = 1; rank < options.worldSize; ++rank) {
+        std::vector<std::string> env = inherited;
+        env.push_back("RANK=" + std::to_string(rank));
+        env.push_back("LOCAL_RANK=" + std::to_string(rank));
+        env.push_back("WORLD_SIZE=" + std::to_string(options.worldSize));
+        env.push_back("MASTER_ADDR=" + options.masterAddr);
+        env.push_back("MASTER_PORT=" + std::to_string(options.masterPort));
+        env.push_back("DISTILLERY_DIST_TIMEOUT=" + std::to_string(options.timeoutSeconds));
+        std::vector<char*> envp, argv;
+        for (auto& s : env)
+            envp.push_back(s.data());
+        envp.push_back(nullptr);
+        std::string program = options.workerProgram, command = "worker";
+        argv = {program.data(), command.data(), nullptr};
+        pid_t pid = -1;
+        const int rc = ::posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv.data(), envp.data());
+        if (rc != 0)
+            throw Error("cannot start rank " + std::to_string(rank) + " (" + program +
+                        " worker): " + std::strerror(rc));
+        std::lock_guard<std::mutex> lock(mMutex);
+        mWorkers.push_back({rank, pid, false, 0});
+    }
+    mWatcher = std::thread([this] { watch(); });
+}
+
+void WorkerProcesses::watch() {
+    while (!mStopping) {
+        {
+            std::lock_guard<std::mutex> lock(mMutex);
+            for (auto& w : mWorkers) {
+                if (w.done) continue;
+                int status = 0;
+                if (::waitpid(w.pid, &status, WNOHANG) != w.pid) continue;
+                w.done = true;
+                w.status = status;
+                const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+                if (!ok && mFailure.empty())
+                    mFailure =
+                        "rank " + std::to_string(w.rank) + " (pid " + std::to_string(w.pid) + ") " +
+                        (WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status))
+                                             : "exited with code " + std::to_string(WEXITSTATUS(status)));
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+std::string WorkerProcesses::failure() const {
+    std::lock_guard<std::mutex> lock(mMutex);
+    return mFailure;
+}
+
+bool WorkerProcesses::finish(double seconds) {
+    if (!mWatcher.joinable()) return true;
+    const auto deadline = std::chrono::steady_clock::now() + millis(seconds);
+    for (;;) {
+        bool all = true;
+        {
+            std::lock_guard<std::mutex> lock(mMutex);
+            for (const auto& w : mWorkers)
+                all = all && w.done;
+        }
+        if (all || std::chrono::steady_clock::now() >= deadline) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    mStopping = true;
+    mWatcher.join();
+    bool ok = true;
+    std::lock_guard<std::mutex> lock(mMutex);
+    for (auto& w : mWorkers) {
+        if (!w.done) {
+            ::kill(w.pid, SIGKILL);
+            ::waitpid(w.pid, &w.status, 0);
+            w.done = true;
+            ok = false;
+        }
+        ok = ok && WIFEXITED(w.status) && WEXITSTATUS(w.status) == 0;
+    }
+    return ok;
+}
+
+// ---- collective -----------------------------------------------------------------------------------------
+
+Collective::Collective(const DistributedOptions& options) : mOptions(options) {
+    c10d::TCPStoreOptions so;
+    so.port = static_cast<uint16_t>(options.masterPort);
+    so.isServer = options.rank == 0;
+    so.numWorkers = static_cast<size_t>(options.worldSize);
+    so.waitWorkers = false;
+    so.timeout = millis(options.timeoutSeconds);
+    const std::string where = options.masterAddr + ":" + std::to_string(options.masterPort);
+    try {
+        mStore = c10::make_intrusive<c10d::TCPStore>(options.masterAddr, so);
+    } catch (const std::exception& e) {
+        if (options.rank == 0)
+            throw Error("rank 0 cannot serve the rendezvous on port " + std::to_string(options.masterPort) +
+                        " (MASTER_PORT; is another job using it?): " + firstLine(e.what()));
+        throw Error("rank " + std::to_string(options.rank) + " cannot reach the rendezvous at " + where +
+                    " (MASTER_ADDR:MASTER_PORT) within " + std::to_string(int(options.timeoutSeconds)) +
+                    " s: " + firstLine(e.what()));
+    }
+}
+
+Collective::~Collective() = default;
+
+void Collective::joinGroup() {
+    auto opts = c10d::ProcessGroupGloo::Options::create(millis(mOptions.timeoutSeconds));
+    try {
+        if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname && *ifname)
+            opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+        else if (loopbackHost(mOptions.masterAddr))
+            opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+        else
+            opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+        mGroup = c10::make_intrusive<c10d::ProcessGroupGloo>(mStore, mOptions.rank, mOptions.worldSize, opts);
+    } catch (const std::exception& e) {
+        throw Error("rank " + std::to_string(mOptions.rank) + " could not form the process group of " +
+                    std::to_string(mOptions.worldSize) + " within " +
+                    std::to_string(int(mOptions.timeoutSeconds)) + " s: " + firstLine(e.what()));
+    }
+}
+
+c10d::ProcessGroup& Collective::group() {
+    if (!mGroup) throw Error("internal: the process group is not formed yet");
+    return *mGroup;
+}
+
+void Collective::setText(const std::string& key, const std::string& value) {
+    mStore->set("distillery/" + key, std::vector<uint8_t>(value.begin(), value.end()));
+}
+
+bool Collective::has(const std::string& key) {
+    return mStore->check({"distillery/" + key});
+}
+
+std::string Collective::text(const std::string& key) {
+    const std::string k = "distillery/" + key;
+    try {
+        mStore->wait({k}, millis(mOptions.timeoutSeconds));
+        const auto v = mStore->get(k);
+        return std::string(v.begin(), v.end());
+    } catch (const std::exception& e) {
+        throw Error("rank " + std::to_string(mOptions.rank) + ": no word from rank 0 ('" + key +
+                    "') within " + std::to_string(int(mOptions.timeoutSeconds)) +
+                    " s: " + firstLine(e.what()));
+    }
+}
+
+void Collective::allreduceSum(torch::Tensor& tensor) {
+    std::vector<at::Tensor> v{tensor};
+    group().allreduce(v)->wait();
+}
+
+void Collective::broadcast(torch::Tensor& tensor, int root) {
+    std::vector<at::Tensor> v{tensor};
+    c10d::BroadcastOptions o;
+    o.rootRank = root;
+    group().broadcast(v, o)->wait();
+}
+
+std::vector<std::string> Collective::allgatherBytes(const std::string& bytes) {
+    auto length = torch::tensor({static_cast<int64_t>(bytes.size())}, torch::kInt64);
+    std::vector<std::vector<at::Tensor>> lengths(1);
+    for (int r = 0; r < worldSize(); ++r)
+        lengths[0].push_back(torch::zeros({1}, torch::kInt64));
+    std::vector<at::Tensor> in{length};
+    group().allgather(lengths, in)->wait();
+    int64_t longest = 1;
+    for (const auto& l : lengths[0])
+        longest = std::max(longest, l.item<int64_t>());
+    auto mine = torch::zeros({longest}, torch::kUInt8);
+    std::memcpy(mine.data_ptr<uint8_t>(), bytes.data(), bytes.size());
+    std::vector<std::vector<at::Tensor>> all(1);
+    for (int r = 0; r < worldSize(); ++r)
+        all[0].push_back(torch::zeros({longest}, torch::kUInt8));
+    std::vector<at::Tensor> in2{mine};
+    group().allgather(all, in2)->wait();
+    std::vector<std::string> out;
+    for (int r = 0; r < worldSize(); ++r) {
+        const auto* p = all[0][r].data_ptr<uint8_t>();
+        out.emplace_back(reinterpret_cast<const char*>(p),
+                         static_cast<size_t>(lengths[0][r].item<int64_t>()));
+    }
+    return out;
+}
+
+void Collective::broadcastModule(torch::nn::Module& module) {
+    torch::NoGradGuard noGrad;
+    auto sync = [&](torch::Tensor t) {
+        if (!t.defined() || t.numel() == 0) return;
+        auto flat = t.contiguous().clone();
+        broadcast(flat);
+        t.copy_(flat);
+    };
+    for (auto& p : module.parameters())
+        sync(p);
+    for (auto& b : module.buffers())
+        sync(b);
+}
+
+// ---- gradient buckets -----------------------------------------------------------------------------------
+
+GradientReducer::GradientReducer(Collective& collective, std::vector<torch::Tensor> parameters, bool overlap)
+    : mCollective(collective), mParams(std::move(parameters)) {
+    mSlot.resize(mParams.size());
+    const int64_t limit = std::max<int64_t>(1, collective.options().bucketBytes);
+    // The backward pass produces gradients roughly from the last parameter to the first.
+    std::vector<size_t> members;
+    int64_t bytes = 0;
+    auto close = [&] {
+        if (members.empty()) return;
+        Bucket b;
+        int64_t offset = 0;
+        for (size_t i : members) {
+            mSlot[i] = {mBuckets.size(), offset};
+            offset += mParams[i].numel();
+        }
+        b.members = members;
+        b.flat = torch::zeros({offset}, torch::kFloat32);
+        b.filled.assign(members.size(), false);
+        b.pending = static_cast<int64_t>(members.size());
+        mBuckets.push_back(std::move(b));
+        members.clear();
+        bytes = 0;
+    };
+    for (size_t k = mParams.size(); k-- > 0;) {
+        if (mParams[k].scalar_type() != torch::kFloat32)
+            throw Error("data-parallel training averages fp32 parameters; one is " +
+                        std::string(c10::toString(mParams[k].scalar_type())));
+        const int64_t size = mParams[k].numel() * 4;
+        if (!members.empty() && bytes + size > limit) close();
+        members.push_back(k);
+        bytes += size;
+    }
+    close();
+    if (!overlap) return;
+    for (size_t i = 0; i < mParams.size(); ++i) {
+        if (!mParams[i].requires_grad()) continue;
+        const unsigned handle =
+            mParams[i].register_hook([this, i](const torch::Tensor& grad) { ready(i, grad); });
+        mHooks.emplace_back(i, handle);
+    }
+}
+
+GradientReducer::~GradientReducer() {
+    for (const auto& [i, handle] : mHooks)
+        mParams[i].remove_hook(handle);
+    // Any bucket still in flight is waited for.
+    std::lock_guard<std::mutex> lock(mMutex);
+    mArmed = false;
+    for (auto& b : mBuckets)
+        if (b.work) try {
+                b.work->wait();
+            } catch (...) {
+            }
+}
+
+void GradientReducer::arm() {
+    std::lock_guard<std::mutex> lock(mMutex);
+    for (auto& b : mBuckets) {
+        std::fill(b.filled.begin(), b.filled.end(), false);
+        b.pending = static_cast<int64_t>(b.members.size());
+        b.work.reset();
+    }
+    mArmed = true;
+}
+
+void GradientReducer::launch(Bucket& bucket) {
+    std::vector<at::Tensor> v{bucket.flat};
+    bucket.work = mCollective.group().allreduce(v);
+}
+
+void GradientReducer::ready(size_t parameter, const torch::Tensor& grad) {
+    std::lock_guard<std::mutex> lock(mMutex);
+    if (!mArmed) return;
+    const auto [b, offset] = mSlot[parameter];
+    Bucket& bucket = mBuckets[b];
+    const size_t k = static_cast<size_t>(std::find(bucket.members.begin(), bucket.members.end(), parameter) -
+                                         bucket.members.begin());
+    if (bucket.filled[k]) return;
+    const auto& p = mParams[parameter];
+    bucket.flat.narrow(0, offset, p.numel()).view(p.sizes()).copy_(grad.detach());
+    bucket.filled[k] = true;
+    --bucket.pending;
+    // Buckets go out in a fixed order, the same on every rank, however the backward pass interleaves them.
+    for (auto& next : mBuckets) {
+        if (next.work) continue;
+        if (next.pending > 0) break;
+        launch(next);
+    }
+}
+
+void GradientReducer::finish() {
+    std::unique_lock<std::mutex> lock(mMutex);
+    if (!mArmed) return;
+    for (auto& bucket : mBuckets) {
+        if (bucket.work) continue;
+        // A parameter the pass did not reach has no gradient on this rank: it contributes zeros.
+        for (size_t k = 0; k < bucket.members.size(); ++k)
+            if (!bucket.filled[k]) {
+                const auto [b, offset] = mSlot[bucket.members[k]];
+                bucket.flat.narrow(0, offset, mParams[bucket.members[k]].numel()).zero_();
+                bucket.filled[k] = true;
+            }
+        bucket.pending = 0;
+        launch(bucket);
+    }
+    mArmed = false;
+    const auto start = std::chrono::steady_clock::now();
+    for (auto& bucket : mBuckets)
+        bucket.work->wait();
+    mWaitSeconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    torch::NoGradGuard noGrad;
+    for (auto& bucket : mBuckets) {
+        for (size_t i : bucket.members) {
+            auto& p = mParams[i];
+            if (!p.requires_grad()) continue;
+            auto sum = bucket.flat.narrow(0, mSlot[i].second, p.numel()).view(p.sizes());
+            if (p.grad().defined())
+                p.mutable_grad().copy_(sum);
+            else
+                p.mutable_grad() = sum.clone();
+        }
+        bucket.work.reset();
+    }
+}
+
+void GradientReducer::reduceNow() {
+    std::lock_guard<std::mutex> lock(mMutex);
+    torch::NoGradGuard noGrad;
+    for (auto& bucket : mBuckets) {
+        for (size_t i : bucket.members) {
+            const auto& p = mParams[i];
+            auto slot = bucket.flat.narrow(0, mSlot[i].second, p.numel()).view(p.sizes());
+            if (p.grad().defined())
+                slot.copy_(p.grad());
+            else
+                slot.zero_();
+        }
+        launch(bucket);
+    }
+    for (auto& bucket : mBuckets) {
+        bucket.work->wait();
+        bucket.work.reset();
+        for (size_t i : bucket.members) {
+            auto& p = mParams[i];
+            if (!p.requires_grad()) continue;
+            auto sum = bucket.flat.narrow(0, mSlot[i].second, p.numel()).view(p.sizes());
+            if (p.grad().defined())
+                p.mutable_grad().copy_(sum);
+            else
+                p.mutable_grad() = sum.clone();
+        }
+    }
+}
+
+double GradientReducer::takeWaitSeconds() {
+    std::lock_guard<std::mutex> lock(mMutex);
+    const double s = mWaitSeconds;
+    mWaitSeconds = 0.0;
+    return s;
+}
+
+// ---- synchronised batch norm ----------------------------------------------------------------------------
+
+torch::Tensor syncBatchNorm(Collective* collective, torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x) {
+    const int64_t c = x.size(1);
+    const auto handle = reinterpret_cast<int64_t>(collective);
+    auto xf = x.to(torch::kFloat32);
+    // The per-channel sums and this rank's element count travel together; only the sums carry gradients.
+    const double local = static_cast<double>(x.numel() / std::max<int64_t>(1, c));
+    auto packed = torch::cat({xf.sum({0, 2, 3}), torch::full({1}, local, xf.options())});
+    auto summed = AllReduceSumFunction::apply(packed, handle);
+    const double total = summed[c].item<double>();
+    if (total < 2)
+        throw Error("synchronised batch norm needs more than one value per channel across the ranks");
+    auto mean = summed.narrow(0, 0, c) / total;
+    auto centred = xf - mean.view({1, c, 1, 1});
+    auto var = AllReduceSumFunction::apply(centred.pow(2).sum({0, 2, 3}), handle) / total;
+    auto invstd = torch::rsqrt(var + bn.options.eps());
+    torch::Tensor y = centred * invstd.view({1, c, 1, 1});
+    if (bn.options.affine()) y = y * bn.weight.view({1, c, 1, 1}) + bn.bias.view({1, c, 1, 1});
+    if (bn.options.track_running_stats()) {
+        torch::NoGradGuard noGrad;
+        bn.num_batches_tracked.add_(1);
+        // As BatchNorm2d: an exponential average, or the cumulative one when momentum is unset.
+        const auto momentum = bn.options.momentum();
+        const double m = momentum ? *momentum : 1.0 / bn.num_batches_tracked.item<double>();
+        bn.running_mean.mul_(1.0 - m).add_(mean.detach(), m);
+        bn.running_var.mul_(1.0 - m).add_(var.detach() * (total / (total - 1.0)), m);
+    }
+    return y.to(x.scalar_type());
+}
+
+}  // namespace distillery
