@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
@@ -210,23 +211,34 @@ bool WorkerProcesses::finish(double seconds) {
 // ---- collective -----------------------------------------------------------------------------------------
 
 Collective::Collective(const DistributedOptions& options) : mOptions(options) {
+    // Under torchrun the launcher's agent already serves a store on MASTER_PORT and says so
+    // (TORCHELASTIC_USE_AGENT_STORE): every rank joins it as a client, as PyTorch's env:// does. Otherwise
+    // rank 0 serves it.
+    const char* agent = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+    const bool agentStore = agent && std::string(agent) == "True";
     c10d::TCPStoreOptions so;
     so.port = static_cast<uint16_t>(options.masterPort);
-    so.isServer = options.rank == 0;
+    so.isServer = options.rank == 0 && !agentStore;
     so.numWorkers = static_cast<size_t>(options.worldSize);
     so.waitWorkers = false;
     so.timeout = millis(options.timeoutSeconds);
     const std::string where = options.masterAddr + ":" + std::to_string(options.masterPort);
+    c10::intrusive_ptr<c10d::Store> store;
     try {
-        mStore = c10::make_intrusive<c10d::TCPStore>(options.masterAddr, so);
+        store = c10::make_intrusive<c10d::TCPStore>(options.masterAddr, so);
     } catch (const std::exception& e) {
-        if (options.rank == 0)
+        if (so.isServer)
             throw Error("rank 0 cannot serve the rendezvous on port " + std::to_string(options.masterPort) +
                         " (MASTER_PORT; is another job using it?): " + firstLine(e.what()));
         throw Error("rank " + std::to_string(options.rank) + " cannot reach the rendezvous at " + where +
                     " (MASTER_ADDR:MASTER_PORT) within " + std::to_string(int(options.timeoutSeconds)) +
                     " s: " + firstLine(e.what()));
     }
+    // Our keys and the group's apart from anything else in a shared store, and from an earlier attempt of a
+    // job the launcher restarted.
+    const char* restart = std::getenv("TORCHELASTIC_RESTART_COUNT");
+    mStore = c10::make_intrusive<c10d::PrefixStore>(
+        std::string("distillery/") + (restart && *restart ? restart : "0"), store);
 }
 
 Collective::~Collective() = default;
@@ -254,15 +266,15 @@ c10d::ProcessGroup& Collective::group() {
 }
 
 void Collective::setText(const std::string& key, const std::string& value) {
-    mStore->set("distillery/" + key, std::vector<uint8_t>(value.begin(), value.end()));
+    mStore->set(key, std::vector<uint8_t>(value.begin(), value.end()));
 }
 
 bool Collective::has(const std::string& key) {
-    return mStore->check({"distillery/" + key});
+    return mStore->check({key});
 }
 
 std::string Collective::text(const std::string& key) {
-    const std::string k = "distillery/" + key;
+    const std::string& k = key;
     try {
         mStore->wait({k}, millis(mOptions.timeoutSeconds));
         const auto v = mStore->get(k);

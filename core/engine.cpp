@@ -1579,6 +1579,13 @@ Job::Job(Recipe recipe, JobOptions options) : d(std::make_unique<Impl>()) {
     }
     applyThreadCount(d->recipe.threads);
     try {
+        if (dist.enabled())
+            for (const auto& term : d->recipe.losses)
+                if (term.method == LossMethod::Crd)
+                    throw Error(
+                        d->recipe.sourcePath + ": losses: " + term.label() +
+                        ": CRD's memory bank of the train split would be updated by each process with only "
+                        "its own samples; data-parallel training does not run it (train it on one process)");
         d->setup();
     } catch (const std::exception& e) {
         // The other ranks hear why instead of waiting for the group; local workers are stopped now.

@@ -8,8 +8,9 @@ _distillery_cli_options() {
     models) echo "--json --names --onnx --input --verify --subset --threads --help" ;;
     recipes) echo "--json --help" ;;
     cache) echo "--json --clear --dir --help" ;;
-    train) echo "--out --max-steps --subset --threads --set --baseline --no-baseline --help" ;;
-    resume) echo "--threads --max-steps --help" ;;
+    train) echo "--out --max-steps --subset --threads --set --baseline --no-baseline --nproc --dist-timeout \
+--bucket-mb --help" ;;
+    resume) echo "--threads --max-steps --nproc --dist-timeout --bucket-mb --help" ;;
     eval) echo "--checkpoint --subset --threads --json --data --detections --help" ;;
     inspect) echo "--tap --out --model --sample --split --checkpoint --tau --help" ;;
     diagnostics) echo "--target --json --help" ;;
@@ -118,7 +119,8 @@ data.subset= data.root= data.workers= optim.lr= optim.weight_decay= seed= thread
         return 0 ;;
     --baseline) _distillery_cli_dirs; return 0 ;;
     --detections) _distillery_cli_files json; return 0 ;;
-    --input | --subset | --threads | --max-steps | --tap | --sample | --tau | --percentile | --calib-batches | \
+    --input | --subset | --threads | --max-steps | --nproc | --dist-timeout | --bucket-mb | --tap | --sample | \
+    --tau | --percentile | --calib-batches | \
         --layer-bits | --epochs | --lr | --target | --teacher-tap | --student-tap | --samples | --bins)
         return 0 ;;
     esac
