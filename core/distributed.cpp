@@ -356,7 +356,8 @@ GradientReducer::GradientReducer(Collective& collective, std::vector<torch::Tens
             offset += mParams[i].numel();
         }
         b.members = members;
-        b.flat = torch::zeros({offset}, torch::kFloat32);
+        // On the parameters' device (Gloo stages CUDA tensors through the host; NCCL would take them as they are).
+        b.flat = torch::zeros({offset}, mParams[members.front()].options().dtype(torch::kFloat32));
         b.filled.assign(members.size(), false);
         b.pending = static_cast<int64_t>(members.size());
         mBuckets.push_back(std::move(b));
@@ -568,7 +569,7 @@ torch::Tensor syncBatchNorm(Collective* collective, torch::nn::BatchNorm2dImpl& 
         const auto localStats = at::native_batch_norm(x.detach(), {}, {}, {}, {}, true, 0.0, eps);
         auto m = std::get<1>(localStats).to(torch::kFloat64);
         auto v = (std::get<2>(localStats).to(torch::kFloat64).pow(-2) - eps).clamp_min(0.0);
-        auto mine = torch::cat({torch::full({1}, local, torch::kFloat64), m, v * local});
+        auto mine = torch::cat({torch::full({1}, local, m.options()), m, v * local});
         torch::Tensor stats = mine.unsqueeze(0);
         if (collective) {
             std::vector<std::vector<at::Tensor>> all(1);

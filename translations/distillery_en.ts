@@ -2615,6 +2615,14 @@ KL(p_T‖p_S) = %1</translation>
         <source>Change teacher precision</source>
         <translation>Change teacher precision</translation>
     </message>
+    <message>
+        <source>Data-parallel training: local processes that each take an equal part of every batch, their gradients averaged after each step. The threads are divided between them. The recipe trains the same on any number of processes.</source>
+        <translation>Data-parallel training: local processes that each take an equal part of every batch, their gradients averaged after each step. The threads are divided between them. The recipe trains the same on any number of processes.</translation>
+    </message>
+    <message>
+        <source>Pro&amp;cesses:</source>
+        <translation>Pro&amp;cesses:</translation>
+    </message>
 </context>
 <context>
     <name>distillery::RunController</name>
@@ -2733,6 +2741,14 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>Initialisation stage · step %1/%2 · loss %3</source>
         <translation>Initialisation stage · step %1/%2 · loss %3</translation>
+    </message>
+    <message>
+        <source>Training on %1 processes needs distillery-cli beside the workbench; it was not found (set DISTILLERY_CLI, or set Processes to 1).</source>
+        <translation>Training on %1 processes needs distillery-cli beside the workbench; it was not found (set DISTILLERY_CLI, or set Processes to 1).</translation>
+    </message>
+    <message>
+        <source>Data-parallel training: %1 processes of %2 threads, each taking 1/%1 of every batch</source>
+        <translation>Data-parallel training: %1 processes of %2 threads, each taking 1/%1 of every batch</translation>
     </message>
 </context>
 <context>

@@ -2606,6 +2606,14 @@ KL(p_T‖p_S) = %1</translation>
         <source>Change teacher precision</source>
         <translation>更改教师精度</translation>
     </message>
+    <message>
+        <source>Data-parallel training: local processes that each take an equal part of every batch, their gradients averaged after each step. The threads are divided between them. The recipe trains the same on any number of processes.</source>
+        <translation>数据并行训练：每个本地进程处理每个批次中相等的一份，每步之后对梯度取平均。线程在各进程之间分配。配方在任意进程数下训练结果相同。</translation>
+    </message>
+    <message>
+        <source>Pro&amp;cesses:</source>
+        <translation>进程数(&amp;C)：</translation>
+    </message>
 </context>
 <context>
     <name>distillery::RunController</name>
@@ -2724,6 +2732,14 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>Initialisation stage · step %1/%2 · loss %3</source>
         <translation>初始化阶段 · 第 %1/%2 步 · 损失 %3</translation>
+    </message>
+    <message>
+        <source>Training on %1 processes needs distillery-cli beside the workbench; it was not found (set DISTILLERY_CLI, or set Processes to 1).</source>
+        <translation>在 %1 个进程上训练需要工作台旁边的 distillery-cli；未找到它（请设置 DISTILLERY_CLI，或将进程数设为 1）。</translation>
+    </message>
+    <message>
+        <source>Data-parallel training: %1 processes of %2 threads, each taking 1/%1 of every batch</source>
+        <translation>数据并行训练：%1 个进程，每个 %2 个线程，各处理每个批次的 1/%1</translation>
     </message>
 </context>
 <context>
