@@ -338,6 +338,25 @@ void Collective::broadcastModule(torch::nn::Module& module) {
         sync(b);
 }
 
+void Collective::averageBuffers(torch::nn::Module& module) {
+    torch::NoGradGuard noGrad;
+    std::vector<torch::Tensor> buffers;
+    for (auto& b : module.buffers())
+        if (b.defined() && b.numel() > 0 && b.is_floating_point()) buffers.push_back(b);
+    if (buffers.empty()) return;
+    std::vector<torch::Tensor> flat;
+    for (auto& b : buffers)
+        flat.push_back(b.to(torch::kFloat64).reshape({-1}));
+    auto all = torch::cat(flat).contiguous();
+    allreduceSum(all);
+    all.div_(static_cast<double>(worldSize()));
+    int64_t offset = 0;
+    for (auto& b : buffers) {
+        b.copy_(all.narrow(0, offset, b.numel()).view(b.sizes()));
+        offset += b.numel();
+    }
+}
+
 // ---- gradient buckets -----------------------------------------------------------------------------------
 
 GradientReducer::GradientReducer(Collective& collective, std::vector<torch::Tensor> parameters, bool overlap)
@@ -356,7 +375,8 @@ GradientReducer::GradientReducer(Collective& collective, std::vector<torch::Tens
             offset += mParams[i].numel();
         }
         b.members = members;
-        // On the parameters' device (Gloo stages CUDA tensors through the host; NCCL would take them as they are).
+        // On the parameters' device (Gloo stages CUDA tensors through the host; NCCL would take them as they
+        // are).
         b.flat = torch::zeros({offset}, mParams[members.front()].options().dtype(torch::kFloat32));
         b.filled.assign(members.size(), false);
         b.pending = static_cast<int64_t>(members.size());

@@ -1391,7 +1391,13 @@ void Job::Impl::train() {
         }
         const bool epochComplete = batchInEpoch >= stepsPerEpoch;
         storeTeacherCache();
-        // Evaluate after every full epoch, and once when max_steps ends training mid-epoch.
+        // Evaluate after every full epoch, and once when max_steps ends training mid-epoch. Every rank of a
+        // data-parallel job first holds the same running statistics (each kept its own share's).
+        if (collective) {
+            collective->averageBuffers(*student);
+            for (auto& t : terms)
+                collective->averageBuffers(*t);
+        }
         valLoader.startEpoch(1);
         EvalResult ev = evaluateModel(student, valLoader, numClasses, device, {}, collective.get());
         lastMetrics = ev.metrics;

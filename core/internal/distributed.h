@@ -75,6 +75,10 @@ public:
     std::vector<std::string> allgatherBytes(const std::string& bytes);
     /** Rank 0's parameters and buffers everywhere. */
     void broadcastModule(torch::nn::Module& module);
+    /** Each floating-point buffer (batch norm's running statistics, observers) replaced by its mean over the
+     *  ranks, so that every rank evaluates, and rank 0 saves, the same model. For running means this is the
+     *  exponential average of the global batch's means, as one process would have kept it. */
+    void averageBuffers(torch::nn::Module& module);
 
     c10d::ProcessGroup& group();
 

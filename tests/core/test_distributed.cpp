@@ -415,6 +415,34 @@ private Q_SLOTS:
         QCOMPARE(summary["status"].get<std::string>(), std::string("failed"));
     }
 
+    void detectorEvaluationGathersEveryImage() {
+        // Each rank evaluates whole batches; the boxes of every image are gathered before COCO AP, so the
+        // job's final metrics are one process's evaluation of the same checkpoint.
+        const std::string dir = tests::scratchDir("distributed_detection");
+        const Run run =
+            runCli({"train", "det_student", "--out", QString::fromStdString(dir + "/run"), "--nproc", "2",
+                    "--threads", "2", "--no-baseline", "--set", "data.subset=192", "--set", "train.epochs=1",
+                    "--set", "train.eval_batch_size=32", "--set", "precision=fp32"});
+        QVERIFY2(run.exitCode == 0, qPrintable(describe(run)));
+        const auto summary = readJson(dir + "/run/summary.json");
+        // One process's evaluation of the checkpoint rank 0 saved (eval --json prints to stdout).
+        QProcess p;
+        startCli(p,
+                 {"eval", QString::fromStdString(dir + "/run"), "--checkpoint", "last", "--threads", "2",
+                  "--json"},
+                 baseEnvironment());
+        QVERIFY(p.waitForFinished(kRunMs));
+        const auto single = nlohmann::json::parse(p.readAllStandardOutput().toStdString());
+        // Percent for the AP family; the loss (the mean over every image) relative.
+        for (const char* metric : {"ap", "ap50", "ap75", "ar100", "loss"}) {
+            const double parallel = summary["final"][metric].get<double>();
+            const double one = single["metrics"][metric].get<double>();
+            QVERIFY2(std::abs(parallel - one) < (std::string(metric) == "loss" ? 1e-4 * std::abs(one) : 0.01),
+                     qPrintable(QStringLiteral("%1: %2 vs %3").arg(metric).arg(parallel).arg(one)));
+        }
+        QCOMPARE(summary["world_size"].get<int>(), 2);
+    }
+
     void launchedByTorchrun() {
         // PyTorch's own launcher (Debian's python3-torch): its agent serves the store on MASTER_PORT and each
         // process joins as the rank it is given. (--redirects/--tee 2: Debian's 1.13 launcher fails on Python
