@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 
 #include "core/types.h"
@@ -106,6 +107,10 @@ int threadsPerProcess(int threads, int processes) {
     return std::max(1, total / std::max(1, processes));
 }
 
+std::string scratchPrefix(int port, int rank) {
+    return "distillery-port" + std::to_string(port) + "-rank" + std::to_string(rank) + "-";
+}
+
 std::pair<int64_t, int64_t> shardOfBatch(int64_t count, int rank, int worldSize) {
     const int64_t w = std::max(1, worldSize);
     return {count * rank / w, count * (rank + 1) / w};
@@ -118,6 +123,7 @@ WorkerProcesses::~WorkerProcesses() {
 }
 
 void WorkerProcesses::start(const DistributedOptions& options) {
+    mOptions = options;
     std::vector<std::string> inherited;
     for (char** e = environ; *e; ++e) {
         const std::string entry = *e;
@@ -143,9 +149,17 @@ void WorkerProcesses::start(const DistributedOptions& options) {
         argv = {program.data(), command.data(), nullptr};
         pid_t pid = -1;
         const int rc = ::posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv.data(), envp.data());
-        if (rc != 0)
+        if (rc != 0) {
+            // The ranks already started would wait for a job that will not form: stopped and reaped now.
+            std::lock_guard<std::mutex> lock(mMutex);
+            for (auto& w : mWorkers) {
+                ::kill(w.pid, SIGKILL);
+                ::waitpid(w.pid, &w.status, 0);
+                w.done = true;
+            }
             throw Error("cannot start rank " + std::to_string(rank) + " (" + program +
                         " worker): " + std::strerror(rc));
+        }
         std::lock_guard<std::mutex> lock(mMutex);
         mWorkers.push_back({rank, pid, false, 0});
     }
@@ -204,6 +218,17 @@ bool WorkerProcesses::finish(double seconds) {
             ok = false;
         }
         ok = ok && WIFEXITED(w.status) && WEXITSTATUS(w.status) == 0;
+    }
+    // A worker that was killed could not remove its scratch folder.
+    std::error_code ec;
+    for (const auto& entry :
+         std::filesystem::directory_iterator(std::filesystem::temp_directory_path(), ec)) {
+        const std::string name = entry.path().filename().string();
+        for (const auto& w : mWorkers)
+            if (name.rfind(scratchPrefix(mOptions.masterPort, w.rank), 0) == 0) {
+                std::error_code ignored;
+                std::filesystem::remove_all(entry.path(), ignored);
+            }
     }
     return ok;
 }

@@ -42,6 +42,11 @@ int freeLoopbackPort();
 /** Intra-op threads for each of `processes` local ranks sharing `threads` (0 = every core): at least one. */
 int threadsPerProcess(int threads, int processes);
 
+/** The start of the name of the scratch folder (in the temporary directory) of rank `rank` of the job that
+ *  meets on `port`: rank 0 removes its local workers' folders when they end, even when it had to kill them.
+ */
+std::string scratchPrefix(int port, int rank);
+
 /** Samples [first, last) of a batch of `count` that rank `rank` of `worldSize` takes: contiguous, as equal as
  *  they can be, and together exactly the batch. */
 std::pair<int64_t, int64_t> shardOfBatch(int64_t count, int rank, int worldSize);

@@ -200,6 +200,14 @@ struct Job::Impl {
     RunSummary summary;
     bool started = false;
 
+    ~Impl() {
+        // Also when the constructor threw after creating it.
+        if (!scratchDir.empty()) {
+            std::error_code ec;
+            fs::remove_all(scratchDir, ec);
+        }
+    }
+
     // ---- data-parallel training (options.distributed) ----
     std::unique_ptr<WorkerProcesses> workers;  // rank 0 with --nproc: ranks 1 … N−1
     std::unique_ptr<Collective> collective;
@@ -299,6 +307,10 @@ void Job::Impl::prepareQuantization() {
 void Job::Impl::setup() {
     const Recipe& r = recipe;
     device = chooseDevice(r.device);
+    // Data-parallel on CUDA: one GPU per local rank.
+    if (device.is_cuda() && options.distributed.enabled() && torch::cuda::device_count() > 0)
+        device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(options.distributed.localRank %
+                                                                           torch::cuda::device_count()));
     trainData = openDataset(r.data, Split::Train);
     valData = openDataset(r.data, Split::Val);
     if (trainData->size() == 0) throw Error("data: the train split of " + r.data.dataset + " is empty");
@@ -839,7 +851,22 @@ void Job::Impl::train() {
             for (auto& t : terms)
                 collective->broadcastModule(*t);
         }
-        reducer = std::make_unique<GradientReducer>(*collective, trainParams, true);
+        // Only parameters that training's backward pass reaches: a bucket waiting for one that never gets a
+        // gradient (a weight-0 term's after its initialisation stage, a batch norm folded for QAT, a frozen
+        // one) would hold back every later bucket until the pass ends.
+        std::set<const void*> unused;
+        for (auto& t : terms)
+            if (t->spec().weight == 0.0)
+                for (auto& p : t->trainParameters())
+                    unused.insert(p.unsafeGetTensorImpl());
+        for (const auto& n : student->nodes())
+            if (n.op == OpKind::BatchNorm && n.folded)
+                for (auto& p : student->bnModule(student->nodeIndex(n.name))->parameters())
+                    unused.insert(p.unsafeGetTensorImpl());
+        std::vector<torch::Tensor> reduced;
+        for (auto& p : trainParams)
+            if (p.requires_grad() && !unused.count(p.unsafeGetTensorImpl())) reduced.push_back(p);
+        reducer = std::make_unique<GradientReducer>(*collective, reduced, true);
     }
     // sync_bn: batch norm over the global batch, with the same arithmetic on one process as on several (the
     // statistics combined across ranks, the backward pass's sums added), so that a recipe trains the same on
@@ -850,6 +877,11 @@ void Job::Impl::train() {
         student->setBatchNormOverride(
             [c](torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x) { return syncBatchNorm(c, bn, x); });
     }
+    // The override refers to this job's collective: gone with train(), however it ends.
+    struct ClearBatchNormOverride {
+        GraphNet& net;
+        ~ClearBatchNormOverride() { net->setBatchNormOverride({}); }
+    } clearBatchNormOverride{student};
     double gradientWait = 0.0;  // seconds spent waiting for other ranks' gradients since the last record
     int64_t gradientWaitSteps = 0;
     // This rank's part of the global batch: its loss is scaled by it, so that the sum over the ranks is the
@@ -907,7 +939,9 @@ void Job::Impl::train() {
                 std::string(e.what()) + "; the shared teacher cache keeps its default bound (8 GiB)");
         }
     }
-    if (teacher && options.cacheTeacher && (startEpoch < r.epochs || diskCache) &&
+    // Not when data-parallel: every rank would hold the whole split's outputs while using its share, and its
+    // cache would complete at a different epoch on each rank.
+    if (teacher && options.cacheTeacher && !collective && (startEpoch < r.epochs || diskCache) &&
         deterministicPipeline(r.trainTransforms, studentInfo.inputH, studentInfo.inputW)) {
         std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
         for (const auto& tap : teacherTaps)
@@ -1003,7 +1037,16 @@ void Job::Impl::train() {
                 state = cancelRequested ? 2 : pauseRequested ? 1 : 0;
             }
             auto word = torch::tensor({state}, torch::kInt64);
-            collective->broadcast(word);
+            try {
+                collective->broadcast(word);
+            } catch (const std::exception&) {
+                // Ctrl-C reached every process and a worker died of it: rank 0 still stops as asked, with
+                // its checkpoint (its state is whole between steps).
+                if (!primary() || !cancelRequested) throw;
+                stopped = true;
+                stopReason = "cancelled";
+                return false;
+            }
             state = word.item<int64_t>();
             if (state == 0) return true;
             if (state == 2) {
@@ -1481,14 +1524,21 @@ void Job::Impl::joinJob() {
     const std::string canonical = recipeForRanks(recipe);
     if (rank == 0) {
         collective->setText("recipe_check", canonical);
-        // Each rank's word that it is set up (or why not), failing fast when a local worker has died.
+        // Each rank's word that it is set up (or why not), failing fast when a local worker has died: within
+        // one timeout for the whole job, and with the rank's own reason where it left one.
+        const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000));
         for (int k = 1; k < world; ++k) {
             const std::string key = "ready/" + std::to_string(k);
-            const auto deadline =
-                Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000));
             while (!collective->has(key)) {
-                if (workers && !workers->failure().empty())
+                if (workers && !workers->failure().empty()) {
+                    for (int j = 1; j < world; ++j) {
+                        const std::string other = "ready/" + std::to_string(j);
+                        if (collective->has(other))
+                            if (const std::string why = collective->text(other); !why.empty())
+                                throw Error("rank " + std::to_string(j) + ": " + why);
+                    }
                     throw Error(workers->failure() + " before the job started");
+                }
                 if (Clock::now() > deadline)
                     throw Error("rank " + std::to_string(k) + " of " + std::to_string(world) +
                                 " did not join within " + std::to_string(static_cast<int>(timeout)) +
@@ -1499,6 +1549,13 @@ void Job::Impl::joinJob() {
             if (!word.empty()) throw Error("rank " + std::to_string(k) + ": " + word);
         }
     } else {
+        // Settings that must agree (the bucket layout pairs the collectives) come from rank 0.
+        try {
+            const auto job = nlohmann::json::parse(collective->text("job"));
+            collective->setBucketBytes(job.value("bucket_bytes", options.distributed.bucketBytes));
+        } catch (const nlohmann::json::exception& e) {
+            throw Error(std::string("rank 0's job settings cannot be read: ") + e.what());
+        }
         const std::string theirs = collective->text("recipe_check");
         const std::string difference = firstDifference(canonical, theirs);
         if (!difference.empty()) {
@@ -1532,11 +1589,14 @@ Job::Job(Recipe recipe, JobOptions options) : d(std::make_unique<Impl>()) {
     if (d->options.maxSteps > 0) d->recipe.maxSteps = d->options.maxSteps;
     if (d->options.threads > 0) d->recipe.threads = d->options.threads;
     const DistributedOptions& dist = d->options.distributed;
+    if (dist.enabled() && d->recipe.batchSize < dist.worldSize)
+        throw Error(d->recipe.sourcePath + ": train.batch_size " + std::to_string(d->recipe.batchSize) +
+                    " is smaller than the job's " + std::to_string(dist.worldSize) +
+                    " processes: every process needs a sample of every batch");
     if (dist.enabled() && dist.rank > 0) {
         // Rank 0 owns the run folder: this rank's files go to a scratch folder removed with the job.
         std::string pattern =
-            (fs::temp_directory_path() / ("distillery-rank" + std::to_string(dist.rank) + "-XXXXXX"))
-                .string();
+            (fs::temp_directory_path() / (scratchPrefix(dist.masterPort, dist.rank) + "XXXXXX")).string();
         if (!::mkdtemp(pattern.data()))
             throw Error("cannot create a scratch folder in " + fs::temp_directory_path().string());
         d->scratchDir = pattern;
@@ -1620,10 +1680,6 @@ Job::~Job() {
     cancel();
     if (d->thread.joinable()) d->thread.join();
     if (d->workers) d->workers->finish(10.0);
-    if (!d->scratchDir.empty()) {
-        std::error_code ec;
-        fs::remove_all(d->scratchDir, ec);
-    }
     // Joined without holding idleMutex: the worker takes it after each snapshot it serves.
     std::thread idle;
     {

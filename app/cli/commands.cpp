@@ -865,6 +865,8 @@ struct RankLog : Observer {
 
 /** A rank other than 0: trains its share quietly. */
 int runQuietRank(Job& job, int rank) {
+    // Ctrl-C in a launcher's terminal reaches every rank: rank 0 alone acts on it, and tells the others.
+    std::signal(SIGINT, SIG_IGN);
     job.addObserver(std::make_shared<RankLog>(rank));
     job.start();
     const RunSummary summary = job.wait();

@@ -45,6 +45,7 @@ private:
     };
     mutable std::mutex mMutex;
     std::vector<Worker> mWorkers;
+    DistributedOptions mOptions;
     std::string mFailure;
     std::atomic<bool> mStopping{false};
     std::thread mWatcher;
@@ -60,6 +61,8 @@ public:
     ~Collective();
 
     void joinGroup();
+    /** Rank 0's bucket size, which every rank must use (the buckets' collectives pair by order and size). */
+    void setBucketBytes(int64_t bytes) { mOptions.bucketBytes = bytes; }
     int rank() const { return mOptions.rank; }
     int worldSize() const { return mOptions.worldSize; }
     const DistributedOptions& options() const { return mOptions; }

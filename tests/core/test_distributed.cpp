@@ -160,6 +160,14 @@ nlohmann::json readJson(const std::string& path) {
     return nlohmann::json::parse(in);
 }
 
+/** Scratch folders of data-parallel ranks left in the temporary directory. */
+int leftoverScratchFolders() {
+    int n = 0;
+    for (const auto& entry : fs::directory_iterator(fs::temp_directory_path()))
+        if (entry.path().filename().string().rfind("distillery-port", 0) == 0) ++n;
+    return n;
+}
+
 /** The pid of the `distillery-cli worker` whose parent is `parent`, or -1. */
 int workerOf(qint64 parent) {
     for (const auto& entry : fs::directory_iterator("/proc")) {
@@ -413,6 +421,8 @@ private Q_SLOTS:
                  qPrintable(run.err));
         const auto summary = readJson(dir + "/run/summary.json");
         QCOMPARE(summary["status"].get<std::string>(), std::string("failed"));
+        // Rank 0 removes the scratch folder of the worker it lost.
+        QCOMPARE(leftoverScratchFolders(), 0);
     }
 
     void detectorEvaluationGathersEveryImage() {
@@ -550,6 +560,15 @@ private Q_SLOTS:
             QCOMPARE(run.exitCode, 2);
             QVERIFY2(run.err.contains("CRD's memory bank"), qPrintable(run.err));
             QVERIFY(!fs::exists(dir + "/crd"));
+        }
+        // A global batch smaller than the job.
+        {
+            const Run run = runCli({"train", "fmnist_student", "--out", QString::fromStdString(dir + "/tiny"),
+                                    "--nproc", "4", "--set", "train.batch_size=3"},
+                                   baseEnvironment(), 60000);
+            QCOMPARE(run.exitCode, 2);
+            QVERIFY2(run.err.contains("train.batch_size 3 is smaller than the job's 4 processes"),
+                     qPrintable(run.err));
         }
         // --nproc under a launcher.
         {
