@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "core/format.h"
 #include "core/types.h"
 
 extern char** environ;
@@ -28,11 +29,6 @@ extern char** environ;
 namespace distillery {
 
 namespace {
-
-std::string firstLine(const std::string& s) {
-    const auto eol = s.find('\n');
-    return eol == std::string::npos ? s : s.substr(0, eol);
-}
 
 std::chrono::milliseconds millis(double seconds) {
     return std::chrono::milliseconds(static_cast<int64_t>(std::max(0.001, seconds) * 1000.0));
@@ -105,6 +101,16 @@ int threadsPerProcess(int threads, int processes) {
     const int total =
         threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     return std::max(1, total / std::max(1, processes));
+}
+
+DistributedOptions localJob(int processes, int threads, const std::string& workerProgram) {
+    DistributedOptions d;
+    d.worldSize = processes;
+    d.masterAddr = "127.0.0.1";
+    d.masterPort = freeLoopbackPort();
+    d.workerProgram = workerProgram;
+    d.workerThreads = threadsPerProcess(threads, processes);
+    return d;
 }
 
 std::string scratchPrefix(int port, int rank) {
@@ -387,6 +393,7 @@ void Collective::averageBuffers(torch::nn::Module& module) {
 GradientReducer::GradientReducer(Collective& collective, std::vector<torch::Tensor> parameters, bool overlap)
     : mCollective(collective), mParams(std::move(parameters)) {
     mSlot.resize(mParams.size());
+    mFilled.assign(mParams.size(), false);
     const int64_t limit = std::max<int64_t>(1, collective.options().bucketBytes);
     // The backward pass produces gradients roughly from the last parameter to the first.
     std::vector<size_t> members;
@@ -403,7 +410,6 @@ GradientReducer::GradientReducer(Collective& collective, std::vector<torch::Tens
         // On the parameters' device (Gloo stages CUDA tensors through the host; NCCL would take them as they
         // are).
         b.flat = torch::zeros({offset}, mParams[members.front()].options().dtype(torch::kFloat32));
-        b.filled.assign(members.size(), false);
         b.pending = static_cast<int64_t>(members.size());
         mBuckets.push_back(std::move(b));
         members.clear();
@@ -443,12 +449,28 @@ GradientReducer::~GradientReducer() {
 
 void GradientReducer::arm() {
     std::lock_guard<std::mutex> lock(mMutex);
+    std::fill(mFilled.begin(), mFilled.end(), false);
     for (auto& b : mBuckets) {
-        std::fill(b.filled.begin(), b.filled.end(), false);
         b.pending = static_cast<int64_t>(b.members.size());
         b.work.reset();
     }
     mArmed = true;
+}
+
+torch::Tensor GradientReducer::slot(size_t i) {
+    const auto& p = mParams[i];
+    return mBuckets[mSlot[i].first].flat.narrow(0, mSlot[i].second, p.numel()).view(p.sizes());
+}
+
+void GradientReducer::writeBack(Bucket& bucket) {
+    for (size_t i : bucket.members) {
+        auto& p = mParams[i];
+        if (!p.requires_grad()) continue;
+        if (p.grad().defined())
+            p.mutable_grad().copy_(slot(i));
+        else
+            p.mutable_grad() = slot(i).clone();
+    }
 }
 
 void GradientReducer::launch(Bucket& bucket) {
@@ -459,15 +481,10 @@ void GradientReducer::launch(Bucket& bucket) {
 void GradientReducer::ready(size_t parameter, const torch::Tensor& grad) {
     std::lock_guard<std::mutex> lock(mMutex);
     if (!mArmed) return;
-    const auto [b, offset] = mSlot[parameter];
-    Bucket& bucket = mBuckets[b];
-    const size_t k = static_cast<size_t>(std::find(bucket.members.begin(), bucket.members.end(), parameter) -
-                                         bucket.members.begin());
-    if (bucket.filled[k]) return;
-    const auto& p = mParams[parameter];
-    bucket.flat.narrow(0, offset, p.numel()).view(p.sizes()).copy_(grad.detach());
-    bucket.filled[k] = true;
-    --bucket.pending;
+    if (mFilled[parameter]) return;
+    slot(parameter).copy_(grad.detach());
+    mFilled[parameter] = true;
+    --mBuckets[mSlot[parameter].first].pending;
     // Buckets go out in a fixed order, the same on every rank, however the backward pass interleaves them.
     for (auto& next : mBuckets) {
         if (next.work) continue;
@@ -482,11 +499,10 @@ void GradientReducer::finish() {
     for (auto& bucket : mBuckets) {
         if (bucket.work) continue;
         // A parameter the pass did not reach has no gradient on this rank: it contributes zeros.
-        for (size_t k = 0; k < bucket.members.size(); ++k)
-            if (!bucket.filled[k]) {
-                const auto [b, offset] = mSlot[bucket.members[k]];
-                bucket.flat.narrow(0, offset, mParams[bucket.members[k]].numel()).zero_();
-                bucket.filled[k] = true;
+        for (size_t i : bucket.members)
+            if (!mFilled[i]) {
+                slot(i).zero_();
+                mFilled[i] = true;
             }
         bucket.pending = 0;
         launch(bucket);
@@ -498,15 +514,7 @@ void GradientReducer::finish() {
     mWaitSeconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     torch::NoGradGuard noGrad;
     for (auto& bucket : mBuckets) {
-        for (size_t i : bucket.members) {
-            auto& p = mParams[i];
-            if (!p.requires_grad()) continue;
-            auto sum = bucket.flat.narrow(0, mSlot[i].second, p.numel()).view(p.sizes());
-            if (p.grad().defined())
-                p.mutable_grad().copy_(sum);
-            else
-                p.mutable_grad() = sum.clone();
-        }
+        writeBack(bucket);
         bucket.work.reset();
     }
 }
@@ -516,27 +524,17 @@ void GradientReducer::reduceNow() {
     torch::NoGradGuard noGrad;
     for (auto& bucket : mBuckets) {
         for (size_t i : bucket.members) {
-            const auto& p = mParams[i];
-            auto slot = bucket.flat.narrow(0, mSlot[i].second, p.numel()).view(p.sizes());
-            if (p.grad().defined())
-                slot.copy_(p.grad());
+            if (mParams[i].grad().defined())
+                slot(i).copy_(mParams[i].grad());
             else
-                slot.zero_();
+                slot(i).zero_();
         }
         launch(bucket);
     }
     for (auto& bucket : mBuckets) {
         bucket.work->wait();
         bucket.work.reset();
-        for (size_t i : bucket.members) {
-            auto& p = mParams[i];
-            if (!p.requires_grad()) continue;
-            auto sum = bucket.flat.narrow(0, mSlot[i].second, p.numel()).view(p.sizes());
-            if (p.grad().defined())
-                p.mutable_grad().copy_(sum);
-            else
-                p.mutable_grad() = sum.clone();
-        }
+        writeBack(bucket);
     }
 }
 

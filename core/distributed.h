@@ -39,6 +39,11 @@ std::optional<DistributedOptions> distributedFromEnvironment();
 /** A TCP port on the loopback interface that nothing listens on now (for --nproc's rendezvous). */
 int freeLoopbackPort();
 
+/** A job of `processes` on this machine whose rank 0 is this process (--nproc, the workbench's processes
+ *  setting): a free loopback port, `workerProgram` for ranks 1 … N−1, and `threads` (0 = every core) divided
+ *  between the processes, each taking `workerThreads`. Throws Error when no port is free. */
+DistributedOptions localJob(int processes, int threads, const std::string& workerProgram);
+
 /** Intra-op threads for each of `processes` local ranks sharing `threads` (0 = every core): at least one. */
 int threadsPerProcess(int threads, int processes);
 

@@ -55,10 +55,6 @@ const TapInfo* findTap(const ModelInfo& info, const std::string& name) {
     return nullptr;
 }
 
-std::string firstLine(const std::string& s) {
-    return s.substr(0, s.find('\n'));
-}
-
 /** True when the train transforms give every sample the same input in every epoch. */
 bool deterministicPipeline(const std::vector<TransformStep>& steps, int height, int width) {
     for (const auto& t : steps) {

@@ -47,4 +47,8 @@ std::string bytesText(int64_t bytes) {
     return buf;
 }
 
+std::string firstLine(const std::string& text) {
+    return text.substr(0, text.find('\n'));
+}
+
 }  // namespace distillery

@@ -15,4 +15,7 @@ std::string countText(int64_t count);
  *  (one decimal below 100 of a unit, none above). */
 std::string bytesText(int64_t bytes);
 
+/** A message up to its first line break: what one-line reports (run summaries, errors) show. */
+std::string firstLine(const std::string& text);
+
 }  // namespace distillery

@@ -21,6 +21,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/format.h"
 #include "core/sha256.h"
 
 namespace distillery {
@@ -101,11 +102,6 @@ std::string joined(const std::vector<std::string>& items) {
     for (const auto& i : items)
         s += (s.empty() ? "" : ", ") + i;
     return s;
-}
-
-std::string firstLine(const std::string& text) {
-    const size_t end = text.find('\n');
-    return end == std::string::npos ? text : text.substr(0, end);
 }
 
 /** Names from a file can hold anything: keep messages one printable line. */

@@ -259,10 +259,8 @@ bool RunController::launch(const Recipe& recipe, const JobOptions& jobOptions, R
     // runs the others.
     const int processes = std::clamp(QSettings().value(kProcessesSetting, 1).toInt(), 1, 64);
     if (processes > 1) {
-        DistributedOptions d;
-        d.worldSize = processes;
-        d.workerProgram = cliProgram();
-        if (d.workerProgram.empty()) {
+        const std::string cli = cliProgram();
+        if (cli.empty()) {
             fail(tr("Training on %1 processes needs distillery-cli beside the workbench; it was not found "
                     "(set "
                     "DISTILLERY_CLI, or set Processes to 1).")
@@ -270,15 +268,13 @@ bool RunController::launch(const Recipe& recipe, const JobOptions& jobOptions, R
             return false;
         }
         try {
-            d.masterPort = freeLoopbackPort();
+            options.distributed =
+                localJob(processes, options.threads > 0 ? options.threads : recipe.threads, cli);
         } catch (const std::exception& e) {
             fail(QString::fromStdString(e.what()));
             return false;
         }
-        options.threads =
-            threadsPerProcess(options.threads > 0 ? options.threads : recipe.threads, processes);
-        d.workerThreads = options.threads;
-        options.distributed = d;
+        options.threads = options.distributed.workerThreads;
         Q_EMIT logMessage(
             tr("Data-parallel training: %1 processes of %2 threads, each taking 1/%1 of every batch")
                 .arg(processes)

@@ -838,14 +838,8 @@ void distributedFrom(const Arguments& a, JobOptions& options, const Recipe& reci
                           std::to_string(environment->worldSize) + ") leave it out");
         d = *environment;
     } else if (nproc > 1) {
-        d.worldSize = nproc;
-        d.rank = 0;
-        d.masterAddr = "127.0.0.1";
-        d.masterPort = freeLoopbackPort();
-        d.workerProgram = selfProgram();
-        const int threads = options.threads > 0 ? options.threads : recipe.threads;
-        options.threads = threadsPerProcess(threads, nproc);
-        d.workerThreads = options.threads;
+        d = localJob(nproc, options.threads > 0 ? options.threads : recipe.threads, selfProgram());
+        options.threads = d.workerThreads;
     }
     d.timeoutSeconds = timeout;
     d.bucketBytes = bucketMb << 20;
@@ -862,6 +856,14 @@ struct RankLog : Observer {
                          firstLine(text).c_str());
     }
 };
+
+/** Rank 1 or above of a job whose rank 0 sends the recipe and settings (`worker`; a launcher's `resume`). */
+int joinAsWorker(const DistributedOptions& d) {
+    // Ctrl-C in the terminal reaches every process of the group: rank 0 alone decides, and tells the others.
+    std::signal(SIGINT, SIG_IGN);
+    const RunSummary summary = runDistributedWorker(d, std::make_shared<RankLog>(d.rank));
+    return summary.status == RunStatus::Failed ? kExitFailed : kExitFinished;
+}
 
 /** A rank other than 0: trains its share quietly. */
 int runQuietRank(Job& job, int rank) {
@@ -885,10 +887,7 @@ int runWorker(const std::vector<std::string>& args) {
     DistributedOptions d = *environment;
     if (const char* t = std::getenv("DISTILLERY_DIST_TIMEOUT"))
         d.timeoutSeconds = std::max(1.0, std::atof(t));
-    // Ctrl-C in the terminal reaches every process of the group: rank 0 alone decides, and tells the others.
-    std::signal(SIGINT, SIG_IGN);
-    const RunSummary summary = runDistributedWorker(d, std::make_shared<RankLog>(d.rank));
-    return summary.status == RunStatus::Failed ? kExitFailed : kExitFinished;
+    return joinAsWorker(d);
 }
 
 int runTrain(const std::vector<std::string>& args) {
@@ -930,10 +929,7 @@ int runResume(const std::vector<std::string>& args) {
         // A launcher's rank 1 …: DIR may be on rank 0's machine only; rank 0 sends the recipe and checkpoint.
         JobOptions probe;
         distributedFrom(a, probe, Recipe{});
-        std::signal(SIGINT, SIG_IGN);
-        const RunSummary summary =
-            runDistributedWorker(probe.distributed, std::make_shared<RankLog>(probe.distributed.rank));
-        return summary.status == RunStatus::Failed ? kExitFailed : kExitFinished;
+        return joinAsWorker(probe.distributed);
     }
     checkRunFolder(dir);
     Recipe recipe = loadRunRecipe(dir);

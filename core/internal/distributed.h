@@ -116,16 +116,20 @@ private:
     struct Bucket {
         std::vector<size_t> members;  // parameter indices
         torch::Tensor flat;
-        int64_t pending = 0;
-        std::vector<bool> filled;
+        int64_t pending = 0;  // members whose gradient is not in `flat` yet
         c10::intrusive_ptr<c10d::Work> work;
     };
     void ready(size_t parameter, const torch::Tensor& grad);
     void launch(Bucket& bucket);
+    /** Parameter `i`'s place in its bucket's flat buffer, shaped like the parameter. */
+    torch::Tensor slot(size_t i);
+    /** The bucket's sums into its parameters' gradients. */
+    void writeBack(Bucket& bucket);
 
     Collective& mCollective;
     std::vector<torch::Tensor> mParams;
     std::vector<std::pair<size_t, int64_t>> mSlot;    // parameter → (bucket, offset)
+    std::vector<bool> mFilled;                        // parameter → its gradient is in its bucket this pass
     std::vector<std::pair<size_t, unsigned>> mHooks;  // parameter, hook handle
     std::vector<Bucket> mBuckets;
     std::mutex mMutex;
