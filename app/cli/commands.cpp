@@ -857,18 +857,25 @@ struct RankLog : Observer {
     }
 };
 
+/** A rank above 0 outlives its terminal and its rank 0 long enough to stop cleanly: Ctrl-C reaches every
+ *  process of the group, but rank 0 alone acts on it and tells the others; and when rank 0 dies, the stderr
+ *  this rank inherited from it may be a closed pipe, whose SIGPIPE would kill it before it removes its
+ *  scratch folder. */
+void ignoreSignalsAsRank() {
+    std::signal(SIGINT, SIG_IGN);
+    std::signal(SIGPIPE, SIG_IGN);
+}
+
 /** Rank 1 or above of a job whose rank 0 sends the recipe and settings (`worker`; a launcher's `resume`). */
 int joinAsWorker(const DistributedOptions& d) {
-    // Ctrl-C in the terminal reaches every process of the group: rank 0 alone decides, and tells the others.
-    std::signal(SIGINT, SIG_IGN);
+    ignoreSignalsAsRank();
     const RunSummary summary = runDistributedWorker(d, std::make_shared<RankLog>(d.rank));
     return summary.status == RunStatus::Failed ? kExitFailed : kExitFinished;
 }
 
 /** A rank other than 0: trains its share quietly. */
 int runQuietRank(Job& job, int rank) {
-    // Ctrl-C in a launcher's terminal reaches every rank: rank 0 alone acts on it, and tells the others.
-    std::signal(SIGINT, SIG_IGN);
+    ignoreSignalsAsRank();
     job.addObserver(std::make_shared<RankLog>(rank));
     job.start();
     const RunSummary summary = job.wait();
