@@ -10,6 +10,7 @@ nlohmann::json CheckpointMeta::toJson() const {
     nlohmann::json j = {{"format", 1},
                         {"arch", model.arch},
                         {"onnx", model.onnx},
+                        {"checkpoint", model.checkpoint},
                         {"head", model.head},
                         {"width", model.width},
                         {"task", taskName(task)},
@@ -34,6 +35,7 @@ CheckpointMeta CheckpointMeta::fromJson(const nlohmann::json& j, const std::stri
         m.model.arch = j.at("arch").get<std::string>();
         m.model.head = j.value("head", std::string());
         m.model.onnx = j.value("onnx", std::string());
+        m.model.checkpoint = j.value("checkpoint", std::string());
         m.model.width = j.value("width", 1.0);
         const auto task = j.at("task").get<std::string>();
         if (!parseTask(task, m.task))
@@ -65,8 +67,10 @@ void saveCheckpoint(const std::string& path, const CheckpointMeta& meta, GraphNe
                     std::vector<LossTerm>& terms, torch::optim::Optimizer* optimizer) {
     torch::serialize::OutputArchive archive;
     archive.write("meta", c10::IValue(meta.toJson().dump()));
-    // Models that are not the zoo's (imported ones) carry their structure, so the file alone rebuilds them.
-    if (!meta.model.onnx.empty()) archive.write("graph", c10::IValue(model->structureJson()));
+    // Models that are not the zoo's (imported ones, pruned ones and those trained from them) carry their
+    // structure, so the file alone rebuilds them.
+    if (!meta.model.onnx.empty() || !meta.model.checkpoint.empty())
+        archive.write("graph", c10::IValue(model->structureJson()));
     torch::serialize::OutputArchive modelArchive;
     model->save(modelArchive);
     archive.write("model", modelArchive);
@@ -202,8 +206,8 @@ GraphNet buildCheckpointModel(torch::serialize::InputArchive& archive, const std
         if (!graph.isString()) throw Error(path + ": the stored model structure is not text");
         return graphFromJson(graph.toStringRef(), path);
     }
-    if (!meta.model.onnx.empty())
-        throw Error(path + ": the checkpoint of an imported model holds no model structure");
+    if (!meta.model.onnx.empty() || !meta.model.checkpoint.empty())
+        throw Error(path + ": the checkpoint of an imported or pruned model holds no model structure");
     return buildModel(meta.model, meta.task, meta.inChannels, meta.numClasses);
 }
 

@@ -324,8 +324,14 @@ void Job::Impl::setup() {
     torch::manual_seed(r.seed);
     try {
         student = buildModel(r.student, task, inC, numClasses, h, w);
+        // A model from a checkpoint is called by the architecture the file records (e.g. resnet20-pruned).
+        if (!r.student.checkpoint.empty() && r.student.arch.empty())
+            recipe.student.arch = readCheckpointMeta(resolveCheckpoint(r.student.checkpoint)).model.arch;
     } catch (const Error& e) {
-        throw Error(label(r.student.onnx.empty() ? "model" : "model.onnx") + e.what());
+        throw Error(label(!r.student.checkpoint.empty() ? "model.checkpoint"
+                          : r.student.onnx.empty()      ? "model"
+                                                        : "model.onnx") +
+                    e.what());
     }
     if (r.quant.enabled) setupQuantization();
     studentInfo = measureModel(student, r.student, task, inC, numClasses, h, w);

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/detection.h"
+#include "core/internal/checkpoint.h"
 #include "core/internal/graph_net.h"
 #include "core/internal/onnx_import.h"
 #include "core/zoo.h"
@@ -358,6 +359,27 @@ std::vector<std::string> segmentationHeads() {
 
 GraphNet buildModel(const ModelSpec& spec, Task task, int64_t inChannels, int64_t numClasses, int64_t height,
                     int64_t width) {
+    if (!spec.checkpoint.empty()) {
+        // A Distillery model with its own structure (pruned, or a run to continue from): its weights too.
+        CheckpointMeta meta;
+        GraphNet net = loadModel(resolveCheckpoint(spec.checkpoint), &meta, torch::kCPU);
+        if (meta.quantized)
+            throw Error(spec.checkpoint +
+                        " holds a quantized model; a model to train starts from an fp32 checkpoint (quantize "
+                        "the result afterwards, or give it as quantize.from)");
+        if (!spec.arch.empty() && spec.arch != meta.model.arch)
+            throw Error("arch '" + spec.arch + "' but " + spec.checkpoint + " holds a " +
+                        meta.model.displayName());
+        if (meta.task != task || meta.inChannels != inChannels ||
+            (numClasses > 0 && meta.numClasses != numClasses))
+            throw Error(spec.checkpoint + " holds a model for " + taskName(meta.task) + " with " +
+                        std::to_string(meta.inChannels) + " input channels and " +
+                        std::to_string(meta.numClasses) + " classes, but the data has " +
+                        std::to_string(inChannels) + " channels and " + std::to_string(numClasses) +
+                        " classes");
+        net->train();
+        return net;
+    }
     if (!spec.onnx.empty()) {
         ImportedModel imported = importOnnx(spec.onnx, inChannels, height, width);
         const ModelInfo& info = imported.report.model;

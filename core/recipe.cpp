@@ -46,7 +46,7 @@ const std::vector<std::string> kDataKeys{
     "min_items",   "max_items",  "min_scale",      "max_scale",    "train_scenes",   "val_scenes",
     "scene_seed",  "image_size", "image_channels", "val_fraction", "holdout",        "num_classes",
     "class_names", "images",     "annotations",    "val_images",   "val_annotations"};
-const std::vector<std::string> kModelKeys{"arch", "head", "width", "onnx"};
+const std::vector<std::string> kModelKeys{"arch", "head", "width", "onnx", "checkpoint"};
 const std::vector<std::string> kTeacherKeys{"arch", "head", "width", "onnx", "checkpoint", "precision"};
 const std::vector<std::string> kTeacherPrecisions{"fp32", "bf16", "int8", "auto"};
 // Every method's own parameters (methodParams), once each; a term accepts only its method's.
@@ -664,11 +664,21 @@ void Parser::parseModel(const Field& field, ModelSpec& model, bool required) con
     const bool hasArch = getString(arch, model.arch) && !model.arch.empty();
     if (hasArch && !model.onnx.empty())
         fail(arch, "give either arch (a zoo model) or onnx (an imported file), not both");
-    if (!hasArch && model.onnx.empty()) {
+    // The student may start from a checkpoint's model (the teacher's `checkpoint` is its own field).
+    const Field checkpoint = child(field, "checkpoint");
+    if (required && getString(checkpoint, model.checkpoint)) {
+        if (model.checkpoint.empty())
+            fail(checkpoint, "expected a checkpoint file or run folder, e.g. runs/pruned/pruned.pt");
+        if (!model.onnx.empty())
+            fail(checkpoint,
+                 "give either onnx (an imported file) or checkpoint (a Distillery model), not both");
+        model.checkpoint = resolvePath(model.checkpoint);
+    }
+    if (!hasArch && model.onnx.empty() && model.checkpoint.empty()) {
         if (required)
             fail(arch,
-                 "required (expected an architecture name, e.g. resnet8, or onnx: FILE for an imported "
-                 "model)");
+                 "required (expected an architecture name, e.g. resnet8, onnx: FILE for an imported "
+                 "model, or checkpoint: FILE for a Distillery model such as a pruned one)");
     }
     const Field head = child(field, "head");
     if (getString(head, model.head) && !model.head.empty() && !contains(kHeads, model.head))
@@ -1009,6 +1019,11 @@ void emitTransforms(YAML::Emitter& out, const char* key, const std::vector<Trans
 }
 
 void emitModel(YAML::Emitter& out, const ModelSpec& model) {
+    if (!model.checkpoint.empty()) {
+        emitField(out, "checkpoint", model.checkpoint);
+        if (!model.arch.empty()) emitField(out, "arch", model.arch);
+        return;
+    }
     if (!model.onnx.empty()) {
         emitField(out, "onnx", model.onnx);
         return;
@@ -1021,8 +1036,9 @@ void emitModel(YAML::Emitter& out, const ModelSpec& model) {
 }  // namespace
 
 std::string ModelSpec::displayName() const {
-    if (onnx.empty()) return arch;
-    return fs::path(onnx).filename().string();
+    if (!arch.empty()) return arch;
+    if (!onnx.empty()) return fs::path(onnx).filename().string();
+    return checkpoint.empty() ? arch : fs::path(checkpoint).filename().string();
 }
 
 double LossTermSpec::weightAt(double fraction) const {

@@ -17,10 +17,14 @@ struct ModelSpec {
     std::string head;    // segmentation: fcn, psp, deeplabv3 (empty for classification)
     double width = 1.0;  // mobilenetv2 width multiplier
     std::string onnx;    // an imported model: its ONNX file (absolute after resolution); arch is empty
-    /** What messages call the model: the architecture, or the ONNX file's name. */
+    /** A model taken from a Distillery checkpoint, structure and weights (a pruned model from
+     *  `distillery-cli prune`, or any run to continue training from): the file (absolute after
+     *  resolution). arch, when given too, must be the file's (the engine fills it in from the file). */
+    std::string checkpoint = {};
+    /** What messages call the model: the architecture, or the ONNX (checkpoint) file's name. */
     std::string displayName() const;
-    /** No model chosen (neither a zoo architecture nor an ONNX file). */
-    bool empty() const { return arch.empty() && onnx.empty(); }
+    /** No model chosen (neither a zoo architecture, an ONNX file nor a checkpoint). */
+    bool empty() const { return arch.empty() && onnx.empty() && checkpoint.empty(); }
 };
 
 struct TeacherSpec {

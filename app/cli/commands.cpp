@@ -494,6 +494,7 @@ std::string firstLine(const std::string& message) {
 
 std::string usage(const std::string& command) {
     if (command == "export") return exportUsage();
+    if (command == "prune") return pruneUsage();
     auto it = commandUsages().find(command);
     if (it != commandUsages().end()) return it->second;
     return "usage: distillery-cli COMMAND [OPTIONS]\n"
@@ -512,6 +513,8 @@ std::string usage(const std::string& command) {
            "                           each channel's activations over many samples, teacher beside student\n"
            "  inspect DIR --tap NAME --out PREFIX\n"
            "                           write a tap's channels as a PNG grid and a CSV of statistics\n"
+           "  prune DIR --out FILE --budget params=50%\n"
+           "                           remove whole channels of a trained model to a params/MACs budget\n"
            "  quantize DIR --out OUT   PTQ, QAT or mixed precision of a run's student\n"
            "  export DIR --format onnx|onnx-int8 --out FILE [--verify]\n"
            "                           ONNX file and model card, checked in onnxruntime / OpenCV DNN\n"

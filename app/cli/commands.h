@@ -24,6 +24,8 @@ int runDistributions(const std::vector<std::string>& args);
 int runQuantize(const std::vector<std::string>& args);
 int runExport(const std::vector<std::string>& args);  // export_command.cpp
 std::string exportUsage();
+int runPrune(const std::vector<std::string>& args);  // prune_command.cpp
+std::string pruneUsage();
 
 /** Runs a started-here job with the terminal progress bar; returns the exit code (as `train`). */
 int runJobWithProgress(Job& job, bool resumed);

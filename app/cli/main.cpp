@@ -30,6 +30,7 @@ Command findCommand(const std::string& name) {
     if (name == "distributions") return runDistributions;
     if (name == "quantize") return runQuantize;
     if (name == "export") return runExport;
+    if (name == "prune") return runPrune;
     return nullptr;
 }
 

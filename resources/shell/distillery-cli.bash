@@ -19,6 +19,7 @@ _distillery_cli_options() {
     quantize) echo "--out --method --observer --percentile --calib-batches --bits --layer-bits --budget \
 --teacher --epochs --lr --lsq --subset --threads --max-steps --no-int8 --sensitivity --json --help" ;;
     export) echo "--format --out --verify --subset --threads --help" ;;
+    prune) echo "--out --budget --criterion --scope --min-keep --checkpoint --json --help" ;;
     esac
 }
 
@@ -62,7 +63,7 @@ _distillery_cli() {
     local cword=$((${#words[@]} - 1))
     local cur="${words[cword]}" prev="" program="${words[0]:-distillery-cli}" command="" i
     ((cword > 0)) && prev="${words[cword - 1]}"
-    local commands="models recipes cache train resume eval inspect diagnostics distributions quantize export help"
+    local commands="models recipes cache train resume eval inspect diagnostics distributions quantize prune export help"
     COMPREPLY=()
     # The command is the first word that is not an option.
     for ((i = 1; i < cword; i++)); do
@@ -94,6 +95,7 @@ _distillery_cli_complete() {
     --out)
         case $command in
         export) _distillery_cli_files onnx ;;
+        prune) _distillery_cli_files pt ;;
         inspect | distributions) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null ;;
         *) _distillery_cli_dirs ;;
         esac
@@ -106,7 +108,12 @@ _distillery_cli_complete() {
     --teacher) COMPREPLY=($(compgen -W "recipe self none" -- "$cur")); return 0 ;;
     --model) COMPREPLY=($(compgen -W "student teacher" -- "$cur")); return 0 ;;
     --split) COMPREPLY=($(compgen -W "val train" -- "$cur")); return 0 ;;
-    --budget) COMPREPLY=($(compgen -W "size= bops=" -- "$cur")); compopt -o nospace 2>/dev/null; return 0 ;;
+    --budget)
+        if [[ $command == prune ]]; then COMPREPLY=($(compgen -W "params= macs=" -- "$cur"))
+        else COMPREPLY=($(compgen -W "size= bops=" -- "$cur")); fi
+        compopt -o nospace 2>/dev/null; return 0 ;;
+    --criterion) COMPREPLY=($(compgen -W "bn l1" -- "$cur")); return 0 ;;
+    --scope) COMPREPLY=($(compgen -W "global layer" -- "$cur")); return 0 ;;
     --set)
         local keys="model.arch= teacher.arch= model.width= train.epochs= train.batch_size= train.max_steps= \
 data.subset= data.root= data.workers= optim.lr= optim.weight_decay= seed= threads= name="
@@ -121,7 +128,7 @@ data.subset= data.root= data.workers= optim.lr= optim.weight_decay= seed= thread
     --detections) _distillery_cli_files json; return 0 ;;
     --input | --subset | --threads | --max-steps | --nproc | --dist-timeout | --bucket-mb | --tap | --sample | \
     --tau | --percentile | --calib-batches | \
-        --layer-bits | --epochs | --lr | --target | --teacher-tap | --student-tap | --samples | --bins)
+        --layer-bits | --epochs | --lr | --min-keep | --target | --teacher-tap | --student-tap | --samples | --bins)
         return 0 ;;
     esac
 
@@ -137,6 +144,10 @@ data.subset= data.root= data.workers= optim.lr= optim.weight_decay= seed= thread
         COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.onnx' -- "$cur"))
         compopt -o filenames 2>/dev/null ;;
     resume | inspect | diagnostics | distributions | quantize | export) _distillery_cli_dirs ;;
+    prune)
+        local IFS=$'\n'
+        COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.pt' -- "$cur"))
+        compopt -o filenames 2>/dev/null ;;
     esac
     return 0
 }
