@@ -338,8 +338,9 @@ EvalResult evaluateImported(const std::string& onnxFile, const std::string& reci
     Sample probe = val->get(0);
     std::mt19937_64 rng(0);
     applyTransforms(recipe.evalTransforms, probe, rng);
+    // An ONNX file, or a Distillery checkpoint file (a pruned model before it is trained further).
     ModelSpec spec;
-    spec.onnx = onnxFile;
+    (std::filesystem::path(onnxFile).extension() == ".pt" ? spec.checkpoint : spec.onnx) = onnxFile;
     torch::NoGradGuard noGrad;
     GraphNet net = buildModel(spec, val->task(), probe.image.channels, val->numClasses(), probe.image.height,
                               probe.image.width);

@@ -7,6 +7,8 @@
 
 #include "core/format.h"
 #include "core/internal/checkpoint.h"
+#include "core/internal/evaluation.h"
+#include "core/internal/loader.h"
 #include "core/internal/prune.h"
 
 namespace distillery {
@@ -425,6 +427,40 @@ PruneBudget parsePruneBudget(const std::string& text) {
     return b;
 }
 
+namespace {
+
+double mainMetricOf(const EvalResult& r, const std::string& metric) {
+    for (const auto& [name, value] : r.metrics)
+        if (name == metric) return value;
+    return -1.0;
+}
+
+/** Re-estimates every batch norm's running statistics as the plain average over `batches` train batches. */
+void recalibrateBatchNorms(GraphNetImpl& net, BatchLoader& loader, int batches, torch::Device device) {
+    torch::NoGradGuard noGrad;
+    std::vector<c10::optional<double>> momenta;
+    for (size_t i = 0; i < net.nodes().size(); ++i) {
+        if (net.nodes()[i].op != OpKind::BatchNorm) continue;
+        auto& bn = net.bnModule(static_cast<int>(i));
+        momenta.push_back(bn->options.momentum());
+        bn->reset_running_stats();
+        bn->options.momentum(c10::nullopt);  // cumulative average
+    }
+    net.train();
+    Batch batch;
+    loader.startEpoch(1);
+    for (int b = 0; b < batches && loader.next(batch); ++b)
+        net.forward(batch.images.to(device));
+    loader.stop();
+    size_t k = 0;
+    for (size_t i = 0; i < net.nodes().size(); ++i)
+        if (net.nodes()[i].op == OpKind::BatchNorm)
+            net.bnModule(static_cast<int>(i))->options.momentum(momenta[k++]);
+    net.eval();
+}
+
+}  // namespace
+
 PruneResult pruneCheckpoint(const PruneOptions& o) {
     if (o.criterion != "bn" && o.criterion != "l1")
         throw Error("prune: criterion '" + o.criterion + "' (allowed: bn, l1)");
@@ -534,6 +570,41 @@ PruneResult pruneCheckpoint(const PruneOptions& o) {
     GraphNet pruned = prunedCopy(*net, a, keep);
 
     PruneResult result;
+    if (!o.dataRecipe.empty()) {
+        applyThreadCount(o.threads);
+        Recipe recipe = loadRecipe(o.dataRecipe);
+        DataConfig valData = recipe.data;
+        if (o.subset > 0) valData.subset = o.subset;
+        auto val = openDataset(valData, Split::Val);
+        if (val->task() != meta.task || val->numClasses() != meta.numClasses)
+            throw Error("prune: " + o.dataRecipe + ": its data is " + taskName(val->task()) + " with " +
+                        std::to_string(val->numClasses()) + " classes, the model does " +
+                        taskName(meta.task) + " with " + std::to_string(meta.numClasses));
+        const auto device = chooseDevice(recipe.device);
+        auto evaluate = [&](GraphNet& model) {
+            model->to(device);
+            model->eval();
+            BatchLoader loader(val, recipe.evalTransforms, recipe.evalBatchSize, false, false, recipe.seed,
+                               recipe.data.workers);
+            loader.startEpoch(1);
+            const double m =
+                mainMetricOf(evaluateModel(model, loader, meta.numClasses, device), mainMetric(meta.task));
+            model->to(torch::kCPU);
+            return m;
+        };
+        result.metric = mainMetric(meta.task);
+        result.metricBefore = evaluate(net);
+        result.metricPruned = evaluate(pruned);
+        if (o.calibrationBatches > 0) {
+            BatchLoader train(openDataset(recipe.data, Split::Train), recipe.trainTransforms,
+                              recipe.batchSize, true, true, recipe.seed, recipe.data.workers);
+            pruned->to(device);
+            recalibrateBatchNorms(*pruned, train, o.calibrationBatches, device);
+            pruned->to(torch::kCPU);
+            result.metricRecalibrated = evaluate(pruned);
+        }
+    }
+
     result.output = o.output;
     result.arch = meta.model.displayName() + "-pruned";
     if (meta.model.displayName().size() > 7 &&

@@ -29,6 +29,14 @@ struct PruneOptions {
     std::string scope = "global";  // global: one ranking over all layers; layer: the same share of each layer
     PruneBudget budget;
     double minKeep = 0.1;  // every layer keeps at least this share of its channels, and at least one
+    /** A recipe whose data (and transforms) the model was trained on: with it, the unpruned and the pruned
+     *  model are evaluated on its validation split, and the pruned model's batch-norm statistics are
+     *  re-estimated on `calibrationBatches` train batches (0: not) before it is saved and evaluated again
+     *  (removing channels shifts the statistics every later batch norm sees). */
+    std::string dataRecipe;
+    int calibrationBatches = 20;
+    int subset = 0;   // evaluate on the first N validation samples (0: all)
+    int threads = 0;  // 0: all cores
 };
 
 /** Channels that must be removed together: the outputs of one conv, or of several convs whose outputs are
@@ -47,6 +55,10 @@ struct PruneResult {
     int64_t macsBefore = 0, macsAfter = 0;
     std::vector<PrunedGroup> groups;  // every prunable group, in graph order
     std::vector<std::string> fixed;   // channels that cannot be pruned, each with the reason
+    /** With PruneOptions::dataRecipe: the main metric (top1, miou, ap) of the unpruned model, the pruned one
+     *  as cut, and the pruned one after re-estimating its batch-norm statistics; -1 where not measured. */
+    std::string metric;
+    double metricBefore = -1, metricPruned = -1, metricRecalibrated = -1;
 };
 
 /** Prunes a checkpoint's model and writes the pruned checkpoint; throws Error for bad options, a quantized

@@ -40,16 +40,14 @@ namespace distillery::cli {
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
-namespace {
-
-/** A recipe argument: a file as given, else a shipped recipe by its short name (`fmnist_kd`); a folder of
- *  that name (e.g. a run folder `--out fmnist_kd` made) does not hide the shipped recipe. */
 std::string recipeArgument(const std::string& given) {
     std::error_code ec;
     if (fs::is_regular_file(given, ec)) return given;
     const std::string shipped = shippedRecipePath(given);
     return shipped.empty() ? given : shipped;
 }
+
+namespace {
 
 /** The description of a shipped recipe: the first sentence of the comment block that opens it. */
 std::string recipeDescription(const std::string& path) {
@@ -414,12 +412,13 @@ const std::map<std::string, std::string>& commandUsages() {
         {"eval",
          "usage: distillery-cli eval DIR [--checkpoint best|last] [--subset N] [--threads N] [--json]\n"
          "                           [--detections FILE.json]\n"
-         "       distillery-cli eval MODEL.onnx --data RECIPE [--subset N] [--threads N] [--json]\n"
+         "       distillery-cli eval MODEL.onnx|MODEL.pt --data RECIPE [--subset N] [--threads N] [--json]\n"
          "\n"
          "Evaluates a run's checkpoint (default best) on its validation split and prints the metrics with\n"
          "per-class accuracy (classification), per-class IoU (segmentation) or COCO box AP (detection:\n"
          "AP@[.5:.95], AP50, AP75, AP small/medium/large, AR@100 and per-class AP), all in percent. An ONNX\n"
-         "file is imported and evaluated on the validation split of the recipe --data names.\n"
+         "file is imported, and a checkpoint file (e.g. from 'prune') loaded, and evaluated on the\n"
+         "validation split of the recipe --data names.\n"
          "  --detections FILE.json  detection: also write every image's top-100 boxes in COCO's results\n"
          "                          format ([{image_id, category_id, bbox: [x, y, w, h], score}])\n"},
         {"quantize",
@@ -967,9 +966,10 @@ int runEval(const std::vector<std::string>& args) {
         const std::string recipe = recipeArgument(a.value("--data").value_or(""));
         if (recipe.empty())
             throw a.error(dir +
-                          " is a file: evaluating an ONNX model needs --data RECIPE (a recipe whose data and "
-                          "eval transforms to use)");
-        if (a.has("--checkpoint")) throw a.error("--checkpoint applies to run folders, not to ONNX files");
+                          " is a file: evaluating an ONNX model or a checkpoint file needs --data RECIPE (a "
+                          "recipe whose data and eval transforms to use)");
+        if (a.has("--checkpoint"))
+            throw a.error("--checkpoint applies to run folders, not to ONNX or checkpoint files");
         result = evaluateImported(dir, recipe, threads, subset);
         try {
             names = openDataset(loadRecipe(recipe).data, Split::Val)->classNames();
@@ -1010,7 +1010,7 @@ int runEval(const std::vector<std::string>& args) {
 
     if (a.has("--json")) {
         Json j;
-        j[onnxFile ? "onnx" : "run"] = dir;
+        j[!onnxFile ? "run" : fs::path(dir).extension() == ".pt" ? "checkpoint" : "onnx"] = dir;
         if (!onnxFile) j["checkpoint"] = checkpointName(which);
         j["samples"] = result.samples;
         j["metrics"] = Json::object();
@@ -1032,7 +1032,8 @@ int runEval(const std::vector<std::string>& args) {
     }
 
     if (onnxFile)
-        std::printf("imported %s, %s\n", dir.c_str(), plural(result.samples, "sample").c_str());
+        std::printf("%s %s, %s\n", fs::path(dir).extension() == ".pt" ? "checkpoint" : "imported",
+                    dir.c_str(), plural(result.samples, "sample").c_str());
     else
         std::printf("run %s, %s checkpoint, %s\n", dir.c_str(), checkpointName(which),
                     plural(result.samples, "sample").c_str());

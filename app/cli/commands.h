@@ -27,6 +27,10 @@ std::string exportUsage();
 int runPrune(const std::vector<std::string>& args);  // prune_command.cpp
 std::string pruneUsage();
 
+/** A recipe argument: a file as given, else a shipped recipe by its short name (`fmnist_kd`); a folder of
+ *  that name (e.g. a run folder `--out fmnist_kd` made) does not hide the shipped recipe. */
+std::string recipeArgument(const std::string& given);
+
 /** Runs a started-here job with the terminal progress bar; returns the exit code (as `train`). */
 int runJobWithProgress(Job& job, bool resumed);
 

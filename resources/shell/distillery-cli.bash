@@ -19,7 +19,8 @@ _distillery_cli_options() {
     quantize) echo "--out --method --observer --percentile --calib-batches --bits --layer-bits --budget \
 --teacher --epochs --lr --lsq --subset --threads --max-steps --no-int8 --sensitivity --json --help" ;;
     export) echo "--format --out --verify --subset --threads --help" ;;
-    prune) echo "--out --budget --criterion --scope --min-keep --checkpoint --json --help" ;;
+    prune) echo "--out --budget --criterion --scope --min-keep --checkpoint --data --calib-batches --subset --threads \
+--json --help" ;;
     esac
 }
 
@@ -141,7 +142,7 @@ data.subset= data.root= data.workers= optim.lr= optim.weight_decay= seed= thread
     train) _distillery_cli_recipe_files ;;
     eval)
         local IFS=$'\n'
-        COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.onnx' -- "$cur"))
+        COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.onnx' -- "$cur") $(compgen -f -X '!*.pt' -- "$cur"))
         compopt -o filenames 2>/dev/null ;;
     resume | inspect | diagnostics | distributions | quantize | export) _distillery_cli_dirs ;;
     prune)

@@ -426,6 +426,16 @@ private Q_SLOTS:
             << QStringList{"eval", mScratch + "/not-a-run", "--checkpoint", "worst"} << "worst";
         QTest::newRow("inspect without tap")
             << QStringList{"inspect", mScratch + "/not-a-run", "--out", out} << "--tap";
+        QTest::newRow("prune bad budget")
+            << QStringList{"prune", mScratch + "/not-a-run", "--out", out, "--budget", "size=40KB"}
+            << "size=40KB";
+        QTest::newRow("prune calibration without data")
+            << QStringList{"prune",      mScratch + "/not-a-run", "--out", out, "--budget",
+                           "params=50%", "--calib-batches",       "4"}
+            << "--data";
+        QTest::newRow("prune missing model")
+            << QStringList{"prune", mScratch + "/nowhere", "--out", out, "--budget", "params=50%"}
+            << "nowhere";
     }
 
     void badInputExitsTwo() {
@@ -566,6 +576,37 @@ private Q_SLOTS:
         // A used run folder is refused for a new run, with a pointer to resume.
         const CliRun again = runCli({"train", mRecipe, "--out", runDir, "--max-steps", "1"});
         QVERIFY2(again.exitCode == 2 && again.err.contains("resume"), qPrintable(describe(again)));
+    }
+
+    void pruneShippedTeacher() {
+        const QString teacher = QStringLiteral(DISTILLERY_SOURCE_DIR) + "/resources/teachers/fmnist_resnet20";
+        if (!QFileInfo::exists(teacher))
+            QSKIP("resources/teachers/fmnist_resnet20 is not shipped in this checkout");
+        const QString pruned = mScratch + "/pruned/half.pt";
+        const CliRun run =
+            runCli({"prune", teacher, "--out", pruned, "--budget", "params=50%", "--scope", "layer", "--data",
+                    "fmnist_kd", "--subset", "400", "--calib-batches", "5", "--json"});
+        QVERIFY2(run.exitCode == 0, qPrintable(describe(run)));
+        const auto j = nlohmann::json::parse(run.out.toStdString());
+        QCOMPARE(j.at("params_before").get<int64_t>(), int64_t{272186});
+        QVERIFY(j.at("params_after").get<int64_t>() <= 272186 / 2);
+        QCOMPARE(j.at("arch").get<std::string>(), std::string("resnet20-pruned"));
+        const double recalibrated = j.at("metric").at("recalibrated").get<double>();
+        QVERIFY(j.at("metric").at("unpruned").get<double>() > 85.0);
+        QVERIFY(recalibrated > j.at("metric").at("pruned").get<double>());
+        // `eval` of the saved file on the same samples gives the accuracy prune reported for it.
+        const CliRun eval = runCli({"eval", pruned, "--data", "fmnist_kd", "--subset", "400", "--json"});
+        QVERIFY2(eval.exitCode == 0, qPrintable(describe(eval)));
+        const auto e = nlohmann::json::parse(eval.out.toStdString());
+        QCOMPARE(e.at("metrics").at("top1").get<double>(), recalibrated);
+        QCOMPARE(e.at("checkpoint").get<std::string>(), pruned.toStdString());
+        // The table names each group and what ranked it.
+        const CliRun table =
+            runCli({"prune", teacher, "--out", mScratch + "/pruned/tenth.pt", "--budget", "macs=0.9"});
+        QVERIFY2(table.exitCode == 0, qPrintable(describe(table)));
+        QVERIFY2(table.out.contains("stem.conv +") && table.out.contains("MACs:") &&
+                     table.out.contains("model: {checkpoint: " + mScratch + "/pruned/tenth.pt}"),
+                 qPrintable(table.out));
     }
 
     void distillFromShippedTeacher() {
