@@ -1281,6 +1281,42 @@ KL(p_T‖p_S) = %1</translation>
         <source>Channel distributions</source>
         <translation>Channel distributions</translation>
     </message>
+    <message>
+        <source>P&amp;rune Model…</source>
+        <translation>P&amp;rune Model…</translation>
+    </message>
+    <message>
+        <source>Prune Model</source>
+        <translation>Prune Model</translation>
+    </message>
+    <message>
+        <source>Select the trained run to prune in the Runs table first.</source>
+        <translation>Select the trained run to prune in the Runs table first.</translation>
+    </message>
+    <message>
+        <source>Pruning %1 …</source>
+        <translation>Pruning %1 …</translation>
+    </message>
+    <message>
+        <source>Pruned %1 into %2: parameters %3 → %4 (%5 %), MACs %6 → %7 (%8 %).</source>
+        <translation>Pruned %1 into %2: parameters %3 → %4 (%5 %), MACs %6 → %7 (%8 %).</translation>
+    </message>
+    <message>
+        <source>%1: %2 unpruned, %3 as cut, %4 after re-estimating batch-norm statistics.</source>
+        <translation>%1: %2 unpruned, %3 as cut, %4 after re-estimating batch-norm statistics.</translation>
+    </message>
+    <message>
+        <source>Make the pruned model the student, taught by %1?</source>
+        <translation>Make the pruned model the student, taught by %1?</translation>
+    </message>
+    <message>
+        <source>Distil the pruned model</source>
+        <translation>Distil the pruned model</translation>
+    </message>
+    <message>
+        <source>Pruning failed: %1</source>
+        <translation>Pruning failed: %1</translation>
+    </message>
 </context>
 <context>
     <name>distillery::ModelsDock</name>
@@ -1462,6 +1498,10 @@ KL(p_T‖p_S) = %1</translation>
             <numerusform>%n tap</numerusform>
             <numerusform>%n taps</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>%1 (checkpoint)</source>
+        <translation>%1 (checkpoint)</translation>
     </message>
 </context>
 <context>
@@ -1680,6 +1720,93 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>Open project folder</source>
         <translation>Open project folder</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::PruneDialog</name>
+    <message>
+        <source>Prune Model</source>
+        <translation>Prune Model</translation>
+    </message>
+    <message>
+        <source>Removes whole channels of &lt;b&gt;%1&lt;/b&gt; until it fits the budget: the model becomes smaller and faster, not masked. Channels that are added together (a residual stream) go together. Train the result afterwards, best by distilling it from the unpruned model.</source>
+        <translation>Removes whole channels of &lt;b&gt;%1&lt;/b&gt; until it fits the budget: the model becomes smaller and faster, not masked. Channels that are added together (a residual stream) go together. Train the result afterwards, best by distilling it from the unpruned model.</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>Parameters</translation>
+    </message>
+    <message>
+        <source>MACs</source>
+        <translation>MACs</translation>
+    </message>
+    <message>
+        <source> % of the model</source>
+        <translation> % of the model</translation>
+    </message>
+    <message>
+        <source>Keep at most</source>
+        <translation>Keep at most</translation>
+    </message>
+    <message>
+        <source>Batch-norm scale |γ|</source>
+        <translation>Batch-norm scale |γ|</translation>
+    </message>
+    <message>
+        <source>Filter L1 norm</source>
+        <translation>Filter L1 norm</translation>
+    </message>
+    <message>
+        <source>How channels are ranked; channels without a batch norm (imported models) use the L1 norm</source>
+        <translation>How channels are ranked; channels without a batch norm (imported models) use the L1 norm</translation>
+    </message>
+    <message>
+        <source>Rank channels by</source>
+        <translation>Rank channels by</translation>
+    </message>
+    <message>
+        <source>The same share of every layer</source>
+        <translation>The same share of every layer</translation>
+    </message>
+    <message>
+        <source>One ranking over all layers</source>
+        <translation>One ranking over all layers</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Remove</translation>
+    </message>
+    <message>
+        <source> % of its channels</source>
+        <translation> % of its channels</translation>
+    </message>
+    <message>
+        <source>Every layer keeps</source>
+        <translation>Every layer keeps</translation>
+    </message>
+    <message>
+        <source>Re-estimate batch-norm statistics on the run&apos;s data, and measure the accuracy before and after</source>
+        <translation>Re-estimate batch-norm statistics on the run&apos;s data, and measure the accuracy before and after</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>Browse…</translation>
+    </message>
+    <message>
+        <source>Save the pruned model</source>
+        <translation>Save the pruned model</translation>
+    </message>
+    <message>
+        <source>Distillery checkpoints (*.pt)</source>
+        <translation>Distillery checkpoints (*.pt)</translation>
+    </message>
+    <message>
+        <source>Save as</source>
+        <translation>Save as</translation>
+    </message>
+    <message>
+        <source>Prune</source>
+        <translation>Prune</translation>
     </message>
 </context>
 <context>

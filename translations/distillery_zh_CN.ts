@@ -1279,6 +1279,42 @@ KL(p_T‖p_S) = %1</translation>
         <source>Channel distributions</source>
         <translation>通道分布</translation>
     </message>
+    <message>
+        <source>P&amp;rune Model…</source>
+        <translation>剪枝模型(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Prune Model</source>
+        <translation>剪枝模型</translation>
+    </message>
+    <message>
+        <source>Select the trained run to prune in the Runs table first.</source>
+        <translation>请先在运行表中选择要剪枝的已训练运行。</translation>
+    </message>
+    <message>
+        <source>Pruning %1 …</source>
+        <translation>正在剪枝 %1 …</translation>
+    </message>
+    <message>
+        <source>Pruned %1 into %2: parameters %3 → %4 (%5 %), MACs %6 → %7 (%8 %).</source>
+        <translation>已将 %1 剪枝为 %2：参数 %3 → %4（%5 %），MAC %6 → %7（%8 %）。</translation>
+    </message>
+    <message>
+        <source>%1: %2 unpruned, %3 as cut, %4 after re-estimating batch-norm statistics.</source>
+        <translation>%1：未剪枝 %2，剪枝后 %3，重新估计批归一化统计量后 %4。</translation>
+    </message>
+    <message>
+        <source>Make the pruned model the student, taught by %1?</source>
+        <translation>将剪枝后的模型设为学生，由 %1 教授？</translation>
+    </message>
+    <message>
+        <source>Distil the pruned model</source>
+        <translation>蒸馏剪枝后的模型</translation>
+    </message>
+    <message>
+        <source>Pruning failed: %1</source>
+        <translation>剪枝失败：%1</translation>
+    </message>
 </context>
 <context>
     <name>distillery::ModelsDock</name>
@@ -1459,6 +1495,10 @@ KL(p_T‖p_S) = %1</translation>
         <translation>
             <numerusform>%n 个探针</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>%1 (checkpoint)</source>
+        <translation>%1（检查点）</translation>
     </message>
 </context>
 <context>
@@ -1677,6 +1717,93 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>Open project folder</source>
         <translation>打开项目文件夹</translation>
+    </message>
+</context>
+<context>
+    <name>distillery::PruneDialog</name>
+    <message>
+        <source>Prune Model</source>
+        <translation>剪枝模型</translation>
+    </message>
+    <message>
+        <source>Removes whole channels of &lt;b&gt;%1&lt;/b&gt; until it fits the budget: the model becomes smaller and faster, not masked. Channels that are added together (a residual stream) go together. Train the result afterwards, best by distilling it from the unpruned model.</source>
+        <translation>移除 &lt;b&gt;%1&lt;/b&gt; 的整个通道，直到满足预算：模型真正变小变快，而不是被屏蔽。相加在一起的通道（残差流）一起移除。之后请训练结果，最好由未剪枝的模型进行蒸馏。</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <source>MACs</source>
+        <translation>MAC</translation>
+    </message>
+    <message>
+        <source> % of the model</source>
+        <translation> % 的模型</translation>
+    </message>
+    <message>
+        <source>Keep at most</source>
+        <translation>最多保留</translation>
+    </message>
+    <message>
+        <source>Batch-norm scale |γ|</source>
+        <translation>批归一化缩放 |γ|</translation>
+    </message>
+    <message>
+        <source>Filter L1 norm</source>
+        <translation>滤波器 L1 范数</translation>
+    </message>
+    <message>
+        <source>How channels are ranked; channels without a batch norm (imported models) use the L1 norm</source>
+        <translation>通道的排序方式；没有批归一化的通道（导入的模型）使用 L1 范数</translation>
+    </message>
+    <message>
+        <source>Rank channels by</source>
+        <translation>通道排序依据</translation>
+    </message>
+    <message>
+        <source>The same share of every layer</source>
+        <translation>每层相同比例</translation>
+    </message>
+    <message>
+        <source>One ranking over all layers</source>
+        <translation>所有层统一排序</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除方式</translation>
+    </message>
+    <message>
+        <source> % of its channels</source>
+        <translation> % 的通道</translation>
+    </message>
+    <message>
+        <source>Every layer keeps</source>
+        <translation>每层至少保留</translation>
+    </message>
+    <message>
+        <source>Re-estimate batch-norm statistics on the run&apos;s data, and measure the accuracy before and after</source>
+        <translation>在运行的数据上重新估计批归一化统计量，并测量前后的精度</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Save the pruned model</source>
+        <translation>保存剪枝后的模型</translation>
+    </message>
+    <message>
+        <source>Distillery checkpoints (*.pt)</source>
+        <translation>Distillery 检查点 (*.pt)</translation>
+    </message>
+    <message>
+        <source>Save as</source>
+        <translation>保存为</translation>
+    </message>
+    <message>
+        <source>Prune</source>
+        <translation>剪枝</translation>
     </message>
 </context>
 <context>

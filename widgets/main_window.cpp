@@ -24,12 +24,15 @@
 #include <algorithm>
 
 #include "core/baseline.h"
+#include "core/format.h"
 #include "core/imaging.h"
 #include "core/run_folder.h"
+#include "widgets/background_work.h"
 #include "widgets/data_dock.h"
 #include "widgets/documentation_viewer.h"
 #include "widgets/engine_bridge.h"
 #include "widgets/models_dock.h"
+#include "widgets/prune_dialog.h"
 #include "widgets/quant_run_scan.h"
 #include "widgets/quantize_page.h"
 #include "widgets/recipe_dock.h"
@@ -358,6 +361,7 @@ void MainWindow::createActions() {
     make(
         "quantize", tr("&Quantize and Export"), QKeySequence(Qt::Key_F8), [this] { showQuantize(); },
         QStyle::SP_DriveHDIcon);
+    make("prune", tr("P&rune Model…"), QKeySequence(), [this] { pruneSelectedRun(); });
     make("runDemo", tr("Run the &Demo"), QKeySequence(), [this] {
         if (maybeSave()) runDemo();
     });
@@ -412,6 +416,7 @@ void MainWindow::createMenus() {
     run->addAction(action("continueRun"));
     run->addSeparator();
     run->addAction(action("quantize"));
+    run->addAction(action("prune"));
     run->addSeparator();
     run->addAction(action("runDemo"));
 
@@ -718,6 +723,84 @@ void MainWindow::showQuantize() {
         if (!source.isEmpty() && QDir(source) != QDir(mQuantize->sourceRun()))
             mQuantize->setSourceRun(source);
     }
+}
+
+void MainWindow::pruneSelectedRun() {
+    if (mSelectedRuns.size() != 1) {
+        QMessageBox::information(this, tr("Prune Model"),
+                                 tr("Select the trained run to prune in the Runs table first."));
+        return;
+    }
+    const QString runDir = mSelectedRuns.first();
+    PruneDialog dialog(runDir, this);
+    if (dialog.exec() != QDialog::Accepted) return;
+    const PruneOptions options = dialog.options();
+    if (!mWork) mWork = new BackgroundWork(this);
+    action("prune")->setEnabled(false);
+    log(tr("Pruning %1 …").arg(runDir));
+    mWork->run<PruneResult>(
+        [options] { return pruneCheckpoint(options); },
+        [this, runDir](PruneResult r) {
+            action("prune")->setEnabled(true);
+            auto share = [](int64_t after, int64_t before) {
+                return before > 0 ? QString::number(100.0 * double(after) / double(before), 'f', 1)
+                                  : QString();
+            };
+            QString text =
+                tr("Pruned %1 into %2: parameters %3 → %4 (%5 %), MACs %6 → %7 (%8 %).")
+                    .arg(QFileInfo(runDir).fileName(), QString::fromStdString(r.output),
+                         QString::fromStdString(countText(r.paramsBefore)),
+                         QString::fromStdString(countText(r.paramsAfter)),
+                         share(r.paramsAfter, r.paramsBefore),
+                         QString::fromStdString(countText(r.macsBefore)),
+                         QString::fromStdString(countText(r.macsAfter)), share(r.macsAfter, r.macsBefore));
+            if (!r.metric.empty())
+                text += " " + tr("%1: %2 unpruned, %3 as cut, %4 after re-estimating batch-norm statistics.")
+                                  .arg(QString::fromStdString(r.metric))
+                                  .arg(r.metricBefore, 0, 'f', 2)
+                                  .arg(r.metricPruned, 0, 'f', 2)
+                                  .arg(r.metricRecalibrated, 0, 'f', 2);
+            log(text);
+            const auto answer = QMessageBox::question(
+                this, tr("Prune Model"),
+                text + "\n\n" +
+                    tr("Make the pruned model the student, taught by %1?").arg(QFileInfo(runDir).fileName()));
+            if (answer != QMessageBox::Yes) return;
+            Recipe source;
+            try {
+                source = loadRunRecipe(runDir.toStdString());
+            } catch (const std::exception& e) {
+                log(QString::fromStdString(e.what()), true);
+                return;
+            }
+            mDocument->edit(tr("Distil the pruned model"), [&](Recipe& recipe) {
+                recipe.student = ModelSpec{};
+                recipe.student.arch = r.arch;
+                recipe.student.checkpoint = r.output;
+                recipe.teacher.model = source.student;
+                recipe.teacher.model.checkpoint.clear();
+                recipe.teacher.checkpoint = runDir.toStdString();
+                // A run that came from a checkpoint names the architecture the engine read from it.
+                if (recipe.teacher.model.arch.empty() && recipe.teacher.model.onnx.empty())
+                    recipe.teacher.model.arch = RunFolder(runDir.toStdString()).readSummary().student.arch;
+                const bool distils =
+                    std::any_of(recipe.losses.begin(), recipe.losses.end(),
+                                [](const LossTermSpec& t) { return t.method != LossMethod::Task; });
+                if (!distils) {
+                    LossTermSpec kd;
+                    kd.method = LossMethod::Kd;
+                    kd.tau = 4;
+                    kd.hasTau = true;
+                    recipe.losses.push_back(kd);
+                }
+                RecipeDocument::normalise(recipe);
+            });
+        },
+        [this](const QString& error) {
+            action("prune")->setEnabled(true);
+            log(tr("Pruning failed: %1").arg(error), true);
+            QMessageBox::warning(this, tr("Prune Model"), error);
+        });
 }
 
 void MainWindow::showBaseline(const QString& runDir, const Recipe& recipe) {

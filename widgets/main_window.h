@@ -72,6 +72,8 @@ public:
     bool continueRun(const QString& runDir);
     /** Shows the Quantize & Export page with the selected run (or its fp32 source) as the source. */
     void showQuantize();
+    /** Run → Prune Model: prunes the selected run in the background, then offers to distil the result. */
+    void pruneSelectedRun();
     /** A run with a last checkpoint that did not finish. */
     static bool isResumable(const QString& runDir);
     bool isRunning() const;
@@ -149,6 +151,7 @@ private:
     QList<QPair<QString, QString>> tapPairs(const Recipe& recipe) const;
 
     RecipeDocument* mDocument;
+    class BackgroundWork* mWork = nullptr;  // pruning
     ProjectSession* mSession;
     RunController* mRuns;
     AppSettings mSettings;

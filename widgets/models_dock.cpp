@@ -161,6 +161,7 @@ void ModelsDock::selectStudent(const QString& arch) {
     editSpec(false, tr("Change student to %1").arg(arch), [&](ModelSpec& m) {
         m.arch = a;
         m.onnx.clear();
+        m.checkpoint.clear();
         if (a != "mobilenetv2") m.width = 1.0;
     });
 }
@@ -291,9 +292,12 @@ void ModelsDock::syncFromDocument() {
         // An imported file is the combo's last entry while it is chosen.
         for (int i = p.arch->count() - 1; i >= 0; --i)
             if (p.arch->itemData(i).toString().startsWith(kOnnxItem)) p.arch->removeItem(i);
-        if (!m.onnx.empty()) {
-            const QString file = QString::fromStdString(m.onnx);
-            p.arch->addItem(tr("%1 (ONNX)").arg(QFileInfo(file).fileName()), QString(kOnnxItem) + file);
+        if (!m.onnx.empty() || !m.checkpoint.empty()) {
+            // A model from a checkpoint (a pruned one) shows the same way, under its file's name.
+            const QString file = QString::fromStdString(m.onnx.empty() ? m.checkpoint : m.onnx);
+            p.arch->addItem(
+                (m.onnx.empty() ? tr("%1 (checkpoint)") : tr("%1 (ONNX)")).arg(QFileInfo(file).fileName()),
+                QString(kOnnxItem) + file);
             p.arch->setItemData(p.arch->count() - 1, file, Qt::ToolTipRole);
             p.arch->setCurrentIndex(p.arch->count() - 1);
         } else {
@@ -302,7 +306,7 @@ void ModelsDock::syncFromDocument() {
         p.head->setCurrentIndex(
             std::max(0, p.head->findData(QString::fromStdString(m.head.empty() ? "fcn" : m.head))));
         // Only the knobs that apply: a head for segmentation, a width for MobileNetV2.
-        p.form->setRowVisible(p.head, seg && !m.arch.empty());
+        p.form->setRowVisible(p.head, seg && !m.arch.empty() && m.checkpoint.empty());
         p.form->setRowVisible(p.width, m.arch == "mobilenetv2");
         p.width->setValue(m.width);
     };
@@ -319,11 +323,11 @@ QString ModelsDock::cacheKey(const ModelSpec& spec) const {
     ModelSpec s = spec;
     if (d.task == Task::Classification || !s.onnx.empty()) s.head.clear();
     // An imported file is keyed by its path and modification time, so an edited file is imported again.
+    const std::string& file = s.onnx.empty() ? s.checkpoint : s.onnx;
     const QString source =
-        s.onnx.empty()
-            ? QString::fromStdString(s.arch)
-            : QString::fromStdString(s.onnx) + "@" +
-                  QFileInfo(QString::fromStdString(s.onnx)).lastModified().toString(Qt::ISODateWithMs);
+        file.empty() ? QString::fromStdString(s.arch)
+                     : QString::fromStdString(file) + "@" +
+                           QFileInfo(QString::fromStdString(file)).lastModified().toString(Qt::ISODateWithMs);
     return QStringLiteral("%1|%2|%3|%4|%5|%6|%7|%8")
         .arg(source, QString::fromStdString(s.head))
         .arg(s.width)

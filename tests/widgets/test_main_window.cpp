@@ -17,6 +17,7 @@
 #include <QStandardItemModel>
 #include <QTreeWidget>
 
+#include "core/prune.h"
 #include "core/quantize.h"
 #include "core/run_folder.h"
 #include "core/zoo.h"
@@ -25,6 +26,7 @@
 #include "widgets/loss_terms_model.h"
 #include "widgets/main_window.h"
 #include "widgets/models_dock.h"
+#include "widgets/prune_dialog.h"
 #include "widgets/recipe_dock.h"
 #include "widgets/recipe_document.h"
 #include "widgets/tap_rules.h"
@@ -233,6 +235,42 @@ private Q_SLOTS:
         QVERIFY(w.recipeDock()->applyPreset(Preset::Dkd, &error));
         QCOMPARE(w.document()->recipe().losses[1].label(), std::string("dkd[logits]"));
         QCOMPARE(w.document()->recipe().losses[1].tau, 4.0);
+    }
+
+    void prunedModelAsStudent() {
+        const QString teacher = QStringLiteral(DISTILLERY_SOURCE_DIR "/resources/teachers/fmnist_resnet20");
+        // Run → Prune Model's defaults: half the parameters, the same share of every layer, ranked by BN
+        // scale, statistics re-estimated on the run's own data, saved beside the run.
+        PruneDialog dialog(teacher);
+        const PruneOptions d = dialog.options();
+        QCOMPARE(d.source, teacher.toStdString());
+        QCOMPARE(d.budget.kind, std::string("params"));
+        QCOMPARE(d.budget.fraction, 0.5);
+        QCOMPARE(d.scope, std::string("layer"));
+        QCOMPARE(d.criterion, std::string("bn"));
+        QCOMPARE(d.minKeep, 0.1);
+        QCOMPARE(d.dataRecipe, (teacher + "/recipe.yaml").toStdString());
+        QCOMPARE(QString::fromStdString(d.output), teacher + "-pruned.pt");
+
+        PruneOptions o = d;
+        o.output = dir("half.pt").toStdString();
+        o.dataRecipe.clear();
+        const PruneResult r = pruneCheckpoint(o);
+        MainWindow w;
+        QVERIFY(waitForData(w));
+        w.document()->edit("pruned student", [&](Recipe& recipe) {
+            recipe.student = ModelSpec{};
+            recipe.student.checkpoint = r.output;
+        });
+        // The student picker names the file; the dock measures the pruned model.
+        auto* arch = w.modelsDock()->findChild<QComboBox*>("studentArch");
+        QCOMPARE(arch->currentText(), QString("half.pt (checkpoint)"));
+        QCOMPARE(w.modelsDock()->studentInfo().params, r.paramsAfter);
+        QCOMPARE(w.modelsDock()->studentInfo().macs, r.macsAfter);
+        // Choosing a zoo architecture again leaves the checkpoint.
+        w.modelsDock()->selectStudent("resnet8");
+        QVERIFY(w.document()->recipe().student.checkpoint.empty());
+        QCOMPARE(arch->currentText(), arch->itemText(arch->findData("resnet8")));
     }
 
     void importsOnnxModels() {
