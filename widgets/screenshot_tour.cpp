@@ -21,6 +21,7 @@
 #include "widgets/recipe_document.h"
 #include "widgets/resource_paths.h"
 #include "widgets/run_controller.h"
+#include "widgets/prune_dialog.h"
 #include "widgets/settings_dialog.h"
 #include "widgets/views/channel_distribution_view.h"
 #include "widgets/views/channel_inspector_view.h"
@@ -184,6 +185,13 @@ void ScreenshotTour::shootViews(const QString& studentRun) {
     settle(300);
     shoot(&dialog, "settings");
     dialog.close();
+
+    // Run > Prune Model on the shipped teacher.
+    PruneDialog prune(resourcesFolder() + "/teachers/fmnist_resnet20", mWindow);
+    prune.show();
+    settle(300);
+    shoot(&prune, "prune");
+    prune.close();
 
     // Help > Documentation, on the README's guide to the methods.
     DocumentationViewer* documentation = mWindow->showDocumentation();
