@@ -35,7 +35,9 @@ int basicBlock(GraphNetImpl& g, int x, int64_t planes, int64_t stride, const std
         shortcut = g.conv(x, planes, 1, stride, 1, 1, false, name + ".down.conv");
         shortcut = g.batchNorm(shortcut, name + ".down.bn");
     }
-    return g.relu(g.add(y, shortcut));
+    const int out = g.relu(g.add(y, shortcut));
+    g.tap(name, out);  // every block's output, for hint selection (core/hints.h) and the inspector
+    return out;
 }
 
 Backbone resnet(GraphNetImpl& g, int x, int depth, const std::vector<int64_t>& filters, int64_t stemStride) {
@@ -64,7 +66,9 @@ int wideBlock(GraphNetImpl& g, int x, int64_t planes, int64_t stride, const std:
     y = g.relu(g.batchNorm(y, name + ".bn2"));
     y = g.conv(y, planes, 3, 1, 1, 1, false, name + ".conv2");
     int shortcut = equalInOut ? x : g.conv(o, planes, 1, stride, 1, 1, false, name + ".shortcut");
-    return g.add(y, shortcut);
+    const int out = g.add(y, shortcut);
+    g.tap(name, out);
+    return out;
 }
 
 Backbone wideResnet(GraphNetImpl& g, int x, int depth, int widen, int64_t stemStride) {
@@ -101,9 +105,10 @@ Backbone vgg(GraphNetImpl& g, int x, const std::vector<std::vector<int64_t>>& cf
     const int pools = segmentation ? 3 : 4;
     for (size_t blk = 0; blk < cfg.size(); ++blk) {
         for (size_t i = 0; i < cfg[blk].size(); ++i) {
-            y = g.convBnAct(y, cfg[blk][i], 3, blk == 0 && i == 0 ? stemStride : 1, 1, 1, false,
-                            "block" + std::to_string(blk + 1) + "." + std::to_string(i));
+            const std::string name = "block" + std::to_string(blk + 1) + "." + std::to_string(i);
+            y = g.convBnAct(y, cfg[blk][i], 3, blk == 0 && i == 0 ? stemStride : 1, 1, 1, false, name);
             if (blk == 0 && i == 0) g.tap("stem", y);
+            g.tap(name, y);
         }
         g.tap(stageName(static_cast<int>(blk) + 1), y);
         g.tap(stageName(static_cast<int>(blk) + 1) + ".pre",
@@ -148,6 +153,7 @@ Backbone mobilenetv2(GraphNetImpl& g, int x, double width, int64_t stemStride) {
             h = g.conv(h, outC, 1, 1, 1, 1, false, name + ".project.conv");
             h = g.batchNorm(h, name + ".project.bn");
             y = (stride == 1 && inC == outC) ? g.add(y, h) : h;
+            g.tap(name, y);
             inC = outC;
         }
         if (auto it = tapAfter.find(si); it != tapAfter.end()) g.tap(stageName(it->second), y);

@@ -1317,6 +1317,38 @@ KL(p_T‖p_S) = %1</translation>
         <source>Pruning failed: %1</source>
         <translation>Pruning failed: %1</translation>
     </message>
+    <message>
+        <source>Suggest &amp;Hint Points</source>
+        <translation>Suggest &amp;Hint Points</translation>
+    </message>
+    <message>
+        <source>Cluster the teacher&apos;s layers by similarity (CKA, RSA) and distil at the cluster centres</source>
+        <translation>Cluster the teacher&apos;s layers by similarity (CKA, RSA) and distil at the cluster centres</translation>
+    </message>
+    <message>
+        <source>Suggest Hint Points</source>
+        <translation>Suggest Hint Points</translation>
+    </message>
+    <message>
+        <source>Hint points are chosen on the teacher: choose a teacher and its checkpoint in the Models dock first.</source>
+        <translation>Hint points are chosen on the teacher: choose a teacher and its checkpoint in the Models dock first.</translation>
+    </message>
+    <message>
+        <source>Measuring the teacher&apos;s layers on 256 training samples to choose hint points …</source>
+        <translation>Measuring the teacher&apos;s layers on 256 training samples to choose hint points …</translation>
+    </message>
+    <message>
+        <source>Use the suggested hint points</source>
+        <translation>Use the suggested hint points</translation>
+    </message>
+    <message>
+        <source>Hint points for %1 (teacher → student), the centres of %2 clusters of the teacher&apos;s %3 layers: %4</source>
+        <translation>Hint points for %1 (teacher → student), the centres of %2 clusters of the teacher&apos;s %3 layers: %4</translation>
+    </message>
+    <message>
+        <source>Hint selection failed: %1</source>
+        <translation>Hint selection failed: %1</translation>
+    </message>
 </context>
 <context>
     <name>distillery::ModelsDock</name>

@@ -1315,6 +1315,38 @@ KL(p_T‖p_S) = %1</translation>
         <source>Pruning failed: %1</source>
         <translation>剪枝失败：%1</translation>
     </message>
+    <message>
+        <source>Suggest &amp;Hint Points</source>
+        <translation>建议提示点(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Cluster the teacher&apos;s layers by similarity (CKA, RSA) and distil at the cluster centres</source>
+        <translation>按相似度（CKA、RSA）对教师的层聚类，并在聚类中心处蒸馏</translation>
+    </message>
+    <message>
+        <source>Suggest Hint Points</source>
+        <translation>建议提示点</translation>
+    </message>
+    <message>
+        <source>Hint points are chosen on the teacher: choose a teacher and its checkpoint in the Models dock first.</source>
+        <translation>提示点在教师上选择：请先在模型面板中选择教师及其检查点。</translation>
+    </message>
+    <message>
+        <source>Measuring the teacher&apos;s layers on 256 training samples to choose hint points …</source>
+        <translation>正在 256 个训练样本上测量教师的各层以选择提示点 …</translation>
+    </message>
+    <message>
+        <source>Use the suggested hint points</source>
+        <translation>使用建议的提示点</translation>
+    </message>
+    <message>
+        <source>Hint points for %1 (teacher → student), the centres of %2 clusters of the teacher&apos;s %3 layers: %4</source>
+        <translation>%1 的提示点（教师 → 学生），即教师 %3 个层的 %2 个聚类的中心：%4</translation>
+    </message>
+    <message>
+        <source>Hint selection failed: %1</source>
+        <translation>提示点选择失败：%1</translation>
+    </message>
 </context>
 <context>
     <name>distillery::ModelsDock</name>

@@ -25,6 +25,7 @@
 
 #include "core/baseline.h"
 #include "core/format.h"
+#include "core/hints.h"
 #include "core/imaging.h"
 #include "core/run_folder.h"
 #include "widgets/background_work.h"
@@ -362,6 +363,7 @@ void MainWindow::createActions() {
         "quantize", tr("&Quantize and Export"), QKeySequence(Qt::Key_F8), [this] { showQuantize(); },
         QStyle::SP_DriveHDIcon);
     make("prune", tr("P&rune Model…"), QKeySequence(), [this] { pruneSelectedRun(); });
+    make("suggestHints", tr("Suggest &Hint Points"), QKeySequence(), [this] { suggestHintPoints(); });
     make("runDemo", tr("Run the &Demo"), QKeySequence(), [this] {
         if (maybeSave()) runDemo();
     });
@@ -379,6 +381,9 @@ void MainWindow::createActions() {
     });
     action("trainTeacher")->setToolTip(tr("Train the teacher model alone on the data set (Ctrl+T)"));
     action("distill")->setToolTip(tr("Train the student with the recipe's loss terms (F5)"));
+    action("suggestHints")
+        ->setToolTip(
+            tr("Cluster the teacher's layers by similarity (CKA, RSA) and distil at the cluster centres"));
     action("continueRun")
         ->setToolTip(tr("Continue the run selected in the Runs table from where it stopped"));
     action("quantize")
@@ -417,6 +422,7 @@ void MainWindow::createMenus() {
     run->addSeparator();
     run->addAction(action("quantize"));
     run->addAction(action("prune"));
+    run->addAction(action("suggestHints"));
     run->addSeparator();
     run->addAction(action("runDemo"));
 
@@ -801,6 +807,59 @@ void MainWindow::pruneSelectedRun() {
             log(tr("Pruning failed: %1").arg(error), true);
             QMessageBox::warning(this, tr("Prune Model"), error);
         });
+}
+
+void MainWindow::suggestHintPoints() {
+    const Recipe recipe = mDocument->recipe();
+    if (recipe.job != JobKind::Distill || recipe.teacher.model.empty()) {
+        QMessageBox::information(
+            this, tr("Suggest Hint Points"),
+            tr("Hint points are chosen on the teacher: choose a teacher and its checkpoint "
+               "in the Models dock first."));
+        return;
+    }
+    // The feature term the hints are for: the recipe's first one that distils a single map, else FitNets.
+    LossMethod method = LossMethod::FitNet;
+    for (const auto& t : recipe.losses)
+        if (t.method == LossMethod::FitNet || t.method == LossMethod::At || t.method == LossMethod::Cwd ||
+            t.method == LossMethod::Nst || t.method == LossMethod::Sp || t.method == LossMethod::Vid ||
+            t.method == LossMethod::Ft) {
+            method = t.method;
+            break;
+        }
+    if (!mWork) mWork = new BackgroundWork(this);
+    action("suggestHints")->setEnabled(false);
+    log(tr("Measuring the teacher's layers on 256 training samples to choose hint points …"));
+    mWork->run<HintSuggestion>([recipe] { return suggestHints(recipe); },
+                               [this, method](HintSuggestion s) {
+                                   action("suggestHints")->setEnabled(true);
+                                   QStringList pairs;
+                                   for (const auto& [t, st] : s.pairs)
+                                       pairs << QStringLiteral("%1 → %2").arg(QString::fromStdString(t),
+                                                                              QString::fromStdString(st));
+                                   std::vector<LossTermSpec> losses;
+                                   try {
+                                       losses = applyHints(mDocument->recipe().losses, s, method);
+                                   } catch (const std::exception& e) {
+                                       log(QString::fromStdString(e.what()), true);
+                                       return;
+                                   }
+                                   mDocument->edit(tr("Use the suggested hint points"), [&](Recipe& r) {
+                                       r.losses = losses;
+                                       RecipeDocument::normalise(r);
+                                   });
+                                   log(tr("Hint points for %1 (teacher → student), the centres of %2 "
+                                          "clusters of the teacher's %3 layers: %4")
+                                           .arg(QString::fromStdString(methodName(method)))
+                                           .arg(s.centres.size())
+                                           .arg(s.layers.size())
+                                           .arg(pairs.join(", ")));
+                               },
+                               [this](const QString& error) {
+                                   action("suggestHints")->setEnabled(true);
+                                   log(tr("Hint selection failed: %1").arg(error), true);
+                                   QMessageBox::warning(this, tr("Suggest Hint Points"), error);
+                               });
 }
 
 void MainWindow::showBaseline(const QString& runDir, const Recipe& recipe) {

@@ -74,6 +74,9 @@ public:
     void showQuantize();
     /** Run → Prune Model: prunes the selected run in the background, then offers to distil the result. */
     void pruneSelectedRun();
+    /** Run → Suggest Hint Points: clusters the teacher's layers (core/hints.h) in the background and puts one
+     *  term per proposed hint point in place of the recipe's feature terms (one undoable edit). */
+    void suggestHintPoints();
     /** A run with a last checkpoint that did not finish. */
     static bool isResumable(const QString& runDir);
     bool isRunning() const;

@@ -494,6 +494,7 @@ std::string firstLine(const std::string& message) {
 std::string usage(const std::string& command) {
     if (command == "export") return exportUsage();
     if (command == "prune") return pruneUsage();
+    if (command == "suggest-hints") return hintsUsage();
     auto it = commandUsages().find(command);
     if (it != commandUsages().end()) return it->second;
     return "usage: distillery-cli COMMAND [OPTIONS]\n"
@@ -512,6 +513,7 @@ std::string usage(const std::string& command) {
            "                           each channel's activations over many samples, teacher beside student\n"
            "  inspect DIR --tap NAME --out PREFIX\n"
            "                           write a tap's channels as a PNG grid and a CSV of statistics\n"
+           "  suggest-hints RECIPE     propose hint points: the teacher's layers clustered by similarity\n"
            "  prune DIR --out FILE --budget params=50%\n"
            "                           remove whole channels of a trained model to a params/MACs budget\n"
            "  quantize DIR --out OUT   PTQ, QAT or mixed precision of a run's student\n"

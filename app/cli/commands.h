@@ -26,6 +26,8 @@ int runExport(const std::vector<std::string>& args);  // export_command.cpp
 std::string exportUsage();
 int runPrune(const std::vector<std::string>& args);  // prune_command.cpp
 std::string pruneUsage();
+int runSuggestHints(const std::vector<std::string>& args);  // hints_command.cpp
+std::string hintsUsage();
 
 /** A recipe argument: a file as given, else a shipped recipe by its short name (`fmnist_kd`); a folder of
  *  that name (e.g. a run folder `--out fmnist_kd` made) does not hide the shipped recipe. */

@@ -31,6 +31,7 @@ Command findCommand(const std::string& name) {
     if (name == "quantize") return runQuantize;
     if (name == "export") return runExport;
     if (name == "prune") return runPrune;
+    if (name == "suggest-hints") return runSuggestHints;
     return nullptr;
 }
 

@@ -19,6 +19,7 @@ _distillery_cli_options() {
     quantize) echo "--out --method --observer --percentile --calib-batches --bits --layer-bits --budget \
 --teacher --epochs --lr --lsq --subset --threads --max-steps --no-int8 --sensitivity --json --help" ;;
     export) echo "--format --out --verify --subset --threads --help" ;;
+    suggest-hints) echo "--clusters --samples --metrics --method --write --threads --json --help" ;;
     prune) echo "--out --budget --criterion --scope --min-keep --checkpoint --data --calib-batches --subset --threads \
 --json --help" ;;
     esac
@@ -64,7 +65,7 @@ _distillery_cli() {
     local cword=$((${#words[@]} - 1))
     local cur="${words[cword]}" prev="" program="${words[0]:-distillery-cli}" command="" i
     ((cword > 0)) && prev="${words[cword - 1]}"
-    local commands="models recipes cache train resume eval inspect diagnostics distributions quantize prune export help"
+    local commands="models recipes cache train resume eval inspect diagnostics distributions quantize prune suggest-hints export help"
     COMPREPLY=()
     # The command is the first word that is not an option.
     for ((i = 1; i < cword; i++)); do
@@ -103,7 +104,10 @@ _distillery_cli_complete() {
         return 0 ;;
     --format) COMPREPLY=($(compgen -W "onnx onnx-int8" -- "$cur")); return 0 ;;
     --checkpoint) COMPREPLY=($(compgen -W "best last" -- "$cur")); return 0 ;;
-    --method) COMPREPLY=($(compgen -W "ptq qat" -- "$cur")); return 0 ;;
+    --method)
+        if [[ $command == suggest-hints ]]; then COMPREPLY=($(compgen -W "fitnet at cwd nst sp vid ft" -- "$cur"))
+        else COMPREPLY=($(compgen -W "ptq qat" -- "$cur")); fi
+        return 0 ;;
     --observer) COMPREPLY=($(compgen -W "minmax percentile mse" -- "$cur")); return 0 ;;
     --bits) COMPREPLY=($(compgen -W "8 6 4 2" -- "$cur")); return 0 ;;
     --teacher) COMPREPLY=($(compgen -W "recipe self none" -- "$cur")); return 0 ;;
@@ -113,6 +117,8 @@ _distillery_cli_complete() {
         if [[ $command == prune ]]; then COMPREPLY=($(compgen -W "params= macs=" -- "$cur"))
         else COMPREPLY=($(compgen -W "size= bops=" -- "$cur")); fi
         compopt -o nospace 2>/dev/null; return 0 ;;
+    --metrics) COMPREPLY=($(compgen -W "linear_cka rbf_cka rsa linear_cka,rbf_cka,rsa" -- "$cur")); return 0 ;;
+    --write) _distillery_cli_files yaml; return 0 ;;
     --criterion) COMPREPLY=($(compgen -W "bn l1" -- "$cur")); return 0 ;;
     --scope) COMPREPLY=($(compgen -W "global layer" -- "$cur")); return 0 ;;
     --set)
@@ -129,7 +135,7 @@ data.subset= data.root= data.workers= optim.lr= optim.weight_decay= seed= thread
     --detections) _distillery_cli_files json; return 0 ;;
     --input | --subset | --threads | --max-steps | --nproc | --dist-timeout | --bucket-mb | --tap | --sample | \
     --tau | --percentile | --calib-batches | \
-        --layer-bits | --epochs | --lr | --min-keep | --target | --teacher-tap | --student-tap | --samples | --bins)
+        --layer-bits | --epochs | --lr | --min-keep | --clusters | --target | --teacher-tap | --student-tap | --samples | --bins)
         return 0 ;;
     esac
 
@@ -139,7 +145,7 @@ data.subset= data.root= data.workers= optim.lr= optim.weight_decay= seed= thread
     fi
     case $command in
     help) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
-    train) _distillery_cli_recipe_files ;;
+    train | suggest-hints) _distillery_cli_recipe_files ;;
     eval)
         local IFS=$'\n'
         COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.onnx' -- "$cur") $(compgen -f -X '!*.pt' -- "$cur"))

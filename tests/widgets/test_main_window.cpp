@@ -11,6 +11,7 @@
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QtTest/QtTest>
+#include <set>
 
 #include <QComboBox>
 #include <QFile>
@@ -128,9 +129,12 @@ private Q_SLOTS:
         QCOMPARE(terms->rowCount(), 2);
         const QModelIndex method = terms->index(1, LossTermsModel::Method);
         const QModelIndex teacherTap = terms->index(1, LossTermsModel::TeacherTap);
-        // Every spatial map: the stages and their pre-activations (stageN.pre, before the block's ReLU).
-        QCOMPARE(terms->tapChoices(teacherTap), (QStringList{"stem", "stage1", "stage1.pre", "stage2",
-                                                             "stage2.pre", "stage3", "stage3.pre"}));
+        // Every spatial map: the stages, their pre-activations (stageN.pre, before the block's ReLU) and
+        // every residual block's output (layerS.B), in graph order.
+        QCOMPARE(terms->tapChoices(teacherTap),
+                 (QStringList{"stem", "layer1.0", "layer1.1", "layer1.2", "stage1", "stage1.pre", "layer2.0",
+                              "layer2.1", "layer2.2", "stage2", "stage2.pre", "layer3.0", "layer3.1",
+                              "layer3.2", "stage3", "stage3.pre"}));
         QVERIFY(terms->setData(method, "kd", Qt::EditRole));
         QCOMPARE(terms->tapChoices(teacherTap), QStringList{"logits"});
         QCOMPARE(w.document()->recipe().losses[1].label(), std::string("kd[logits]"));
@@ -235,6 +239,30 @@ private Q_SLOTS:
         QVERIFY(w.recipeDock()->applyPreset(Preset::Dkd, &error));
         QCOMPARE(w.document()->recipe().losses[1].label(), std::string("dkd[logits]"));
         QCOMPARE(w.document()->recipe().losses[1].tau, 4.0);
+    }
+
+    void suggestedHintPointsReplaceTheFeatureTerm() {
+        MainWindow w;
+        QVERIFY(waitForData(w));
+        // The starter recipe: task + cwd on stage3, ResNet-20 → ResNet-8.
+        QCOMPARE(w.document()->recipe().losses.size(), size_t{2});
+        const double weight = w.document()->recipe().losses[1].weight;
+        w.suggestHintPoints();
+        QTRY_VERIFY_WITH_TIMEOUT(w.document()->recipe().losses.size() == 4, 120000);
+        const auto& losses = w.document()->recipe().losses;
+        std::set<std::string> teacherTaps;
+        for (size_t i = 1; i < 4; ++i) {
+            QCOMPARE(losses[i].method, LossMethod::Cwd);
+            QCOMPARE(losses[i].weight, weight);
+            teacherTaps.insert(losses[i].teacherTap);
+        }
+        QCOMPARE(teacherTaps.size(), size_t{3});
+        // The tap checks accept every suggested pair; one undo restores the single term.
+        LossTermsModel* terms = w.recipeDock()->lossTerms();
+        for (int row = 1; row < 4; ++row)
+            QVERIFY2(terms->problem(row).isEmpty(), qPrintable(terms->problem(row)));
+        w.document()->undoStack()->undo();
+        QCOMPARE(w.document()->recipe().losses.size(), size_t{2});
     }
 
     void prunedModelAsStudent() {
