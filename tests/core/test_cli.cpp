@@ -16,6 +16,7 @@
 
 #include "core/diagnostics.h"
 #include "core/imaging.h"
+#include "core/recipe.h"
 #include "tests/core/suites.h"
 
 namespace {
@@ -433,6 +434,10 @@ private Q_SLOTS:
             << QStringList{"prune",      mScratch + "/not-a-run", "--out", out, "--budget",
                            "params=50%", "--calib-batches",       "4"}
             << "--data";
+        QTest::newRow("hints unknown metric")
+            << QStringList{"suggest-hints", "fmnist_cwd", "--metrics", "linear_cka,cosine"} << "cosine";
+        QTest::newRow("hints for a train recipe")
+            << QStringList{"suggest-hints", "fmnist_student"} << "teacher";
         QTest::newRow("prune missing model")
             << QStringList{"prune", mScratch + "/nowhere", "--out", out, "--budget", "params=50%"}
             << "nowhere";
@@ -607,6 +612,25 @@ private Q_SLOTS:
         QVERIFY2(table.out.contains("stem.conv +") && table.out.contains("MACs:") &&
                      table.out.contains("model: {checkpoint: " + mScratch + "/pruned/tenth.pt}"),
                  qPrintable(table.out));
+    }
+
+    void suggestHintsWritesARecipe() {
+        const QString out = mScratch + "/hinted.yaml";
+        const CliRun run = runCli({"suggest-hints", "fmnist_fitnet", "--samples", "64", "--clusters", "2",
+                                   "--write", out, "--json"});
+        QVERIFY2(run.exitCode == 0, qPrintable(describe(run)));
+        const auto j = nlohmann::json::parse(run.out.toStdString());
+        QCOMPARE(j.at("hints").size(), size_t{2});
+        QCOMPARE(j.at("method").get<std::string>(), std::string("fitnet"));
+        QCOMPARE(j.at("similarity").size(), size_t{3});
+        // The written recipe parses, with the shipped recipe's fitnet term replaced by one per hint point.
+        const distillery::Recipe r = distillery::loadRecipe(out.toStdString());
+        QCOMPARE(r.losses.size(), size_t{3});
+        for (size_t k = 0; k < 2; ++k) {
+            QCOMPARE(r.losses[1 + k].method, distillery::LossMethod::FitNet);
+            QCOMPARE(r.losses[1 + k].teacherTap, j.at("hints").at(k).at("teacher_tap").get<std::string>());
+            QCOMPARE(r.losses[1 + k].studentTap, j.at("hints").at(k).at("student_tap").get<std::string>());
+        }
     }
 
     void distillFromShippedTeacher() {
