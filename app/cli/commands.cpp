@@ -29,6 +29,7 @@
 #include "core/imaging.h"
 #include "core/install_paths.h"
 #include "core/onnx_import.h"
+#include "core/pipeline.h"
 #include "core/recipe.h"
 #include "core/run_files.h"
 #include "core/teacher_cache.h"
@@ -402,7 +403,8 @@ const std::map<std::string, std::string>& commandUsages() {
          "                             [--bucket-mb M]\n"
          "\n"
          "Continues the run in DIR from its last checkpoint, with the recipe stored in DIR, on any number\n"
-         "of processes (--nproc, or a launcher's RANK and WORLD_SIZE as for 'train').\n"},
+         "of processes (--nproc, or a launcher's RANK and WORLD_SIZE as for 'train'). A pipeline's folder\n"
+         "(DIR/pipeline.yaml) continues its stages: finished ones are kept, a stopped one resumes.\n"},
         {"worker",
          "usage: distillery-cli worker\n"
          "\n"
@@ -495,6 +497,7 @@ std::string usage(const std::string& command) {
     if (command == "export") return exportUsage();
     if (command == "prune") return pruneUsage();
     if (command == "suggest-hints") return hintsUsage();
+    if (command == "pipeline") return pipelineUsage();
     auto it = commandUsages().find(command);
     if (it != commandUsages().end()) return it->second;
     return "usage: distillery-cli COMMAND [OPTIONS]\n"
@@ -506,7 +509,8 @@ std::string usage(const std::string& command) {
            "  recipes                  list the shipped recipes\n"
            "  cache [--clear]          list or clear the shared teacher cache\n"
            "  train RECIPE --out DIR   train or distil as the recipe says\n"
-           "  resume DIR               continue an interrupted run\n"
+           "  resume DIR               continue an interrupted run or pipeline\n"
+           "  pipeline FILE --out DIR  stages of runs, each taught by the one before (TAKD, born-again)\n"
            "  eval DIR                 evaluate a run's best or last checkpoint\n"
            "  diagnostics DIR          a run's term balance: each loss term's share of the gradient\n"
            "  distributions DIR --tap NAME\n"
@@ -941,6 +945,13 @@ int runResume(const std::vector<std::string>& args) {
         JobOptions probe;
         distributedFrom(a, probe, Recipe{});
         return joinAsWorker(probe.distributed);
+    }
+    // A pipeline's folder: continue its stages.
+    if (const std::string pipeline = pipelineFileIn(dir); !pipeline.empty()) {
+        for (const char* option : {"--nproc", "--dist-timeout", "--bucket-mb"})
+            if (a.has(option))
+                throw a.error(std::string(option) + " applies to single runs, not to pipelines");
+        return runPipelineIn(loadPipeline(pipeline), dir, threads, maxSteps);
     }
     checkRunFolder(dir);
     Recipe recipe = loadRunRecipe(dir);

@@ -2,12 +2,14 @@
 // The sub-commands of distillery-cli. Each takes the arguments after its name and returns the exit code;
 // bad input is thrown as Error (exit 2, reported by main).
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace distillery {
 class Job;
-}
+struct Pipeline;
+}  // namespace distillery
 
 namespace distillery::cli {
 
@@ -28,6 +30,11 @@ int runPrune(const std::vector<std::string>& args);  // prune_command.cpp
 std::string pruneUsage();
 int runSuggestHints(const std::vector<std::string>& args);  // hints_command.cpp
 std::string hintsUsage();
+int runPipeline(const std::vector<std::string>& args);  // pipeline_command.cpp
+std::string pipelineUsage();
+/** Runs (or continues) a pipeline in `dir`: the exit code of the first stage that did not finish, else 0. */
+int runPipelineIn(const distillery::Pipeline& pipeline, const std::string& dir, int threads,
+                  int64_t maxSteps);
 
 /** A recipe argument: a file as given, else a shipped recipe by its short name (`fmnist_kd`); a folder of
  *  that name (e.g. a run folder `--out fmnist_kd` made) does not hide the shipped recipe. */

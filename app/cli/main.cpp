@@ -32,6 +32,7 @@ Command findCommand(const std::string& name) {
     if (name == "export") return runExport;
     if (name == "prune") return runPrune;
     if (name == "suggest-hints") return runSuggestHints;
+    if (name == "pipeline") return runPipeline;
     return nullptr;
 }
 

@@ -19,6 +19,7 @@ _distillery_cli_options() {
     quantize) echo "--out --method --observer --percentile --calib-batches --bits --layer-bits --budget \
 --teacher --epochs --lr --lsq --subset --threads --max-steps --no-int8 --sensitivity --json --help" ;;
     export) echo "--format --out --verify --subset --threads --help" ;;
+    pipeline) echo "--out --threads --max-steps --help" ;;
     suggest-hints) echo "--clusters --samples --metrics --method --write --threads --json --help" ;;
     prune) echo "--out --budget --criterion --scope --min-keep --checkpoint --data --calib-batches --subset --threads \
 --json --help" ;;
@@ -65,7 +66,7 @@ _distillery_cli() {
     local cword=$((${#words[@]} - 1))
     local cur="${words[cword]}" prev="" program="${words[0]:-distillery-cli}" command="" i
     ((cword > 0)) && prev="${words[cword - 1]}"
-    local commands="models recipes cache train resume eval inspect diagnostics distributions quantize prune suggest-hints export help"
+    local commands="models recipes cache train resume eval inspect diagnostics distributions quantize prune suggest-hints pipeline export help"
     COMPREPLY=()
     # The command is the first word that is not an option.
     for ((i = 1; i < cword; i++)); do
@@ -145,7 +146,7 @@ data.subset= data.root= data.workers= optim.lr= optim.weight_decay= seed= thread
     fi
     case $command in
     help) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
-    train | suggest-hints) _distillery_cli_recipe_files ;;
+    train | suggest-hints | pipeline) _distillery_cli_recipe_files ;;
     eval)
         local IFS=$'\n'
         COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.onnx' -- "$cur") $(compgen -f -X '!*.pt' -- "$cur"))

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "core/diagnostics.h"
+#include "core/engine.h"
 #include "core/imaging.h"
 #include "core/recipe.h"
 #include "tests/core/suites.h"
@@ -160,6 +161,7 @@ private Q_SLOTS:
         mScratch = QString::fromStdString(distillery::tests::scratchDir("cli"));
         mRecipe = mScratch + "/tiny.yaml";
         writeText(mRecipe, trainRecipe());
+        writeText(mScratch + "/typo-pipeline.yaml", QStringLiteral("name: typo\nstagez: []\n"));
         QVERIFY(QDir().mkpath(mScratch + "/not-a-run"));
     }
 
@@ -438,6 +440,10 @@ private Q_SLOTS:
             << QStringList{"suggest-hints", "fmnist_cwd", "--metrics", "linear_cka,cosine"} << "cosine";
         QTest::newRow("hints for a train recipe")
             << QStringList{"suggest-hints", "fmnist_student"} << "teacher";
+        QTest::newRow("pipeline unknown field")
+            << QStringList{"pipeline", mScratch + "/typo-pipeline.yaml", "--out", out} << "stagez";
+        QTest::newRow("pipeline missing")
+            << QStringList{"pipeline", mScratch + "/none.yaml", "--out", out} << "none.yaml";
         QTest::newRow("prune missing model")
             << QStringList{"prune", mScratch + "/nowhere", "--out", out, "--budget", "params=50%"}
             << "nowhere";
@@ -631,6 +637,76 @@ private Q_SLOTS:
             QCOMPARE(r.losses[1 + k].teacherTap, j.at("hints").at(k).at("teacher_tap").get<std::string>());
             QCOMPARE(r.losses[1 + k].studentTap, j.at("hints").at(k).at("student_tap").get<std::string>());
         }
+    }
+
+    void pipelineResumesInTheMiddleOfAStage() {
+        // Born-again networks in two generations: ResNet-8 alone, then ResNet-8 taught by it. Generation 2
+        // is killed in the middle and the pipeline resumed: generation 1 stays as it was, and generation 2
+        // ends as in an uninterrupted pipeline.
+        const QString kd = mScratch + "/ban-kd.yaml";
+        writeText(kd, distillRecipe(mScratch + "/nowhere"));  // its teacher becomes generation 1
+        const QString file = mScratch + "/ban.yaml";
+        writeText(file, QStringLiteral("name: ban\n"
+                                       "set: [data.subset=256, train.epochs=3, train.log_every=1,\n"
+                                       "      train.checkpoint_every=3, train.batch_size=32, threads=2]\n"
+                                       "generations: 2\n"
+                                       "first: %1\n"
+                                       "then: %2\n")
+                            .arg(mRecipe, kd));
+        const QString refDir = mScratch + "/ban-ref";
+        const CliRun ref = runCli({"pipeline", file, "--out", refDir}, kTrainMs);
+        QVERIFY2(ref.exitCode == 0, qPrintable(describe(ref)));
+        QVERIFY2(ref.out.contains("gen2") && ref.out.contains("finished"), qPrintable(ref.out));
+
+        const QString dir = mScratch + "/ban-killed";
+        QProcess process;
+        process.setProgram(QStringLiteral(DISTILLERY_CLI));
+        process.setArguments({"pipeline", file, "--out", dir});
+        process.start();
+        QVERIFY(process.waitForStarted());
+        auto stepsLogged = [&] {
+            return QString::fromUtf8(readBytes(dir + "/gen2/metrics.jsonl")).count("\"loss/total\"");
+        };
+        QElapsedTimer timer;
+        timer.start();
+        while (stepsLogged() < 14 && process.state() == QProcess::Running && timer.elapsed() < kTrainMs)
+            QTest::qWait(5);
+        QVERIFY2(process.state() == QProcess::Running, "the pipeline ended before it could be killed");
+        process.kill();
+        process.waitForFinished();
+        const QByteArray gen1 = readBytes(dir + "/gen1/summary.json");
+        QVERIFY(!gen1.isEmpty());
+        QVERIFY(!QFileInfo::exists(dir + "/gen2/summary.json"));
+
+        const CliRun resumed = runCli({"resume", dir}, kTrainMs);
+        QVERIFY2(resumed.exitCode == 0, qPrintable(describe(resumed)));
+        QVERIFY2(resumed.out.contains("'gen1': finished") && resumed.out.contains("'gen2' (resumed)"),
+                 qPrintable(resumed.out));
+        QCOMPARE(readBytes(dir + "/gen1/summary.json"), gen1);
+        auto summary = [](const QString& d) {
+            return QJsonDocument::fromJson(readBytes(d + "/summary.json")).object();
+        };
+        const QJsonObject a = summary(refDir + "/gen2"), b = summary(dir + "/gen2");
+        QCOMPARE(b["final"].toObject()["top1"].toDouble(), a["final"].toObject()["top1"].toDouble());
+        QCOMPARE(b["final"].toObject()["loss"].toDouble(), a["final"].toObject()["loss"].toDouble());
+        // Generation 2 was taught by generation 1's run folder.
+        const auto recipe = distillery::loadRunRecipe((dir + "/gen2").toStdString());
+        QCOMPARE(QString::fromStdString(recipe.teacher.checkpoint),
+                 QFileInfo(dir + "/gen1").absoluteFilePath());
+        QCOMPARE(recipe.teacher.model.arch, std::string("resnet8"));
+        // Another pipeline cannot take over the folder; a stage that cannot learn is named.
+        writeText(mScratch + "/other.yaml",
+                  QStringLiteral("name: other\nstages:\n  - {name: a, recipe: %1}\n").arg(mRecipe));
+        const CliRun other = runCli({"pipeline", mScratch + "/other.yaml", "--out", dir});
+        QVERIFY2(other.exitCode == 2 && other.err.contains("another pipeline"), qPrintable(describe(other)));
+        writeText(mScratch + "/bad.yaml",
+                  QStringLiteral("name: bad\nset: [data.subset=64, train.max_steps=1]\nstages:\n"
+                                 "  - {name: a, recipe: %1}\n  - {name: b, recipe: %1}\n")
+                      .arg(mRecipe));
+        const CliRun bad = runCli({"pipeline", mScratch + "/bad.yaml", "--out", mScratch + "/bad"}, kTrainMs);
+        QVERIFY2(
+            bad.exitCode == 2 && bad.err.contains("stage 'b'") && bad.err.contains("no distillation term"),
+            qPrintable(describe(bad)));
     }
 
     void distillFromShippedTeacher() {
