@@ -40,7 +40,8 @@ constexpr Named<LossMethod> kMethods[] = {{LossMethod::Task, "task"},
                                           {LossMethod::ReviewKd, "reviewkd"},
                                           {LossMethod::Ab, "ab"},
                                           {LossMethod::Ft, "ft"},
-                                          {LossMethod::Fgd, "fgd"}};
+                                          {LossMethod::Fgd, "fgd"},
+                                          {LossMethod::Idd, "idd"}};
 
 template <typename E, size_t N>
 const char* nameOf(const Named<E> (&table)[N], E value) {

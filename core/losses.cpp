@@ -478,6 +478,51 @@ torch::Tensor ftLoss(const torch::Tensor& student, const torch::Tensor& teacher)
     return (factor(s) - factor(t)).abs().mean();
 }
 
+torch::Tensor iddLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& labels,
+                      double tau, double position) {
+    const auto s = as4d(student).to(torch::kFloat32), t = as4d(teacher).to(torch::kFloat32);
+    const int64_t n = t.size(0), h = t.size(2), w = t.size(3);
+    auto lab = labels.to(t.device());
+    if (lab.size(1) != h || lab.size(2) != w)
+        lab =
+            F::interpolate(lab.unsqueeze(1).to(torch::kFloat32),
+                           F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kNearest))
+                .squeeze(1)
+                .to(torch::kLong);
+    lab = lab.flatten(1);
+    const auto unit = F::NormalizeFuncOptions().p(2).dim(1);
+    const auto fs = F::normalize(s, unit).flatten(2), ft = F::normalize(t, unit).flatten(2);  // N, C, P
+    // Euclidean distances between the centres, pair by pair (k < l).
+    auto distances = [](const torch::Tensor& c, const torch::Tensor& pairs) {
+        const auto d = c.index_select(0, pairs[0]) - c.index_select(0, pairs[1]);
+        return d.pow(2).sum(1).clamp_min(1e-12).sqrt();
+    };
+    torch::Tensor icd = torch::zeros({}, t.options()), pos = torch::zeros({}, t.options());
+    int64_t icdImages = 0, posImages = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        const auto li = lab[i];
+        const auto classes = std::get<0>(at::_unique(li.masked_select(li != 255), true));
+        const int64_t k = classes.numel();
+        if (k == 0) continue;
+        const auto onehot = (li.unsqueeze(0) == classes.unsqueeze(1)).to(torch::kFloat32);  // K, P
+        const auto count = onehot.sum(1, true);
+        const auto cs = onehot.matmul(fs[i].t()) / count, ct = onehot.matmul(ft[i].t()) / count;  // K, C
+        if (k >= 2) {
+            const auto pairs =
+                torch::triu_indices(k, k, 1, torch::TensorOptions().dtype(torch::kLong).device(t.device()));
+            icd = icd + (distances(cs, pairs) - distances(ct, pairs)).pow(2).mean();
+            ++icdImages;
+        }
+        // Where each class lives: every pixel's cosine similarity to the class centre, as a spatial softmax.
+        const auto logS = F::log_softmax(F::normalize(cs, unit).matmul(fs[i]) / tau, 1);
+        const auto logT = F::log_softmax(F::normalize(ct, unit).matmul(ft[i]) / tau, 1);
+        pos = pos + (logT.exp() * (logT - logS)).sum(1).mean();
+        ++posImages;
+    }
+    return icd / static_cast<double>(std::max<int64_t>(1, icdImages)) +
+           position * pos / static_cast<double>(std::max<int64_t>(1, posImages));
+}
+
 AbfImpl::AbfImpl(int64_t in, int64_t mid, int64_t out, bool fuse) {
     mConv1 = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, mid, 1).bias(false)));
     mBn1 = register_module("bn1", torch::nn::BatchNorm2d(mid));
@@ -525,7 +570,7 @@ std::string tapPairProblem(LossMethod m, const std::vector<int64_t>& teacherShap
         if (tSpatial || sSpatial) return std::string(methodName(m)) + " needs class logits vectors";
         if (tc != sc) return "teacher and student class counts differ";
     } else if (m == LossMethod::At || m == LossMethod::PairKd || m == LossMethod::Cwd ||
-               m == LossMethod::Nst || m == LossMethod::Vid || m == LossMethod::Fgd) {
+               m == LossMethod::Nst || m == LossMethod::Vid || m == LossMethod::Fgd || m == LossMethod::Idd) {
         if (!tSpatial || !sSpatial) return std::string(methodName(m)) + " needs spatial (C×H×W) taps";
     } else if (m == LossMethod::Ab || m == LossMethod::Ft) {
         if (!tSpatial || !sSpatial) return std::string(methodName(m)) + " needs spatial (C×H×W) taps";
@@ -616,6 +661,8 @@ LossTermImpl::LossTermImpl(LossTermSpec spec, Task task, std::vector<std::vector
     const int64_t tc = teacherShape.at(0), sc = studentShape.at(0);
     if (m == LossMethod::Fgd && task != Task::Detection)
         throw Error(where + "fgd weighs features by the objects' boxes: it needs a detection task");
+    if (m == LossMethod::Idd && task != Task::Segmentation)
+        throw Error(where + "idd takes class centres from the label masks: it needs a segmentation task");
     const bool needsAdapter =
         m == LossMethod::FitNet || ((m == LossMethod::Cwd || m == LossMethod::Fgd) && tc != sc);
     if (m == LossMethod::Fgd) {
@@ -746,6 +793,8 @@ torch::Tensor LossTermImpl::compute(const std::unordered_map<std::string, torch:
             return fitnetLoss(alignStudent(s, t), as4d(t));
         case LossMethod::Cwd:
             return cwdLoss(alignStudent(s, t), t, mSpec.tau);
+        case LossMethod::Idd:
+            return iddLoss(alignStudent(s, t), t, target, mSpec.tau, mSpec.param("position"));
         case LossMethod::Sp:
             return spLoss(s, t);
         case LossMethod::Cc:

@@ -1077,12 +1077,13 @@ std::vector<std::string> lossMethodNames() {
 }
 
 double defaultTau(LossMethod method) {
+    if (method == LossMethod::Idd) return 0.1;  // cosine similarities in [-1, 1]: a sharp spatial softmax
     return method == LossMethod::Kd || method == LossMethod::Cwd || method == LossMethod::Dkd ? 4.0 : 1.0;
 }
 
 bool methodTakesTau(LossMethod method) {
     return method == LossMethod::Kd || method == LossMethod::PixelKd || method == LossMethod::Cwd ||
-           method == LossMethod::Dkd || method == LossMethod::Dist;
+           method == LossMethod::Dkd || method == LossMethod::Dist || method == LossMethod::Idd;
 }
 
 const std::vector<MethodParam>& methodParams(LossMethod method) {
@@ -1128,6 +1129,8 @@ const std::vector<MethodParam>& methodParams(LossMethod method) {
         {"beta", 0.0005, 0.0, false, "weight of the background feature loss"},
         {"gamma", 0.001, 0.0, false, "weight of the attention loss"},
         {"lambda", 0.000005, 0.0, false, "weight of the global (GcBlock relation) loss"}};
+    static const std::vector<MethodParam> idd{
+        {"position", 1.0, 0.0, false, "weight of the position term (each class centre's spatial map)"}};
     static const std::vector<MethodParam> reviewkd{
         {"warmup_epochs", 0.0, 0.0, false, "epochs over which the term ramps up linearly from 0"},
         {"mid_channels", 512.0, 1.0, true, "most channels of the fusion modules", 4096.0}};
@@ -1154,6 +1157,8 @@ const std::vector<MethodParam>& methodParams(LossMethod method) {
             return cc;
         case LossMethod::Fgd:
             return fgd;
+        case LossMethod::Idd:
+            return idd;
         default:
             return none;
     }

@@ -68,7 +68,8 @@ enum class LossMethod {
     ReviewKd,
     Ab,
     Ft,
-    Fgd
+    Fgd,
+    Idd
 };
 
 const char* jobName(JobKind job);                // train, distill

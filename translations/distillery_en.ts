@@ -1015,6 +1015,10 @@ KL(p_T‖p_S) = %1</translation>
         <source>FGD (detection): match features inside and outside the boxes under the teacher&apos;s attention, and their global relations</source>
         <translation>FGD (detection): match features inside and outside the boxes under the teacher&apos;s attention, and their global relations</translation>
     </message>
+    <message>
+        <source>IDD (segmentation): match the distances between the classes&apos; feature centres, and where each class lives in the image</source>
+        <translation>IDD (segmentation): match the distances between the classes&apos; feature centres, and where each class lives in the image</translation>
+    </message>
 </context>
 <context>
     <name>distillery::MainWindow</name>

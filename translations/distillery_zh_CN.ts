@@ -1014,6 +1014,10 @@ KL(p_T‖p_S) = %1</translation>
         <source>FGD (detection): match features inside and outside the boxes under the teacher&apos;s attention, and their global relations</source>
         <translation>FGD（检测）：在教师注意力下匹配框内外的特征及其全局关系</translation>
     </message>
+    <message>
+        <source>IDD (segmentation): match the distances between the classes&apos; feature centres, and where each class lives in the image</source>
+        <translation>IDD（分割）：匹配各类别特征中心之间的距离，以及每个类别在图像中的位置</translation>
+    </message>
 </context>
 <context>
     <name>distillery::MainWindow</name>

@@ -79,6 +79,11 @@ QString methodDescription(LossMethod m) {
             return LossTermsModel::tr(
                 "FGD (detection): match features inside and outside the boxes under the teacher's attention, "
                 "and their global relations");
+        case LossMethod::Idd:
+            return LossTermsModel::tr(
+                "IDD (segmentation): match the distances between the classes' feature centres, and where "
+                "each "
+                "class lives in the image");
     }
     return {};
 }

@@ -91,6 +91,7 @@ bool tapFits(LossMethod method, const TapInfo& tap, int64_t numClasses) {
         case LossMethod::Ab:
         case LossMethod::Ft:
         case LossMethod::Fgd:
+        case LossMethod::Idd:
             return isSpatial(tap);
         case LossMethod::Sp:
         case LossMethod::Cc:

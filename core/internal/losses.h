@@ -107,6 +107,13 @@ torch::Tensor abLoss(const std::vector<torch::Tensor>& student, const std::vecto
  *  factor(f) = L2-normalised mean_c(f²) per sample, mean |factor(s) − factor(t)|. `student` is the
  * translator's output, `teacher` the paraphraser's factor. */
 torch::Tensor ftLoss(const torch::Tensor& student, const torch::Tensor& teacher);
+/** Inter-class distance distillation (segmentation, docs/METHODS.md): per image, the centres of each class
+ *  present in `labels` (N×H×W, 255 ignored, nearest-sampled to the maps' size) in the per-pixel
+ *  L2-normalised features; the mean squared difference of the pairwise centre distances, plus `position` ×
+ *  the mean KL, over classes, between the spatial softmax (at τ) of each pixel's cosine similarity to its
+ *  class centre, teacher's to student's. Averaged over the images. Channel counts may differ. */
+torch::Tensor iddLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& labels,
+                      double tau, double position);
 
 /** Pixel-wise KD on sigmoid heat maps (detection): τ²·mean over N·H·W of Σ_c the binary KL of σ(t/τ) and
  *  σ(s/τ). */

@@ -51,6 +51,32 @@ class LossesTest : public QObject {
     torch::Tensor labels = torch::tensor({3, 0, 9, 5}, torch::kInt64);
 
 private Q_SLOTS:
+    void interClassDistance() {
+        // Labels as idd_labels() in the oracle: 2×10×14, nearest-sampled onto the 5×7 maps; image 0 has
+        // four classes and ignored rows, image 1 two classes and ignored pixels.
+        auto labels =
+            torch::floor_divide(torch::arange(2 * 10 * 14, torch::kInt64).reshape({2, 10, 14}), 3) % 4;
+        labels.index_put_({0, torch::indexing::Slice(0, 2)}, 255);
+        labels[1] = torch::where(labels[1] < 2, labels[1], torch::full_like(labels[1], 255));
+        near(iddLoss(sp, tp, labels, 0.5, 1.0), 1.24406064);
+        near(iddLoss(sp, tp, labels, 0.1, 0.0), 0.0398770384);
+        gradientDot(
+            sp, [&](const torch::Tensor& x) { return iddLoss(x, tp, labels, 0.5, 1.0); },
+            det({2, 6, 5, 7}, 0.07, 0.2, 1.0), 0.00405548327);
+        // Equal teacher and student: nothing to learn. Channel counts may differ (normalised features).
+        near(iddLoss(tp, tp, labels, 0.5, 1.0), 0.0);
+        // Only ignored pixels: no class, no loss.
+        near(iddLoss(sp, tp, torch::full({2, 10, 14}, 255, torch::kInt64), 0.5, 1.0), 0.0);
+        // The term needs a segmentation task and spatial taps.
+        LossTermSpec spec;
+        spec.method = LossMethod::Idd;
+        spec.teacherTap = spec.studentTap = "stage3";
+        QVERIFY_THROWS_EXCEPTION(Error, LossTerm(spec, Task::Classification, Shape{4, 5, 7}, Shape{6, 5, 7}));
+        LossTerm term(spec, Task::Segmentation, Shape{4, 5, 7}, Shape{6, 10, 14});
+        QVERIFY(!term->hasAdapter());
+        QVERIFY(!tapPairProblem(LossMethod::Idd, {4, 5, 7}, {6}).empty());
+    }
+
     void crossEntropy() {
         near(taskLoss(s2, torch::tensor({3, 0, 9, 5}, torch::kInt64)), 4.04984856);
         auto target = (torch::arange(2 * 4 * 5, torch::kInt64).reshape({2, 4, 5}) % 3);

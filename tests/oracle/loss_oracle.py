@@ -315,6 +315,41 @@ def crd_inputs():
     return vs, vt, idx, mem_s, mem_t
 
 
+def idd_loss(s, t, labels, tau, position):  # inter-class distance distillation, as docs/METHODS.md states it
+    n, _, h, w = t.shape
+    lab = F.interpolate(labels[:, None].float(), size=(h, w), mode="nearest")[:, 0].long()
+    fs, ft = F.normalize(s, dim=1), F.normalize(t, dim=1)
+    icd_terms, pos_terms = [], []
+    for i in range(n):
+        classes = sorted(set(lab[i].flatten().tolist()) - {255})
+        if not classes:
+            continue
+        cs = [fs[i][:, lab[i] == c].mean(1) for c in classes]
+        ct = [ft[i][:, lab[i] == c].mean(1) for c in classes]
+        if len(classes) >= 2:
+            diffs = []
+            for a in range(len(classes)):
+                for b in range(a + 1, len(classes)):
+                    diffs.append((torch.norm(cs[a] - cs[b]) - torch.norm(ct[a] - ct[b])) ** 2)
+            icd_terms.append(torch.stack(diffs).mean())
+        kls = []
+        for a in range(len(classes)):
+            ms = (F.normalize(cs[a], dim=0)[:, None, None] * fs[i]).sum(0).flatten() / tau
+            mt = (F.normalize(ct[a], dim=0)[:, None, None] * ft[i]).sum(0).flatten() / tau
+            kls.append(F.kl_div(F.log_softmax(ms, 0), F.log_softmax(mt, 0), log_target=True, reduction="sum"))
+        pos_terms.append(torch.stack(kls).mean())
+    icd = torch.stack(icd_terms).mean() if icd_terms else torch.tensor(0.0)
+    pos = torch.stack(pos_terms).mean() if pos_terms else torch.tensor(0.0)
+    return icd + position * pos
+
+
+def idd_labels():
+    labels = (torch.arange(2 * 10 * 14).reshape(2, 10, 14) // 3) % 4
+    labels[0, :2, :] = 255
+    labels[1] = torch.where(labels[1] < 2, labels[1], torch.full_like(labels[1], 255))
+    return labels
+
+
 def main():
     torch.set_printoptions(precision=10)
     s2, t2 = det((4, 10), 0.37, 0.1, 3.0), det((4, 10), 0.23, 0.7, 2.5)
@@ -417,6 +452,12 @@ def main():
     g = s2.clone().requires_grad_(True)
     dist_loss(g, t2, 1.0, 1.0, 1.0).backward()
     out["dist_grad_dot"] = (g.grad * det((4, 10), 0.07, 0.2, 1.0)).sum().item()
+    labels = idd_labels()
+    out["idd_tau05_pos1"] = idd_loss(sp, tp, labels, 0.5, 1.0).item()
+    out["idd_icd_only"] = idd_loss(sp, tp, labels, 0.1, 0.0).item()
+    g = sp.clone().requires_grad_(True)
+    idd_loss(g, tp, labels, 0.5, 1.0).backward()
+    out["idd_grad_dot"] = (g.grad * det((2, 6, 5, 7), 0.07, 0.2, 1.0)).sum().item()
     for k, v in out.items():
         print(f"{k} {v:.9g}")
 
