@@ -1353,6 +1353,42 @@ KL(p_T‖p_S) = %1</translation>
         <source>Hint selection failed: %1</source>
         <translation>Hint selection failed: %1</translation>
     </message>
+    <message>
+        <source>Run P&amp;ipeline…</source>
+        <translation>Run P&amp;ipeline…</translation>
+    </message>
+    <message>
+        <source>Run a pipeline</source>
+        <translation>Run a pipeline</translation>
+    </message>
+    <message>
+        <source>Pipelines (*.yaml *.yml)</source>
+        <translation>Pipelines (*.yaml *.yml)</translation>
+    </message>
+    <message>
+        <source>A pipeline is already running.</source>
+        <translation>A pipeline is already running.</translation>
+    </message>
+    <message>
+        <source>Open or create a project first: the stages go into its runs folder.</source>
+        <translation>Open or create a project first: the stages go into its runs folder.</translation>
+    </message>
+    <message>
+        <source>Running a pipeline needs distillery-cli beside the workbench; it was not found.</source>
+        <translation>Running a pipeline needs distillery-cli beside the workbench; it was not found.</translation>
+    </message>
+    <message>
+        <source>The pipeline finished.</source>
+        <translation>The pipeline finished.</translation>
+    </message>
+    <message>
+        <source>The pipeline stopped (exit %1); Run Pipeline on the same file continues it.</source>
+        <translation>The pipeline stopped (exit %1); Run Pipeline on the same file continues it.</translation>
+    </message>
+    <message>
+        <source>Running pipeline %1 (%2 stages) into %3</source>
+        <translation>Running pipeline %1 (%2 stages) into %3</translation>
+    </message>
 </context>
 <context>
     <name>distillery::ModelsDock</name>

@@ -1351,6 +1351,42 @@ KL(p_T‖p_S) = %1</translation>
         <source>Hint selection failed: %1</source>
         <translation>提示点选择失败：%1</translation>
     </message>
+    <message>
+        <source>Run P&amp;ipeline…</source>
+        <translation>运行流水线(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Run a pipeline</source>
+        <translation>运行流水线</translation>
+    </message>
+    <message>
+        <source>Pipelines (*.yaml *.yml)</source>
+        <translation>流水线 (*.yaml *.yml)</translation>
+    </message>
+    <message>
+        <source>A pipeline is already running.</source>
+        <translation>已有一个流水线正在运行。</translation>
+    </message>
+    <message>
+        <source>Open or create a project first: the stages go into its runs folder.</source>
+        <translation>请先打开或创建项目：各阶段会写入其运行文件夹。</translation>
+    </message>
+    <message>
+        <source>Running a pipeline needs distillery-cli beside the workbench; it was not found.</source>
+        <translation>运行流水线需要工作台旁边的 distillery-cli；未找到它。</translation>
+    </message>
+    <message>
+        <source>The pipeline finished.</source>
+        <translation>流水线已完成。</translation>
+    </message>
+    <message>
+        <source>The pipeline stopped (exit %1); Run Pipeline on the same file continues it.</source>
+        <translation>流水线已停止（退出码 %1）；对同一文件再次运行流水线即可继续。</translation>
+    </message>
+    <message>
+        <source>Running pipeline %1 (%2 stages) into %3</source>
+        <translation>正在运行流水线 %1（%2 个阶段），输出到 %3</translation>
+    </message>
 </context>
 <context>
     <name>distillery::ModelsDock</name>

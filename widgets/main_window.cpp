@@ -12,6 +12,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPlainTextEdit>
+#include <QProcess>
 #include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
@@ -27,6 +28,8 @@
 #include "core/format.h"
 #include "core/hints.h"
 #include "core/imaging.h"
+#include "core/install_paths.h"
+#include "core/pipeline.h"
 #include "core/run_folder.h"
 #include "widgets/background_work.h"
 #include "widgets/data_dock.h"
@@ -364,6 +367,11 @@ void MainWindow::createActions() {
         QStyle::SP_DriveHDIcon);
     make("prune", tr("P&rune Model…"), QKeySequence(), [this] { pruneSelectedRun(); });
     make("suggestHints", tr("Suggest &Hint Points"), QKeySequence(), [this] { suggestHintPoints(); });
+    make("runPipeline", tr("Run P&ipeline…"), QKeySequence(), [this] {
+        const QString file = QFileDialog::getOpenFileName(this, tr("Run a pipeline"), project().dir(),
+                                                          tr("Pipelines (*.yaml *.yml)"));
+        if (!file.isEmpty()) runPipeline(file);
+    });
     make("runDemo", tr("Run the &Demo"), QKeySequence(), [this] {
         if (maybeSave()) runDemo();
     });
@@ -423,6 +431,7 @@ void MainWindow::createMenus() {
     run->addAction(action("quantize"));
     run->addAction(action("prune"));
     run->addAction(action("suggestHints"));
+    run->addAction(action("runPipeline"));
     run->addSeparator();
     run->addAction(action("runDemo"));
 
@@ -804,8 +813,7 @@ void MainWindow::pruneSelectedRun() {
         },
         [this](const QString& error) {
             action("prune")->setEnabled(true);
-            log(tr("Pruning failed: %1").arg(error), true);
-            QMessageBox::warning(this, tr("Prune Model"), error);
+            showError(tr("Pruning failed: %1").arg(error));
         });
 }
 
@@ -857,9 +865,62 @@ void MainWindow::suggestHintPoints() {
                                },
                                [this](const QString& error) {
                                    action("suggestHints")->setEnabled(true);
-                                   log(tr("Hint selection failed: %1").arg(error), true);
-                                   QMessageBox::warning(this, tr("Suggest Hint Points"), error);
+                                   showError(tr("Hint selection failed: %1").arg(error));
                                });
+}
+
+bool MainWindow::pipelineRunning() const {
+    return mPipeline && mPipeline->state() != QProcess::NotRunning;
+}
+
+bool MainWindow::runPipeline(const QString& file) {
+    auto fail = [this](const QString& message) {
+        showError(message);
+        return false;
+    };
+    if (pipelineRunning()) return fail(tr("A pipeline is already running."));
+    if (!project().isOpen())
+        return fail(tr("Open or create a project first: the stages go into its runs folder."));
+    Pipeline pipeline;
+    try {
+        pipeline = loadPipeline(file.toStdString());
+    } catch (const std::exception& e) {
+        return fail(QString::fromStdString(e.what()));
+    }
+    const QString cli = QString::fromStdString(cliProgram());
+    if (cli.isEmpty())
+        return fail(tr("Running a pipeline needs distillery-cli beside the workbench; it was not found."));
+    const QString out = QDir(project().runsDir()).filePath(QString::fromStdString(pipeline.name));
+    if (!mPipeline) {
+        mPipeline = new QProcess(this);
+        mPipeline->setProcessChannelMode(QProcess::MergedChannels);
+        connect(mPipeline, &QProcess::readyRead, this, [this] {
+            // Progress bars rewrite one line with \r; the log keeps the stage lines and results.
+            const QString text = QString::fromUtf8(mPipeline->readAll());
+            for (QString line : text.split('\n')) {
+                line = line.section('\r', -1).trimmed();
+                if (!line.isEmpty() && !line.startsWith("epoch ")) log(line);
+            }
+            mRunsTable->refresh();
+        });
+        connect(mPipeline, &QProcess::finished, this, [this](int code, QProcess::ExitStatus status) {
+            action("runPipeline")->setEnabled(true);
+            mRunsTable->refresh();
+            if (status == QProcess::NormalExit && code == 0)
+                log(tr("The pipeline finished."));
+            else
+                log(tr("The pipeline stopped (exit %1); Run Pipeline on the same file continues it.")
+                        .arg(code),
+                    true);
+        });
+    }
+    action("runPipeline")->setEnabled(false);
+    log(tr("Running pipeline %1 (%2 stages) into %3")
+            .arg(QString::fromStdString(pipeline.name))
+            .arg(pipeline.stages.size())
+            .arg(out));
+    mPipeline->start(cli, {"pipeline", file, "--out", out});
+    return true;
 }
 
 void MainWindow::showBaseline(const QString& runDir, const Recipe& recipe) {

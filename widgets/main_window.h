@@ -17,6 +17,7 @@
 class QAction;
 class QMenu;
 class QMessageBox;
+class QProcess;
 class QPlainTextEdit;
 
 namespace distillery {
@@ -77,6 +78,10 @@ public:
     /** Run → Suggest Hint Points: clusters the teacher's layers (core/hints.h) in the background and puts one
      *  term per proposed hint point in place of the recipe's feature terms (one undoable edit). */
     void suggestHintPoints();
+    /** Run → Run Pipeline: runs a pipeline file (core/pipeline.h) with distillery-cli into the project's runs
+     *  folder; its stages appear in the Runs table as they start. Returns false when it cannot start. */
+    bool runPipeline(const QString& pipelineFile);
+    bool pipelineRunning() const;
     /** A run with a last checkpoint that did not finish. */
     static bool isResumable(const QString& runDir);
     bool isRunning() const;
@@ -155,6 +160,7 @@ private:
 
     RecipeDocument* mDocument;
     class BackgroundWork* mWork = nullptr;  // pruning
+    QProcess* mPipeline = nullptr;  // Run → Run Pipeline
     ProjectSession* mSession;
     RunController* mRuns;
     AppSettings mSettings;

@@ -265,6 +265,46 @@ private Q_SLOTS:
         QCOMPARE(w.document()->recipe().losses.size(), size_t{2});
     }
 
+    void pipelineStagesAppearInTheRunsTable() {
+        qputenv("DISTILLERY_CLI", DISTILLERY_CLI);
+        MainWindow w;
+        const QString projectDir = dir("pipeline-project");
+        QVERIFY(w.newProject(projectDir));
+        QVERIFY(waitForData(w));
+        const QString file = dir("ban.yaml");
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(
+            "name: ban\n"
+            "set: [data.subset=128, train.max_steps=3, train.batch_size=32, threads=2]\n"
+            "generations: 2\n"
+            "first: fmnist_student\n"
+            "then: fmnist_kd\n");
+        f.close();
+        QVERIFY(w.runPipeline(file));
+        QVERIFY(w.pipelineRunning());
+        QVERIFY(!w.runPipeline(file));  // one at a time
+        QTRY_VERIFY_WITH_TIMEOUT(!w.pipelineRunning(), 300000);
+        // Both generations finished inside the project's runs folder, generation 2 taught by generation 1.
+        for (const char* stage : {"gen1", "gen2"}) {
+            const auto summary =
+                RunFolder((projectDir + "/runs/ban/" + stage).toStdString()).readSummaryIfAny();
+            QVERIFY2(summary && summary->status == RunStatus::Finished, stage);
+        }
+        const Recipe gen2 = loadRunRecipe((projectDir + "/runs/ban/gen2").toStdString());
+        QCOMPARE(QString::fromStdString(gen2.teacher.checkpoint),
+                 QFileInfo(projectDir + "/runs/ban/gen1").absoluteFilePath());
+        // The Runs table lists the stages.
+        QTRY_VERIFY_WITH_TIMEOUT(findRunDirs(projectDir + "/runs").size() == 2, 10000);
+        // A broken file is an error message, not a start.
+        QFile bad(dir("bad-pipeline.yaml"));
+        QVERIFY(bad.open(QIODevice::WriteOnly));
+        bad.write("name: x\nstagez: []\n");
+        bad.close();
+        QVERIFY(!w.runPipeline(dir("bad-pipeline.yaml")));
+        QVERIFY(!w.pipelineRunning());
+    }
+
     void prunedModelAsStudent() {
         const QString teacher = QStringLiteral(DISTILLERY_SOURCE_DIR "/resources/teachers/fmnist_resnet20");
         // Run → Prune Model's defaults: half the parameters, the same share of every layer, ranked by BN
