@@ -22,6 +22,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLI = os.environ.get("DISTILLERY_CLI", os.path.join(ROOT, "build", "app", "distillery-cli"))
 OUT = os.path.join(ROOT, "runs", "pipelines")
 WRN = os.path.join(ROOT, "runs", "classics", "teachers", "wrn_40_2")
+RECIPES = os.path.join(ROOT, "resources", "recipes")
+STUDENT, KD = os.path.join(RECIPES, "fmnist_student.yaml"), os.path.join(RECIPES, "fmnist_kd.yaml")
 
 
 def best(run):
@@ -44,14 +46,14 @@ def main():
     for seed in a.seeds:
         common = f"set: [seed={seed}, train.epochs={a.epochs}]\n"
         files = {
-            "ban": f"name: ban-s{seed}\n{common}generations: 3\nfirst: fmnist_student\nthen: fmnist_kd\n"
+            "ban": f"name: ban-s{seed}\n{common}generations: 3\nfirst: {STUDENT}\nthen: {KD}\n"
                    "# later generations: fmnist_kd's student (ResNet-8), taught by the generation before\n",
             "takd": f"name: takd-s{seed}\n{common}stages:\n"
-                    f"  - {{name: assistant, recipe: fmnist_kd, set: {{model.arch: resnet20, teacher.arch: wrn_40_2, "
+                    f"  - {{name: assistant, recipe: {KD}, set: {{model.arch: resnet20, teacher.arch: wrn_40_2, "
                     f"teacher.checkpoint: {WRN}}}}}\n"
-                    f"  - {{name: student, recipe: fmnist_kd}}\n",
+                    f"  - {{name: student, recipe: {KD}}}\n",
             "direct": f"name: direct-s{seed}\n{common}stages:\n"
-                      f"  - {{name: student, recipe: fmnist_kd, set: {{teacher.arch: wrn_40_2, "
+                      f"  - {{name: student, recipe: {KD}, set: {{teacher.arch: wrn_40_2, "
                       f"teacher.checkpoint: {WRN}}}}}\n",
         }
         for key, text in files.items():
