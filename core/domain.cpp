@@ -41,7 +41,8 @@ constexpr Named<LossMethod> kMethods[] = {{LossMethod::Task, "task"},
                                           {LossMethod::Ab, "ab"},
                                           {LossMethod::Ft, "ft"},
                                           {LossMethod::Fgd, "fgd"},
-                                          {LossMethod::Idd, "idd"}};
+                                          {LossMethod::Idd, "idd"},
+                                          {LossMethod::Dml, "dml"}};
 
 template <typename E, size_t N>
 const char* nameOf(const Named<E> (&table)[N], E value) {

@@ -405,7 +405,17 @@ void Job::Impl::setup() {
         const LossTermSpec& spec = r.losses[i];
         const std::string field = "losses[" + std::to_string(i) + "]";
         std::vector<std::vector<int64_t>> tShapes, sShapes;
-        if (spec.method != LossMethod::Task) {
+        if (spec.method == LossMethod::Dml) {
+            // Deep mutual learning: the peer learns beside the student, with or without a teacher; with
+            // teacher_kd the peer also learns the teacher's predictions (mixed learning).
+            if (spec.param("teacher_kd") > 0.0) {
+                if (!teacher)
+                    throw Error(label(field + ".teacher_kd") +
+                                "the peer's KD from the teacher needs job: distill "
+                                "and a teacher");
+                tapShapes(teacherInfo, {"logits"}, field + ".teacher_tap", tTaps);
+            }
+        } else if (spec.method != LossMethod::Task) {
             if (!teacher)
                 throw Error(label(field + ".method") + methodName(spec.method) +
                             " needs job: distill and a teacher");
@@ -415,6 +425,7 @@ void Job::Impl::setup() {
         torch::manual_seed(r.seed + 1000 + i);
         try {
             terms.push_back(LossTerm(spec, task, tShapes, sShapes, trainData->size()));
+            terms.back()->createPeer(task, inC, numClasses, h, w);
         } catch (const Error& e) {
             throw Error(label(field) + e.what());
         }
@@ -1341,6 +1352,7 @@ void Job::Impl::train() {
                 }
                 term->setProgress(progress);
                 term->setBatch(sampleIndices, step);
+                if (term->spec().method == LossMethod::Dml) term->setImages(images);
                 if (task == Task::Detection)
                     term->setBoxes(batch.boxes, batch.images.size(2), batch.images.size(3));
                 const double weight = term->spec().weightAt(
@@ -1445,6 +1457,28 @@ void Job::Impl::train() {
         }
         valLoader.startEpoch(1);
         EvalResult ev = evaluateModel(student, valLoader, numClasses, device, {}, collective.get());
+        // Mutual learning: every peer is evaluated too (metrics peerN/top1, …) and kept as its own
+        // checkpoint (checkpoints/peerN.pt), which eval, export and quantize take like any model.
+        int peerNumber = 0;
+        for (auto& t : terms) {
+            GraphNet peer = t->peer();
+            if (peer.is_empty()) continue;
+            const std::string prefix = "peer" + std::to_string(++peerNumber);
+            peer->eval();
+            valLoader.startEpoch(1);
+            const EvalResult pe = evaluateModel(peer, valLoader, numClasses, device, {}, collective.get());
+            peer->train();
+            for (const auto& [k, v] : pe.metrics)
+                ev.metrics.emplace_back(prefix + "/" + k, v);
+            if (primary()) {
+                CheckpointMeta peerMeta = meta;
+                peerMeta.model = t->spec().peer;
+                peerMeta.epoch = epoch;
+                peerMeta.step = step;
+                std::vector<LossTerm> none;
+                saveCheckpoint(paths.checkpoint(prefix), peerMeta, peer, none, nullptr);
+            }
+        }
         lastMetrics = ev.metrics;
         double value = 0;
         for (const auto& [k, v] : ev.metrics)

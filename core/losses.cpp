@@ -478,6 +478,14 @@ torch::Tensor ftLoss(const torch::Tensor& student, const torch::Tensor& teacher)
     return (factor(s) - factor(t)).abs().mean();
 }
 
+torch::Tensor dmlLoss(const torch::Tensor& student, const torch::Tensor& peer, const torch::Tensor& target,
+                      double tau, const torch::Tensor& teacher, double teacherKd) {
+    auto loss =
+        kdLoss(student, peer.detach(), tau) + taskLoss(peer, target) + kdLoss(peer, student.detach(), tau);
+    if (teacher.defined() && teacherKd > 0.0) loss = loss + teacherKd * kdLoss(peer, teacher.detach(), tau);
+    return loss;
+}
+
 torch::Tensor iddLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& labels,
                       double tau, double position) {
     const auto s = as4d(student).to(torch::kFloat32), t = as4d(teacher).to(torch::kFloat32);
@@ -566,7 +574,7 @@ std::string tapPairProblem(LossMethod m, const std::vector<int64_t>& teacherShap
     } else if (m == LossMethod::PixelKd) {
         if (!tSpatial || !sSpatial) return "pixel_kd needs dense (C×H×W) logits";
         if (tc != sc) return "teacher and student class counts differ";
-    } else if (m == LossMethod::Dkd || m == LossMethod::Dist) {
+    } else if (m == LossMethod::Dkd || m == LossMethod::Dist || m == LossMethod::Dml) {
         if (tSpatial || sSpatial) return std::string(methodName(m)) + " needs class logits vectors";
         if (tc != sc) return "teacher and student class counts differ";
     } else if (m == LossMethod::At || m == LossMethod::PairKd || m == LossMethod::Cwd ||
@@ -594,6 +602,12 @@ LossTermImpl::LossTermImpl(LossTermSpec spec, Task task, std::vector<std::vector
     const LossMethod m = mSpec.method;
     if (m == LossMethod::Task) return;
     const std::string where = "loss term " + mSpec.label() + ": ";
+    if (m == LossMethod::Dml) {
+        // The peer is built by createPeer once the data's shape is known; it needs class labels.
+        if (task != Task::Classification)
+            throw Error(where + "dml compares class predictions: it needs a classification task");
+        return;
+    }
     if (teacherShapes.empty() || teacherShapes.size() != studentShapes.size())
         throw Error(where + "expected one student tap for each teacher tap");
     if (methodTakesTapList(m)) {
@@ -735,6 +749,13 @@ LossTermImpl::LossTermImpl(LossTermSpec spec, Task task, std::vector<std::vector
     }
 }
 
+void LossTermImpl::createPeer(Task task, int64_t inChannels, int64_t numClasses, int64_t height,
+                              int64_t width) {
+    if (mSpec.method != LossMethod::Dml) return;
+    mPeer = register_module("peer", buildModel(mSpec.peer, task, inChannels, numClasses, height, width));
+    mPeer->train();
+}
+
 torch::Tensor LossTermImpl::alignStudent(const torch::Tensor& student, const torch::Tensor& teacher) {
     auto s = as4d(student);
     auto t = as4d(teacher);
@@ -773,6 +794,14 @@ torch::Tensor LossTermImpl::compute(const std::unordered_map<std::string, torch:
         }
         return warmupRamp() * hclLoss(fused, ts);
     }
+    if (m == LossMethod::Dml) {
+        if (mPeer.is_empty() || !mImages.defined())
+            throw Error("dml needs its peer (createPeer) and the batch's images (setImages)");
+        const auto it = teacherTaps.find("logits");
+        return dmlLoss(output.to(torch::kFloat32), mPeer->forward(mImages).to(torch::kFloat32), target,
+                       mSpec.tau, it != teacherTaps.end() ? it->second : torch::Tensor(),
+                       mSpec.param("teacher_kd"));
+    }
     const torch::Tensor& t = teacherTaps.at(mSpec.teacherTap);
     const torch::Tensor& s = studentTaps.at(mSpec.studentTap);
     switch (m) {
@@ -793,6 +822,8 @@ torch::Tensor LossTermImpl::compute(const std::unordered_map<std::string, torch:
             return fitnetLoss(alignStudent(s, t), as4d(t));
         case LossMethod::Cwd:
             return cwdLoss(alignStudent(s, t), t, mSpec.tau);
+        case LossMethod::Dml:
+            break;
         case LossMethod::Idd:
             return iddLoss(alignStudent(s, t), t, target, mSpec.tau, mSpec.param("position"));
         case LossMethod::Sp:

@@ -58,9 +58,9 @@ const std::vector<std::string> kMethodParamKeys = [] {
     return keys;
 }();
 const std::vector<std::string> kLossKeys = [] {
-    std::vector<std::string> keys{"method", "weight",          "tau",
-                                  "tap",    "teacher_tap",     "student_tap",
-                                  "pool",   "weight_schedule", "weight_floor"};
+    std::vector<std::string> keys{"method",       "weight",      "tau",  "tap",
+                                  "teacher_tap",  "student_tap", "pool", "weight_schedule",
+                                  "weight_floor", "peer"};
     keys.insert(keys.end(), kMethodParamKeys.begin(), kMethodParamKeys.end());
     return keys;
 }();
@@ -729,7 +729,7 @@ void Parser::parseLosses(const Field& field, std::vector<LossTermSpec>& losses) 
         if (!getString(method, methodText)) fail(method, "required" + allowed);
         if (!parseMethod(methodText, term.method))
             fail(method, "unknown method '" + printable(methodText) + "'" + allowed);
-        if (term.method != LossMethod::Task && mJob != JobKind::Distill)
+        if (term.method != LossMethod::Task && term.method != LossMethod::Dml && mJob != JobKind::Distill)
             fail(method, "'" + methodText +
                              "' is a distillation term and needs job: distill (train jobs allow only task)");
 
@@ -781,7 +781,8 @@ void Parser::parseLosses(const Field& field, std::vector<LossTermSpec>& losses) 
             }
             const bool logitsByDefault = term.method == LossMethod::Kd ||
                                          term.method == LossMethod::PixelKd ||
-                                         term.method == LossMethod::Dkd || term.method == LossMethod::Dist;
+                                         term.method == LossMethod::Dkd || term.method == LossMethod::Dist ||
+                                         term.method == LossMethod::Dml;
             if (logitsByDefault) {
                 if (term.teacherTap.empty()) term.teacherTap = "logits";
                 if (term.studentTap.empty()) term.studentTap = "logits";
@@ -792,6 +793,22 @@ void Parser::parseLosses(const Field& field, std::vector<LossTermSpec>& losses) 
                          "required for " + methodText + " (a tap name such as stage3, or tap: to set both)");
         }
 
+        const Field peer = child(entry, "peer");
+        if (term.method == LossMethod::Dml) {
+            if (!peer.present)
+                fail(peer,
+                     "required for dml (the peer model trained beside the student, e.g. "
+                     "peer: resnet8 or peer: {arch: mobilenetv2, width: 0.5})");
+            if (peer.node.IsScalar()) {
+                getNonEmpty(peer, term.peer.arch);
+            } else {
+                parseModel(peer, term.peer, true);
+                if (!term.peer.onnx.empty() || !term.peer.checkpoint.empty())
+                    fail(peer, "a peer is a zoo architecture (arch, head, width)");
+            }
+        } else if (peer.present) {
+            fail(peer, "only dml trains a peer");
+        }
         nonNegative(child(entry, "weight"), term.weight);
         const Field schedule = child(entry, "weight_schedule");
         if (schedule.present) {
@@ -1083,7 +1100,8 @@ double defaultTau(LossMethod method) {
 
 bool methodTakesTau(LossMethod method) {
     return method == LossMethod::Kd || method == LossMethod::PixelKd || method == LossMethod::Cwd ||
-           method == LossMethod::Dkd || method == LossMethod::Dist || method == LossMethod::Idd;
+           method == LossMethod::Dkd || method == LossMethod::Dist || method == LossMethod::Idd ||
+           method == LossMethod::Dml;
 }
 
 const std::vector<MethodParam>& methodParams(LossMethod method) {
@@ -1129,6 +1147,10 @@ const std::vector<MethodParam>& methodParams(LossMethod method) {
         {"beta", 0.0005, 0.0, false, "weight of the background feature loss"},
         {"gamma", 0.001, 0.0, false, "weight of the attention loss"},
         {"lambda", 0.000005, 0.0, false, "weight of the global (GcBlock relation) loss"}};
+    static const std::vector<MethodParam> dml{{"teacher_kd", 0.0, 0.0, false,
+                                               "weight of KD from the teacher's logits to the peer (mixed "
+                                               "learning: the student learns the teacher's "
+                                               "features, the peer its predictions)"}};
     static const std::vector<MethodParam> idd{
         {"position", 1.0, 0.0, false, "weight of the position term (each class centre's spatial map)"}};
     static const std::vector<MethodParam> reviewkd{
@@ -1159,6 +1181,8 @@ const std::vector<MethodParam>& methodParams(LossMethod method) {
             return fgd;
         case LossMethod::Idd:
             return idd;
+        case LossMethod::Dml:
+            return dml;
         default:
             return none;
     }
@@ -1313,6 +1337,11 @@ std::string recipeToYaml(const Recipe& recipe) {
         // Only a tau that was given is written, so hasTau survives the round trip.
         if (term.hasTau || term.tau != defaultTau(term.method)) emitField(out, "tau", term.tau);
         if (term.method == LossMethod::PairKd || term.poolSize != 2) emitField(out, "pool", term.poolSize);
+        if (term.method == LossMethod::Dml) {
+            out << YAML::Key << "peer" << YAML::Value << YAML::Flow << YAML::BeginMap;
+            emitModel(out, term.peer);
+            out << YAML::EndMap;
+        }
         for (const auto& [key, value] : term.params)
             emitField(out, key.c_str(), value);
         out << YAML::EndMap;

@@ -57,6 +57,8 @@ struct LossTermSpec {
     double tau = 1.0;
     int poolSize = 2;  // pair_kd: β×β patches per node
     bool hasTau = false;
+    /** dml: the peer model trained beside the student (deep mutual learning). */
+    ModelSpec peer = {};
     /** The method's own parameters given in the recipe (see methodParams); the others take their defaults. */
     std::map<std::string, double> params = {};
     std::string label() const;  // e.g. "cwd[stage3]" — unique within a recipe

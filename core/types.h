@@ -69,7 +69,8 @@ enum class LossMethod {
     Ab,
     Ft,
     Fgd,
-    Idd
+    Idd,
+    Dml
 };
 
 const char* jobName(JobKind job);                // train, distill

@@ -1019,6 +1019,10 @@ KL(p_T‖p_S) = %1</translation>
         <source>IDD (segmentation): match the distances between the classes&apos; feature centres, and where each class lives in the image</source>
         <translation>IDD (segmentation): match the distances between the classes&apos; feature centres, and where each class lives in the image</translation>
     </message>
+    <message>
+        <source>DML: a peer model learns beside the student, each from the labels and the other&apos;s predictions</source>
+        <translation>DML: a peer model learns beside the student, each from the labels and the other&apos;s predictions</translation>
+    </message>
 </context>
 <context>
     <name>distillery::MainWindow</name>

@@ -1018,6 +1018,10 @@ KL(p_T‖p_S) = %1</translation>
         <source>IDD (segmentation): match the distances between the classes&apos; feature centres, and where each class lives in the image</source>
         <translation>IDD（分割）：匹配各类别特征中心之间的距离，以及每个类别在图像中的位置</translation>
     </message>
+    <message>
+        <source>DML: a peer model learns beside the student, each from the labels and the other&apos;s predictions</source>
+        <translation>DML：一个同伴模型与学生一同学习，各自从标签和对方的预测中学习</translation>
+    </message>
 </context>
 <context>
     <name>distillery::MainWindow</name>

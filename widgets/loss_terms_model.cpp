@@ -13,7 +13,8 @@ namespace distillery {
 namespace {
 
 bool takesTaps(LossMethod method) {
-    return method != LossMethod::Task;
+    // dml compares the student's and its peer's predictions: no taps to choose (the peer is set in the YAML).
+    return method != LossMethod::Task && method != LossMethod::Dml;
 }
 bool takesTau(LossMethod method) {
     return methodTakesTau(method);
@@ -79,6 +80,10 @@ QString methodDescription(LossMethod m) {
             return LossTermsModel::tr(
                 "FGD (detection): match features inside and outside the boxes under the teacher's attention, "
                 "and their global relations");
+        case LossMethod::Dml:
+            return LossTermsModel::tr(
+                "DML: a peer model learns beside the student, each from the labels and the other's "
+                "predictions");
         case LossMethod::Idd:
             return LossTermsModel::tr(
                 "IDD (segmentation): match the distances between the classes' feature centres, and where "

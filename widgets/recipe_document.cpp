@@ -36,7 +36,7 @@ void RecipeDocument::setRecipe(const Recipe& recipe) {
 void RecipeDocument::normalise(Recipe& recipe) {
     bool distills = false;
     for (const auto& term : recipe.losses)
-        distills |= term.method != LossMethod::Task;
+        distills |= term.method != LossMethod::Task && term.method != LossMethod::Dml;
     recipe.job = distills ? JobKind::Distill : JobKind::Train;
 }
 

@@ -81,6 +81,7 @@ bool tapFits(LossMethod method, const TapInfo& tap, int64_t numClasses) {
                    tap.shape[0] == numClasses;
         case LossMethod::Dkd:
         case LossMethod::Dist:
+        case LossMethod::Dml:
             return tap.name == "logits" && tap.shape.size() == 1 && tap.shape[0] == numClasses;
         case LossMethod::FitNet:
         case LossMethod::At:

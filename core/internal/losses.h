@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/internal/graph_net.h"
 #include "core/recipe.h"
 #include "core/types.h"
 
@@ -112,6 +113,12 @@ torch::Tensor ftLoss(const torch::Tensor& student, const torch::Tensor& teacher)
  *  L2-normalised features; the mean squared difference of the pairwise centre distances, plus `position` ×
  *  the mean KL, over classes, between the spatial softmax (at τ) of each pixel's cosine similarity to its
  *  class centre, teacher's to student's. Averaged over the images. Channel counts may differ. */
+/** Deep mutual learning between the student and one peer (Zhang et al. 2018): the student's τ²·KL(peer ‖
+ *  student) with the peer detached, plus the peer's own cross-entropy and τ²·KL(student ‖ peer) with the
+ *  student detached (and `teacherKd` × τ²·KL(teacher ‖ peer) when teacher logits are given): each side
+ *  learns only from its own part. */
+torch::Tensor dmlLoss(const torch::Tensor& student, const torch::Tensor& peer, const torch::Tensor& target,
+                      double tau, const torch::Tensor& teacher = {}, double teacherKd = 0.0);
 torch::Tensor iddLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& labels,
                       double tau, double position);
 
@@ -210,6 +217,12 @@ public:
         mImageW = imageW;
     }
 
+    /** dml: builds the peer (spec().peer, freshly initialised, in training mode) for the data's shape. */
+    void createPeer(Task task, int64_t inChannels, int64_t numClasses, int64_t height, int64_t width);
+    /** dml: the peer (null for other methods), and the batch's images it runs on (set before compute). */
+    GraphNet peer() const { return mPeer; }
+    void setImages(const torch::Tensor& images) { mImages = images; }
+
     /** The student's tap as the loss sees it: through the adapter and resized to the teacher's size. */
     torch::Tensor alignStudent(const torch::Tensor& student, const torch::Tensor& teacher);
 
@@ -261,6 +274,8 @@ private:
     GcBlock mGcStudent{nullptr}, mGcTeacher{nullptr};  // fgd's global part, one per side
     std::vector<std::vector<Box>> mBoxes;
     int64_t mImageH = 0, mImageW = 0;
+    GraphNet mPeer{nullptr};  // dml
+    torch::Tensor mImages;
 };
 TORCH_MODULE(LossTerm);
 

@@ -51,6 +51,32 @@ class LossesTest : public QObject {
     torch::Tensor labels = torch::tensor({3, 0, 9, 5}, torch::kInt64);
 
 private Q_SLOTS:
+    void mutualLearningEachSideLearnsItsPart() {
+        // dml = τ²KL(p‖s) (peer detached) + CE(p) + τ²KL(s‖p) (student detached): the value is the sum of
+        // the three, and each side's gradient is that of its own part alone.
+        auto s = s2.clone().requires_grad_(true), p = t2.clone().requires_grad_(true);
+        const auto target = torch::tensor({3, 0, 9, 5}, torch::kInt64);
+        auto loss = dmlLoss(s, p, target, 2.0);
+        near(loss, (kdLoss(s2, t2, 2.0) + taskLoss(t2, target) + kdLoss(t2, s2, 2.0)).item<double>());
+        loss.backward();
+        auto s1 = s2.clone().requires_grad_(true), p1 = t2.clone().requires_grad_(true);
+        kdLoss(s1, t2, 2.0).backward();
+        (taskLoss(p1, target) + kdLoss(p1, s2, 2.0)).backward();
+        QVERIFY(torch::allclose(s.grad(), s1.grad(), 1e-6, 1e-7));
+        QVERIFY(torch::allclose(p.grad(), p1.grad(), 1e-6, 1e-7));
+        // With the teacher's logits at teacher_kd: the peer also learns them; the student's part is
+        // unchanged.
+        const auto teacher = det({4, 10}, 0.41, 0.5, 2.0);
+        near(dmlLoss(s2, t2, target, 2.0, teacher, 0.5),
+             (kdLoss(s2, t2, 2.0) + taskLoss(t2, target) + kdLoss(t2, s2, 2.0) +
+              0.5 * kdLoss(t2, teacher, 2.0))
+                 .item<double>());
+        LossTermSpec spec;
+        spec.method = LossMethod::Dml;
+        spec.peer.arch = "resnet8";
+        QVERIFY_THROWS_EXCEPTION(Error, LossTerm(spec, Task::Segmentation, Shape{}, Shape{}));
+    }
+
     void interClassDistance() {
         // Labels as idd_labels() in the oracle: 2×10×14, nearest-sampled onto the 5×7 maps; image 0 has
         // four classes and ignored rows, image 1 two classes and ignored pixels.

@@ -468,7 +468,7 @@ private Q_SLOTS:
                  QString("fitnet[stage3/stage2]"));
         const std::vector<std::string> expected{
             "task", "kd",  "fitnet", "at",  "pixel_kd", "pair_kd", "cwd",      "sp", "cc", "rkd", "pkt",
-            "nst",  "dkd", "dist",   "vid", "crd",      "fsp",     "reviewkd", "ab", "ft", "fgd", "idd"};
+            "nst",  "dkd", "dist",   "vid", "crd",      "fsp",     "reviewkd", "ab", "ft", "fgd", "idd", "dml"};
         QVERIFY(lossMethodNames() == expected);
     }
 
@@ -690,7 +690,7 @@ private Q_SLOTS:
             << head + "losses:\n  - {method: task}\n  - {method: cwdd, tap: stage3}\n"
             << "recipes/x.yaml:7: losses[1].method: unknown method 'cwdd' (allowed: task, kd, fitnet, at, "
                "pixel_kd, pair_kd, cwd, sp, cc, rkd, pkt, nst, dkd, dist, vid, crd, fsp, reviewkd, ab, ft, "
-               "fgd, idd)";
+               "fgd, idd, dml)";
         QTest::newRow("fsp with one tap")
             << head + "losses:\n  - {method: task}\n  - {method: fsp, tap: [stage3]}\n"
             << "recipes/x.yaml:7: losses[1].tap: fsp takes a list of at least 2 taps (e.g. [stage1, stage2, "

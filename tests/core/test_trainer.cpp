@@ -12,6 +12,7 @@
 #include "core/baseline.h"
 #include "core/distributions.h"
 #include "core/engine.h"
+#include "core/internal/checkpoint.h"
 #include "core/internal/precision.h"
 #include "core/run_files.h"
 #include "core/run_folder.h"
@@ -1064,6 +1065,58 @@ private Q_SLOTS:
         QVERIFY(useBf16("bf16", torch::kCPU) && useBf16("auto", torch::kCPU));
         QVERIFY(!useBf16("fp32", torch::kCPU));
         ::unsetenv("DISTILLERY_CPU_BF16");
+    }
+
+    void mutualLearningTrainsBothPeers() {
+        // Deep mutual learning without a teacher: ResNet-8 and a peer ResNet-8 learn from the labels and each
+        // other. Both improve; the peer is evaluated each epoch and kept as its own checkpoint; a run stopped
+        // after epoch 1 and resumed ends where the uninterrupted one does, peer included.
+        const std::string extra = "losses: [{method: task}, {method: dml, peer: resnet8, tau: 1}]\n";
+        const std::string dir = tests::scratchDir("dml");
+        auto runTo = [&](const std::string& out, int64_t maxSteps, bool resume) {
+            JobOptions o{out, resume, 2, maxSteps};
+            Job job(resume ? loadRunRecipe(out) : recipeFrom(baseRecipe(extra), {"data.subset=512"}), o);
+            auto rec = std::make_shared<Recorder>();
+            job.addObserver(rec);
+            job.start();
+            const RunSummary s = job.wait();
+            return std::make_pair(s, rec);
+        };
+        const auto [full, rec] = runTo(dir + "/full", 0, false);
+        QCOMPARE(full.status, RunStatus::Finished);
+        QCOMPARE(rec->epochs.size(), size_t{2});
+        auto metric = [](const std::vector<std::pair<std::string, double>>& m, const std::string& name) {
+            for (const auto& [k, v] : m)
+                if (k == name) return v;
+            return -1.0;
+        };
+        for (const char* name : {"top1", "peer1/top1"}) {
+            const double first = metric(rec->epochs[0].metrics, name),
+                         last = metric(rec->epochs[1].metrics, name);
+            QVERIFY2(last > 40.0 && last >= first - 2.0,
+                     qPrintable(QString("%1: epoch 1 %2, epoch 2 %3").arg(name).arg(first).arg(last)));
+        }
+        // The peer's checkpoint evaluates to the metric the run reported for it.
+        QVERIFY(fs::exists(dir + "/full/checkpoints/peer1.pt"));
+        CheckpointMeta peerMeta;
+        GraphNet peer = loadModel(dir + "/full/checkpoints/peer1.pt", &peerMeta, torch::kCPU);
+        QCOMPARE(peerMeta.model.arch, std::string("resnet8"));
+        // The term's value is the peer's and the student's parts together (its loss curve).
+        QVERIFY(rec->steps.back().terms.size() == 2 && rec->steps.back().terms[1].first == "dml[logits]");
+        // Cancelled in the middle of epoch 2 and resumed: the same numbers, peer included (its weights ride in
+        // the checkpoint with the term).
+        const int64_t stopAt = rec->steps.front().stepsPerEpoch + 3;
+        runCancelledAt(recipeFrom(baseRecipe(extra), {"data.subset=512"}), dir + "/split",
+                       [stopAt](const StepEvent& e) { return e.step == stopAt; });
+        const auto [resumed, rec2] = runTo(dir + "/split", 0, true);
+        QCOMPARE(resumed.status, RunStatus::Finished);
+        QCOMPARE(metric(resumed.finalMetrics, "top1"), metric(full.finalMetrics, "top1"));
+        QCOMPARE(metric(resumed.finalMetrics, "peer1/top1"), metric(full.finalMetrics, "peer1/top1"));
+        // Refused on segmentation data, and teacher_kd without a teacher.
+        QVERIFY_THROWS_EXCEPTION(
+            Error, Job(recipeFrom(baseRecipe(
+                           "losses: [{method: task}, {method: dml, peer: resnet8, teacher_kd: 1}]\n")),
+                       {dir + "/never"}));
     }
 
     void refusesToOverwriteARun() {
