@@ -303,11 +303,21 @@ HintSuggestion suggestHints(const Recipe& recipe, const HintOptions& o) {
     return s;
 }
 
+bool takesHintPoints(LossMethod method) {
+    return method == LossMethod::FitNet || method == LossMethod::At || method == LossMethod::Cwd ||
+           method == LossMethod::Nst || method == LossMethod::Sp || method == LossMethod::Vid ||
+           method == LossMethod::Ft;
+}
+
+LossMethod hintMethodOf(const std::vector<LossTermSpec>& losses) {
+    for (const auto& t : losses)
+        if (takesHintPoints(t.method)) return t.method;
+    return LossMethod::FitNet;
+}
+
 std::vector<LossTermSpec> applyHints(const std::vector<LossTermSpec>& losses, const HintSuggestion& hints,
                                      LossMethod method) {
-    const std::set<LossMethod> spatial{LossMethod::FitNet, LossMethod::At,  LossMethod::Cwd, LossMethod::Nst,
-                                       LossMethod::Sp,     LossMethod::Vid, LossMethod::Ft};
-    if (!spatial.count(method))
+    if (!takesHintPoints(method))
         throw Error(std::string("hint selection: ") + methodName(method) +
                     " does not distil a single feature map (use fitnet, at, cwd, nst, sp, vid or ft)");
     std::vector<LossTermSpec> out;

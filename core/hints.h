@@ -41,6 +41,13 @@ struct HintSuggestion {
  *  Throws Error for a recipe without a teacher, too few candidate layers or unknown metrics. */
 HintSuggestion suggestHints(const Recipe& recipe, const HintOptions& options = {});
 
+/** Whether hints can be applied to `method`: it distils one spatial feature map (fitnet, at, cwd, nst, sp,
+ * vid, ft). */
+bool takesHintPoints(LossMethod method);
+/** The method suggested hints are for when none is named: the first term of `losses` that takes hint points,
+ *  else fitnet. */
+LossMethod hintMethodOf(const std::vector<LossTermSpec>& losses);
+
 /** The recipe's loss terms with `method`'s terms replaced by one term per suggested pair (keeping the weight
  *  and τ of the first replaced term, or the method's defaults); other terms stay. `method` must take one
  *  spatial tap (fitnet, at, cwd, nst, sp, pixel_kd, vid, ft); throws Error otherwise. */

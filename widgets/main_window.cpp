@@ -827,14 +827,7 @@ void MainWindow::suggestHintPoints() {
         return;
     }
     // The feature term the hints are for: the recipe's first one that distils a single map, else FitNets.
-    LossMethod method = LossMethod::FitNet;
-    for (const auto& t : recipe.losses)
-        if (t.method == LossMethod::FitNet || t.method == LossMethod::At || t.method == LossMethod::Cwd ||
-            t.method == LossMethod::Nst || t.method == LossMethod::Sp || t.method == LossMethod::Vid ||
-            t.method == LossMethod::Ft) {
-            method = t.method;
-            break;
-        }
+    const LossMethod method = hintMethodOf(recipe.losses);
     if (!mWork) mWork = new BackgroundWork(this);
     action("suggestHints")->setEnabled(false);
     log(tr("Measuring the teacher's layers on 256 training samples to choose hint points …"));

@@ -60,18 +60,9 @@ int runSuggestHints(const std::vector<std::string>& args) {
                 throw a.error("--metrics: unknown metric '" + item + "' (allowed: linear_cka, rbf_cka, rsa)");
     }
     // The method the hints are for: as given, or the recipe's first single-map feature term, or fitnet.
-    LossMethod method = LossMethod::FitNet;
-    if (auto m = a.value("--method")) {
+    LossMethod method = hintMethodOf(recipe.losses);
+    if (auto m = a.value("--method"))
         if (!parseMethod(*m, method)) throw a.error("--method: unknown method '" + *m + "'");
-    } else {
-        for (const auto& t : recipe.losses)
-            if (t.method == LossMethod::FitNet || t.method == LossMethod::At || t.method == LossMethod::Cwd ||
-                t.method == LossMethod::Nst || t.method == LossMethod::Sp || t.method == LossMethod::Vid ||
-                t.method == LossMethod::Ft) {
-                method = t.method;
-                break;
-            }
-    }
     const HintSuggestion s = suggestHints(recipe, o);
     Recipe hinted = recipe;
     hinted.losses = applyHints(recipe.losses, s, method);
