@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/dataset.h"
+#include "core/format.h"
 
 namespace fs = std::filesystem;
 
@@ -75,12 +76,6 @@ std::shared_ptr<const T> cached(const std::string& key,
     auto value = load();
     entries[key] = value;
     return value;
-}
-
-std::string lower(std::string s) {
-    for (char& c : s)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
 }
 
 bool isImageFile(const fs::path& p) {

@@ -1,4 +1,5 @@
 #include "core/format.h"
+#include <cctype>
 
 #include <cmath>
 #include <cstdio>
@@ -49,6 +50,12 @@ std::string bytesText(int64_t bytes) {
 
 std::string firstLine(const std::string& text) {
     return text.substr(0, text.find('\n'));
+}
+
+std::string lower(std::string text) {
+    for (char& c : text)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
 }
 
 }  // namespace distillery

@@ -15,6 +15,9 @@ std::string countText(int64_t count);
  *  (one decimal below 100 of a unit, none above). */
 std::string bytesText(int64_t bytes);
 
+/** ASCII lower case ("MB" -> "mb"), for case-insensitive units and names in user input. */
+std::string lower(std::string text);
+
 /** A message up to its first line break: what one-line reports (run summaries, errors) show. */
 std::string firstLine(const std::string& text);
 

@@ -2,6 +2,7 @@
 // quantized runs. The fake-quantized forward pass lives in quant_graph.cpp, int8 execution in int8_net.cpp.
 
 #include "core/quantize.h"
+#include "core/format.h"
 
 #include <algorithm>
 #include <chrono>
@@ -58,11 +59,6 @@ std::string formatNumber(double v) {
     out.precision(4);
     out << v;
     return out.str();
-}
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-    return s;
 }
 
 }  // namespace
