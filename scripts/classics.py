@@ -178,9 +178,11 @@ def finished(run_dir):
         return False
 
 
-def train(recipe_text, run_dir, threads, sets):
-    if finished(run_dir):
+def train(recipe_text, run_dir, threads, sets, before=None):
+    if recorded(run_dir) is not None:
         return
+    if before:
+        before()
     os.makedirs(os.path.dirname(run_dir), exist_ok=True)
     path = run_dir + ".yaml"
     with open(path, "w") as f:
@@ -199,6 +201,50 @@ def final_top1(run_dir):
     return s["final"]["top1"]
 
 
+# The ledger: every finished run's final top-1, committed under docs/results/classics/PAIR.json, so that a sweep
+# continues in another checkout (run folders are not committed) and the table can be written from it alone.
+def ledger_path(pair_key):
+    return os.path.join(ROOT, "docs", "results", "classics", pair_key + ".json")
+
+
+_LEDGERS = {}
+
+
+def ledger(pair_key):
+    if pair_key not in _LEDGERS:
+        try:
+            _LEDGERS[pair_key] = json.load(open(ledger_path(pair_key)))
+        except OSError:
+            _LEDGERS[pair_key] = {}
+    return _LEDGERS[pair_key]
+
+
+def ledger_key(run_dir):
+    """(pair, key inside the pair) of a run folder under runs/classics/PAIR/."""
+    rel = os.path.relpath(run_dir, os.path.join(ROOT, "runs", "classics")).split(os.sep)
+    return rel[0], "/".join(rel[1:])
+
+
+def recorded(run_dir):
+    """The run's final top-1: from its folder when finished there (and then recorded), else from the ledger;
+    None when neither has it."""
+    pair_key, key = ledger_key(run_dir)
+    entries = ledger(pair_key)
+    if finished(run_dir):
+        top1 = final_top1(run_dir)
+        if entries.get(key, {}).get("top1") != top1:
+            entries[key] = {"top1": top1}
+            path = ledger_path(pair_key)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path + ".tmp", "w") as f:
+                json.dump(dict(sorted(entries.items())), f, indent=1)
+                f.write("\n")
+            os.replace(path + ".tmp", path)
+        return top1
+    entry = entries.get(key)
+    return entry["top1"] if entry else None
+
+
 def mean_std(values):
     return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
@@ -215,7 +261,8 @@ def main():
     args = ap.parse_args()
     pair = PAIRS[args.pair]
     out = os.path.join(ROOT, "runs", "classics", args.pair)
-    if not args.report_only:
+
+    def need_teacher():  # only when a run that is not in the ledger is about to start
         ensure_teacher(pair, args.threads)
 
     def terms_of(key, w):
@@ -232,9 +279,9 @@ def main():
             run_dir = os.path.join(ROOT, "runs", "classics", tune_pair, "tune", f"{key}-w{w}")
             if not args.report_only and tune_pair == args.pair:
                 train(recipe_with(pair["base"], terms_of(key, w)), run_dir, args.threads,
-                      [f"data.holdout={pair['holdout']}", f"train.epochs={args.tune_epochs}"])
-            if finished(run_dir):
-                scores.append((final_top1(run_dir), w))
+                      [f"data.holdout={pair['holdout']}", f"train.epochs={args.tune_epochs}"], need_teacher)
+            if recorded(run_dir) is not None:
+                scores.append((recorded(run_dir), w))
         tuning[key] = scores
         if scores:
             chosen[key] = max(scores)[1]
@@ -246,17 +293,17 @@ def main():
         if not args.report_only:
             train(open(os.path.join(ROOT, pair["student"])).read(), run_dir, args.threads,
                   [f"seed={s}", f"train.epochs={args.epochs}"] + pair_sets(pair, False))
-        if finished(run_dir):
-            results.setdefault("student", []).append(final_top1(run_dir))
+        if recorded(run_dir) is not None:
+            results.setdefault("student", []).append(recorded(run_dir))
         for key in methods:
             if key not in chosen:
                 continue
             run_dir = os.path.join(out, key, f"s{s}")
             if not args.report_only:
                 train(recipe_with(pair["base"], terms_of(key, chosen[key])), run_dir, args.threads,
-                      [f"seed={s}", f"train.epochs={args.epochs}"] + pair_sets(pair, True))
-            if finished(run_dir):
-                results.setdefault(key, []).append(final_top1(run_dir))
+                      [f"seed={s}", f"train.epochs={args.epochs}"] + pair_sets(pair, True), need_teacher)
+            if recorded(run_dir) is not None:
+                results.setdefault(key, []).append(recorded(run_dir))
     write_report(args, pair, chosen, tuning, results)
 
 
@@ -264,8 +311,9 @@ def write_report(args, pair, chosen, tuning, results):
     tag = f"classics:{args.pair}"
     if "teacher" in pair:
         t = teacher_dir(pair)
+        top1 = recorded(t)
         teacher = (f"{pair['teacher']['arch']} trained here for {pair['teacher']['epochs']} epochs with "
-                   f"`fmnist_teacher.yaml` (top-1 {final_top1(t):.2f} %)" if finished(t) else pair["teacher"]["arch"])
+                   f"`fmnist_teacher.yaml` (top-1 {top1:.2f} %)" if top1 is not None else pair["teacher"]["arch"])
     else:
         teacher = pair["teacher_label"]
     data = (f"on the first {pair['subset']} training images once" if pair.get("subset") else
