@@ -25,7 +25,10 @@ nlohmann::json CheckpointMeta::toJson() const {
                         {"best_epoch", bestEpoch},
                         {"init_done", initDone},
                         {"class_names", classNames}};
-    if (quantized) j["quant"] = {{"lsq", lsq}, {"weight_bits", weightBits}};
+    if (quantized) {
+        j["quant"] = {{"lsq", lsq}, {"weight_bits", weightBits}};
+        if (!vertical.empty()) j["quant"]["vertical"] = vertical;
+    }
     return j;
 }
 
@@ -56,6 +59,7 @@ CheckpointMeta CheckpointMeta::fromJson(const nlohmann::json& j, const std::stri
             m.quantized = true;
             m.lsq = j["quant"].value("lsq", false);
             m.weightBits = j["quant"].value("weight_bits", std::map<std::string, int>{});
+            m.vertical = j["quant"].value("vertical", std::vector<int>{});
         }
         return m;
     } catch (const nlohmann::json::exception& e) {
@@ -191,6 +195,7 @@ void prepareForCheckpoint(GraphNet& net, const CheckpointMeta& meta) {
     net->eval();
     net->foldBatchNorm();
     net->enableQuantization(meta.weightBits, meta.lsq);
+    if (!meta.vertical.empty()) net->enableVerticalLayering();  // at its top width
 }
 
 GraphNet buildCheckpointModel(torch::serialize::InputArchive& archive, const std::string& path,

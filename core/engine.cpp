@@ -247,7 +247,37 @@ struct Job::Impl {
     void writeSummary(const RunSummary& s);
     void setupQuantization();
     void prepareQuantization();
+    std::vector<int> vertical;  // once-QAT: the widths the student holds, top first (empty: not vertical)
+    /** The vertical-layered student evaluated at each of its widths, back at the top one afterwards. */
+    EvalResult verticalEvaluation(BatchLoader& valLoader, Collective* collective);
 };
+
+EvalResult Job::Impl::verticalEvaluation(BatchLoader& valLoader, Collective* collective) {
+    EvalResult mean;
+    std::vector<std::pair<std::string, double>> perWidth;
+    for (int bits : vertical) {
+        student->setVerticalBits(bits);
+        valLoader.startEpoch(1);
+        const EvalResult e = evaluateModel(student, valLoader, numClasses, device, {}, collective);
+        if (mean.metrics.empty()) {
+            mean.metrics = e.metrics;
+            mean.perClassIoU = e.perClassIoU;
+            for (auto& m : mean.metrics)
+                m.second = 0.0;
+            std::fill(mean.perClassIoU.begin(), mean.perClassIoU.end(), 0.0);
+        }
+        const double n = static_cast<double>(vertical.size());
+        for (size_t i = 0; i < e.metrics.size() && i < mean.metrics.size(); ++i)
+            mean.metrics[i].second += e.metrics[i].second / n;
+        for (size_t c = 0; c < e.perClassIoU.size() && c < mean.perClassIoU.size(); ++c)
+            mean.perClassIoU[c] += e.perClassIoU[c] / n;
+        for (const auto& [k, v] : e.metrics)
+            perWidth.emplace_back("w" + std::to_string(bits) + "/" + k, v);
+    }
+    student->setVerticalBits(vertical.front());
+    mean.metrics.insert(mean.metrics.end(), perWidth.begin(), perWidth.end());
+    return mean;
+}
 
 void Job::Impl::setupQuantization() {
     const QuantSpec& q = recipe.quant;
@@ -278,6 +308,14 @@ void Job::Impl::setupQuantization() {
     }
     if (!q.budget.empty()) parseBudget(q.budget);  // fail early on a malformed budget
     student->enableQuantization(bits, q.lsq);
+    if (!q.vertical.empty()) {
+        for (const auto& t : recipe.losses)
+            if (t.method == LossMethod::Crd || t.method == LossMethod::Dml)
+                throw Error(recipe.sourcePath + ": quantize.vertical: cannot train with a " +
+                            methodName(t.method) + " term (it would update its state once per width)");
+        student->enableVerticalLayering(q.vertical);
+        vertical = q.vertical;
+    }
 }
 
 // New QAT runs, on the job's thread: bits from the budget (if any), then activation calibration.
@@ -821,6 +859,7 @@ void Job::Impl::train() {
     if (r.quant.enabled) {
         meta.quantized = true;
         meta.lsq = r.quant.lsq;
+        meta.vertical = r.quant.vertical;
         for (const auto& n : student->nodes())
             if (n.weightQuant >= 0) meta.weightBits[n.name] = student->weightBits(student->nodeIndex(n.name));
     }
@@ -1334,61 +1373,97 @@ void Job::Impl::train() {
                     }
                 }
             }
-            auto sRun = runStudent(images);
-            std::vector<torch::Tensor> values;
-            std::vector<double> weights;  // each term's weight at this step (weight_schedule)
-            torch::Tensor total;
             const double progress =
                 static_cast<double>(epoch - 1) +
                 static_cast<double>(batchInEpoch) / static_cast<double>(std::max<int64_t>(1, stepsPerEpoch));
             const auto sampleIndices = torch::tensor(batch.indices, torch::kInt64);
-            for (auto& term : terms) {
-                if (term->spec().weight == 0.0) {
-                    // A term at weight 0 (AB and FSP after their initialisation stage) adds nothing: not
-                    // computed.
-                    values.push_back(torch::zeros({}, sRun.output.options().dtype(torch::kFloat32)));
-                    weights.push_back(0.0);
-                    continue;
-                }
-                term->setProgress(progress);
-                term->setBatch(sampleIndices, step);
-                if (term->spec().method == LossMethod::Dml) term->setImages(images);
-                if (task == Task::Detection)
-                    term->setBoxes(batch.boxes, batch.images.size(2), batch.images.size(3));
-                const double weight = term->spec().weightAt(
-                    static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, plannedSteps)));
-                auto v = term->compute(tOut, sRun.taps, sRun.output, targets) * weight;
-                values.push_back(v);
-                weights.push_back(weight);
-                total = total.defined() ? total + v : v;
-            }
-            // One device→host transfer for all terms; they are reported anyway.
             const double share = shareOf(batch);
-            auto host = reportedValues(values, share);
-            const double* hv = host.data_ptr<double>();
             StepEvent ev;
             ev.step = step + 1;
             ev.epoch = epoch;
             ev.stepsPerEpoch = stepsPerEpoch;
             ev.totalSteps = totalSteps;
             ev.lr = lr;
-            for (size_t i = 0; i < terms.size(); ++i) {
-                if (!std::isfinite(hv[i]))
-                    throw Error("loss term " + terms[i]->spec().label() + " is " +
-                                (std::isnan(hv[i]) ? "NaN" : "Inf") + " at step " + std::to_string(step + 1) +
-                                " (epoch " + std::to_string(epoch) +
-                                "); lower optim.lr or the term's weight");
-                ev.terms.emplace_back(terms[i]->spec().label(), hv[i]);
-                ev.total += hv[i];
-            }
-            if (total.defined() && r.diagnostics.every > 0 &&
-                (step == 0 || (step + 1) % r.diagnostics.every == 0))
-                measureBalance(values, weights, ev);
             optimizer->zero_grad();
-            if (total.defined()) {  // undefined only when every term has weight 0: nothing to learn
-                if (reducer) reducer->arm();
-                (collective ? total * share : total).backward();
-                if (reducer) {
+            bool learned = false;
+            // Once-QAT: the student runs once per width of its vertical-layered weights, each width's loss
+            // adding its gradient to the shared weights; the terms report their mean over the widths, and
+            // each width's total is a curve of its own (w8:total, …).
+            std::vector<double> termSums(terms.size(), 0.0);
+            std::vector<std::pair<std::string, double>> widthTotals;
+            const std::vector<int> widths = vertical.empty() ? std::vector<int>{0} : vertical;
+            for (size_t wi = 0; wi < widths.size(); ++wi) {
+                if (widths[wi] > 0) student->setVerticalBits(widths[wi]);
+                auto sRun = runStudent(images);
+                std::vector<torch::Tensor> values;
+                std::vector<double> weights;  // each term's weight at this step (weight_schedule)
+                torch::Tensor total;
+                for (auto& term : terms) {
+                    if (term->spec().weight == 0.0) {
+                        // A term at weight 0 (AB and FSP after their initialisation stage) adds nothing: not
+                        // computed.
+                        values.push_back(torch::zeros({}, sRun.output.options().dtype(torch::kFloat32)));
+                        weights.push_back(0.0);
+                        continue;
+                    }
+                    term->setProgress(progress);
+                    term->setBatch(sampleIndices, step);
+                    if (term->spec().method == LossMethod::Dml) term->setImages(images);
+                    if (task == Task::Detection)
+                        term->setBoxes(batch.boxes, batch.images.size(2), batch.images.size(3));
+                    const double weight = term->spec().weightAt(
+                        static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, plannedSteps)));
+                    auto v = term->compute(tOut, sRun.taps, sRun.output, targets) * weight;
+                    values.push_back(v);
+                    weights.push_back(weight);
+                    total = total.defined() ? total + v : v;
+                }
+                // One device→host transfer for all terms; they are reported anyway.
+                auto host = reportedValues(values, share);
+                const double* hv = host.data_ptr<double>();
+                double widthTotal = 0.0;
+                for (size_t i = 0; i < terms.size(); ++i) {
+                    if (!std::isfinite(hv[i]))
+                        throw Error("loss term " + terms[i]->spec().label() + " is " +
+                                    (std::isnan(hv[i]) ? "NaN" : "Inf") + " at step " +
+                                    std::to_string(step + 1) + " (epoch " + std::to_string(epoch) + ")" +
+                                    (widths[wi] > 0 ? " at " + std::to_string(widths[wi]) + " bits" : "") +
+                                    "; lower optim.lr or the term's weight");
+                    termSums[i] += hv[i];
+                    widthTotal += hv[i];
+                }
+                if (widths[wi] > 0)
+                    widthTotals.emplace_back("w" + std::to_string(widths[wi]) + ":total", widthTotal);
+                // Term balance on the first width (the top one of a vertical model).
+                if (wi == 0 && total.defined() && r.diagnostics.every > 0 &&
+                    (step == 0 || (step + 1) % r.diagnostics.every == 0)) {
+                    StepEvent first = ev;  // this width's term values, before its graph is freed
+                    for (size_t i = 0; i < terms.size(); ++i)
+                        first.terms.emplace_back(terms[i]->spec().label(), hv[i]);
+                    measureBalance(values, weights, first);
+                }
+                if (total.defined()) {  // undefined only when every term has weight 0: nothing to learn
+                    // Several backward passes (vertical) reduce their summed gradients afterwards. Each width
+                    // adds its share of the mean over the widths, so that a learning rate means for once-QAT
+                    // what it means for one width.
+                    if (reducer && vertical.empty()) reducer->arm();
+                    if (widths.size() > 1) total = total / static_cast<double>(widths.size());
+                    (collective ? total * share : total).backward();
+                    learned = true;
+                }
+            }
+            if (!vertical.empty()) student->setVerticalBits(vertical.front());
+            for (size_t i = 0; i < terms.size(); ++i) {  // the mean over the widths (one width: its value)
+                const double value = termSums[i] / static_cast<double>(widths.size());
+                ev.terms.emplace_back(terms[i]->spec().label(), value);
+                ev.total += value;
+            }
+            for (const auto& wt : widthTotals)
+                ev.terms.push_back(wt);
+            if (learned) {
+                if (reducer && !vertical.empty()) {
+                    reducer->reduceNow();
+                } else if (reducer) {
                     reducer->finish();
                     gradientWait += reducer->takeWaitSeconds();
                     ++gradientWaitSteps;
@@ -1455,8 +1530,15 @@ void Job::Impl::train() {
             for (auto& t : terms)
                 collective->averageBuffers(*t);
         }
-        valLoader.startEpoch(1);
-        EvalResult ev = evaluateModel(student, valLoader, numClasses, device, {}, collective.get());
+        EvalResult ev;
+        if (vertical.empty()) {
+            valLoader.startEpoch(1);
+            ev = evaluateModel(student, valLoader, numClasses, device, {}, collective.get());
+        } else {
+            // Once-QAT: every width of the one model (metrics w8/top1, …); the unprefixed metrics are their
+            // mean, which picks the best checkpoint.
+            ev = verticalEvaluation(valLoader, collective.get());
+        }
         // Mutual learning: every peer is evaluated too (metrics peerN/top1, …) and kept as its own
         // checkpoint (checkpoints/peerN.pt), which eval, export and quantize take like any model.
         int peerNumber = 0;

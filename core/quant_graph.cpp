@@ -30,6 +30,28 @@ int64_t weightQmax(int bits) {
     return (int64_t{1} << (bits - 1)) - 1;
 }
 
+bool supportedWidth(int bits) {
+    return bits == 8 || bits == 6 || bits == 4 || bits == 2;
+}
+
+/** Codes at `top` bits (straight-through rounding of w / s), then taken down 2 bits a step by rounding right
+ *  shifts (to nearest, halves to even) to `bits`. The result is in units of s · 2^{top − bits}. */
+torch::Tensor cascadeCodes(const torch::Tensor& w, const torch::Tensor& s, int top, int bits) {
+    auto v = w / s;
+    const double qTop = static_cast<double>(weightQmax(top));
+    auto q = torch::clamp(v + (torch::round(v) - v).detach(), -qTop, qTop);
+    for (int k = top; k > bits; k -= 2) {
+        auto d = q * 0.25;
+        // A right shift by 2 that rounds to nearest, halves to even. The plain (q + 2) >> 2 sends every half
+        // up: over two or three steps that shifts all weights the same way, and the shift adds up over a
+        // filter (a 4-bit ResNet-8 lost all its accuracy to it).
+        auto r = torch::round(d);
+        const double qk = static_cast<double>(weightQmax(k - 2));
+        q = torch::clamp(d + (r - d).detach(), -qk, qk);
+    }
+    return q;
+}
+
 // Per-output-channel symmetric scales. 8 bit: max |w|. Below: the clip (a fraction of max |w|) that
 // minimises the squared error per channel, which matters a lot at 4 and 2 bits.
 torch::Tensor channelScales(const torch::Tensor& weight, int bits) {
@@ -317,6 +339,8 @@ QuantParams GraphNetImpl::activationParams(int q) const {
 
 void GraphNetImpl::setWeightBits(int node, int bits) {
     const GraphNode& n = mNodes.at(node);
+    if (mVerticalTop > 0)
+        throw Error("layer '" + n.name + "': a vertical-layered model holds all its widths");
     if (n.weightQuant < 0) throw Error("layer '" + n.name + "' has no quantized weights");
     if (bits != 0 && bits != 2 && bits != 4 && bits != 6 && bits != 8)
         throw Error("layer '" + n.name + "': " + std::to_string(bits) +
@@ -360,7 +384,120 @@ torch::Tensor GraphNetImpl::effectiveWeight(const GraphNode& n) const {
     shape[0] = -1;
     auto scale = wq.scale.view(shape);
     const double g = mLsq ? 1.0 / std::sqrt(static_cast<double>(w[0].numel()) * qmax) : 0.0;
+    if (mVerticalTop > 0) {
+        torch::Tensor s = scale;
+        if (g > 0.0 && s.requires_grad()) {  // LSQ's gradient scale, as fakeQuantize applies it
+            auto scaled = s * g;
+            s = (s - scaled).detach() + scaled;
+        }
+        return cascadeCodes(w, s, mVerticalTop, mVerticalBits) *
+               (s * std::ldexp(1.0, mVerticalTop - mVerticalBits));
+    }
     return fakeQuantize(w, scale, torch::zeros({1}, w.options()), -qmax, qmax, g);
+}
+
+namespace {
+
+// The top scale per output channel that minimises Σ_b ‖ŵ_b − w‖² over the widths a vertical model will be
+// used at (max |w| / q_max times a ratio 1.0 … 0.2): the low widths' steps are 2^(top−b) times the top one,
+// so a scale that suits only the top width leaves them coarse.
+torch::Tensor verticalScales(const torch::Tensor& weight, const torch::Tensor& current, int top,
+                             const std::vector<int>& widths) {
+    torch::NoGradGuard noGrad;
+    auto w = weight.detach().flatten(1);
+    auto maxAbs = w.abs().amax(1).clamp_min(1e-8);
+    const double qmax = static_cast<double>(weightQmax(top));
+    auto best = current.detach().clone();
+    auto bestErr = torch::full_like(maxAbs, std::numeric_limits<float>::infinity());
+    for (int i = 0; i <= 40; ++i) {
+        const double ratio = 1.0 - i * 0.02;
+        auto s = (maxAbs * ratio / qmax).unsqueeze(1);
+        auto err = torch::zeros_like(maxAbs);
+        for (int b : widths)
+            err += (cascadeCodes(w, s, top, b) * (s * std::ldexp(1.0, top - b)) - w).pow(2).sum(1);
+        auto better = err < bestErr;
+        bestErr = torch::where(better, err, bestErr);
+        best = torch::where(better, s.squeeze(1), best);
+    }
+    return best;
+}
+
+}  // namespace
+
+void GraphNetImpl::enableVerticalLayering(const std::vector<int>& widths) {
+    if (!isQuantized())
+        throw Error("vertical-layered weights need a quantized model (enableQuantization first)");
+    int top = 0;
+    for (const auto& n : mNodes) {
+        if (n.weightQuant < 0 || mWeightQuant[n.weightQuant].bits == 0) continue;
+        const int b = mWeightQuant[n.weightQuant].bits;
+        if (top != 0 && b != top)
+            throw Error("vertical-layered weights need one width for every quantized layer; layer '" +
+                        n.name + "' has " + std::to_string(b) + " bits, others " + std::to_string(top));
+        top = b;
+    }
+    if (top == 0) throw Error("vertical-layered weights need at least one layer with quantized weights");
+    for (int b : widths)
+        if (!supportedWidth(b) || b > top)
+            throw Error("weight width " + std::to_string(b) + " is not one a model with top width " +
+                        std::to_string(top) + " can hold (expected 2, 4, 6 or 8, at most the top)");
+    if (!widths.empty()) {
+        torch::NoGradGuard noGrad;
+        for (size_t i = 0; i < mNodes.size(); ++i) {
+            const GraphNode& n = mNodes[i];
+            if (n.weightQuant < 0 || mWeightQuant[n.weightQuant].bits == 0) continue;
+            WeightQuant& wq = mWeightQuant[n.weightQuant];
+            wq.scale.copy_(verticalScales(layerWeight(static_cast<int>(i)), wq.scale, top, widths));
+        }
+    }
+    mVerticalTop = top;
+    mVerticalBits = top;
+}
+
+void GraphNetImpl::setVerticalBits(int bits) {
+    if (mVerticalTop == 0) throw Error("the model is not vertical-layered");
+    if (!supportedWidth(bits) || bits > mVerticalTop)
+        throw Error("weight width " + std::to_string(bits) +
+                    " is not one this model holds (expected 2, 4, 6 or 8, "
+                    "at most its top width " +
+                    std::to_string(mVerticalTop) + ")");
+    mVerticalBits = bits;
+}
+
+torch::Tensor GraphNetImpl::verticalCodes(int node, int bits) const {
+    const GraphNode& n = mNodes.at(node);
+    if (mVerticalTop == 0) throw Error("the model is not vertical-layered");
+    if (n.weightQuant < 0 || mWeightQuant[n.weightQuant].bits == 0)
+        throw Error("layer '" + n.name + "' has no quantized weights");
+    if (!supportedWidth(bits) || bits > mVerticalTop)
+        throw Error("weight width " + std::to_string(bits) + " is not one this model holds");
+    torch::NoGradGuard noGrad;
+    auto w = layerWeight(node).detach();
+    std::vector<int64_t> shape(w.dim(), 1);
+    shape[0] = -1;
+    return cascadeCodes(w, mWeightQuant[n.weightQuant].scale.detach().view(shape), mVerticalTop, bits)
+        .to(torch::kInt64);
+}
+
+void GraphNetImpl::materializeVerticalBits(int bits) {
+    if (mVerticalTop == 0) throw Error("the model is not vertical-layered");
+    setVerticalBits(bits);
+    torch::NoGradGuard noGrad;
+    const double factor = std::ldexp(1.0, mVerticalTop - bits);
+    for (size_t i = 0; i < mNodes.size(); ++i) {
+        const GraphNode& n = mNodes[i];
+        if (n.weightQuant < 0 || mWeightQuant[n.weightQuant].bits == 0) continue;
+        WeightQuant& wq = mWeightQuant[n.weightQuant];
+        auto codes = verticalCodes(static_cast<int>(i), bits);
+        auto w = layerWeight(static_cast<int>(i));
+        std::vector<int64_t> shape(w.dim(), 1);
+        shape[0] = -1;
+        wq.scale.mul_(factor);
+        w.copy_(codes.to(w.dtype()) * wq.scale.view(shape));
+        wq.bits = bits;
+    }
+    mVerticalTop = 0;
+    mVerticalBits = 0;
 }
 
 torch::Tensor GraphNetImpl::effectiveBias(int node) const {
@@ -373,7 +510,9 @@ torch::Tensor GraphNetImpl::effectiveBias(int node) const {
     // Integer kernels (ONNX QLinearConv / QGemm, TensorRT) add an int32 bias at scale s_in·s_w: the float
     // bias rounded to that grid. Simulating it keeps the engine's predictions equal to theirs.
     // Straight-through for the bias; the grid itself gets no gradient.
-    auto s = (mActQuant[q].scale * wq.scale).detach();
+    // A vertical-layered model's width b has the step size s_top · 2^{top − b}.
+    const double factor = mVerticalTop > 0 ? std::ldexp(1.0, mVerticalTop - mVerticalBits) : 1.0;
+    auto s = (mActQuant[q].scale * wq.scale * factor).detach();
     auto v = b / s;
     return (v + (torch::round(v) - v).detach()) * s;
 }

@@ -551,6 +551,14 @@ std::pair<double, double> latencies(RunContext& c, Int8Net& int8net, int batchSi
 }
 
 nlohmann::json reportJson(const QuantizeResult& r) {
+    nlohmann::json vertical = nlohmann::json::array();
+    for (const auto& v : r.vertical)
+        vertical.push_back({{"bits", v.bits},
+                            {"simulated_metric", v.simulatedMetric},
+                            {"int8_metric", v.int8Metric},
+                            {"int8_agreement", v.int8Agreement},
+                            {"size_bytes", v.cost.sizeBytes},
+                            {"bops", v.cost.bops}});
     nlohmann::json layers = nlohmann::json::array();
     for (const auto& l : r.layers) {
         nlohmann::json s = nlohmann::json::object();
@@ -579,7 +587,8 @@ nlohmann::json reportJson(const QuantizeResult& r) {
             {"bops", r.cost.bops},
             {"fp32_size_bytes", r.fp32Cost.sizeBytes},
             {"fp32_bops", r.fp32Cost.bops},
-            {"layers", layers}};
+            {"layers", layers},
+            {"vertical", vertical}};
 }
 
 std::string methodName(const std::string& base, const std::vector<QuantLayer>& layers) {
@@ -587,6 +596,46 @@ std::string methodName(const std::string& base, const std::vector<QuantLayer>& l
     for (const auto& l : layers)
         widths.insert(l.weightBits);
     return widths.size() > 1 ? base + "-mixed" : base;
+}
+
+// A quantized model's run folder, as eval / inspect / export / the GUI read it: the recipe, both checkpoints
+// (the model as it is), its metrics, summary and quantization.json.
+void writeQuantizedRun(RunContext& c, const std::string& outDir, const Recipe& r, CheckpointMeta meta,
+                       const QuantizeResult& result, const EvalResult& simulated, RunKind kind,
+                       const std::string& message) {
+    RunPaths paths{outDir};
+    fs::create_directories(paths.checkpoints());
+    writeFileAtomically(paths.recipe(), recipeToYaml(r));
+    meta.bestMetric = result.simulatedMetric;
+    std::vector<LossTerm> noTerms;
+    saveCheckpoint(paths.checkpoint("best"), meta, c.net, noTerms, nullptr);
+    saveCheckpoint(paths.checkpoint("last"), meta, c.net, noTerms, nullptr);
+    {
+        MetricsLog log(paths.metrics());
+        std::vector<MetricRecord> records;
+        for (const auto& [k, v] : simulated.metrics)
+            records.push_back({meta.step, meta.epoch, Split::Val, k, v});
+        log.append(records);
+    }
+    RunSummaryRecord summary;
+    summary.name = r.name;
+    summary.kind = kind;
+    summary.status = RunStatus::Finished;
+    summary.message = message;
+    summary.epochs = meta.epoch;
+    summary.steps = meta.step;
+    summary.finalMetrics = simulated.metrics;
+    summary.bestMetrics = simulated.metrics;
+    summary.mainMetric = result.metric;
+    summary.student = {c.info.arch, c.info.head, c.info.params, c.info.macs, {}, {}, {}};
+    summary.params = c.info.params;
+    summary.macs = c.info.macs;
+    summary.dataset = c.recipe.data.dataset;
+    summary.seed = c.recipe.seed;
+    summary.source = c.runDir;
+    RunFolder(outDir).writeStart({kind, RunRole::Student, c.runDir});
+    RunFolder(outDir).writeSummary(summary);
+    writeFileAtomically(outDir + "/quantization.json", reportJson(result).dump(2) + "\n");
 }
 
 }  // namespace
@@ -678,49 +727,18 @@ QuantizeResult quantizeRun(const QuantizeOptions& o, const ProgressFn& progress)
 
     // The run folder: recipe with the quantize section, checkpoints, metrics, summary, report.
     say("writing " + outDir, 0.95);
-    RunPaths paths{outDir};
-    fs::create_directories(paths.checkpoints());
     Recipe r = c.recipe;
     r.name = c.recipe.name + "-" + result.method;
     r.quant = spec;
     r.quant.enabled = true;
     r.quant.from = c.runDir;
     r.quant.budget.clear();
-    writeFileAtomically(paths.recipe(), recipeToYaml(r));
     CheckpointMeta meta = c.meta;
     meta.quantized = true;
     meta.lsq = false;
     meta.weightBits = bits;
-    meta.bestMetric = result.simulatedMetric;
-    std::vector<LossTerm> noTerms;
-    saveCheckpoint(paths.checkpoint("best"), meta, c.net, noTerms, nullptr);
-    saveCheckpoint(paths.checkpoint("last"), meta, c.net, noTerms, nullptr);
-    {
-        MetricsLog log(paths.metrics());
-        std::vector<MetricRecord> records;
-        for (const auto& [k, v] : ev.simulated.metrics)
-            records.push_back({meta.step, meta.epoch, Split::Val, k, v});
-        log.append(records);
-    }
-    RunSummaryRecord summary;
-    summary.name = r.name;
-    summary.kind = RunKind::Ptq;
-    summary.status = RunStatus::Finished;
-    summary.message = result.method + " of " + c.runDir;
-    summary.epochs = meta.epoch;
-    summary.steps = meta.step;
-    summary.finalMetrics = ev.simulated.metrics;
-    summary.bestMetrics = ev.simulated.metrics;
-    summary.mainMetric = result.metric;
-    summary.student = {c.info.arch, c.info.head, c.info.params, c.info.macs, {}, {}, {}};
-    summary.params = c.info.params;
-    summary.macs = c.info.macs;
-    summary.dataset = c.recipe.data.dataset;
-    summary.seed = c.recipe.seed;
-    summary.source = c.runDir;
-    RunFolder(outDir).writeStart({RunKind::Ptq, RunRole::Student, c.runDir});
-    RunFolder(outDir).writeSummary(summary);
-    writeFileAtomically(outDir + "/quantization.json", reportJson(result).dump(2) + "\n");
+    writeQuantizedRun(c, outDir, r, meta, result, ev.simulated, RunKind::Ptq,
+                      result.method + " of " + c.runDir);
     say("done", 1.0);
     return result;
 }
@@ -759,10 +777,70 @@ QuantizeResult readQuantReport(const std::string& runDir) {
                     q.sensitivity[std::stoi(b)] = v.get<double>();
             r.layers.push_back(q);
         }
+        for (const auto& v : j.value("vertical", nlohmann::json::array())) {
+            VerticalWidth w;
+            w.bits = v.at("bits").get<int>();
+            w.simulatedMetric = v.value("simulated_metric", 0.0);
+            w.int8Metric = v.value("int8_metric", -1.0);
+            w.int8Agreement = v.value("int8_agreement", -1.0);
+            w.cost = {v.value("size_bytes", 0.0), v.value("bops", 0.0)};
+            r.vertical.push_back(w);
+        }
         return r;
     } catch (const std::exception& e) {
         throw Error(path + ": malformed quantization report (" + std::string(e.what()) + ")");
     }
+}
+
+QuantizeResult extractVerticalWidth(const std::string& sourceRun, int bits, const std::string& outDir,
+                                    int threads) {
+    applyThreadCount(threads);
+    RunContext c = openRun(sourceRun, true);
+    if (c.meta.vertical.empty())
+        throw Error(sourceRun +
+                    " is not a vertical-layered model (train one with quantize.vertical, e.g. [8, 6, 4, 2])");
+    if (std::find(c.meta.vertical.begin(), c.meta.vertical.end(), bits) == c.meta.vertical.end()) {
+        std::string held;
+        for (int b : c.meta.vertical)
+            held += (held.empty() ? "" : ", ") + std::to_string(b);
+        throw Error(sourceRun + " holds the widths " + held + ", not " + std::to_string(bits) + " bits");
+    }
+    if (fs::exists(fs::path(outDir) / "run.json") || fs::exists(fs::path(outDir) / "summary.json"))
+        throw Error(outDir + " already holds a run (choose a new folder)");
+    c.net->materializeVerticalBits(bits);
+    Int8Net kernels(c.net);
+    const ThreeWay ev = evaluateThreeWay(c, false, true, 0, &kernels);
+    QuantizeResult result;
+    result.outDir = outDir;
+    result.source = c.runDir;
+    result.observer = c.recipe.quant.observer;
+    result.metric = mainMetric(c.task);
+    result.simulatedMetric = metricOf(ev.simulated, c.task);
+    result.int8Metric = metricOf(ev.int8, c.task);
+    result.int8Agreement = ev.agreement;
+    try {
+        result.fp32Metric = readCheckpointMeta(resolveCheckpoint(c.recipe.quant.from)).bestMetric;
+    } catch (const std::exception&) {
+        result.fp32Metric = 0.0;
+    }
+    auto [fp, q] = latencies(c, kernels, 64);
+    result.fp32LatencyMs = fp;
+    result.int8LatencyMs = q;
+    result.layers = layerTable(c.net, c.info);
+    result.cost = quantCost(result.layers);
+    result.fp32Cost = floatCost(result.layers);
+    result.method = "once-qat";
+    Recipe r = c.recipe;
+    r.name = c.recipe.name + "-w" + std::to_string(bits);
+    r.quant.vertical.clear();
+    r.quant.weightBits = bits;
+    CheckpointMeta meta = c.meta;
+    meta.vertical.clear();
+    for (auto& [name, b] : meta.weightBits)
+        if (b > 0) b = bits;
+    writeQuantizedRun(c, outDir, r, meta, result, ev.simulated, RunKind::Qat,
+                      std::to_string(bits) + "-bit model of " + c.runDir);
+    return result;
 }
 
 bool isQuantizedRun(const std::string& runDir) {
@@ -816,6 +894,21 @@ void writeQatReport(const std::string& runDir, const std::string& teacherMode, i
                           : teacherMode == "self" ? "qat-self"
                                                   : "qat-kd",
                           r.layers);
+    // Once-QAT: each width the one model holds, taken out of it and run on the int8 kernels too.
+    for (int bits : c.meta.vertical) {
+        RunContext w = openRun(runDir, true);
+        w.net->materializeVerticalBits(bits);
+        Int8Net kernels(w.net);
+        const ThreeWay e = evaluateThreeWay(w, false, true, 0, &kernels);
+        VerticalWidth v;
+        v.bits = bits;
+        v.simulatedMetric = metricOf(e.simulated, w.task);
+        v.int8Metric = metricOf(e.int8, w.task);
+        v.int8Agreement = e.agreement;
+        v.cost = quantCost(layerTable(w.net, w.info));
+        r.vertical.push_back(v);
+    }
+    if (!r.vertical.empty()) r.method = "once-" + r.method;
     writeFileAtomically(c.runDir + "/quantization.json", reportJson(r).dump(2) + "\n");
 }
 

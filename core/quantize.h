@@ -77,6 +77,15 @@ struct QuantizeOptions {
     int latencyBatch = 64;  // batch for the fp32 / int8 latency figures
 };
 
+/** One width of a vertical-layered (once-QAT) model, as its run's quantization.json reports it. */
+struct VerticalWidth {
+    int bits = 8;
+    double simulatedMetric = 0.0;
+    double int8Metric = -1.0;
+    double int8Agreement = -1.0;
+    QuantCost cost;
+};
+
 struct QuantizeResult {
     std::string outDir;
     std::string method;  // ptq, qat (mixed precision when the layers' widths differ)
@@ -92,6 +101,7 @@ struct QuantizeResult {
     std::vector<QuantLayer> layers;
     QuantCost cost;
     QuantCost fp32Cost;
+    std::vector<VerticalWidth> vertical;  // once-QAT: every width the one model holds (top first)
 };
 
 /**
@@ -125,6 +135,15 @@ struct Int8Eval {
     double fp32LatencyMs = 0.0;
 };
 Int8Eval evaluateInt8(const std::string& runDir, int threads = 0, int subset = 0, int batch = 64);
+
+/**
+ * Width `bits` of a vertical-layered (once-QAT) run as a quantized run folder of its own at `outDir` (each
+ * layer's weights are that width's codes times its step size), evaluated simulated and on the int8 kernels,
+ * which eval, inspect, export and the workbench read like any run. Throws Error when the source is not
+ * vertical-layered, does not hold `bits`, or `outDir` already holds a run.
+ */
+QuantizeResult extractVerticalWidth(const std::string& sourceRun, int bits, const std::string& outDir,
+                                    int threads = 0);
 
 // ---- export ----
 

@@ -37,8 +37,8 @@ const std::vector<std::string> kTopKeys{
     "model", "teacher", "losses", "optim",   "schedule", "train",     "quantize", "diagnostics"};
 const std::vector<std::string> kDiagnosticsKeys{"every", "dominant", "negligible", "target_share"};
 const std::vector<std::string> kQuantKeys{
-    "enabled",     "from",       "observer", "percentile", "calibration_batches",
-    "weight_bits", "layer_bits", "lsq",      "teacher",    "budget"};
+    "enabled", "from",    "observer", "percentile", "calibration_batches", "weight_bits", "layer_bits",
+    "lsq",     "teacher", "budget",   "vertical"};
 const std::vector<std::string> kObservers{"minmax", "percentile", "mse"};
 const std::vector<std::string> kQuantTeachers{"recipe", "self"};
 const std::vector<std::string> kDataKeys{
@@ -439,7 +439,7 @@ private:
     void parseOptim(const Field& field, OptimSpec& optim) const;
     void parseSchedule(const Field& field, ScheduleSpec& schedule) const;
     void parseTrain(const Field& field, Recipe& recipe) const;
-    void parseQuant(const Field& field, QuantSpec& quant) const;
+    void parseQuant(const Field& field, QuantSpec& quant, const std::vector<LossTermSpec>& losses) const;
     void parseDiagnostics(const Field& field, DiagnosticsSpec& spec) const;
 };
 
@@ -481,7 +481,7 @@ Recipe Parser::parse(const YAML::Node& rootNode, const std::string& baseDir) {
     parseOptim(child(root, "optim"), recipe.optim);
     parseSchedule(child(root, "schedule"), recipe.schedule);
     parseTrain(child(root, "train"), recipe);
-    parseQuant(child(root, "quantize"), recipe.quant);
+    parseQuant(child(root, "quantize"), recipe.quant, recipe.losses);
     parseDiagnostics(child(root, "diagnostics"), recipe.diagnostics);
     return recipe;
 }
@@ -504,7 +504,7 @@ void Parser::parseDiagnostics(const Field& field, DiagnosticsSpec& spec) const {
                                              "), got " + formatNumber(spec.negligible));
 }
 
-void Parser::parseQuant(const Field& field, QuantSpec& quant) const {
+void Parser::parseQuant(const Field& field, QuantSpec& quant, const std::vector<LossTermSpec>& losses) const {
     if (!field.present) return;
     checkMap(field, kQuantKeys, "");
     getBool(child(field, "enabled"), quant.enabled);
@@ -540,6 +540,41 @@ void Parser::parseQuant(const Field& field, QuantSpec& quant) const {
     getBool(child(field, "lsq"), quant.lsq);
     getChoice(child(field, "teacher"), quant.teacher, kQuantTeachers, "teacher");
     getString(child(field, "budget"), quant.budget);
+
+    // Once-QAT: one model holding every width of the list, the first being its top precision.
+    const Field vertical = child(field, "vertical");
+    if (vertical.present && !vertical.node.IsNull()) {
+        quant.vertical.clear();
+        if (getSequence(vertical, " of weight widths from the top down, e.g. [8, 6, 4, 2]"))
+            for (size_t i = 0; i < vertical.node.size(); ++i) {
+                const Field entry = item(vertical, i);
+                int bits = 0;
+                getInt(entry, bits);
+                if (!bitsOk(bits)) fail(entry, "expected 8, 6, 4 or 2, got " + std::to_string(bits));
+                if (!quant.vertical.empty() && bits >= quant.vertical.back())
+                    fail(entry, "expected widths in decreasing order (each below " +
+                                    std::to_string(quant.vertical.back()) + "), got " + std::to_string(bits));
+                quant.vertical.push_back(bits);
+            }
+        if (quant.vertical.size() < 2)
+            fail(vertical,
+                 "expected at least two widths (one model for several precisions), e.g. [8, 6, 4, 2]");
+        if (!quant.layerBits.empty())
+            fail(child(field, "layer_bits"),
+                 "cannot be combined with vertical (every layer holds every width)");
+        if (!quant.budget.empty())
+            fail(child(field, "budget"), "cannot be combined with vertical (every layer holds every width)");
+        if (weightBits.present && quant.weightBits != quant.vertical.front())
+            fail(weightBits, "expected the top width of vertical (" + std::to_string(quant.vertical.front()) +
+                                 "), got " + std::to_string(quant.weightBits));
+        quant.weightBits = quant.vertical.front();
+        // Terms that update state of their own on every evaluation would update it once per width.
+        for (const auto& term : losses)
+            if (term.method == LossMethod::Crd || term.method == LossMethod::Dml)
+                fail(vertical, std::string("cannot train with a ") + methodName(term.method) +
+                                   " term (it updates its memory or peer once per evaluation, and vertical "
+                                   "evaluates the student once per width)");
+    }
 }
 
 void Parser::parseData(const Field& field, DataConfig& data) const {
@@ -1412,6 +1447,12 @@ std::string recipeToYaml(const Recipe& recipe) {
         emitField(out, "lsq", q.lsq);
         emitField(out, "teacher", q.teacher);
         emitField(out, "budget", q.budget);
+        if (!q.vertical.empty()) {
+            out << YAML::Key << "vertical" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+            for (int b : q.vertical)
+                out << b;
+            out << YAML::EndSeq;
+        }
         out << YAML::EndMap;
     }
 

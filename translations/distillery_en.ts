@@ -2007,6 +2007,18 @@ KL(p_T‖p_S) = %1</translation>
         <source>Time per batch of 64 with LibTorch&apos;s int8 kernels</source>
         <translation>Time per batch of 64 with LibTorch&apos;s int8 kernels</translation>
     </message>
+    <message>
+        <source>Once-%1</source>
+        <translation>Once-%1</translation>
+    </message>
+    <message>
+        <source>%1 · %2 bit</source>
+        <translation>%1 · %2 bit</translation>
+    </message>
+    <message>
+        <source>%1; one model for %2 bits, this row its %3-bit weights</source>
+        <translation>%1; one model for %2 bits, this row its %3-bit weights</translation>
+    </message>
 </context>
 <context>
     <name>distillery::QuantLayersModel</name>
@@ -2562,6 +2574,30 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>QAT %1 finished: %2 %3 % simulated, LibTorch int8 %4 % (fp32 %5 %)</source>
         <translation>QAT %1 finished: %2 %3 % simulated, LibTorch int8 %4 % (fp32 %5 %)</translation>
+    </message>
+    <message>
+        <source>one model at the table&apos;s widths</source>
+        <translation>one model at the table&apos;s widths</translation>
+    </message>
+    <message>
+        <source>one model for 8, 6, 4 and 2 bits (once-QAT)</source>
+        <translation>one model for 8, 6, 4 and 2 bits (once-QAT)</translation>
+    </message>
+    <message>
+        <source>one model for 8, 4 and 2 bits (once-QAT)</source>
+        <translation>one model for 8, 4 and 2 bits (once-QAT)</translation>
+    </message>
+    <message>
+        <source>Once-QAT trains a single set of weights whose lower widths are the top width&apos;s codes taken down by rounding right shifts; every width is evaluated and can be exported from it</source>
+        <translation>Once-QAT trains a single set of weights whose lower widths are the top width&apos;s codes taken down by rounding right shifts; every width is evaluated and can be exported from it</translation>
+    </message>
+    <message>
+        <source>&amp;Widths:</source>
+        <translation>&amp;Widths:</translation>
+    </message>
+    <message>
+        <source>one model for %1 bits (once-QAT)</source>
+        <translation>one model for %1 bits (once-QAT)</translation>
     </message>
 </context>
 <context>

@@ -2004,6 +2004,18 @@ KL(p_T‖p_S) = %1</translation>
         <source>Time per batch of 64 with LibTorch&apos;s int8 kernels</source>
         <translation>LibTorch int8 内核下每批 64 个样本的耗时</translation>
     </message>
+    <message>
+        <source>Once-%1</source>
+        <translation>一次性%1</translation>
+    </message>
+    <message>
+        <source>%1 · %2 bit</source>
+        <translation>%1 · %2 位</translation>
+    </message>
+    <message>
+        <source>%1; one model for %2 bits, this row its %3-bit weights</source>
+        <translation>%1；一个模型涵盖 %2 位，本行为其 %3 位权重</translation>
+    </message>
 </context>
 <context>
     <name>distillery::QuantLayersModel</name>
@@ -2553,6 +2565,30 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>QAT %1 finished: %2 %3 % simulated, LibTorch int8 %4 % (fp32 %5 %)</source>
         <translation>QAT %1 已完成：模拟量化 %2 %3 %，LibTorch int8 %4 %（fp32 %5 %）</translation>
+    </message>
+    <message>
+        <source>one model at the table&apos;s widths</source>
+        <translation>一个模型，按表中位宽</translation>
+    </message>
+    <message>
+        <source>one model for 8, 6, 4 and 2 bits (once-QAT)</source>
+        <translation>一个模型涵盖 8、6、4、2 位（一次性 QAT）</translation>
+    </message>
+    <message>
+        <source>one model for 8, 4 and 2 bits (once-QAT)</source>
+        <translation>一个模型涵盖 8、4、2 位（一次性 QAT）</translation>
+    </message>
+    <message>
+        <source>Once-QAT trains a single set of weights whose lower widths are the top width&apos;s codes taken down by rounding right shifts; every width is evaluated and can be exported from it</source>
+        <translation>一次性 QAT 只训练一组权重：较低位宽由最高位宽的整数码经舍入右移得到；每个位宽都会被评估，并可从中导出</translation>
+    </message>
+    <message>
+        <source>&amp;Widths:</source>
+        <translation>位宽(&amp;W)：</translation>
+    </message>
+    <message>
+        <source>one model for %1 bits (once-QAT)</source>
+        <translation>一个模型涵盖 %1 位（一次性 QAT）</translation>
     </message>
 </context>
 <context>

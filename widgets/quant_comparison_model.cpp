@@ -35,6 +35,8 @@ QString times(double ratio) {
 QuantComparisonModel::QuantComparisonModel(QObject* parent) : QAbstractTableModel(parent) {}
 
 QString QuantComparisonModel::methodLabel(const std::string& methodName) {
+    // Once-QAT: one vertical-layered model for several widths.
+    if (methodName.rfind("once-", 0) == 0) return tr("Once-%1").arg(methodLabel(methodName.substr(5)));
     const QString method = QString::fromStdString(methodName);
     const bool mixed = method.endsWith(QLatin1String("-mixed"));
     const QString base = mixed ? method.chopped(6) : method;
@@ -142,25 +144,48 @@ void QuantComparisonModel::addSourceRow() {
 void QuantComparisonModel::addQuantizedRow(const QuantizeResult& q) {
     const QString dir = QString::fromStdString(q.outDir);
     const QString name = QFileInfo(dir).fileName();
-    const double ratio = q.cost.sizeBytes > 0 ? q.fp32Cost.sizeBytes / q.cost.sizeBytes : 0;
-    Row row;
-    row.dir = dir;
-    row.cells.resize(ColumnCount);
     QString modelTip = QString::fromStdString(q.method);
     if (!q.observer.empty()) modelTip += tr(", observer %1").arg(QString::fromStdString(q.observer));
-    row.cells[Model] = {methodLabel(q.method), {}, modelTip};
-    row.cells[RunName] = {name, name.toLower(), QDir::toNativeSeparators(dir)};
-    row.cells[Bits] = {widthsText(q.layers), q.cost.sizeBytes, {}};
-    row.cells[Metric] = number(q.simulatedMetric, true, pct(q.simulatedMetric));
-    row.cells[Metric].tip = tr("Simulated in the engine; the fp32 source had %1").arg(pct(q.fp32Metric));
-    row.cells[Int8Metric] = number(q.int8Metric, q.int8Metric >= 0, pct(q.int8Metric));
-    row.cells[Agreement] = number(q.int8Agreement, q.int8Agreement >= 0, pct(q.int8Agreement));
-    row.cells[Size] = number(q.cost.sizeBytes, q.cost.sizeBytes > 0, formatBytes(q.cost.sizeBytes));
-    row.cells[Compression] = number(ratio, ratio > 0, times(ratio));
-    row.cells[Bops] = number(q.cost.bops, q.cost.bops > 0, ops(q.cost.bops));
-    row.cells[LatencyFp32] = number(q.fp32LatencyMs, q.fp32LatencyMs > 0, ms(q.fp32LatencyMs));
-    row.cells[LatencyInt8] = number(q.int8LatencyMs, q.int8LatencyMs > 0, ms(q.int8LatencyMs));
-    mRows.push_back(std::move(row));
+    auto rowFor = [&](double simulated, double int8, double agreement, const QuantCost& cost,
+                      const QString& bits, const QString& label, int width) {
+        const double ratio = cost.sizeBytes > 0 ? q.fp32Cost.sizeBytes / cost.sizeBytes : 0;
+        Row row;
+        row.dir = dir;
+        row.width = width;
+        row.cells.resize(ColumnCount);
+        row.cells[Model] = {label, {}, modelTip};
+        row.cells[RunName] = {name, name.toLower(), QDir::toNativeSeparators(dir)};
+        row.cells[Bits] = {bits, cost.sizeBytes, {}};
+        row.cells[Metric] = number(simulated, true, pct(simulated));
+        row.cells[Metric].tip = tr("Simulated in the engine; the fp32 source had %1").arg(pct(q.fp32Metric));
+        row.cells[Int8Metric] = number(int8, int8 >= 0, pct(int8));
+        row.cells[Agreement] = number(agreement, agreement >= 0, pct(agreement));
+        row.cells[Size] = number(cost.sizeBytes, cost.sizeBytes > 0, formatBytes(cost.sizeBytes));
+        row.cells[Compression] = number(ratio, ratio > 0, times(ratio));
+        row.cells[Bops] = number(cost.bops, cost.bops > 0, ops(cost.bops));
+        row.cells[LatencyFp32] = number(q.fp32LatencyMs, q.fp32LatencyMs > 0, ms(q.fp32LatencyMs));
+        row.cells[LatencyInt8] = number(q.int8LatencyMs, q.int8LatencyMs > 0, ms(q.int8LatencyMs));
+        mRows.push_back(std::move(row));
+    };
+    if (q.vertical.empty()) {
+        rowFor(q.simulatedMetric, q.int8Metric, q.int8Agreement, q.cost, widthsText(q.layers),
+               methodLabel(q.method), 0);
+        return;
+    }
+    // A once-QAT model: one row per width it holds, each measured from the one set of weights.
+    for (const auto& v : q.vertical) {
+        rowFor(v.simulatedMetric, v.int8Metric, v.int8Agreement, v.cost, QStringLiteral("W%1 A8").arg(v.bits),
+               tr("%1 · %2 bit").arg(methodLabel(q.method)).arg(v.bits), v.bits);
+        mRows.back().cells[Model].tip = tr("%1; one model for %2 bits, this row its %3-bit weights")
+                                            .arg(modelTip)
+                                            .arg([&] {
+                                                QStringList w;
+                                                for (const auto& x : q.vertical)
+                                                    w << QString::number(x.bits);
+                                                return w.join(QLatin1Char('/'));
+                                            }())
+                                            .arg(v.bits);
+    }
 }
 
 QString QuantComparisonModel::runDir(int row) const {
@@ -247,6 +272,8 @@ QVariant QuantComparisonModel::data(const QModelIndex& index, int role) const {
             return index.column() == Model ? QVariant(index.row()) : cell.sort;
         case RunDirRole:
             return row.dir;
+        case WidthRole:
+            return row.width;
         case Qt::TextAlignmentRole:
             if (index.column() == Model || index.column() == RunName || index.column() == Bits)
                 return QVariant(Qt::AlignLeft | Qt::AlignVCenter);

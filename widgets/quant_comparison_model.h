@@ -49,7 +49,8 @@ public:
     };
     enum Role {
         SortRole = Qt::UserRole + 1,  // numbers for number columns; the Model column keeps the row order
-        RunDirRole                    // the row's run folder, in every column
+        RunDirRole,                   // the row's run folder, in every column
+        WidthRole                     // a once-QAT model's row: the width it shows (0 on other rows)
     };
 
     explicit QuantComparisonModel(QObject* parent = nullptr);
@@ -60,7 +61,7 @@ public:
     /** The run folder of a row in model order; empty when out of range. */
     QString runDir(int row) const;
 
-    /** "ptq", "qat-kd-mixed" → "PTQ", "QAT + KD (mixed)". */
+    /** "ptq", "qat-kd-mixed", "once-qat-self" → "PTQ", "QAT + KD (mixed)", "Once-QAT, self-taught". */
     static QString methodLabel(const std::string& method);
     /** "W8 A8", "W8/4/2 A8": the weight and activation widths used, widest first. */
     static QString widthsText(const std::vector<QuantLayer>& layers);
@@ -78,6 +79,7 @@ private:
     };
     struct Row {
         QString dir;
+        int width = 0;            // once-QAT: the width of the one model this row shows
         std::vector<Cell> cells;  // ColumnCount
     };
     /** A number cell, or a dash that sorts below every number when there is no value. */

@@ -372,6 +372,14 @@ QWidget* QuantizePage::buildQatBox() {
         tr("0 takes 1 % of the source run's learning rate: a BatchNorm-folded network diverges "
            "at its training rate"));
     mQatLsq = new QCheckBox(tr("Learn the step sizes (LSQ)"), box);
+    mQatWidths = new QComboBox(box);
+    mQatWidths->setObjectName("quantQatWidths");
+    mQatWidths->addItem(tr("one model at the table's widths"), QString());
+    mQatWidths->addItem(tr("one model for 8, 6, 4 and 2 bits (once-QAT)"), QStringLiteral("8,6,4,2"));
+    mQatWidths->addItem(tr("one model for 8, 4 and 2 bits (once-QAT)"), QStringLiteral("8,4,2"));
+    mQatWidths->setToolTip(
+        tr("Once-QAT trains a single set of weights whose lower widths are the top width's codes taken down "
+           "by rounding right shifts; every width is evaluated and can be exported from it"));
     mQat = new QPushButton(tr("Start &QAT"), box);
     mQat->setObjectName("quantStartQat");
     mQat->setToolTip(
@@ -380,11 +388,12 @@ QWidget* QuantizePage::buildQatBox() {
     addLabelled(grid, 0, 0, tr("&Teacher:"), mQatTeacher, 3);
     addLabelled(grid, 1, 0, tr("&Epochs:"), mQatEpochs);
     addLabelled(grid, 1, 2, tr("&Learning rate:"), mQatLr);
+    addLabelled(grid, 2, 0, tr("&Widths:"), mQatWidths, 3);
     auto* row = new QHBoxLayout;
     row->addWidget(mQat);
     row->addWidget(mQatLsq);
     row->addStretch();
-    grid->addLayout(row, 2, 0, 1, 4);
+    grid->addLayout(row, 3, 0, 1, 4);
     connect(mQat, &QPushButton::clicked, this, [this] { startQat(); });
     return box;
 }
@@ -1030,6 +1039,12 @@ bool QuantizePage::startQat() {
     }
     QuantSpec s = spec();
     s.teacher = teacher == QLatin1String("self") ? "self" : "recipe";
+    s.vertical = qatWidths();
+    if (!s.vertical.empty()) {  // every layer holds every width
+        s.weightBits = s.vertical.front();
+        s.layerBits.clear();
+        s.budget.clear();
+    }
     const std::string runDir = mSource.toStdString();
     const std::string mode = teacher.toStdString();
     const int epochs = mQatEpochs->value();
@@ -1075,6 +1090,7 @@ void QuantizePage::exportSelected(const QString& format) {
         showError(tr("This row has no run folder to export."));
         return;
     }
+    const int width = comparisonWidth(rows.first().row());
     const bool int8 = format == QLatin1String("onnx-int8");
     if (int8 && !isQuantizedRun(runDir.toStdString())) {
         showError(
@@ -1083,16 +1099,39 @@ void QuantizePage::exportSelected(const QString& format) {
         return;
     }
     const QString folder = mProject.isOpen() ? mProject.dir() : QFileInfo(runDir).absolutePath();
-    const QString name =
-        QFileInfo(runDir).fileName() + (int8 ? QStringLiteral("-int8.onnx") : QStringLiteral(".onnx"));
+    const QString name = QFileInfo(runDir).fileName() +
+                         (width > 0 ? QStringLiteral("-w%1").arg(width) : QString()) +
+                         (int8 ? QStringLiteral("-int8.onnx") : QStringLiteral(".onnx"));
     const QString file =
         QFileDialog::getSaveFileName(this, int8 ? tr("Export ONNX int8") : tr("Export ONNX (fp32)"),
                                      folder + "/" + name, tr("ONNX models (*.onnx)"));
     if (file.isEmpty()) return;
-    exportRun(runDir, format, file);
+    exportRun(runDir, format, file, width);
 }
 
-bool QuantizePage::exportRun(const QString& runDir, const QString& format, const QString& file) {
+void QuantizePage::setQatWidths(const std::vector<int>& widths) {
+    QStringList parts;
+    for (int b : widths)
+        parts << QString::number(b);
+    const QString key = parts.join(QLatin1Char(','));
+    int index = mQatWidths->findData(key);
+    if (index < 0) {
+        mQatWidths->addItem(tr("one model for %1 bits (once-QAT)").arg(parts.join(QStringLiteral(", "))),
+                            key);
+        index = mQatWidths->count() - 1;
+    }
+    mQatWidths->setCurrentIndex(index);
+}
+
+std::vector<int> QuantizePage::qatWidths() const {
+    std::vector<int> widths;
+    for (const QString& part :
+         mQatWidths->currentData().toString().split(QLatin1Char(','), Qt::SkipEmptyParts))
+        widths.push_back(part.toInt());
+    return widths;
+}
+
+bool QuantizePage::exportRun(const QString& runDir, const QString& format, const QString& file, int width) {
     if (format != QLatin1String("onnx") && format != QLatin1String("onnx-int8")) {
         showError(tr("Unknown export format %1 (onnx or onnx-int8)").arg(format));
         return false;
@@ -1109,16 +1148,27 @@ bool QuantizePage::exportRun(const QString& runDir, const QString& format, const
     }
     struct Exported {
         QString card;
-        QString verify;  // how the file ran in the runtimes; empty when not verified
+        QString verify;     // how the file ran in the runtimes; empty when not verified
+        QString extracted;  // a once-QAT width's run folder written for the export
     };
-    const std::string dir = runDir.toStdString(), fmt = format.toStdString(), out = file.toStdString();
+    const std::string source = runDir.toStdString(), fmt = format.toStdString(), out = file.toStdString();
+    const std::string widthDir = width > 0 ? source + "-w" + std::to_string(width) : std::string();
     const bool verify = mVerify->isChecked();
     const int subset = mEvalSubset->value();
     const int threads = effectiveThreads();
     return startTask<Exported>(
         Task::Export, tr("Exporting %1…").arg(QFileInfo(file).fileName()),
-        [dir, fmt, out, verify, subset, threads](const ProgressFn& progress) {
+        [source, widthDir, width, fmt, out, verify, subset, threads](const ProgressFn& progress) {
             Exported e;
+            std::string dir = source;
+            if (width > 0) {  // the width as a run of its own, once
+                if (!isQuantizedRun(widthDir)) {
+                    progress("taking the " + std::to_string(width) + "-bit model out of " + source, 0.1);
+                    extractVerticalWidth(source, width, widthDir, threads);
+                    e.extracted = QString::fromStdString(widthDir);
+                }
+                dir = widthDir;
+            }
             e.card = QString::fromStdString(exportOnnx(dir, fmt, out));
             if (verify) {
                 progress("verifying " + out, 0.5);
@@ -1129,6 +1179,7 @@ bool QuantizePage::exportRun(const QString& runDir, const QString& format, const
             return e;
         },
         [this, file](Exported& e) {
+            if (!e.extracted.isEmpty()) Q_EMIT runCreated(e.extracted);
             showMessage(
                 e.verify.isEmpty()
                     ? tr("Wrote %1 and its card %2")
@@ -1149,6 +1200,12 @@ int QuantizePage::comparisonRowCount() const {
 
 QString QuantizePage::comparisonText(int row, QuantComparisonModel::Column column) const {
     return mCompareProxy->index(row, column).data(Qt::DisplayRole).toString();
+}
+
+int QuantizePage::comparisonWidth(int row) const {
+    return mCompareProxy->index(row, QuantComparisonModel::Model)
+        .data(QuantComparisonModel::WidthRole)
+        .toInt();
 }
 
 QString QuantizePage::comparisonRunDir(int row) const {

@@ -97,8 +97,13 @@ public:
     bool calibrate();
     /** Starts QAT through the launcher with the page's teacher mode, epochs and lr. */
     bool startQat();
-    /** Writes `file` (format "onnx" or "onnx-int8") and its card from a run; int8 needs a quantized run. */
-    bool exportRun(const QString& runDir, const QString& format, const QString& file);
+    /** Writes `file` (format "onnx" or "onnx-int8") and its card from a run; int8 needs a quantized run.
+     *  `width` > 0 exports that width of a once-QAT run: it is first taken out into the run folder
+     *  RUN-wN (kept, and reused by later exports). */
+    bool exportRun(const QString& runDir, const QString& format, const QString& file, int width = 0);
+    /** QAT trains one model for these widths (once-QAT, top first); empty: the layer table's widths. */
+    void setQatWidths(const std::vector<int>& widths);
+    std::vector<int> qatWidths() const;
     void setEvalSubset(int samples);
     void setCalibrationBatches(int batches);
     void setVerifyExport(bool verify);
@@ -115,6 +120,8 @@ public:
     /** Display text of a cell, in display (sorted) order. */
     QString comparisonText(int row, QuantComparisonModel::Column column) const;
     QString comparisonRunDir(int row) const;
+    /** The width a once-QAT row shows (0 for other rows), in display order. */
+    int comparisonWidth(int row) const;
     void selectComparisonRun(const QString& runDir);
 
     /** The last message shown under the page; `messageIsError` says whether it was an error. */
@@ -219,6 +226,7 @@ private:
     QSpinBox* mQatEpochs = nullptr;
     QDoubleSpinBox* mQatLr = nullptr;
     QCheckBox* mQatLsq = nullptr;
+    QComboBox* mQatWidths = nullptr;
     QPushButton* mQat = nullptr;
     // comparison and export
     QuantComparisonModel* mCompare = nullptr;

@@ -24,7 +24,8 @@ int runInspect(const std::vector<std::string>& args);
 int runDiagnostics(const std::vector<std::string>& args);
 int runDistributions(const std::vector<std::string>& args);
 int runQuantize(const std::vector<std::string>& args);
-int runExport(const std::vector<std::string>& args);  // export_command.cpp
+int runExtract(const std::vector<std::string>& args);  // quantize_command.cpp
+int runExport(const std::vector<std::string>& args);   // export_command.cpp
 std::string exportUsage();
 int runPrune(const std::vector<std::string>& args);  // prune_command.cpp
 std::string pruneUsage();

@@ -29,6 +29,7 @@ Command findCommand(const std::string& name) {
     if (name == "diagnostics") return runDiagnostics;
     if (name == "distributions") return runDistributions;
     if (name == "quantize") return runQuantize;
+    if (name == "extract") return runExtract;
     if (name == "export") return runExport;
     if (name == "prune") return runPrune;
     if (name == "suggest-hints") return runSuggestHints;

@@ -93,6 +93,14 @@ void printResult(const QuantizeResult& r) {
                 kb(r.cost.sizeBytes).c_str(), kb(r.fp32Cost.sizeBytes).c_str(),
                 r.cost.sizeBytes > 0 ? r.fp32Cost.sizeBytes / r.cost.sizeBytes : 0.0,
                 bopsText(r.cost.bops).c_str(), bopsText(r.fp32Cost.bops).c_str());
+    if (!r.vertical.empty()) {
+        std::printf("\none model, every width (vertical-layered weights):\n%6s  %10s  %10s  %9s  %10s\n",
+                    "bits", ("sim " + r.metric).c_str(), ("int8 " + r.metric).c_str(), "agree %", "weights");
+        for (const auto& v : r.vertical)
+            std::printf("%6d  %10s  %10s  %9s  %10s\n", v.bits, fmt(v.simulatedMetric).c_str(),
+                        fmt(v.int8Metric).c_str(), fmt(v.int8Agreement).c_str(),
+                        kb(v.cost.sizeBytes).c_str());
+    }
     if (r.int8LatencyMs > 0)
         std::printf("latency per batch of 64: fp32 %s ms, int8 %s ms (%.2fx)\n", fmt(r.fp32LatencyMs).c_str(),
                     fmt(r.int8LatencyMs).c_str(), r.fp32LatencyMs / r.int8LatencyMs);
@@ -102,10 +110,10 @@ void printResult(const QuantizeResult& r) {
 }  // namespace
 
 int runQuantize(const std::vector<std::string>& args) {
-    Arguments a(
-        "quantize", args, {"--lsq", "--no-int8", "--sensitivity", "--json"},
-        {"--out", "--method", "--observer", "--percentile", "--calib-batches", "--bits", "--layer-bits",
-         "--budget", "--teacher", "--epochs", "--lr", "--subset", "--threads", "--max-steps"});
+    Arguments a("quantize", args, {"--lsq", "--no-int8", "--sensitivity", "--json"},
+                {"--out", "--method", "--observer", "--percentile", "--calib-batches", "--bits",
+                 "--layer-bits", "--budget", "--teacher", "--epochs", "--lr", "--subset", "--threads",
+                 "--max-steps", "--vertical", "--seed"});
     const std::string dir = a.positionals({"DIR"})[0];
     const int threads = static_cast<int>(a.integer("--threads", 0, 0, INT_MAX));
     QuantSpec spec;
@@ -122,6 +130,28 @@ int runQuantize(const std::vector<std::string>& args) {
     if (auto b = a.value("--budget")) {
         parseBudget(*b);  // a clear error before any work
         spec.budget = *b;
+    }
+    if (auto v = a.value("--vertical")) {
+        // Once-QAT: widths from the top down, e.g. 8,6,4,2.
+        size_t start = 0;
+        while (start <= v->size()) {
+            const size_t comma = v->find(',', start);
+            const std::string item =
+                v->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+            const int bits = static_cast<int>(parseInteger(item, "--vertical", 2, 8));
+            if (bits != 8 && bits != 6 && bits != 4 && bits != 2)
+                throw a.error("--vertical " + *v + ": expected widths 8, 6, 4 or 2, got " + item);
+            if (!spec.vertical.empty() && bits >= spec.vertical.back())
+                throw a.error("--vertical " + *v + ": expected widths in decreasing order, e.g. 8,6,4,2");
+            spec.vertical.push_back(bits);
+            if (comma == std::string::npos) break;
+            start = comma + 1;
+        }
+        if (spec.vertical.size() < 2) throw a.error("--vertical expects at least two widths, e.g. 8,6,4,2");
+        if (a.has("--bits") || !spec.layerBits.empty() || !spec.budget.empty())
+            throw a.error(
+                "--vertical holds every width in every layer: drop --bits, --layer-bits and --budget");
+        spec.weightBits = spec.vertical.front();
     }
     if (!std::filesystem::exists(dir)) throw Error("run folder " + dir + " not found");
 
@@ -152,7 +182,9 @@ int runQuantize(const std::vector<std::string>& args) {
     const std::string out = a.required("--out", "OUT");
     const std::string method = a.choice("--method", "ptq", {"ptq", "qat"});
     if (method == "ptq") {
-        for (const char* qatOnly : {"--teacher", "--epochs", "--lr", "--max-steps"})
+        if (!spec.vertical.empty())
+            throw a.error("--vertical trains one model for every width: use --method qat");
+        for (const char* qatOnly : {"--teacher", "--epochs", "--lr", "--max-steps", "--seed"})
             if (a.has(qatOnly)) throw a.error(std::string(qatOnly) + " applies to --method qat only");
         QuantizeOptions o;
         o.runDir = dir;
@@ -177,6 +209,7 @@ int runQuantize(const std::vector<std::string>& args) {
     if (a.has("--lr") && !(lr > 0)) throw a.error("--lr expects a positive number");
     Recipe recipe = qatRecipe(dir, spec, teacher, epochs, lr);
     if (a.has("--subset")) recipe.data.subset = static_cast<int>(a.integer("--subset", 0, 0, INT_MAX));
+    if (a.has("--seed")) recipe.seed = static_cast<uint64_t>(a.integer("--seed", 0, 0, INT64_MAX));
     Job job(std::move(recipe), JobOptions{out, false, threads, a.integer("--max-steps", 0)});
     const int code = runJobWithProgress(job, false);
     if (code == 0 && isQuantizedRun(job.runDir())) {
@@ -184,6 +217,18 @@ int runQuantize(const std::vector<std::string>& args) {
         printResult(readQuantReport(job.runDir()));
     }
     return code;
+}
+
+int runExtract(const std::vector<std::string>& args) {
+    Arguments a("extract", args, {}, {"--bits", "--out", "--threads"});
+    const std::string source = a.positionals({"DIR"})[0];
+    if (!a.has("--bits")) throw a.error("--bits is required (the width to take out, e.g. --bits 4)");
+    const int bits = static_cast<int>(a.integer("--bits", 8, 2, 8));
+    const std::string out = a.required("--out", "OUT");
+    if (!std::filesystem::exists(source)) throw Error("run folder " + source + " not found");
+    printResult(
+        extractVerticalWidth(source, bits, out, static_cast<int>(a.integer("--threads", 0, 0, INT_MAX))));
+    return 0;
 }
 
 }  // namespace distillery::cli

@@ -32,6 +32,7 @@ struct CheckpointMeta {
     bool quantized = false;
     bool lsq = false;
     std::map<std::string, int> weightBits;
+    std::vector<int> vertical;  // vertical-layered (once-QAT): the widths it holds, top first; empty if not
 
     nlohmann::json toJson() const;
     static CheckpointMeta fromJson(const nlohmann::json& j, const std::string& path);

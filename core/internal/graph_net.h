@@ -232,6 +232,30 @@ public:
     /** The scales (LSQ parameters); empty without LSQ. */
     std::vector<torch::Tensor> stepSizeParameters() const;
 
+    // ---- vertical-layered weights (once-QAT) ----
+    /**
+     * One model for several weight widths: each quantized layer stores only its integer code at the top
+     * width (the width every quantized layer has now); width b takes it down by rounding right shifts of 2
+     * bits a step, q_{k−2} = clamp(round(q_k / 4), ±(2^{k−3} − 1)) (halves to even), with the step size s_top
+     * · 2^{top − b}. The forward pass uses the width set by setVerticalBits (the top one at first), with a
+     * straight-through gradient, so a loss at any width trains the shared float weights. Requires
+     * enableQuantization(). `widths`: the widths it will be used at; each channel's top scale then minimises
+     * the summed squared error of all of them (empty: keep the top width's own scales, max |w| / q_max at 8
+     * bits).
+     */
+    void enableVerticalLayering(const std::vector<int>& widths = {});
+    bool isVertical() const { return mVerticalTop > 0; }
+    int verticalTopBits() const { return mVerticalTop; }
+    /** The width the forward pass uses: 8, 6, 4 or 2, at most the top one. */
+    void setVerticalBits(int bits);
+    int verticalBits() const { return mVerticalBits; }
+    /** Layer `node`'s integer codes at `bits` (int64, the weight's shape). Vertical models only. */
+    torch::Tensor verticalCodes(int node, int bits) const;
+    /** Makes the model an ordinary quantized one at `bits`: each layer's weight becomes its codes at that
+     *  width times the width's step size, which becomes its scale; vertical mode ends. Exporters and the
+     *  int8 kernels then see exactly that width's codes. */
+    void materializeVerticalBits(int bits);
+
 private:
     int append(GraphNode node);
     /** A single-input node that keeps its input's channel count, auto-named `prefix<n>`. */
@@ -272,6 +296,8 @@ private:
     std::vector<int> mActQuantNode;
     std::vector<WeightQuant> mWeightQuant;
     bool mLsq = false;
+    int mVerticalTop = 0;   // vertical-layered: the top width (0: off)
+    int mVerticalBits = 0;  // vertical-layered: the width the forward pass uses
     bool mQuantActive = true;
     std::function<void(int, const torch::Tensor&)> mObserver;
 };

@@ -17,7 +17,8 @@ _distillery_cli_options() {
     distributions) echo "--tap --teacher-tap --student-tap --samples --bins --tau --split --checkpoint --out --json \
 --help" ;;
     quantize) echo "--out --method --observer --percentile --calib-batches --bits --layer-bits --budget \
---teacher --epochs --lr --lsq --subset --threads --max-steps --no-int8 --sensitivity --json --help" ;;
+--teacher --epochs --lr --lsq --subset --threads --max-steps --no-int8 --sensitivity --json --vertical --seed --help" ;;
+    extract) echo "--bits --out --threads --help" ;;
     export) echo "--format --out --verify --subset --threads --help" ;;
     pipeline) echo "--out --threads --max-steps --help" ;;
     suggest-hints) echo "--clusters --samples --metrics --method --write --threads --json --help" ;;
@@ -66,7 +67,7 @@ _distillery_cli() {
     local cword=$((${#words[@]} - 1))
     local cur="${words[cword]}" prev="" program="${words[0]:-distillery-cli}" command="" i
     ((cword > 0)) && prev="${words[cword - 1]}"
-    local commands="models recipes cache train resume eval inspect diagnostics distributions quantize prune suggest-hints pipeline export help"
+    local commands="models recipes cache train resume eval inspect diagnostics distributions quantize extract prune suggest-hints pipeline export help"
     COMPREPLY=()
     # The command is the first word that is not an option.
     for ((i = 1; i < cword; i++)); do
@@ -111,6 +112,7 @@ _distillery_cli_complete() {
         return 0 ;;
     --observer) COMPREPLY=($(compgen -W "minmax percentile mse" -- "$cur")); return 0 ;;
     --bits) COMPREPLY=($(compgen -W "8 6 4 2" -- "$cur")); return 0 ;;
+    --vertical) COMPREPLY=($(compgen -W "8,6,4,2 8,4,2 8,4" -- "$cur")); return 0 ;;
     --teacher) COMPREPLY=($(compgen -W "recipe self none" -- "$cur")); return 0 ;;
     --model) COMPREPLY=($(compgen -W "student teacher" -- "$cur")); return 0 ;;
     --split) COMPREPLY=($(compgen -W "val train" -- "$cur")); return 0 ;;
@@ -135,7 +137,7 @@ data.subset= data.root= data.workers= optim.lr= optim.weight_decay= seed= thread
     --baseline) _distillery_cli_dirs; return 0 ;;
     --detections) _distillery_cli_files json; return 0 ;;
     --input | --subset | --threads | --max-steps | --nproc | --dist-timeout | --bucket-mb | --tap | --sample | \
-    --tau | --percentile | --calib-batches | \
+    --tau | --percentile | --calib-batches | --seed | \
         --layer-bits | --epochs | --lr | --min-keep | --clusters | --target | --teacher-tap | --student-tap | --samples | --bins)
         return 0 ;;
     esac
@@ -151,7 +153,7 @@ data.subset= data.root= data.workers= optim.lr= optim.weight_decay= seed= thread
         local IFS=$'\n'
         COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.onnx' -- "$cur") $(compgen -f -X '!*.pt' -- "$cur"))
         compopt -o filenames 2>/dev/null ;;
-    resume | inspect | diagnostics | distributions | quantize | export) _distillery_cli_dirs ;;
+    resume | inspect | diagnostics | distributions | quantize | extract | export) _distillery_cli_dirs ;;
     prune)
         local IFS=$'\n'
         COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.pt' -- "$cur"))

@@ -444,6 +444,17 @@ private Q_SLOTS:
             << QStringList{"pipeline", mScratch + "/typo-pipeline.yaml", "--out", out} << "stagez";
         QTest::newRow("pipeline missing")
             << QStringList{"pipeline", mScratch + "/none.yaml", "--out", out} << "none.yaml";
+        QTest::newRow("vertical widths not decreasing")
+            << QStringList{"quantize", mScratch + "/not-a-run", "--out", out, "--method", "qat", "--vertical",
+                           "8,8"}
+            << "decreasing";
+        QTest::newRow("vertical with ptq")
+            << QStringList{"quantize", mScratch + "/not-a-run", "--out", out, "--vertical", "8,4"}
+            << "--method qat";
+        QTest::newRow("extract without bits")
+            << QStringList{"extract", mScratch + "/not-a-run", "--out", out} << "--bits";
+        QTest::newRow("extract from a run that is not vertical")
+            << QStringList{"extract", mScratch + "/not-a-run", "--bits", "4", "--out", out} << "not-a-run";
         QTest::newRow("prune missing model")
             << QStringList{"prune", mScratch + "/nowhere", "--out", out, "--budget", "params=50%"}
             << "nowhere";
@@ -587,6 +598,44 @@ private Q_SLOTS:
         // A used run folder is refused for a new run, with a pointer to resume.
         const CliRun again = runCli({"train", mRecipe, "--out", runDir, "--max-steps", "1"});
         QVERIFY2(again.exitCode == 2 && again.err.contains("resume"), qPrintable(describe(again)));
+    }
+
+    // Once-QAT from the command line: one model for 8/4/2 bits, its table, and the 2-bit model taken out as a
+    // run that eval reads with the report's figure.
+    void onceQatAndExtract() {
+        const QString src = mScratch + "/once-src";
+        const CliRun train =
+            runCli({"train", mRecipe, "--out", src, "--subset", "256", "--max-steps", "4", "--threads", "2"},
+                   kTrainMs);
+        QVERIFY2(train.exitCode == 0, qPrintable(describe(train)));
+        const QString once = mScratch + "/once";
+        const CliRun qat =
+            runCli({"quantize", src, "--out", once, "--method", "qat", "--teacher", "self", "--vertical",
+                    "8,4,2", "--max-steps", "2", "--subset", "256", "--threads", "2", "--seed", "3"},
+                   kTrainMs);
+        QVERIFY2(qat.exitCode == 0, qPrintable(describe(qat)));
+        QVERIFY2(qat.out.contains("one model, every width") && qat.out.contains("once-qat-self"),
+                 qPrintable(qat.out));
+        const distillery::Recipe r = distillery::loadRecipe((once + "/recipe.yaml").toStdString());
+        QCOMPARE(r.seed, uint64_t{3});
+        QVERIFY(r.quant.vertical == (std::vector<int>{8, 4, 2}));
+        QFile reportFile(once + "/quantization.json");
+        QVERIFY(reportFile.open(QIODevice::ReadOnly));
+        const auto report = nlohmann::json::parse(reportFile.readAll().toStdString());
+        QCOMPARE(report.at("vertical").size(), size_t{3});
+        QCOMPARE(report.at("vertical")[2].at("bits").get<int>(), 2);
+        const CliRun x =
+            runCli({"extract", once, "--bits", "2", "--out", once + "-w2", "--threads", "2"}, kTrainMs);
+        QVERIFY2(x.exitCode == 0, qPrintable(describe(x)));
+        const CliRun eval = runCli({"eval", once + "-w2", "--json", "--threads", "2"}, kTrainMs);
+        QVERIFY2(eval.exitCode == 0, qPrintable(describe(eval)));
+        const auto e = nlohmann::json::parse(eval.out.toStdString());
+        QCOMPARE(e.at("metrics").at("top1").get<double>(),
+                 report.at("vertical")[2].at("simulated_metric").get<double>());
+        // A width the model does not hold is named.
+        const CliRun six = runCli({"extract", once, "--bits", "6", "--out", once + "-w6"});
+        QVERIFY2(six.exitCode == 2 && six.err.contains("holds the widths 8, 4, 2"),
+                 qPrintable(describe(six)));
     }
 
     void pruneShippedTeacher() {

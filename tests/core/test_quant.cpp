@@ -2,6 +2,8 @@
 // calibration observers, the mixed-precision budget search, LibTorch int8 execution, PTQ run folders and
 // distillation-guided QAT on a small real Fashion-MNIST student.
 
+#include <onnx/onnx_pb.h>
+
 #include <QtTest/QtTest>
 #include <filesystem>
 #include <fstream>
@@ -403,6 +405,211 @@ private Q_SLOTS:
         QCOMPARE(static_cast<int>(net->stepSizeParameters().size()) > 0, true);
         // "recipe" needs a teacher in the source run.
         QVERIFY(errorOf([&] { qatRecipe(mRun, spec, "recipe", 1, 0.01); }).contains("without a teacher"));
+    }
+
+    // Once-QAT: the codes of each lower width are the top codes taken down by rounding right shifts, worked
+    // out by hand for one 3×3 filter whose 8-bit scale is 0.01.
+    void verticalCodesAreTheCascade() {
+        GraphNet net;
+        const int x = net->input(1);
+        net->conv(x, 1, 3, 1, 1, 1, false, "c");
+        net->finalize();
+        const std::vector<float> code8{127, 100, 63, 62, 2, -2, -6, -10, 1};
+        {
+            torch::NoGradGuard g;
+            net->layerWeight(1).copy_(torch::tensor(code8).view({1, 1, 3, 3}) * 0.01f);
+        }
+        net->foldBatchNorm();
+        net->enableQuantization({}, false);
+        net->setActivationRange(0, -4.0, 4.0);    // input
+        net->setActivationRange(1, -20.0, 20.0);  // conv output
+        net->enableVerticalLayering();
+        QCOMPARE(net->verticalTopBits(), 8);
+        QVERIFY(std::abs(net->weightScale(1).item<float>() - 0.01f) < 1e-8);
+        // round(q/4), halves to even, clamped to ±(2^(b−1) − 1): 127 → 31.75 → 32 → 31; 62 → 15.5 → 16;
+        // 2 → 0.5 → 0; −6 → −1.5 → −2; −10 → −2.5 → −2.
+        const std::map<int, std::vector<int64_t>> expected{{8, {127, 100, 63, 62, 2, -2, -6, -10, 1}},
+                                                           {6, {31, 25, 16, 16, 0, 0, -2, -2, 0}},
+                                                           {4, {7, 6, 4, 4, 0, 0, 0, 0, 0}},
+                                                           {2, {1, 1, 1, 1, 0, 0, 0, 0, 0}}};
+        for (const auto& [bits, codes] : expected) {
+            auto got = net->verticalCodes(1, bits).flatten();
+            for (int i = 0; i < 9; ++i)
+                QVERIFY2(got[i].item<int64_t>() == codes[static_cast<size_t>(i)],
+                         qPrintable(
+                             QString("%1 bits, weight %2: %3").arg(bits).arg(i).arg(got[i].item<int64_t>())));
+        }
+        // The forward pass at width b uses codes × 0.01 · 2^(8−b): a one-hot input reads each weight out, and
+        // the straight-through gradient reaches every weight the clamps did not cut.
+        for (const auto& [bits, codes] : expected) {
+            net->setVerticalBits(bits);
+            for (int i = 0; i < 9; ++i) {
+                auto in = torch::zeros({1, 1, 3, 3});
+                in.view({-1})[i] = 1.0f;
+                const double step = 0.01 * std::ldexp(1.0, 8 - bits);
+                const double want = static_cast<double>(codes[static_cast<size_t>(i)]) * step;
+                // Padding 1: the centre output sees the whole filter.
+                const double got = net->forward(in)[0][0][1][1].item<double>();
+                // The output's 8-bit grid (40/255) rounds it: within half a step of it.
+                QVERIFY2(
+                    std::abs(got - want) <= 20.0 / 255.0 + 1e-6,
+                    qPrintable(QString("%1 bits, weight %2: %3 vs %4").arg(bits).arg(i).arg(got).arg(want)));
+            }
+        }
+        net->setVerticalBits(2);
+        for (auto& p : net->parameters())
+            if (p.grad().defined()) p.mutable_grad().zero_();
+        auto in = torch::full({1, 1, 3, 3}, 0.5f);
+        net->forward(in)[0][0][1][1].backward();
+        auto grad = net->layerWeight(1).grad().flatten();
+        // 127 is clamped going to 6 bits (31.75 → 32 > 31), 100 going to 2 bits (25 → 6 → 1.5 → 2 > 1); 63
+        // ends at exactly 1 and every other weight inside every range: they get the input (0.5 on its 8-bit
+        // grid).
+        QCOMPARE(grad[0].item<float>(), 0.0f);
+        QCOMPARE(grad[1].item<float>(), 0.0f);
+        for (int i = 2; i < 9; ++i)
+            QVERIFY2(std::abs(grad[i].item<float>() - 0.5f) < 0.01f, qPrintable(QString::number(i)));
+        // Width 4 made ordinary: the weights are its codes × its step, the scale 0.16, vertical mode over.
+        net->materializeVerticalBits(4);
+        QVERIFY(!net->isVertical());
+        QCOMPARE(net->weightBits(1), 4);
+        QVERIFY(std::abs(net->weightScale(1).item<float>() - 0.16f) < 1e-7);  // 0.01 · 2^(8−4)
+        auto w = net->layerWeight(1).detach().flatten();
+        for (int i = 0; i < 9; ++i)
+            QVERIFY(std::abs(w[i].item<float>() -
+                             0.16f * static_cast<float>(expected.at(4)[static_cast<size_t>(i)])) < 1e-6);
+        QVERIFY(errorOf([&] { net->setVerticalBits(4); }).contains("not vertical-layered"));
+    }
+
+    // One model trained for 8, 4 and 2 bits at once: each width evaluated from it, reported, taken out as its
+    // own checkpoint and exported with exactly that width's codes.
+    void onceQatHoldsEveryWidth() {
+        const std::string dir = tests::scratchDir("quant-once");
+        const std::string out = dir + "/once";
+        QuantSpec spec;
+        spec.calibrationBatches = 2;
+        spec.vertical = {8, 4, 2};
+        Recipe r = qatRecipe(mRun, spec, "self", 1, 0.002);
+        QCOMPARE(r.quant.weightBits, 8);
+        const Recipe back = parseRecipe(recipeToYaml(r), "rt.yaml", "/");
+        QVERIFY(back.quant.vertical == spec.vertical);
+        Job job(r, JobOptions{out, false, 2, 8});
+        struct Steps : Observer {
+            std::vector<StepEvent> steps;
+            std::vector<EpochEvent> epochs;
+            std::mutex m;
+            void onStep(const StepEvent& e) override {
+                std::lock_guard<std::mutex> l(m);
+                steps.push_back(e);
+            }
+            void onEpoch(const EpochEvent& e) override {
+                std::lock_guard<std::mutex> l(m);
+                epochs.push_back(e);
+            }
+        };
+        auto obs = std::make_shared<Steps>();
+        job.addObserver(obs);
+        job.start();
+        const RunSummary s = job.wait();
+        QCOMPARE(s.status, RunStatus::Finished);
+        // Each step: the terms' mean over the widths, and one total per width, whose mean is the step's
+        // total.
+        QVERIFY(!obs->steps.empty());
+        for (const auto& e : obs->steps) {
+            double widths = 0.0;
+            int perWidth = 0;
+            for (const auto& [label, v] : e.terms)
+                if (label.size() > 6 && label.compare(label.size() - 6, 6, ":total") == 0) {
+                    widths += v;
+                    ++perWidth;
+                }
+            QCOMPARE(perWidth, 3);
+            QVERIFY2(std::abs(widths / 3.0 - e.total) < 1e-6 * std::max(1.0, e.total),
+                     qPrintable(QString("%1 vs %2").arg(widths).arg(e.total)));
+        }
+        // Each width's metric, and their mean as the run's top1.
+        QCOMPARE(static_cast<int>(obs->epochs.size()), 1);
+        std::map<std::string, double> m(obs->epochs[0].metrics.begin(), obs->epochs[0].metrics.end());
+        QVERIFY(m.count("w8/top1") && m.count("w4/top1") && m.count("w2/top1"));
+        QVERIFY(std::abs(m["top1"] - (m["w8/top1"] + m["w4/top1"] + m["w2/top1"]) / 3.0) < 1e-9);
+        // 8 steps keep the 8- and 4-bit models near the source (55.6 %; a cascade that rounded every half up
+        // lost the 4-bit model to 30 %); the ternary 2-bit one needs far longer.
+        QVERIFY2(m["w8/top1"] > 50.0, qPrintable(QString::number(m["w8/top1"])));
+        QVERIFY2(m["w4/top1"] > 45.0, qPrintable(QString::number(m["w4/top1"])));
+
+        // The report measures every width, each on LibTorch's int8 kernels too.
+        const QuantizeResult q = readQuantReport(out);
+        QCOMPARE(QString::fromStdString(q.method), QString("once-qat-self"));
+        QCOMPARE(static_cast<int>(q.vertical.size()), 3);
+        for (const auto& v : q.vertical) {
+            QVERIFY(std::abs(v.simulatedMetric - m["w" + std::to_string(v.bits) + "/top1"]) < 1e-9 ||
+                    s.bestMetrics != s.finalMetrics);
+            if (v.bits == 8) QVERIFY2(v.int8Agreement >= 98.0, qPrintable(QString::number(v.int8Agreement)));
+        }
+        QVERIFY(q.vertical[2].cost.sizeBytes < q.vertical[1].cost.sizeBytes &&
+                q.vertical[1].cost.sizeBytes < q.vertical[0].cost.sizeBytes);
+
+        // The checkpoint says what it holds; a 4-bit model taken out of it is a run of its own whose
+        // evaluation is the report's 4-bit figure and whose exported codes are the cascade's.
+        CheckpointMeta meta;
+        GraphNet once = loadAnyModel(resolveCheckpoint(out), &meta, torch::kCPU);
+        QVERIFY(meta.vertical == std::vector<int>({8, 4, 2}));
+        QVERIFY(once->isVertical());
+        const std::string four = dir + "/w4";
+        const QuantizeResult x = extractVerticalWidth(out, 4, four, 2);
+        QVERIFY(std::abs(x.simulatedMetric - q.vertical[1].simulatedMetric) < 1e-9);
+        QVERIFY(std::abs(x.int8Metric - q.vertical[1].int8Metric) < 1e-9);
+        CheckpointMeta fourMeta;
+        GraphNet w4 = loadAnyModel(resolveCheckpoint(four), &fourMeta, torch::kCPU);
+        QVERIFY(fourMeta.vertical.empty() && !w4->isVertical());
+        const EvalResult e4 = evaluateRun(four, CheckpointChoice::Best, 2);
+        QVERIFY2(
+            std::abs(e4.metrics.at(0).second - q.vertical[1].simulatedMetric) < 1e-9,
+            qPrintable(QString("%1 vs %2").arg(e4.metrics.at(0).second).arg(q.vertical[1].simulatedMetric)));
+        const std::string onnxFile = dir + "/w4.onnx";
+        exportOnnx(four, "onnx-int8", onnxFile);
+        onnx::ModelProto model;
+        {
+            std::ifstream in(onnxFile, std::ios::binary);
+            QVERIFY(model.ParseFromIstream(&in));
+        }
+        int checked = 0;
+        for (size_t i = 0; i < once->nodes().size(); ++i) {
+            const auto& n = once->nodes()[i];
+            if (n.weightQuant < 0) continue;
+            const auto codes = once->verticalCodes(static_cast<int>(i), 4).flatten();
+            for (const auto& t : model.graph().initializer()) {
+                if (t.name() != n.name + ".weight_quantized") continue;
+                QCOMPARE(static_cast<int64_t>(t.raw_data().size()), codes.numel());
+                for (int64_t k = 0; k < codes.numel(); ++k) {
+                    const int v = static_cast<int8_t>(t.raw_data()[static_cast<size_t>(k)]);
+                    QVERIFY(v >= -7 && v <= 7);
+                    QCOMPARE(static_cast<int64_t>(v), codes[k].item<int64_t>());
+                }
+                ++checked;
+            }
+        }
+        QVERIFY(checked > 3);
+        // Errors name what is wrong.
+        QVERIFY(errorOf([&] {
+                    extractVerticalWidth(out, 6, dir + "/w6", 2);
+                }).contains("holds the widths 8, 4, 2"));
+        QVERIFY(errorOf([&] {
+                    extractVerticalWidth(mRun, 4, dir + "/x", 2);
+                }).contains("not a vertical-layered"));
+        QVERIFY(errorOf([&] { extractVerticalWidth(out, 4, four, 2); }).contains("already holds a run"));
+        const QString bad = errorOf([] {
+            parseRecipe("model: {arch: resnet8}\nquantize: {enabled: true, from: x, vertical: [8, 8, 2]}\n",
+                        "v.yaml", "/tmp");
+        });
+        QVERIFY2(bad.contains("v.yaml:2") && bad.contains("decreasing"), qPrintable(bad));
+        const QString mixed = errorOf([] {
+            parseRecipe(
+                "model: {arch: resnet8}\nquantize: {enabled: true, from: x, vertical: [8, 4], "
+                "layer_bits: {stem.conv: 2}}\n",
+                "v.yaml", "/tmp");
+        });
+        QVERIFY2(mixed.contains("layer_bits") && mixed.contains("vertical"), qPrintable(mixed));
     }
 };
 

@@ -290,7 +290,40 @@ private Q_SLOTS:
         QCOMPARE(model.runDir(0), QString());
     }
 
+    // A once-QAT run holds several widths: a row for each, measured from the one model, each telling the page
+    // which width it is (for export).
+    void onceQatRunHasARowPerWidth() {
+        QuantComparison c = comparison();
+        QuantizeResult once;
+        once.outDir = "/project/runs/student-once";
+        once.method = "once-qat-self";
+        once.metric = "top1";
+        once.fp32Metric = 85.5;
+        once.layers = {layer("a", "conv", 400, 1000), layer("b", "linear", 600, 1000)};
+        once.cost = {1000.0, 128000.0};
+        once.fp32Cost = c.fp32Cost;
+        once.vertical = {{8, 84.5, 84.25, 99.5, {1000.0, 128000.0}},
+                         {4, 82.0, 81.5, 97.0, {500.0, 64000.0}},
+                         {2, 70.0, 69.0, 95.0, {250.0, 32000.0}}};
+        c.quantized = {once};
+        QuantComparisonModel model;
+        model.setComparison(c);
+        using C = QuantComparisonModel;
+        QCOMPARE(model.rowCount(), 5);  // teacher, fp32 student, three widths
+        QCOMPARE(text(model, 2, C::Model), QString("Once-QAT, self-taught · 8 bit"));
+        QCOMPARE(text(model, 3, C::Model), QString("Once-QAT, self-taught · 4 bit"));
+        QCOMPARE(text(model, 3, C::Bits), QString("W4 A8"));
+        QCOMPARE(text(model, 3, C::Metric), QString("82.00"));
+        QCOMPARE(text(model, 4, C::Int8Metric), QString("69.00"));
+        QCOMPARE(text(model, 4, C::Compression), QString("16.00×"));  // 4000 / 250
+        QCOMPARE(model.index(3, C::Metric).data(C::WidthRole).toInt(), 4);
+        QCOMPARE(model.index(1, C::Metric).data(C::WidthRole).toInt(), 0);
+        QCOMPARE(model.runDir(4), QString("/project/runs/student-once"));
+        QVERIFY(model.index(2, C::Model).data(Qt::ToolTipRole).toString().contains("8/4/2"));
+    }
+
     void labelsOfMethodsAndWidths() {
+        QCOMPARE(QuantComparisonModel::methodLabel("once-qat-kd"), QString("Once-QAT + KD"));
         QCOMPARE(QuantComparisonModel::methodLabel("qat-self"), QString("QAT, self-taught"));
         QCOMPARE(QuantComparisonModel::methodLabel("ptq-mixed"), QString("PTQ (mixed)"));
         QCOMPARE(QuantComparisonModel::methodLabel("fancy"), QString("FANCY"));

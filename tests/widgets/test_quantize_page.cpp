@@ -366,6 +366,62 @@ losses:
                      page->message().contains("LibTorch int8"),
                  qPrintable(page->message()));
     }
+
+    // Once-QAT from the page: one model for 8, 4 and 2 bits, a curve per width live, a comparison row per
+    // width, and the 4-bit row exported (taken out into RUN-w4 first).
+    void onceQatThroughTheWindow() {
+        MainWindow w;
+        w.show();
+        QString error;
+        QVERIFY2(w.openProject(mProject.dir(), &error), qPrintable(error));
+        QuantizePage* page = w.quantizePage();
+        page->setThreads(2);
+        w.runsTable()->selectRunDirs({mStudent});
+        QSignalSpy loaded(page, &QuantizePage::layersLoaded);
+        w.action("quantize")->trigger();
+        QVERIFY2(loaded.wait(kTaskTimeoutMs), qPrintable(page->message()));
+        auto* teacher = page->findChild<QComboBox*>("quantQatTeacher");
+        teacher->setCurrentIndex(teacher->findData("self"));
+        page->setQatWidths({8, 4, 2});
+        QCOMPARE(page->qatWidths(), (std::vector<int>{8, 4, 2}));
+        QSignalSpy finished(&w, &MainWindow::runFinished);
+        QVERIFY(page->startQat());
+        QVERIFY(finished.wait(kTaskTimeoutMs));
+        QCOMPARE(finished.last().at(1).value<RunStatus>(), RunStatus::Finished);
+        const QString onceDir = finished.last().at(0).toString();
+        const Recipe once = loadRecipe((onceDir + "/recipe.yaml").toStdString());
+        QVERIFY(once.quant.vertical == (std::vector<int>{8, 4, 2}));
+        // Selected in the runs table, the run shows each width's loss and validation curve.
+        const auto shown = [&] {
+            w.runsTable()->selectRunDirs({onceDir});  // again until the refreshed table lists it
+            return w.lossCurves()->pointCount("loss/w2:total") > 0;
+        };
+        QTRY_VERIFY2_WITH_TIMEOUT(shown(), qPrintable(w.lossCurves()->curveNames().join(", ")), 10000);
+        QCOMPARE(w.lossCurves()->pointCount("val/w4/top1"), 1);
+        QCOMPARE(w.lossCurves()->pointCount("val/w8/top1"), 1);
+
+        std::map<int, int> rowOfWidth;
+        const auto findRows = [&] {
+            rowOfWidth.clear();
+            for (int r = 0; r < page->comparisonRowCount(); ++r)
+                if (QDir(page->comparisonRunDir(r)) == QDir(onceDir))
+                    rowOfWidth[page->comparisonWidth(r)] = r;
+            return rowOfWidth.size() == 3;
+        };
+        QTRY_VERIFY2_WITH_TIMEOUT(findRows(), qPrintable(page->message()), 30000);
+        QVERIFY(rowOfWidth.count(8) && rowOfWidth.count(4) && rowOfWidth.count(2));
+        QCOMPARE(page->comparisonText(rowOfWidth[4], QuantComparisonModel::Bits), QString("W4 A8"));
+        QVERIFY2(page->comparisonText(rowOfWidth[2], QuantComparisonModel::Model).startsWith("Once-QAT"),
+                 qPrintable(page->comparisonText(rowOfWidth[2], QuantComparisonModel::Model)));
+
+        const QString file = mScratch + "/once-w4-int8.onnx";
+        QVERIFY(page->exportRun(onceDir, "onnx-int8", file, 4));
+        QVERIFY2(waitTask(*page, QuantizePage::Task::Export), qPrintable(page->message()));
+        QVERIFY(QFileInfo(file).size() > 1000);
+        QVERIFY(isQuantizedRun((onceDir + "-w4").toStdString()));
+        const QuantizeResult four = readQuantReport((onceDir + "-w4").toStdString());
+        QCOMPARE(four.layers.front().weightBits, 4);
+    }
 };
 
 QTEST_MAIN(QuantizePageTest)

@@ -250,6 +250,34 @@ private Q_SLOTS:
         QVERIFY(view.curveNames().isEmpty());
     }
 
+    // Mutual learning's peers and a once-QAT model's widths each get a validation curve beside the main one;
+    // other prefixed metrics (per-class values, top5) do not, and the baseline gap reads the main curve only.
+    void lossCurvesDrawPeersAndWidths() {
+        LossCurvesView view;
+        view.addStep(step(10, 1.0, 0.5));
+        EpochEvent epoch;
+        epoch.epoch = 1;
+        epoch.step = 10;
+        epoch.metrics = {{"top1", 70.0},       {"top5", 99.0},   {"w8/top1", 75.0}, {"w2/top1", 65.0},
+                         {"peer1/top1", 68.0}, {"w8/loss", 0.7}, {"iou/3", 50.0},   {"peer1/top5", 98.0}};
+        view.addEpoch(epoch);
+        const QStringList names = view.curveNames();
+        for (const char* drawn : {"val/top1", "val/w8/top1", "val/w2/top1", "val/peer1/top1"})
+            QVERIFY2(names.contains(drawn), qPrintable(names.join(", ")));
+        for (const char* not_drawn : {"val/top5", "val/w8/loss", "val/iou/3", "val/peer1/top5"})
+            QVERIFY2(!names.contains(not_drawn), qPrintable(names.join(", ")));
+        QCOMPARE(view.displayedValues("val/w2/top1"), QVector<double>{65.0});
+        BaselineCurve base;
+        base.metric = "top1";
+        base.epochs = {1};
+        base.steps = {10};
+        base.values = {69.0};
+        base.runs = {"alone"};
+        base.counts = {1};
+        view.setBaseline(base);
+        QVERIFY2(view.baselineGapText().contains("+1.00"), qPrintable(view.baselineGapText()));
+    }
+
     void lossCurvesExportCsvAndPng() {
         LossCurvesView view;
         const int n = 25;

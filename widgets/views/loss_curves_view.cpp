@@ -220,9 +220,17 @@ QColor LossCurvesView::colourFor(const QString& name) {
         c = QColor(0x202020);
     else if (name == QLatin1String("lr"))
         c = QColor(0x909090);
-    else if (name.startsWith(QLatin1String("val/")))
+    else if (name.startsWith(QLatin1String("val/")) && name.count(QLatin1Char('/')) == 1)
         c = QColor(0xd62728);
-    else {
+    else if (name.startsWith(QLatin1String("val/"))) {
+        // Peers and widths: shades apart from the main metric's red, in the order they appear.
+        static const QColor kOthers[] = {QColor(0x9467bd), QColor(0x8c564b), QColor(0xe377c2),
+                                         QColor(0x17becf), QColor(0xbcbd22)};
+        int others = 0;
+        for (auto k = mColours.constBegin(); k != mColours.constEnd(); ++k)
+            if (k.key().startsWith(QLatin1String("val/")) && k.key().count(QLatin1Char('/')) > 1) ++others;
+        c = kOthers[others % (sizeof(kOthers) / sizeof(kOthers[0]))];
+    } else {
         int terms = 0;
         for (auto k = mColours.constBegin(); k != mColours.constEnd(); ++k)
             if (kindOf(k.key()) == Kind::Loss && k.key() != QLatin1String("loss/total")) ++terms;
@@ -274,7 +282,7 @@ LossCurvesView::Curve& LossCurvesView::curve(const QString& name, Kind kind, boo
     }
     mCurves.push_back(std::move(c));
     if (kind == Kind::Metric && !overlay) {
-        QString metric = name.mid(4);
+        const QString metric = name.section(QLatin1Char('/'), -1);  // val/w4/top1 → top1
         mMetricRect->axis(QCPAxis::atLeft)
             ->setLabel(metric == QLatin1String("miou")   ? tr("val mIoU (%)")
                        : metric == QLatin1String("top1") ? tr("val top-1 (%)")
@@ -369,15 +377,32 @@ void LossCurvesView::addStep(const StepEvent& event) {
     scheduleReplot();
 }
 
+namespace {
+
+/** The curve a validation metric is drawn as, empty when it is not drawn: the main metric (top1, or miou for
+ *  segmentation, which also reports a pixel accuracy named top1), and the same metric of each peer
+ * (peer1/top1) or width of a once-QAT model (w4/top1). */
+QString plottedMetric(const std::string& name, bool seg) {
+    const auto slash = name.find('/');
+    const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
+    if (base != (seg ? "miou" : "top1")) return {};
+    if (slash != std::string::npos) {
+        const std::string prefix = name.substr(0, slash);
+        const bool peer = prefix.rfind("peer", 0) == 0, width = prefix.size() == 2 && prefix[0] == 'w';
+        if (!peer && !width) return {};
+    }
+    return QStringLiteral("val/") + QString::fromStdString(name);
+}
+
+}  // namespace
+
 void LossCurvesView::addEpoch(const EpochEvent& event) {
+    const bool seg = std::any_of(event.metrics.begin(), event.metrics.end(),
+                                 [](const auto& m) { return m.first == "miou"; });
     for (const auto& [name, value] : event.metrics) {
-        if (name != "top1" && name != "miou") continue;
-        // Segmentation reports miou and a pixel accuracy named top1: plot only the main metric.
-        const bool seg = std::any_of(event.metrics.begin(), event.metrics.end(),
-                                     [](const auto& m) { return m.first == "miou"; });
-        if (seg && name == "top1") continue;
-        append(curve(QStringLiteral("val/") + QString::fromStdString(name), Kind::Metric),
-               static_cast<double>(event.step), value);
+        const QString plotted = plottedMetric(name, seg);
+        if (plotted.isEmpty()) continue;
+        append(curve(plotted, Kind::Metric), static_cast<double>(event.step), value);
     }
     updateBaselineGap();
     scheduleReplot();
@@ -417,7 +442,7 @@ void LossCurvesView::updateBaselineGap() {
     // The run's own metric curve, at the latest evaluation that falls on one of the baseline's epochs.
     const Curve* own = nullptr;
     for (const auto& c : mCurves)
-        if (!c->overlay && c->kind == Kind::Metric) own = c.get();
+        if (!c->overlay && c->kind == Kind::Metric && c->name.count(QLatin1Char('/')) == 1) own = c.get();
     const QString metric = metricText(mBaseline.metric);
     if (!own || own->keys.isEmpty()) {
         mBaselineGap->setText(
@@ -453,8 +478,8 @@ bool LossCurvesView::parseRun(const QString& runDir, QVector<QPair<QString, QPai
             QString name;
             if (r.split == Split::Train && (r.name.rfind("loss/", 0) == 0 || r.name == "lr"))
                 name = QString::fromStdString(r.name);
-            else if (r.split == Split::Val && (r.name == "miou" || (r.name == "top1" && !seg)))
-                name = QStringLiteral("val/") + QString::fromStdString(r.name);
+            else if (r.split == Split::Val)
+                name = plottedMetric(r.name, seg);
             if (name.isEmpty()) continue;
             points->append({name, {static_cast<double>(r.step), r.value}});
         }
