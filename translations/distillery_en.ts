@@ -1581,6 +1581,45 @@ KL(p_T‖p_S) = %1</translation>
     </message>
 </context>
 <context>
+    <name>distillery::PipelineChainView</name>
+    <message>
+        <source>Compare stages</source>
+        <translation>Compare stages</translation>
+    </message>
+    <message>
+        <source>Select every stage that has run: the loss curves overlay them</source>
+        <translation>Select every stage that has run: the loss curves overlay them</translation>
+    </message>
+    <message>
+        <source>Pipeline &lt;b&gt;%1&lt;/b&gt;:</source>
+        <translation>Pipeline &lt;b&gt;%1&lt;/b&gt;:</translation>
+    </message>
+    <message>
+        <source>teaches</source>
+        <translation>teaches</translation>
+    </message>
+    <message>
+        <source>%1 · %2 %3 %</source>
+        <translation>%1 · %2 %3 %</translation>
+    </message>
+    <message>
+        <source>%1 · not started</source>
+        <translation>%1 · not started</translation>
+    </message>
+    <message>
+        <source>model</source>
+        <translation>model</translation>
+    </message>
+    <message>
+        <source>%1 · %2</source>
+        <translation>%1 · %2</translation>
+    </message>
+    <message>
+        <source>%1 has not run yet</source>
+        <translation>%1 has not run yet</translation>
+    </message>
+</context>
+<context>
     <name>distillery::PredictionsView</name>
     <message>
         <source>No samples to show.</source>

@@ -1578,6 +1578,45 @@ KL(p_T‖p_S) = %1</translation>
     </message>
 </context>
 <context>
+    <name>distillery::PipelineChainView</name>
+    <message>
+        <source>Compare stages</source>
+        <translation>比较各阶段</translation>
+    </message>
+    <message>
+        <source>Select every stage that has run: the loss curves overlay them</source>
+        <translation>选中所有已运行的阶段：损失曲线将叠加显示它们</translation>
+    </message>
+    <message>
+        <source>Pipeline &lt;b&gt;%1&lt;/b&gt;:</source>
+        <translation>流水线 &lt;b&gt;%1&lt;/b&gt;：</translation>
+    </message>
+    <message>
+        <source>teaches</source>
+        <translation>教授</translation>
+    </message>
+    <message>
+        <source>%1 · %2 %3 %</source>
+        <translation>%1 · %2 %3 %</translation>
+    </message>
+    <message>
+        <source>%1 · not started</source>
+        <translation>%1 · 尚未开始</translation>
+    </message>
+    <message>
+        <source>model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>%1 · %2</source>
+        <translation>%1 · %2</translation>
+    </message>
+    <message>
+        <source>%1 has not run yet</source>
+        <translation>%1 尚未运行</translation>
+    </message>
+</context>
+<context>
     <name>distillery::PredictionsView</name>
     <message>
         <source>No samples to show.</source>

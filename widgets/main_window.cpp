@@ -19,6 +19,7 @@
 #include <QStatusBar>
 #include <QStyle>
 #include <QTimer>
+#include <QVBoxLayout>
 #include <QToolBar>
 #include <QUndoStack>
 #include <QtConcurrent/QtConcurrentRun>
@@ -47,6 +48,7 @@
 #include "widgets/views/channel_inspector_view.h"
 #include "widgets/views/format.h"
 #include "widgets/views/loss_curves_view.h"
+#include "widgets/views/pipeline_chain_view.h"
 #include "widgets/views/predictions_view.h"
 #include "widgets/views/runs_table_view.h"
 #include "widgets/views/term_balance_view.h"
@@ -200,6 +202,18 @@ void MainWindow::createDocks() {
                     : tr("The recipe no longer has the flagged terms; no weight changed."));
         });
     mRunsTable = new RunsTableView(this);
+    // The runs dock: a pipeline's chain above the table when one of its stages is selected.
+    auto* runsPane = new QWidget(this);
+    auto* runsLayout = new QVBoxLayout(runsPane);
+    runsLayout->setContentsMargins(0, 0, 0, 0);
+    runsLayout->setSpacing(0);
+    mPipelineChain = new PipelineChainView(runsPane);
+    runsLayout->addWidget(mPipelineChain);
+    runsLayout->addWidget(mRunsTable, 1);
+    connect(mPipelineChain, &PipelineChainView::stageActivated, this,
+            [this](const QString& runDir) { mRunsTable->selectRunDirs({runDir}); });
+    connect(mPipelineChain, &PipelineChainView::compareRequested, this,
+            [this](const QStringList& runDirs) { mRunsTable->selectRunDirs(runDirs); });
     mQuantize = new QuantizePage(this);
     mLog = new QPlainTextEdit(this);
     mLog->setReadOnly(true);
@@ -247,7 +261,7 @@ void MainWindow::createDocks() {
     wrap(mPredictions, tr("Predictions"), "predictionsDock", true);
     wrap(mTermBalance, tr("Term balance"), "termBalanceDock");
     wrap(mDistributions, tr("Channel distributions"), "distributionsDock", true);
-    wrap(mRunsTable, tr("Runs"), "runsDock");
+    wrap(mRunsTable->parentWidget(), tr("Runs"), "runsDock");
     // No '&' in a dock title: tab bars and the View menu would take it for a shortcut letter.
     // Not in a scroll area: its settings scroll on their own, so both tables keep a share of a short dock.
     wrap(mQuantize, tr("Quantize and Export"), "quantizeDock");
@@ -1007,9 +1021,36 @@ void MainWindow::inspectRun(const QString& runDir) {
     mInspector->requestSnapshot();
 }
 
+void MainWindow::showPipelineChain(const QStringList& runDirs) {
+    // A stage's run folder sits in its pipeline's folder, which keeps the pipeline file; the selected runs
+    // must all be stages of that one pipeline.
+    const QString outDir = runDirs.isEmpty() ? QString() : QFileInfo(runDirs.first()).absolutePath();
+    bool samePipeline = !runDirs.isEmpty();
+    for (const QString& dir : runDirs)
+        samePipeline = samePipeline && QFileInfo(dir).absolutePath() == outDir;
+    const std::string file = samePipeline ? pipelineFileIn(outDir.toStdString()) : std::string();
+    if (file.empty()) {
+        mPipelineChain->clearChain();
+        return;
+    }
+    try {
+        const Pipeline pipeline = loadPipeline(file);
+        QVector<ChainStage> stages;
+        for (const StageState& s : pipelineState(pipeline, outDir.toStdString()))
+            stages.push_back({QString::fromStdString(s.name), QString::fromStdString(s.runDir),
+                              QString::fromStdString(s.arch), QString::fromStdString(s.status), s.metric,
+                              QString::fromStdString(s.metricName)});
+        mPipelineChain->setChain(QString::fromStdString(pipeline.name), stages, runDirs);
+    } catch (const std::exception& e) {
+        mPipelineChain->clearChain();
+        log(QString::fromStdString(e.what()), true);
+    }
+}
+
 void MainWindow::onRunsSelected(const QStringList& runDirs) {
     mSelectedRuns = runDirs;
     updateActions();
+    showPipelineChain(runDirs);
     if (runDirs.isEmpty()) return;
     // With the Quantize page in view, a selected trained fp32 run becomes its source.
     if (runDirs.size() == 1 && !mQuantize->visibleRegion().isEmpty() && !mQuantize->isBusy() &&

@@ -27,6 +27,7 @@ class DataDock;
 class DocumentationViewer;
 class EngineBridge;
 class LossCurvesView;
+class PipelineChainView;
 class ModelsDock;
 class PredictionsView;
 class TermBalanceView;
@@ -102,6 +103,9 @@ public:
     DataDock* dataDock() const { return mDataDock; }
     RecipeDock* recipeDock() const { return mRecipeDock; }
     LossCurvesView* lossCurves() const { return mLossCurves; }
+    PipelineChainView* pipelineChain() const { return mPipelineChain; }
+    /** The runs selected in the Runs table, as the views show them. */
+    QStringList selectedRuns() const { return mSelectedRuns; }
     ChannelInspectorView* inspector() const { return mInspector; }
     PredictionsView* predictions() const { return mPredictions; }
     TermBalanceView* termBalance() const { return mTermBalance; }
@@ -146,6 +150,8 @@ private:
     void onSnapshotRequested(const QString& teacherTap, const QString& studentTap, qint64 sample,
                              const QString& split);
     void onRunsSelected(const QStringList& runDirs);
+    /** The chain of the pipeline the selected runs are stages of (hidden when they are not one's). */
+    void showPipelineChain(const QStringList& runDirs);
     void inspectRun(const QString& runDir);
     void matchInspectorTau(const Recipe& recipe);
     void startBackgroundSnapshot();
@@ -160,7 +166,7 @@ private:
 
     RecipeDocument* mDocument;
     class BackgroundWork* mWork = nullptr;  // pruning
-    QProcess* mPipeline = nullptr;  // Run → Run Pipeline
+    QProcess* mPipeline = nullptr;          // Run → Run Pipeline
     ProjectSession* mSession;
     RunController* mRuns;
     AppSettings mSettings;
@@ -169,6 +175,7 @@ private:
     DataDock* mDataDock = nullptr;
     RecipeDock* mRecipeDock = nullptr;
     LossCurvesView* mLossCurves = nullptr;
+    PipelineChainView* mPipelineChain = nullptr;
     ChannelInspectorView* mInspector = nullptr;
     PredictionsView* mPredictions = nullptr;
     TermBalanceView* mTermBalance = nullptr;

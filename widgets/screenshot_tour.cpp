@@ -227,11 +227,13 @@ void ScreenshotTour::shootQuantize(const QString& studentRun) {
     if (!page->measureSensitivity() || !done()) return;
     page->setBudgetSlider(300);
     if (page->fitToBudget() && (!page->calibrate() || !done())) return;
-    // QAT for one epoch, watched in the loss curves above the page.
+    // Once-QAT for one epoch (one model for 8, 4 and 2 bits: a comparison row per width), watched in the loss
+    // curves above the page.
     QEventLoop qat;
     connect(mWindow, &MainWindow::runFinished, &qat, &QEventLoop::quit);
     QTimer::singleShot(240000, &qat, &QEventLoop::quit);
     if (auto* epochs = page->findChild<QSpinBox*>("quantQatEpochs")) epochs->setValue(1);
+    page->setQatWidths({8, 4, 2});
     if (page->startQat() && done() && mWindow->isRunning()) qat.exec();
     settle(1000);
     mWindow->dockFor(page)->raise();

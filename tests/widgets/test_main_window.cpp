@@ -10,6 +10,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <QToolButton>
 #include <QtTest/QtTest>
 #include <set>
 
@@ -33,6 +34,7 @@
 #include "widgets/tap_rules.h"
 #include "widgets/views/channel_inspector_view.h"
 #include "widgets/views/loss_curves_view.h"
+#include "widgets/views/pipeline_chain_view.h"
 #include "widgets/views/runs_table_view.h"
 #include "widgets/views/term_balance_view.h"
 #include "widgets/welcome_page.h"
@@ -296,6 +298,28 @@ private Q_SLOTS:
                  QFileInfo(projectDir + "/runs/ban/gen1").absoluteFilePath());
         // The Runs table lists the stages.
         QTRY_VERIFY_WITH_TIMEOUT(findRunDirs(projectDir + "/runs").size() == 2, 10000);
+        // A selected stage shows the chain, itself highlighted; a click on the other stage selects that run,
+        // and Compare selects both, so the loss curves overlay them.
+        const QString stage1 = QFileInfo(projectDir + "/runs/ban/gen1").absoluteFilePath();
+        const QString stage2 = QFileInfo(projectDir + "/runs/ban/gen2").absoluteFilePath();
+        PipelineChainView* chain = w.pipelineChain();
+        QVERIFY(chain->isHidden());
+        QTRY_VERIFY_WITH_TIMEOUT((w.runsTable()->selectRunDirs(QStringList{stage2}), !chain->isHidden()), 10000);
+        QCOMPARE(chain->stageCount(), 2);
+        QVERIFY2(chain->stageText(0).startsWith("gen1\nresnet8 · ") && chain->stageText(0).endsWith(" %"),
+                 qPrintable(chain->stageText(0)));
+        QVERIFY2(chain->stageText(1).startsWith("gen2\n"), qPrintable(chain->stageText(1)));
+        QCOMPARE(chain->selectedStages(), QVector<int>{1});
+        chain->stageButton(0)->click();
+        QTRY_COMPARE(w.selectedRuns(), QStringList{stage1});
+        QTRY_COMPARE(chain->selectedStages(), QVector<int>{0});
+        chain->compareButton()->click();
+        QTRY_COMPARE(w.selectedRuns().size(), 2);
+        QCOMPARE(chain->selectedStages(), (QVector<int>{0, 1}));
+        QCOMPARE(w.lossCurves()->overlayCount(), 1);
+        // A run that is no pipeline's stage hides it.
+        w.runsTable()->selectRunDirs({});
+        QVERIFY(chain->isHidden());
         // A broken file is an error message, not a start.
         QFile bad(dir("bad-pipeline.yaml"));
         QVERIFY(bad.open(QIODevice::WriteOnly));
