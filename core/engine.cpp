@@ -1384,7 +1384,6 @@ void Job::Impl::train() {
             ev.stepsPerEpoch = stepsPerEpoch;
             ev.totalSteps = totalSteps;
             ev.lr = lr;
-            optimizer->zero_grad();
             bool learned = false;
             // Once-QAT: the student runs once per width of its vertical-layered weights, each width's loss
             // adding its gradient to the shared weights; the terms report their mean over the widths, and
@@ -1446,6 +1445,7 @@ void Job::Impl::train() {
                     // Several backward passes (vertical) reduce their summed gradients afterwards. Each width
                     // adds its share of the mean over the widths, so that a learning rate means for once-QAT
                     // what it means for one width.
+                    if (!learned) optimizer->zero_grad();  // before the first width's backward pass
                     if (reducer && vertical.empty()) reducer->arm();
                     if (widths.size() > 1) total = total / static_cast<double>(widths.size());
                     (collective ? total * share : total).backward();

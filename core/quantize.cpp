@@ -598,6 +598,34 @@ std::string methodName(const std::string& base, const std::vector<QuantLayer>& l
     return widths.size() > 1 ? base + "-mixed" : base;
 }
 
+// The figures a trained quantized model's report holds: its simulated and int8-kernel metrics and their
+// agreement, its fp32 source's best metric, latencies, the layer table and the costs. `simulated`, when
+// given, receives the simulated evaluation.
+QuantizeResult measureQuantized(RunContext& c, Int8Net& kernels, EvalResult* simulated = nullptr) {
+    const ThreeWay ev = evaluateThreeWay(c, false, true, 0, &kernels);
+    QuantizeResult r;
+    r.outDir = c.runDir;
+    r.source = c.recipe.quant.from;
+    r.observer = c.recipe.quant.observer;
+    r.metric = mainMetric(c.task);
+    r.simulatedMetric = metricOf(ev.simulated, c.task);
+    r.int8Metric = metricOf(ev.int8, c.task);
+    r.int8Agreement = ev.agreement;
+    try {
+        r.fp32Metric = readCheckpointMeta(resolveCheckpoint(r.source)).bestMetric;
+    } catch (const std::exception&) {
+        r.fp32Metric = 0.0;
+    }
+    auto [fp, q] = latencies(c, kernels, 64);
+    r.fp32LatencyMs = fp;
+    r.int8LatencyMs = q;
+    r.layers = layerTable(c.net, c.info);
+    r.cost = quantCost(r.layers);
+    r.fp32Cost = floatCost(r.layers);
+    if (simulated) *simulated = ev.simulated;
+    return r;
+}
+
 // A quantized model's run folder, as eval / inspect / export / the GUI read it: the recipe, both checkpoints
 // (the model as it is), its metrics, summary and quantization.json.
 void writeQuantizedRun(RunContext& c, const std::string& outDir, const Recipe& r, CheckpointMeta meta,
@@ -809,26 +837,10 @@ QuantizeResult extractVerticalWidth(const std::string& sourceRun, int bits, cons
         throw Error(outDir + " already holds a run (choose a new folder)");
     c.net->materializeVerticalBits(bits);
     Int8Net kernels(c.net);
-    const ThreeWay ev = evaluateThreeWay(c, false, true, 0, &kernels);
-    QuantizeResult result;
+    EvalResult simulated;
+    QuantizeResult result = measureQuantized(c, kernels, &simulated);
     result.outDir = outDir;
     result.source = c.runDir;
-    result.observer = c.recipe.quant.observer;
-    result.metric = mainMetric(c.task);
-    result.simulatedMetric = metricOf(ev.simulated, c.task);
-    result.int8Metric = metricOf(ev.int8, c.task);
-    result.int8Agreement = ev.agreement;
-    try {
-        result.fp32Metric = readCheckpointMeta(resolveCheckpoint(c.recipe.quant.from)).bestMetric;
-    } catch (const std::exception&) {
-        result.fp32Metric = 0.0;
-    }
-    auto [fp, q] = latencies(c, kernels, 64);
-    result.fp32LatencyMs = fp;
-    result.int8LatencyMs = q;
-    result.layers = layerTable(c.net, c.info);
-    result.cost = quantCost(result.layers);
-    result.fp32Cost = floatCost(result.layers);
     result.method = "once-qat";
     Recipe r = c.recipe;
     r.name = c.recipe.name + "-w" + std::to_string(bits);
@@ -838,7 +850,7 @@ QuantizeResult extractVerticalWidth(const std::string& sourceRun, int bits, cons
     meta.vertical.clear();
     for (auto& [name, b] : meta.weightBits)
         if (b > 0) b = bits;
-    writeQuantizedRun(c, outDir, r, meta, result, ev.simulated, RunKind::Qat,
+    writeQuantizedRun(c, outDir, r, meta, result, simulated, RunKind::Qat,
                       std::to_string(bits) + "-bit model of " + c.runDir);
     return result;
 }
@@ -868,28 +880,7 @@ void writeQatReport(const std::string& runDir, const std::string& teacherMode, i
     applyThreadCount(threads);
     RunContext c = openRun(runDir, true);
     Int8Net int8net(c.net);
-    ThreeWay ev = evaluateThreeWay(c, false, true, 0, &int8net);
-    QuantizeResult r;
-    r.outDir = c.runDir;
-    r.source = c.recipe.quant.from;
-    r.observer = c.recipe.quant.observer;
-    r.metric = mainMetric(c.task);
-    r.simulatedMetric = metricOf(ev.simulated, c.task);
-    r.int8Metric = metricOf(ev.int8, c.task);
-    r.int8Agreement = ev.agreement;
-    try {
-        CheckpointMeta srcMeta;
-        auto src = loadModel(resolveCheckpoint(r.source), &srcMeta, torch::kCPU);
-        r.fp32Metric = srcMeta.bestMetric;
-    } catch (const std::exception&) {
-        r.fp32Metric = 0.0;
-    }
-    auto [fp, q] = latencies(c, int8net, 64);
-    r.fp32LatencyMs = fp;
-    r.int8LatencyMs = q;
-    r.layers = layerTable(c.net, c.info);
-    r.cost = quantCost(r.layers);
-    r.fp32Cost = floatCost(r.layers);
+    QuantizeResult r = measureQuantized(c, int8net);
     r.method = methodName(teacherMode == "none"   ? "qat"
                           : teacherMode == "self" ? "qat-self"
                                                   : "qat-kd",

@@ -312,7 +312,11 @@ private Q_SLOTS:
             if (split != "train" || name.rfind("loss/", 0) != 0) continue;
             QVERIFY2(mb.count(key), qPrintable(QString::fromStdString(name)));
             const double other = mb.at(key);
-            QVERIFY2(std::abs(value - other) <= 1e-4 * std::max(1.0, std::abs(value)),
+            // Two halves reduce their gradients and sync-BN statistics in another order than one process
+            // does; SGD carries those fp32 rounding differences on, to 1.1e-4 of the loss by step 21 on a
+            // machine measured here (the same with the engine of before and after once-QAT). A wrong average
+            // (a sum, a missing rank's share) moves the loss by far more within these 30 steps.
+            QVERIFY2(std::abs(value - other) <= 3e-4 * std::max(1.0, std::abs(value)),
                      qPrintable(QStringLiteral("step %1 %2: %3 vs %4")
                                     .arg(step)
                                     .arg(QString::fromStdString(name))
