@@ -1,4 +1,5 @@
 #include "core/format.h"
+#include <algorithm>
 #include <cctype>
 
 #include <cmath>
@@ -56,6 +57,39 @@ std::string lower(std::string text) {
     for (char& c : text)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return text;
+}
+
+bool splitKindValue(const std::string& text, KindValue& out) {
+    const auto eq = text.find('=');
+    if (eq == std::string::npos) return false;
+    out.kind = lower(text.substr(0, eq));
+    const std::string value = text.substr(eq + 1);
+    size_t used = 0;
+    try {
+        out.number = std::stod(value, &used);
+    } catch (const std::exception&) {
+        return false;
+    }
+    out.unit = lower(value.substr(used));
+    out.unit.erase(std::remove(out.unit.begin(), out.unit.end(), ' '), out.unit.end());
+    return true;
+}
+
+double decimalFactor(const std::string& unit, const std::string& allowed) {
+    if (unit.empty()) return 1.0;
+    if (unit.size() != 1 || allowed.find(unit[0]) == std::string::npos) return 0.0;
+    switch (unit[0]) {
+        case 'k':
+            return 1e3;
+        case 'm':
+            return 1e6;
+        case 'g':
+            return 1e9;
+        case 't':
+            return 1e12;
+        default:
+            return 0.0;
+    }
 }
 
 }  // namespace distillery

@@ -18,6 +18,20 @@ std::string bytesText(int64_t bytes);
 /** ASCII lower case ("MB" -> "mb"), for case-insensitive units and names in user input. */
 std::string lower(std::string text);
 
+/** "kind=<number><unit>" as users write budgets ("size=40KB", "params=50%", "bops=2.5G"): the kind and the
+ *  unit lower-cased, the unit without spaces. False when there is no '=' or the value does not start with a
+ *  number. */
+struct KindValue {
+    std::string kind;
+    double number = 0.0;
+    std::string unit;
+};
+bool splitKindValue(const std::string& text, KindValue& out);
+
+/** The factor of a decimal suffix among `allowed` (a subset of "kmgt", lower case): "" → 1, k → 1e3, m → 1e6,
+ *  g → 1e9, t → 1e12; 0 for a suffix that is not allowed. */
+double decimalFactor(const std::string& unit, const std::string& allowed = "kmgt");
+
 /** A message up to its first line break: what one-line reports (run summaries, errors) show. */
 std::string firstLine(const std::string& text);
 

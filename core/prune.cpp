@@ -386,36 +386,20 @@ PruneBudget parsePruneBudget(const std::string& text) {
     const std::string bad = "budget '" + text +
                             "': expected params=<share or count> or macs=<share or count>, e.g. params=50%, "
                             "macs=0.4, params=120k, macs=3.5M";
-    const auto eq = text.find('=');
-    if (eq == std::string::npos) throw Error(bad);
+    KindValue kv;
+    if (!splitKindValue(text, kv) || (kv.kind != "params" && kv.kind != "macs")) throw Error(bad);
     PruneBudget b;
-    b.kind = lower(text.substr(0, eq));
-    if (b.kind != "params" && b.kind != "macs") throw Error(bad);
-    const std::string value = text.substr(eq + 1);
-    size_t used = 0;
-    double number = 0;
-    try {
-        number = std::stod(value, &used);
-    } catch (const std::exception&) {
-        throw Error(bad);
-    }
-    const std::string unit = lower(value.substr(used));
+    b.kind = kv.kind;
+    const double number = kv.number;
     if (!(number > 0) || !std::isfinite(number)) throw Error(bad + " (it must be positive)");
-    if (unit == "%") {
+    if (kv.unit == "%") {
         if (number >= 100) throw Error("budget '" + text + "': a share must be below 100 %");
         b.fraction = number / 100.0;
-    } else if (unit.empty() && number < 1.0) {
+    } else if (kv.unit.empty() && number < 1.0) {
         b.fraction = number;
     } else {
-        double factor = 1;
-        if (unit == "k")
-            factor = 1e3;
-        else if (unit == "m")
-            factor = 1e6;
-        else if (unit == "g")
-            factor = 1e9;
-        else if (!unit.empty())
-            throw Error(bad);
+        const double factor = decimalFactor(kv.unit, "kmg");
+        if (factor == 0.0) throw Error(bad);
         b.count = number * factor;
     }
     return b;

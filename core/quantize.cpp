@@ -67,45 +67,15 @@ QuantBudget parseBudget(const std::string& text) {
     const std::string bad = "budget '" + text +
                             "': expected size=<bytes>[KB|MB] (e.g. size=40KB) or bops=<number>[K|M|G|T] "
                             "(e.g. bops=2.5G)";
-    const auto eq = text.find('=');
-    if (eq == std::string::npos) throw Error(bad);
+    KindValue kv;
+    if (!splitKindValue(text, kv) || (kv.kind != "size" && kv.kind != "bops")) throw Error(bad);
     QuantBudget b;
-    b.kind = lower(text.substr(0, eq));
-    if (b.kind != "size" && b.kind != "bops") throw Error(bad);
-    std::string value = text.substr(eq + 1);
-    size_t used = 0;
-    double number = 0;
-    try {
-        number = std::stod(value, &used);
-    } catch (const std::exception&) {
-        throw Error(bad);
-    }
-    std::string unit = lower(value.substr(used));
-    unit.erase(std::remove(unit.begin(), unit.end(), ' '), unit.end());
-    double factor = 1;
-    if (b.kind == "size") {
-        if (unit == "" || unit == "b")
-            factor = 1;
-        else if (unit == "kb" || unit == "k")
-            factor = 1e3;
-        else if (unit == "mb" || unit == "m")
-            factor = 1e6;
-        else
-            throw Error(bad);
-    } else {
-        if (unit == "")
-            factor = 1;
-        else if (unit == "k")
-            factor = 1e3;
-        else if (unit == "m")
-            factor = 1e6;
-        else if (unit == "g")
-            factor = 1e9;
-        else if (unit == "t")
-            factor = 1e12;
-        else
-            throw Error(bad);
-    }
+    b.kind = kv.kind;
+    const double number = kv.number;
+    std::string unit = kv.unit;
+    if (b.kind == "size" && !unit.empty() && unit.back() == 'b') unit.pop_back();  // 40KB = 40K, 512B = 512
+    const double factor = decimalFactor(unit, b.kind == "size" ? "km" : "kmgt");
+    if (factor == 0.0) throw Error(bad);
     b.value = number * factor;
     if (!(b.value > 0) || !std::isfinite(b.value)) throw Error("budget '" + text + "': must be positive");
     return b;

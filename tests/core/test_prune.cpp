@@ -323,6 +323,10 @@ private Q_SLOTS:
         QVERIFY(errorOf([] { parsePruneBudget("size=40KB"); }).contains("params=50%"));
         QVERIFY(errorOf([] { parsePruneBudget("params=150%"); }).contains("below 100"));
         QVERIFY(errorOf([] { parsePruneBudget("macs=-3"); }).contains("positive"));
+        QCOMPARE(parsePruneBudget("params=120k").count, 120000.0);
+        QCOMPARE(parsePruneBudget("MACs=3.5M").count, 3.5e6);
+        QCOMPARE(parsePruneBudget("params=0.4").fraction, 0.4);
+        QVERIFY(errorOf([] { parsePruneBudget("params=2T"); }).contains("params=120k"));
         QVERIFY(errorOf([] { parsePruneBudget("params=12q"); }).contains("params=12q"));
         PruneOptions tooSmall = o;
         tooSmall.budget = parsePruneBudget("params=1k");

@@ -271,6 +271,10 @@ private Q_SLOTS:
         QVERIFY(errorOf([&] { parseBudget("size=-5KB"); }).contains("positive"));
         QCOMPARE(parseBudget("size=40KB").value, 40000.0);
         QCOMPARE(parseBudget("bops=2.5G").value, 2.5e9);
+        QCOMPARE(parseBudget("size=512B").value, 512.0);
+        QCOMPARE(parseBudget("SIZE=1.5 mb").value, 1.5e6);
+        QVERIFY(errorOf([&] { parseBudget("size=3GB"); }).contains("expected size=<bytes>[KB|MB]"));
+        QVERIFY(errorOf([&] { parseBudget("bops=7X"); }).contains("[K|M|G|T]"));
         // Budget left over after the greedy descent goes back to the layers: c is cheap to lower early, a's
         // step then overshoots the budget by 50 bytes, which returns c to 8 bit (exactly 850 bytes).
         std::vector<QuantLayer> two(2);
