@@ -124,8 +124,8 @@ struct QuantSpec {
     std::string teacher = "recipe";  // QAT teacher: recipe (teacher section) or self (fp32 copy of `from`)
     std::string budget;  // mixed precision: "size=40KB" or "bops=2.5G"; bits chosen from sensitivity
     /** Once-QAT (vertical-layered weights): the widths one model holds, top first (e.g. 8, 6, 4, 2). Each
-     *  lower width is the top integer code taken down by rounding right shifts; training sums every width's
-     *  loss on the shared weights. Empty: an ordinary single-width model. */
+     *  lower width is the top integer code taken down by rounding right shifts; training takes the mean of
+     *  every width's loss on the shared weights. Empty: an ordinary single-width model. */
     std::vector<int> vertical;
 };
 
