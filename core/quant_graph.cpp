@@ -9,14 +9,20 @@
 
 namespace distillery {
 
+namespace {
+
+// LSQ: the same step size, its gradient scaled by g (learned step sizes only).
+torch::Tensor lsqGradientScaled(const torch::Tensor& s, double g) {
+    if (!(g > 0.0) || !s.requires_grad()) return s;
+    auto scaled = s * g;
+    return (s - scaled).detach() + scaled;
+}
+
+}  // namespace
+
 torch::Tensor fakeQuantize(const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& zeroPoint,
                            double qmin, double qmax, double lsqGradScale) {
-    torch::Tensor s = scale;
-    if (lsqGradScale > 0.0 && s.requires_grad()) {
-        // LSQ: same value, gradient to the step size scaled by g.
-        auto scaled = s * lsqGradScale;
-        s = (s - scaled).detach() + scaled;
-    }
+    const torch::Tensor s = lsqGradientScaled(scale, lsqGradScale);
     auto v = x / s + zeroPoint;
     // Straight-through rounding: the forward rounds, the backward passes the gradient unchanged; clamp then
     // zeroes it outside the representable range. With a learnable s this gives LSQ's step-size gradient.
@@ -54,24 +60,32 @@ torch::Tensor cascadeCodes(const torch::Tensor& w, const torch::Tensor& s, int t
 
 // Per-output-channel symmetric scales. 8 bit: max |w|. Below: the clip (a fraction of max |w|) that
 // minimises the squared error per channel, which matters a lot at 4 and 2 bits.
-torch::Tensor channelScales(const torch::Tensor& weight, int bits) {
-    torch::NoGradGuard noGrad;
-    auto w = weight.detach().flatten(1);
+// The per-channel scale max |w| / q_max × ratio (ratio 1.0 … 0.2) whose error(w, s [C,1]) → [C] is least;
+// w is the weight flattened to [C, K]. `best` holds the scales to keep where no ratio does better.
+template <typename ErrorFn>
+torch::Tensor clipSearch(const torch::Tensor& w, double qmax, torch::Tensor best, ErrorFn error) {
     auto maxAbs = w.abs().amax(1).clamp_min(1e-8);
-    const double qmax = static_cast<double>(weightQmax(bits));
-    auto best = maxAbs / qmax;
-    if (bits >= 8) return best;
     auto bestErr = torch::full_like(maxAbs, std::numeric_limits<float>::infinity());
     for (int i = 0; i <= 40; ++i) {
         const double ratio = 1.0 - i * 0.02;  // 1.0 … 0.2
         auto s = (maxAbs * ratio / qmax).unsqueeze(1);
-        auto q = torch::clamp(torch::round(w / s), -qmax, qmax) * s;
-        auto err = (q - w).pow(2).sum(1);
+        auto err = error(w, s);
         auto better = err < bestErr;
         bestErr = torch::where(better, err, bestErr);
         best = torch::where(better, s.squeeze(1), best);
     }
     return best;
+}
+
+torch::Tensor channelScales(const torch::Tensor& weight, int bits) {
+    torch::NoGradGuard noGrad;
+    auto w = weight.detach().flatten(1);
+    const double qmax = static_cast<double>(weightQmax(bits));
+    auto best = w.abs().amax(1).clamp_min(1e-8) / qmax;
+    if (bits >= 8) return best;
+    return clipSearch(w, qmax, best, [qmax](const torch::Tensor& x, const torch::Tensor& s) {
+        return (torch::clamp(torch::round(x / s), -qmax, qmax) * s - x).pow(2).sum(1);
+    });
 }
 
 std::string quantizableLayers(const std::vector<GraphNode>& nodes) {
@@ -385,11 +399,7 @@ torch::Tensor GraphNetImpl::effectiveWeight(const GraphNode& n) const {
     auto scale = wq.scale.view(shape);
     const double g = mLsq ? 1.0 / std::sqrt(static_cast<double>(w[0].numel()) * qmax) : 0.0;
     if (mVerticalTop > 0) {
-        torch::Tensor s = scale;
-        if (g > 0.0 && s.requires_grad()) {  // LSQ's gradient scale, as fakeQuantize applies it
-            auto scaled = s * g;
-            s = (s - scaled).detach() + scaled;
-        }
+        const torch::Tensor s = lsqGradientScaled(scale, g);
         return cascadeCodes(w, s, mVerticalTop, mVerticalBits) *
                (s * std::ldexp(1.0, mVerticalTop - mVerticalBits));
     }
@@ -405,21 +415,14 @@ torch::Tensor verticalScales(const torch::Tensor& weight, const torch::Tensor& c
                              const std::vector<int>& widths) {
     torch::NoGradGuard noGrad;
     auto w = weight.detach().flatten(1);
-    auto maxAbs = w.abs().amax(1).clamp_min(1e-8);
-    const double qmax = static_cast<double>(weightQmax(top));
-    auto best = current.detach().clone();
-    auto bestErr = torch::full_like(maxAbs, std::numeric_limits<float>::infinity());
-    for (int i = 0; i <= 40; ++i) {
-        const double ratio = 1.0 - i * 0.02;
-        auto s = (maxAbs * ratio / qmax).unsqueeze(1);
-        auto err = torch::zeros_like(maxAbs);
-        for (int b : widths)
-            err += (cascadeCodes(w, s, top, b) * (s * std::ldexp(1.0, top - b)) - w).pow(2).sum(1);
-        auto better = err < bestErr;
-        bestErr = torch::where(better, err, bestErr);
-        best = torch::where(better, s.squeeze(1), best);
-    }
-    return best;
+    return clipSearch(
+        w, static_cast<double>(weightQmax(top)), current.detach().clone(),
+        [&](const torch::Tensor& x, const torch::Tensor& s) {
+            auto err = torch::zeros({x.size(0)}, x.options());
+            for (int b : widths)
+                err += (cascadeCodes(x, s, top, b) * (s * std::ldexp(1.0, top - b)) - x).pow(2).sum(1);
+            return err;
+        });
 }
 
 }  // namespace

@@ -280,8 +280,9 @@ def main():
             if not args.report_only and tune_pair == args.pair:
                 train(recipe_with(pair["base"], terms_of(key, w)), run_dir, args.threads,
                       [f"data.holdout={pair['holdout']}", f"train.epochs={args.tune_epochs}"], need_teacher)
-            if recorded(run_dir) is not None:
-                scores.append((recorded(run_dir), w))
+            top1 = recorded(run_dir)
+            if top1 is not None:
+                scores.append((top1, w))
         tuning[key] = scores
         if scores:
             chosen[key] = max(scores)[1]
@@ -293,8 +294,9 @@ def main():
         if not args.report_only:
             train(open(os.path.join(ROOT, pair["student"])).read(), run_dir, args.threads,
                   [f"seed={s}", f"train.epochs={args.epochs}"] + pair_sets(pair, False))
-        if recorded(run_dir) is not None:
-            results.setdefault("student", []).append(recorded(run_dir))
+        top1 = recorded(run_dir)
+        if top1 is not None:
+            results.setdefault("student", []).append(top1)
         for key in methods:
             if key not in chosen:
                 continue
@@ -302,8 +304,9 @@ def main():
             if not args.report_only:
                 train(recipe_with(pair["base"], terms_of(key, chosen[key])), run_dir, args.threads,
                       [f"seed={s}", f"train.epochs={args.epochs}"] + pair_sets(pair, True), need_teacher)
-            if recorded(run_dir) is not None:
-                results.setdefault(key, []).append(recorded(run_dir))
+            top1 = recorded(run_dir)
+            if top1 is not None:
+                results.setdefault(key, []).append(top1)
     write_report(args, pair, chosen, tuning, results)
 
 
