@@ -22,6 +22,7 @@
 #include "core/hardware.h"
 #include "core/imaging.h"
 #include "core/internal/checkpoint.h"
+#include "core/internal/data_free.h"
 #include "core/internal/distributed.h"
 #include "core/internal/evaluation.h"
 #include "core/internal/inference.h"
@@ -39,6 +40,7 @@ namespace distillery {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+namespace F = torch::nn::functional;
 
 namespace {
 
@@ -248,9 +250,23 @@ struct Job::Impl {
     void setupQuantization();
     void prepareQuantization();
     std::vector<int> vertical;  // once-QAT: the widths the student holds, top first (empty: not vertical)
+    // Data-free distillation (recipe data_free): the conditional generator, and the teacher unfolded (its
+    // batch norms intact) whose batch statistics and gradients the generator learns from.
+    GraphNet generator{nullptr};
+    GraphNet statsTeacher{nullptr};
+    bool dataFree() const { return recipe.dataFree.enabled; }
+    /** The train split: refused for data-free runs, which have none. */
+    std::shared_ptr<Dataset> splitData(Split split, const char* what) const;
     /** The vertical-layered student evaluated at each of its widths, back at the top one afterwards. */
     EvalResult verticalEvaluation(BatchLoader& valLoader, Collective* collective);
 };
+
+std::shared_ptr<Dataset> Job::Impl::splitData(Split split, const char* what) const {
+    if (split != Split::Train) return valData;
+    if (!trainData)
+        throw Error(std::string(what) + ": a data-free run reads no training images; use the val split");
+    return trainData;
+}
 
 EvalResult Job::Impl::verticalEvaluation(BatchLoader& valLoader, Collective* collective) {
     EvalResult mean;
@@ -345,12 +361,21 @@ void Job::Impl::setup() {
     if (device.is_cuda() && options.distributed.enabled() && torch::cuda::device_count() > 0)
         device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(options.distributed.localRank %
                                                                            torch::cuda::device_count()));
-    trainData = openDataset(r.data, Split::Train);
+    // A data-free run opens the train split only to count its batches (when data_free.steps_per_epoch
+    // is 0), and never reads an image of it.
+    if (!dataFree() || r.dataFree.stepsPerEpoch == 0) {
+        trainData = openDataset(r.data, Split::Train);
+        if (trainData->size() == 0) throw Error("data: the train split of " + r.data.dataset + " is empty");
+    }
     valData = openDataset(r.data, Split::Val);
-    if (trainData->size() == 0) throw Error("data: the train split of " + r.data.dataset + " is empty");
     if (valData->size() == 0) throw Error("data: the val split of " + r.data.dataset + " is empty");
-    task = trainData->task();
-    numClasses = trainData->numClasses();
+    task = valData->task();
+    numClasses = valData->numClasses();
+    if (dataFree() && task != Task::Classification)
+        throw Error(r.sourcePath +
+                    ": data_free: needs a classification data set (the generator is asked for "
+                    "images of a class), but " +
+                    r.data.dataset + " is for " + taskName(task));
 
     // Input size as the model sees it: one validation sample through the eval transforms.
     Sample probe = valData->get(0);
@@ -421,6 +446,23 @@ void Job::Impl::setup() {
         for (auto& p : teacher->parameters())
             p.set_requires_grad(false);
         teacherInfo = measureModel(teacher, meta.model, task, inC, numClasses, h, w);
+        if (dataFree()) {
+            // A second copy of the teacher keeps its batch norms (the one the student learns from has them
+            // folded into its convolutions): the generator matches their statistics and learns through it.
+            statsTeacher = loadTeacher(r.teacher, task, inC, numClasses, h, w, torch::kCPU);
+            for (auto& p : statsTeacher->parameters())
+                p.set_requires_grad(false);
+            bool hasBatchNorm = false;
+            for (const auto& n : statsTeacher->nodes())
+                hasBatchNorm = hasBatchNorm || (n.op == OpKind::BatchNorm && !n.folded);
+            if (!hasBatchNorm && r.dataFree.bnWeight > 0.0)
+                throw Error(label("data_free.bn") + "the teacher " + teacherInfo.arch +
+                            " has no batch norm whose statistics the generator could match (an ONNX export "
+                            "folds them into the convolutions); set bn: 0, or use the teacher's Distillery "
+                            "checkpoint");
+            torch::manual_seed(r.seed + 2000);
+            generator = buildGenerator(r.dataFree, numClasses, inC, h, w, r.evalTransforms);
+        }
     }
 
     std::set<std::string> sTaps, tTaps;
@@ -462,7 +504,7 @@ void Job::Impl::setup() {
         }
         torch::manual_seed(r.seed + 1000 + i);
         try {
-            terms.push_back(LossTerm(spec, task, tShapes, sShapes, trainData->size()));
+            terms.push_back(LossTerm(spec, task, tShapes, sShapes, trainData ? trainData->size() : 0));
             terms.back()->createPeer(task, inC, numClasses, h, w);
         } catch (const Error& e) {
             throw Error(label(field) + e.what());
@@ -474,6 +516,8 @@ void Job::Impl::setup() {
 
     student->to(device);
     if (teacher) teacher->to(device);
+    if (generator) generator->to(device);
+    if (statsTeacher) statsTeacher->to(device);
     // The frozen teacher runs in eval mode: folding its batch norms into the convolutions is exact and
     // saves a pass over every feature map. Channels-last weights and inputs suit oneDNN's convolutions.
     if (teacher) teacher->foldBatchNorm();
@@ -701,7 +745,7 @@ ActivationSnapshot Job::Impl::takeSnapshot(const SnapshotRequest& req) {
     snap.step = currentStep;
     snap.sampleIndex = req.sample;
     snap.split = req.split;
-    auto data = req.split == Split::Train ? trainData : valData;
+    auto data = splitData(req.split, "snapshot");
     if (req.sample < 0 || req.sample >= data->size())
         throw Error("snapshot: sample " + std::to_string(req.sample) + " out of range (" +
                     std::to_string(data->size()) + " samples)");
@@ -819,17 +863,23 @@ void Job::Impl::train() {
         log(bf16 || r.precision == "auto" ? LogLevel::Info : LogLevel::Warning, precisionNote);
     const int64_t maxSteps = options.maxSteps > 0 ? options.maxSteps : r.maxSteps;
 
-    BatchLoader trainLoader(trainData, r.trainTransforms, r.batchSize, true, trainData->size() >= r.batchSize,
-                            r.seed, r.data.workers);
+    // A data-free run has no train loader: its batches come from the generator.
+    std::unique_ptr<BatchLoader> trainLoader;
+    if (!dataFree())
+        trainLoader = std::make_unique<BatchLoader>(trainData, r.trainTransforms, r.batchSize, true,
+                                                    trainData->size() >= r.batchSize, r.seed, r.data.workers);
     BatchLoader valLoader(valData, r.evalTransforms, r.evalBatchSize, false, false, r.seed, r.data.workers);
     if (collective) {
         // Every rank sees the batches one process would, each taking its part; evaluation splits whole
         // batches between the ranks.
-        trainLoader.setShard(collective->rank(), collective->worldSize(),
-                             BatchLoader::Sharding::SplitBatches);
+        trainLoader->setShard(collective->rank(), collective->worldSize(),
+                              BatchLoader::Sharding::SplitBatches);
         valLoader.setShard(collective->rank(), collective->worldSize(), BatchLoader::Sharding::WholeBatches);
     }
-    const int64_t stepsPerEpoch = trainLoader.batchesPerEpoch();
+    const int64_t stepsPerEpoch = trainLoader ? trainLoader->batchesPerEpoch()
+                                  : r.dataFree.stepsPerEpoch > 0
+                                      ? r.dataFree.stepsPerEpoch
+                                      : std::max<int64_t>(1, trainData->size() / r.batchSize);
     const int64_t plannedSteps = static_cast<int64_t>(r.epochs) * stepsPerEpoch;
     const int64_t totalSteps = maxSteps > 0 ? std::min(maxSteps, plannedSteps) : plannedSteps;
 
@@ -838,6 +888,11 @@ void Job::Impl::train() {
         for (auto& p : t->trainParameters())
             trainParams.push_back(p);
     auto optimizer = makeOptimizer(trainParams);
+    // Data-free: the generator's own optimiser (Adam with β₁ = 0.5, as DFAD and CMI train theirs).
+    std::unique_ptr<torch::optim::Adam> generatorOptimizer;
+    if (generator)
+        generatorOptimizer = std::make_unique<torch::optim::Adam>(
+            generator->parameters(), torch::optim::AdamOptions(r.dataFree.lr).betas({0.5, 0.999}));
     int initEpochs = 0;
     for (auto& t : terms)
         initEpochs = std::max(initEpochs, t->initEpochs());
@@ -854,7 +909,7 @@ void Job::Impl::train() {
     meta.numClasses = numClasses;
     meta.inputH = studentInfo.inputH;
     meta.inputW = studentInfo.inputW;
-    meta.classNames = trainData->classNames();
+    meta.classNames = valData->classNames();
     if (r.quant.enabled && !options.resume) prepareQuantization();
     if (r.quant.enabled) {
         meta.quantized = true;
@@ -872,6 +927,12 @@ void Job::Impl::train() {
     std::optional<RunSummaryRecord> previousSummary;
     if (options.resume) {
         CheckpointMeta saved = loadCheckpoint(paths.checkpoint("last"), student, &terms, optimizer.get());
+        if (generator) {
+            if (!fs::is_regular_file(paths.checkpoint("generator")))
+                throw Error(paths.root +
+                            " is a data-free run without its generator (checkpoints/generator.pt)");
+            loadCheckpoint(paths.checkpoint("generator"), generator, nullptr, generatorOptimizer.get());
+        }
         step = saved.step;
         startEpoch = saved.epoch + 1;
         startBatch = saved.batchInEpoch;
@@ -958,6 +1019,18 @@ void Job::Impl::train() {
         meta.epoch = epochDone;
         meta.batchInEpoch = batchInEpoch;
         meta.step = step;
+        // The generator of a data-free run goes with the last checkpoint (before it, so that a last.pt
+        // never finds an older generator beside it).
+        if (generator && which == "last") {
+            CheckpointMeta g = meta;
+            g.model = ModelSpec{};
+            g.model.arch = "generator";
+            g.quantized = false;
+            g.weightBits.clear();
+            g.vertical.clear();
+            std::vector<LossTerm> none;
+            saveCheckpoint(paths.checkpoint("generator"), g, generator, none, generatorOptimizer.get());
+        }
         saveCheckpoint(paths.checkpoint(which), meta, student, terms,
                        withOptimizer ? optimizer.get() : nullptr);
     };
@@ -993,7 +1066,8 @@ void Job::Impl::train() {
     }
     // Not when data-parallel: every rank would hold the whole split's outputs while using its share, and its
     // cache would complete at a different epoch on each rank.
-    if (teacher && options.cacheTeacher && !collective && (startEpoch < r.epochs || diskCache) &&
+    if (teacher && options.cacheTeacher && !collective && !dataFree() &&
+        (startEpoch < r.epochs || diskCache) &&
         deterministicPipeline(r.trainTransforms, studentInfo.inputH, studentInfo.inputW)) {
         std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
         for (const auto& tap : teacherTaps)
@@ -1180,12 +1254,12 @@ void Job::Impl::train() {
                     group.options().set_lr(lr);
                 stageLr = lr;
             }
-            trainLoader.startEpoch(-e);  // its own shuffles, apart from training's epochs
+            trainLoader->startEpoch(-e);  // its own shuffles, apart from training's epochs
             Batch batch;
             for (;;) {
                 if (!stepAllowed()) break;
                 serviceSnapshot();
-                if (!trainLoader.next(batch)) break;
+                if (!trainLoader->next(batch)) break;
                 const auto stepStart = Clock::now();
                 auto images = batch.images.to(device).contiguous(torch::MemoryFormat::ChannelsLast);
                 // A cache entry read from disk is verified on training's first step: until then the teacher
@@ -1326,8 +1400,80 @@ void Job::Impl::train() {
         }
     };
 
+    // Data-free (docs/METHODS.md §1.7d): before each student step the generator learns, against the unfolded
+    // teacher, images of the classes it is asked for whose batch statistics are the teacher's running ones
+    // and on which the student still disagrees with the teacher; the student's batch is then a fresh draw.
+    // Every draw depends on the seed and the step alone, so a resumed run draws what it would have.
+    const int64_t numClassesForDraw = numClasses;
+    std::vector<std::pair<std::string, double>> generatorTerms;
+    auto drawSeed = [&](int64_t atStep, int k) {
+        return static_cast<uint64_t>(r.seed) * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(atStep) * 1009u +
+               static_cast<uint64_t>(k);
+    };
+    auto trainGenerator = [&](uint64_t seed) {
+        const DataFreeSpec& spec = r.dataFree;
+        LatentDraw d = drawLatent(r.batchSize, spec.latent, numClassesForDraw, seed);
+        const auto labels = d.labels.to(device);
+        generator->train();
+        student->eval();
+        torch::Tensor teacherLogits, studentLogits;
+        std::vector<BatchStats> stats;
+        {
+            // The forward passes in bf16 where the recipe trains in it (the statistics and losses in fp32).
+            MixedPrecisionScope mixed(bf16);
+            auto x = generator->forward(generatorInput(d.z.to(device), labels, numClassesForDraw));
+            BatchStatsProbe probe(statsTeacher);
+            teacherLogits = statsTeacher->forward(x).to(torch::kFloat32);
+            stats = probe.take();
+            studentLogits = student->forward(x).to(torch::kFloat32);
+        }
+        student->train();
+        const auto zero = torch::zeros({}, teacherLogits.options());
+        const auto bn = spec.bnWeight > 0.0 ? batchStatsLoss(stats) * spec.bnWeight : zero;
+        const auto ce = spec.ceWeight > 0.0 ? F::cross_entropy(teacherLogits, labels) * spec.ceWeight : zero;
+        // KL(teacher ‖ student) on the images, which the generator maximises.
+        const auto adv = spec.adversarialWeight > 0.0
+                             ? F::kl_div(F::log_softmax(studentLogits, 1), F::log_softmax(teacherLogits, 1),
+                                         F::KLDivFuncOptions(torch::kBatchMean).log_target(true)) *
+                                   spec.adversarialWeight
+                             : zero;
+        generatorOptimizer->zero_grad();
+        (bn + ce - adv).backward();
+        generatorOptimizer->step();
+        // The student's gradients from this pass are cleared before its own backward pass.
+        auto host = torch::stack({bn, ce, adv}).detach().to(torch::kCPU, torch::kFloat64);
+        const double* v = host.data_ptr<double>();
+        for (int i = 0; i < 3; ++i)
+            if (!std::isfinite(v[i]))
+                throw Error(std::string("data-free generator: its ") +
+                            (i == 0   ? "bn"
+                             : i == 1 ? "ce"
+                                      : "adversarial") +
+                            " term is not finite at step " + std::to_string(step + 1) +
+                            "; lower data_free.lr or the term's weight");
+        generatorTerms = {{"gen:bn", v[0]}, {"gen:ce", v[1]}, {"gen:adversarial", v[2]}};
+    };
+    auto generateBatch = [&](int64_t batchInEpoch, Batch& b) {
+        if (batchInEpoch >= stepsPerEpoch) return false;
+        for (int k = 0; k < r.dataFree.generatorSteps; ++k)
+            trainGenerator(drawSeed(step, k));
+        LatentDraw d = drawLatent(r.batchSize, r.dataFree.latent, numClassesForDraw, drawSeed(step, 1 << 20));
+        torch::NoGradGuard noGrad;
+        generator->train();
+        b = Batch{};
+        {
+            MixedPrecisionScope mixed(bf16);
+            b.images =
+                generator->forward(generatorInput(d.z.to(device), d.labels.to(device), numClassesForDraw))
+                    .to(torch::kFloat32);
+        }
+        b.targets = d.labels;
+        b.globalSize = r.batchSize;
+        return true;
+    };
+
     for (int epoch = startEpoch; epoch <= r.epochs && !stopped; ++epoch) {
-        trainLoader.startEpoch(epoch, epoch == startEpoch ? startBatch : 0);
+        if (trainLoader) trainLoader->startEpoch(epoch, epoch == startEpoch ? startBatch : 0);
         int64_t batchInEpoch = epoch == startEpoch ? startBatch : 0;
         Batch batch;
         for (;;) {
@@ -1338,8 +1484,10 @@ void Job::Impl::train() {
                 break;
             }
             serviceSnapshot();
-            if (!trainLoader.next(batch)) break;
-            const auto stepStart = Clock::now();
+            // A data-free step's time includes its generator's.
+            const auto fetchStart = Clock::now();
+            if (!(trainLoader ? trainLoader->next(batch) : generateBatch(batchInEpoch, batch))) break;
+            const auto stepStart = trainLoader ? Clock::now() : fetchStart;
             const double lr = scheduledLearningRate(r, step, stepsPerEpoch);
             for (auto& group : optimizer->param_groups())
                 group.options().set_lr(lr);
@@ -1460,6 +1608,8 @@ void Job::Impl::train() {
             }
             for (const auto& wt : widthTotals)
                 ev.terms.push_back(wt);
+            for (const auto& gt : generatorTerms)  // data-free: the generator's terms, beside the student's
+                ev.terms.push_back(gt);
             if (learned) {
                 if (reducer && !vertical.empty()) {
                     reducer->reduceNow();
@@ -1763,6 +1913,12 @@ Job::Job(Recipe recipe, JobOptions options) : d(std::make_unique<Impl>()) {
     }
     applyThreadCount(d->recipe.threads);
     try {
+        if (const std::string problem = dataFreeProblem(d->recipe); !problem.empty())
+            throw Error(d->recipe.sourcePath + ": data_free: " + problem);
+        if (dist.enabled() && d->recipe.dataFree.enabled)
+            throw Error(d->recipe.sourcePath +
+                        ": data_free: data-parallel training does not run it (each process would train a "
+                        "generator of its own); train it on one process");
         if (dist.enabled())
             for (const auto& term : d->recipe.losses)
                 if (term.method == LossMethod::Crd)
@@ -1922,7 +2078,7 @@ ActivationSnapshot snapshotRun(const std::string& runDir, const std::string& tea
 }
 
 ChannelDistributions Job::Impl::distributions(const DistributionRequest& req) {
-    auto data = req.split == Split::Train ? trainData : valData;
+    auto data = splitData(req.split, "distributions");
     if (!student->hasTap(req.studentTap))
         throw Error("distributions: unknown student tap '" + req.studentTap + "'");
     const bool withTeacher = !req.teacherTap.empty();

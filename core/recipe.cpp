@@ -33,8 +33,10 @@ const std::vector<std::string> kMethods = methodNames();
 const std::vector<std::string> kTransforms{"normalize", "random_crop", "hflip", "resize"};
 
 const std::vector<std::string> kTopKeys{
-    "name",  "job",     "seed",   "threads", "device",   "precision", "data",     "transforms",
-    "model", "teacher", "losses", "optim",   "schedule", "train",     "quantize", "diagnostics"};
+    "name",    "job",    "seed",  "threads",  "device", "precision", "data",        "transforms", "model",
+    "teacher", "losses", "optim", "schedule", "train",  "quantize",  "diagnostics", "data_free"};
+const std::vector<std::string> kDataFreeKeys{
+    "enabled", "latent", "width", "lr", "generator_steps", "bn", "ce", "adversarial", "steps_per_epoch"};
 const std::vector<std::string> kDiagnosticsKeys{"every", "dominant", "negligible", "target_share"};
 const std::vector<std::string> kQuantKeys{
     "enabled", "from",    "observer", "percentile", "calibration_batches", "weight_bits", "layer_bits",
@@ -441,6 +443,7 @@ private:
     void parseTrain(const Field& field, Recipe& recipe) const;
     void parseQuant(const Field& field, QuantSpec& quant, const std::vector<LossTermSpec>& losses) const;
     void parseDiagnostics(const Field& field, DiagnosticsSpec& spec) const;
+    void parseDataFree(const Field& field, Recipe& recipe) const;
 };
 
 Recipe Parser::parse(const YAML::Node& rootNode, const std::string& baseDir) {
@@ -483,7 +486,27 @@ Recipe Parser::parse(const YAML::Node& rootNode, const std::string& baseDir) {
     parseTrain(child(root, "train"), recipe);
     parseQuant(child(root, "quantize"), recipe.quant, recipe.losses);
     parseDiagnostics(child(root, "diagnostics"), recipe.diagnostics);
+    parseDataFree(child(root, "data_free"), recipe);
     return recipe;
+}
+
+void Parser::parseDataFree(const Field& field, Recipe& recipe) const {
+    if (!field.present || field.node.IsNull()) return;
+    checkMap(field, kDataFreeKeys, "");
+    DataFreeSpec& spec = recipe.dataFree;
+    spec.enabled = true;  // the section's presence asks for it; enabled: false keeps it for later
+    getBool(child(field, "enabled"), spec.enabled);
+    intAtLeast(child(field, "latent"), spec.latent, 1);
+    intAtLeast(child(field, "width"), spec.width, 4);
+    positive(child(field, "lr"), spec.lr);
+    intAtLeast(child(field, "generator_steps"), spec.generatorSteps, 1);
+    nonNegative(child(field, "bn"), spec.bnWeight);
+    nonNegative(child(field, "ce"), spec.ceWeight);
+    nonNegative(child(field, "adversarial"), spec.adversarialWeight);
+    intAtLeast(child(field, "steps_per_epoch"), spec.stepsPerEpoch, int64_t{0});
+    if (!spec.enabled) return;
+    const std::string problem = dataFreeProblem(recipe);
+    if (!problem.empty()) fail(field, problem);
 }
 
 void Parser::parseDiagnostics(const Field& field, DiagnosticsSpec& spec) const {
@@ -1295,6 +1318,36 @@ Recipe loadRecipe(const std::string& path, const std::vector<std::string>& overr
     return parseRecipe(text.str(), path, absolute.parent_path().string(), overrides);
 }
 
+std::string dataFreeProblem(const Recipe& recipe) {
+    const DataFreeSpec& spec = recipe.dataFree;
+    if (!spec.enabled) return {};
+    if (spec.bnWeight == 0.0 && spec.ceWeight == 0.0 && spec.adversarialWeight == 0.0)
+        return "expected at least one of bn, ce and adversarial above 0 (the generator has nothing to learn)";
+    if (recipe.job != JobKind::Distill)
+        return "needs job: distill (the generator learns from a teacher), got job: " +
+               std::string(jobName(recipe.job));
+    if (recipe.quant.enabled)
+        return "cannot be combined with quantize (quantization calibrates on the train split)";
+    if (recipe.teacher.precision == "int8")
+        return "cannot be combined with teacher.precision: int8 (its calibration reads the train split); use "
+               "fp32, bf16 or auto";
+    // Terms that read the train split themselves: crd's memory bank is indexed by training sample, and the
+    // initialisation stage of ab, fsp and ft runs over the train split.
+    for (size_t i = 0; i < recipe.losses.size(); ++i) {
+        const LossMethod m = recipe.losses[i].method;
+        bool init = false;
+        for (const auto& p : methodParams(m))
+            init = init || p.name == "init_epochs";
+        if (m == LossMethod::Crd || init)
+            return std::string("cannot train a ") + methodName(m) + " term (losses[" + std::to_string(i) +
+                   "]): " +
+                   (m == LossMethod::Crd ? "its memory bank holds one entry per training image"
+                                         : "its initialisation stage runs over the train split") +
+                   "; use kd, cwd, at, fitnet, dkd, dist or the other terms";
+    }
+    return {};
+}
+
 std::string recipeToYaml(const Recipe& recipe) {
     YAML::Emitter out;
     out << YAML::BeginMap;
@@ -1430,6 +1483,20 @@ std::string recipeToYaml(const Recipe& recipe) {
     emitField(out, "negligible", g.negligible);
     emitField(out, "target_share", g.targetShare);
     out << YAML::EndMap;
+
+    const DataFreeSpec& f = recipe.dataFree;
+    if (f.enabled) {
+        out << YAML::Key << "data_free" << YAML::Value << YAML::BeginMap;
+        emitField(out, "latent", f.latent);
+        emitField(out, "width", f.width);
+        emitField(out, "lr", f.lr);
+        emitField(out, "generator_steps", f.generatorSteps);
+        emitField(out, "bn", f.bnWeight);
+        emitField(out, "ce", f.ceWeight);
+        emitField(out, "adversarial", f.adversarialWeight);
+        emitField(out, "steps_per_epoch", f.stepsPerEpoch);
+        out << YAML::EndMap;
+    }
 
     const QuantSpec& q = recipe.quant;
     if (q.enabled || !q.from.empty() || !q.layerBits.empty() || !q.budget.empty()) {

@@ -129,6 +129,27 @@ struct QuantSpec {
     std::vector<int> vertical;
 };
 
+/**
+ * Data-free distillation (recipe section `data_free:`, job distill, classification): the student never sees a
+ * training image. Before each student step a conditional generator G(z, y) is trained against the frozen
+ * teacher to produce images whose per-channel batch statistics match the running statistics of every
+ * teacher batch norm (bn), that the teacher classifies as the class y asked for (ce), and on which the
+ * student disagrees with the teacher (adversarial: the generator maximises the student's KL to the teacher).
+ * The student then learns the recipe's terms on a fresh batch of generated images, the `task` term taking y
+ * as the label. Real data is read only for validation (docs/METHODS.md §1.7d).
+ */
+struct DataFreeSpec {
+    bool enabled = false;
+    int latent = 128;                // z's dimension (the generator's input is z and the one-hot class)
+    int width = 64;                  // the generator's base channel count (its first maps have twice that)
+    double lr = 1e-3;                // the generator's Adam learning rate (betas 0.5, 0.999)
+    int generatorSteps = 1;          // generator updates before each student step
+    double bnWeight = 1.0;           // batch-norm statistics matching
+    double ceWeight = 1.0;           // cross-entropy of the teacher's prediction to the class asked for
+    double adversarialWeight = 1.0;  // student–teacher disagreement, maximised by the generator
+    int64_t stepsPerEpoch = 0;       // student steps per epoch; 0: as many as the train split has batches
+};
+
 struct Recipe {
     std::string sourcePath;  // file it came from (for messages), empty if built in code
     std::string baseDir;     // folder relative paths resolve against
@@ -164,6 +185,7 @@ struct Recipe {
     bool syncBn = false;
     QuantSpec quant;
     DiagnosticsSpec diagnostics;  // term balance sampled during training (core/diagnostics.h)
+    DataFreeSpec dataFree;
 };
 
 /** Parses a recipe file. `overrides` are dotted.key=value pairs applied on top (like --set). */
@@ -171,6 +193,9 @@ Recipe loadRecipe(const std::string& path, const std::vector<std::string>& overr
 /** Parses recipe text; `sourceName` is used in messages, `baseDir` for relative paths. */
 Recipe parseRecipe(const std::string& yamlText, const std::string& sourceName, const std::string& baseDir,
                    const std::vector<std::string>& overrides = {});
+/** Why the recipe's data_free section cannot run (job, terms, quantization, teacher precision), or empty.
+ *  The parser and the engine (for recipes built in code, e.g. by the workbench) both check it. */
+std::string dataFreeProblem(const Recipe& recipe);
 /** Serialises a recipe back to YAML that parseRecipe accepts (paths as stored, i.e. resolved). */
 std::string recipeToYaml(const Recipe& recipe);
 

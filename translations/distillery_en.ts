@@ -724,6 +724,57 @@ KL(p_T‖p_S) = %1</translation>
     </message>
 </context>
 <context>
+    <name>distillery::GeneratedImagesView</name>
+    <message>
+        <source>No generated images.</source>
+        <translation>No generated images.</translation>
+    </message>
+    <message>
+        <source>asked for: %1
+teacher: %2
+student: %3</source>
+        <translation>asked for: %1
+teacher: %2
+student: %3</translation>
+    </message>
+    <message>
+        <source>Select a data-free run to see the images its student learned from.</source>
+        <translation>Select a data-free run to see the images its student learned from.</translation>
+    </message>
+    <message>
+        <source>New images</source>
+        <translation>New images</translation>
+    </message>
+    <message>
+        <source>Draw other latent codes from the same generator</source>
+        <translation>Draw other latent codes from the same generator</translation>
+    </message>
+    <message>
+        <source>Teacher disagrees only</source>
+        <translation>Teacher disagrees only</translation>
+    </message>
+    <message>
+        <source>Only the images the teacher sees as another class than the one asked for</source>
+        <translation>Only the images the teacher sees as another class than the one asked for</translation>
+    </message>
+    <message>
+        <source>Generating images with the generator of %1…</source>
+        <translation>Generating images with the generator of %1…</translation>
+    </message>
+    <message>
+        <source>&lt;span style=&apos;color:#b00020&apos;&gt;No generated images: %1&lt;/span&gt;</source>
+        <translation>&lt;span style=&apos;color:#b00020&apos;&gt;No generated images: %1&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;%1 generated images&lt;/b&gt; — the student never saw a training image, only these. The teacher sees the class asked for in &lt;b&gt;%2 %&lt;/b&gt; (red frame: another class); the student agrees with the teacher on &lt;b&gt;%3 %&lt;/b&gt;.&lt;br&gt;Batch statistics against the teacher&apos;s training data, in units of its spread (0 = the same): mean &lt;b&gt;%4&lt;/b&gt;, log-variance &lt;b&gt;%5&lt;/b&gt;</source>
+        <translation>&lt;b&gt;%1 generated images&lt;/b&gt; — the student never saw a training image, only these. The teacher sees the class asked for in &lt;b&gt;%2 %&lt;/b&gt; (red frame: another class); the student agrees with the teacher on &lt;b&gt;%3 %&lt;/b&gt;.&lt;br&gt;Batch statistics against the teacher&apos;s training data, in units of its spread (0 = the same): mean &lt;b&gt;%4&lt;/b&gt;, log-variance &lt;b&gt;%5&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source> (untrained generator: %1 and %2; teacher sees the class asked for in %3 %)</source>
+        <translation> (untrained generator: %1 and %2; teacher sees the class asked for in %3 %)</translation>
+    </message>
+</context>
+<context>
     <name>distillery::LossCurvesView</name>
     <message>
         <source>Smoothing</source>
@@ -1392,6 +1443,10 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>Running pipeline %1 (%2 stages) into %3</source>
         <translation>Running pipeline %1 (%2 stages) into %3</translation>
+    </message>
+    <message>
+        <source>Generated images</source>
+        <translation>Generated images</translation>
     </message>
 </context>
 <context>
@@ -2900,6 +2955,30 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>Pro&amp;cesses:</source>
         <translation>Pro&amp;cesses:</translation>
+    </message>
+    <message>
+        <source>Real (the data set&apos;s train split)</source>
+        <translation>Real (the data set&apos;s train split)</translation>
+    </message>
+    <message>
+        <source>Generated (data-free)</source>
+        <translation>Generated (data-free)</translation>
+    </message>
+    <message>
+        <source>Data-free distillation: the student never sees a training image. A generator learns, against the teacher, images whose statistics match what the teacher&apos;s batch norms saw in training, of each class, and where the student still disagrees with the teacher; the student learns the loss terms on them. Real images are used only for validation. Needs a teacher with batch norms; the Generated images view shows what the student learned from.</source>
+        <translation>Data-free distillation: the student never sees a training image. A generator learns, against the teacher, images whose statistics match what the teacher&apos;s batch norms saw in training, of each class, and where the student still disagrees with the teacher; the student learns the loss terms on them. Real images are used only for validation. Needs a teacher with batch norms; the Generated images view shows what the student learned from.</translation>
+    </message>
+    <message>
+        <source>Training &amp;images:</source>
+        <translation>Training &amp;images:</translation>
+    </message>
+    <message>
+        <source>Train on generated images</source>
+        <translation>Train on generated images</translation>
+    </message>
+    <message>
+        <source>Train on real images</source>
+        <translation>Train on real images</translation>
     </message>
 </context>
 <context>

@@ -724,6 +724,57 @@ KL(p_T‖p_S) = %1</translation>
     </message>
 </context>
 <context>
+    <name>distillery::GeneratedImagesView</name>
+    <message>
+        <source>No generated images.</source>
+        <translation>没有生成的图像。</translation>
+    </message>
+    <message>
+        <source>asked for: %1
+teacher: %2
+student: %3</source>
+        <translation>请求的类别：%1
+教师：%2
+学生：%3</translation>
+    </message>
+    <message>
+        <source>Select a data-free run to see the images its student learned from.</source>
+        <translation>选择一个无数据蒸馏的运行，查看其学生学习所用的图像。</translation>
+    </message>
+    <message>
+        <source>New images</source>
+        <translation>新图像</translation>
+    </message>
+    <message>
+        <source>Draw other latent codes from the same generator</source>
+        <translation>从同一生成器抽取其他隐变量</translation>
+    </message>
+    <message>
+        <source>Teacher disagrees only</source>
+        <translation>仅教师不同意的</translation>
+    </message>
+    <message>
+        <source>Only the images the teacher sees as another class than the one asked for</source>
+        <translation>只显示教师判为其他类别（而非请求类别）的图像</translation>
+    </message>
+    <message>
+        <source>Generating images with the generator of %1…</source>
+        <translation>正在用 %1 的生成器生成图像…</translation>
+    </message>
+    <message>
+        <source>&lt;span style=&apos;color:#b00020&apos;&gt;No generated images: %1&lt;/span&gt;</source>
+        <translation>&lt;span style=&apos;color:#b00020&apos;&gt;没有生成的图像：%1&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;%1 generated images&lt;/b&gt; — the student never saw a training image, only these. The teacher sees the class asked for in &lt;b&gt;%2 %&lt;/b&gt; (red frame: another class); the student agrees with the teacher on &lt;b&gt;%3 %&lt;/b&gt;.&lt;br&gt;Batch statistics against the teacher&apos;s training data, in units of its spread (0 = the same): mean &lt;b&gt;%4&lt;/b&gt;, log-variance &lt;b&gt;%5&lt;/b&gt;</source>
+        <translation>&lt;b&gt;%1 张生成图像&lt;/b&gt;——学生从未见过训练图像，只见过这些。教师在 &lt;b&gt;%2 %&lt;/b&gt; 的图像上判为请求的类别（红框：其他类别）；学生在 &lt;b&gt;%3 %&lt;/b&gt; 的图像上与教师一致。&lt;br&gt;批统计量与教师训练数据的差距（以其标准差为单位，0 = 相同）：均值 &lt;b&gt;%4&lt;/b&gt;，对数方差 &lt;b&gt;%5&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source> (untrained generator: %1 and %2; teacher sees the class asked for in %3 %)</source>
+        <translation>（未训练的生成器：%1 和 %2；教师判为请求类别的比例 %3 %）</translation>
+    </message>
+</context>
+<context>
     <name>distillery::LossCurvesView</name>
     <message>
         <source>Smoothing</source>
@@ -1390,6 +1441,10 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>Running pipeline %1 (%2 stages) into %3</source>
         <translation>正在运行流水线 %1（%2 个阶段），输出到 %3</translation>
+    </message>
+    <message>
+        <source>Generated images</source>
+        <translation>生成的图像</translation>
     </message>
 </context>
 <context>
@@ -2891,6 +2946,30 @@ KL(p_T‖p_S) = %1</translation>
     <message>
         <source>Pro&amp;cesses:</source>
         <translation>进程数(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>Real (the data set&apos;s train split)</source>
+        <translation>真实图像（数据集的训练集）</translation>
+    </message>
+    <message>
+        <source>Generated (data-free)</source>
+        <translation>生成图像（无数据）</translation>
+    </message>
+    <message>
+        <source>Data-free distillation: the student never sees a training image. A generator learns, against the teacher, images whose statistics match what the teacher&apos;s batch norms saw in training, of each class, and where the student still disagrees with the teacher; the student learns the loss terms on them. Real images are used only for validation. Needs a teacher with batch norms; the Generated images view shows what the student learned from.</source>
+        <translation>无数据蒸馏：学生从不接触训练图像。生成器针对教师学习生成图像：其统计量与教师的批归一化层在训练中所见一致、属于各个类别、并且学生仍与教师不一致；学生在这些图像上学习各损失项。真实图像只用于验证。需要带批归一化层的教师；“生成的图像”视图显示学生学习所用的图像。</translation>
+    </message>
+    <message>
+        <source>Training &amp;images:</source>
+        <translation>训练图像(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>Train on generated images</source>
+        <translation>用生成图像训练</translation>
+    </message>
+    <message>
+        <source>Train on real images</source>
+        <translation>用真实图像训练</translation>
     </message>
 </context>
 <context>

@@ -19,9 +19,9 @@
 #include <QStatusBar>
 #include <QStyle>
 #include <QTimer>
-#include <QVBoxLayout>
 #include <QToolBar>
 #include <QUndoStack>
+#include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 #include <algorithm>
 
@@ -47,6 +47,7 @@
 #include "widgets/views/channel_distribution_view.h"
 #include "widgets/views/channel_inspector_view.h"
 #include "widgets/views/format.h"
+#include "widgets/views/generated_images_view.h"
 #include "widgets/views/loss_curves_view.h"
 #include "widgets/views/pipeline_chain_view.h"
 #include "widgets/views/predictions_view.h"
@@ -167,6 +168,9 @@ void MainWindow::createDocks() {
     mLossCurves = new LossCurvesView(this);
     mInspector = new ChannelInspectorView(this);
     mPredictions = new PredictionsView(this);
+    mGenerated = new GeneratedImagesView(this);
+    connect(mGenerated, &GeneratedImagesView::errorOccurred, this,
+            [this](const QString& text) { log(text, true); });
     mTermBalance = new TermBalanceView(this);
     mDistributions = new ChannelDistributionView(this);
     connect(mDistributions, &ChannelDistributionView::errorOccurred, this,
@@ -259,6 +263,7 @@ void MainWindow::createDocks() {
     wrap(mLossCurves, tr("Loss curves"), "lossCurvesDock");
     wrap(mInspector, tr("Channel inspector"), "inspectorDock", true);
     wrap(mPredictions, tr("Predictions"), "predictionsDock", true);
+    wrap(mGenerated, tr("Generated images"), "generatedImagesDock");
     wrap(mTermBalance, tr("Term balance"), "termBalanceDock");
     wrap(mDistributions, tr("Channel distributions"), "distributionsDock", true);
     wrap(mRunsTable->parentWidget(), tr("Runs"), "runsDock");
@@ -298,6 +303,7 @@ void MainWindow::resetLayout() {
     tabifyDockWidget(dockFor(mPredictions), dockFor(mTermBalance));
     tabifyDockWidget(dockFor(mTermBalance), dockFor(mDistributions));
     tabifyDockWidget(dockFor(mPredictions), dockFor(mQuantize));
+    tabifyDockWidget(dockFor(mPredictions), dockFor(mGenerated));
     tabifyDockWidget(dockFor(mRunsTable), dockFor(mLog));
     mModelsDock->raise();
     dockFor(mInspector)->raise();
@@ -947,6 +953,14 @@ void MainWindow::showBaseline(const QString& runDir, const Recipe& recipe) {
 
 void MainWindow::showRunPredictions(const QString& runDir) {
     mPredictions->showRun(runDir);
+    // A data-free run: the images its student learned from.
+    const RunOverview overview = RunFolder(runDir.toStdString()).overview();
+    if (overview.recipe && overview.recipe->dataFree.enabled) {
+        dockFor(mGenerated)->show();
+        mGenerated->showRun(runDir);
+    } else if (!mGenerated->runDir().isEmpty()) {
+        mGenerated->clear();
+    }
 }
 
 void MainWindow::onSnapshotRequested(const QString& teacherTap, const QString& studentTap, qint64 sample,

@@ -30,6 +30,7 @@ class LossCurvesView;
 class PipelineChainView;
 class ModelsDock;
 class PredictionsView;
+class GeneratedImagesView;
 class TermBalanceView;
 class ChannelDistributionView;
 class QuantizePage;
@@ -108,6 +109,7 @@ public:
     QStringList selectedRuns() const { return mSelectedRuns; }
     ChannelInspectorView* inspector() const { return mInspector; }
     PredictionsView* predictions() const { return mPredictions; }
+    GeneratedImagesView* generatedImages() const { return mGenerated; }
     TermBalanceView* termBalance() const { return mTermBalance; }
     ChannelDistributionView* distributions() const { return mDistributions; }
     RunsTableView* runsTable() const { return mRunsTable; }
@@ -178,6 +180,7 @@ private:
     PipelineChainView* mPipelineChain = nullptr;
     ChannelInspectorView* mInspector = nullptr;
     PredictionsView* mPredictions = nullptr;
+    GeneratedImagesView* mGenerated = nullptr;  // a data-free run's generator
     TermBalanceView* mTermBalance = nullptr;
     ChannelDistributionView* mDistributions = nullptr;
     RunsTableView* mRunsTable = nullptr;

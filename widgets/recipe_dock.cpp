@@ -184,6 +184,17 @@ QWidget* RecipeDock::makeTrainingPage() {
                                      "with fp32.") +
                                   "\n" + bf16Here);
 
+    mTrainingImages = new QComboBox(page);
+    mTrainingImages->setObjectName("recipeTrainingImages");
+    mTrainingImages->addItem(tr("Real (the data set's train split)"), false);
+    mTrainingImages->addItem(tr("Generated (data-free)"), true);
+    mTrainingImages->setToolTip(
+        tr("Data-free distillation: the student never sees a training image. A generator learns, against "
+           "the teacher, images whose statistics match what the teacher's batch norms saw in training, of "
+           "each class, and where the student still disagrees with the teacher; the student learns the "
+           "loss terms on them. Real images are used only for validation. Needs a teacher with batch "
+           "norms; the Generated images view shows what the student learned from."));
+
     auto* form = new QFormLayout(page);
     form->addRow(tr("&Name:"), mName);
     form->addRow(tr("&Epochs:"), mEpochs);
@@ -198,6 +209,7 @@ QWidget* RecipeDock::makeTrainingPage() {
     form->addRow(tr("&Max steps:"), mMaxSteps);
     form->addRow(tr("&Precision:"), mPrecision);
     form->addRow(tr("Teacher p&recision:"), mTeacherPrecision);
+    form->addRow(tr("Training &images:"), mTrainingImages);
 
     connect(mName, &QLineEdit::editingFinished, this, [this] {
         const std::string name = mName->text().trimmed().toStdString();
@@ -237,6 +249,11 @@ QWidget* RecipeDock::makeTrainingPage() {
     connect(mTeacherPrecision, &QComboBox::activated, this, [this](int i) {
         const std::string value = mTeacherPrecision->itemData(i).toString().toStdString();
         mDocument->edit(tr("Change teacher precision"), [&](Recipe& r) { r.teacher.precision = value; });
+    });
+    connect(mTrainingImages, &QComboBox::activated, this, [this](int i) {
+        const bool generated = mTrainingImages->itemData(i).toBool();
+        mDocument->edit(generated ? tr("Train on generated images") : tr("Train on real images"),
+                        [&](Recipe& r) { r.dataFree.enabled = generated; });
     });
     connect(mSchedule, &QComboBox::activated, this, [this](int i) {
         const std::string name = mSchedule->itemData(i).toString().toStdString();
@@ -378,6 +395,7 @@ void RecipeDock::syncFromDocument() {
     mPrecision->setCurrentIndex(std::max(0, mPrecision->findData(QString::fromStdString(r.precision))));
     mTeacherPrecision->setCurrentIndex(
         std::max(0, mTeacherPrecision->findData(QString::fromStdString(r.teacher.precision))));
+    mTrainingImages->setCurrentIndex(r.dataFree.enabled ? 1 : 0);
     mSyncing = false;
     // Typed YAML that is not applied yet is kept; Revert brings the recipe back.
     if (yamlModified())

@@ -76,6 +76,7 @@ private:
     QComboBox* mSchedule = nullptr;
     QComboBox* mPrecision = nullptr;
     QComboBox* mTeacherPrecision = nullptr;
+    QComboBox* mTrainingImages = nullptr;  // real, or generated (data-free)
     QSpinBox* mSeed = nullptr;
     QSpinBox* mThreads = nullptr;
     QSpinBox* mSubset = nullptr;

@@ -21,6 +21,7 @@
 #include "app/cli/arguments.h"
 #include "app/cli/progress.h"
 #include "core/baseline.h"
+#include "core/data_free.h"
 #include "core/dataset.h"
 #include "core/diagnostics.h"
 #include "core/distributions.h"
@@ -456,6 +457,18 @@ const std::map<std::string, std::string>& commandUsages() {
          "layer's weights become that width's codes times its step size. It is evaluated simulated and on\n"
          "LibTorch's int8 kernels, and eval, inspect and export read it like any quantized run, so\n"
          "'export OUT --format onnx-int8' writes that width's QDQ model.\n"},
+        {"generate",
+         "usage: distillery-cli generate DIR --out FILE.png [--per-class N] [--seed S] [--initial] [--json]\n"
+         "                               [--threads N]\n"
+         "\n"
+         "Runs the generator of the data-free run DIR (its last checkpoint) for N images of every class\n"
+         "(default 8) and writes them as a PNG grid, one row per class. Prints how often the teacher sees "
+         "the\n"
+         "class asked for, how often the student agrees with the teacher, and how far the images' batch\n"
+         "statistics are from the running statistics of each teacher batch norm (in units of its running\n"
+         "spread; 0 = as in the teacher's training data).\n"
+         "  --initial   the generator as the run initialised it, before training (for comparison)\n"
+         "  --json      print the figures as JSON\n"},
         {"diagnostics",
          "usage: distillery-cli diagnostics DIR [--target SHARE] [--json]\n"
          "\n"
@@ -524,6 +537,8 @@ std::string usage(const std::string& command) {
            "  resume DIR               continue an interrupted run or pipeline\n"
            "  pipeline FILE --out DIR  stages of runs, each taught by the one before (TAKD, born-again)\n"
            "  eval DIR                 evaluate a run's best or last checkpoint\n"
+           "  generate DIR --out FILE.png\n"
+           "                           a data-free run's generated images, with the teacher's view of them\n"
            "  diagnostics DIR          a run's term balance: each loss term's share of the gradient\n"
            "  distributions DIR --tap NAME\n"
            "                           each channel's activations over many samples, teacher beside student\n"
@@ -1092,6 +1107,47 @@ int runEval(const std::vector<std::string>& args) {
                         names[k].c_str(), std::isnan(accuracy[k]) ? "n/a" : formatValue(accuracy[k]).c_str(),
                         static_cast<long long>(support[k]));
     }
+    return 0;
+}
+
+int runGenerate(const std::vector<std::string>& args) {
+    Arguments a("generate", args, {"--initial", "--json"}, {"--out", "--per-class", "--seed", "--threads"});
+    const std::string dir = a.positionals({"DIR"})[0];
+    const std::string out = a.required("--out", "FILE.png");
+    const int perClass = static_cast<int>(a.integer("--per-class", 8, 1, 256));
+    const auto seed = static_cast<uint64_t>(a.integer("--seed", 1, 0));
+    checkRunFolder(dir);
+    setThreadCount(static_cast<int>(a.integer("--threads", 0, 0, 1024)));
+    const GeneratedImages g = generateImages(dir, perClass, seed, a.has("--initial"));
+    writeGeneratedGrid(g, out);
+    if (a.has("--json")) {
+        Json j;
+        j["images"] = g.samples.size();
+        j["teacher_agreement"] = g.teacherAgreement;
+        j["student_agreement"] = g.studentAgreement;
+        j["mean_gap"] = g.meanGap;
+        j["log_var_gap"] = g.logVarGap;
+        j["layers"] = Json::array();
+        for (const auto& l : g.layers)
+            j["layers"].push_back({{"layer", l.layer}, {"mean_gap", l.mean}, {"log_var_gap", l.logVar}});
+        j["png"] = out;
+        std::printf("%s\n", j.dump(2).c_str());
+        return 0;
+    }
+    std::printf("%s generator of %s: %zu images (%d per class, seed %llu)\n",
+                a.has("--initial") ? "untrained" : "trained", dir.c_str(), g.samples.size(), perClass,
+                static_cast<unsigned long long>(seed));
+    std::printf("the teacher sees the class asked for in %.1f %%; the student agrees with it on %.1f %%\n",
+                100.0 * g.teacherAgreement, 100.0 * g.studentAgreement);
+    std::printf("\nbatch statistics against the teacher's running ones (0 = as in its training data)\n");
+    std::printf("%-28s %10s %12s\n", "batch norm", "mean gap", "log-var gap");
+    for (const auto& l : g.layers)
+        std::printf("%-28s %10.3f %12.3f\n", l.layer.c_str(), l.mean, l.logVar);
+    std::printf("%-28s %10.3f %12.3f\n", "mean", g.meanGap, g.logVarGap);
+    std::string rows;
+    for (const auto& name : g.classNames)
+        rows += (rows.empty() ? "" : ", ") + name;
+    std::printf("\nwrote %s (a row per class: %s)\n", out.c_str(), rows.c_str());
     return 0;
 }
 

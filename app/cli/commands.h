@@ -21,6 +21,7 @@ int runResume(const std::vector<std::string>& args);
 int runWorker(const std::vector<std::string>& args);  // a rank of --nproc's job
 int runEval(const std::vector<std::string>& args);
 int runInspect(const std::vector<std::string>& args);
+int runGenerate(const std::vector<std::string>& args);  // data-free runs
 int runDiagnostics(const std::vector<std::string>& args);
 int runDistributions(const std::vector<std::string>& args);
 int runQuantize(const std::vector<std::string>& args);

@@ -26,6 +26,7 @@ Command findCommand(const std::string& name) {
     if (name == "worker") return runWorker;
     if (name == "eval") return runEval;
     if (name == "inspect") return runInspect;
+    if (name == "generate") return runGenerate;
     if (name == "diagnostics") return runDiagnostics;
     if (name == "distributions") return runDistributions;
     if (name == "quantize") return runQuantize;

@@ -14,6 +14,7 @@ _distillery_cli_options() {
     eval) echo "--checkpoint --subset --threads --json --data --detections --help" ;;
     inspect) echo "--tap --out --model --sample --split --checkpoint --tau --help" ;;
     diagnostics) echo "--target --json --help" ;;
+    generate) echo "--out --per-class --seed --initial --json --threads --help" ;;
     distributions) echo "--tap --teacher-tap --student-tap --samples --bins --tau --split --checkpoint --out --json \
 --help" ;;
     quantize) echo "--out --method --observer --percentile --calib-batches --bits --layer-bits --budget \
@@ -67,7 +68,7 @@ _distillery_cli() {
     local cword=$((${#words[@]} - 1))
     local cur="${words[cword]}" prev="" program="${words[0]:-distillery-cli}" command="" i
     ((cword > 0)) && prev="${words[cword - 1]}"
-    local commands="models recipes cache train resume eval inspect diagnostics distributions quantize extract prune suggest-hints pipeline export help"
+    local commands="models recipes cache train resume eval inspect generate diagnostics distributions quantize extract prune suggest-hints pipeline export help"
     COMPREPLY=()
     # The command is the first word that is not an option.
     for ((i = 1; i < cword; i++)); do
@@ -100,6 +101,7 @@ _distillery_cli_complete() {
         case $command in
         export) _distillery_cli_files onnx ;;
         prune) _distillery_cli_files pt ;;
+        generate) _distillery_cli_files png ;;
         inspect | distributions) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null ;;
         *) _distillery_cli_dirs ;;
         esac
@@ -138,7 +140,8 @@ data.subset= data.root= data.workers= optim.lr= optim.weight_decay= seed= thread
     --detections) _distillery_cli_files json; return 0 ;;
     --input | --subset | --threads | --max-steps | --nproc | --dist-timeout | --bucket-mb | --tap | --sample | \
     --tau | --percentile | --calib-batches | --seed | \
-        --layer-bits | --epochs | --lr | --min-keep | --clusters | --target | --teacher-tap | --student-tap | --samples | --bins)
+        --layer-bits | --epochs | --lr | --min-keep | --clusters | --target | --teacher-tap | --student-tap | --samples | --bins | \
+        --per-class)
         return 0 ;;
     esac
 

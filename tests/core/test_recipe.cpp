@@ -747,7 +747,7 @@ private Q_SLOTS:
             << "model: {arch: resnet8}\nloss: []\n"
             << "recipes/x.yaml:2: loss: unknown key (allowed: name, job, "
                "seed, threads, device, precision, data, transforms, "
-               "model, teacher, losses, optim, schedule, train, quantize, diagnostics)";
+               "model, teacher, losses, optim, schedule, train, quantize, diagnostics, data_free)";
         QTest::newRow("string expected") << "model:\n  arch: [resnet8]\n"
                                          << "recipes/x.yaml:2: model.arch: expected a string, got a sequence";
         QTest::newRow("integer expected")

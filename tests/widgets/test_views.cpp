@@ -19,6 +19,7 @@
 #include "widgets/views/channel_inspector_view.h"
 #include "widgets/views/channel_math.h"
 #include "widgets/views/format.h"
+#include "widgets/views/generated_images_view.h"
 #include "widgets/views/loss_curves_view.h"
 #include "widgets/views/predictions_view.h"
 #include "widgets/views/runs_table_view.h"
@@ -672,6 +673,69 @@ losses: [{method: task}, {method: cwd, teacher_tap: stage3, student_tap: stage3,
         QVERIFY(error.wait(30000));
         QVERIFY2(error.at(0).at(0).toString().contains("no-such-run"),
                  qPrintable(error.at(0).at(0).toString()));
+    }
+
+    void generatedImagesShowTheGeneratorAndTheTeachersView() {
+        // Synthetic: 3 classes × 2 images, the teacher seeing another class in one of them.
+        GeneratedImages g;
+        g.classNames = {"cat", "dog", "bird"};
+        for (int i = 0; i < 6; ++i) {
+            Sample s;
+            s.label = i / 2;
+            s.image.channels = 1;
+            s.image.height = s.image.width = 8;
+            s.image.data.assign(64, static_cast<float>(i) / 6.f);
+            g.samples.push_back(s);
+            g.teacherLabels.push_back(i == 3 ? 0 : i / 2);
+            g.studentLabels.push_back(i / 2);
+        }
+        g.teacherAgreement = 5.0 / 6.0;
+        g.studentAgreement = 4.0 / 6.0;
+        g.meanGap = 0.042;
+        g.logVarGap = 0.125;
+        GeneratedImages initial = g;
+        initial.meanGap = 1.5;
+        GeneratedImagesView view;
+        view.setImages(g, &initial);
+        const QString text = view.summaryText();
+        QVERIFY2(text.contains("83.3 %") && text.contains("66.7 %") && text.contains("0.042") &&
+                     text.contains("0.125") && text.contains("1.500"),
+                 qPrintable(text));
+        shot(view, "generated_images_synthetic");
+
+        // A real data-free run: its generator's images, one row per class, from a worker thread.
+        const QString teacherDir = mScratch + "/df/teacher", studentDir = mScratch + "/df/student";
+        {
+            Job job(parseRecipe(kTinyTrain, "tiny.yaml", mScratch.toStdString()), {teacherDir.toStdString()});
+            job.start();
+            QCOMPARE(job.wait().status, RunStatus::Finished);
+        }
+        {
+            const std::string text = std::string(kTinyTrain) +
+                                     "teacher: {arch: resnet8, checkpoint: " + teacherDir.toStdString() + R"(}
+losses: [{method: kd, tau: 1}]
+data_free: {latent: 16, width: 8, steps_per_epoch: 3}
+)";
+            Job job(parseRecipe(text, "df.yaml", mScratch.toStdString(), {"job=distill", "name=tiny_df"}),
+                    {studentDir.toStdString()});
+            job.start();
+            QCOMPARE(job.wait().status, RunStatus::Finished);
+        }
+        QSignalSpy ready(&view, &GeneratedImagesView::ready);
+        QSignalSpy failed(&view, &GeneratedImagesView::errorOccurred);
+        view.setPerClass(3);
+        view.showRun(studentDir);
+        QVERIFY2(ready.wait(120000),
+                 failed.isEmpty() ? "timeout" : qPrintable(failed.at(0).at(0).toString()));
+        QCOMPARE(view.images().samples.size(), size_t{30});
+        QCOMPARE(view.images().classNames.size(), size_t{10});
+        QCOMPARE(view.images().samples[29].label, int64_t{9});
+        QVERIFY(view.images().layers.size() >= 7);
+        // A run without a generator says so.
+        view.showRun(teacherDir);
+        QVERIFY(failed.wait(60000));
+        QVERIFY2(failed.at(0).at(0).toString().contains("not a data-free run"),
+                 qPrintable(failed.at(0).at(0).toString()));
     }
 
     void termBalanceFlagsAndSuggestsWeights() {
