@@ -216,7 +216,6 @@ GeneratedImages generateImages(const std::string& runDir, int perClass, uint64_t
         if (!fs::is_regular_file(file))
             throw Error(runDir + " has no generator checkpoint yet (" + file +
                         "; it is written with the run's checkpoints)");
-        std::vector<LossTerm> none;
         loadCheckpoint(file, generator, nullptr, nullptr);
     }
     generator->to(device);

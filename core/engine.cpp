@@ -1024,10 +1024,7 @@ void Job::Impl::train() {
         if (generator && which == "last") {
             CheckpointMeta g = meta;
             g.model = ModelSpec{};
-            g.model.arch = "generator";
-            g.quantized = false;
-            g.weightBits.clear();
-            g.vertical.clear();
+            g.model.arch = "generator";  // never quantized: data_free refuses quantize
             std::vector<LossTerm> none;
             saveCheckpoint(paths.checkpoint("generator"), g, generator, none, generatorOptimizer.get());
         }
@@ -1404,7 +1401,6 @@ void Job::Impl::train() {
     // teacher, images of the classes it is asked for whose batch statistics are the teacher's running ones
     // and on which the student still disagrees with the teacher; the student's batch is then a fresh draw.
     // Every draw depends on the seed and the step alone, so a resumed run draws what it would have.
-    const int64_t numClassesForDraw = numClasses;
     std::vector<std::pair<std::string, double>> generatorTerms;
     auto drawSeed = [&](int64_t atStep, int k) {
         return static_cast<uint64_t>(r.seed) * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(atStep) * 1009u +
@@ -1412,7 +1408,7 @@ void Job::Impl::train() {
     };
     auto trainGenerator = [&](uint64_t seed) {
         const DataFreeSpec& spec = r.dataFree;
-        LatentDraw d = drawLatent(r.batchSize, spec.latent, numClassesForDraw, seed);
+        LatentDraw d = drawLatent(r.batchSize, spec.latent, numClasses, seed);
         const auto labels = d.labels.to(device);
         generator->train();
         student->eval();
@@ -1421,7 +1417,7 @@ void Job::Impl::train() {
         {
             // The forward passes in bf16 where the recipe trains in it (the statistics and losses in fp32).
             MixedPrecisionScope mixed(bf16);
-            auto x = generator->forward(generatorInput(d.z.to(device), labels, numClassesForDraw));
+            auto x = generator->forward(generatorInput(d.z.to(device), labels, numClasses));
             BatchStatsProbe probe(statsTeacher);
             teacherLogits = statsTeacher->forward(x).to(torch::kFloat32);
             stats = probe.take();
@@ -1457,15 +1453,14 @@ void Job::Impl::train() {
         if (batchInEpoch >= stepsPerEpoch) return false;
         for (int k = 0; k < r.dataFree.generatorSteps; ++k)
             trainGenerator(drawSeed(step, k));
-        LatentDraw d = drawLatent(r.batchSize, r.dataFree.latent, numClassesForDraw, drawSeed(step, 1 << 20));
+        LatentDraw d = drawLatent(r.batchSize, r.dataFree.latent, numClasses, drawSeed(step, 1 << 20));
         torch::NoGradGuard noGrad;
         generator->train();
         b = Batch{};
         {
             MixedPrecisionScope mixed(bf16);
-            b.images =
-                generator->forward(generatorInput(d.z.to(device), d.labels.to(device), numClassesForDraw))
-                    .to(torch::kFloat32);
+            b.images = generator->forward(generatorInput(d.z.to(device), d.labels.to(device), numClasses))
+                           .to(torch::kFloat32);
         }
         b.targets = d.labels;
         b.globalSize = r.batchSize;
