@@ -18,15 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-template <typename F>
-QString errorOf(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return QString::fromStdString(e.what());
-    }
-    return {};
-}
+using tests::errorOf;
 
 double metric(const std::vector<std::pair<std::string, double>>& metrics, const std::string& name) {
     for (const auto& [k, v] : metrics)

@@ -26,15 +26,7 @@ namespace {
 
 const char* const kFashionRoot = "/usr/share/datasets/fashion-mnist";
 
-/** The message of the distillery::Error that `f` throws, or an empty string when it throws none. */
-QString errorOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return QString::fromUtf8(e.what());
-    }
-    return {};
-}
+using tests::errorOf;
 
 DataConfig fashionConfig(const std::string& dataset = "fashion_mnist") {
     DataConfig c;

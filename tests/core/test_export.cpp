@@ -61,15 +61,7 @@ std::string scenesRecipe(const std::string& head, int canvas) {
            "train: {epochs: 1, batch_size: 16, eval_batch_size: 16, log_every: 10}\n";
 }
 
-template <typename F>
-QString errorOf(F&& f) {
-    try {
-        f();
-    } catch (const std::exception& e) {  // Error (bad input) and Failure (a runtime that cannot run)
-        return QString::fromStdString(e.what());
-    }
-    return {};
-}
+using tests::exceptionOf;
 
 void train(const std::string& recipe, const std::string& dir, int64_t maxSteps = 0) {
     Job job(parseRecipe(recipe, "export.yaml", fs::path(dir).parent_path().string()),
@@ -415,28 +407,28 @@ private Q_SLOTS:
 
     void badRequestsAreClearErrors() {
         const std::string file = mDir + "/bad.onnx";
-        QString e = errorOf([&] { exportOnnx(mFp32, "tflite", file); });
+        QString e = exceptionOf([&] { exportOnnx(mFp32, "tflite", file); });
         QVERIFY2(e.contains("'tflite'") && e.contains("onnx, onnx-int8"), qPrintable(e));
-        e = errorOf([&] { exportOnnx(mFp32, "onnx-int8", file); });
+        e = exceptionOf([&] { exportOnnx(mFp32, "onnx-int8", file); });
         QVERIFY2(e.contains(QString::fromStdString(mFp32)) && e.contains("not a quantized run") &&
                      e.contains("distillery-cli quantize"),
                  qPrintable(e));
-        e = errorOf([&] { exportOnnx(mDir + "/no-such-run", "onnx", file); });
+        e = exceptionOf([&] { exportOnnx(mDir + "/no-such-run", "onnx", file); });
         QVERIFY2(e.contains("no-such-run"), qPrintable(e));
-        e = errorOf([&] { exportOnnx(mFp32, "onnx", mDir); });
+        e = exceptionOf([&] { exportOnnx(mFp32, "onnx", mDir); });
         QVERIFY2(e.contains("is a folder"), qPrintable(e));
         QVERIFY(!fs::exists(file));
         QVERIFY(!fs::exists(mDir + "/bad.card.json"));
 
-        e = errorOf([&] { verifyExport(mFp32, mDir + "/none.onnx"); });
+        e = exceptionOf([&] { verifyExport(mFp32, mDir + "/none.onnx"); });
         QVERIFY2(e.contains("none.onnx") && e.contains("not found"), qPrintable(e));
         { std::ofstream(mDir + "/garbage.onnx") << "not a model"; }
-        e = errorOf([&] { verifyExport(mFp32, mDir + "/garbage.onnx"); });
+        e = exceptionOf([&] { verifyExport(mFp32, mDir + "/garbage.onnx"); });
         QVERIFY2(e.contains("is not an ONNX file"), qPrintable(e));
         const std::string int8File = mDir + "/student-int8.onnx";
-        e = errorOf([&] { verifyExport(mFp32, int8File); });
+        e = exceptionOf([&] { verifyExport(mFp32, int8File); });
         QVERIFY2(e.contains("not a quantized run"), qPrintable(e));
-        e = errorOf([&] { verifyExport(mDir + "/seg-small", mDir + "/student.onnx"); });
+        e = exceptionOf([&] { verifyExport(mDir + "/seg-small", mDir + "/student.onnx"); });
         QVERIFY2(e.contains("expects 1x28x28 inputs"), qPrintable(e));
 
         // Missing runner pieces say what to do.
@@ -444,15 +436,15 @@ private Q_SLOTS:
         fs::create_directories(runnerDir);
         fs::copy_file(fs::path(ortRunnerDir()) / "run.js", runnerDir + "/run.js");
         ::setenv("DISTILLERY_ORT_DIR", runnerDir.c_str(), 1);
-        e = errorOf([&] { verifyExport(mFp32, mDir + "/student.onnx", 64); });
+        e = exceptionOf([&] { verifyExport(mFp32, mDir + "/student.onnx", 64); });
         QVERIFY2(e.contains("onnxruntime-node is not installed") && e.contains("scripts/setup.sh"),
                  qPrintable(e));
         ::setenv("DISTILLERY_ORT_DIR", (mDir + "/nowhere").c_str(), 1);
-        e = errorOf([&] { verifyExport(mFp32, mDir + "/student.onnx", 64); });
+        e = exceptionOf([&] { verifyExport(mFp32, mDir + "/student.onnx", 64); });
         QVERIFY2(e.contains("DISTILLERY_ORT_DIR"), qPrintable(e));
         ::unsetenv("DISTILLERY_ORT_DIR");
         ::setenv("DISTILLERY_NODE", (mDir + "/no-node").c_str(), 1);
-        e = errorOf([&] { verifyExport(mFp32, mDir + "/student.onnx", 64); });
+        e = exceptionOf([&] { verifyExport(mFp32, mDir + "/student.onnx", 64); });
         ::unsetenv("DISTILLERY_NODE");
         QVERIFY2(e.contains("Node.js") && e.contains("scripts/setup.sh"), qPrintable(e));
     }

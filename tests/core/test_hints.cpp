@@ -15,15 +15,7 @@ using namespace distillery;
 
 namespace {
 
-template <typename F>
-QString errorOf(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return QString::fromStdString(e.what());
-    }
-    return {};
-}
+using tests::errorOf;
 
 std::vector<double> gram(const std::vector<std::vector<double>>& rows) {
     const size_t n = rows.size();

@@ -18,15 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-template <typename F>
-QString errorOf(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return QString::fromStdString(e.what());
-    }
-    return {};
-}
+using tests::errorOf;
 
 /** Gives every batch norm distinct scales, shifts and running statistics, so that masking is not trivial. */
 void randomiseBatchNorms(GraphNetImpl& net, uint64_t seed) {

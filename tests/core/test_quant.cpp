@@ -36,15 +36,7 @@ schedule: {name: cosine}
 train: {epochs: 2, batch_size: 64, eval_batch_size: 256, log_every: 5}
 )";
 
-template <typename F>
-QString errorOf(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return QString::fromStdString(e.what());
-    }
-    return {};
-}
+using tests::errorOf;
 
 }  // namespace
 
