@@ -28,6 +28,7 @@
 #include "core/internal/inference.h"
 #include "core/internal/loader.h"
 #include "core/internal/losses.h"
+#include "core/internal/memory_format.h"
 #include "core/internal/precision.h"
 #include "core/internal/quant_internal.h"
 #include "core/internal/teacher_cache.h"
@@ -573,7 +574,7 @@ void Job::Impl::setupTeacherPrecision() {
     Batch batch;
     int64_t same = 0, total = 0, samples = 0;
     while (samples < 1024 && loader.next(batch)) {
-        auto images = batch.images.to(device).contiguous(torch::MemoryFormat::ChannelsLast);
+        auto images = exactChannelsLast(batch.images.to(device));
         torch::Tensor reference;
         if (teacherInt8) {
             teacher->setQuantActive(false);
@@ -1258,7 +1259,7 @@ void Job::Impl::train() {
                 serviceSnapshot();
                 if (!trainLoader->next(batch)) break;
                 const auto stepStart = Clock::now();
-                auto images = batch.images.to(device).contiguous(torch::MemoryFormat::ChannelsLast);
+                auto images = exactChannelsLast(batch.images.to(device));
                 // A cache entry read from disk is verified on training's first step: until then the teacher
                 // runs.
                 std::unordered_map<std::string, torch::Tensor> tOut;
@@ -1487,7 +1488,7 @@ void Job::Impl::train() {
             for (auto& group : optimizer->param_groups())
                 group.options().set_lr(lr);
 
-            auto images = batch.images.to(device).contiguous(torch::MemoryFormat::ChannelsLast);
+            auto images = exactChannelsLast(batch.images.to(device));
             auto targets = batch.targets.to(device);
             std::unordered_map<std::string, torch::Tensor> tOut;
             if (teacher && !teacherCache.lookup(batch.indices, device, tOut)) {

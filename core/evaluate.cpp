@@ -5,6 +5,7 @@
 
 #include "core/internal/checkpoint.h"
 #include "core/internal/evaluation.h"
+#include "core/internal/memory_format.h"
 
 #include "core/internal/distributed.h"
 #include "core/internal/inference.h"
@@ -159,7 +160,7 @@ EvalResult evaluateDetector(InferenceRunner& runner, BatchLoader& loader, int64_
     Batch batch;
     while (loader.next(batch)) {
         if (cancelled && cancelled()) break;
-        auto images = batch.images.to(device).contiguous(torch::MemoryFormat::ChannelsLast);
+        auto images = exactChannelsLast(batch.images.to(device));
         auto output = runner.forward(images);
         const int64_t n = batch.images.size(0);
         lossSum += detectionLoss(output, batch.targets.to(device)).item<double>() * static_cast<double>(n);
@@ -259,7 +260,7 @@ EvalResult evaluateModel(GraphNet& net, BatchLoader& loader, int64_t numClasses,
     Batch batch;
     while (loader.next(batch)) {
         if (cancelled && cancelled()) break;
-        auto images = batch.images.to(device).contiguous(torch::MemoryFormat::ChannelsLast);
+        auto images = exactChannelsLast(batch.images.to(device));
         auto targets = batch.targets.to(device);
         auto logits = runner.forward(images);
         auto loss = torch::nn::functional::cross_entropy(

@@ -1,4 +1,5 @@
 #include "core/internal/graph_net.h"
+#include "core/internal/memory_format.h"
 
 #include <algorithm>
 #include <cctype>
@@ -710,10 +711,17 @@ GraphNetImpl::Outputs GraphNetImpl::run(const torch::Tensor& x, const std::vecto
     return out;
 }
 
+torch::Tensor exactChannelsLast(const torch::Tensor& t) {
+    if (t.dim() != 4 || t.is_mkldnn() || t.is_quantized()) return t;
+    const auto want = c10::get_channels_last_strides_2d(t.sizes());
+    if (t.strides() == c10::IntArrayRef(want)) return t;
+    return torch::empty(t.sizes(), t.options().memory_format(torch::MemoryFormat::ChannelsLast)).copy_(t);
+}
+
 void useChannelsLast(torch::nn::Module& module) {
     torch::NoGradGuard noGrad;
     for (auto& p : module.parameters())
-        if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+        if (p.dim() == 4) p.set_data(exactChannelsLast(p.data()));
 }
 
 void GraphNetImpl::useChannelsLast() {

@@ -7,6 +7,7 @@
 
 #include "core/internal/graph_net.h"
 #include "core/internal/inference.h"
+#include "core/internal/memory_format.h"
 #include "core/zoo.h"
 #include "tests/core/suites.h"
 
@@ -255,6 +256,47 @@ private Q_SLOTS:
         QCOMPARE(pa.size(), pb.size());
         for (size_t i = 0; i < pa.size(); ++i)
             QVERIFY(torch::equal(pa[i], pb[i]));
+    }
+
+    void greyInputsRunChannelsLastThroughout() {
+        // A one-channel batch and a one-input-channel weight are "contiguous" in both layouts, so
+        // contiguous(ChannelsLast) leaves their NCHW strides, and the stem's convolution then answers in
+        // NCHW.
+        const auto clStrides = [](const torch::Tensor& t) {
+            return t.strides() == c10::IntArrayRef(c10::get_channels_last_strides_2d(t.sizes()));
+        };
+        auto grey = torch::rand({4, 1, 6, 5});
+        QVERIFY(!clStrides(grey.contiguous(torch::MemoryFormat::ChannelsLast)));  // why the helper exists
+        auto cl = exactChannelsLast(grey);
+        QVERIFY(clStrides(cl));
+        QVERIFY(torch::equal(cl, grey));
+        QCOMPARE(cl.suggest_memory_format(), torch::MemoryFormat::ChannelsLast);
+        auto rgb = torch::rand({2, 3, 4, 4});
+        QVERIFY(clStrides(exactChannelsLast(rgb)) && torch::equal(exactChannelsLast(rgb), rgb));
+        QVERIFY(exactChannelsLast(cl).data_ptr() == cl.data_ptr());  // already exact: no copy
+        QCOMPARE(exactChannelsLast(torch::rand({3, 4})).dim(), int64_t{2});
+
+        // Every 4-D value of a training step on grey images is channels-last, from the stem on, and the
+        // gradients reaching the parameters keep their layout.
+        torch::manual_seed(3);
+        auto net = buildModel({"resnet8", "", 1.0, {}}, Task::Classification, 1, 10);
+        net->useChannelsLast();
+        for (const auto& p : net->parameters())
+            if (p.dim() == 4) QVERIFY(clStrides(p));
+        net->train();
+        auto x = exactChannelsLast(torch::rand({8, 1, 28, 28}));
+        auto out = net->run(x, {"stem", "stage1", "stage2", "stage3"});
+        for (const auto& [name, value] : out.taps)
+            QVERIFY2(clStrides(value), name.c_str());
+        out.output.sum().backward();
+        for (const auto& p : net->parameters())
+            if (p.dim() == 4) QVERIFY(clStrides(p.grad()));
+        // The same numbers as the NCHW network.
+        torch::manual_seed(3);
+        auto plain = buildModel({"resnet8", "", 1.0, {}}, Task::Classification, 1, 10);
+        plain->train();
+        auto expected = plain->run(x.contiguous(), {"stage3"});
+        QVERIFY(torch::allclose(out.taps.at("stage3"), expected.taps.at("stage3"), 1e-4, 1e-5));
     }
 };
 
