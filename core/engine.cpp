@@ -8,6 +8,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <limits>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -109,21 +112,90 @@ void toFloat(GraphNetImpl::Outputs& outputs) {
 
 }  // namespace
 
-bool useBf16(const std::string& precision, torch::Device device, std::string* note) {
+bool chooseBf16(const std::string& precision, bool cpu, const std::string& nativeFlags, double speedup,
+                std::string* note) {
+    if (precision == "fp32") return false;
+    std::string text;
+    bool bf16 = false;
+    if (!cpu) {
+        text = "bf16 mixed precision is implemented for the CPU only: training in fp32";
+    } else if (nativeFlags.empty()) {
+        text = "this CPU has no native bf16 (AVX512-BF16 or AMX): training in fp32, which is faster here";
+    } else if (precision == "bf16") {
+        bf16 = true;
+        text = "bf16 mixed precision (the CPU has " + nativeFlags + ")";
+    } else if (std::isnan(speedup)) {  // not measured (DISTILLERY_CPU_BF16=1)
+        bf16 = true;
+        text = "bf16 mixed precision (the CPU has " + nativeFlags + ")";
+    } else {
+        std::ostringstream rate;
+        rate.precision(2);
+        rate << speedup;
+        bf16 = speedup >= kBf16AutoSpeedup;
+        text = bf16 ? "bf16 mixed precision (the CPU has " + nativeFlags + "; its bf16 convolutions ran " +
+                          rate.str() + "x as fast as fp32 here)"
+                    : "the CPU has " + nativeFlags + ", but its bf16 convolutions ran " + rate.str() +
+                          "x as fast as fp32 here: computing in fp32";
+    }
+    if (note) *note = text;
+    return bf16;
+}
+
+double measuredBf16Speedup(bool inference) {
+    static std::once_flag once;
+    static double forward = 1.0, training = 1.0;
+    std::call_once(once, [] {
+        const bool autocast = at::autocast::is_cpu_enabled();  // fp32 must run as fp32
+        at::autocast::set_cpu_enabled(false);
+        const auto seconds = [](const std::function<void()>& f) {
+            for (int i = 0; i < 2; ++i)
+                f();  // oneDNN builds its kernels on the first calls
+            double best = std::numeric_limits<double>::infinity();
+            for (int i = 0; i < 3; ++i) {
+                const auto t0 = std::chrono::steady_clock::now();
+                f();
+                best = std::min(best,
+                                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            }
+            return best;
+        };
+        double f32 = 0, f16 = 0, t32 = 0, t16 = 0;
+        for (const auto& [channels, size] : {std::pair<int64_t, int64_t>{32, 28}, {64, 14}}) {
+            auto x = torch::randn({64, channels, size, size}).contiguous(torch::MemoryFormat::ChannelsLast);
+            auto w =
+                torch::randn({channels, channels, 3, 3}).contiguous(torch::MemoryFormat::ChannelsLast) * 0.05;
+            for (const auto dtype : {torch::kFloat, torch::kBFloat16}) {
+                const auto xd = x.to(dtype), wd = w.to(dtype);
+                const double fwd = seconds([&] {
+                    torch::NoGradGuard noGrad;
+                    torch::conv2d(xd, wd, {}, 1, 1);
+                });
+                const double step = seconds([&] {
+                    auto xi = xd.detach().requires_grad_(), wi = wd.detach().requires_grad_();
+                    torch::conv2d(xi, wi, {}, 1, 1).sum().backward();
+                });
+                (dtype == torch::kFloat ? f32 : f16) += fwd;
+                (dtype == torch::kFloat ? t32 : t16) += step;
+            }
+        }
+        forward = f32 / std::max(f16, 1e-9);
+        training = t32 / std::max(t16, 1e-9);
+        at::autocast::set_cpu_enabled(autocast);
+    });
+    return inference ? forward : training;
+}
+
+bool useBf16(const std::string& precision, torch::Device device, std::string* note, bool inference) {
     if (precision == "fp32") return false;
     const bool cpu = device.is_cpu();
     const bool native = cpu && cpuHasNativeBf16();
-    if (note) {
-        if (native)
-            *note = "bf16 mixed precision (the CPU has " +
-                    (nativeBf16Flags().empty() ? std::string("native bf16") : nativeBf16Flags()) + ")";
-        else if (!cpu)
-            *note = "bf16 mixed precision is implemented for the CPU only: training in fp32";
-        else
-            *note =
-                "this CPU has no native bf16 (AVX512-BF16 or AMX): training in fp32, which is faster here";
-    }
-    return native;
+    std::string flags = native ? nativeBf16Flags() : std::string();
+    if (native && flags.empty()) flags = "native bf16";  // DISTILLERY_CPU_BF16=1
+    const char* forced = std::getenv("DISTILLERY_CPU_BF16");
+    const bool measure = native && precision == "auto" && !(forced && *forced);
+    const double speedup =
+        measure ? measuredBf16Speedup(inference) : std::numeric_limits<double>::quiet_NaN();
+    return chooseBf16(precision, cpu, flags, speedup, note);
 }
 
 double scheduledLearningRate(const Recipe& r, int64_t step0, int64_t stepsPerEpoch) {
@@ -557,10 +629,11 @@ void Job::Impl::setupTeacherPrecision() {
                                 " train batches");
     } else {
         std::string note;
-        const bool bf16Teacher = useBf16(wanted, device, &note);
-        // auto falls back to fp32 silently where bf16 is not native; an explicit bf16 warns.
-        if (wanted == "bf16" || (wanted == "auto" && bf16Teacher))
-            log(bf16Teacher ? LogLevel::Info : LogLevel::Warning, "teacher: " + note);
+        const bool bf16Teacher = useBf16(wanted, device, &note, /*inference=*/true);
+        // auto falls back to fp32 silently where bf16 is not native, and says why where it is native but
+        // measured slower; an explicit bf16 warns.
+        if (wanted == "bf16" || (wanted == "auto" && device.is_cpu() && cpuHasNativeBf16()))
+            log(bf16Teacher || wanted == "auto" ? LogLevel::Info : LogLevel::Warning, "teacher: " + note);
         teacherPrecision = bf16Teacher ? "bf16" : "fp32";
     }
     if (!teacherInt8) teacherRunner = std::make_unique<InferenceRunner>(teacher, teacherPrecision == "bf16");

@@ -2893,10 +2893,6 @@ student: %3</translation>
         <translation>Double-click a cell to change it; only taps the method can compare are offered. A preset replaces all terms with a method&apos;s usual setting.</translation>
     </message>
     <message>
-        <source>This CPU computes bf16 natively (%1).</source>
-        <translation>This CPU computes bf16 natively (%1).</translation>
-    </message>
-    <message>
         <source>This CPU has no native bf16: bf16 runs train in fp32 here.</source>
         <translation>This CPU has no native bf16: bf16 runs train in fp32 here.</translation>
     </message>
@@ -2907,10 +2903,6 @@ student: %3</translation>
     <message>
         <source>bf16 mixed precision</source>
         <translation>bf16 mixed precision</translation>
-    </message>
-    <message>
-        <source>Automatic (bf16 where native)</source>
-        <translation>Automatic (bf16 where native)</translation>
     </message>
     <message>
         <source>The student&apos;s arithmetic: bf16 runs convolutions and matrix products in bfloat16 on fp32 master weights; losses and evaluation stay fp32.</source>
@@ -2979,6 +2971,14 @@ student: %3</translation>
     <message>
         <source>Train on real images</source>
         <translation>Train on real images</translation>
+    </message>
+    <message>
+        <source>This CPU computes bf16 natively (%1). Automatic also measures its bf16 convolutions when a run starts, and stays in fp32 where they are not faster.</source>
+        <translation>This CPU computes bf16 natively (%1). Automatic also measures its bf16 convolutions when a run starts, and stays in fp32 where they are not faster.</translation>
+    </message>
+    <message>
+        <source>Automatic (bf16 where native and faster)</source>
+        <translation>Automatic (bf16 where native and faster)</translation>
     </message>
 </context>
 <context>

@@ -2884,10 +2884,6 @@ student: %3</source>
         <translation>双击单元格即可修改；只会列出该方法能够比较的抽头。预设会用某种方法的常用设置替换全部损失项。</translation>
     </message>
     <message>
-        <source>This CPU computes bf16 natively (%1).</source>
-        <translation>此 CPU 原生支持 bf16（%1）。</translation>
-    </message>
-    <message>
         <source>This CPU has no native bf16: bf16 runs train in fp32 here.</source>
         <translation>此 CPU 不原生支持 bf16：在这里 bf16 运行以 fp32 训练。</translation>
     </message>
@@ -2898,10 +2894,6 @@ student: %3</source>
     <message>
         <source>bf16 mixed precision</source>
         <translation>bf16 混合精度</translation>
-    </message>
-    <message>
-        <source>Automatic (bf16 where native)</source>
-        <translation>自动（原生支持时用 bf16）</translation>
     </message>
     <message>
         <source>The student&apos;s arithmetic: bf16 runs convolutions and matrix products in bfloat16 on fp32 master weights; losses and evaluation stay fp32.</source>
@@ -2970,6 +2962,14 @@ student: %3</source>
     <message>
         <source>Train on real images</source>
         <translation>用真实图像训练</translation>
+    </message>
+    <message>
+        <source>This CPU computes bf16 natively (%1). Automatic also measures its bf16 convolutions when a run starts, and stays in fp32 where they are not faster.</source>
+        <translation>此 CPU 原生支持 bf16（%1）。“自动”还会在运行开始时测量其 bf16 卷积的速度，若不比 fp32 快则保持 fp32。</translation>
+    </message>
+    <message>
+        <source>Automatic (bf16 where native and faster)</source>
+        <translation>自动（原生支持且更快时用 bf16）</translation>
     </message>
 </context>
 <context>

@@ -160,13 +160,15 @@ QWidget* RecipeDock::makeTrainingPage() {
     // bf16 pays off only where the CPU computes it natively; the tooltips say what this machine does.
     const QString bf16Here =
         cpuHasNativeBf16()
-            ? tr("This CPU computes bf16 natively (%1).").arg(QString::fromStdString(nativeBf16Flags()))
+            ? tr("This CPU computes bf16 natively (%1). Automatic also measures its bf16 convolutions "
+                 "when a run starts, and stays in fp32 where they are not faster.")
+                  .arg(QString::fromStdString(nativeBf16Flags()))
             : tr("This CPU has no native bf16: bf16 runs train in fp32 here.");
     mPrecision = new QComboBox(page);
     mPrecision->setObjectName("recipePrecision");
     mPrecision->addItem(tr("fp32"), QStringLiteral("fp32"));
     mPrecision->addItem(tr("bf16 mixed precision"), QStringLiteral("bf16"));
-    mPrecision->addItem(tr("Automatic (bf16 where native)"), QStringLiteral("auto"));
+    mPrecision->addItem(tr("Automatic (bf16 where native and faster)"), QStringLiteral("auto"));
     mPrecision->setToolTip(tr("The student's arithmetic: bf16 runs convolutions and matrix products in "
                               "bfloat16 on fp32 master weights; losses and evaluation stay fp32.") +
                            "\n" + bf16Here);
@@ -175,7 +177,7 @@ QWidget* RecipeDock::makeTrainingPage() {
     mTeacherPrecision->addItem(tr("fp32"), QStringLiteral("fp32"));
     mTeacherPrecision->addItem(tr("bf16"), QStringLiteral("bf16"));
     mTeacherPrecision->addItem(tr("int8"), QStringLiteral("int8"));
-    mTeacherPrecision->addItem(tr("Automatic (bf16 where native)"), QStringLiteral("auto"));
+    mTeacherPrecision->addItem(tr("Automatic (bf16 where native and faster)"), QStringLiteral("auto"));
     mTeacherPrecision->setToolTip(tr("The frozen teacher's arithmetic: bf16 runs its convolutions in "
                                      "bfloat16; it only needs to teach.") +
                                   "\n" +

@@ -1065,6 +1065,25 @@ private Q_SLOTS:
         QVERIFY(useBf16("bf16", torch::kCPU) && useBf16("auto", torch::kCPU));
         QVERIFY(!useBf16("fp32", torch::kCPU));
         ::unsetenv("DISTILLERY_CPU_BF16");
+
+        // auto takes bf16 only where its convolutions measured faster: some CPUs with AVX512-BF16 run them
+        // at half the fp32 rate. An explicit bf16 is honoured on any native CPU.
+        QVERIFY(chooseBf16("auto", true, "avx512_bf16", 1.9, &note));
+        QVERIFY2(note.find("1.9x as fast as fp32") != std::string::npos, note.c_str());
+        QVERIFY(!chooseBf16("auto", true, "avx512_bf16", 0.54, &note));
+        QVERIFY2(note.find("avx512_bf16, but its bf16 convolutions ran 0.54x") != std::string::npos &&
+                     note.find("computing in fp32") != std::string::npos,
+                 note.c_str());
+        QVERIFY(!chooseBf16("auto", true, "avx512_bf16", kBf16AutoSpeedup - 0.01, nullptr));
+        QVERIFY(chooseBf16("auto", true, "avx512_bf16", kBf16AutoSpeedup, nullptr));
+        QVERIFY(chooseBf16("bf16", true, "avx512_bf16", 0.54, nullptr));
+        QVERIFY(chooseBf16("auto", true, "amx_bf16", std::nan(""), &note));  // not measured: taken as faster
+        QVERIFY(!chooseBf16("auto", true, "", 3.0, nullptr) && !chooseBf16("bf16", false, "x", 3.0, nullptr));
+        QVERIFY(!chooseBf16("fp32", true, "avx512_bf16", 3.0, nullptr));
+        // The measurement itself: positive, finite, cached for the process.
+        const double training = measuredBf16Speedup(false), inference = measuredBf16Speedup(true);
+        QVERIFY(std::isfinite(training) && training > 0 && std::isfinite(inference) && inference > 0);
+        QCOMPARE(measuredBf16Speedup(false), training);
     }
 
     void mutualLearningTrainsBothPeers() {
@@ -1103,8 +1122,8 @@ private Q_SLOTS:
         QCOMPARE(peerMeta.model.arch, std::string("resnet8"));
         // The term's value is the peer's and the student's parts together (its loss curve).
         QVERIFY(rec->steps.back().terms.size() == 2 && rec->steps.back().terms[1].first == "dml[logits]");
-        // Cancelled in the middle of epoch 2 and resumed: the same numbers, peer included (its weights ride in
-        // the checkpoint with the term).
+        // Cancelled in the middle of epoch 2 and resumed: the same numbers, peer included (its weights ride
+        // in the checkpoint with the term).
         const int64_t stopAt = rec->steps.front().stepsPerEpoch + 3;
         runCancelledAt(recipeFrom(baseRecipe(extra), {"data.subset=512"}), dir + "/split",
                        [stopAt](const StepEvent& e) { return e.step == stopAt; });
