@@ -61,6 +61,16 @@ PAIRS = {
     # The other two pairs of RepDistiller's table. Their teachers are trained here first (runs/classics/teachers,
     # resumable); each student run sees the first `subset` training images once, and the weights are the ones
     # tuned on the ResNet pair's held-out split, used unchanged as RepDistiller uses one setting for all pairs.
+    # Issue 12's long schedule: the same pair with a teacher trained to convergence here (40 epochs), students
+    # trained for --epochs 15, every method tuned on this pair's own held-out split.
+    "resnet20-resnet8-long": {
+        "base": "resources/recipes/fmnist_cwd.yaml",
+        "student": "resources/recipes/fmnist_student.yaml",
+        "title": "ResNet-20 (converged) → ResNet-8, long schedule",
+        "teacher": {"arch": "resnet20", "epochs": 40, "dir": "resnet20-e40"},
+        "student_label": "ResNet-8",
+        "holdout": 10000,
+    },
     "wrn40_2-wrn16_2": {
         "base": "resources/recipes/fmnist_cwd.yaml",
         "student": "resources/recipes/fmnist_student.yaml",
@@ -91,7 +101,8 @@ PAIRS = {
 
 
 def teacher_dir(pair):
-    return os.path.join(ROOT, "runs", "classics", "teachers", pair["teacher"]["arch"])
+    t = pair["teacher"]
+    return os.path.join(ROOT, "runs", "classics", "teachers", t.get("dir", t["arch"]))
 
 
 def ensure_teacher(pair, threads):
