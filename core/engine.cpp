@@ -121,10 +121,7 @@ bool chooseBf16(const std::string& precision, bool cpu, const std::string& nativ
         text = "bf16 mixed precision is implemented for the CPU only: training in fp32";
     } else if (nativeFlags.empty()) {
         text = "this CPU has no native bf16 (AVX512-BF16 or AMX): training in fp32, which is faster here";
-    } else if (precision == "bf16") {
-        bf16 = true;
-        text = "bf16 mixed precision (the CPU has " + nativeFlags + ")";
-    } else if (std::isnan(speedup)) {  // not measured (DISTILLERY_CPU_BF16=1)
+    } else if (precision == "bf16" || std::isnan(speedup)) {  // asked for, or not measured (forced)
         bf16 = true;
         text = "bf16 mixed precision (the CPU has " + nativeFlags + ")";
     } else {
