@@ -10,7 +10,6 @@ Runs go to runs/classics/PAIR/; the table replaces the part of docs/RESULTS.md b
 <!-- classics:PAIR:begin --> and <!-- classics:PAIR:end --> (appended when they are missing)."""
 import argparse
 import json
-import math
 import os
 import re
 import statistics
@@ -24,7 +23,7 @@ CLI = os.environ.get("DISTILLERY_CLI", os.path.join(ROOT, "build", "app", "disti
 # Each method: its terms (YAML flow maps; {w} is the weight being tuned) and the weights tried on the held-out
 # split, centred on the reference code's (RepDistiller, mdistiller, the papers) as docs/METHODS.md gives them.
 METHODS = {
-    "kd": ("KD", ["{{method: kd, weight: {w}, tau: 4}}"], [0.5, 1, 2]),
+    "kd": ("KD", ["{{method: kd, weight: {w}, tau: {t}}}"], [0.5, 1, 2]),
     "fitnet": ("FitNets", ["{{method: fitnet, tap: stage3, weight: {w}}}"], [0.3, 1, 3]),
     "at": ("AT", ["{{method: at, tap: stage2, weight: {w}}}", "{{method: at, tap: stage3, weight: {w}}}"],
            [5, 50, 500]),
@@ -41,13 +40,17 @@ METHODS = {
                                  "init_epochs: {w}}}"], [1]),
     "nst": ("NST", ["{{method: nst, tap: stage3, weight: {w}}}"], [5, 50, 500]),
     "crd": ("CRD", ["{{method: crd, tap: prelogits, weight: {w}}}"], [0.3, 0.8, 3]),
-    "dkd": ("DKD", ["{{method: dkd, weight: {w}, tau: 4}}"], [0.5, 1, 2]),
-    "dist": ("DIST", ["{{method: dist, weight: {w}, tau: 4}}"], [0.5, 1, 2]),
+    "dkd": ("DKD", ["{{method: dkd, weight: {w}, tau: {t}}}"], [0.5, 1, 2]),
+    "dist": ("DIST", ["{{method: dist, weight: {w}, tau: {t}}}"], [0.5, 1, 2]),
     # The teacher's pre-activations and the student's stage outputs, as mdistiller's ReviewKD pairs them.
     "reviewkd": ("ReviewKD", ["{{method: reviewkd, teacher_tap: [stage1.pre, stage2.pre, stage3.pre, prelogits], "
                               "student_tap: [stage1, stage2, stage3, prelogits], weight: {w}}}"], [0.3, 1, 3]),
-    "cwd": ("CWD", ["{{method: cwd, tap: stage3, weight: {w}, tau: 1}}"], [10, 50, 200]),
+    "cwd": ("CWD", ["{{method: cwd, tap: stage3, weight: {w}, tau: {t}}}"], [10, 50, 200]),
 }
+
+# The methods with a temperature: the reference code's τ (used while the weight is tuned) and the others tried
+# at the chosen weight, on pairs that tune τ (a coordinate search: weight first, then τ).
+TAUS = {"kd": (4, [2, 8]), "dkd": (4, [2, 8]), "dist": (4, [2, 8]), "cwd": (1, [2, 4])}
 
 PAIRS = {
     "resnet20-resnet8": {
@@ -61,15 +64,21 @@ PAIRS = {
     # The other two pairs of RepDistiller's table. Their teachers are trained here first (runs/classics/teachers,
     # resumable); each student run sees the first `subset` training images once, and the weights are the ones
     # tuned on the ResNet pair's held-out split, used unchanged as RepDistiller uses one setting for all pairs.
-    # Issue 12's long schedule: the same pair with a teacher trained to convergence here (40 epochs), students
-    # trained for --epochs 15, every method tuned on this pair's own held-out split.
+    # Issue 12's long schedule: the same pair with the shipped teacher trained to convergence (40 epochs),
+    # students trained for --epochs 15, every method's weight (and τ where it has one) tuned on this pair's own
+    # held-out split.
     "resnet20-resnet8-long": {
         "base": "resources/recipes/fmnist_cwd.yaml",
         "student": "resources/recipes/fmnist_student.yaml",
         "title": "ResNet-20 (converged) → ResNet-8, long schedule",
-        "teacher": {"arch": "resnet20", "epochs": 40, "dir": "resnet20-e40"},
+        "teacher_checkpoint": "resources/teachers/fmnist_resnet20_e40",
+        "teacher_label": "the shipped ResNet-20 trained for 40 epochs (`resources/teachers/fmnist_resnet20_e40`)",
+        "issue": 12,
         "student_label": "ResNet-8",
         "holdout": 10000,
+        "tune_tau": True,
+        # The one-epoch table of the same student, with the 4-epoch teacher, printed beside this one.
+        "short_from": "resnet20-resnet8",
     },
     "wrn40_2-wrn16_2": {
         "base": "resources/recipes/fmnist_cwd.yaml",
@@ -133,6 +142,8 @@ def pair_sets(pair, distil):
         sets.append(f"data.subset={pair['subset']}")
     if distil and "teacher" in pair:
         sets += [f"teacher.arch={pair['teacher']['arch']}", f"teacher.checkpoint={teacher_dir(pair)}"]
+    if distil and "teacher_checkpoint" in pair:
+        sets.append(f"teacher.checkpoint={os.path.join(ROOT, pair['teacher_checkpoint'])}")
     return sets
 
 
@@ -256,6 +267,60 @@ def recorded(run_dir):
     return entry["top1"] if entry else None
 
 
+def recorded_summary(run_dir):
+    """A shipped run's final top-1 (its summary.json), or None."""
+    try:
+        return json.load(open(os.path.join(run_dir, "summary.json")))["final"]["top1"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def published_rows(pair_key):
+    """{method name: (mean, std, seeds, Δ)} of a pair's table as docs/RESULTS.md has it: the short pair's seed runs
+    predate the ledger, which holds only its tuning runs."""
+    text = open(os.path.join(ROOT, "docs", "RESULTS.md")).read()
+    block = re.search(rf"<!-- classics:{re.escape(pair_key)}:begin -->(.*?)<!-- classics:{re.escape(pair_key)}:end -->",
+                      text, re.S)
+    rows = {}
+    for line in (block.group(1) if block else "").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        m = re.fullmatch(r"([\d.]+) ± ([\d.]+)", cells[2]) if len(cells) == 5 else None
+        if m:
+            delta = float(cells[3]) if cells[3] else 0.0  # the table's own Δ (from unrounded means)
+            rows[cells[0]] = (float(m.group(1)), float(m.group(2)), int(cells[4]), delta)
+    return rows
+
+
+def short_beside_long(args, pair, results):
+    """Each method's top-1 and Δ at the short schedule (the pair named by short_from, as its table in
+    docs/RESULTS.md gives them) beside this pair's."""
+    short_key = pair["short_from"]
+    short = PAIRS[short_key]
+    published = published_rows(short_key)
+    base_short, base_long = published.get("student alone"), results.get("student", [])
+    if not base_short or not base_long:
+        return []
+    ms, ml = base_short[0], mean_std(base_long)[0]
+    out = ["",
+           f"The same methods at the short schedule of the table {short['title']} above ({short['teacher_label']}, "
+           "students trained for 1 epoch, weights tuned there), beside this one: how much of each gain survives a "
+           "converged teacher and students trained for longer. Δ is against the student alone at the same schedule.",
+           "",
+           "| method | short: top-1 % (seeds) | short: Δ | long: top-1 % (seeds) | long: Δ |",
+           "|---|---|---|---|---|",
+           f"| student alone | {ms:.2f} ± {base_short[1]:.2f} ({base_short[2]}) | | "
+           f"{ml:.2f} ± {mean_std(base_long)[1]:.2f} ({len(base_long)}) | |"]
+    for key in args.methods:
+        s_row, l_vals = published.get(METHODS[key][0]), results.get(key, [])
+        if not s_row and not l_vals:
+            continue
+        cell_s = f"{s_row[0]:.2f} ± {s_row[1]:.2f} ({s_row[2]}) | {s_row[3]:+.2f}" if s_row else "— | —"
+        cell_l = (f"{mean_std(l_vals)[0]:.2f} ± {mean_std(l_vals)[1]:.2f} ({len(l_vals)}) | "
+                  f"{mean_std(l_vals)[0] - ml:+.2f}" if l_vals else "— | —")
+        out.append(f"| {METHODS[key][0]} | {cell_s} | {cell_l} |")
+    return out
+
+
 def mean_std(values):
     return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
@@ -276,27 +341,46 @@ def main():
     def need_teacher():  # only when a run that is not in the ledger is about to start
         ensure_teacher(pair, args.threads)
 
-    def terms_of(key, w):
-        return [map_taps(t.format(w=w), pair) for t in METHODS[key][1]]
+    if "teacher_checkpoint" in pair and not os.path.isdir(os.path.join(ROOT, pair["teacher_checkpoint"])):
+        sys.exit(f"classics.py: the pair {args.pair} needs the teacher {pair['teacher_checkpoint']}, which is not "
+                 "in this checkout")
 
-    # 1. Weights tuned on the held-out split (one seed, the tuning schedule), or taken from another pair's tuning.
+    def terms_of(key, w, t):
+        return [map_taps(term.format(w=w, t=t), pair) for term in METHODS[key][1]]
+
+    # 1. Weights tuned on the held-out split (one seed, the tuning schedule), or taken from another pair's tuning;
+    # then, on pairs that tune τ, the other temperatures at the chosen weight.
     chosen, tuning = {}, {}
     tune_pair = pair.get("tune_from", args.pair)
     methods = [k for k in args.methods if k not in pair.get("skip", {})]
+    tune_here = not args.report_only and tune_pair == args.pair
+    tune_sets = [f"data.holdout={pair['holdout']}", f"train.epochs={args.tune_epochs}"] + pair_sets(pair, True) \
+        if tune_pair == args.pair else []
     for key in methods:
         name, terms, weights = METHODS[key]
-        scores = []
+        tau, other_taus = TAUS.get(key, (None, []))
+        scores = []  # (held-out top-1, weight, τ)
         for w in weights:
             run_dir = os.path.join(ROOT, "runs", "classics", tune_pair, "tune", f"{key}-w{w}")
-            if not args.report_only and tune_pair == args.pair:
-                train(recipe_with(pair["base"], terms_of(key, w)), run_dir, args.threads,
-                      [f"data.holdout={pair['holdout']}", f"train.epochs={args.tune_epochs}"], need_teacher)
+            if tune_here:
+                train(recipe_with(pair["base"], terms_of(key, w, tau)), run_dir, args.threads, tune_sets,
+                      need_teacher)
             top1 = recorded(run_dir)
             if top1 is not None:
-                scores.append((top1, w))
+                scores.append((top1, w, tau))
+        if scores and other_taus and PAIRS[tune_pair].get("tune_tau"):
+            w = max(scores)[1]
+            for t in other_taus:
+                run_dir = os.path.join(ROOT, "runs", "classics", tune_pair, "tune", f"{key}-w{w}-t{t}")
+                if tune_here:
+                    train(recipe_with(pair["base"], terms_of(key, w, t)), run_dir, args.threads, tune_sets,
+                          need_teacher)
+                top1 = recorded(run_dir)
+                if top1 is not None:
+                    scores.append((top1, w, t))
         tuning[key] = scores
         if scores:
-            chosen[key] = max(scores)[1]
+            chosen[key] = max(scores)[1:]
     # 2. The student alone and every method at its weight, seed by seed (a stopped sweep has every method at
     # the first seeds), on the test split.
     results = {}
@@ -313,7 +397,7 @@ def main():
                 continue
             run_dir = os.path.join(out, key, f"s{s}")
             if not args.report_only:
-                train(recipe_with(pair["base"], terms_of(key, chosen[key])), run_dir, args.threads,
+                train(recipe_with(pair["base"], terms_of(key, *chosen[key])), run_dir, args.threads,
                       [f"seed={s}", f"train.epochs={args.epochs}"] + pair_sets(pair, True), need_teacher)
             top1 = recorded(run_dir)
             if top1 is not None:
@@ -323,11 +407,20 @@ def main():
 
 def write_report(args, pair, chosen, tuning, results):
     tag = f"classics:{args.pair}"
+    if not results:
+        # Nothing finished here or in the ledger (a checkout whose seed runs predate the ledger): the table in
+        # docs/RESULTS.md stays as it is.
+        print(f"classics.py: no finished runs of {args.pair} in runs/classics or its ledger: "
+              "docs/RESULTS.md left as it is")
+        return
     if "teacher" in pair:
         t = teacher_dir(pair)
         top1 = recorded(t)
         teacher = (f"{pair['teacher']['arch']} trained here for {pair['teacher']['epochs']} epochs with "
                    f"`fmnist_teacher.yaml` (top-1 {top1:.2f} %)" if top1 is not None else pair["teacher"]["arch"])
+    elif "teacher_checkpoint" in pair:
+        top1 = recorded_summary(os.path.join(ROOT, pair["teacher_checkpoint"]))
+        teacher = pair["teacher_label"] + (f", top-1 {top1:.2f} %" if top1 is not None else "")
     else:
         teacher = pair["teacher_label"]
     data = (f"on the first {pair['subset']} training images once" if pair.get("subset") else
@@ -338,9 +431,14 @@ def write_report(args, pair, chosen, tuning, results):
                  "RepDistiller uses one setting for all its pairs")
     else:
         tuned = (f"Each method's weight was chosen among three values around the reference code's on a split of "
-                 f"{pair['holdout']} images held out from train ({args.tune_epochs} epoch, seed 0)")
+                 f"{pair['holdout']} images held out from train ({args.tune_epochs} "
+                 f"epoch{'s' if args.tune_epochs != 1 else ''}, seed 0)")
+        if pair.get("tune_tau"):
+            tuned += (", and then, for the methods with a temperature (" +
+                      ", ".join(METHODS[k][0] for k in TAUS) + "), τ among the reference value and two others at "
+                      "the chosen weight")
     lines = [f"<!-- {tag}:begin -->",
-             f"### {pair['title']} on Fashion-MNIST: the classic methods (issue 16)",
+             f"### {pair['title']} on Fashion-MNIST: the classic methods (issue {pair.get('issue', 16)})",
              "",
              f"Generated by `/usr/bin/python3 scripts/classics.py --pair {args.pair} --epochs {args.epochs} "
              f"--tune-epochs {args.tune_epochs}`. Teacher: {teacher}; every student a {pair['student_label']} "
@@ -363,10 +461,18 @@ def write_report(args, pair, chosen, tuning, results):
         name = METHODS[key][0]
         m, sd = mean_std(results[key])
         delta = f"{m - mean_std(base)[0]:+.2f}" if base else ""
-        tried = ", ".join(f"{w:g}: {t:.2f}" for t, w in sorted(tuning[key], key=lambda x: x[1]))
+        default_tau = TAUS.get(key, (None, []))[0]
+
+        def setting(w, t):
+            return f"{w:g}" + (f" τ {t:g}" if t is not None and (t != default_tau or pair.get("tune_tau")) else "")
+
+        tried = ", ".join(f"{setting(w, t)}: {top1:.2f}" for top1, w, t in
+                          sorted(tuning[key], key=lambda x: (x[2] != default_tau, x[2] or 0, x[1])))
         label = "init_epochs" if key in ("ab", "fsp") else "weight"
-        lines.append(f"| {name} | {label} {chosen[key]:g} ({tried}) | {m:.2f} ± {sd:.2f} | {delta} | "
+        lines.append(f"| {name} | {label} {setting(*chosen[key])} ({tried}) | {m:.2f} ± {sd:.2f} | {delta} | "
                      f"{len(results[key])} |")
+    if pair.get("short_from"):
+        lines += short_beside_long(args, pair, results)
     lines.append(f"<!-- {tag}:end -->")
     block = "\n".join(lines)
     path = os.path.join(ROOT, "docs", "RESULTS.md")
