@@ -3107,6 +3107,10 @@ student: %3</translation>
         <source>Data-parallel training: %1 processes of %2 threads, each taking 1/%1 of every batch</source>
         <translation>Data-parallel training: %1 processes of %2 threads, each taking 1/%1 of every batch</translation>
     </message>
+    <message>
+        <source>Loading the data and the models…</source>
+        <translation>Loading the data and the models…</translation>
+    </message>
 </context>
 <context>
     <name>distillery::RunsTableView</name>

@@ -3098,6 +3098,10 @@ student: %3</source>
         <source>Data-parallel training: %1 processes of %2 threads, each taking 1/%1 of every batch</source>
         <translation>数据并行训练：%1 个进程，每个 %2 个线程，各处理每个批次的 1/%1</translation>
     </message>
+    <message>
+        <source>Loading the data and the models…</source>
+        <translation>正在加载数据和模型…</translation>
+    </message>
 </context>
 <context>
     <name>distillery::RunsTableView</name>

@@ -1,7 +1,10 @@
 #include "widgets/engine_bridge.h"
 
+#include <QEventLoop>
 #include <QMetaObject>
 #include <QPointer>
+#include <exception>
+#include <thread>
 
 namespace distillery {
 
@@ -63,7 +66,28 @@ bool EngineBridge::start(const Recipe& recipe, const JobOptions& options, QStrin
         return false;
     }
     try {
-        auto job = std::make_unique<Job>(recipe, options);
+        // Building the job loads the data and the models, folds and measures the teacher, and calibrates an
+        // int8 one: seconds of work, done on a thread of its own while this one keeps painting the window and
+        // running its timers. User input waits (it is delivered afterwards), so nothing can start, close or
+        // edit the run being built.
+        std::unique_ptr<Job> job;
+        std::exception_ptr failure;
+        {
+            QEventLoop loop;
+            mStarting = true;
+            std::thread builder([&] {
+                try {
+                    job = std::make_unique<Job>(recipe, options);
+                } catch (...) {
+                    failure = std::current_exception();
+                }
+                QMetaObject::invokeMethod(&loop, &QEventLoop::quit, Qt::QueuedConnection);
+            });
+            loop.exec(QEventLoop::ExcludeUserInputEvents);
+            builder.join();
+            mStarting = false;
+        }
+        if (failure) std::rethrow_exception(failure);
         mForwarder = std::make_shared<Forwarder>(this);
         job->addObserver(mForwarder);
         if (mJob) mJob->wait();
@@ -89,7 +113,7 @@ void EngineBridge::cancel() {
 }
 
 bool EngineBridge::isRunning() const {
-    return mJob && mJob->running();
+    return mStarting || (mJob && mJob->running());
 }
 
 }  // namespace distillery

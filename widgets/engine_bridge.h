@@ -18,7 +18,9 @@ public:
     explicit EngineBridge(QObject* parent = nullptr);
     ~EngineBridge() override;
 
-    /** Starts a job for the recipe; engine errors (bad recipe, missing teacher) are returned, not thrown. */
+    /** Starts a job for the recipe; engine errors (bad recipe, missing teacher) are returned, not thrown. The
+     * job is built on another thread while this one goes on with everything but user input (painting, timers,
+     *  queued signals), so the window does not freeze while the data and models load. */
     bool start(const Recipe& recipe, const JobOptions& options, QString* error);
     void pause();
     void resume();
@@ -38,6 +40,7 @@ private:
     class Forwarder;
     std::unique_ptr<Job> mJob;
     std::shared_ptr<Forwarder> mForwarder;
+    bool mStarting = false;  // a job is being built (start() is waiting for it)
 };
 
 }  // namespace distillery

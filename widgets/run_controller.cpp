@@ -281,8 +281,18 @@ bool RunController::launch(const Recipe& recipe, const JobOptions& jobOptions, R
                 .arg(options.threads),
             false);
     }
+    if (mStatusBar) {
+        // Shown while the job is being built (the window keeps painting meanwhile).
+        mStatusStep->setText(tr("Loading the data and the models…"));
+        mProgress->setRange(0, 0);
+    }
     QString error;
     if (!mBridge->start(recipe, options, &error)) {
+        if (mStatusBar) {
+            mStatusStep->clear();
+            mProgress->setRange(0, 1);
+            mProgress->setValue(0);
+        }
         if (!options.resume && QDir(runDir).exists() && QDir(runDir).isEmpty()) QDir().rmdir(runDir);
         mDemoPending = false;
         fail(tr("Cannot start the run:\n%1").arg(error));

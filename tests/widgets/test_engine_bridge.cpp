@@ -1,7 +1,9 @@
 // The Qt bridge delivers the engine's events on the GUI thread as queued signals.
 
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QThread>
+#include <QTimer>
 #include <QtTest/QtTest>
 #include <filesystem>
 
@@ -56,6 +58,36 @@ private Q_SLOTS:
         const auto summary = finished.at(0).at(0).value<RunSummary>();
         QCOMPARE(summary.status, RunStatus::Finished);
         QVERIFY(!bridge.isRunning());
+    }
+
+    void theGuiThreadRunsWhileTheJobIsBuilt() {
+        // Building a job reads the data and builds the models (seconds for a real data set and teacher): the
+        // GUI thread must go on painting and running timers meanwhile, and the bridge counts as busy. A
+        // blocking build lets no timer fire until start() returns.
+        EngineBridge bridge;
+        int ticks = 0;
+        bool busyDuringBuild = true;
+        QTimer timer;
+        timer.setInterval(1);
+        connect(&timer, &QTimer::timeout, this, [&] {
+            ++ticks;
+            busyDuringBuild &= bridge.isRunning();
+        });
+        timer.start();
+        QElapsedTimer clock;
+        clock.start();
+        QString error;
+        QVERIFY2(bridge.start(recipe({"data.subset=0"}), {(mScratch + "/built").toStdString()}, &error),
+                 qPrintable(error));
+        const qint64 buildMs = clock.elapsed();
+        timer.stop();
+        qInfo("the job took %lld ms to build; the GUI thread's timer fired %d times meanwhile", buildMs,
+              ticks);
+        QVERIFY2(ticks > 0, "no timer fired while the job was built");
+        QVERIFY(busyDuringBuild);
+        QSignalSpy finished(&bridge, &EngineBridge::finished);
+        bridge.cancel();
+        QVERIFY(finished.wait(120000));
     }
 
     void destroyingTheBridgeMidRunStopsTheJobCleanly() {
