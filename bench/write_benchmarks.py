@@ -167,7 +167,7 @@ convolution.
 out = "docs/BENCHMARKS.md"
 if os.path.exists(out):
     old = open(out).read()
-    for title in ("Workbench responsiveness", "Imported models", "Quantized students"):
+    for title in ("Workbench responsiveness", "Imported models", "Quantized students", "Sharing the cores"):
         kept = re.search(rf"^(<!-- [a-z-]+:begin -->\n)?## {title}[^\n]*\n.*?(?=^<!-- [a-z-]+:begin -->\n## |^## |\Z)",
                          old, flags=re.M | re.S)
         if kept:
