@@ -8,6 +8,7 @@
 #include "core/internal/graph_net.h"
 #include "core/internal/inference.h"
 #include "core/internal/memory_format.h"
+#include "core/internal/onnx_import.h"
 #include "core/zoo.h"
 #include "tests/core/suites.h"
 
@@ -297,6 +298,26 @@ private Q_SLOTS:
         plain->train();
         auto expected = plain->run(x.contiguous(), {"stage3"});
         QVERIFY(torch::allclose(out.taps.at("stage3"), expected.taps.at("stage3"), 1e-4, 1e-5));
+
+        // An imported grey-scale model as the engine runs a teacher (folded, channels-last): the shipped ONNX
+        // file from PyTorch, whose every 4-D tap and weight is NHWC too, with the file's numbers.
+        auto file = importOnnx(DISTILLERY_SOURCE_DIR "/resources/teachers/fmnist_vgg_torch.onnx", 1, 28, 28);
+        auto imported = file.net;
+        auto reference = importOnnx(DISTILLERY_SOURCE_DIR "/resources/teachers/fmnist_vgg_torch.onnx").net;
+        imported->foldBatchNorm();
+        imported->useChannelsLast();
+        for (const auto& p : imported->parameters())
+            if (p.dim() == 4) QVERIFY(clStrides(p));
+        std::vector<std::string> fourD;
+        for (const auto& tap : file.report.model.taps)
+            // C x H x W per sample; a 1 x 1 map (after global pooling) has no layout to keep.
+            if (tap.shape.size() == 3 && tap.shape[1] * tap.shape[2] > 1) fourD.push_back(tap.name);
+        QVERIFY(fourD.size() >= 3);
+        torch::NoGradGuard noGrad;
+        auto mine = imported->run(x, fourD);
+        for (const auto& [name, value] : mine.taps)
+            QVERIFY2(clStrides(value), name.c_str());
+        QVERIFY(torch::allclose(mine.output, reference->forward(x.contiguous()), 1e-4, 1e-4));
     }
 };
 
