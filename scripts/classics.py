@@ -377,24 +377,22 @@ def main():
         name, terms, weights = METHODS[key]
         tau, other_taus = TAUS.get(key, (None, []))
         scores = []  # (held-out top-1, weight, τ)
-        for w in weights:
-            run_dir = os.path.join(ROOT, "runs", "classics", tune_pair, "tune", f"{key}-w{w}")
+
+        def tune(w, t, name):  # one held-out run, scored into `scores` once finished (here or in the ledger)
+            run_dir = os.path.join(ROOT, "runs", "classics", tune_pair, "tune", name)
             if tune_here:
-                train(recipe_with(pair["base"], terms_of(key, w, tau)), run_dir, args.threads, tune_sets,
+                train(recipe_with(pair["base"], terms_of(key, w, t)), run_dir, args.threads, tune_sets,
                       need_teacher)
             top1 = recorded(run_dir)
             if top1 is not None:
-                scores.append((top1, w, tau))
+                scores.append((top1, w, t))
+
+        for w in weights:
+            tune(w, tau, f"{key}-w{w}")
         if scores and other_taus and PAIRS[tune_pair].get("tune_tau"):
             w = max(scores)[1]
             for t in other_taus:
-                run_dir = os.path.join(ROOT, "runs", "classics", tune_pair, "tune", f"{key}-w{w}-t{t}")
-                if tune_here:
-                    train(recipe_with(pair["base"], terms_of(key, w, t)), run_dir, args.threads, tune_sets,
-                          need_teacher)
-                top1 = recorded(run_dir)
-                if top1 is not None:
-                    scores.append((top1, w, t))
+                tune(w, t, f"{key}-w{w}-t{t}")
         tuning[key] = scores
         if scores:
             chosen[key] = max(scores)[1:]
