@@ -1029,6 +1029,22 @@ void Job::Impl::train() {
     std::optional<int64_t> keepUpTo;
     if (options.resume) keepUpTo = initDone ? step : -initSteps;
     MetricsLog metrics(paths.metrics(), keepUpTo);
+    // The best epoch's metrics, for summary.json when no later epoch beats it: read back from the records
+    // kept (a run killed before it wrote a summary has them only there).
+    std::vector<std::pair<std::string, double>> resumedBestMetrics;
+    if (options.resume && meta.bestEpoch > 0) {
+        std::map<int64_t, std::vector<std::pair<std::string, double>>> valAt;  // step -> val metrics
+        for (const auto& rec : readMetrics(paths.metrics()))
+            if (rec.split == Split::Val && rec.epoch == meta.bestEpoch && rec.name.rfind("iou/", 0) != 0)
+                valAt[rec.step].emplace_back(rec.name, rec.value);
+        // The last evaluation of that epoch whose main metric is the best (one at a stop mid-epoch may come
+        // before the epoch's own).
+        const std::string bestName = mainMetric(task);
+        for (auto it = valAt.rbegin(); it != valAt.rend() && resumedBestMetrics.empty(); ++it)
+            for (const auto& [k, v] : it->second)
+                if (k == bestName && std::abs(v - meta.bestMetric) <= 1e-9 * std::max(1.0, std::abs(v)))
+                    resumedBestMetrics = it->second;
+    }
     DiagnosticsLog diagnostics(paths.diagnostics(), keepUpTo);
     // Each term's flag at the last sample, and whether that flag has been warned about.
     std::map<std::string, std::pair<BalanceFlag, bool>> balanceFlags;
@@ -1180,6 +1196,32 @@ void Job::Impl::train() {
                         bytesText(teacherCache.bytes()) + ")" +
                         (diskCache ? ", shared with later runs in " + cacheDir : std::string()));
         }
+    }
+    // A resumed run refills the in-memory cache as the interrupted session had filled it: the same batches
+    // through the teacher in the same order, from the first on. A sample's outputs depend in their last bits
+    // on the batch they were computed in (the batch's rows share GEMM blocks), so outputs computed anew from
+    // the resumed epoch's batches would end a resumed run a few ulps away from an uninterrupted one.
+    if (options.resume && teacherCache.enabled() && !cacheFromDisk && trainLoader) {
+        const auto started = Clock::now();
+        int64_t ran = 0;
+        auto replay = [&](int64_t epoch, int64_t batches) {
+            for (int64_t b = 0; b < batches; ++b) {
+                if (teacherCache.covers(trainLoader->indicesAt(epoch, b))) continue;
+                Batch batch = trainLoader->batchAt(epoch, b);
+                teacherCache.insert(batch.indices, runTeacher(exactChannelsLast(batch.images.to(device))));
+                ++ran;
+            }
+        };
+        // The initialisation stage's epochs (their own shuffles) came first, when it had finished; one that
+        // had not runs again from its beginning and fills the cache itself.
+        if (initEpochs > 0 && initDone)
+            for (int e = 1; e <= initEpochs; ++e)
+                replay(-e, stepsPerEpoch);
+        for (int epoch = 1; epoch <= startEpoch && epoch <= r.epochs; ++epoch)
+            replay(epoch, epoch == startEpoch ? startBatch : stepsPerEpoch);
+        if (ran > 0)
+            log(LogLevel::Info, "teacher outputs of the interrupted session recomputed in its batches (" +
+                                    std::to_string(ran) + " batches in " + secondsSince(started) + ")");
     }
     auto storeTeacherCache = [&] {
         if (!diskCache || cacheKey.empty() || cacheFromDisk || cacheStored || !teacherCache.complete())
@@ -1822,6 +1864,7 @@ void Job::Impl::train() {
         log(LogLevel::Info, line);
     }
 
+    if (bestMetrics.empty()) bestMetrics = resumedBestMetrics;
     if (bestMetrics.empty() && previousSummary) bestMetrics = previousSummary->bestMetrics;
     serviceSnapshot();
     summary.status = stopReason == "cancelled" ? RunStatus::Cancelled : RunStatus::Finished;

@@ -138,16 +138,22 @@ void BatchLoader::stop() {
     mThreads.clear();
 }
 
-void BatchLoader::startEpoch(int64_t epoch, int64_t firstBatch) {
-    stop();
+void BatchLoader::orderFor(int64_t epoch) {
+    const auto n = static_cast<size_t>(mDataset->size());
+    if (mOrdered && mEpoch == epoch && mOrder.size() == n) return;
     mEpoch = epoch;
-    const int64_t n = mDataset->size();
     mOrder.resize(n);
     std::iota(mOrder.begin(), mOrder.end(), 0);
     if (mShuffle) {
         std::mt19937_64 rng(sampleSeed(mSeed, epoch, -1));
         std::shuffle(mOrder.begin(), mOrder.end(), rng);
     }
+    mOrdered = true;
+}
+
+void BatchLoader::startEpoch(int64_t epoch, int64_t firstBatch) {
+    stop();
+    orderFor(epoch);
     mReady.clear();
     mError = nullptr;
     mStopping = false;
@@ -157,7 +163,7 @@ void BatchLoader::startEpoch(int64_t epoch, int64_t firstBatch) {
         mThreads.emplace_back([this] { work(); });
 }
 
-Batch BatchLoader::build(int64_t batchIndex) {
+BatchLoader::Range BatchLoader::rangeOf(int64_t batchIndex) const {
     const int64_t n = mDataset->size();
     const int64_t global =
         mWorldSize > 1 && mSharding == Sharding::WholeBatches ? mRank + batchIndex * mWorldSize : batchIndex;
@@ -169,6 +175,24 @@ Batch BatchLoader::build(int64_t batchIndex) {
         end = begin + last;
         begin += first;
     }
+    return {begin, end, globalSize};
+}
+
+std::vector<int64_t> BatchLoader::indicesAt(int64_t epoch, int64_t batchIndex) {
+    stop();
+    orderFor(epoch);
+    const Range r = rangeOf(batchIndex);
+    return {mOrder.begin() + r.begin, mOrder.begin() + r.end};
+}
+
+Batch BatchLoader::batchAt(int64_t epoch, int64_t batchIndex) {
+    stop();
+    orderFor(epoch);
+    return build(batchIndex);
+}
+
+Batch BatchLoader::build(int64_t batchIndex) {
+    const auto [begin, end, globalSize] = rangeOf(batchIndex);
     std::vector<Sample> samples;
     std::vector<int64_t> indices;
     samples.reserve(end - begin);

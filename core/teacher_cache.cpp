@@ -279,11 +279,16 @@ void TeacherCache::reset() {
     mMissing = static_cast<int64_t>(mFilled.size());
 }
 
-bool TeacherCache::lookup(const std::vector<int64_t>& indices, torch::Device device,
-                          std::unordered_map<std::string, torch::Tensor>& out) const {
+bool TeacherCache::covers(const std::vector<int64_t>& indices) const {
     if (!mEnabled || mStore.empty()) return false;
     for (auto i : indices)
         if (!mFilled[i]) return false;
+    return true;
+}
+
+bool TeacherCache::lookup(const std::vector<int64_t>& indices, torch::Device device,
+                          std::unordered_map<std::string, torch::Tensor>& out) const {
+    if (!covers(indices)) return false;
     auto idx = torch::tensor(indices, torch::kInt64);
     for (const auto& [tap, store] : mStore)
         out[tap] = store.index_select(0, idx).to(device);

@@ -65,11 +65,25 @@ public:
     bool next(Batch& batch);
     void stop();
 
+    /** The samples of batch `batchIndex` of `epoch`, as next() would hand them out, without loading them.
+     *  Stops the workers: call startEpoch before next() again. */
+    std::vector<int64_t> indicesAt(int64_t epoch, int64_t batchIndex);
+    /** That batch itself, built on the calling thread (the same content as next()'s). Stops the workers. */
+    Batch batchAt(int64_t epoch, int64_t batchIndex);
+
     const Dataset& dataset() const { return *mDataset; }
 
 private:
     void work();
     Batch build(int64_t batchIndex);
+    /** Sets mOrder and mEpoch for `epoch` (shuffled when the loader shuffles). */
+    void orderFor(int64_t epoch);
+    /** Positions [begin, end) in mOrder of this process's part of batch `batchIndex`, and the whole batch's
+     *  size across the ranks. */
+    struct Range {
+        int64_t begin, end, globalSize;
+    };
+    Range rangeOf(int64_t batchIndex) const;
 
     std::shared_ptr<Dataset> mDataset;
     std::vector<TransformStep> mTransforms;
@@ -86,8 +100,9 @@ private:
 
     std::vector<int64_t> mOrder;
     int64_t mEpoch = 0;
-    int64_t mCursor = 0;   // next batch handed out by next()
-    int64_t mClaimed = 0;  // next batch a worker will build
+    bool mOrdered = false;  // mOrder is mEpoch's
+    int64_t mCursor = 0;    // next batch handed out by next()
+    int64_t mClaimed = 0;   // next batch a worker will build
     int64_t mEnd = 0;
     std::map<int64_t, Batch> mReady;
     std::exception_ptr mError;

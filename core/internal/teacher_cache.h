@@ -31,6 +31,8 @@ public:
     /** Every sample's outputs are present. */
     bool complete() const { return mEnabled && mMissing == 0; }
 
+    /** Every one of `indices` has its outputs stored. */
+    bool covers(const std::vector<int64_t>& indices) const;
     bool lookup(const std::vector<int64_t>& indices, torch::Device device,
                 std::unordered_map<std::string, torch::Tensor>& out) const;
     void insert(const std::vector<int64_t>& indices,

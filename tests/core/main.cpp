@@ -3,6 +3,7 @@
 #include <QtTest/QtTest>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "core/types.h"
@@ -62,6 +63,15 @@ int main(int argc, char** argv) {
     for (int i = 2; i < argc; ++i)
         args.push_back(argv[i]);
     int rc = QTest::qExec(suite.get(), static_cast<int>(args.size()), args.data());
+    // DISTILLERY_KEEP_SCRATCH=1 keeps the run folders for a post-mortem of a failure.
+    const char* keep = std::getenv("DISTILLERY_KEEP_SCRATCH");
+    if (keep && *keep && std::string(keep) != "0") {
+        std::fprintf(
+            stderr, "scratch kept in %s\n",
+            (std::filesystem::temp_directory_path() / ("distillery-tests-" + std::to_string(getpid())))
+                .c_str());
+        return rc;
+    }
     std::error_code ec;
     std::filesystem::remove_all(
         std::filesystem::temp_directory_path() / ("distillery-tests-" + std::to_string(getpid())), ec);

@@ -738,6 +738,9 @@ private Q_SLOTS:
         const QJsonObject a = summary(refDir + "/gen2"), b = summary(dir + "/gen2");
         QCOMPARE(b["final"].toObject()["top1"].toDouble(), a["final"].toObject()["top1"].toDouble());
         QCOMPARE(b["final"].toObject()["loss"].toDouble(), a["final"].toObject()["loss"].toDouble());
+        // Its best epoch came before the kill and no later one beat it: the summary still reports it.
+        QVERIFY2(!a["best"].toObject().isEmpty(), qPrintable(QJsonDocument(a).toJson()));
+        QCOMPARE(b["best"].toObject(), a["best"].toObject());
         // Generation 2 was taught by generation 1's run folder.
         const auto recipe = distillery::loadRunRecipe((dir + "/gen2").toStdString());
         QCOMPARE(QString::fromStdString(recipe.teacher.checkpoint),
