@@ -6,6 +6,7 @@
 #include "core/internal/checkpoint.h"
 #include "core/internal/evaluation.h"
 #include "core/internal/memory_format.h"
+#include "core/internal/sanitizer_allocator.h"
 
 #include "core/internal/distributed.h"
 #include "core/internal/inference.h"
@@ -36,6 +37,7 @@ void tuneAllocator() {
         mallopt(M_TRIM_THRESHOLD, 1 << 30);
     });
 #endif
+    installSanitizerAllocator();  // the same for AddressSanitizer's allocator, in sanitizer builds
 }
 }  // namespace
 
