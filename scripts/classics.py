@@ -4,17 +4,19 @@ pair, its weight tuned on a split held out from train, then trained with several
 student alone at the same schedule. Finished runs are skipped, so the script can be stopped and run again.
 
   /usr/bin/python3 scripts/classics.py [--pair resnet20-resnet8] [--seeds 0 1 2] [--epochs 2]
-                                       [--tune-epochs 1] [--threads 2] [--report-only]
+                                       [--tune-epochs 1] [--threads 2] [--jobs 1] [--report-only]
 
 Runs go to runs/classics/PAIR/; the table replaces the part of docs/RESULTS.md between the markers
 <!-- classics:PAIR:begin --> and <!-- classics:PAIR:end --> (appended when they are missing)."""
 import argparse
+import concurrent.futures
 import json
 import os
 import re
 import statistics
 import subprocess
 import sys
+import threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # DISTILLERY_CLI: a copy of the binary, so that the tree can be rebuilt while a sweep runs.
@@ -218,21 +220,54 @@ def finished(run_dir):
 
 
 def train(recipe_text, run_dir, threads, sets, before=None):
+    """Trains one run unless the ledger or its folder has it finished; a run stopped part-way with the same
+    recipe and settings (the end of a session) is resumed rather than started again."""
     if recorded(run_dir) is not None:
         return
     if before:
-        before()
+        with _LOCK:  # one teacher training, not one per job
+            before()
     os.makedirs(os.path.dirname(run_dir), exist_ok=True)
     path = run_dir + ".yaml"
-    with open(path, "w") as f:
-        f.write(recipe_text)
-    subprocess.run(["rm", "-rf", run_dir], check=True)
     cmd = [CLI, "train", path, "--out", run_dir, "--threads", str(threads)]
     for s in sets:
         cmd += ["--set", s]
-    print("==", os.path.relpath(run_dir, ROOT), flush=True)
-    with open(run_dir + ".log", "w") as log:
+    spec = json.dumps({"recipe": recipe_text, "sets": sets})
+    try:
+        same = open(run_dir + ".spec").read() == spec
+    except OSError:
+        same = False
+    if same and os.path.exists(os.path.join(run_dir, "checkpoints", "last.pt")):
+        cmd = [CLI, "resume", run_dir, "--threads", str(threads)]
+        print("== (resumed)", os.path.relpath(run_dir, ROOT), flush=True)
+    else:
+        with open(path, "w") as f:
+            f.write(recipe_text)
+        with open(run_dir + ".spec", "w") as f:
+            f.write(spec)
+        subprocess.run(["rm", "-rf", run_dir], check=True)
+        print("==", os.path.relpath(run_dir, ROOT), flush=True)
+    with open(run_dir + ".log", "a") as log:
         subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT)
+    recorded(run_dir)  # into the ledger as soon as it finishes
+
+
+class Jobs:
+    """Runs train() calls on `n` threads (each a CLI process at --threads); wait() re-raises the first failure
+    once every started run has ended."""
+
+    def __init__(self, n):
+        self.pool = concurrent.futures.ThreadPoolExecutor(max(1, n))
+        self.pending = []
+
+    def submit(self, *args, **kwargs):
+        self.pending.append(self.pool.submit(train, *args, **kwargs))
+
+    def wait(self):
+        pending, self.pending = self.pending, []
+        errors = [f.exception() for f in pending if f.exception() is not None]
+        if errors:
+            raise errors[0]
 
 
 def final_top1(run_dir):
@@ -247,6 +282,7 @@ def ledger_path(pair_key):
 
 
 _LEDGERS = {}
+_LOCK = threading.RLock()  # the ledgers and teacher training, shared by the jobs
 
 
 def ledger(pair_key):
@@ -267,6 +303,11 @@ def ledger_key(run_dir):
 def recorded(run_dir):
     """The run's final top-1: from its folder when finished there (and then recorded), else from the ledger;
     None when neither has it."""
+    with _LOCK:
+        return _recorded(run_dir)
+
+
+def _recorded(run_dir):
     pair_key, key = ledger_key(run_dir)
     entries = ledger(pair_key)
     if finished(run_dir):
@@ -349,6 +390,8 @@ def main():
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--tune-epochs", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="runs at once, each with --threads (on 2 cores: --jobs 2 --threads 1)")
     ap.add_argument("--methods", nargs="+", default=list(METHODS))
     ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args()
@@ -373,50 +416,70 @@ def main():
     tune_here = not args.report_only and tune_pair == args.pair
     tune_sets = [f"data.holdout={pair['holdout']}", f"train.epochs={args.tune_epochs}"] + pair_sets(pair, True) \
         if tune_pair == args.pair else []
-    for key in methods:
-        name, terms, weights = METHODS[key]
-        tau, other_taus = TAUS.get(key, (None, []))
-        scores = []  # (held-out top-1, weight, τ)
+    jobs = Jobs(args.jobs)
 
-        def tune(w, t, name):  # one held-out run, scored into `scores` once finished (here or in the ledger)
-            run_dir = os.path.join(ROOT, "runs", "classics", tune_pair, "tune", name)
-            if tune_here:
-                train(recipe_with(pair["base"], terms_of(key, w, t)), run_dir, args.threads, tune_sets,
-                      need_teacher)
-            top1 = recorded(run_dir)
+    def tune_dir(name):
+        return os.path.join(ROOT, "runs", "classics", tune_pair, "tune", name)
+
+    def tune(key, w, t, name):  # one held-out run, started when this pair tunes
+        if tune_here:
+            jobs.submit(recipe_with(pair["base"], terms_of(key, w, t)), tune_dir(name), args.threads, tune_sets,
+                        need_teacher)
+
+    def scored(key, names):  # (held-out top-1, weight, τ) of the tuning runs finished (here or in the ledger)
+        out = []
+        for w, t, name in names:
+            top1 = recorded(tune_dir(name))
             if top1 is not None:
-                scores.append((top1, w, t))
+                out.append((top1, w, t))
+        return out
 
-        for w in weights:
-            tune(w, tau, f"{key}-w{w}")
+    weight_runs = {}
+    for key in methods:
+        tau = TAUS.get(key, (None, []))[0]
+        weight_runs[key] = [(w, tau, f"{key}-w{w}") for w in METHODS[key][2]]
+        for w, t, name in weight_runs[key]:
+            tune(key, w, t, name)
+    jobs.wait()
+    tau_runs = {}
+    for key in methods:
+        scores = scored(key, weight_runs[key])
+        other_taus = TAUS.get(key, (None, []))[1]
+        tau_runs[key] = []
         if scores and other_taus and PAIRS[tune_pair].get("tune_tau"):
             w = max(scores)[1]
-            for t in other_taus:
-                tune(w, t, f"{key}-w{w}-t{t}")
+            tau_runs[key] = [(w, t, f"{key}-w{w}-t{t}") for t in other_taus]
+            for w, t, name in tau_runs[key]:
+                tune(key, w, t, name)
+    jobs.wait()
+    for key in methods:
+        scores = scored(key, weight_runs[key] + tau_runs[key])
         tuning[key] = scores
         if scores:
             chosen[key] = max(scores)[1:]
     # 2. The student alone and every method at its weight, seed by seed (a stopped sweep has every method at
     # the first seeds), on the test split.
-    results = {}
+    runs = []  # (row, run folder)
     for s in args.seeds:
         run_dir = os.path.join(out, "student", f"s{s}")
+        runs.append(("student", run_dir))
         if not args.report_only:
-            train(open(os.path.join(ROOT, pair["student"])).read(), run_dir, args.threads,
-                  [f"seed={s}", f"train.epochs={args.epochs}"] + pair_sets(pair, False))
-        top1 = recorded(run_dir)
-        if top1 is not None:
-            results.setdefault("student", []).append(top1)
+            jobs.submit(open(os.path.join(ROOT, pair["student"])).read(), run_dir, args.threads,
+                        [f"seed={s}", f"train.epochs={args.epochs}"] + pair_sets(pair, False))
         for key in methods:
             if key not in chosen:
                 continue
             run_dir = os.path.join(out, key, f"s{s}")
+            runs.append((key, run_dir))
             if not args.report_only:
-                train(recipe_with(pair["base"], terms_of(key, *chosen[key])), run_dir, args.threads,
-                      [f"seed={s}", f"train.epochs={args.epochs}"] + pair_sets(pair, True), need_teacher)
-            top1 = recorded(run_dir)
-            if top1 is not None:
-                results.setdefault(key, []).append(top1)
+                jobs.submit(recipe_with(pair["base"], terms_of(key, *chosen[key])), run_dir, args.threads,
+                            [f"seed={s}", f"train.epochs={args.epochs}"] + pair_sets(pair, True), need_teacher)
+    jobs.wait()
+    results = {}
+    for key, run_dir in runs:
+        top1 = recorded(run_dir)
+        if top1 is not None:
+            results.setdefault(key, []).append(top1)
     write_report(args, pair, chosen, tuning, results)
 
 
