@@ -3,12 +3,19 @@
 // that put 48 % of an instrumented training step in the kernel and made the sanitizer suites 4-30x slower
 // than the plain ones. This allocator keeps LibTorch's large blocks for reuse by size, as the plain build's
 // glibc heap does (evaluate.cpp), and poisons a block while it waits, so that a read or write through a freed
-// tensor is still reported (as use-after-poison). Built into sanitizer builds only.
+// tensor is still reported (as use-after-poison). ThreadSanitizer shares that allocator (sanitizer_common):
+// there the blocks are kept without poisoning (the mutex orders a block's reuse across threads). Built into
+// sanitizer builds only.
 #include "core/internal/sanitizer_allocator.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #include <c10/core/CPUAllocator.h>
+#if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
+#else
+#define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#endif
 
 #include <algorithm>
 #include <cstdlib>
@@ -91,6 +98,12 @@ void installSanitizerAllocator() {
     static std::once_flag once;
     std::call_once(once, [] { c10::SetCPUAllocator(&CachingAllocator::instance(), 1); });
 }
+
+namespace {
+// At start-up, so that every process of an instrumented build has it (the CLI's commands that run no job, a
+// test's own tensors), not only those that set their thread count.
+const bool kInstalledAtStart = (installSanitizerAllocator(), true);
+}  // namespace
 
 }  // namespace distillery
 

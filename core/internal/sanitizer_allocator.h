@@ -2,8 +2,9 @@
 
 namespace distillery {
 
-/** Under AddressSanitizer, LibTorch's CPU tensors come from a caching allocator that keeps freed blocks for
- *  reuse, poisoned while they wait (core/sanitizer_allocator.cpp); elsewhere nothing happens. */
+/** Under AddressSanitizer and ThreadSanitizer, LibTorch's CPU tensors come from a caching allocator that
+ * keeps freed blocks for reuse, poisoned while they wait (core/sanitizer_allocator.cpp); elsewhere nothing
+ * happens. */
 void installSanitizerAllocator();
 
 }  // namespace distillery
