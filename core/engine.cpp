@@ -1029,6 +1029,7 @@ void Job::Impl::train() {
     std::optional<int64_t> keepUpTo;
     if (options.resume) keepUpTo = initDone ? step : -initSteps;
     MetricsLog metrics(paths.metrics(), keepUpTo);
+    const std::string metricName = mainMetric(task);
     // The best epoch's metrics, for summary.json when no later epoch beats it: read back from the records
     // kept (a run killed before it wrote a summary has them only there).
     std::vector<std::pair<std::string, double>> resumedBestMetrics;
@@ -1039,10 +1040,9 @@ void Job::Impl::train() {
                 valAt[rec.step].emplace_back(rec.name, rec.value);
         // The last evaluation of that epoch whose main metric is the best (one at a stop mid-epoch may come
         // before the epoch's own).
-        const std::string bestName = mainMetric(task);
         for (auto it = valAt.rbegin(); it != valAt.rend() && resumedBestMetrics.empty(); ++it)
             for (const auto& [k, v] : it->second)
-                if (k == bestName && std::abs(v - meta.bestMetric) <= 1e-9 * std::max(1.0, std::abs(v)))
+                if (k == metricName && std::abs(v - meta.bestMetric) <= 1e-9 * std::max(1.0, std::abs(v)))
                     resumedBestMetrics = it->second;
     }
     DiagnosticsLog diagnostics(paths.diagnostics(), keepUpTo);
@@ -1243,7 +1243,6 @@ void Job::Impl::train() {
         }
     };
 
-    const std::string metricName = mainMetric(task);
     std::vector<std::pair<std::string, double>> lastMetrics, bestMetrics;
     double throughputEma = 0.0;
     auto trainStart = Clock::now();

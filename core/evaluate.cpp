@@ -37,7 +37,10 @@ void tuneAllocator() {
         mallopt(M_TRIM_THRESHOLD, 1 << 30);
     });
 #endif
-    installSanitizerAllocator();  // the same for AddressSanitizer's allocator, in sanitizer builds
+    // The same for the sanitizers' allocator, in sanitizer builds (installed at start-up already; this call
+    // also links its translation unit, whose start-up code would otherwise not be in the static library's
+    // users).
+    installSanitizerAllocator();
 }
 }  // namespace
 

@@ -35,6 +35,11 @@ public:
     static constexpr size_t kMaxCached = size_t{2} << 30;
 
     c10::DataPtr allocate(size_t n) const override {
+        if (n <= kSmall) {  // straight from the sanitizer, without the cache's lock and bookkeeping
+            void* p = nullptr;
+            if (posix_memalign(&p, kAlignment, std::max<size_t>(n, 1)) != 0 || !p) throw std::bad_alloc();
+            return {p, p, &std::free, c10::Device(c10::DeviceType::CPU)};
+        }
         void* p = take(n);
         return {p, p, &release, c10::Device(c10::DeviceType::CPU)};
     }
@@ -49,19 +54,17 @@ private:
     static void release(void* p) { instance().give(p); }
 
     void* take(size_t n) const {
-        const size_t size = n <= kSmall ? std::max<size_t>(n, 1) : (n + kGranule - 1) / kGranule * kGranule;
+        const size_t size = (n + kGranule - 1) / kGranule * kGranule;
         {
             std::lock_guard<std::mutex> lock(mMutex);
-            if (size > kSmall) {
-                auto it = mFree.find(size);
-                if (it != mFree.end()) {
-                    void* p = it->second;
-                    mFree.erase(it);
-                    mCached -= size;
-                    mSizes[p] = size;
-                    ASAN_UNPOISON_MEMORY_REGION(p, size);
-                    return p;
-                }
+            auto it = mFree.find(size);
+            if (it != mFree.end()) {
+                void* p = it->second;
+                mFree.erase(it);
+                mCached -= size;
+                mSizes[p] = size;
+                ASAN_UNPOISON_MEMORY_REGION(p, size);
+                return p;
             }
         }
         void* p = nullptr;
@@ -77,7 +80,7 @@ private:
         auto it = mSizes.find(p);
         const size_t size = it == mSizes.end() ? 0 : it->second;
         if (it != mSizes.end()) mSizes.erase(it);
-        if (size <= kSmall || mCached + size > kMaxCached) {
+        if (size == 0 || mCached + size > kMaxCached) {  // not one of take()'s (raw_deallocate), or full
             std::free(p);
             return;
         }

@@ -426,7 +426,7 @@ def main():
             jobs.submit(recipe_with(pair["base"], terms_of(key, w, t)), tune_dir(name), args.threads, tune_sets,
                         need_teacher)
 
-    def scored(key, names):  # (held-out top-1, weight, τ) of the tuning runs finished (here or in the ledger)
+    def scored(names):  # (held-out top-1, weight, τ) of the tuning runs finished (here or in the ledger)
         out = []
         for w, t, name in names:
             top1 = recorded(tune_dir(name))
@@ -443,7 +443,7 @@ def main():
     jobs.wait()
     tau_runs = {}
     for key in methods:
-        scores = scored(key, weight_runs[key])
+        scores = scored(weight_runs[key])
         other_taus = TAUS.get(key, (None, []))[1]
         tau_runs[key] = []
         if scores and other_taus and PAIRS[tune_pair].get("tune_tau"):
@@ -453,7 +453,7 @@ def main():
                 tune(key, w, t, name)
     jobs.wait()
     for key in methods:
-        scores = scored(key, weight_runs[key] + tau_runs[key])
+        scores = scored(weight_runs[key] + tau_runs[key])
         tuning[key] = scores
         if scores:
             chosen[key] = max(scores)[1:]
