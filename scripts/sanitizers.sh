@@ -12,14 +12,14 @@ cd "$(dirname "$0")/.."
 what="${1:-all}"
 jobs="$(nproc)"
 supp="$PWD/tests/sanitizers"
-# The fuzzer's time under ASan (it also runs uninstrumented in the main test suite).
+# The fuzzer's time under ASan (its only run in CI).
 fuzz_seconds="${DISTILLERY_SANITIZER_FUZZ_SECONDS:-45}"
 # -O1 with line tables only: sanitizer reports keep file:line, and the instrumented builds take half the time.
 flags="-O1 -g1"
 
 if [ "$what" = asan ] || [ "$what" = all ]; then
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$flags" \
-    -DDISTILLERY_BUILD_GUI=OFF \
+    -DDISTILLERY_BUILD_GUI=OFF -DDISTILLERY_WARNINGS_AS_ERRORS="${DISTILLERY_WARNINGS_AS_ERRORS:-ON}" \
     -DDISTILLERY_SANITIZE=address,undefined -DDISTILLERY_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
   cmake --build build-asan --target distillery_core_tests distillery-cli distillery_fuzz -j "$jobs"
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_odr_violation=0:allocator_may_return_null=1"
