@@ -82,6 +82,11 @@ void ScreenshotTour::start() {
     connect(mPoll, &QTimer::timeout, this, [this] {
         // The status bar's: the Quantize page has a progress bar of its own.
         auto* bar = mWindow->statusBar()->findChild<QProgressBar*>();
+        // While the job is built the bar is a busy indicator beside "Loading the data and the models…".
+        if (!mShotLoading && bar && bar->maximum() == 0 && mWindow->isRunning()) {
+            mShotLoading = true;
+            shoot(mWindow, "loading");
+        }
         if (!mShotTraining && bar && bar->maximum() > 1 && bar->value() >= bar->maximum() / 3 &&
             mWindow->runKind() == MainWindow::RunKind::Student) {
             mShotTraining = true;

@@ -41,6 +41,7 @@ private:
     std::vector<std::string> mOverrides;
     QStringList mWritten;
     QTimer* mPoll = nullptr;
+    bool mShotLoading = false;
     bool mShotTraining = false;
     bool mShotViews = false;
     bool mDone = false;

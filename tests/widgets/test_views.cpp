@@ -162,6 +162,28 @@ private Q_SLOTS:
         QVERIFY2(view.readout().contains("loss/init:total 10"), qPrintable(view.readout()));
     }
 
+    void lossCurvesKeepTheirProportionsBeforeTheFirstStep() {
+        // The loss rect has three times the validation rect's stretch; with no curve yet (the legend empty)
+        // it must still get the larger share, as it does once curves are drawn.
+        LossCurvesView view;
+        view.resize(900, 420);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        view.plot()->replot();
+        auto* loss = view.plot()->axisRect(0);
+        auto* metric = view.plot()->axisRect(1);
+        QVERIFY2(loss->outerRect().height() > 2 * metric->outerRect().height(),
+                 qPrintable(QString("loss %1 px, validation %2 px")
+                                .arg(loss->outerRect().height())
+                                .arg(metric->outerRect().height())));
+        QVERIFY(!view.plot()->legend->visible());  // no empty framed box
+        for (int i = 1; i <= 3; ++i)
+            view.addStep(step(i, 1.0, 0.5));
+        QTest::qWait(250);  // the queued replot
+        QVERIFY(view.plot()->legend->visible());
+        QVERIFY(loss->outerRect().height() > 2 * metric->outerRect().height());
+    }
+
     void lossCurvesDrawTheStudentAlone() {
         LossCurvesView curves;
         BaselineCurve alone;

@@ -147,7 +147,7 @@ LossCurvesView::LossCurvesView(QWidget* parent) : QWidget(parent) {
                 if (mPlot->xAxis->range() != r) mPlot->xAxis->setRange(r);
             });
 
-    mPlot->legend->setVisible(true);
+    mPlot->legend->setVisible(false);  // shown with its first entry (an empty framed box otherwise)
     mPlot->legend->setBrush(QColor(255, 255, 255, 200));
     mPlot->legend->setBorderPen(QPen(QColor(0xc0c0c0)));
     QFont legendFont = font();
@@ -157,7 +157,10 @@ LossCurvesView::LossCurvesView(QWidget* parent) : QWidget(parent) {
     auto* legendColumn = new QCPLayoutGrid;
     mPlot->plotLayout()->addElement(0, 1, legendColumn);
     legendColumn->addElement(0, 0, mPlot->legend);
-    legendColumn->addElement(1, 0, new QCPLayoutGrid);  // takes the rest of the height
+    // The filler takes the rest of the height. A plain element, not an empty grid: a grid's maximum height is
+    // the sum of its rows', so an empty one (and the legend before its first curve) would cap the whole top
+    // row, and the loss plot shrank to a strip under an oversized validation plot until the first step.
+    legendColumn->addElement(1, 0, new QCPLayoutElement(mPlot));
     legendColumn->setRowStretchFactor(0, 0.001);
     legendColumn->setRowStretchFactor(1, 1);
     legendColumn->setMargins(QMargins(0, 6, 6, 0));
@@ -618,6 +621,7 @@ bool LossCurvesView::termsSpanDecades() const {
 
 void LossCurvesView::doReplot() {
     mReplotTimer->stop();
+    mPlot->legend->setVisible(mPlot->legend->itemCount() > 0);
     // Terms whose scales differ by orders of magnitude go on a log axis, until the user chooses.
     if (!mLogChosen && mLogScale != termsSpanDecades()) applyLogScale(!mLogScale);
     if (mFollow) {
