@@ -2,6 +2,8 @@
 """The RepDistiller-layout table of docs/RESULTS.md: every distillation method of the engine on a teacher/student
 pair, its weight tuned on a split held out from train, then trained with several seeds and compared with the
 student alone at the same schedule. Finished runs are skipped, so the script can be stopped and run again.
+Fashion-MNIST pairs report top-1; the Fashion-Scenes pair (psp20-fcn8-scenes-long) reports mIoU with the methods
+that apply to segmentation.
 
   /usr/bin/python3 scripts/classics.py [--pair resnet20-resnet8] [--seeds 0 1 2] [--epochs 2]
                                        [--tune-epochs 1] [--threads 2] [--jobs 1] [--report-only]
@@ -54,6 +56,24 @@ METHODS = {
 # at the chosen weight, on pairs that tune τ (a coordinate search: weight first, then τ).
 TAUS = {"kd": (4, [2, 8]), "dkd": (4, [2, 8]), "dist": (4, [2, 8]), "cwd": (1, [2, 4])}
 
+# Fashion-Scenes (segmentation): the methods that apply to dense prediction. The logit methods act per pixel
+# (pixel-wise KD, CWD on the logits' spatial softmax), the others on the stage-3 features (16×16 at 64×64
+# scenes); classification-only terms (CRD, CC, RKD, PKT, DKD, DIST on class vectors) have no counterpart here.
+SEG_METHODS = {
+    "pixel_kd": ("pixel-wise KD (logits)", ["{{method: pixel_kd, weight: {w}, tau: {t}}}"], [3, 10, 30]),
+    "pair_kd": ("pair-wise KD (stage 3)",
+                ["{{method: pair_kd, teacher_tap: stage3, student_tap: stage3, weight: {w}, pool: 2}}"], [1, 10, 100]),
+    "fitnet": ("FitNets (stage 3)", ["{{method: fitnet, tap: stage3, weight: {w}}}"], [0.3, 1, 3]),
+    "at": ("AT (stages 2, 3)", ["{{method: at, tap: stage2, weight: {w}}}", "{{method: at, tap: stage3, weight: {w}}}"],
+           [5, 50, 500]),
+    "idd": ("IDD (stage 3)", ["{{method: idd, tap: stage3, weight: {w}, tau: 0.1}}"], [1, 3, 10]),
+    "cwd_features": ("CWD on features (stage 3)",
+                     ["{{method: cwd, teacher_tap: stage3, student_tap: stage3, weight: {w}, tau: {t}}}"], [10, 50, 200]),
+    "cwd": ("CWD on logits", ["{{method: cwd, teacher_tap: logits, student_tap: logits, weight: {w}, tau: {t}}}"],
+            [3, 10, 30]),
+}
+SEG_TAUS = {"pixel_kd": (1, [2, 4]), "cwd_features": (4, [1, 2]), "cwd": (4, [1, 2])}
+
 PAIRS = {
     "resnet20-resnet8": {
         "base": "resources/recipes/fmnist_cwd.yaml",
@@ -96,6 +116,27 @@ PAIRS = {
         "student_label": "WRN-16-2",
         "tune_from": "resnet20-resnet8-long",
         "short_from": "wrn40_2-wrn16_2",
+    },
+    # Issue 12's segmentation table: the shipped PSPNet/ResNet-20 trained for 30 epochs teaching FCN/ResNet-8 on
+    # 5000 training scenes (as the short table), every method's weight and τ tuned on 1000 of them held out.
+    "psp20-fcn8-scenes-long": {
+        "base": "resources/recipes/scenes_cwd.yaml",
+        "student": "resources/recipes/scenes_student.yaml",
+        "title": "PSPNet/ResNet-20 (converged) → FCN/ResNet-8, long schedule",
+        "dataset": "Fashion-Scenes",
+        "metric": "miou",
+        "methods": SEG_METHODS,
+        "taus": SEG_TAUS,
+        "teacher_checkpoint": "resources/teachers/scenes_psp_resnet20_e30",
+        "teacher_label": "the shipped PSPNet/ResNet-20 trained for 30 epochs "
+                         "(`resources/teachers/scenes_psp_resnet20_e30`)",
+        "issue": 12,
+        "student_label": "an FCN/ResNet-8",
+        "student_sets": ["data.train_scenes=5000"],
+        "eval_split": "the 2000 validation scenes",
+        "kind": "distillation methods",
+        "holdout": 1000,
+        "tune_tau": True,
     },
     "wrn40_2-wrn16_2": {
         "base": "resources/recipes/fmnist_cwd.yaml",
@@ -270,12 +311,28 @@ class Jobs:
             raise errors[0]
 
 
-def final_top1(run_dir):
+def methods_of(pair):
+    return pair.get("methods", METHODS)
+
+
+def taus_of(pair):
+    return pair.get("taus", TAUS)
+
+
+def metric_of(pair_key):
+    """The summary.json metric a pair's table reports (top-1 for classification, mIoU for segmentation)."""
+    return PAIRS.get(pair_key, {}).get("metric", "top1")
+
+
+METRIC_LABELS = {"top1": "top-1", "miou": "mIoU"}
+
+
+def final_metric(run_dir, metric):
     s = json.load(open(os.path.join(run_dir, "summary.json")))
-    return s["final"]["top1"]
+    return s["final"][metric]
 
 
-# The ledger: every finished run's final top-1, committed under docs/results/classics/PAIR.json, so that a sweep
+# The ledger: every finished run's final metric (top-1, or mIoU on Fashion-Scenes), committed under docs/results/classics/PAIR.json, so that a sweep
 # continues in another checkout (run folders are not committed) and the table can be written from it alone.
 def ledger_path(pair_key):
     return os.path.join(ROOT, "docs", "results", "classics", pair_key + ".json")
@@ -301,7 +358,7 @@ def ledger_key(run_dir):
 
 
 def recorded(run_dir):
-    """The run's final top-1: from its folder when finished there (and then recorded), else from the ledger;
+    """The run's final metric: from its folder when finished there (and then recorded), else from the ledger;
     None when neither has it."""
     with _LOCK:
         return _recorded(run_dir)
@@ -309,11 +366,12 @@ def recorded(run_dir):
 
 def _recorded(run_dir):
     pair_key, key = ledger_key(run_dir)
+    metric = metric_of(pair_key)
     entries = ledger(pair_key)
     if finished(run_dir):
-        top1 = final_top1(run_dir)
-        if entries.get(key, {}).get("top1") != top1:
-            entries[key] = {"top1": top1}
+        top1 = final_metric(run_dir, metric)
+        if entries.get(key, {}).get(metric) != top1:
+            entries[key] = {metric: top1}
             path = ledger_path(pair_key)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path + ".tmp", "w") as f:
@@ -322,13 +380,13 @@ def _recorded(run_dir):
             os.replace(path + ".tmp", path)
         return top1
     entry = entries.get(key)
-    return entry["top1"] if entry else None
+    return entry.get(metric) if entry else None
 
 
-def recorded_summary(run_dir):
-    """A shipped run's final top-1 (its summary.json), or None."""
+def recorded_summary(run_dir, metric="top1"):
+    """A shipped run's final metric (its summary.json), or None."""
     try:
-        return json.load(open(os.path.join(run_dir, "summary.json")))["final"]["top1"]
+        return json.load(open(os.path.join(run_dir, "summary.json")))["final"][metric]
     except (OSError, ValueError, KeyError):
         return None
 
@@ -368,14 +426,15 @@ def short_beside_long(args, pair, results):
            "|---|---|---|---|---|",
            f"| student alone | {ms:.2f} ± {base_short[1]:.2f} ({base_short[2]}) | | "
            f"{ml:.2f} ± {mean_std(base_long)[1]:.2f} ({len(base_long)}) | |"]
+    methods = methods_of(pair)
     for key in args.methods:
-        s_row, l_vals = published.get(METHODS[key][0]), results.get(key, [])
+        s_row, l_vals = published.get(methods[key][0]), results.get(key, [])
         if not s_row and not l_vals:
             continue
         cell_s = f"{s_row[0]:.2f} ± {s_row[1]:.2f} ({s_row[2]}) | {s_row[3]:+.2f}" if s_row else "— | —"
         cell_l = (f"{mean_std(l_vals)[0]:.2f} ± {mean_std(l_vals)[1]:.2f} ({len(l_vals)}) | "
                   f"{mean_std(l_vals)[0] - ml:+.2f}" if l_vals else "— | —")
-        out.append(f"| {METHODS[key][0]} | {cell_s} | {cell_l} |")
+        out.append(f"| {methods[key][0]} | {cell_s} | {cell_l} |")
     return out
 
 
@@ -392,10 +451,16 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--jobs", type=int, default=1,
                     help="runs at once, each with --threads (on 2 cores: --jobs 2 --threads 1)")
-    ap.add_argument("--methods", nargs="+", default=list(METHODS))
+    ap.add_argument("--methods", nargs="+", help="a subset of the pair's methods (default: all of them)")
     ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args()
     pair = PAIRS[args.pair]
+    methods_table, taus = methods_of(pair), taus_of(pair)
+    unknown = [k for k in (args.methods or []) if k not in methods_table]
+    if unknown:
+        sys.exit(f"classics.py: the pair {args.pair} has no method {', '.join(unknown)} "
+                 f"(its methods: {', '.join(methods_table)})")
+    args.methods = args.methods or list(methods_table)
     out = os.path.join(ROOT, "runs", "classics", args.pair)
 
     def need_teacher():  # only when a run that is not in the ledger is about to start
@@ -406,7 +471,7 @@ def main():
                  "in this checkout")
 
     def terms_of(key, w, t):
-        return [map_taps(term.format(w=w, t=t), pair) for term in METHODS[key][1]]
+        return [map_taps(term.format(w=w, t=t), pair) for term in methods_table[key][1]]
 
     # 1. Weights tuned on the held-out split (one seed, the tuning schedule), or taken from another pair's tuning;
     # then, on pairs that tune τ, the other temperatures at the chosen weight.
@@ -426,7 +491,7 @@ def main():
             jobs.submit(recipe_with(pair["base"], terms_of(key, w, t)), tune_dir(name), args.threads, tune_sets,
                         need_teacher)
 
-    def scored(names):  # (held-out top-1, weight, τ) of the tuning runs finished (here or in the ledger)
+    def scored(names):  # (held-out metric, weight, τ) of the tuning runs finished (here or in the ledger)
         out = []
         for w, t, name in names:
             top1 = recorded(tune_dir(name))
@@ -436,15 +501,15 @@ def main():
 
     weight_runs = {}
     for key in methods:
-        tau = TAUS.get(key, (None, []))[0]
-        weight_runs[key] = [(w, tau, f"{key}-w{w}") for w in METHODS[key][2]]
+        tau = taus.get(key, (None, []))[0]
+        weight_runs[key] = [(w, tau, f"{key}-w{w}") for w in methods_table[key][2]]
         for w, t, name in weight_runs[key]:
             tune(key, w, t, name)
     jobs.wait()
     tau_runs = {}
     for key in methods:
         scores = scored(weight_runs[key])
-        other_taus = TAUS.get(key, (None, []))[1]
+        other_taus = taus.get(key, (None, []))[1]
         tau_runs[key] = []
         if scores and other_taus and PAIRS[tune_pair].get("tune_tau"):
             w = max(scores)[1]
@@ -477,9 +542,9 @@ def main():
     jobs.wait()
     results = {}
     for key, run_dir in runs:
-        top1 = recorded(run_dir)
-        if top1 is not None:
-            results.setdefault(key, []).append(top1)
+        value = recorded(run_dir)
+        if value is not None:
+            results.setdefault(key, []).append(value)
     write_report(args, pair, chosen, tuning, results)
 
 
@@ -491,43 +556,59 @@ def write_report(args, pair, chosen, tuning, results):
         print(f"classics.py: no finished runs of {args.pair} in runs/classics or its ledger: "
               "docs/RESULTS.md left as it is")
         return
+    methods, taus = methods_of(pair), taus_of(pair)
+    metric = METRIC_LABELS.get(pair.get("metric", "top1"), pair.get("metric", "top1"))
+    dataset = pair.get("dataset", "Fashion-MNIST")
     if "teacher" in pair:
         t = teacher_dir(pair)
         top1 = recorded(t)
         teacher = (f"{pair['teacher']['arch']} trained here for {pair['teacher']['epochs']} epochs with "
                    f"`fmnist_teacher.yaml` (top-1 {top1:.2f} %)" if top1 is not None else pair["teacher"]["arch"])
     elif "teacher_checkpoint" in pair:
-        top1 = recorded_summary(os.path.join(ROOT, pair["teacher_checkpoint"]))
-        teacher = pair["teacher_label"] + (f", top-1 {top1:.2f} %" if top1 is not None else "")
+        value = recorded_summary(os.path.join(ROOT, pair["teacher_checkpoint"]), pair.get("metric", "top1"))
+        teacher = pair["teacher_label"] + (f", {metric} {value:.2f} %" if value is not None else "")
     else:
         teacher = pair["teacher_label"]
     data = (f"on the first {pair['subset']} training images once" if pair.get("subset") else
             f"for {args.epochs} epoch{'s' if args.epochs != 1 else ''}")
     if "tune_from" in pair:
         tuned = (f"Each method's weight is the one tuned for {PAIRS[pair['tune_from']]['title']} on its held-out "
-                 "split (the held-out top-1 of each weight tried is that pair's), used unchanged here as "
+                 f"split (the held-out {metric} of each weight tried is that pair's), used unchanged here as "
                  "RepDistiller uses one setting for all its pairs")
     else:
+        unit = "scenes" if dataset == "Fashion-Scenes" else "images"
         tuned = (f"Each method's weight was chosen among three values around the reference code's on a split of "
-                 f"{pair['holdout']} images held out from train ({args.tune_epochs} "
+                 f"{pair['holdout']} {unit} held out from train ({args.tune_epochs} "
                  f"epoch{'s' if args.tune_epochs != 1 else ''}, seed 0)")
         if pair.get("tune_tau"):
             tuned += (", and then, for the methods with a temperature (" +
-                      ", ".join(METHODS[k][0] for k in TAUS) + "), τ among the reference value and two others at "
-                      "the chosen weight")
+                      ", ".join(methods[k][0] for k in taus if k in methods) + "), τ among the reference value "
+                      "and two others at the chosen weight")
+    staged = [methods[k][0].split(" (")[0] for k in ("ab", "fsp") if k in args.methods and k in methods]
+    stages = ""
+    if staged:
+        stages = (f" {' and '.join(staged)} run as RepDistiller does, an initialisation stage of one epoch and then "
+                  "the task loss alone")
+        if "ft" in args.methods and "ft" in methods:
+            stages += (", and FT's paraphraser has a stage of one epoch too: these "
+                       f"{'three' if len(staged) == 2 else 'two'} see the data once more than the others.")
+        else:
+            stages += (": these two see the data once more than the others." if len(staged) == 2 else
+                       ": it sees the data once more than the others.")
+    split = pair.get("eval_split", "the whole test split")
+    label = pair["student_label"]
+    student = label if label.startswith(("a ", "an ")) else "a " + label
     lines = [f"<!-- {tag}:begin -->",
-             f"### {pair['title']} on Fashion-MNIST: the classic methods (issue {pair.get('issue', 16)})",
+             f"### {pair['title']} on {dataset}: the {pair.get('kind', 'classic methods')} (issue {pair.get('issue', 16)})",
              "",
              f"Generated by `/usr/bin/python3 scripts/classics.py --pair {args.pair} --epochs {args.epochs} "
-             f"--tune-epochs {args.tune_epochs}`. Teacher: {teacher}; every student a {pair['student_label']} "
-             f"trained {data} (the recipe `fmnist_cwd.yaml` with the method's terms beside the task term), "
-             "top-1 on the whole test split at the final epoch, mean ± std over the seeds; Δ against the student "
-             f"alone at the same schedule. {tuned}. AB and FSP run as RepDistiller does, an initialisation stage of "
-             "one epoch and then the task loss alone, and FT's paraphraser has a stage of one epoch too: these "
-             "three see the data once more than the others."
-             + "".join(f" {METHODS[k][0]} is left out: {why}." for k, why in pair.get("skip", {}).items()),
+             f"--tune-epochs {args.tune_epochs}`. Teacher: {teacher}; every student {student} "
+             f"trained {data} (the recipe `{os.path.basename(pair['base'])}` with the method's terms beside the "
+             f"task term), {metric} on {split} at the final epoch, mean ± std over the seeds; Δ "
+             f"against the student alone at the same schedule. {tuned}.{stages}"
+             + "".join(f" {methods[k][0]} is left out: {why}." for k, why in pair.get("skip", {}).items()),
              "",
-             "| method | weight (held-out top-1 of each weight tried) | top-1 % | Δ vs student | seeds |",
+             f"| method | weight (held-out {metric} of each weight tried) | {metric} % | Δ vs student | seeds |",
              "|---|---|---|---|---|"]
     base = results.get("student", [])
     if base:
@@ -536,15 +617,15 @@ def write_report(args, pair, chosen, tuning, results):
     for key in args.methods:
         if key not in results:
             continue
-        name = METHODS[key][0]
+        name = methods[key][0]
         m, sd = mean_std(results[key])
         delta = f"{m - mean_std(base)[0]:+.2f}" if base else ""
-        default_tau = TAUS.get(key, (None, []))[0]
+        default_tau = taus.get(key, (None, []))[0]
 
         def setting(w, t):
             return f"{w:g}" + (f" τ {t:g}" if t is not None and (t != default_tau or pair.get("tune_tau")) else "")
 
-        tried = ", ".join(f"{setting(w, t)}: {top1:.2f}" for top1, w, t in
+        tried = ", ".join(f"{setting(w, t)}: {value:.2f}" for value, w, t in
                           sorted(tuning[key], key=lambda x: (x[2] != default_tau, x[2] or 0, x[1])))
         label = "init_epochs" if key in ("ab", "fsp") else "weight"
         lines.append(f"| {name} | {label} {setting(*chosen[key])} ({tried}) | {m:.2f} ± {sd:.2f} | {delta} | "
