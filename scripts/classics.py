@@ -137,6 +137,15 @@ PAIRS = {
         "kind": "distillation methods",
         "holdout": 1000,
         "tune_tau": True,
+        # The one-epoch table at the top of docs/RESULTS.md (scripts/results.sh), printed beside this one.
+        "short_table": {
+            "heading": "## Fashion-Scenes (students train on 5000 scenes",
+            "title": "the Fashion-Scenes table at the top of this page (a PSPNet teacher trained for 4 epochs, "
+                     "48.1 % mIoU, and students trained for one epoch)",
+            "rows": {"student": "resnet8/fcn student alone", "pixel_kd": "resnet8/fcn + pixel-wise KD (logits)",
+                     "pair_kd": "resnet8/fcn + pair-wise KD (stage 3)", "cwd": "resnet8/fcn + CWD on logits",
+                     "cwd_features": "resnet8/fcn + CWD on features (stage 3)"},
+        },
     },
     "wrn40_2-wrn16_2": {
         "base": "resources/recipes/fmnist_cwd.yaml",
@@ -407,28 +416,60 @@ def published_rows(pair_key):
     return rows
 
 
+def table_rows(heading, labels):
+    """{key: (mean, std, seeds, Δ vs "student")} from the first table under `heading` in docs/RESULTS.md whose
+    rows are "| label | mean ± std | seeds | ..." (the Fashion-Scenes table of scripts/make_results.py);
+    `labels` maps each key to its row's label."""
+    text = open(os.path.join(ROOT, "docs", "RESULTS.md")).read()
+    start = text.find(heading)
+    if start < 0:
+        return {}
+    rows, seen_table = {}, False
+    for line in text[start:].splitlines()[1:]:
+        if not line.startswith("|"):
+            if seen_table:
+                break
+            continue
+        seen_table = True
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        m = re.fullmatch(r"([\d.]+) ± ([\d.]+)", cells[1]) if len(cells) > 2 else None
+        for key, label in labels.items():
+            if m and cells[0] == label:
+                rows[key] = (float(m.group(1)), float(m.group(2)), int(cells[2]))
+    base = rows.get("student")
+    return {k: v + ((v[0] - base[0]) if base else 0.0,) for k, v in rows.items()}
+
+
 def short_beside_long(args, pair, results):
-    """Each method's top-1 and Δ at the short schedule (the pair named by short_from, as its table in
-    docs/RESULTS.md gives them) beside this pair's."""
-    short_key = pair["short_from"]
-    short = PAIRS[short_key]
-    published = published_rows(short_key)
-    base_short, base_long = published.get("student alone"), results.get("student", [])
+    """Each method's result and Δ at the short schedule (the pair named by short_from, as its table in
+    docs/RESULTS.md gives them, or the table that short_table names) beside this pair's."""
+    methods = methods_of(pair)
+    if "short_from" in pair:
+        short_key = pair["short_from"]
+        published = published_rows(short_key)
+        short = {"student": published.get("student alone")}
+        short.update({k: published.get(methods[k][0]) for k in methods})
+        title = (f"the short-schedule table {PAIRS[short_key]['title']} above (a teacher trained for 4 epochs, "
+                 "students that see their data once)")
+    else:
+        spec = pair["short_table"]
+        short = table_rows(spec["heading"], spec["rows"])
+        title = spec["title"]
+    metric = METRIC_LABELS.get(pair.get("metric", "top1"), "top-1")
+    base_short, base_long = short.get("student"), results.get("student", [])
     if not base_short or not base_long:
         return []
     ms, ml = base_short[0], mean_std(base_long)[0]
     out = ["",
-           f"The same methods in the short-schedule table {short['title']} above (a teacher trained for 4 epochs, "
-           "students that see their data once), beside this one: how much of each gain survives a converged "
-           "teacher and students trained for longer. Δ is against the student alone at the same schedule.",
+           f"The same methods in {title}, beside this one: how much of each gain survives a converged teacher and "
+           "students trained for longer. Δ is against the student alone at the same schedule.",
            "",
-           "| method | short: top-1 % (seeds) | short: Δ | long: top-1 % (seeds) | long: Δ |",
+           f"| method | short: {metric} % (seeds) | short: Δ | long: {metric} % (seeds) | long: Δ |",
            "|---|---|---|---|---|",
            f"| student alone | {ms:.2f} ± {base_short[1]:.2f} ({base_short[2]}) | | "
            f"{ml:.2f} ± {mean_std(base_long)[1]:.2f} ({len(base_long)}) | |"]
-    methods = methods_of(pair)
     for key in args.methods:
-        s_row, l_vals = published.get(methods[key][0]), results.get(key, [])
+        s_row, l_vals = short.get(key), results.get(key, [])
         if not s_row and not l_vals:
             continue
         cell_s = f"{s_row[0]:.2f} ± {s_row[1]:.2f} ({s_row[2]}) | {s_row[3]:+.2f}" if s_row else "— | —"
@@ -630,7 +671,7 @@ def write_report(args, pair, chosen, tuning, results):
         label = "init_epochs" if key in ("ab", "fsp") else "weight"
         lines.append(f"| {name} | {label} {setting(*chosen[key])} ({tried}) | {m:.2f} ± {sd:.2f} | {delta} | "
                      f"{len(results[key])} |")
-    if pair.get("short_from"):
+    if pair.get("short_from") or pair.get("short_table"):
         lines += short_beside_long(args, pair, results)
     lines.append(f"<!-- {tag}:end -->")
     block = "\n".join(lines)
