@@ -61,14 +61,17 @@ TAUS = {"kd": (4, [2, 8]), "dkd": (4, [2, 8]), "dist": (4, [2, 8]), "cwd": (1, [
 # scenes); classification-only terms (CRD, CC, RKD, PKT, DKD, DIST on class vectors) have no counterpart here.
 SEG_METHODS = {
     "pixel_kd": ("pixel-wise KD (logits)", ["{{method: pixel_kd, weight: {w}, tau: {t}}}"], [3, 10, 30]),
+    # Pair-wise KD at the recipe's weight 1 has about 1 % of the gradient (docs/RESULTS.md): larger ones tried.
     "pair_kd": ("pair-wise KD (stage 3)",
-                ["{{method: pair_kd, teacher_tap: stage3, student_tap: stage3, weight: {w}, pool: 2}}"], [1, 10, 100]),
+                ["{{method: pair_kd, teacher_tap: stage3, student_tap: stage3, weight: {w}, pool: 2}}"],
+                [1, 10, 100]),
     "fitnet": ("FitNets (stage 3)", ["{{method: fitnet, tap: stage3, weight: {w}}}"], [0.3, 1, 3]),
-    "at": ("AT (stages 2, 3)", ["{{method: at, tap: stage2, weight: {w}}}", "{{method: at, tap: stage3, weight: {w}}}"],
-           [5, 50, 500]),
+    "at": ("AT (stages 2, 3)",
+           ["{{method: at, tap: stage2, weight: {w}}}", "{{method: at, tap: stage3, weight: {w}}}"], [5, 50, 500]),
     "idd": ("IDD (stage 3)", ["{{method: idd, tap: stage3, weight: {w}, tau: 0.1}}"], [1, 3, 10]),
     "cwd_features": ("CWD on features (stage 3)",
-                     ["{{method: cwd, teacher_tap: stage3, student_tap: stage3, weight: {w}, tau: {t}}}"], [10, 50, 200]),
+                     ["{{method: cwd, teacher_tap: stage3, student_tap: stage3, weight: {w}, tau: {t}}}"],
+                     [10, 50, 200]),
     "cwd": ("CWD on logits", ["{{method: cwd, teacher_tap: logits, student_tap: logits, weight: {w}, tau: {t}}}"],
             [3, 10, 30]),
 }
@@ -341,8 +344,9 @@ def final_metric(run_dir, metric):
     return s["final"][metric]
 
 
-# The ledger: every finished run's final metric (top-1, or mIoU on Fashion-Scenes), committed under docs/results/classics/PAIR.json, so that a sweep
-# continues in another checkout (run folders are not committed) and the table can be written from it alone.
+# The ledger: every finished run's final metric (top-1, or mIoU on Fashion-Scenes), committed under
+# docs/results/classics/PAIR.json, so that a sweep continues in another checkout (run folders are not committed)
+# and the table can be written from it alone.
 def ledger_path(pair_key):
     return os.path.join(ROOT, "docs", "results", "classics", pair_key + ".json")
 
