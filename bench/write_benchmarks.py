@@ -31,31 +31,61 @@ def ips(j):
     return j["images_per_second"]
 
 
+ALLOCATORS = {"glibc": "glibc default", "glibc-tuned": "glibc, the engine's thresholds", "tcmalloc": "tcmalloc",
+              "jemalloc": "jemalloc"}
+
+
+def with_allocators(kind, p, configs):
+    """{(workers, layout, allocator): measurement}: the grid (glibc's default allocator) and the runs of its best
+    configuration with the other allocators (run_benchmarks.sh's second stage), where present."""
+    out = {(w, l, "glibc"): j for (w, l), j in configs.items()}
+    for name in ALLOCATORS:
+        for (w, l) in configs:
+            prefix = f"py_{kind}_{p}_w{w}_{l}_{name}"
+            if os.path.exists(os.path.join(tmp, f"{prefix}_1.json")):
+                out[(w, l, name)] = best(prefix)
+    return out
+
+
+def config(key):
+    w, l, a = key
+    return f"workers {w}, {LAYOUTS[l]}, {ALLOCATORS[a]}"
+
+
 ref, ob = load("sgemm_ref.json"), load("sgemm_openblas.json")
 conv_at = {p: load(f"conv_{p}.json") for p in precisions}
 cd, sd = best("cpp_cwd_det"), best("cpp_student_det")
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
            platform.processor())
 
-summary, grid, efficiency, pair_rows, pair_grid = [], [], [], [], []
+summary, grid, efficiency, pair_rows, pair_grid, alloc_rows = [], [], [], [], [], []
 for p in precisions:
     cc, cs = best(f"cpp_cwd_{p}"), best(f"cpp_student_{p}")
     py_cwd = {(w, l): best(f"py_cwd_{p}_w{w}_{l}") for w in (0, 1, 2) for l in LAYOUTS}
     py_st = {(w, l): best(f"py_student_{p}_w{w}_{l}") for w in (0, 1) for l in LAYOUTS}
-    (bw, bl), bc = max(py_cwd.items(), key=lambda kv: ips(kv[1]))
-    (sw, sl), bs = max(py_st.items(), key=lambda kv: ips(kv[1]))
+    all_cwd, all_st = with_allocators("cwd", p, py_cwd), with_allocators("student", p, py_st)
+    kc, bc = max(all_cwd.items(), key=lambda kv: ips(kv[1]))
+    ks, bs = max(all_st.items(), key=lambda kv: ips(kv[1]))
+    (bw, bl), _ = max(py_cwd.items(), key=lambda kv: ips(kv[1]))  # the grid's best (glibc's allocator)
     summary.append(f"| CWD distillation, {p} | {ips(cc):.0f} ({cc['peak_rss_mb']:.0f} MB) | {ips(bc):.0f} "
-                   f"(workers {bw}, {LAYOUTS[bl]}; {bc['peak_rss_mb']:.0f} MB) | "
+                   f"({config(kc)}; {bc['peak_rss_mb']:.0f} MB) | "
                    f"**{ips(cc) / ips(bc):.2f}×** (target ≥ {TARGETS[p]}×) |")
     ci = best(f"cpp_cwd_int8t_{p}")
     summary.append(f"| CWD distillation, {p} student, **int8 teacher** | {ips(ci):.0f} ({ci['peak_rss_mb']:.0f} MB) | "
                    f"{ips(bc):.0f} (the same PyTorch run: its teacher in {p}) | {ips(ci) / ips(bc):.2f}× |")
     summary.append(f"| student alone, {p} | {ips(cs):.0f} ({cs['peak_rss_mb']:.0f} MB) | {ips(bs):.0f} "
-                   f"(workers {sw}, {LAYOUTS[sl]}; {bs['peak_rss_mb']:.0f} MB) | {ips(cs) / ips(bs):.2f}× |")
+                   f"({config(ks)}; {bs['peak_rss_mb']:.0f} MB) | {ips(cs) / ips(bs):.2f}× |")
+    for label, table in (("CWD distillation", all_cwd), ("student alone", all_st)):
+        top = max(table, key=lambda k: ips(table[k]))
+        for key, j in sorted(table.items(), key=lambda kv: -ips(kv[1])):
+            if key[:2] == top[:2] or key[2] != "glibc":
+                mark = " **(best)**" if key == top else ""
+                alloc_rows.append(f"| {p} | {label} | {key[0]} | {LAYOUTS[key[1]]} | {ALLOCATORS[key[2]]} | "
+                                  f"{ips(j):.0f}{mark} | {j['peak_rss_mb']:.0f} |")
     summary.append(f"| distillation step ÷ student step, {p} | {cc['step_ms'] / cs['step_ms']:.2f} | "
                    f"{bc['step_ms'] / bs['step_ms']:.2f} | |")
     for (w, l), j in sorted(py_cwd.items()):
-        mark = " **(best)**" if (w, l) == (bw, bl) else ""
+        mark = " (best of the grid)" if (w, l) == (bw, bl) else ""
         st = py_st.get((w, l))
         grid.append(f"| {p} | {w} | {LAYOUTS[l]} | {ips(j):.0f}{mark} | {f'{ips(st):.0f}' if st else '—'} | "
                     f"{j['peak_rss_mb']:.0f} |")
@@ -65,12 +95,19 @@ for p in precisions:
     # RepDistiller's pair at 32x32.
     cp = best(f"cpp_pair_{p}")
     py_pair = {(w, l): best(f"py_pair_{p}_w{w}_{l}") for w in (0, 1) for l in LAYOUTS}
-    (pw, pl), bp = max(py_pair.items(), key=lambda kv: ips(kv[1]))
+    all_pair = with_allocators("pair", p, py_pair)
+    kp, bp = max(all_pair.items(), key=lambda kv: ips(kv[1]))
+    (pw, pl), _ = max(py_pair.items(), key=lambda kv: ips(kv[1]))
+    for key, j in sorted(all_pair.items(), key=lambda kv: -ips(kv[1])):
+        if key[:2] == kp[:2] or key[2] != "glibc":
+            mark = " **(best)**" if key == kp else ""
+            alloc_rows.append(f"| {p} | ResNet-32×4 → ResNet-8×4 | {key[0]} | {LAYOUTS[key[1]]} | "
+                              f"{ALLOCATORS[key[2]]} | {ips(j):.1f}{mark} | {j['peak_rss_mb']:.0f} |")
     pair_rows.append(f"| CWD ResNet-32×4 → ResNet-8×4 (32×32, batch 64), {p} | {ips(cp):.1f} ({cp['peak_rss_mb']:.0f} MB) | "
-                     f"{ips(bp):.1f} (workers {pw}, {LAYOUTS[pl]}; {bp['peak_rss_mb']:.0f} MB) | "
+                     f"{ips(bp):.1f} ({config(kp)}; {bp['peak_rss_mb']:.0f} MB) | "
                      f"**{ips(cp) / ips(bp):.2f}×** (target ≥ {TARGETS[p]}×) |")
     for (w, l), j in sorted(py_pair.items()):
-        mark = " **(best)**" if (w, l) == (pw, pl) else ""
+        mark = " (best of the grid)" if (w, l) == (pw, pl) else ""
         pair_grid.append(f"| {p} | {w} | {LAYOUTS[l]} | {ips(j):.1f}{mark} | {j['peak_rss_mb']:.0f} |")
     eff = cp["training_gflops"] / conv_at[p]["gflops"]
     efficiency.append(f"| ResNet-32×4 → ResNet-8×4, 32×32 | {p} | {cp['training_gflops']:.1f} | {conv_at[p]['gflops']:.1f} | "
@@ -108,7 +145,7 @@ weights, which do not change the speed), where convolutions dominate; 24 timed s
 PyTorch runs it with `bench/pytorch_cwd.py --pair resnet32x4-resnet8x4` at workers 0 and 1 and both memory
 formats.
 
-### The PyTorch grid (images/s)
+### The PyTorch grid (images/s, glibc's default allocator)
 
 | precision | DataLoader workers | memory format | CWD distillation | student alone | CWD peak RSS (MB) |
 |---|---|---|---|---|---|
@@ -119,6 +156,20 @@ ResNet-32×4 → ResNet-8×4:
 | precision | DataLoader workers | memory format | CWD distillation | peak RSS (MB) |
 |---|---|---|---|---|
 {nl.join(pair_grid)}
+
+### The allocator (images/s)
+
+The best configurations of the grid again, with glibc's allocator set as the engine sets it at start-up
+(`GLIBC_TUNABLES=glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824`),
+with tcmalloc and with jemalloc (`LD_PRELOAD`, jemalloc with the `MALLOC_CONF` of Intel's PyTorch tuning guide),
+as PyTorch's CPU performance guides advise. glibc's default maps every block above 128 KB afresh and unmaps it on
+free, so each step faults in its feature maps again; on a VM where page faults are dear this decides more than
+the worker count or the memory format. The best row of each measurement is the baseline of the table above.
+jemalloc with those settings is the slowest choice on this machine in most rows; we have not found out why.
+
+| precision | measurement | DataLoader workers | memory format | allocator | images/s | peak RSS (MB) |
+|---|---|---|---|---|---|---|
+{nl.join(alloc_rows)}
 
 With two cores, DataLoader worker processes compete with the two intra-op threads; among the PyTorch
 settings at the same memory format the worker count changes the rate by only a few percent, so the best one

@@ -12,6 +12,7 @@ PACKAGES=(
   libqcustomplot-dev libqcustomplot2.1-qt6
   libtorch-dev libgloo-dev python3-torch python3-torchvision python3-numpy
   libopenblas0-pthread
+  libjemalloc2 libtcmalloc-minimal4
   libopencv-dev libyaml-cpp-dev nlohmann-json3-dev zlib1g-dev libonnx-dev libprotobuf-dev protobuf-compiler
   dataset-fashion-mnist
   xvfb xauth fonts-wqy-microhei qt6-translations-l10n
