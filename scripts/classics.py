@@ -343,6 +343,10 @@ def metric_of(pair_key):
 METRIC_LABELS = {"top1": "top-1", "miou": "mIoU"}
 
 
+def metric_label(pair):
+    return METRIC_LABELS[pair.get("metric", "top1")]
+
+
 def final_metric(run_dir, metric):
     s = json.load(open(os.path.join(run_dir, "summary.json")))
     return s["final"][metric]
@@ -386,16 +390,16 @@ def _recorded(run_dir):
     metric = metric_of(pair_key)
     entries = ledger(pair_key)
     if finished(run_dir):
-        top1 = final_metric(run_dir, metric)
-        if entries.get(key, {}).get(metric) != top1:
-            entries[key] = {metric: top1}
+        value = final_metric(run_dir, metric)
+        if entries.get(key, {}).get(metric) != value:
+            entries[key] = {metric: value}
             path = ledger_path(pair_key)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path + ".tmp", "w") as f:
                 json.dump(dict(sorted(entries.items())), f, indent=1)
                 f.write("\n")
             os.replace(path + ".tmp", path)
-        return top1
+        return value
     entry = entries.get(key)
     return entry.get(metric) if entry else None
 
@@ -463,7 +467,7 @@ def short_beside_long(args, pair, results):
         spec = pair["short_table"]
         short = table_rows(spec["heading"], spec["rows"])
         title = spec["title"]
-    metric = METRIC_LABELS.get(pair.get("metric", "top1"), "top-1")
+    metric = metric_label(pair)
     base_short, base_long = short.get("student"), results.get("student", [])
     if not base_short or not base_long:
         return []
@@ -606,7 +610,7 @@ def write_report(args, pair, chosen, tuning, results):
               "docs/RESULTS.md left as it is")
         return
     methods, taus = methods_of(pair), taus_of(pair)
-    metric = METRIC_LABELS.get(pair.get("metric", "top1"), pair.get("metric", "top1"))
+    metric = metric_label(pair)
     dataset = pair.get("dataset", "Fashion-MNIST")
     if "teacher" in pair:
         t = teacher_dir(pair)
