@@ -28,6 +28,8 @@ namespace {
 // that are mapped and unmapped as a step's activations outgrow and release them (measured: 30 % of a
 // ResNet-8 training step in the kernel, page faults and munmap). One arena, the main heap, which grows
 // without that limit and keeps what it has (M_TRIM_THRESHOLD), makes the student's step 1.4× faster here.
+// The programs link tcmalloc where it is installed (CMakeLists.txt), which is faster still and ignores these
+// calls; they are for the library's other users and builds without it.
 void tuneAllocator() {
 #ifdef __GLIBC__
     static std::once_flag once;
