@@ -479,20 +479,27 @@ def short_beside_long(args, pair, results):
            f"| method | short: {metric} % (seeds) | short: Δ | long: {metric} % (seeds) | long: Δ |",
            "|---|---|---|---|---|",
            f"| student alone | {ms:.2f} ± {base_short[1]:.2f} ({base_short[2]}) | | "
-           f"{ml:.2f} ± {mean_std(base_long)[1]:.2f} ({len(base_long)}) | |"]
+           f"{fmt_values(base_long)} ({len(base_long)}) | |"]
     for key in args.methods:
         s_row, l_vals = short.get(key), results.get(key, [])
         if not s_row and not l_vals:
             continue
         cell_s = f"{s_row[0]:.2f} ± {s_row[1]:.2f} ({s_row[2]}) | {s_row[3]:+.2f}" if s_row else "— | —"
-        cell_l = (f"{mean_std(l_vals)[0]:.2f} ± {mean_std(l_vals)[1]:.2f} ({len(l_vals)}) | "
-                  f"{mean_std(l_vals)[0] - ml:+.2f}" if l_vals else "— | —")
+        cell_l = f"{fmt_values(l_vals)} ({len(l_vals)}) | {mean_std(l_vals)[0] - ml:+.2f}" if l_vals else "— | —"
         out.append(f"| {methods[key][0]} | {cell_s} | {cell_l} |")
     return out
 
 
 def mean_std(values):
     return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def fmt_values(values):
+    """Mean ± std over the seeds; one seed has no spread to give, and none is a dash."""
+    if not values:
+        return "—"
+    m, sd = mean_std(values)
+    return f"{m:.2f} ± {sd:.2f}" if len(values) > 1 else f"{m:.2f}"
 
 
 def main():
@@ -666,14 +673,13 @@ def write_report(args, pair, chosen, tuning, results):
              "|---|---|---|---|---|"]
     base = results.get("student", [])
     if base:
-        m, sd = mean_std(base)
-        lines.append(f"| student alone | — | {m:.2f} ± {sd:.2f} | | {len(base)} |")
+        lines.append(f"| student alone | — | {fmt_values(base)} | | {len(base)} |")
     for key in args.methods:
-        if key not in results:
+        if key not in results and key not in chosen:
             continue
         name = methods[key][0]
-        m, sd = mean_std(results[key])
-        delta = f"{m - mean_std(base)[0]:+.2f}" if base else ""
+        values = results.get(key, [])
+        delta = f"{mean_std(values)[0] - mean_std(base)[0]:+.2f}" if base and values else ""
         default_tau = taus.get(key, (None, []))[0]
 
         def setting(w, t):
@@ -682,8 +688,19 @@ def write_report(args, pair, chosen, tuning, results):
         tried = ", ".join(f"{setting(w, t)}: {value:.2f}" for value, w, t in
                           sorted(tuning[key], key=lambda x: (x[2] != default_tau, x[2] or 0, x[1])))
         label = "init_epochs" if key in ("ab", "fsp") else "weight"
-        lines.append(f"| {name} | {label} {setting(*chosen[key])} ({tried}) | {m:.2f} ± {sd:.2f} | {delta} | "
-                     f"{len(results[key])} |")
+        lines.append(f"| {name} | {label} {setting(*chosen[key])} ({tried}) | {fmt_values(values)} | {delta} | "
+                     f"{len(values)} |")
+    # A sweep that a session's end stopped part-way is published as it stands, and says so.
+    rows = ["student"] + [k for k in args.methods if k not in pair.get("skip", {})]
+    done = sum(len(results.get(k, [])) for k in rows)
+    if done < len(rows) * len(args.seeds):
+        untuned = [methods[k][0] for k in rows[1:] if k not in chosen]
+        lines += ["", f"**Sweep in progress:** {done} of the {len(rows) * len(args.seeds)} runs "
+                      f"({len(rows)} rows × {len(args.seeds)} seeds) have finished; a row with fewer seeds than "
+                      f"{len(args.seeds)} is preliminary (its ± is over the seeds it has)"
+                      + (f", and {', '.join(untuned)} still tune{'s' if len(untuned) == 1 else ''}"
+                         if untuned else "")
+                      + ". The sweep continues where it stopped (the ledger in `docs/results/classics/`)."]
     if pair.get("short_from") or pair.get("short_table"):
         lines += short_beside_long(args, pair, results)
     lines.append(f"<!-- {tag}:end -->")
