@@ -181,10 +181,10 @@ strides also for one-channel batches and one-input-channel weights (for those `c
 the NCHW strides, and a grey-scale stem then answers in NCHW: two layout copies and mixed-layout ReLU backward
 passes in every step, about 6 % of a profiled ResNet-8 step); the frozen teacher runs
 on oneDNN tensors with its batch norms folded into weights packed once (in bf16 with `teacher.precision:
-bf16`); feature-map-sized blocks stay in glibc's heap instead of being mapped and unmapped per op, and every
-thread allocates from that one heap (glibc's per-thread arenas are capped at 64 MB, so a training step's
-activations were mapped and unmapped every step: 30 % of the student's step in page faults before the
-change); batches are prepared on worker threads while the model trains. With `teacher.precision: int8` the
+bf16`); the programs are linked against tcmalloc (where `libtcmalloc-minimal4` is installed; the setup installs
+it), so feature-map-sized blocks are reused instead of being mapped and unmapped per op (without it the engine
+tunes glibc as the allocator table's "engine's thresholds" row does: one arena, blocks kept in the heap; glibc's
+default cost 30 % of the student's step in page faults, and tcmalloc is 13–16 % faster again on the CWD step); batches are prepared on worker threads while the model trains. With `teacher.precision: int8` the
 frozen teacher runs on LibTorch's int8 kernels after post-training quantization (about half the fp32
 teacher's time here; its agreement with fp32 is in `docs/RESULTS.md`). When the training pipeline is deterministic the engine
 keeps the teacher's outputs from the first epoch (exactly the same losses; `tests/core/test_trainer.cpp`).
