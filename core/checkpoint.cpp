@@ -25,6 +25,8 @@ nlohmann::json CheckpointMeta::toJson() const {
                         {"best_epoch", bestEpoch},
                         {"init_done", initDone},
                         {"class_names", classNames}};
+    if (!precision.empty()) j["precision"] = precision;
+    if (!teacherPrecision.empty()) j["teacher_precision"] = teacherPrecision;
     if (quantized) {
         j["quant"] = {{"lsq", lsq}, {"weight_bits", weightBits}};
         if (!vertical.empty()) j["quant"]["vertical"] = vertical;
@@ -54,6 +56,8 @@ CheckpointMeta CheckpointMeta::fromJson(const nlohmann::json& j, const std::stri
         m.bestMetric = j.value("best_metric", -1.0);
         m.bestEpoch = j.value("best_epoch", 0);
         m.initDone = j.value("init_done", false);
+        m.precision = j.value("precision", std::string());
+        m.teacherPrecision = j.value("teacher_precision", std::string());
         m.classNames = j.value("class_names", std::vector<std::string>{});
         if (j.contains("quant")) {
             m.quantized = true;

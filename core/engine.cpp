@@ -313,6 +313,9 @@ struct Job::Impl {
     }
 
     void setup();
+    /** `auto` in a resumed run: the precision its checkpoint records (the one it started in), so that a new
+     *  measurement under other load cannot switch it half-way; anything else as the recipe says. */
+    std::string resolvedOnResume(const std::string& wanted, bool teacher);
     void setupTeacherPrecision();
     std::string teacherCacheDescription() const;
     std::unordered_map<std::string, torch::Tensor> runTeacher(const torch::Tensor& images);
@@ -607,9 +610,19 @@ void Job::Impl::setup() {
         t->to(device);
 }
 
+std::string Job::Impl::resolvedOnResume(const std::string& wanted, bool forTeacher) {
+    if (wanted != "auto" || !options.resume || !fs::is_regular_file(paths.checkpoint("last"))) return wanted;
+    const CheckpointMeta last = readCheckpointMeta(paths.checkpoint("last"));
+    const std::string& recorded = forTeacher ? last.teacherPrecision : last.precision;
+    if (recorded.empty()) return wanted;  // a checkpoint from before they were recorded
+    log(LogLevel::Info, std::string(forTeacher ? "teacher: " : "") + "precision auto: resuming in " +
+                            recorded + ", as the run started");
+    return recorded;
+}
+
 void Job::Impl::setupTeacherPrecision() {
     const Recipe& r = recipe;
-    const std::string wanted = r.teacher.precision;
+    const std::string wanted = resolvedOnResume(r.teacher.precision, /*teacher=*/true);
     teacher->eval();
     if (wanted == "int8" && !device.is_cpu()) {
         log(LogLevel::Warning, "teacher: int8 runs on the CPU's int8 kernels only: the teacher runs in fp32");
@@ -936,9 +949,10 @@ void Job::Impl::train() {
     const Recipe& r = recipe;
     applyThreadCount(options.threads > 0 ? options.threads : r.threads);
     std::string precisionNote;
-    const bool bf16 = useBf16(r.precision, device, &precisionNote);
-    if (r.precision != "fp32")
-        log(bf16 || r.precision == "auto" ? LogLevel::Info : LogLevel::Warning, precisionNote);
+    const std::string precision = resolvedOnResume(r.precision, /*teacher=*/false);
+    const bool bf16 = useBf16(precision, device, &precisionNote);
+    if (precision != "fp32")
+        log(bf16 || precision == "auto" ? LogLevel::Info : LogLevel::Warning, precisionNote);
     const int64_t maxSteps = options.maxSteps > 0 ? options.maxSteps : r.maxSteps;
 
     // A data-free run has no train loader: its batches come from the generator.
@@ -978,6 +992,8 @@ void Job::Impl::train() {
     bool initDone = initEpochs == 0;
     CheckpointMeta meta;
     meta.model = r.student;
+    meta.precision = bf16 ? "bf16" : "fp32";
+    if (teacher) meta.teacherPrecision = teacherPrecision;
     if (task == Task::Segmentation && meta.model.head.empty() && meta.model.onnx.empty())
         meta.model.head = "fcn";
     if (task == Task::Detection && meta.model.head.empty() && meta.model.onnx.empty())

@@ -27,6 +27,10 @@ struct CheckpointMeta {
     double bestMetric = -1.0;
     int bestEpoch = 0;
     bool initDone = false;  // the terms' initialisation stage is over (or the run has none)
+    // What the run computes in, as it resolved its recipe's `auto` (training: fp32 or bf16; the teacher:
+    // fp32, bf16 or int8), so that a resumed run continues in it whatever a new measurement would say. Empty
+    // in checkpoints written before these were recorded, and for a run without a teacher.
+    std::string precision, teacherPrecision;
     std::vector<std::string> classNames;
     // Quantized students: BN folded, these weight widths (conv/linear name → bits, 0 = float), LSQ scales.
     bool quantized = false;

@@ -287,6 +287,35 @@ private Q_SLOTS:
         }
     }
 
+    void autoPrecisionIsKeptOnResume() {
+        // `precision: auto` measures bf16 against fp32 at start-up, and under other load the answer can
+        // change: a resumed run continues in what its checkpoint says it started in. Started where the CPU
+        // has no native bf16 (auto → fp32, student and teacher), resumed where it has (auto would be bf16
+        // with no measurement): the resumed run repeats an uninterrupted fp32 run bit for bit.
+        const std::string root = tests::scratchDir("resume_precision");
+        QCOMPARE(trainTeacher(root + "/teacher").status, RunStatus::Finished);
+        const Recipe recipe =
+            recipeFrom(withTeacher(root, "  - {method: kd, weight: 1, tau: 4}\n", ", precision: auto"),
+                       {"job=distill", "precision=auto", "data.workers=0"});
+        ::setenv("DISTILLERY_CPU_BF16", "0", 1);
+        const auto full = finishedRunSteps(recipe, {root + "/a"});
+        QCOMPARE(runCancelledAt(recipe, root + "/b", [](const StepEvent& e) { return e.step == 5; }).size(),
+                 size_t{5});
+        const CheckpointMeta started = readCheckpointMeta(RunPaths{root + "/b"}.checkpoint("last"));
+        QCOMPARE(started.precision, std::string("fp32"));
+        QCOMPARE(started.teacherPrecision, std::string("fp32"));
+        ::setenv("DISTILLERY_CPU_BF16", "1", 1);
+        Job c(loadRunRecipe(root + "/b"), {root + "/b", true});
+        auto rec = std::make_shared<Recorder>();
+        c.addObserver(rec);
+        c.start();
+        const RunSummary rc = c.wait();
+        ::unsetenv("DISTILLERY_CPU_BF16");
+        QCOMPARE(rc.status, RunStatus::Finished);
+        sameSteps(rec->steps, full, 5);
+        QCOMPARE(readCheckpointMeta(RunPaths{root + "/b"}.checkpoint("last")).precision, std::string("fp32"));
+    }
+
     void crdMemoryBankSurvivesResume() {
         // CRD keeps a memory bank of every train sample's embeddings: a run cancelled mid-epoch and resumed
         // continues exactly as the uninterrupted one (same losses at every step, same bank bit for bit).
