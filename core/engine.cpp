@@ -235,6 +235,7 @@ struct Job::Impl {
     // The frozen teacher as the run executes it: fp32 or bf16 on oneDNN with packed weights, or int8.
     std::unique_ptr<InferenceRunner> teacherRunner;
     std::unique_ptr<Int8Net> teacherInt8;
+    std::string studentPrecision = "fp32";  // what train() resolved the recipe's precision to
     std::string teacherPrecision = "fp32";  // what it runs in after the device's capabilities were checked
     double teacherAgreement = -1.0;         // with its fp32 self on validation samples (bf16, int8)
     std::string teacherWeightsHash;         // SHA-256 of the files its weights came from (cache key)
@@ -809,7 +810,8 @@ void Job::Impl::writeSummary(const RunSummary& s) {
                  studentInfo.macs,
                  studentOnnxHash.empty() ? std::string() : recipe.student.onnx,
                  studentOnnxHash,
-                 {}};
+                 {},
+                 studentPrecision == "fp32" ? std::string() : studentPrecision};
     if (teacher)
         r.teacher = ModelRecord{teacherInfo.arch,
                                 teacherInfo.head,
@@ -992,7 +994,7 @@ void Job::Impl::train() {
     bool initDone = initEpochs == 0;
     CheckpointMeta meta;
     meta.model = r.student;
-    meta.precision = bf16 ? "bf16" : "fp32";
+    meta.precision = studentPrecision = bf16 ? "bf16" : "fp32";
     if (teacher) meta.teacherPrecision = teacherPrecision;
     if (task == Task::Segmentation && meta.model.head.empty() && meta.model.onnx.empty())
         meta.model.head = "fcn";

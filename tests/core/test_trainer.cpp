@@ -314,6 +314,10 @@ private Q_SLOTS:
         QCOMPARE(rc.status, RunStatus::Finished);
         sameSteps(rec->steps, full, 5);
         QCOMPARE(readCheckpointMeta(RunPaths{root + "/b"}.checkpoint("last")).precision, std::string("fp32"));
+        // The summary says what the student trained in: nothing for fp32, as for the teacher.
+        const auto summary = nlohmann::json::parse(std::ifstream(root + "/b/summary.json"));
+        QVERIFY(!summary["student"].contains("precision"));
+        QVERIFY(!summary["teacher"].contains("precision"));
     }
 
     void crdMemoryBankSurvivesResume() {
@@ -1065,6 +1069,14 @@ private Q_SLOTS:
         // The run evaluates and checkpoints like an fp32 run: the checkpoint's student evaluates to its
         // metric.
         QVERIFY(fs::exists(root + "/bf16/checkpoints/best.pt"));
+        // The run folder says it trained in bf16 (summary and checkpoints), the fp32 one says nothing.
+        QCOMPARE(nlohmann::json::parse(std::ifstream(root + "/bf16/summary.json"))["student"].value(
+                     "precision", ""),
+                 std::string("bf16"));
+        QVERIFY(!nlohmann::json::parse(std::ifstream(root + "/fp32/summary.json"))["student"].contains(
+            "precision"));
+        QCOMPARE(readCheckpointMeta(RunPaths{root + "/bf16"}.checkpoint("best")).precision,
+                 std::string("bf16"));
         QVERIFY(std::isfinite(metric(bf16->epochs.back().metrics, "top1")));
 
         // A distillation with a bf16 teacher says so in its log (the decision is made before observers
