@@ -184,7 +184,8 @@ on oneDNN tensors with its batch norms folded into weights packed once (in bf16 
 bf16`); the programs are linked against tcmalloc (where `libtcmalloc-minimal4` is installed; the setup installs
 it), so feature-map-sized blocks are reused instead of being mapped and unmapped per op (without it the engine
 tunes glibc as the allocator table's "engine's thresholds" row does: one arena, blocks kept in the heap; glibc's
-default cost 30 % of the student's step in page faults, and tcmalloc is 13–16 % faster again on the CWD step); batches are prepared on worker threads while the model trains. With `teacher.precision: int8` the
+default cost 30 % of the student's step in page faults; against that tuned glibc, tcmalloc made the CWD step 13–16 %
+faster on one VM and 2–3 % on another, within its noise, and took 100 MB less peak memory on both); batches are prepared on worker threads while the model trains. With `teacher.precision: int8` the
 frozen teacher runs on LibTorch's int8 kernels after post-training quantization (about half the fp32
 teacher's time here; its agreement with fp32 is in `docs/RESULTS.md`). When the training pipeline is deterministic the engine
 keeps the teacher's outputs from the first epoch (exactly the same losses; `tests/core/test_trainer.cpp`).
