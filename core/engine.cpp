@@ -811,7 +811,7 @@ void Job::Impl::writeSummary(const RunSummary& s) {
                  studentOnnxHash.empty() ? std::string() : recipe.student.onnx,
                  studentOnnxHash,
                  {},
-                 studentPrecision == "fp32" ? std::string() : studentPrecision};
+                 studentPrecision};
     if (teacher)
         r.teacher = ModelRecord{teacherInfo.arch,
                                 teacherInfo.head,

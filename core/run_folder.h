@@ -38,8 +38,8 @@ struct ModelRecord {
     std::string onnx;            // imported: the file
     std::string onnxSha256;      // imported: its content
     std::string checkpoint;      // teachers: the checkpoint they were loaded from
-    std::string precision = {};  // what it computed in: the student trained in (bf16), teachers ran in
-                                 // (bf16, int8); empty = fp32
+    std::string precision = {};  // what it computed in: the student trained in (fp32, bf16; empty in runs
+                                 // from before it was recorded), teachers ran in (bf16, int8; empty = fp32)
     double agreement = -1.0;  // teachers in bf16/int8: share of validation predictions equal to fp32's (0–1)
     /** "resnet8", "resnet8/fcn". */
     std::string label() const { return head.empty() ? arch : arch + "/" + head; }

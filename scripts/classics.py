@@ -391,8 +391,9 @@ def _recorded(run_dir):
     entries = ledger(pair_key)
     if finished(run_dir):
         value = final_metric(run_dir, metric)
-        if entries.get(key, {}).get(metric) != value:
-            entries[key] = {metric: value}
+        entry = {metric: value, **precisions(run_dir)}
+        if entries.get(key) != entry:
+            entries[key] = entry
             path = ledger_path(pair_key)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path + ".tmp", "w") as f:
@@ -402,6 +403,19 @@ def _recorded(run_dir):
         return value
     entry = entries.get(key)
     return entry.get(metric) if entry else None
+
+
+def precisions(run_dir):
+    """What a finished run computed in, as its summary.json says (`precision: auto` resolves per run): the
+    student's training and the teacher's forward passes, fp32 where the summary names none. Summaries from
+    before the student's was recorded give only the teacher's."""
+    s = json.load(open(os.path.join(run_dir, "summary.json")))
+    out = {}
+    if "precision" in s.get("student", {}):
+        out["precision"] = s["student"]["precision"]
+    if "teacher" in s:
+        out["teacher_precision"] = s["teacher"].get("precision", "fp32")
+    return out
 
 
 def recorded_summary(run_dir, metric="top1"):
