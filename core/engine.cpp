@@ -235,7 +235,7 @@ struct Job::Impl {
     // The frozen teacher as the run executes it: fp32 or bf16 on oneDNN with packed weights, or int8.
     std::unique_ptr<InferenceRunner> teacherRunner;
     std::unique_ptr<Int8Net> teacherInt8;
-    std::string studentPrecision = "fp32";  // what train() resolved the recipe's precision to
+    std::string studentPrecision;  // what train() resolved the recipe's precision to (empty before it ran)
     std::string teacherPrecision = "fp32";  // what it runs in after the device's capabilities were checked
     double teacherAgreement = -1.0;         // with its fp32 self on validation samples (bf16, int8)
     std::string teacherWeightsHash;         // SHA-256 of the files its weights came from (cache key)
