@@ -624,7 +624,7 @@ def main():
 
 def write_report(args, pair, chosen, tuning, results):
     tag = f"classics:{args.pair}"
-    if not results:
+    if not results and not chosen:
         # Nothing finished here or in the ledger (a checkout whose seed runs predate the ledger): the table in
         # docs/RESULTS.md stays as it is.
         print(f"classics.py: no finished runs of {args.pair} in runs/classics or its ledger: "
