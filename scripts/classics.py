@@ -347,11 +347,6 @@ def metric_label(pair):
     return METRIC_LABELS[pair.get("metric", "top1")]
 
 
-def final_metric(run_dir, metric):
-    s = json.load(open(os.path.join(run_dir, "summary.json")))
-    return s["final"][metric]
-
-
 # The ledger: every finished run's final metric (top-1, or mIoU on Fashion-Scenes), committed under
 # docs/results/classics/PAIR.json, so that a sweep continues in another checkout (run folders are not committed)
 # and the table can be written from it alone.
@@ -390,8 +385,9 @@ def _recorded(run_dir):
     metric = metric_of(pair_key)
     entries = ledger(pair_key)
     if finished(run_dir):
-        value = final_metric(run_dir, metric)
-        entry = {metric: value, **precisions(run_dir)}
+        summary = json.load(open(os.path.join(run_dir, "summary.json")))
+        value = summary["final"][metric]
+        entry = {metric: value, **precisions(summary)}
         if entries.get(key) != entry:
             entries[key] = entry
             path = ledger_path(pair_key)
@@ -405,11 +401,10 @@ def _recorded(run_dir):
     return entry.get(metric) if entry else None
 
 
-def precisions(run_dir):
-    """What a finished run computed in, as its summary.json says (`precision: auto` resolves per run): the
+def precisions(s):
+    """What a finished run computed in, as its summary.json `s` says (`precision: auto` resolves per run): the
     student's training and the teacher's forward passes, fp32 where the summary names none. Summaries from
     before the student's was recorded give only the teacher's."""
-    s = json.load(open(os.path.join(run_dir, "summary.json")))
     out = {}
     if "precision" in s.get("student", {}):
         out["precision"] = s["student"]["precision"]
