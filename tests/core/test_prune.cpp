@@ -5,6 +5,7 @@
 
 #include <QtTest/QtTest>
 #include <filesystem>
+#include <fstream>
 
 #include "core/engine.h"
 #include "core/internal/checkpoint.h"
@@ -346,8 +347,19 @@ private Q_SLOTS:
         o.source = teacher;
         o.output = dir + "/pruned/resnet8-half.pt";
         o.budget = parsePruneBudget("params=50%");
+        // Evaluated before and after the cut (BN statistics re-estimated), on the teacher's data.
+        o.dataRecipe = dir + "/teacher.yaml";
+        { std::ofstream(o.dataRecipe) << kTeacherRecipe; }
         const PruneResult r = pruneCheckpoint(o);
         QVERIFY(r.paramsAfter <= r.paramsBefore / 2);
+        // Cutting half the parameters costs accuracy; re-estimated batch-norm statistics win much of it back.
+        QCOMPARE(QString::fromStdString(r.metric), QString("top1"));
+        QVERIFY2(r.metricBefore > 55.0 && r.metricPruned < r.metricBefore - 5.0 &&
+                     r.metricRecalibrated > r.metricPruned + 10.0,
+                 qPrintable(QString("unpruned %1, pruned %2, recalibrated %3")
+                                .arg(r.metricBefore)
+                                .arg(r.metricPruned)
+                                .arg(r.metricRecalibrated)));
 
         // A quantized checkpoint is refused as a model to train, and as a source to prune.
         const std::string recipe = std::string(R"(
@@ -397,7 +409,10 @@ train: {epochs: 1, batch_size: 64, eval_batch_size: 256, log_every: 5}
         double top1 = -1;
         for (const auto& [k, v] : recovered.metrics)
             if (k == "top1") top1 = v;
-        QVERIFY2(top1 > 60.0, qPrintable(QString::number(top1)));
+        // One epoch of distillation from the unpruned model recovers more (measured: +4.5 to +6.6 points, at
+        // one and two threads; an absolute bound depended on the thread count).
+        QVERIFY2(top1 > r.metricRecalibrated + 2.0,
+                 qPrintable(QString("%1 after distillation, %2 before").arg(top1).arg(r.metricRecalibrated)));
         const std::string onnx = exportOnnx(student, "onnx", dir + "/pruned.onnx");
         QVERIFY(fs::file_size(onnx) > 0);
         QuantizeOptions q;
