@@ -275,6 +275,8 @@ struct Job::Impl {
 
     RunSummary summary;
     bool started = false;
+    // A resumed run: its checkpoints/last.pt's description, read once when the job is created.
+    std::optional<CheckpointMeta> resumedFrom;
 
     ~Impl() {
         // Also when the constructor threw after creating it.
@@ -612,9 +614,8 @@ void Job::Impl::setup() {
 }
 
 std::string Job::Impl::resolvedOnResume(const std::string& wanted, bool forTeacher) {
-    if (wanted != "auto" || !options.resume || !fs::is_regular_file(paths.checkpoint("last"))) return wanted;
-    const CheckpointMeta last = readCheckpointMeta(paths.checkpoint("last"));
-    const std::string& recorded = forTeacher ? last.teacherPrecision : last.precision;
+    if (wanted != "auto" || !resumedFrom) return wanted;
+    const std::string& recorded = forTeacher ? resumedFrom->teacherPrecision : resumedFrom->precision;
     if (recorded.empty()) return wanted;  // a checkpoint from before they were recorded
     log(LogLevel::Info, std::string(forTeacher ? "teacher: " : "") + "precision auto: resuming in " +
                             recorded + ", as the run started");
@@ -2017,7 +2018,7 @@ Job::Job(Recipe recipe, JobOptions options) : d(std::make_unique<Impl>()) {
             throw Error(d->paths.root + " is not a resumable run (no checkpoints/last.pt)");
         // Before anything is written: a run whose files cannot be read is refused, not overwritten with a
         // failed summary.
-        readCheckpointMeta(d->paths.checkpoint("last"));
+        d->resumedFrom = readCheckpointMeta(d->paths.checkpoint("last"));
         RunFolder(d->paths.root).readSummaryIfAny();
     } else if (fs::exists(d->paths.root) && !fs::is_empty(d->paths.root)) {
         throw Error("run folder " + d->paths.root +
