@@ -115,6 +115,8 @@ def main():
     ap.add_argument("--student-only", action="store_true")
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast (CPU)")
     ap.add_argument("--channels-last", action="store_true", help="channels-last models and batches")
+    ap.add_argument("--profile", metavar="TRACE.json",
+                    help="record the timed steps' ops into a Chrome trace (compare with distillery-bench --profile)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -140,11 +142,14 @@ def main():
     opt = torch.optim.SGD(student.parameters(), lr=base_lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
     total = args.warmup + args.steps
     steps_per_epoch = len(loader)
-    step, t0 = 0, None
+    step, t0, prof = 0, None, None
     while step < total:
         for x, y in loader:
             if step == args.warmup:
                 t0 = time.perf_counter()
+                if args.profile:
+                    prof = torch.autograd.profiler.profile()
+                    prof.__enter__()
             lr = base_lr * 0.5 * (1 + math.cos(math.pi * step / (3 * steps_per_epoch)))
             for g in opt.param_groups:
                 g["lr"] = lr
@@ -165,6 +170,9 @@ def main():
             if step >= total:
                 break
     elapsed = time.perf_counter() - t0
+    if prof is not None:
+        prof.__exit__(None, None, None)
+        prof.export_chrome_trace(args.profile)
     rss_kb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss +
               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     print(json.dumps({"images_per_second": args.steps * args.batch / elapsed,
