@@ -603,7 +603,7 @@ void Job::Impl::setup() {
     if (statsTeacher) statsTeacher->to(device);
     // The frozen teacher runs in eval mode: folding its batch norms into the convolutions is exact and
     // saves a pass over every feature map. Channels-last weights and inputs suit oneDNN's convolutions.
-    if (teacher) teacher->foldBatchNorm();
+    if (teacher) teacher->foldBatchNorm(/*keepTaps=*/true);
     student->useChannelsLast();
     if (teacher) teacher->useChannelsLast();
     if (teacher) setupTeacherPrecision();
@@ -709,7 +709,7 @@ std::string Job::Impl::teacherCacheDescription() const {
     // train transforms. The key is this text's SHA-256.
     const Recipe& r = recipe;
     nlohmann::json j;
-    j["format"] = "distillery teacher cache 1";
+    j["format"] = "distillery teacher cache 2";  // 2: a tapped conv keeps its batch norm
     j["teacher"] =
         teacherInfo.arch + (teacherInfo.head.empty() ? "" : "/" + teacherInfo.head) + " " + teacherPrecision;
     j["teacher_weights"] = teacherWeightsHash;

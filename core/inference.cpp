@@ -26,13 +26,16 @@ InferenceRunner::InferenceRunner(GraphNet net, bool bf16) : mNet(std::move(net))
     for (const auto& n : nodes)
         for (int in : n.inputs)
             ++consumers[in];
+    // A tapped conv's output is read as it is: its batch norm is not folded into it.
+    for (const auto& [name, node] : mNet->tapList())
+        ++consumers[node];
     for (int i = 0; i < count; ++i) {
         const GraphNode& n = nodes[i];
         if (n.op != OpKind::Conv || !n.symmetricPads()) continue;
         auto w = mNet->layerWeight(i).detach().contiguous();
         auto b = mNet->layerBias(i);
         b = b.defined() ? b.detach().clone() : torch::zeros({w.size(0)});
-        // A batch norm that only this conv feeds: fold it into the packed weights (exact in eval mode).
+        // A batch norm that alone reads this conv: fold it into the packed weights (exact in eval mode).
         for (int j = i + 1; j < count; ++j) {
             const GraphNode& m = nodes[j];
             if (m.op != OpKind::BatchNorm || m.inputs.at(0) != i) continue;
@@ -88,11 +91,17 @@ GraphNetImpl::Outputs InferenceRunner::run(const torch::Tensor& x, const std::ve
         return mBf16 ? dense(i).to(torch::kBFloat16).contiguous().to_mkldnn()
                      : dense(i).contiguous().to_mkldnn();
     };
+    // A oneDNN value read for the last time, by node `at`, held nowhere else (not a tap, not shared with a
+    // folded batch norm's node): an op may overwrite it in place, which saves an allocation and a pass.
+    auto diesAt = [&](int in, int at) {
+        return mLastUse[in] == at && !keep[in] && v[in].use_count() == 1 && !d[in].defined();
+    };
     v[0] = x;
     d[0] = x;
     for (int i = 1; i < count; ++i) {
         const GraphNode& n = nodes[i];
         const int in0 = n.inputs.empty() ? -1 : n.inputs[0];
+        auto dies = [&](int in) { return diesAt(in, i); };
         auto packed = mConv.find(i);
         if (packed != mConv.end()) {
             const Packed& p = packed->second;
@@ -102,9 +111,15 @@ GraphNetImpl::Outputs InferenceRunner::run(const torch::Tensor& x, const std::ve
             v[i] = v[in0];
             d[i] = d[in0];
         } else if (n.op == OpKind::ReLU && v[in0].is_mkldnn()) {
-            v[i] = at::relu(v[in0]);
+            v[i] = dies(in0) ? at::relu_(v[in0]) : at::relu(v[in0]);
         } else if (n.op == OpKind::Add && v[in0].is_mkldnn() && v[n.inputs[1]].is_mkldnn()) {
-            v[i] = v[in0] + v[n.inputs[1]];
+            const int in1 = n.inputs[1];
+            if (in1 != in0 && dies(in0))
+                v[i] = v[in0].add_(v[in1]);
+            else if (in1 != in0 && dies(in1))
+                v[i] = v[in1].add_(v[in0]);
+            else
+                v[i] = v[in0] + v[in1];
         } else if (n.op == OpKind::MaxPool && v[in0].is_mkldnn() && n.symmetricPads() &&
                    2 * n.pads[0] <= n.kernel[0] && 2 * n.pads[1] <= n.kernel[1]) {
             v[i] = at::max_pool2d(v[in0], {n.kernel[0], n.kernel[1]}, {n.stride[0], n.stride[1]},

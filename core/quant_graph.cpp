@@ -116,7 +116,7 @@ int GraphNetImpl::nodeIndex(const std::string& name) const {
     return -1;
 }
 
-void GraphNetImpl::foldBatchNorm() {
+void GraphNetImpl::foldBatchNorm(bool keepTaps) {
     if (mFolded) return;
     torch::NoGradGuard noGrad;
     mFoldBias.assign(mConvs.size(), torch::Tensor());
@@ -124,12 +124,16 @@ void GraphNetImpl::foldBatchNorm() {
     for (const auto& n : mNodes)
         for (int in : n.inputs)
             ++consumers[in];
+    std::vector<char> tapped(mNodes.size(), 0);
+    if (keepTaps)
+        for (const auto& [name, node] : mTaps)
+            tapped[node] = 1;
     for (auto& n : mNodes) {
         if (n.op != OpKind::BatchNorm) continue;
         const GraphNode& src = mNodes.at(n.inputs[0]);
         // A batch norm that does not follow a conv used only by it (pre-activation blocks) stays: in eval
-        // mode it is a per-channel affine map of its own.
-        if (src.op != OpKind::Conv || consumers[n.inputs[0]] != 1) continue;
+        // mode it is a per-channel affine map of its own. So does one after a tapped conv, where asked.
+        if (src.op != OpKind::Conv || consumers[n.inputs[0]] != 1 || tapped[n.inputs[0]]) continue;
         auto& conv = mConvs[src.moduleIndex];
         auto& bn = mBns[n.moduleIndex];
         auto invStd = torch::rsqrt(bn->running_var + bn->options.eps());

@@ -205,6 +205,11 @@ private Q_SLOTS:
                                              << "";
         QTest::newRow("resnet8 pspnet") << "resnet8"
                                         << "psp";
+        // Pre-activation blocks (a value feeds a batch norm and the residual add) and inverted residuals.
+        QTest::newRow("wrn_16_2 classifier") << "wrn_16_2"
+                                             << "";
+        QTest::newRow("mobilenetv2 classifier") << "mobilenetv2"
+                                                << "";
     }
 
     void inferenceRunnerMatchesTheNetInBothPrecisions() {
@@ -239,6 +244,43 @@ private Q_SLOTS:
         const double bf16Error = (b.output - expected.output).abs().max().item<double>() / range;
         QVERIFY2(fp32Error < 1e-4, qPrintable(QString::number(fp32Error)));
         QVERIFY2(bf16Error > 0 && bf16Error < 0.05, qPrintable(QString::number(bf16Error)));
+        // Values the runner overwrites in place (a ReLU or an add that reads them last) are never a tap's:
+        // each tap asked for alone (a pre-activation tap is read last by a ReLU) matches the net's, and
+        // changes no bit of the output.
+        std::vector<std::string> all;
+        for (const auto& [name, node] : net->tapList())
+            all.push_back(name);
+        const auto every = net->run(x, all);
+        for (const auto& name : all) {
+            const auto alone = fp32.run(x, {name});
+            const auto& want = every.taps.at(name);
+            const double err = (alone.taps.at(name) - want).abs().max().item<double>() /
+                               std::max(want.abs().max().item<double>(), 1e-6);
+            QVERIFY2(err < 1e-4, qPrintable(QString::fromStdString(name) + ": " + QString::number(err)));
+            QVERIFY2(torch::equal(alone.output, a.output), name.c_str());
+        }
+        QVERIFY(torch::equal(fp32.forward(x), a.output));
+        QVERIFY(torch::equal(bf16.forward(x), b.output));
+        // The frozen teacher's own fold (the engine's, before its runner) keeps every tap's value too.
+        auto folded = buildModel({arch.toStdString(), head.toStdString(), 1.0, {}},
+                                 seg ? Task::Segmentation : Task::Classification, 1, 10, 32, 32);
+        std::stringstream weights;
+        torch::save(net, weights);
+        torch::load(folded, weights);
+        folded->eval();
+        folded->foldBatchNorm(/*keepTaps=*/true);
+        InferenceRunner foldedRunner(folded);
+        const auto fromFolded = folded->run(x, all);
+        for (const auto& name : all) {
+            const auto& want = every.taps.at(name);
+            const double scale = std::max(want.abs().max().item<double>(), 1e-6);
+            const double netErr = (fromFolded.taps.at(name) - want).abs().max().item<double>() / scale;
+            const double runErr =
+                (foldedRunner.run(x, {name}).taps.at(name) - want).abs().max().item<double>() / scale;
+            QVERIFY2(netErr < 1e-4 && runErr < 1e-4,
+                     qPrintable(QString::fromStdString(name) + ": " + QString::number(netErr) + ", " +
+                                QString::number(runErr)));
+        }
         const double tapRange = expected.taps.at("stage2").abs().max().item<double>();
         QVERIFY((b.taps.at("stage2") - expected.taps.at("stage2")).abs().max().item<double>() <
                 0.05 * tapRange);
