@@ -181,7 +181,8 @@ strides also for one-channel batches and one-input-channel weights (for those `c
 the NCHW strides, and a grey-scale stem then answers in NCHW: two layout copies and mixed-layout ReLU backward
 passes in every step, about 6 % of a profiled ResNet-8 step); the frozen teacher runs
 on oneDNN tensors with its batch norms folded into weights packed once (in bf16 with `teacher.precision:
-bf16`); the programs are linked against tcmalloc (where `libtcmalloc-minimal4` is installed; the setup installs
+bf16`), its ReLUs and residual adds in place on values no later op reads (the ResNet-20 teacher's forward pass
+8 % faster, bit for bit the same); the programs are linked against tcmalloc (where `libtcmalloc-minimal4` is installed; the setup installs
 it), so feature-map-sized blocks are reused instead of being mapped and unmapped per op (without it the engine
 tunes glibc as the allocator table's "engine's thresholds" row does: one arena, blocks kept in the heap; glibc's
 default cost 30 % of the student's step in page faults; against that tuned glibc, tcmalloc made the CWD step 13–16 %
@@ -203,6 +204,17 @@ convolution at the same precision (best of {len(conv_at['fp32']['shapes'])} shap
 The gap is the small feature maps of CIFAR-style networks on 28×28 inputs (7×7 to 28×28, 16–64 channels),
 batch-norm and element-wise passes, and backward convolutions, which run far below a large warm forward
 convolution.
+
+Where the ResNet-32×4 pair's time goes (LibTorch's profiler on both sides, 30 fp32 steps of batch 64,
+`distillery-bench train … --profile` against `bench/pytorch_cwd.py --profile`, PyTorch at its best configuration,
+on 2026-12-07): 647 against 617 ms of op time per step. Convolutions are 89 % of both (431 against 400 ms forward,
+145 against 142 ms backward); PyTorch spends 11 ms more on the teacher's unfolded batch norms, the engine 12 ms more
+on the teacher's ReLUs and adds on oneDNN tensors (out of place then; in place since) and 31 ms more inside the
+same convolution calls. Running that teacher on dense channels-last tensors instead of oneDNN's blocked layout
+measured 101 against 95 images/s over four alternating rounds, within this VM's ±10 %, while on the
+ResNet-20 pair the oneDNN layout is 1.24× faster (2140 against 1720 images/s, three rounds): the engine keeps it.
+With the same kernels on both sides and 89 % of the step in them, a compute-bound pair leaves little to win
+outside them.
 
 ## BLAS: why the setup installs OpenBLAS
 
