@@ -187,8 +187,8 @@ public:
     // ---- quantization ----
     /** Folds every BatchNorm into the conv that feeds it (the conv gains a bias; the BN node becomes a
      *  pass-through). Exact for eval-mode BN. Idempotent. Throws Error if a BN does not follow a conv.
-     *  `keepTaps`: a conv whose output is a tap keeps its BN, so that the tap still reads the conv's own
-     * output (a Wide ResNet's `stem`); for nets whose taps are read afterwards (the frozen teacher). */
+     *  `keepTaps`: a conv whose output is a tap keeps its BN, so that the tap still reads the conv's
+     *  own output (a Wide ResNet's `stem`); for nets whose taps are read afterwards (the frozen teacher). */
     void foldBatchNorm(bool keepTaps = false);
     bool isFolded() const { return mFolded; }
     /**
