@@ -197,17 +197,37 @@ std::vector<StatsGap> batchStatsGaps(const std::vector<BatchStats>& stats) {
 
 // ---- a finished run's generator ---------------------------------------------------------------------------
 
-GeneratedImages generateImages(const std::string& runDir, int perClass, uint64_t seed, bool initial) {
-    if (perClass < 1)
-        throw Error("generate: expected at least 1 image per class, got " + std::to_string(perClass));
-    const Recipe recipe = loadRunRecipe(runDir);
-    if (!recipe.dataFree.enabled)
-        throw Error(runDir + " is not a data-free run (its recipe has no data_free section)");
-    const auto device = chooseDevice(recipe.device);
+namespace {
+/** What generating images needs from a data-free run folder, loaded once for any number of draws. */
+struct DataFreeRun {
+    std::string dir;
+    Recipe recipe;
+    torch::Device device{torch::kCPU};
     CheckpointMeta meta;
-    GraphNet student = loadModel(resolveCheckpoint(runDir, CheckpointChoice::Last), &meta, device);
-    GraphNet teacher = loadTeacher(recipe.teacher, meta.task, meta.inChannels, meta.numClasses, meta.inputH,
-                                   meta.inputW, device);
+    GraphNet student{nullptr}, teacher{nullptr};
+};
+
+DataFreeRun loadDataFreeRun(const std::string& runDir) {
+    DataFreeRun run;
+    run.dir = runDir;
+    run.recipe = loadRunRecipe(runDir);
+    if (!run.recipe.dataFree.enabled)
+        throw Error(runDir + " is not a data-free run (its recipe has no data_free section)");
+    run.device = chooseDevice(run.recipe.device);
+    run.student = loadModel(resolveCheckpoint(runDir, CheckpointChoice::Last), &run.meta, run.device);
+    const CheckpointMeta& meta = run.meta;
+    run.teacher = loadTeacher(run.recipe.teacher, meta.task, meta.inChannels, meta.numClasses, meta.inputH,
+                              meta.inputW, run.device);
+    return run;
+}
+
+GeneratedImages generateFrom(DataFreeRun& run, int perClass, uint64_t seed, bool initial) {
+    const std::string& runDir = run.dir;
+    const Recipe& recipe = run.recipe;
+    const auto& device = run.device;
+    const CheckpointMeta& meta = run.meta;
+    GraphNet& student = run.student;
+    GraphNet& teacher = run.teacher;
     torch::manual_seed(recipe.seed + 2000);  // as the run initialised it
     GraphNet generator = buildGenerator(recipe.dataFree, meta.numClasses, meta.inChannels, meta.inputH,
                                         meta.inputW, recipe.evalTransforms);
@@ -260,6 +280,24 @@ GeneratedImages generateImages(const std::string& runDir, int perClass, uint64_t
         result.studentLabels.push_back(sLabels[i].item<int64_t>());
     }
     return result;
+}
+}  // namespace
+
+GeneratedImages generateImages(const std::string& runDir, int perClass, uint64_t seed, bool initial) {
+    if (perClass < 1)
+        throw Error("generate: expected at least 1 image per class, got " + std::to_string(perClass));
+    DataFreeRun run = loadDataFreeRun(runDir);
+    return generateFrom(run, perClass, seed, initial);
+}
+
+GeneratedImagesBeforeAfter generateImagesBeforeAfter(const std::string& runDir, int perClass, uint64_t seed) {
+    if (perClass < 1)
+        throw Error("generate: expected at least 1 image per class, got " + std::to_string(perClass));
+    DataFreeRun run = loadDataFreeRun(runDir);
+    GeneratedImagesBeforeAfter both;
+    both.trained = generateFrom(run, perClass, seed, false);
+    both.initial = generateFrom(run, perClass, seed, true);
+    return both;
 }
 
 void writeGeneratedGrid(const GeneratedImages& images, const std::string& pngPath, int scale) {

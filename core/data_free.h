@@ -41,6 +41,14 @@ struct GeneratedImages {
 GeneratedImages generateImages(const std::string& runDir, int perClass, uint64_t seed = 1,
                                bool initial = false);
 
+/** The trained generator's images and the initial one's from the same latent draw, the run folder's models
+ *  loaded once (the workbench shows both). */
+struct GeneratedImagesBeforeAfter {
+    GeneratedImages trained, initial;
+};
+GeneratedImagesBeforeAfter generateImagesBeforeAfter(const std::string& runDir, int perClass,
+                                                     uint64_t seed = 1);
+
 /** The images as a PNG grid, one row per class (atomically). */
 void writeGeneratedGrid(const GeneratedImages& images, const std::string& pngPath, int scale = 2);
 

@@ -281,6 +281,16 @@ private Q_SLOTS:
         QVERIFY2(after.meanGap < 0.5 && after.logVarGap < 0.5, qPrintable(gaps));
         QVERIFY2(after.meanGap < 0.5 * before.meanGap, qPrintable(gaps));
         QVERIFY(after.teacherAgreement >= 0.0 && after.teacherAgreement <= 1.0);
+        // The workbench's call (models loaded once) gives both sets exactly as the two calls do.
+        const GeneratedImagesBeforeAfter both = generateImagesBeforeAfter(dir + "/a", 12, 1);
+        for (const auto& [one, alone] :
+             {std::pair{&both.trained, &after}, std::pair{&both.initial, &before}}) {
+            QCOMPARE(one->samples.size(), alone->samples.size());
+            for (size_t i = 0; i < one->samples.size(); i += 17)
+                QVERIFY(one->samples[i].image.data == alone->samples[i].image.data);
+            QCOMPARE(one->teacherLabels, alone->teacherLabels);
+            QCOMPARE(one->meanGap, alone->meanGap);
+        }
         writeGeneratedGrid(after, dir + "/grid.png");
         const cv::Mat grid = cv::imread(dir + "/grid.png");
         QCOMPARE(grid.rows, 10 * (56 + 2) + 2);

@@ -189,8 +189,9 @@ void GeneratedImagesView::start() {
         Outcome o;
         o.generation = generation;
         try {
-            o.trained = generateImages(dir, perClass, seed);
-            o.initial = generateImages(dir, perClass, seed, true);
+            auto both = generateImagesBeforeAfter(dir, perClass, seed);
+            o.trained = std::move(both.trained);
+            o.initial = std::move(both.initial);
         } catch (const std::exception& e) {
             o.error = QString::fromStdString(e.what());
         }
