@@ -207,7 +207,10 @@ struct DataFreeRun {
     GraphNet student{nullptr}, teacher{nullptr};
 };
 
-DataFreeRun loadDataFreeRun(const std::string& runDir) {
+/** Checks the request (`perClass` images of every class) before anything is loaded. */
+DataFreeRun loadDataFreeRun(const std::string& runDir, int perClass) {
+    if (perClass < 1)
+        throw Error("generate: expected at least 1 image per class, got " + std::to_string(perClass));
     DataFreeRun run;
     run.dir = runDir;
     run.recipe = loadRunRecipe(runDir);
@@ -284,16 +287,12 @@ GeneratedImages generateFrom(DataFreeRun& run, int perClass, uint64_t seed, bool
 }  // namespace
 
 GeneratedImages generateImages(const std::string& runDir, int perClass, uint64_t seed, bool initial) {
-    if (perClass < 1)
-        throw Error("generate: expected at least 1 image per class, got " + std::to_string(perClass));
-    DataFreeRun run = loadDataFreeRun(runDir);
+    DataFreeRun run = loadDataFreeRun(runDir, perClass);
     return generateFrom(run, perClass, seed, initial);
 }
 
 GeneratedImagesBeforeAfter generateImagesBeforeAfter(const std::string& runDir, int perClass, uint64_t seed) {
-    if (perClass < 1)
-        throw Error("generate: expected at least 1 image per class, got " + std::to_string(perClass));
-    DataFreeRun run = loadDataFreeRun(runDir);
+    DataFreeRun run = loadDataFreeRun(runDir, perClass);
     GeneratedImagesBeforeAfter both;
     both.trained = generateFrom(run, perClass, seed, false);
     both.initial = generateFrom(run, perClass, seed, true);

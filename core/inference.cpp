@@ -22,33 +22,26 @@ InferenceRunner::InferenceRunner(GraphNet net, bool bf16) : mNet(std::move(net))
                                              params.front().scalar_type() == torch::kFloat32);
     if (!inferenceAccelerationAvailable(torch::kCPU) || !cpuFloat || mNet->isQuantized()) return;
 
-    std::vector<int> consumers(count, 0);
-    for (const auto& n : nodes)
-        for (int in : n.inputs)
-            ++consumers[in];
-    // A tapped conv's output is read as it is: its batch norm is not folded into it.
-    for (const auto& [name, node] : mNet->tapList())
-        ++consumers[node];
+    // conv node → the batch norm that may be folded into its packed weights (none after a tapped conv).
+    std::vector<int> bnAfter(count, -1);
+    const std::vector<int> into = mNet->batchNormFoldTargets(/*keepTaps=*/true);
+    for (int j = 0; j < count; ++j)
+        if (into[j] >= 0 && !nodes[j].folded) bnAfter[into[j]] = j;
     for (int i = 0; i < count; ++i) {
         const GraphNode& n = nodes[i];
         if (n.op != OpKind::Conv || !n.symmetricPads()) continue;
         auto w = mNet->layerWeight(i).detach().contiguous();
         auto b = mNet->layerBias(i);
         b = b.defined() ? b.detach().clone() : torch::zeros({w.size(0)});
-        // A batch norm that alone reads this conv: fold it into the packed weights (exact in eval mode).
-        for (int j = i + 1; j < count; ++j) {
-            const GraphNode& m = nodes[j];
-            if (m.op != OpKind::BatchNorm || m.inputs.at(0) != i) continue;
-            if (!m.folded && consumers[i] == 1) {
-                auto& bn = mNet->bnModule(j);
-                auto factor = torch::rsqrt(bn->running_var + bn->options.eps());
-                if (bn->options.affine()) factor = factor * bn->weight;
-                w = w * factor.view({-1, 1, 1, 1});
-                b = (b - bn->running_mean) * factor;
-                if (bn->options.affine()) b = b + bn->bias;
-                mFoldedBn[j] = 1;
-            }
-            break;
+        // Fold its batch norm into the packed weights (exact in eval mode).
+        if (const int j = bnAfter[i]; j >= 0) {
+            auto& bn = mNet->bnModule(j);
+            auto factor = torch::rsqrt(bn->running_var + bn->options.eps());
+            if (bn->options.affine()) factor = factor * bn->weight;
+            w = w * factor.view({-1, 1, 1, 1});
+            b = (b - bn->running_mean) * factor;
+            if (bn->options.affine()) b = b + bn->bias;
+            mFoldedBn[j] = 1;
         }
         Packed p;
         p.padding = {n.pads[0], n.pads[1]};
@@ -93,7 +86,7 @@ GraphNetImpl::Outputs InferenceRunner::run(const torch::Tensor& x, const std::ve
     };
     // A oneDNN value read for the last time, by node `at`, held nowhere else (not a tap, not shared with a
     // folded batch norm's node): an op may overwrite it in place, which saves an allocation and a pass.
-    auto diesAt = [&](int in, int at) {
+    auto dies = [&](int in, int at) {
         return mLastUse[in] == at && !keep[in] && v[in].use_count() == 1 && !d[in].defined();
     };
     v[0] = x;
@@ -101,7 +94,6 @@ GraphNetImpl::Outputs InferenceRunner::run(const torch::Tensor& x, const std::ve
     for (int i = 1; i < count; ++i) {
         const GraphNode& n = nodes[i];
         const int in0 = n.inputs.empty() ? -1 : n.inputs[0];
-        auto dies = [&](int in) { return diesAt(in, i); };
         auto packed = mConv.find(i);
         if (packed != mConv.end()) {
             const Packed& p = packed->second;
@@ -111,12 +103,12 @@ GraphNetImpl::Outputs InferenceRunner::run(const torch::Tensor& x, const std::ve
             v[i] = v[in0];
             d[i] = d[in0];
         } else if (n.op == OpKind::ReLU && v[in0].is_mkldnn()) {
-            v[i] = dies(in0) ? at::relu_(v[in0]) : at::relu(v[in0]);
+            v[i] = dies(in0, i) ? at::relu_(v[in0]) : at::relu(v[in0]);
         } else if (n.op == OpKind::Add && v[in0].is_mkldnn() && v[n.inputs[1]].is_mkldnn()) {
             const int in1 = n.inputs[1];
-            if (in1 != in0 && dies(in0))
+            if (in1 != in0 && dies(in0, i))
                 v[i] = v[in0].add_(v[in1]);
-            else if (in1 != in0 && dies(in1))
+            else if (in1 != in0 && dies(in1, i))
                 v[i] = v[in1].add_(v[in0]);
             else
                 v[i] = v[in0] + v[in1];

@@ -116,24 +116,35 @@ int GraphNetImpl::nodeIndex(const std::string& name) const {
     return -1;
 }
 
+std::vector<int> GraphNetImpl::batchNormFoldTargets(bool keepTaps) const {
+    std::vector<int> readers(mNodes.size(), 0);
+    for (const auto& n : mNodes)
+        for (int in : n.inputs)
+            ++readers[in];
+    if (keepTaps)
+        for (const auto& [name, node] : mTaps)
+            ++readers[node];  // a tapped conv's output is read as it is
+    // A batch norm that does not follow a conv it alone reads (pre-activation blocks) stays: in eval mode it
+    // is a per-channel affine map of its own.
+    std::vector<int> into(mNodes.size(), -1);
+    for (size_t i = 0; i < mNodes.size(); ++i) {
+        const GraphNode& n = mNodes[i];
+        if (n.op != OpKind::BatchNorm) continue;
+        const int src = n.inputs.at(0);
+        if (mNodes[src].op == OpKind::Conv && readers[src] == 1) into[i] = src;
+    }
+    return into;
+}
+
 void GraphNetImpl::foldBatchNorm(bool keepTaps) {
     if (mFolded) return;
     torch::NoGradGuard noGrad;
     mFoldBias.assign(mConvs.size(), torch::Tensor());
-    std::vector<int> consumers(mNodes.size(), 0);
-    for (const auto& n : mNodes)
-        for (int in : n.inputs)
-            ++consumers[in];
-    std::vector<char> tapped(mNodes.size(), 0);
-    if (keepTaps)
-        for (const auto& [name, node] : mTaps)
-            tapped[node] = 1;
-    for (auto& n : mNodes) {
-        if (n.op != OpKind::BatchNorm) continue;
-        const GraphNode& src = mNodes.at(n.inputs[0]);
-        // A batch norm that does not follow a conv used only by it (pre-activation blocks) stays: in eval
-        // mode it is a per-channel affine map of its own. So does one after a tapped conv, where asked.
-        if (src.op != OpKind::Conv || consumers[n.inputs[0]] != 1 || tapped[n.inputs[0]]) continue;
+    const std::vector<int> into = batchNormFoldTargets(keepTaps);
+    for (size_t i = 0; i < mNodes.size(); ++i) {
+        if (into[i] < 0) continue;
+        GraphNode& n = mNodes[i];
+        const GraphNode& src = mNodes[into[i]];
         auto& conv = mConvs[src.moduleIndex];
         auto& bn = mBns[n.moduleIndex];
         auto invStd = torch::rsqrt(bn->running_var + bn->options.eps());

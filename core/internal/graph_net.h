@@ -185,11 +185,16 @@ public:
     void useChannelsLast();
 
     // ---- quantization ----
-    /** Folds every BatchNorm into the conv that feeds it (the conv gains a bias; the BN node becomes a
-     *  pass-through). Exact for eval-mode BN. Idempotent. Throws Error if a BN does not follow a conv.
+    /** Folds every BatchNorm that batchNormFoldTargets allows into its conv (the conv gains a bias; the BN
+     *  node becomes a pass-through); the others stay as per-channel affine maps. Exact for eval-mode BN.
+     *  Idempotent.
      *  `keepTaps`: a conv whose output is a tap keeps its BN, so that the tap still reads the conv's
      *  own output (a Wide ResNet's `stem`); for nets whose taps are read afterwards (the frozen teacher). */
     void foldBatchNorm(bool keepTaps = false);
+    /** For each node: the conv a BatchNorm node may be folded into (it follows that conv and is its only
+     *  reader; with `keepTaps`, the conv's output is no tap), else −1. The rule of foldBatchNorm and of the
+     *  inference runner's own fold. */
+    std::vector<int> batchNormFoldTargets(bool keepTaps) const;
     bool isFolded() const { return mFolded; }
     /**
      * Places activation quantizers (graph input; every conv, linear, add and concat output, after a ReLU /

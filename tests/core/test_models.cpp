@@ -251,11 +251,14 @@ private Q_SLOTS:
         for (const auto& [name, node] : net->tapList())
             all.push_back(name);
         const auto every = net->run(x, all);
+        // The largest difference from the unfolded net's tap, relative to the tap's range.
+        auto tapError = [&](const std::string& name, const torch::Tensor& got) {
+            const auto& want = every.taps.at(name);
+            return (got - want).abs().max().item<double>() / std::max(want.abs().max().item<double>(), 1e-6);
+        };
         for (const auto& name : all) {
             const auto alone = fp32.run(x, {name});
-            const auto& want = every.taps.at(name);
-            const double err = (alone.taps.at(name) - want).abs().max().item<double>() /
-                               std::max(want.abs().max().item<double>(), 1e-6);
+            const double err = tapError(name, alone.taps.at(name));
             QVERIFY2(err < 1e-4, qPrintable(QString::fromStdString(name) + ": " + QString::number(err)));
             QVERIFY2(torch::equal(alone.output, a.output), name.c_str());
         }
@@ -272,11 +275,8 @@ private Q_SLOTS:
         InferenceRunner foldedRunner(folded);
         const auto fromFolded = folded->run(x, all);
         for (const auto& name : all) {
-            const auto& want = every.taps.at(name);
-            const double scale = std::max(want.abs().max().item<double>(), 1e-6);
-            const double netErr = (fromFolded.taps.at(name) - want).abs().max().item<double>() / scale;
-            const double runErr =
-                (foldedRunner.run(x, {name}).taps.at(name) - want).abs().max().item<double>() / scale;
+            const double netErr = tapError(name, fromFolded.taps.at(name));
+            const double runErr = tapError(name, foldedRunner.run(x, {name}).taps.at(name));
             QVERIFY2(netErr < 1e-4 && runErr < 1e-4,
                      qPrintable(QString::fromStdString(name) + ": " + QString::number(netErr) + ", " +
                                 QString::number(runErr)));
