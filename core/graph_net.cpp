@@ -1,4 +1,6 @@
 #include "core/internal/graph_net.h"
+
+#include "core/internal/bn_relu.h"
 #include "core/internal/memory_format.h"
 
 #include <algorithm>
@@ -682,9 +684,31 @@ GraphNetImpl::Outputs GraphNetImpl::run(const torch::Tensor& x, const std::vecto
     }
     keep[mOutput] = 1;
     std::vector<torch::Tensor> values(mNodes.size());
+    std::vector<char> fusedWithRelu(mNodes.size(), 0);
     values[0] = quantizeOutput(mNodes[0], x);
     for (size_t i = 1; i < mNodes.size(); ++i) {
         const GraphNode& n = mNodes[i];
+        if (n.op == OpKind::BatchNorm && !n.folded && !isQuantized() && !mBatchNormOverride && !keep[i] &&
+            i < mConsumers.size() && mConsumers[i] == 1 &&
+            (mNodes[mLastUse[i]].op == OpKind::ReLU || mNodes[mLastUse[i]].op == OpKind::ReLU6)) {
+            // Batch norm in training mode whose only reader is a ReLU or ReLU6: both in one operation
+            // (core/bn_relu.cpp), and the activation passes the result on.
+            const int in = n.inputs[0];
+            torch::nn::BatchNorm2dImpl& bn = *mBns[n.moduleIndex];
+            if (fusedBatchNormReluApplies(bn, values[in])) {
+                const bool six = mNodes[mLastUse[i]].op == OpKind::ReLU6;
+                values[i] =
+                    six ? fusedBatchNormRelu(bn, values[in], 6.0) : fusedBatchNormRelu(bn, values[in]);
+                fusedWithRelu[i] = 1;
+                if (mLastUse[in] == static_cast<int>(i) && !keep[in]) values[in] = torch::Tensor();
+                continue;
+            }
+        }
+        if ((n.op == OpKind::ReLU || n.op == OpKind::ReLU6) && fusedWithRelu[n.inputs[0]]) {
+            values[i] = std::move(values[n.inputs[0]]);
+            values[n.inputs[0]] = torch::Tensor();
+            continue;
+        }
         if (n.op == OpKind::ReLU && !isQuantized()) {
             // A ReLU after a batch norm or an addition that nothing else reads runs in place: neither saves
             // its output for the backward pass, so autograd allows it, and the step writes one feature map

@@ -1,0 +1,32 @@
+#pragma once
+// Batch norm in training mode followed by ReLU, as one operation: one pass over the feature map to gather the
+// batch statistics and one to normalise and clamp, and in the backward pass one to reduce and one to write
+// the input's gradient, with the ReLU's mask recomputed from the saved input. LibTorch runs the same pair as
+// four forward and five backward passes (statistics in two, normalise, ReLU; ReLU's backward, then batch
+// norm's reduction and its input gradient), each reading or writing a whole feature map, which dominates a
+// small student's step once the convolutions are fast.
+
+#include <torch/torch.h>
+
+#include <limits>
+
+namespace distillery {
+
+/** Whether fusedBatchNormRelu can run `bn` on `x`: training mode, affine with running statistics, a CPU
+ *  tensor in fp32 or bf16, 4-D and dense channels-last, more than one value per channel, and the fusion
+ *  enabled. Elsewhere the caller runs the module and a ReLU as before. */
+/** On unless DISTILLERY_FUSED_BN_RELU=0 is in the environment (for side-by-side timings) or a test turned it
+ *  off. */
+bool fusedBatchNormReluEnabled();
+void setFusedBatchNormRelu(bool on);
+
+bool fusedBatchNormReluApplies(const torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x);
+
+/** relu(bn(x)) with bn in training mode, or with `upper` = 6 relu6(bn(x)) (hardtanh's gradient, zero at 0 and
+ * 6): the same values and gradients (for x, the weight and the bias) as the module followed by torch::relu or
+ *  torch::hardtanh, up to rounding, and the same updates of the running mean, the running (unbiased) variance
+ * and num_batches_tracked. Requires fusedBatchNormReluApplies(bn, x). */
+torch::Tensor fusedBatchNormRelu(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x,
+                                 double upper = std::numeric_limits<double>::infinity());
+
+}  // namespace distillery
