@@ -12,6 +12,10 @@
 //   distillery-bench int8 RUN [--batch B] [--threads T] [--iters N]
 //                                                   ms per batch of a quantized run's student: fp32 (BN
 //                                                   folded) vs LibTorch int8 kernels, same input
+//   distillery-bench bn-relu [--arch A] [--bf16] [--size S] [--batch B] [--threads T]
+//                                                   ms per training step of a zoo model (SGD, cross-entropy,
+//                                                   random data) with batch norm + ReLU fused and not,
+//                                                   alternating in one process, 16 blocks of 8 steps each
 // Each prints one JSON line.
 
 #include <torch/csrc/autograd/profiler_legacy.h>
@@ -28,11 +32,17 @@
 #include <string>
 #include <vector>
 
+#include <ATen/autocast_mode.h>
+
 #include "core/engine.h"
+#include "core/internal/bn_relu.h"
 #include "core/internal/checkpoint.h"
+#include "core/internal/graph_net.h"
 #include "core/internal/inference.h"
+#include "core/internal/memory_format.h"
 #include "core/internal/onnx_import.h"
 #include "core/internal/quant_internal.h"
+#include "core/zoo.h"
 #include "verify/runtime_check.h"
 
 using namespace distillery;
@@ -326,6 +336,75 @@ int importLatency(int argc, char** argv) {
     return 0;
 }
 
+// The fused batch norm + ReLU (core/bn_relu.cpp) against LibTorch's pair, in the same process and on the same
+// model, switching every 8 steps so that a slow phase of the machine hits both.
+int bnRelu(int argc, char** argv) {
+    std::string arch = "resnet8";
+    bool bf16 = false;
+    int size = 28, batch = 128;
+    for (int i = 2; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--arch" && i + 1 < argc)
+            arch = argv[++i];
+        else if (a == "--bf16")
+            bf16 = true;
+        else if (a == "--size" && i + 1 < argc)
+            size = std::stoi(argv[++i]);
+        else if (a == "--batch" && i + 1 < argc)
+            batch = std::stoi(argv[++i]);
+        else if (a == "--threads")
+            ++i;
+        else
+            throw Error(
+                "usage: distillery-bench bn-relu [--arch A] [--bf16] [--size S] [--batch B] [--threads T]");
+    }
+    torch::manual_seed(0);
+    const int channels = size == 28 ? 1 : 3;
+    auto net = buildModel({arch, "", 1.0, {}}, Task::Classification, channels, 10, size, size);
+    net->useChannelsLast();
+    net->train();
+    torch::optim::SGD opt(net->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+    const auto x = exactChannelsLast(torch::randn({batch, channels, size, size}));
+    const auto y = torch::randint(0, 10, {batch});
+    if (bf16) {
+        at::autocast::set_cpu_enabled(true);
+        at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    }
+    auto step = [&] {
+        opt.zero_grad();
+        auto loss = torch::nn::functional::cross_entropy(net->forward(x).to(torch::kFloat), y);
+        loss.backward();
+        opt.step();
+        if (bf16) at::autocast::clear_cache();
+    };
+    for (int i = 0; i < 10; ++i)
+        step();
+    std::vector<double> ms[2];
+    for (int block = 0; block < 16; ++block)
+        for (int fused = 0; fused < 2; ++fused) {
+            setFusedBatchNormRelu(fused == 1);
+            step();
+            const auto t0 = Clock::now();
+            for (int i = 0; i < 8; ++i)
+                step();
+            ms[fused].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count() / 8);
+        }
+    setFusedBatchNormRelu(true);
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    nlohmann::json out = {{"arch", arch},
+                          {"precision", bf16 ? "bf16" : "fp32"},
+                          {"size", size},
+                          {"batch", batch},
+                          {"separate_step_ms", median(ms[0])},
+                          {"fused_step_ms", median(ms[1])},
+                          {"speedup", median(ms[0]) / median(ms[1])}};
+    std::cout << out.dump() << std::endl;
+    return 0;
+}
+
 int main(int argc, char** argv) {
     try {
         if (argc < 2) throw Error("usage: distillery-bench sgemm|conv|train ...");
@@ -338,6 +417,7 @@ int main(int argc, char** argv) {
         if (cmd == "train") return train(argc, argv);
         if (cmd == "int8") return int8Latency(argc, argv);
         if (cmd == "import") return importLatency(argc, argv);
+        if (cmd == "bn-relu") return bnRelu(argc, argv);
         throw Error("unknown command " + cmd);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "distillery-bench: %s\n", e.what());
