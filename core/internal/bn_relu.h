@@ -1,10 +1,10 @@
 #pragma once
-// Batch norm in training mode followed by ReLU, as one operation: one pass over the feature map to gather the
-// batch statistics and one to normalise and clamp, and in the backward pass one to reduce and one to write
-// the input's gradient, with the ReLU's mask recomputed from the saved input. LibTorch runs the same pair as
-// four forward and five backward passes (statistics in two, normalise, ReLU; ReLU's backward, then batch
-// norm's reduction and its input gradient), each reading or writing a whole feature map, which dominates a
-// small student's step once the convolutions are fast.
+// Batch norm in training mode followed by ReLU (or ReLU6), as one operation: one pass over the feature map to
+// gather the batch statistics and one to normalise and clamp; in the backward pass one to reduce and one to
+// write the input's gradient, with the activation's mask recomputed from the saved input. LibTorch runs the
+// pair as four forward passes (mean, variance, normalise, ReLU) and three backward ones (ReLU's mask, then
+// batch norm's reduction and its input gradient), each reading or writing whole feature maps, which weighs on
+// a small student's step once the convolutions are fast.
 
 #include <torch/torch.h>
 
