@@ -216,6 +216,17 @@ ResNet-20 pair the oneDNN layout is 1.24× faster (2140 against 1720 images/s, t
 With the same kernels on both sides and 89 % of the step in them, a compute-bound pair leaves little to win
 outside them.
 
+Batch norm and ReLU in training (since 2026-12-07): the student's batch norms in training mode, where a ReLU or
+ReLU6 alone reads them, run as one fused operation (`core/bn_relu.cpp`: two passes forward and two backward over
+each feature map, where LibTorch makes four and three). `distillery-bench bn-relu` times a training step of a
+zoo model with the fusion and without, switching every 8 steps within one process (median of 16 blocks each,
+2 threads, 2026-12-07): ResNet-8 at 28×28, batch 128, 43.6 → 42.7 ms fp32 (1.02×) and 28.5 → 27.2 ms bf16
+(1.05×); WRN-16-2 at 32×32, batch 64, 1.05×; MobileNetV2 at 32×32, batch 64, 428.8 → 373.8 ms (1.15×, batch
+norms after its cheap depthwise convolutions); ResNet-8×4 at 32×32, 1.00× fp32 and 1.01× bf16 (its wide
+convolutions dominate). On the whole CWD step (`distillery-bench train`, three alternating rounds with
+`DISTILLERY_FUSED_BN_RELU=0` and without) the best rounds were 1885 against 1819 images/s fp32 and 2681
+against 2653 bf16, within this VM's noise between processes. The retrained seeds are in `docs/RESULTS.md`.
+
 ## BLAS: why the setup installs OpenBLAS
 
 `libtorch-dev` pulls in the reference BLAS; `scripts/setup.sh` installs `libopenblas0-pthread` and points the
