@@ -89,24 +89,27 @@ DISTILLERY_CLONES void gatherStats(const T* __restrict x, const float* __restric
     });
 }
 
-// y = min(max(0, a·x + b), hi), NaN passed through as torch::relu and hardtanh pass it.
+// The batch norm's output is v = a·(x − mean) + b per channel (a = γσ⁻¹, b = β; centred, so that a large mean
+// does not cancel), computed the same way in all three passes that need it, so the backward mask is the
+// forward's.
+// y = min(max(0, v), hi), NaN passed through as torch::relu and hardtanh pass it.
 template <typename T>
-DISTILLERY_CLONES void normaliseRelu(const T* __restrict x, T* __restrict y, const float* __restrict a,
-                                     const float* __restrict b, float hi, int64_t begin, int64_t end,
-                                     int64_t C) {
+DISTILLERY_CLONES void normaliseRelu(const T* __restrict x, T* __restrict y, const float* __restrict mean,
+                                     const float* __restrict a, const float* __restrict b, float hi,
+                                     int64_t begin, int64_t end, int64_t C) {
     for (int64_t r = begin; r < end; ++r)
         forEachGroup(C, [&](int64_t c0, auto width) {
             const int64_t n = width;
             const T* __restrict in = x + r * C + c0;
             T* __restrict out = y + r * C + c0;
             for (int64_t j = 0; j < n; ++j) {
-                const float v = load(in[j]) * a[c0 + j] + b[c0 + j];
+                const float v = (load(in[j]) - mean[c0 + j]) * a[c0 + j] + b[c0 + j];
                 store(out[j], v < 0.f ? 0.f : (v > hi ? hi : v));
             }
         });
 }
 
-// With g = dy where 0 < a·x + b ≤ top (the activation's mask: top is +∞ for ReLU, the float below 6 for
+// With g = dy where 0 < v ≤ top (the activation's mask: top is +∞ for ReLU, the float below 6 for
 // ReLU6, whose gradient stops at 6) and 0 elsewhere: Σ g and Σ g·(x − mean) per channel, added to d1 and d2.
 template <typename T>
 DISTILLERY_CLONES void reduceGrad(const T* __restrict x, const T* __restrict dy, const float* __restrict a,
@@ -123,7 +126,7 @@ DISTILLERY_CLONES void reduceGrad(const T* __restrict x, const T* __restrict dy,
                 const T* __restrict gr = dy + r * C + c0;
                 for (int64_t j = 0; j < n; ++j) {
                     const float xv = load(xr[j]), gv = load(gr[j]);  // both loaded: a select, not a branch
-                    const float v = xv * a[c0 + j] + b[c0 + j];
+                    const float v = (xv - mean[c0 + j]) * a[c0 + j] + b[c0 + j];
                     const float g = v > 0.f && v <= top ? gv : 0.f;
                     s1[j] += g;
                     s2[j] += g * (xv - mean[c0 + j]);
@@ -137,12 +140,13 @@ DISTILLERY_CLONES void reduceGrad(const T* __restrict x, const T* __restrict dy,
     });
 }
 
-// dx = a·g + p·x + q (batch norm's input gradient in training mode, folded into two per-channel constants).
+// dx = a·g + p·(x − mean) + q (batch norm's input gradient in training mode, folded into two per-channel
+// constants; centred, so that a large mean does not cancel).
 template <typename T>
 DISTILLERY_CLONES void inputGrad(const T* __restrict x, const T* __restrict dy, T* __restrict dx,
                                  const float* __restrict a, const float* __restrict b, float top,
-                                 const float* __restrict p, const float* __restrict q, int64_t begin,
-                                 int64_t end, int64_t C) {
+                                 const float* __restrict mean, const float* __restrict p,
+                                 const float* __restrict q, int64_t begin, int64_t end, int64_t C) {
     for (int64_t r = begin; r < end; ++r)
         forEachGroup(C, [&](int64_t c0, auto width) {
             const int64_t n = width;
@@ -151,9 +155,9 @@ DISTILLERY_CLONES void inputGrad(const T* __restrict x, const T* __restrict dy, 
             T* __restrict out = dx + r * C + c0;
             for (int64_t j = 0; j < n; ++j) {
                 const float xv = load(xr[j]), gv = load(gr[j]);
-                const float v = xv * a[c0 + j] + b[c0 + j];
+                const float v = (xv - mean[c0 + j]) * a[c0 + j] + b[c0 + j];
                 const float g = v > 0.f && v <= top ? gv : 0.f;
-                store(out[j], a[c0 + j] * g + p[c0 + j] * xv + q[c0 + j]);
+                store(out[j], a[c0 + j] * g + p[c0 + j] * (xv - mean[c0 + j]) + q[c0 + j]);
             }
         });
 }
@@ -167,21 +171,29 @@ int64_t grainRows(int64_t C) {
     return std::max<int64_t>(kBlock, 32768 / std::max<int64_t>(C, 1));
 }
 
-// Per-channel sums over all rows, each thread into its own slot, then added up in double.
+// Per-channel sums over all rows in a fixed number of row ranges, each into its own slot, then added up in
+// double. The slots belong to the ranges, not to thread ids, so they hold however many threads the OpenMP
+// runtime this file links starts (another runtime than LibTorch's may start more than at::get_num_threads()).
 template <typename F>
 void perChannelSums(int64_t M, int64_t C, std::vector<double>& sum1, std::vector<double>& sum2, F block) {
-    const int threads = at::get_num_threads();
-    std::vector<double> part(static_cast<size_t>(threads) * 2 * C, 0.0);
-    at::parallel_for(0, M, grainRows(C), [&](int64_t begin, int64_t end) {
-        double* slot = part.data() + static_cast<size_t>(at::get_thread_num()) * 2 * C;
-        block(begin, end, slot, slot + C);
+    const int64_t grain = grainRows(C);
+    const int64_t ranges =
+        std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), (M + grain - 1) / grain));
+    const int64_t rows = (M + ranges - 1) / ranges;
+    std::vector<double> part(static_cast<size_t>(ranges) * 2 * C, 0.0);
+    at::parallel_for(0, ranges, 1, [&](int64_t first, int64_t last) {
+        for (int64_t r = first; r < last; ++r) {
+            double* slot = part.data() + static_cast<size_t>(r) * 2 * C;
+            const int64_t begin = r * rows, end = std::min(M, begin + rows);
+            if (begin < end) block(begin, end, slot, slot + C);
+        }
     });
     sum1.assign(C, 0.0);
     sum2.assign(C, 0.0);
-    for (int t = 0; t < threads; ++t)
+    for (int64_t r = 0; r < ranges; ++r)
         for (int64_t c = 0; c < C; ++c) {
-            sum1[c] += part[(static_cast<size_t>(t) * 2) * C + c];
-            sum2[c] += part[(static_cast<size_t>(t) * 2 + 1) * C + c];
+            sum1[c] += part[(static_cast<size_t>(r) * 2) * C + c];
+            sum2[c] += part[(static_cast<size_t>(r) * 2 + 1) * C + c];
         }
 }
 
@@ -226,15 +238,17 @@ struct BatchNormRelu : torch::autograd::Function<BatchNormRelu> {
             var[c] = static_cast<float>(v);
             invstd[c] = static_cast<float>(1.0 / std::sqrt(v + eps));
             a[c] = w.data_ptr<float>()[c] * invstd[c];
-            b[c] = bi.data_ptr<float>()[c] - mean[c] * a[c];
+            b[c] = bi.data_ptr<float>()[c];
         }
         const float hi = static_cast<float>(upper);
         torch::Tensor y = torch::empty_like(x, x.options(), torch::MemoryFormat::ChannelsLast);
         at::parallel_for(0, M, grainRows(C), [&](int64_t begin, int64_t end) {
             if (bf16)
-                normaliseRelu(data<uint16_t>(x), data<uint16_t>(y), a.data(), b.data(), hi, begin, end, C);
+                normaliseRelu(data<uint16_t>(x), data<uint16_t>(y), mean.data(), a.data(), b.data(), hi,
+                              begin, end, C);
             else
-                normaliseRelu(data<float>(x), data<float>(y), a.data(), b.data(), hi, begin, end, C);
+                normaliseRelu(data<float>(x), data<float>(y), mean.data(), a.data(), b.data(), hi, begin, end,
+                              C);
         });
         {
             torch::NoGradGuard noGrad;
@@ -250,6 +264,10 @@ struct BatchNormRelu : torch::autograd::Function<BatchNormRelu> {
 
     static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                    torch::autograd::variable_list grads) {
+        // The backward pass is not itself differentiable: refuse a graph of it (create_graph) rather than
+        // give second derivatives of nothing.
+        TORCH_CHECK(!torch::GradMode::is_enabled(),
+                    "the fused batch norm + ReLU has no double backward; set DISTILLERY_FUSED_BN_RELU=0");
         const auto saved = ctx->get_saved_variables();
         const torch::Tensor& x = saved[0];
         const float* mean = saved[1].data_ptr<float>();
@@ -273,20 +291,19 @@ struct BatchNormRelu : torch::autograd::Function<BatchNormRelu> {
             gradBias[c] = static_cast<float>(s1[c]);
             gradWeight[c] = static_cast<float>(s2[c] * invstd[c]);
             // dx = γσ⁻¹ (g − Σg/M − x̂ Σ(g x̂)/M) with x̂ = (x − μ)σ⁻¹.
-            const double k = -static_cast<double>(a[c]) * invstd[c] * invstd[c] * s2[c] / M;
-            p[c] = static_cast<float>(k);
-            q[c] = static_cast<float>(-static_cast<double>(a[c]) * s1[c] / M - k * mean[c]);
+            p[c] = static_cast<float>(-static_cast<double>(a[c]) * invstd[c] * invstd[c] * s2[c] / M);
+            q[c] = static_cast<float>(-static_cast<double>(a[c]) * s1[c] / M);
         }
         torch::Tensor dx;
         if (ctx->needs_input_grad(0)) {
             dx = torch::empty_like(x, x.options(), torch::MemoryFormat::ChannelsLast);
             at::parallel_for(0, M, grainRows(C), [&](int64_t begin, int64_t end) {
                 if (bf16)
-                    inputGrad(data<uint16_t>(x), data<uint16_t>(dy), data<uint16_t>(dx), a, b, top, p.data(),
-                              q.data(), begin, end, C);
+                    inputGrad(data<uint16_t>(x), data<uint16_t>(dy), data<uint16_t>(dx), a, b, top, mean,
+                              p.data(), q.data(), begin, end, C);
                 else
-                    inputGrad(data<float>(x), data<float>(dy), data<float>(dx), a, b, top, p.data(), q.data(),
-                              begin, end, C);
+                    inputGrad(data<float>(x), data<float>(dy), data<float>(dx), a, b, top, mean, p.data(),
+                              q.data(), begin, end, C);
             });
         }
         return {dx,
@@ -328,6 +345,7 @@ bool fusedBatchNormReluApplies(const torch::nn::BatchNorm2dImpl& bn, const torch
     if (x.scalar_type() != torch::kFloat && x.scalar_type() != torch::kBFloat16) return false;
     if (!x.is_contiguous(torch::MemoryFormat::ChannelsLast) || x.numel() == 0) return false;
     if (x.numel() / x.size(1) < 2) return false;  // the module's own error ("more than 1 value per channel")
+    if (x.size(1) != bn.options.num_features()) return false;  // and its error for a channel mismatch
     return bn.weight.scalar_type() == torch::kFloat && bn.bias.scalar_type() == torch::kFloat &&
            bn.running_mean.scalar_type() == torch::kFloat && bn.running_var.scalar_type() == torch::kFloat &&
            bn.weight.device().is_cpu();

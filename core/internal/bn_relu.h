@@ -22,10 +22,11 @@ void setFusedBatchNormRelu(bool on);
 
 bool fusedBatchNormReluApplies(const torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x);
 
-/** relu(bn(x)) with bn in training mode, or with `upper` = 6 relu6(bn(x)) (hardtanh's gradient, zero at 0 and
- * 6): the same values and gradients (for x, the weight and the bias) as the module followed by torch::relu or
+/** relu(bn(x)) with bn in training mode, or with `upper` = 6 relu6(bn(x)), with hardtanh's gradient (zero at
+ *  0 and 6, in bf16 too, where the unfused graph's clamp also passes it at values that round to 0 or 6): the
+ *  same values and gradients (for x, the weight and the bias) as the module followed by torch::relu or
  *  torch::hardtanh, up to rounding, and the same updates of the running mean, the running (unbiased) variance
- * and num_batches_tracked. Requires fusedBatchNormReluApplies(bn, x). */
+ *  and num_batches_tracked. Requires fusedBatchNormReluApplies(bn, x). */
 torch::Tensor fusedBatchNormRelu(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x,
                                  double upper = std::numeric_limits<double>::infinity());
 

@@ -372,9 +372,9 @@ private Q_SLOTS:
                              maxDiff(y, yr.detach()) < 1.0 / 128,  // at most a rounding step apart
                          qPrintable("output" + row));
             } else {
-                QVERIFY2(maxDiff(y, yr) < (offset > 0 ? 1e-3 : 1e-5), qPrintable("output" + row));
+                QVERIFY2(maxDiff(y, yr) < (offset > 0 ? 1e-4 : 1e-5), qPrintable("output" + row));
             }
-            const double tolerance = bf16 ? 2e-2 : (offset > 0 ? 1e-3 : 1e-4);
+            const double tolerance = bf16 ? 2e-2 : 1e-4;
             // Where the batch norm's output is within rounding of the activation's kink (0, or 6), the two
             // may take different sides and pass or stop that one element's gradient: compared elsewhere.
             const auto awayFromKinks = (pre.abs() > 1e-4) & ((pre - 6).abs() > 1e-4);
@@ -400,10 +400,19 @@ private Q_SLOTS:
         fused->eval();
         QVERIFY(!fusedBatchNormReluApplies(*fused, cl));
         fused->train();
+        const auto otherChannels =
+            torch::randn({2, C + 1, 3, 3}).contiguous(torch::MemoryFormat::ChannelsLast);
+        QVERIFY(!fusedBatchNormReluApplies(*fused, otherChannels));
+        const bool was = fusedBatchNormReluEnabled();
         setFusedBatchNormRelu(false);
         QVERIFY(!fusedBatchNormReluApplies(*fused, cl));
         setFusedBatchNormRelu(true);
         QVERIFY(fusedBatchNormReluApplies(*fused, cl));
+        setFusedBatchNormRelu(was);
+        // No second derivatives through it: refused, not silently wrong.
+        auto z = cl.clone().set_requires_grad(true);
+        auto out = fusedBatchNormRelu(*fused, z);
+        QVERIFY_THROWS_EXCEPTION(c10::Error, torch::autograd::grad({out.sum()}, {z}, {}, true, true));
     }
 
     void fusedBatchNormReluLeavesTheNetUnchanged_data() {
@@ -431,11 +440,12 @@ private Q_SLOTS:
         std::vector<std::string> taps;
         for (const auto& [name, node] : with->tapList())
             taps.push_back(name);
+        const bool was = fusedBatchNormReluEnabled();
         auto step = [&](GraphNet& net, bool fuse) {
             setFusedBatchNormRelu(fuse);
             auto out = net->run(x, taps);
             (out.output * torch::arange(10).to(torch::kFloat)).sum().backward();
-            setFusedBatchNormRelu(true);
+            setFusedBatchNormRelu(was);
             return out;
         };
         const auto a = step(with, true), b = step(without, false);
