@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace distillery {
@@ -63,29 +64,38 @@ inline void forEachGroup(int64_t C, F&& group) {
     }
 }
 
-// Σ (x − k) and Σ (x − k)² per channel over rows [begin, end), shifted by k (the first row) so that the
-// variance does not cancel; added to d1 and d2.
-template <typename T>
-DISTILLERY_CLONES void gatherStats(const T* __restrict x, const float* __restrict k, int64_t begin,
-                                   int64_t end, int64_t C, double* __restrict d1, double* __restrict d2) {
+// Two per-channel sums over rows [begin, end), added to d1 and d2: terms(i, c) gives the two terms of element
+// i (its offset in the [rows][C] data) of channel c.
+template <typename Terms>
+inline void sumPerChannel(int64_t begin, int64_t end, int64_t C, double* __restrict d1, double* __restrict d2,
+                          Terms terms) {
     forEachGroup(C, [&](int64_t c0, auto width) {
         const int64_t n = width;
         for (int64_t r0 = begin; r0 < end; r0 += kBlock) {
             const int64_t r1 = std::min(end, r0 + kBlock);
             float s1[kLanes] = {}, s2[kLanes] = {};
-            for (int64_t r = r0; r < r1; ++r) {
-                const T* __restrict row = x + r * C + c0;
+            for (int64_t r = r0; r < r1; ++r)
                 for (int64_t j = 0; j < n; ++j) {
-                    const float d = load(row[j]) - k[c0 + j];
-                    s1[j] += d;
-                    s2[j] += d * d;
+                    const auto [t1, t2] = terms(r * C + c0 + j, c0 + j);
+                    s1[j] += t1;
+                    s2[j] += t2;
                 }
-            }
             for (int64_t j = 0; j < n; ++j) {
                 d1[c0 + j] += s1[j];
                 d2[c0 + j] += s2[j];
             }
         }
+    });
+}
+
+// Σ (x − k) and Σ (x − k)² per channel over rows [begin, end), shifted by k (the first row) so that the
+// variance does not cancel; added to d1 and d2.
+template <typename T>
+DISTILLERY_CLONES void gatherStats(const T* __restrict x, const float* __restrict k, int64_t begin,
+                                   int64_t end, int64_t C, double* __restrict d1, double* __restrict d2) {
+    sumPerChannel(begin, end, C, d1, d2, [&](int64_t i, int64_t c) {
+        const float d = load(x[i]) - k[c];
+        return std::pair<float, float>(d, d * d);
     });
 }
 
@@ -109,34 +119,23 @@ DISTILLERY_CLONES void normaliseRelu(const T* __restrict x, T* __restrict y, con
         });
 }
 
-// With g = dy where 0 < v ≤ top (the activation's mask: top is +∞ for ReLU, the float below 6 for
-// ReLU6, whose gradient stops at 6) and 0 elsewhere: Σ g and Σ g·(x − mean) per channel, added to d1 and d2.
+// dy where 0 < v ≤ top (the activation's mask: top is +∞ for ReLU, the float below 6 for ReLU6, whose
+// gradient stops at 6), 0 elsewhere. Both values are loaded by the caller: a select, not a branch.
+inline float maskedGrad(float xv, float gv, float mean, float a, float b, float top) {
+    const float v = (xv - mean) * a + b;
+    return (v > 0.f) & (v <= top) ? gv : 0.f;  // &, not &&: no branch
+}
+
+// Σ g and Σ g·(x − mean) per channel with g the masked gradient, added to d1 and d2.
 template <typename T>
 DISTILLERY_CLONES void reduceGrad(const T* __restrict x, const T* __restrict dy, const float* __restrict a,
                                   const float* __restrict b, float top, const float* __restrict mean,
                                   int64_t begin, int64_t end, int64_t C, double* __restrict d1,
                                   double* __restrict d2) {
-    forEachGroup(C, [&](int64_t c0, auto width) {
-        const int64_t n = width;
-        for (int64_t r0 = begin; r0 < end; r0 += kBlock) {
-            const int64_t r1 = std::min(end, r0 + kBlock);
-            float s1[kLanes] = {}, s2[kLanes] = {};
-            for (int64_t r = r0; r < r1; ++r) {
-                const T* __restrict xr = x + r * C + c0;
-                const T* __restrict gr = dy + r * C + c0;
-                for (int64_t j = 0; j < n; ++j) {
-                    const float xv = load(xr[j]), gv = load(gr[j]);  // both loaded: a select, not a branch
-                    const float v = (xv - mean[c0 + j]) * a[c0 + j] + b[c0 + j];
-                    const float g = v > 0.f && v <= top ? gv : 0.f;
-                    s1[j] += g;
-                    s2[j] += g * (xv - mean[c0 + j]);
-                }
-            }
-            for (int64_t j = 0; j < n; ++j) {
-                d1[c0 + j] += s1[j];
-                d2[c0 + j] += s2[j];
-            }
-        }
+    sumPerChannel(begin, end, C, d1, d2, [&](int64_t i, int64_t c) {
+        const float xv = load(x[i]);
+        const float g = maskedGrad(xv, load(dy[i]), mean[c], a[c], b[c], top);
+        return std::pair<float, float>(g, g * (xv - mean[c]));
     });
 }
 
@@ -154,9 +153,8 @@ DISTILLERY_CLONES void inputGrad(const T* __restrict x, const T* __restrict dy, 
             const T* __restrict gr = dy + r * C + c0;
             T* __restrict out = dx + r * C + c0;
             for (int64_t j = 0; j < n; ++j) {
-                const float xv = load(xr[j]), gv = load(gr[j]);
-                const float v = (xv - mean[c0 + j]) * a[c0 + j] + b[c0 + j];
-                const float g = v > 0.f && v <= top ? gv : 0.f;
+                const float xv = load(xr[j]);
+                const float g = maskedGrad(xv, load(gr[j]), mean[c0 + j], a[c0 + j], b[c0 + j], top);
                 store(out[j], a[c0 + j] * g + p[c0 + j] * (xv - mean[c0 + j]) + q[c0 + j]);
             }
         });
