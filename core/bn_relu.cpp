@@ -160,6 +160,67 @@ DISTILLERY_CLONES void inputGrad(const T* __restrict x, const T* __restrict dy, 
         });
 }
 
+// y = min(max(0, v + r), hi) with v the batch norm's output and r the residual (a block's shortcut).
+template <typename T>
+DISTILLERY_CLONES void normaliseAddRelu(const T* __restrict x, const T* __restrict res, T* __restrict y,
+                                        const float* __restrict mean, const float* __restrict a,
+                                        const float* __restrict b, float hi, int64_t begin, int64_t end,
+                                        int64_t C) {
+    for (int64_t r = begin; r < end; ++r)
+        forEachGroup(C, [&](int64_t c0, auto width) {
+            const int64_t n = width;
+            const T* __restrict in = x + r * C + c0;
+            const T* __restrict add = res + r * C + c0;
+            T* __restrict out = y + r * C + c0;
+            for (int64_t j = 0; j < n; ++j) {
+                const float v = (load(in[j]) - mean[c0 + j]) * a[c0 + j] + b[c0 + j] + load(add[j]);
+                store(out[j], v < 0.f ? 0.f : (v > hi ? hi : v));
+            }
+        });
+}
+
+// With a residual the mask comes from the saved output y (the sum's activation, as LibTorch's ReLU backward
+// takes it from its result): dy where 0 < y ≤ top.
+inline float outputMaskedGrad(float yv, float gv, float top) {
+    return (yv > 0.f) & (yv <= top) ? gv : 0.f;  // &, not &&: no branch
+}
+
+template <typename T>
+DISTILLERY_CLONES void reduceGradFromOutput(const T* __restrict x, const T* __restrict y,
+                                            const T* __restrict dy, float top, const float* __restrict mean,
+                                            int64_t begin, int64_t end, int64_t C, double* __restrict d1,
+                                            double* __restrict d2) {
+    sumPerChannel(begin, end, C, d1, d2, [&](int64_t i, int64_t c) {
+        const float g = outputMaskedGrad(load(y[i]), load(dy[i]), top);
+        return std::pair<float, float>(g, g * (load(x[i]) - mean[c]));
+    });
+}
+
+// dx as inputGrad writes it, and the residual's gradient dr = g (the masked gradient passes the addition
+// unchanged).
+template <typename T>
+DISTILLERY_CLONES void inputGradFromOutput(const T* __restrict x, const T* __restrict y,
+                                           const T* __restrict dy, T* __restrict dx, T* __restrict dr,
+                                           const float* __restrict a, float top, const float* __restrict mean,
+                                           const float* __restrict p, const float* __restrict q,
+                                           int64_t begin, int64_t end, int64_t C) {
+    for (int64_t r = begin; r < end; ++r)
+        forEachGroup(C, [&](int64_t c0, auto width) {
+            const int64_t n = width;
+            const T* __restrict xr = x + r * C + c0;
+            const T* __restrict yr = y + r * C + c0;
+            const T* __restrict gr = dy + r * C + c0;
+            T* __restrict outX = dx + r * C + c0;
+            T* __restrict outR = dr + r * C + c0;
+            for (int64_t j = 0; j < n; ++j) {
+                const float xv = load(xr[j]);
+                const float g = outputMaskedGrad(load(yr[j]), load(gr[j]), top);
+                store(outX[j], a[c0 + j] * g + p[c0 + j] * (xv - mean[c0 + j]) + q[c0 + j]);
+                store(outR[j], g);
+            }
+        });
+}
+
 template <typename T>
 T* data(const torch::Tensor& t) {
     return reinterpret_cast<T*>(t.data_ptr());
@@ -207,6 +268,77 @@ torch::Tensor floats(const std::vector<float>& v) {
         .clone();
 }
 
+// The batch statistics of x ([N, C, H, W] channels-last) as the normalisation's per-channel constants, and
+// the running mean and (unbiased) variance moved towards them, as the module does in training mode.
+struct Normalisation {
+    std::vector<float> mean, invstd, a, b;  // v = a·(x − mean) + b, a = γσ⁻¹, b = β
+};
+
+Normalisation batchNormalisation(const torch::Tensor& x, const torch::Tensor& weight,
+                                 const torch::Tensor& bias, torch::Tensor& runningMean,
+                                 torch::Tensor& runningVar, double momentum, double eps) {
+    const int64_t C = x.size(1);
+    const int64_t M = x.numel() / C;
+    const bool bf16 = x.scalar_type() == torch::kBFloat16;
+    std::vector<float> shift(C);
+    for (int64_t c = 0; c < C; ++c)
+        shift[c] = bf16 ? load(data<uint16_t>(x)[c]) : data<float>(x)[c];
+    std::vector<double> s1, s2;
+    perChannelSums(M, C, s1, s2, [&](int64_t b, int64_t e, double* d1, double* d2) {
+        if (bf16)
+            gatherStats(data<uint16_t>(x), shift.data(), b, e, C, d1, d2);
+        else
+            gatherStats(data<float>(x), shift.data(), b, e, C, d1, d2);
+    });
+    const torch::Tensor w = weight.to(torch::kFloat).contiguous();
+    const torch::Tensor bi = bias.to(torch::kFloat).contiguous();
+    Normalisation n{std::vector<float>(C), std::vector<float>(C), std::vector<float>(C),
+                    std::vector<float>(C)};
+    std::vector<float> var(C);
+    for (int64_t c = 0; c < C; ++c) {
+        const double m1 = s1[c] / M;
+        const double v = std::max(0.0, s2[c] / M - m1 * m1);
+        n.mean[c] = static_cast<float>(shift[c] + m1);
+        var[c] = static_cast<float>(v);
+        n.invstd[c] = static_cast<float>(1.0 / std::sqrt(v + eps));
+        n.a[c] = w.data_ptr<float>()[c] * n.invstd[c];
+        n.b[c] = bi.data_ptr<float>()[c];
+    }
+    torch::NoGradGuard noGrad;
+    const torch::Tensor unbiased = floats(var).mul_(static_cast<double>(M) / static_cast<double>(M - 1));
+    runningMean.mul_(1.0 - momentum).add_(floats(n.mean).to(runningMean.scalar_type()), momentum);
+    runningVar.mul_(1.0 - momentum).add_(unbiased.to(runningVar.scalar_type()), momentum);
+    return n;
+}
+
+// From the per-channel sums Σg and Σg·(x − mean) of the masked gradient g: the weight's and the bias's
+// gradients, and p, q of the input gradient dx = a·g + p·(x − mean) + q.
+struct GradientConstants {
+    std::vector<float> gradWeight, gradBias, p, q;
+};
+
+GradientConstants gradientConstants(const std::vector<double>& s1, const std::vector<double>& s2,
+                                    const float* a, const float* invstd, int64_t M) {
+    const size_t C = s1.size();
+    GradientConstants k{std::vector<float>(C), std::vector<float>(C), std::vector<float>(C),
+                        std::vector<float>(C)};
+    for (size_t c = 0; c < C; ++c) {
+        k.gradBias[c] = static_cast<float>(s1[c]);
+        k.gradWeight[c] = static_cast<float>(s2[c] * invstd[c]);
+        // dx = γσ⁻¹ (g − Σg/M − x̂ Σ(g x̂)/M) with x̂ = (x − μ)σ⁻¹.
+        k.p[c] = static_cast<float>(-static_cast<double>(a[c]) * invstd[c] * invstd[c] * s2[c] / M);
+        k.q[c] = static_cast<float>(-static_cast<double>(a[c]) * s1[c] / M);
+    }
+    return k;
+}
+
+// The backward pass is not itself differentiable: refuse a graph of it (create_graph) rather than give second
+// derivatives of nothing.
+void refuseDoubleBackward() {
+    TORCH_CHECK(!torch::GradMode::is_enabled(),
+                "the fused batch norm + ReLU has no double backward; set DISTILLERY_FUSED_BN_RELU=0");
+}
+
 struct BatchNormRelu : torch::autograd::Function<BatchNormRelu> {
     // x: [N, C, H, W] channels-last; returns relu(bn(x)) and updates the running statistics in place.
     static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
@@ -216,56 +348,25 @@ struct BatchNormRelu : torch::autograd::Function<BatchNormRelu> {
         const int64_t C = x.size(1);
         const int64_t M = x.numel() / C;
         const bool bf16 = x.scalar_type() == torch::kBFloat16;
-        std::vector<float> shift(C);
-        for (int64_t c = 0; c < C; ++c)
-            shift[c] = bf16 ? load(data<uint16_t>(x)[c]) : data<float>(x)[c];
-        std::vector<double> s1, s2;
-        perChannelSums(M, C, s1, s2, [&](int64_t b, int64_t e, double* d1, double* d2) {
-            if (bf16)
-                gatherStats(data<uint16_t>(x), shift.data(), b, e, C, d1, d2);
-            else
-                gatherStats(data<float>(x), shift.data(), b, e, C, d1, d2);
-        });
-        const torch::Tensor w = weight.to(torch::kFloat).contiguous();
-        const torch::Tensor bi = bias.to(torch::kFloat).contiguous();
-        std::vector<float> mean(C), invstd(C), a(C), b(C), var(C);
-        for (int64_t c = 0; c < C; ++c) {
-            const double m1 = s1[c] / M;
-            const double v = std::max(0.0, s2[c] / M - m1 * m1);
-            mean[c] = static_cast<float>(shift[c] + m1);
-            var[c] = static_cast<float>(v);
-            invstd[c] = static_cast<float>(1.0 / std::sqrt(v + eps));
-            a[c] = w.data_ptr<float>()[c] * invstd[c];
-            b[c] = bi.data_ptr<float>()[c];
-        }
+        const Normalisation n = batchNormalisation(x, weight, bias, runningMean, runningVar, momentum, eps);
         const float hi = static_cast<float>(upper);
         torch::Tensor y = torch::empty_like(x, x.options(), torch::MemoryFormat::ChannelsLast);
         at::parallel_for(0, M, grainRows(C), [&](int64_t begin, int64_t end) {
             if (bf16)
-                normaliseRelu(data<uint16_t>(x), data<uint16_t>(y), mean.data(), a.data(), b.data(), hi,
+                normaliseRelu(data<uint16_t>(x), data<uint16_t>(y), n.mean.data(), n.a.data(), n.b.data(), hi,
                               begin, end, C);
             else
-                normaliseRelu(data<float>(x), data<float>(y), mean.data(), a.data(), b.data(), hi, begin, end,
-                              C);
+                normaliseRelu(data<float>(x), data<float>(y), n.mean.data(), n.a.data(), n.b.data(), hi,
+                              begin, end, C);
         });
-        {
-            torch::NoGradGuard noGrad;
-            const torch::Tensor unbiased =
-                floats(var).mul_(static_cast<double>(M) / static_cast<double>(M - 1));
-            runningMean.mul_(1.0 - momentum).add_(floats(mean).to(runningMean.scalar_type()), momentum);
-            runningVar.mul_(1.0 - momentum).add_(unbiased.to(runningVar.scalar_type()), momentum);
-        }
-        ctx->save_for_backward({x, floats(mean), floats(invstd), floats(a), floats(b)});
+        ctx->save_for_backward({x, floats(n.mean), floats(n.invstd), floats(n.a), floats(n.b)});
         ctx->saved_data["upper"] = upper;
         return y;
     }
 
     static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                    torch::autograd::variable_list grads) {
-        // The backward pass is not itself differentiable: refuse a graph of it (create_graph) rather than
-        // give second derivatives of nothing.
-        TORCH_CHECK(!torch::GradMode::is_enabled(),
-                    "the fused batch norm + ReLU has no double backward; set DISTILLERY_FUSED_BN_RELU=0");
+        refuseDoubleBackward();
         const auto saved = ctx->get_saved_variables();
         const torch::Tensor& x = saved[0];
         const float* mean = saved[1].data_ptr<float>();
@@ -284,29 +385,101 @@ struct BatchNormRelu : torch::autograd::Function<BatchNormRelu> {
             else
                 reduceGrad(data<float>(x), data<float>(dy), a, b, top, mean, be, e, C, d1, d2);
         });
-        std::vector<float> gradWeight(C), gradBias(C), p(C), q(C);
-        for (int64_t c = 0; c < C; ++c) {
-            gradBias[c] = static_cast<float>(s1[c]);
-            gradWeight[c] = static_cast<float>(s2[c] * invstd[c]);
-            // dx = γσ⁻¹ (g − Σg/M − x̂ Σ(g x̂)/M) with x̂ = (x − μ)σ⁻¹.
-            p[c] = static_cast<float>(-static_cast<double>(a[c]) * invstd[c] * invstd[c] * s2[c] / M);
-            q[c] = static_cast<float>(-static_cast<double>(a[c]) * s1[c] / M);
-        }
+        const GradientConstants k = gradientConstants(s1, s2, a, invstd, M);
         torch::Tensor dx;
         if (ctx->needs_input_grad(0)) {
             dx = torch::empty_like(x, x.options(), torch::MemoryFormat::ChannelsLast);
             at::parallel_for(0, M, grainRows(C), [&](int64_t begin, int64_t end) {
                 if (bf16)
                     inputGrad(data<uint16_t>(x), data<uint16_t>(dy), data<uint16_t>(dx), a, b, top, mean,
-                              p.data(), q.data(), begin, end, C);
+                              k.p.data(), k.q.data(), begin, end, C);
                 else
-                    inputGrad(data<float>(x), data<float>(dy), data<float>(dx), a, b, top, mean, p.data(),
-                              q.data(), begin, end, C);
+                    inputGrad(data<float>(x), data<float>(dy), data<float>(dx), a, b, top, mean, k.p.data(),
+                              k.q.data(), begin, end, C);
             });
         }
         return {dx,
-                floats(gradWeight),
-                floats(gradBias),
+                floats(k.gradWeight),
+                floats(k.gradBias),
+                torch::Tensor(),
+                torch::Tensor(),
+                torch::Tensor(),
+                torch::Tensor(),
+                torch::Tensor()};
+    }
+};
+
+struct BatchNormAddRelu : torch::autograd::Function<BatchNormAddRelu> {
+    // relu(bn(x) + residual), residual of x's shape, type and layout; updates the running statistics.
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                 const torch::Tensor& residual, const torch::Tensor& weight,
+                                 const torch::Tensor& bias, torch::Tensor runningMean,
+                                 torch::Tensor runningVar, double momentum, double eps, double upper) {
+        const int64_t C = x.size(1);
+        const int64_t M = x.numel() / C;
+        const bool bf16 = x.scalar_type() == torch::kBFloat16;
+        const Normalisation n = batchNormalisation(x, weight, bias, runningMean, runningVar, momentum, eps);
+        const float hi = static_cast<float>(upper);
+        torch::Tensor y = torch::empty_like(x, x.options(), torch::MemoryFormat::ChannelsLast);
+        at::parallel_for(0, M, grainRows(C), [&](int64_t begin, int64_t end) {
+            if (bf16)
+                normaliseAddRelu(data<uint16_t>(x), data<uint16_t>(residual), data<uint16_t>(y),
+                                 n.mean.data(), n.a.data(), n.b.data(), hi, begin, end, C);
+            else
+                normaliseAddRelu(data<float>(x), data<float>(residual), data<float>(y), n.mean.data(),
+                                 n.a.data(), n.b.data(), hi, begin, end, C);
+        });
+        // The output is saved for the mask (the next layer keeps it anyway); autograd checks that nothing
+        // changes it in place before the backward pass.
+        ctx->save_for_backward({x, y, floats(n.mean), floats(n.invstd), floats(n.a)});
+        ctx->saved_data["upper"] = upper;
+        return y;
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                   torch::autograd::variable_list grads) {
+        refuseDoubleBackward();
+        const auto saved = ctx->get_saved_variables();
+        const torch::Tensor& x = saved[0];
+        const torch::Tensor& y = saved[1];
+        const float* mean = saved[2].data_ptr<float>();
+        const float* invstd = saved[3].data_ptr<float>();
+        const float* a = saved[4].data_ptr<float>();
+        const float top = maskTop(ctx->saved_data["upper"].toDouble());
+        const torch::Tensor dy = grads[0].to(x.scalar_type()).contiguous(torch::MemoryFormat::ChannelsLast);
+        const int64_t C = x.size(1);
+        const int64_t M = x.numel() / C;
+        const bool bf16 = x.scalar_type() == torch::kBFloat16;
+        std::vector<double> s1, s2;
+        perChannelSums(M, C, s1, s2, [&](int64_t be, int64_t e, double* d1, double* d2) {
+            if (bf16)
+                reduceGradFromOutput(data<uint16_t>(x), data<uint16_t>(y), data<uint16_t>(dy), top, mean, be,
+                                     e, C, d1, d2);
+            else
+                reduceGradFromOutput(data<float>(x), data<float>(y), data<float>(dy), top, mean, be, e, C, d1,
+                                     d2);
+        });
+        const GradientConstants k = gradientConstants(s1, s2, a, invstd, M);
+        torch::Tensor dx, dr;
+        if (ctx->needs_input_grad(0) || ctx->needs_input_grad(1)) {
+            dx = torch::empty_like(x, x.options(), torch::MemoryFormat::ChannelsLast);
+            dr = torch::empty_like(x, x.options(), torch::MemoryFormat::ChannelsLast);
+            at::parallel_for(0, M, grainRows(C), [&](int64_t begin, int64_t end) {
+                if (bf16)
+                    inputGradFromOutput(data<uint16_t>(x), data<uint16_t>(y), data<uint16_t>(dy),
+                                        data<uint16_t>(dx), data<uint16_t>(dr), a, top, mean, k.p.data(),
+                                        k.q.data(), begin, end, C);
+                else
+                    inputGradFromOutput(data<float>(x), data<float>(y), data<float>(dy), data<float>(dx),
+                                        data<float>(dr), a, top, mean, k.p.data(), k.q.data(), begin, end, C);
+            });
+            if (!ctx->needs_input_grad(0)) dx = torch::Tensor();
+            if (!ctx->needs_input_grad(1)) dr = torch::Tensor();
+        }
+        return {dx,
+                dr,
+                floats(k.gradWeight),
+                floats(k.gradBias),
                 torch::Tensor(),
                 torch::Tensor(),
                 torch::Tensor(),
@@ -349,17 +522,40 @@ bool fusedBatchNormReluApplies(const torch::nn::BatchNorm2dImpl& bn, const torch
            bn.weight.device().is_cpu();
 }
 
-torch::Tensor fusedBatchNormRelu(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x, double upper) {
-    // As the module does: count the batch, and without a momentum keep a cumulative average.
+namespace {
+
+// As the module does: count the batch, and without a momentum keep a cumulative average.
+double countBatch(torch::nn::BatchNorm2dImpl& bn) {
     {
         torch::NoGradGuard noGrad;
         bn.num_batches_tracked.add_(1);
     }
-    const double momentum = bn.options.momentum().has_value()
-                                ? *bn.options.momentum()
-                                : 1.0 / static_cast<double>(bn.num_batches_tracked.item<int64_t>());
+    return bn.options.momentum().has_value()
+               ? *bn.options.momentum()
+               : 1.0 / static_cast<double>(bn.num_batches_tracked.item<int64_t>());
+}
+
+}  // namespace
+
+torch::Tensor fusedBatchNormRelu(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x, double upper) {
+    const double momentum = countBatch(bn);
     return BatchNormRelu::apply(x, bn.weight, bn.bias, bn.running_mean, bn.running_var, momentum,
                                 bn.options.eps(), upper);
+}
+
+bool fusedBatchNormAddReluApplies(const torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x,
+                                  const torch::Tensor& residual) {
+    if (!fusedBatchNormReluApplies(bn, x) || !residual.defined()) return false;
+    return residual.device().is_cpu() && !residual.is_mkldnn() && !residual.is_quantized() &&
+           residual.scalar_type() == x.scalar_type() && residual.sizes() == x.sizes() &&
+           residual.is_contiguous(torch::MemoryFormat::ChannelsLast);
+}
+
+torch::Tensor fusedBatchNormAddRelu(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x,
+                                    const torch::Tensor& residual, double upper) {
+    const double momentum = countBatch(bn);
+    return BatchNormAddRelu::apply(x, residual, bn.weight, bn.bias, bn.running_mean, bn.running_var, momentum,
+                                   bn.options.eps(), upper);
 }
 
 }  // namespace distillery

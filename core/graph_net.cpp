@@ -685,9 +685,52 @@ GraphNetImpl::Outputs GraphNetImpl::run(const torch::Tensor& x, const std::vecto
     keep[mOutput] = 1;
     std::vector<torch::Tensor> values(mNodes.size());
     std::vector<char> fusedWithRelu(mNodes.size(), 0);
+    // A residual block's end, bn(x) + r → ReLU, where the batch norm's output is read by the addition alone
+    // and the sum by the activation alone: the batch norm waits for the addition, and the three run as one
+    // operation (core/bn_relu.cpp) there. Its input must live until then: nothing after the batch norm reads
+    // it.
+    std::vector<char> deferred(mNodes.size(), 0);
+    if (is_training() && !isQuantized() && !mBatchNormOverride && fusedBatchNormReluEnabled())
+        for (size_t j = 1; j < mNodes.size(); ++j) {
+            const GraphNode& add = mNodes[j];
+            if (add.op != OpKind::Add || add.inputs.size() != 2 || add.inputs[0] == add.inputs[1] ||
+                keep[j] || mConsumers[j] != 1)
+                continue;
+            const OpKind act = mNodes[mLastUse[j]].op;
+            if (act != OpKind::ReLU && act != OpKind::ReLU6) continue;
+            for (int b : add.inputs) {
+                const GraphNode& bnNode = mNodes[b];
+                if (bnNode.op == OpKind::BatchNorm && !bnNode.folded && !keep[b] && mConsumers[b] == 1 &&
+                    mLastUse[bnNode.inputs[0]] == b) {
+                    deferred[b] = 1;
+                    break;
+                }
+            }
+        }
     values[0] = quantizeOutput(mNodes[0], x);
     for (size_t i = 1; i < mNodes.size(); ++i) {
         const GraphNode& n = mNodes[i];
+        if (deferred[i]) continue;  // run at its addition
+        if (n.op == OpKind::Add && n.inputs.size() == 2 && (deferred[n.inputs[0]] || deferred[n.inputs[1]])) {
+            const int b = deferred[n.inputs[0]] ? n.inputs[0] : n.inputs[1];
+            const int other = b == n.inputs[0] ? n.inputs[1] : n.inputs[0];
+            const GraphNode& bnNode = mNodes[b];
+            const int in = bnNode.inputs[0];
+            torch::nn::BatchNorm2dImpl& bn = *mBns[bnNode.moduleIndex];
+            if (fusedBatchNormAddReluApplies(bn, values[in], values[other])) {
+                const bool six = mNodes[mLastUse[i]].op == OpKind::ReLU6;
+                values[i] = six ? fusedBatchNormAddRelu(bn, values[in], values[other], 6.0)
+                                : fusedBatchNormAddRelu(bn, values[in], values[other]);
+                fusedWithRelu[i] = 1;
+                if (!keep[in]) values[in] = torch::Tensor();
+                if (mLastUse[other] == static_cast<int>(i) && !keep[other]) values[other] = torch::Tensor();
+                continue;
+            }
+            // Not here (another type, layout or shape): the batch norm as it would have run, then the
+            // addition.
+            values[b] = evalNode(bnNode, values);
+            if (!keep[in]) values[in] = torch::Tensor();
+        }
         if (n.op == OpKind::BatchNorm && !n.folded && !isQuantized() && !mBatchNormOverride && !keep[i] &&
             i < mConsumers.size() && mConsumers[i] == 1 &&
             (mNodes[mLastUse[i]].op == OpKind::ReLU || mNodes[mLastUse[i]].op == OpKind::ReLU6)) {

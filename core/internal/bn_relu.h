@@ -30,4 +30,20 @@ bool fusedBatchNormReluApplies(const torch::nn::BatchNorm2dImpl& bn, const torch
 torch::Tensor fusedBatchNormRelu(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x,
                                  double upper = std::numeric_limits<double>::infinity());
 
+/** Whether fusedBatchNormAddRelu can run: fusedBatchNormReluApplies(bn, x), and `residual` a CPU tensor of
+ *  x's sizes, type and (dense channels-last) layout. */
+bool fusedBatchNormAddReluApplies(const torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x,
+                                  const torch::Tensor& residual);
+
+/** relu(bn(x) + residual) (or relu6 with `upper` = 6): a residual block's end, where the batch norm's output
+ *  is read by the addition alone and the sum by the activation alone. The same values, gradients (x, the
+ *  residual, the weight and the bias) and running statistics as the module, the addition and torch::relu (or
+ *  hardtanh) up to rounding; the activation's mask is taken from the output, as ReLU's backward takes it.
+ *  Two passes forward (statistics; normalise, add and clamp) where the module, the addition and the ReLU make
+ *  four or more, and two backward. Requires
+ *  fusedBatchNormAddReluApplies(bn, x, residual). */
+torch::Tensor fusedBatchNormAddRelu(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x,
+                                    const torch::Tensor& residual,
+                                    double upper = std::numeric_limits<double>::infinity());
+
 }  // namespace distillery

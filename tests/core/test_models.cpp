@@ -297,21 +297,47 @@ private Q_SLOTS:
         QTest::addColumn<double>("offset");  // added to the input: the variance must not cancel
         QTest::addColumn<bool>("momentum");  // false: no momentum, a cumulative average
         QTest::addColumn<bool>("six");       // ReLU6 (hardtanh 0..6) instead of ReLU
-        QTest::newRow("fp32 4x16x7x5") << false << QList<int>{4, 16, 7, 5} << 0.0 << true << false;
-        QTest::newRow("fp32 odd channels") << false << QList<int>{3, 33, 4, 4} << 0.0 << true << false;
-        QTest::newRow("fp32 1x1 maps") << false << QList<int>{6, 8, 1, 1} << 0.0 << true << false;
-        QTest::newRow("fp32 large batch") << false << QList<int>{64, 24, 14, 14} << 0.0 << true << false;
-        QTest::newRow("fp32 offset 300") << false << QList<int>{8, 16, 6, 6} << 300.0 << true << false;
-        QTest::newRow("fp32 no momentum") << false << QList<int>{4, 16, 5, 5} << 0.0 << false << false;
-        QTest::newRow("fp32 relu6") << false << QList<int>{4, 40, 5, 5} << 0.0 << true << true;
-        QTest::newRow("fp32 16x16x64x64") << false << QList<int>{16, 16, 64, 64} << 0.0 << true << false;
-        QTest::newRow("fp32 128x16x28x28") << false << QList<int>{128, 16, 28, 28} << 0.0 << true << false;
-        QTest::newRow("fp32 wide 1x1 relu") << false << QList<int>{6, 1280, 1, 1} << 0.0 << true << false;
-        QTest::newRow("fp32 wide 1x1 relu6") << false << QList<int>{6, 1280, 1, 1} << 0.0 << true << true;
-        QTest::newRow("fp32 2x2 relu6") << false << QList<int>{6, 96, 2, 2} << 0.0 << true << true;
-        QTest::newRow("bf16 8x32x7x7") << true << QList<int>{8, 32, 7, 7} << 0.0 << true << false;
-        QTest::newRow("bf16 odd channels") << true << QList<int>{5, 17, 3, 2} << 0.0 << true << false;
-        QTest::newRow("bf16 relu6") << true << QList<int>{4, 24, 6, 6} << 0.0 << true << true;
+        QTest::addColumn<bool>("residual");  // relu(bn(x) + r): a residual block's end
+        QTest::newRow("fp32 4x16x7x5") << false << QList<int>{4, 16, 7, 5} << 0.0 << true << false << false;
+        QTest::newRow("fp32 odd channels")
+            << false << QList<int>{3, 33, 4, 4} << 0.0 << true << false << false;
+        QTest::newRow("fp32 1x1 maps") << false << QList<int>{6, 8, 1, 1} << 0.0 << true << false << false;
+        QTest::newRow("fp32 large batch")
+            << false << QList<int>{64, 24, 14, 14} << 0.0 << true << false << false;
+        QTest::newRow("fp32 offset 300")
+            << false << QList<int>{8, 16, 6, 6} << 300.0 << true << false << false;
+        QTest::newRow("fp32 no momentum")
+            << false << QList<int>{4, 16, 5, 5} << 0.0 << false << false << false;
+        QTest::newRow("fp32 relu6") << false << QList<int>{4, 40, 5, 5} << 0.0 << true << true << false;
+        QTest::newRow("fp32 16x16x64x64")
+            << false << QList<int>{16, 16, 64, 64} << 0.0 << true << false << false;
+        QTest::newRow("fp32 128x16x28x28")
+            << false << QList<int>{128, 16, 28, 28} << 0.0 << true << false << false;
+        QTest::newRow("fp32 wide 1x1 relu")
+            << false << QList<int>{6, 1280, 1, 1} << 0.0 << true << false << false;
+        QTest::newRow("fp32 wide 1x1 relu6")
+            << false << QList<int>{6, 1280, 1, 1} << 0.0 << true << true << false;
+        QTest::newRow("fp32 2x2 relu6") << false << QList<int>{6, 96, 2, 2} << 0.0 << true << true << false;
+        QTest::newRow("bf16 8x32x7x7") << true << QList<int>{8, 32, 7, 7} << 0.0 << true << false << false;
+        QTest::newRow("bf16 odd channels")
+            << true << QList<int>{5, 17, 3, 2} << 0.0 << true << false << false;
+        QTest::newRow("bf16 relu6") << true << QList<int>{4, 24, 6, 6} << 0.0 << true << true << false;
+        QTest::newRow("fp32 residual") << false << QList<int>{4, 16, 7, 5} << 0.0 << true << false << true;
+        QTest::newRow("fp32 residual odd channels")
+            << false << QList<int>{3, 33, 4, 4} << 0.0 << true << false << true;
+        QTest::newRow("fp32 residual 128x16x28x28")
+            << false << QList<int>{128, 16, 28, 28} << 0.0 << true << false << true;
+        QTest::newRow("fp32 residual offset 300")
+            << false << QList<int>{8, 16, 6, 6} << 300.0 << true << false << true;
+        QTest::newRow("fp32 residual no momentum")
+            << false << QList<int>{4, 16, 5, 5} << 0.0 << false << false << true;
+        QTest::newRow("fp32 residual relu6")
+            << false << QList<int>{4, 40, 5, 5} << 0.0 << true << true << true;
+        QTest::newRow("fp32 residual 1x1 maps")
+            << false << QList<int>{6, 8, 1, 1} << 0.0 << true << false << true;
+        QTest::newRow("bf16 residual") << true << QList<int>{8, 32, 7, 7} << 0.0 << true << false << true;
+        QTest::newRow("bf16 residual odd channels")
+            << true << QList<int>{5, 17, 3, 2} << 0.0 << true << false << true;
     }
 
     void fusedBatchNormReluMatchesTheModule() {
@@ -320,12 +346,14 @@ private Q_SLOTS:
         // input, the weight and the bias for a random upstream gradient, and the running mean, variance and
         // batch count. (LibTorch's fp32 kernel itself is off by 1e-3 in the weight's gradient at 100 000
         // values per channel; the fused one accumulates in double.) bf16: the same bf16 input and upstream
-        // gradient, and the fused output must be the double value rounded to bf16.
+        // gradient, and the fused output must be the double value rounded to bf16. With a residual r the
+        // reference is act(bn(x) + r), and r's gradient is compared too.
         QFETCH(bool, bf16);
         QFETCH(QList<int>, shape);
         QFETCH(double, offset);
         QFETCH(bool, momentum);
         QFETCH(bool, six);
+        QFETCH(bool, residual);
         torch::manual_seed(11);
         const int64_t C = shape[1];
         auto options = torch::nn::BatchNorm2dOptions(C).eps(1e-5);
@@ -349,15 +377,22 @@ private Q_SLOTS:
             const auto x =
                 (torch::randn(sizes) * 2 + offset).to(type).contiguous(torch::MemoryFormat::ChannelsLast);
             const auto upstream = torch::randn(sizes).to(type).contiguous(torch::MemoryFormat::ChannelsLast);
+            const auto r = (torch::randn(sizes) * 1.5).to(type).contiguous(torch::MemoryFormat::ChannelsLast);
             QVERIFY(fusedBatchNormReluApplies(*fused, x));
+            QVERIFY(fusedBatchNormAddReluApplies(*fused, x, r));
             auto xf = x.clone().set_requires_grad(true);
-            auto y = six ? fusedBatchNormRelu(*fused, xf, 6.0) : fusedBatchNormRelu(*fused, xf);
+            auto rf = r.clone().set_requires_grad(true);
+            const double upper = six ? 6.0 : std::numeric_limits<double>::infinity();
+            auto y = residual ? fusedBatchNormAddRelu(*fused, xf, rf, upper)
+                     : six    ? fusedBatchNormRelu(*fused, xf, 6.0)
+                              : fusedBatchNormRelu(*fused, xf);
             QCOMPARE(y.scalar_type(), type);
             QVERIFY(y.is_contiguous(torch::MemoryFormat::ChannelsLast));
             (y.to(torch::kFloat) * upstream.to(torch::kFloat)).sum().backward();
 
             auto xr = x.to(torch::kDouble).set_requires_grad(true);
-            const auto pre = reference->forward(xr);
+            auto rr = r.to(torch::kDouble).set_requires_grad(true);
+            const auto pre = residual ? reference->forward(xr) + rr : reference->forward(xr);
             auto yr = six ? torch::hardtanh(pre, 0.0, 6.0) : torch::relu(pre);
             if (six) QVERIFY((yr == 6).sum().item<int64_t>() > 10);
             (yr * upstream.to(torch::kDouble)).sum().backward();
@@ -381,6 +416,12 @@ private Q_SLOTS:
             QVERIFY2(maxDiff(xf.grad().to(torch::kFloat).masked_select(awayFromKinks),
                              xr.grad().masked_select(awayFromKinks)) < tolerance,
                      qPrintable("input gradient" + row));
+            if (residual)
+                QVERIFY2(maxDiff(rf.grad().to(torch::kFloat).masked_select(awayFromKinks),
+                                 rr.grad().masked_select(awayFromKinks)) < tolerance,
+                         qPrintable("residual gradient" + row));
+            else
+                QVERIFY(!rf.grad().defined());
             QVERIFY2(maxDiff(fused->weight.grad(), reference->weight.grad()) < tolerance,
                      qPrintable("weight gradient" + row));
             QVERIFY2(maxDiff(fused->bias.grad(), reference->bias.grad()) < tolerance,
@@ -403,6 +444,12 @@ private Q_SLOTS:
         const auto otherChannels =
             torch::randn({2, C + 1, 3, 3}).contiguous(torch::MemoryFormat::ChannelsLast);
         QVERIFY(!fusedBatchNormReluApplies(*fused, otherChannels));
+        // The residual: of x's sizes, type and layout, or the caller adds as before.
+        QVERIFY(fusedBatchNormAddReluApplies(*fused, cl, cl.clone()));
+        QVERIFY(!fusedBatchNormAddReluApplies(*fused, cl, torch::randn({2, C, 3, 3})));
+        QVERIFY(!fusedBatchNormAddReluApplies(*fused, cl, cl.to(torch::kBFloat16)));
+        QVERIFY(!fusedBatchNormAddReluApplies(*fused, cl, torch::randn({1, C, 1, 1})));
+        QVERIFY(!fusedBatchNormAddReluApplies(*fused, cl, torch::Tensor()));
         const bool was = fusedBatchNormReluEnabled();
         setFusedBatchNormRelu(false);
         QVERIFY(!fusedBatchNormReluApplies(*fused, cl));
@@ -413,21 +460,29 @@ private Q_SLOTS:
         auto z = cl.clone().set_requires_grad(true);
         auto out = fusedBatchNormRelu(*fused, z);
         QVERIFY_THROWS_EXCEPTION(c10::Error, torch::autograd::grad({out.sum()}, {z}, {}, true, true));
+        auto sum = fusedBatchNormAddRelu(*fused, z, cl);
+        QVERIFY_THROWS_EXCEPTION(c10::Error, torch::autograd::grad({sum.sum()}, {z}, {}, true, true));
     }
 
     void fusedBatchNormReluLeavesTheNetUnchanged_data() {
         QTest::addColumn<QString>("arch");
-        QTest::newRow("resnet8") << "resnet8";
-        QTest::newRow("wrn_16_2") << "wrn_16_2";
-        QTest::newRow("mobilenetv2") << "mobilenetv2";
+        QTest::addColumn<bool>("preTaps");      // tap the blocks' sums too (stage*.pre), which stay unfused
+        QTest::addColumn<int>("residualEnds");  // blocks ending in bn + shortcut → ReLU that are fused
+        QTest::newRow("resnet8") << "resnet8" << false << 3;
+        QTest::newRow("resnet20") << "resnet20" << true << 6;        // 9 blocks, each stage's last tapped
+        QTest::newRow("wrn_16_2") << "wrn_16_2" << true << 0;        // pre-activation blocks
+        QTest::newRow("mobilenetv2") << "mobilenetv2" << true << 0;  // no activation after its additions
     }
 
     void fusedBatchNormReluLeavesTheNetUnchanged() {
         // A training step of a zoo network with the fusion and without: every tap (a pre-activation tap is a
         // batch norm's output, which then must not be fused), the output, every parameter's gradient and the
         // running statistics agree up to float rounding. The autograd graph shows that the fused operation
-        // ran where a ReLU (ResNet, WRN) or a ReLU6 (MobileNetV2) follows a batch norm.
+        // ran where a ReLU (ResNet, WRN) or a ReLU6 (MobileNetV2) follows a batch norm, and the fused batch
+        // norm + addition + ReLU where a ResNet block ends.
         QFETCH(QString, arch);
+        QFETCH(bool, preTaps);
+        QFETCH(int, residualEnds);
         auto build = [&] {
             torch::manual_seed(5);
             auto net = buildModel({arch.toStdString(), "", 1.0, {}}, Task::Classification, 3, 10, 32, 32);
@@ -439,7 +494,7 @@ private Q_SLOTS:
         const auto x = exactChannelsLast(torch::randn({6, 3, 32, 32}));
         std::vector<std::string> taps;
         for (const auto& [name, node] : with->tapList())
-            taps.push_back(name);
+            if (preTaps || name.find(".pre") == std::string::npos) taps.push_back(name);
         const bool was = fusedBatchNormReluEnabled();
         auto step = [&](GraphNet& net, bool fuse) {
             setFusedBatchNormRelu(fuse);
@@ -449,7 +504,7 @@ private Q_SLOTS:
             return out;
         };
         const auto a = step(with, true), b = step(without, false);
-        const auto fusedNodes = [](const torch::Tensor& out) {
+        const auto fusedNodes = [](const torch::Tensor& out, const std::string& kind = "BatchNormRelu") {
             int count = 0;
             std::vector<torch::autograd::Node*> todo{out.grad_fn().get()};
             std::set<torch::autograd::Node*> seen;
@@ -457,7 +512,7 @@ private Q_SLOTS:
                 auto* node = todo.back();
                 todo.pop_back();
                 if (!node || !seen.insert(node).second) continue;
-                if (node->name().find("BatchNormRelu") != std::string::npos) ++count;
+                if (node->name().find(kind) != std::string::npos) ++count;
                 for (const auto& edge : node->next_edges())
                     todo.push_back(edge.function.get());
             }
@@ -465,6 +520,8 @@ private Q_SLOTS:
         };
         QCOMPARE(fusedNodes(b.output), 0);
         QVERIFY(fusedNodes(a.output) > 2);
+        QCOMPARE(fusedNodes(b.output, "BatchNormAddRelu"), 0);
+        QCOMPARE(fusedNodes(a.output, "BatchNormAddRelu"), residualEnds);
         const auto close = [](const torch::Tensor& u, const torch::Tensor& v, double tol) {
             const double range = std::max(1e-6, v.abs().max().item<double>());
             return (u - v).abs().max().item<double>() / range < tol;
