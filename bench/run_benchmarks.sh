@@ -72,6 +72,8 @@ for round in 1 2; do
   for precision in "${precisions[@]}"; do
     echo "round $round: engine ResNet-32x4 -> ResNet-8x4, $precision ..."
     "$B" train "$pair" --steps 24 --warmup 4 --threads "$threads" --set "teacher.checkpoint=$tmp/r32x4" --set "precision=$precision" --set "teacher.precision=$precision" > "$tmp/cpp_pair_${precision}_$round.json"
+    echo "round $round: engine ResNet-32x4 -> ResNet-8x4, $precision student, int8 teacher ..."
+    "$B" train "$pair" --steps 24 --warmup 4 --threads "$threads" --set "teacher.checkpoint=$tmp/r32x4" --set "precision=$precision" --set teacher.precision=int8 > "$tmp/cpp_pair_int8t_${precision}_$round.json"
     flag=()
     if [ "$precision" = bf16 ]; then flag=(--bf16); fi
     for layout in nchw nhwc; do

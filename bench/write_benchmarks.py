@@ -106,6 +106,10 @@ for p in precisions:
     pair_rows.append(f"| CWD ResNet-32×4 → ResNet-8×4 (32×32, batch 64), {p} | {ips(cp):.1f} ({cp['peak_rss_mb']:.0f} MB) | "
                      f"{ips(bp):.1f} ({config(kp)}; {bp['peak_rss_mb']:.0f} MB) | "
                      f"**{ips(cp) / ips(bp):.2f}×** (target ≥ {TARGETS[p]}×) |")
+    ci = best(f"cpp_pair_int8t_{p}")
+    pair_rows.append(f"| CWD ResNet-32×4 → ResNet-8×4, {p} student, **int8 teacher** | {ips(ci):.1f} "
+                     f"({ci['peak_rss_mb']:.0f} MB) | {ips(bp):.1f} (the same PyTorch run: its teacher in {p}) | "
+                     f"{ips(ci) / ips(bp):.2f}× |")
     for (w, l), j in sorted(py_pair.items()):
         mark = " (best of the grid)" if (w, l) == (pw, pl) else ""
         pair_grid.append(f"| {p} | {w} | {LAYOUTS[l]} | {ips(j):.1f}{mark} | {j['peak_rss_mb']:.0f} |")
@@ -214,18 +218,26 @@ same convolution calls. Running that teacher on dense channels-last tensors inst
 measured 101 against 95 images/s over four alternating rounds, within this VM's ±10 %, while on the
 ResNet-20 pair the oneDNN layout is 1.24× faster (2140 against 1720 images/s, three rounds): the engine keeps it.
 With the same kernels on both sides and 89 % of the step in them, a compute-bound pair leaves little to win
-outside them.
+outside them. Profiled again on 2026-12-08 (the same way, a quieter VM): 666 against 743 ms of op time per step,
+convolutions 448 against 452 ms forward and 152 against 168 ms backward, so the convolution calls no longer
+differ; unprofiled, side by side, 99.1 and 98.5 images/s against PyTorch's 99.2 (tcmalloc) and 97.6 (the
+engine's glibc thresholds). What does cut this pair's step is its teacher, two thirds of the MACs: the int8
+teacher row of the table above.
 
 Batch norm and ReLU in training (since 2026-12-07): the student's batch norms in training mode, where a ReLU or
 ReLU6 alone reads them, run as one fused operation (`core/bn_relu.cpp`: two passes forward and two backward over
-each feature map, where LibTorch makes four and three). `distillery-bench bn-relu` times a training step of a
-zoo model with the fusion and without, switching every 8 steps within one process (median of 16 blocks each,
-2 threads, 2026-12-07): ResNet-8 at 28×28, batch 128, 43.6 → 42.7 ms fp32 (1.02×) and 28.5 → 27.2 ms bf16
-(1.05×); WRN-16-2 at 32×32, batch 64, 1.05×; MobileNetV2 at 32×32, batch 64, 428.8 → 373.8 ms (1.15×, batch
-norms after its cheap depthwise convolutions); ResNet-8×4 at 32×32, 1.00× fp32 and 1.01× bf16 (its wide
-convolutions dominate). On the whole CWD step (`distillery-bench train`, three alternating rounds with
-`DISTILLERY_FUSED_BN_RELU=0` and without) the best rounds were 1885 against 1819 images/s fp32 and 2681
-against 2653 bf16, within this VM's noise between processes. The retrained seeds are in `docs/RESULTS.md`.
+each feature map, where LibTorch makes four and three); since 2026-12-08 so does a residual block's end,
+relu(bn(x) + shortcut), where the batch norm's output is read by the addition alone (two passes forward where the
+module, the addition and the ReLU make four or more). `distillery-bench bn-relu` times a training step of a zoo
+model with the fusions and without, switching every 8 steps within one process (median of 16 blocks each, 2
+threads). With both fusions (2026-12-08): ResNet-8 at 28×28, batch 128, 38.3 → 36.5 ms fp32 (1.05×) and 35.9 →
+34.5 ms bf16 (1.04×); ResNet-8×4 at 32×32, batch 64, 1.01× (its wide convolutions dominate). With the first alone
+(2026-12-07): ResNet-8 1.02× fp32 and 1.05× bf16; WRN-16-2 at 32×32, batch 64, 1.05× (pre-activation blocks:
+no block end to fuse); MobileNetV2 at 32×32, batch 64, 428.8 → 373.8 ms (1.15×, batch norms after its cheap
+depthwise convolutions; no ReLU after its additions). On the whole CWD step (`distillery-bench train`, four
+alternating rounds with `DISTILLERY_FUSED_BN_RELU=0` and without, 2026-12-08) the rounds ranged 1626–1991
+images/s fused and 1578–1919 unfused, best 1991 against 1919 (1.04×): this VM's noise between processes is larger
+than the gain, which the in-process A/B above resolves. The retrained seeds are in `docs/RESULTS.md`.
 
 ## BLAS: why the setup installs OpenBLAS
 
