@@ -116,6 +116,20 @@ for path in glob.glob(os.path.join(tmp, prefix + "_w*_*_[12].json")):
 print(*max(best, key=best.get))
 PY
 }
+# The engine's side of a measurement, as in the grid above (run again beside the allocator runs, so that every
+# ratio compares runs made in the same minutes: this VM's speed drifts by up to 30 % over an hour).
+engine_run() {  # engine_run KIND PRECISION
+  local e=(--set "precision=$2")
+  case "$1" in
+    cwd)
+      if [ "$2" = bf16 ]; then e+=(--set teacher.precision=bf16); fi
+      "$B" train resources/recipes/fmnist_cwd.yaml --steps "$steps" --warmup $warm --threads "$threads" "${e[@]}" ;;
+    cwd_int8t) "$B" train resources/recipes/fmnist_cwd.yaml --steps "$steps" --warmup $warm --threads "$threads" "${e[@]}" --set teacher.precision=int8 ;;
+    student) "$B" train resources/recipes/fmnist_student.yaml --steps "$steps" --warmup $warm --threads "$threads" "${e[@]}" ;;
+    pair) "$B" train "$pair" --steps 24 --warmup 4 --threads "$threads" --set "teacher.checkpoint=$tmp/r32x4" "${e[@]}" --set "teacher.precision=$2" ;;
+    pair_int8t) "$B" train "$pair" --steps 24 --warmup 4 --threads "$threads" --set "teacher.checkpoint=$tmp/r32x4" "${e[@]}" --set teacher.precision=int8 ;;
+  esac
+}
 for precision in "${precisions[@]}"; do
   flag=()
   if [ "$precision" = bf16 ]; then flag=(--bf16); fi
@@ -128,7 +142,13 @@ for precision in "${precisions[@]}"; do
       student) what=(--student-only --steps "$steps" --warmup $warm) ;;
       pair) what=(--pair resnet32x4-resnet8x4 --steps 24 --warmup 4) ;;
     esac
+    engine_kinds=("$kind")
+    if [ "$kind" != student ]; then engine_kinds+=("${kind}_int8t"); fi
     for round in 1 2; do
+      for ek in "${engine_kinds[@]}"; do
+        echo "round $round: engine $ek, $precision (beside the allocator runs) ..."
+        engine_run "$ek" "$precision" > "$tmp/cpp_${ek}_${precision}_beside_$round.json"
+      done
       for alloc in "${allocators[@]}"; do
         echo "round $round: PyTorch $kind, $precision, $workers workers, $layout, $alloc ..."
         with_allocator "$alloc" "$PY" bench/pytorch_cwd.py "${what[@]}" --threads "$threads" --workers "$workers" "${flag[@]}" "${cl[@]}" > "$tmp/py_${kind}_${precision}_w${workers}_${layout}_${alloc}_$round.json"
